@@ -1,0 +1,64 @@
+// Package errcode gives every error a stable code that API clients and the
+// CLI can act on. Codes are the values of GraphQL's extensions.code.
+package errcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for clients.
+type Code string
+
+// The codes Rapport reports.
+const (
+	Unauthenticated Code = "UNAUTHENTICATED"
+	Forbidden       Code = "FORBIDDEN"
+	BadUserInput    Code = "BAD_USER_INPUT"
+	NotFound        Code = "NOT_FOUND"
+	PluginFailed    Code = "PLUGIN_FAILED"
+	Internal        Code = "INTERNAL"
+)
+
+// Error is an error with a code and, for input errors, the offending field
+// (a dotted path such as "input.3.email").
+type Error struct {
+	Code  Code
+	Field string
+	Msg   string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	msg := e.Msg
+	if msg == "" && e.Err != nil {
+		msg = e.Err.Error()
+	}
+	if e.Field != "" {
+		return e.Field + ": " + msg
+	}
+	return msg
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an error with code and a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Input returns a BAD_USER_INPUT error about field.
+func Input(field, format string, args ...any) *Error {
+	return &Error{Code: BadUserInput, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Wrap gives err a code, keeping it as the cause.
+func Wrap(code Code, err error) *Error { return &Error{Code: code, Err: err} }
+
+// As returns the first *Error in err's chain.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}

@@ -1,0 +1,82 @@
+// Package tenancy carries who is asking: the workspace, role and member a
+// request acts for. The data layer reads it from the context to scope every
+// query and write to one workspace; nothing else decides visibility.
+package tenancy
+
+import (
+	"context"
+
+	"github.com/rapportcrm/rapport/core/pulid"
+)
+
+// Role is a member's or token's permission level in a workspace.
+type Role string
+
+// Roles, from most to least privileged.
+const (
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+	RoleViewer Role = "viewer"
+)
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleMember || r == RoleViewer }
+
+// CanWrite reports whether the role may create, update or delete records.
+func (r Role) CanWrite() bool { return r == RoleAdmin || r == RoleMember }
+
+// Viewer is the identity a request acts as. A Viewer always belongs to
+// exactly one workspace.
+type Viewer struct {
+	WorkspaceID pulid.ID
+	Role        Role
+	// MemberID is the member behind the token, if any.
+	MemberID pulid.ID
+	// TokenID is the API token used, if any.
+	TokenID pulid.ID
+}
+
+type viewerKey struct{}
+type systemKey struct{}
+
+// NewContext returns a context acting as v.
+func NewContext(ctx context.Context, v *Viewer) context.Context {
+	return context.WithValue(ctx, viewerKey{}, v)
+}
+
+// FromContext returns the viewer of ctx, or nil.
+func FromContext(ctx context.Context) *Viewer {
+	v, _ := ctx.Value(viewerKey{}).(*Viewer)
+	return v
+}
+
+// System returns a context that bypasses workspace scoping. It is for the
+// operator's own tools (migrations, workspace and token administration,
+// token lookup) and must never be derived from a request.
+func System(ctx context.Context) context.Context {
+	return context.WithValue(ctx, systemKey{}, true)
+}
+
+// IsSystem reports whether ctx was made by System.
+func IsSystem(ctx context.Context) bool {
+	b, _ := ctx.Value(systemKey{}).(bool)
+	return b
+}
+
+// Actor names who acts in ctx, for audit records: "member:<id>",
+// "token:<id>", "system", or "" when nobody does.
+func Actor(ctx context.Context) string {
+	if v := FromContext(ctx); v != nil {
+		switch {
+		case v.MemberID != "":
+			return "member:" + string(v.MemberID)
+		case v.TokenID != "":
+			return "token:" + string(v.TokenID)
+		}
+		return "workspace:" + string(v.WorkspaceID)
+	}
+	if IsSystem(ctx) {
+		return "system"
+	}
+	return ""
+}

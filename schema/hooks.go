@@ -1,0 +1,201 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"entgo.io/ent"
+	"entgo.io/ent/dialect/sql"
+
+	"github.com/rapportcrm/rapport/core/crm"
+	gen "github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/hook"
+	"github.com/rapportcrm/rapport/core/ent/intercept"
+	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/tenancy"
+)
+
+// Hooks of the WorkspaceMixin: set and check the workspace on create,
+// refuse cross-workspace links, and keep the timeline.
+func (WorkspaceMixin) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(func(next ent.Mutator) ent.Mutator {
+			return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+				if err := setWorkspace(ctx, m); err != nil {
+					return nil, err
+				}
+				return next.Mutate(ctx, m)
+			})
+		}, ent.OpCreate),
+		hook.On(func(next ent.Mutator) ent.Mutator {
+			return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+				if err := checkLinks(ctx, m); err != nil {
+					return nil, err
+				}
+				return next.Mutate(ctx, m)
+			})
+		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+		recordTimeline,
+	}
+}
+
+// untracked are the entities whose writes are not echoed into the
+// timeline: the timeline itself, derived rows, and secrets.
+var untracked = map[string]bool{
+	gen.TypeTimelineEvent:     true,
+	gen.TypeScore:             true,
+	gen.TypeStageChange:       true,
+	gen.TypeAPIToken:          true,
+	gen.TypeSegmentMembership: true,
+}
+
+// recordTimeline writes a TimelineEvent for every create, update and
+// delete of a tracked entity, through the mutation's own client so that it
+// joins the mutation's transaction when there is one.
+func recordTimeline(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if untracked[m.Type()] {
+			return next.Mutate(ctx, m)
+		}
+		fields := m.Fields()
+		if m.Op().Is(ent.OpUpdate|ent.OpUpdateOne) && onlyBookkeeping(fields) {
+			return next.Mutate(ctx, m)
+		}
+		ws, ok := workspaceOf(ctx, m)
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		idm, ok := m.(interface {
+			IDs(context.Context) ([]pulid.ID, error)
+			ID() (pulid.ID, bool)
+			Client() *gen.Client
+		})
+		if !ok {
+			return next.Mutate(ctx, m)
+		}
+		var (
+			ids     []pulid.ID
+			changes []crm.Change
+			err     error
+		)
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			id, _ := idm.ID()
+			ids = []pulid.ID{id}
+		case m.Op().Is(ent.OpUpdateOne | ent.OpDeleteOne):
+			if id, ok := idm.ID(); ok {
+				ids = []pulid.ID{id}
+			}
+		default:
+			if ids, err = idm.IDs(ctx); err != nil {
+				return nil, err
+			}
+		}
+		for _, f := range fields {
+			if f == "updated_at" || f == "workspace_id" {
+				continue
+			}
+			after, _ := m.Field(f)
+			c := crm.Change{Field: lowerCamel(f), After: after}
+			if m.Op().Is(ent.OpUpdateOne) {
+				if before, err := m.OldField(ctx, f); err == nil {
+					c.Before = before
+				}
+			}
+			changes = append(changes, c)
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil || len(ids) == 0 {
+			return v, err
+		}
+		action := timelineevent.ActionUpdate
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			action = timelineevent.ActionCreate
+		case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
+			action = timelineevent.ActionDelete
+		}
+		actor := tenancy.Actor(ctx)
+		now := time.Now()
+		builders := make([]*gen.TimelineEventCreate, len(ids))
+		for i, id := range ids {
+			builders[i] = idm.Client().TimelineEvent.Create().
+				SetWorkspaceID(ws).
+				SetAction(action).
+				SetSubjectType(m.Type()).
+				SetSubjectID(id).
+				SetActor(actor).
+				SetChanges(changes).
+				SetOccurredAt(now)
+		}
+		if err := idm.Client().TimelineEvent.CreateBulk(builders...).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("recording timeline: %w", err)
+		}
+		return v, nil
+	})
+}
+
+// onlyBookkeeping reports whether an update touches nothing but
+// timestamps (for instance the update behind a soft delete).
+func onlyBookkeeping(fields []string) bool {
+	for _, f := range fields {
+		if f != "updated_at" && f != "deleted_at" {
+			return false
+		}
+	}
+	return true
+}
+
+type softDeleteKey struct{}
+
+// IncludeDeleted returns a context whose queries also see soft-deleted
+// records, and whose deletes remove rows for good.
+func IncludeDeleted(ctx context.Context) context.Context {
+	return context.WithValue(ctx, softDeleteKey{}, true)
+}
+
+func includeDeleted(ctx context.Context) bool {
+	b, _ := ctx.Value(softDeleteKey{}).(bool)
+	return b
+}
+
+// Interceptors of the SoftDeleteMixin hide deleted records from queries.
+func (d SoftDeleteMixin) Interceptors() []ent.Interceptor {
+	return []ent.Interceptor{
+		intercept.TraverseFunc(func(ctx context.Context, q intercept.Query) error {
+			if !includeDeleted(ctx) {
+				q.WhereP(sql.FieldIsNull("deleted_at"))
+			}
+			return nil
+		}),
+	}
+}
+
+// Hooks of the SoftDeleteMixin turn deletes into updates of deleted_at.
+func (d SoftDeleteMixin) Hooks() []ent.Hook {
+	return []ent.Hook{
+		hook.On(func(next ent.Mutator) ent.Mutator {
+			return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+				if includeDeleted(ctx) {
+					return next.Mutate(ctx, m)
+				}
+				mx, ok := m.(interface {
+					SetOp(ent.Op)
+					Client() *gen.Client
+					WhereP(...func(*sql.Selector))
+				})
+				if !ok {
+					return nil, fmt.Errorf("unexpected mutation type %T", m)
+				}
+				mx.WhereP(sql.FieldIsNull("deleted_at"))
+				mx.SetOp(ent.OpUpdate)
+				if err := m.SetField("deleted_at", time.Now()); err != nil {
+					return nil, err
+				}
+				return mx.Client().Mutate(ctx, m)
+			})
+		}, ent.OpDeleteOne|ent.OpDelete),
+	}
+}

@@ -1,0 +1,21 @@
+package schema
+
+import (
+	"regexp"
+
+	"github.com/rapportcrm/rapport/core/crm"
+	"github.com/rapportcrm/rapport/core/pulid"
+)
+
+var (
+	slugPattern     = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+	keyPattern      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+	pulidID = pulid.ID("")
+	money   = crm.Money(0)
+)
+
+// crmMoney converts a count to Money for multiplication.
+func crmMoney(n int) crm.Money { return crm.Money(n) }

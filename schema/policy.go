@@ -1,0 +1,193 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"entgo.io/ent"
+	"entgo.io/ent/entql"
+
+	gen "github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/privacy"
+	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/tenancy"
+)
+
+// Policy of the WorkspaceMixin: every query and every update or delete is
+// filtered to the caller's workspace; viewers cannot write.
+func (WorkspaceMixin) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{workspaceFilter()},
+		Mutation: privacy.MutationPolicy{denyReadOnly(), workspaceFilter()},
+	}
+}
+
+// Policy of the Workspace: a caller sees only its own workspace, and only
+// the operator's tools (a system context) create or change workspaces.
+func (Workspace) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+				if v := tenancy.FromContext(ctx); v != nil {
+					wf, ok := f.(interface{ WhereID(entql.StringP) })
+					if !ok {
+						return privacy.Denyf("unexpected filter %T", f)
+					}
+					wf.WhereID(entql.StringEQ(string(v.WorkspaceID)))
+					return privacy.Skip
+				}
+				if tenancy.IsSystem(ctx) {
+					return privacy.Skip
+				}
+				return privacy.Denyf("no workspace in context")
+			}),
+		},
+		Mutation: privacy.MutationPolicy{
+			privacy.MutationRuleFunc(func(ctx context.Context, _ gen.Mutation) error {
+				if tenancy.IsSystem(ctx) && tenancy.FromContext(ctx) == nil {
+					return privacy.Skip
+				}
+				return errcode.New(errcode.Forbidden, "only the operator changes workspaces")
+			}),
+		},
+	}
+}
+
+// workspaceFilter narrows a query or mutation to the viewer's workspace.
+// A system context without a viewer sees every workspace.
+func workspaceFilter() privacy.QueryMutationRule {
+	return privacy.FilterFunc(func(ctx context.Context, f privacy.Filter) error {
+		v := tenancy.FromContext(ctx)
+		if v == nil {
+			if tenancy.IsSystem(ctx) {
+				return privacy.Skip
+			}
+			return errcode.New(errcode.Unauthenticated, "no workspace in context")
+		}
+		wf, ok := f.(interface{ WhereWorkspaceID(entql.StringP) })
+		if !ok {
+			return privacy.Denyf("%T is not workspace scoped", f)
+		}
+		wf.WhereWorkspaceID(entql.StringEQ(string(v.WorkspaceID)))
+		return privacy.Skip
+	})
+}
+
+// denyReadOnly refuses every write by a viewer-role caller.
+func denyReadOnly() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m gen.Mutation) error {
+		if v := tenancy.FromContext(ctx); v != nil && !v.Role.CanWrite() {
+			return errcode.New(errcode.Forbidden, "role %s cannot change records", v.Role)
+		}
+		return privacy.Skip
+	})
+}
+
+// workspaceOf returns the workspace a mutation acts in: the viewer's, or for
+// a system context the workspace_id the mutation sets.
+func workspaceOf(ctx context.Context, m ent.Mutation) (pulid.ID, bool) {
+	if v := tenancy.FromContext(ctx); v != nil {
+		return v.WorkspaceID, true
+	}
+	if val, ok := m.Field("workspace_id"); ok {
+		id, ok := val.(pulid.ID)
+		return id, ok && id != ""
+	}
+	return "", false
+}
+
+// setWorkspace fills workspace_id on create from the caller, and refuses a
+// create that names another workspace.
+func setWorkspace(ctx context.Context, m ent.Mutation) error {
+	v := tenancy.FromContext(ctx)
+	cur, has := m.Field("workspace_id")
+	if v == nil {
+		if tenancy.IsSystem(ctx) && has && cur.(pulid.ID) != "" {
+			return nil
+		}
+		return errcode.New(errcode.Unauthenticated, "creating %s: no workspace in context", m.Type())
+	}
+	if has && cur.(pulid.ID) != "" && cur.(pulid.ID) != v.WorkspaceID {
+		return errcode.New(errcode.Forbidden, "creating %s: workspace mismatch", m.Type())
+	}
+	return m.SetField("workspace_id", v.WorkspaceID)
+}
+
+// checkLinks refuses edges to records the caller cannot see: records of
+// another workspace, deleted records, or IDs of the wrong type. The error
+// is NOT_FOUND, the same as for an ID that does not exist, so nothing
+// leaks about other workspaces.
+func checkLinks(ctx context.Context, m ent.Mutation) error {
+	ws, ok := workspaceOf(ctx, m)
+	if !ok {
+		return nil
+	}
+	cm, ok := m.(interface{ Client() *gen.Client })
+	if !ok {
+		return fmt.Errorf("mutation %T has no client", m)
+	}
+	scoped := ctx
+	if tenancy.FromContext(ctx) == nil {
+		scoped = tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws, Role: tenancy.RoleAdmin})
+	}
+	edges := m.AddedEdges()
+	sort.Strings(edges)
+	for _, e := range edges {
+		if e == "workspace" {
+			continue
+		}
+		byPrefix := map[string][]pulid.ID{}
+		for _, v := range m.AddedIDs(e) {
+			id, ok := v.(pulid.ID)
+			if !ok {
+				return fmt.Errorf("edge %s: unexpected id type %T", e, v)
+			}
+			byPrefix[id.Prefix()] = append(byPrefix[id.Prefix()], id)
+		}
+		for prefix, ids := range byPrefix {
+			ids = uniqueIDs(ids)
+			n, err := cm.Client().CountIDs(scoped, prefix, ids)
+			if err != nil {
+				return fmt.Errorf("checking %s: %w", e, err)
+			}
+			if n != len(ids) {
+				return &errcode.Error{Code: errcode.NotFound, Field: lowerCamel(e), Msg: "no such record in this workspace"}
+			}
+		}
+	}
+	return nil
+}
+
+func uniqueIDs(ids []pulid.ID) []pulid.ID {
+	seen := make(map[pulid.ID]bool, len(ids))
+	out := ids[:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// lowerCamel turns an ent name (line_items) into its GraphQL form
+// (lineItems).
+func lowerCamel(s string) string {
+	out := make([]byte, 0, len(s))
+	up := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' {
+			up = true
+			continue
+		}
+		if up && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = false
+		out = append(out, c)
+	}
+	return string(out)
+}
