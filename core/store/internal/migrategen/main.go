@@ -1,0 +1,97 @@
+// Command migrategen writes a new versioned migration for each dialect: it
+// replays the existing migrations into a scratch database (a temporary
+// SQLite file; a throwaway PostgreSQL server) and diffs the result against
+// the ent schema. Review the files it writes before committing them.
+//
+//	go run ./core/store/internal/migrategen -name add_widgets
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"ariga.io/atlas/sql/sqltool"
+	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
+	"entgo.io/ent/dialect/sql/schema"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
+
+	"github.com/rapportcrm/rapport/core/ent/migrate"
+	"github.com/rapportcrm/rapport/core/store/storetest"
+)
+
+func main() {
+	name := flag.String("name", "", "migration name, e.g. add_widgets")
+	dir := flag.String("dir", "core/store/migrations", "migrations directory (one folder per dialect)")
+	only := flag.String("dialect", "", "only this dialect (sqlite or postgres)")
+	flag.Parse()
+	if *name == "" {
+		log.Fatal("-name is required")
+	}
+	ctx := context.Background()
+	if *only == "" || *only == "sqlite" {
+		tmp, err := os.MkdirTemp("", "migrategen-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(tmp)
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(tmp, "dev.db")+"?_pragma=foreign_keys(1)")
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := diff(ctx, db, dialect.SQLite, filepath.Join(*dir, "sqlite"), *name); err != nil {
+			log.Fatalf("sqlite: %v", err)
+		}
+	}
+	if *only == "" || *only == "postgres" {
+		pg, err := storetest.StartPostgres(ctx)
+		if err != nil {
+			log.Fatalf("postgres: %v", err)
+		}
+		defer pg.Stop()
+		url, err := pg.CreateDatabase(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		db, err := sql.Open("pgx", url)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := diff(ctx, db, dialect.Postgres, filepath.Join(*dir, "postgres"), *name); err != nil {
+			log.Fatalf("postgres: %v", err)
+		}
+	}
+}
+
+func diff(ctx context.Context, db *sql.DB, dia, path, name string) error {
+	defer db.Close()
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return err
+	}
+	dir, err := sqltool.NewGooseDir(path)
+	if err != nil {
+		return err
+	}
+	m, err := schema.NewMigrate(entsql.OpenDB(dia, db),
+		schema.WithDir(dir),
+		schema.WithMigrationMode(schema.ModeReplay),
+		schema.WithDialect(dia),
+		schema.WithFormatter(sqltool.GooseFormatter),
+		schema.WithDropIndex(true),
+		schema.WithDropColumn(true),
+	)
+	if err != nil {
+		return err
+	}
+	if err := m.NamedDiff(ctx, name, migrate.Tables...); err != nil {
+		return err
+	}
+	fmt.Println("wrote", dia, "migration into", path)
+	return nil
+}

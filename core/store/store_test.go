@@ -1,0 +1,86 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rapportcrm/rapport/core/store"
+	"github.com/rapportcrm/rapport/core/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// TestMigrationsMatchSchema applies the committed migrations to an empty
+// database and asks ent what it would still change to reach the schema:
+// the answer must be nothing, on every dialect.
+func TestMigrationsMatchSchema(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		var plan bytes.Buffer
+		if err := st.Client.Schema.WriteTo(ctx, &plan); err != nil {
+			t.Fatal(err)
+		}
+		var stmts []string
+		for _, line := range strings.Split(plan.String(), "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || line == "BEGIN;" || line == "COMMIT;" || strings.HasPrefix(line, "--") {
+				continue
+			}
+			stmts = append(stmts, line)
+		}
+		if len(stmts) > 0 {
+			t.Fatalf("migrations lag the schema; run go run ./core/store/internal/migrategen -name NAME. Pending:\n%s", strings.Join(stmts, "\n"))
+		}
+		// Applying again is a no-op.
+		again, err := st.Migrate(ctx)
+		if err != nil || len(again) != 0 {
+			t.Fatalf("second migrate applied %v, err %v", again, err)
+		}
+		status, err := st.MigrationStatus(ctx)
+		if err != nil || len(status) == 0 {
+			t.Fatalf("status %v, err %v", status, err)
+		}
+		for _, s := range status {
+			if !s.Applied {
+				t.Errorf("migration %d not applied", s.Version)
+			}
+		}
+	})
+}
+
+func TestSQLitePragmas(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	for pragma, want := range map[string]string{"foreign_keys": "1", "journal_mode": "wal", "busy_timeout": "10000"} {
+		var got string
+		if err := st.DB.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("PRAGMA %s = %s, want %s", pragma, got, want)
+		}
+	}
+}
+
+func TestOpenRejectsUnknownURL(t *testing.T) {
+	for _, u := range []string{"mysql://x", "sqlite:", "", "postgres"} {
+		if _, err := store.Open(context.Background(), u); err == nil {
+			t.Errorf("Open(%q) succeeded", u)
+		}
+	}
+}
+
+func TestOpenCreatesSQLiteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sub.db")
+	st, err := store.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if st.Dialect != "sqlite3" {
+		t.Errorf("dialect %q", st.Dialect)
+	}
+}
