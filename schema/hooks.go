@@ -106,16 +106,18 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 			}
 			changes = append(changes, c)
 		}
-		v, err := next.Mutate(ctx, m)
-		if err != nil || len(ids) == 0 {
-			return v, err
-		}
 		action := timelineevent.ActionUpdate
 		switch {
 		case m.Op().Is(ent.OpCreate):
 			action = timelineevent.ActionCreate
 		case m.Op().Is(ent.OpDelete | ent.OpDeleteOne):
 			action = timelineevent.ActionDelete
+		}
+		// The soft-delete hook below may turn m into an update: the action
+		// is decided before it runs.
+		v, err := next.Mutate(ctx, m)
+		if err != nil || len(ids) == 0 {
+			return v, err
 		}
 		actor := tenancy.Actor(ctx)
 		now := time.Now()

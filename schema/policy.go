@@ -146,7 +146,11 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 			}
 			byPrefix[id.Prefix()] = append(byPrefix[id.Prefix()], id)
 		}
+		want := gen.EdgeTargets[m.Type()][e]
 		for prefix, ids := range byPrefix {
+			if want != "" && prefix != want {
+				return &errcode.Error{Code: errcode.NotFound, Field: lowerCamel(e), Msg: "no such record in this workspace"}
+			}
 			ids = uniqueIDs(ids)
 			n, err := cm.Client().CountIDs(scoped, prefix, ids)
 			if err != nil {

@@ -25,7 +25,7 @@ func (Score) Mixin() []ent.Mixin {
 func (Score) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("subject_type").Values(subjectTypes...).Immutable(),
-		field.String("subject_id").GoType(pulidID).Immutable(),
+		field.String("subject_id").GoType(pulidID).Annotations(entgql.Type("ID")).Immutable(),
 		field.String("point").Default("score").Immutable().Comment("extension point that produced it"),
 		field.String("plugin").NotEmpty().Immutable().Annotations(entgql.OrderField("PLUGIN")),
 		field.String("plugin_version").NotEmpty().Immutable(),

@@ -61,7 +61,7 @@ func (SegmentMembership) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("segment_id").GoType(pulidID),
 		field.Enum("subject_type").Values(subjectTypes...),
-		field.String("subject_id").GoType(pulidID),
+		field.String("subject_id").GoType(pulidID).Annotations(entgql.Type("ID")),
 		field.Float("weight").Optional().Nillable(),
 	}
 }

@@ -27,7 +27,7 @@ func (TimelineEvent) Fields() []ent.Field {
 	return []ent.Field{
 		field.Enum("action").Values("create", "update", "delete").Immutable(),
 		field.String("subject_type").Immutable(),
-		field.String("subject_id").GoType(pulidID).Immutable(),
+		field.String("subject_id").GoType(pulidID).Annotations(entgql.Type("ID")).Immutable(),
 		field.String("actor").Default("").Immutable(),
 		field.JSON("changes", []crm.Change{}).Optional().Immutable().Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.Time("occurred_at").Default(time.Now).Immutable().Annotations(entgql.OrderField("OCCURRED_AT")),

@@ -62,6 +62,125 @@ var PrefixTables = map[string]TableInfo{
 	"wsp": {Table: "workspaces", SoftDelete: false, Workspaced: false},
 }
 
+// EdgeTargets maps each type's edges to the ID prefix of the records they
+// point to, so that writes can refuse an ID of the wrong type.
+var EdgeTargets = map[string]map[string]string{
+	"APIToken": {
+		"workspace": "wsp",
+		"member":    "mem",
+	},
+	"Activity": {
+		"workspace":    "wsp",
+		"contact":      "con",
+		"organization": "org",
+		"deal":         "del",
+		"lead":         "led",
+		"owner":        "mem",
+	},
+	"Contact": {
+		"workspace":    "wsp",
+		"organization": "org",
+		"owner":        "mem",
+		"deals":        "del",
+		"activities":   "act",
+		"orders":       "ord",
+		"leads":        "led",
+		"tags":         "tag",
+	},
+	"CustomField": {
+		"workspace": "wsp",
+	},
+	"Deal": {
+		"workspace":     "wsp",
+		"pipeline":      "pip",
+		"stage":         "stg",
+		"contact":       "con",
+		"organization":  "org",
+		"owner":         "mem",
+		"line_items":    "lit",
+		"stage_changes": "stc",
+		"activities":    "act",
+		"orders":        "ord",
+		"lead":          "led",
+		"tags":          "tag",
+	},
+	"Lead": {
+		"workspace":    "wsp",
+		"organization": "org",
+		"contact":      "con",
+		"deal":         "del",
+		"owner":        "mem",
+		"activities":   "act",
+	},
+	"LineItem": {
+		"workspace": "wsp",
+		"product":   "prd",
+		"deal":      "del",
+		"order":     "ord",
+	},
+	"Member": {
+		"workspace": "wsp",
+	},
+	"Order": {
+		"workspace":    "wsp",
+		"contact":      "con",
+		"organization": "org",
+		"deal":         "del",
+		"line_items":   "lit",
+	},
+	"Organization": {
+		"workspace":  "wsp",
+		"owner":      "mem",
+		"contacts":   "con",
+		"deals":      "del",
+		"activities": "act",
+		"orders":     "ord",
+		"leads":      "led",
+		"tags":       "tag",
+	},
+	"Pipeline": {
+		"workspace": "wsp",
+		"stages":    "stg",
+		"deals":     "del",
+	},
+	"Product": {
+		"workspace":  "wsp",
+		"line_items": "lit",
+	},
+	"Score": {
+		"workspace": "wsp",
+	},
+	"Segment": {
+		"workspace":   "wsp",
+		"memberships": "sgm",
+	},
+	"SegmentMembership": {
+		"workspace": "wsp",
+		"segment":   "seg",
+	},
+	"Stage": {
+		"workspace": "wsp",
+		"pipeline":  "pip",
+		"deals":     "del",
+	},
+	"StageChange": {
+		"workspace":  "wsp",
+		"deal":       "del",
+		"from_stage": "stg",
+		"to_stage":   "stg",
+	},
+	"Tag": {
+		"workspace":     "wsp",
+		"contacts":      "con",
+		"organizations": "org",
+		"deals":         "del",
+	},
+	"TimelineEvent": {
+		"workspace": "wsp",
+	},
+	"Workspace": {},
+}
+
 // IDToType maps an ID to the node type (table) it belongs to.
 func IDToType(ctx context.Context, id pulid.ID) (string, error) {
 	info, ok := PrefixTables[id.Prefix()]

@@ -30,3 +30,46 @@ func Of(err error) Code {
 	}
 	return Internal
 }
+
+// FieldOf returns the GraphQL name of the field an error is about, if it
+// names one: the Field of an *Error, or the field of an ent validation
+// error ("first_name" becomes "firstName").
+func FieldOf(err error) string {
+	if e, ok := As(err); ok {
+		return e.Field
+	}
+	var ve *ent.ValidationError
+	if errors.As(err, &ve) {
+		return lowerCamel(ve.Name)
+	}
+	return ""
+}
+
+// MessageOf returns err's message without the generated layer's prefix.
+func MessageOf(err error) string {
+	var ve *ent.ValidationError
+	if errors.As(err, &ve) {
+		if u := ve.Unwrap(); u != nil {
+			return u.Error()
+		}
+	}
+	return err.Error()
+}
+
+func lowerCamel(s string) string {
+	out := make([]byte, 0, len(s))
+	up := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '_' {
+			up = true
+			continue
+		}
+		if up && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = false
+		out = append(out, c)
+	}
+	return string(out)
+}

@@ -62,3 +62,21 @@ func As(err error) (*Error, bool) {
 	ok := errors.As(err, &e)
 	return e, ok
 }
+
+// AtIndex prefixes the field of err with list[index], so a client of a
+// bulk call learns which record failed: "input.3.email". The code of err is
+// kept.
+func AtIndex(list string, index int, err error) *Error {
+	prefix := fmt.Sprintf("%s.%d", list, index)
+	e := &Error{Code: Of(err), Field: prefix, Err: err}
+	if inner, ok := As(err); ok {
+		e.Msg = inner.Msg
+		if inner.Field != "" {
+			e.Field = prefix + "." + inner.Field
+		}
+	} else if f := FieldOf(err); f != "" {
+		e.Field = prefix + "." + f
+		e.Msg = MessageOf(err)
+	}
+	return e
+}

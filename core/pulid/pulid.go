@@ -88,8 +88,13 @@ func (id ID) Value() (driver.Value, error) { return string(id), nil }
 // UnmarshalGQL implements graphql.Unmarshaler; malformed IDs are rejected
 // with an error wrapping ErrMalformed.
 func (id *ID) UnmarshalGQL(v any) error {
-	s, ok := v.(string)
-	if !ok {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case ID:
+		s = string(x)
+	default:
 		return fmt.Errorf("%w: ids are strings, got %T", ErrMalformed, v)
 	}
 	p, err := Parse(s)

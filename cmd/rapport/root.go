@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/rapportcrm/rapport/core/store"
+)
+
+// globals are the flags every command shares.
+type globals struct {
+	db string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globals{}
+	root := &cobra.Command{
+		Use:           "rapport",
+		Short:         "Rapport: a CRM whose business logic is swappable plugins",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return flagsFromEnv(cmd)
+		},
+	}
+	root.PersistentFlags().StringVar(&g.db, "db", store.DefaultURL, "database URL: sqlite:PATH or postgres://… (env RAPPORT_DB)")
+	root.AddCommand(
+		newServeCmd(g),
+		newMigrateCmd(g),
+		newWorkspaceCmd(g),
+		newTokenCmd(g),
+		newSchemaCmd(),
+	)
+	return root
+}
+
+// flagsFromEnv fills every flag the user did not set from RAPPORT_<FLAG>
+// (upper case, dashes as underscores), so env vars mirror flags.
+func flagsFromEnv(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Changed || err != nil {
+			return
+		}
+		key := "RAPPORT_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(key); ok {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", key, e)
+			}
+		}
+	})
+	return err
+}
+
+// openStore opens and migrates the database named by --db.
+func (g *globals) openStore(ctx context.Context) (*store.Store, error) {
+	st, err := store.Open(ctx, g.db)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}

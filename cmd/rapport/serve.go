@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rapportcrm/rapport/core/access"
+	"github.com/rapportcrm/rapport/core/demo"
+	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/graph"
+)
+
+func newServeCmd(g *globals) *cobra.Command {
+	var (
+		addr     string
+		withDemo bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the API server (GraphiQL at /, API at /graphql, /healthz, /metrics)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			st, err := g.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if withDemo {
+				res, err := demo.Seed(ctx, st.Client, demo.Options{})
+				if err != nil {
+					return fmt.Errorf("seeding demo workspace: %w", err)
+				}
+				secret, _, err := access.CreateToken(ctx, st.Client, res.Workspace, access.TokenOptions{Role: tenancy.RoleAdmin, Name: "demo"})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "workspace: %s\n", res.Workspace.Slug)
+				fmt.Fprintf(cmd.OutOrStdout(), "token: %s\n", secret)
+			}
+			ln, err := net.Listen("tcp", addr)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{
+				Handler:           graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log}),
+				ReadHeaderTimeout: 10 * time.Second,
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s (GraphiQL at /, API at /graphql)\n", ln.Addr())
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+			}
+			log.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (env RAPPORT_ADDR)")
+	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the demo workspace (once) and print an admin token for it")
+	return cmd
+}

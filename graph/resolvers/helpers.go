@@ -1,0 +1,67 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/graph/model"
+)
+
+// MaxBulk is the most records one bulk mutation accepts.
+const MaxBulk = 5000
+
+// tx returns the request's transactional client (mutations run in one
+// transaction each), or the root client outside one.
+func (r *Resolver) tx(ctx context.Context) *ent.Client {
+	if c := ent.FromContext(ctx); c != nil {
+		return c
+	}
+	return r.Client
+}
+
+func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
+	v := tenancy.FromContext(ctx)
+	if v == nil {
+		return nil, errcode.New(errcode.Unauthenticated, "no token")
+	}
+	ws, err := r.Client.Workspace.Get(ctx, v.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.Viewer{Workspace: ws, Role: string(v.Role)}, nil
+}
+
+// bulkCreate creates every input in order, inside the mutation's
+// transaction: the first failure aborts the whole batch, and its error
+// names the failing index ("input.3.email").
+func bulkCreate[In, Out any](ctx context.Context, c *ent.Client, inputs []*In, create func(*ent.Client, *In) (Out, error)) ([]Out, error) {
+	if len(inputs) > MaxBulk {
+		return nil, errcode.Input("input", "at most %d records per call, got %d", MaxBulk, len(inputs))
+	}
+	out := make([]Out, 0, len(inputs))
+	for i, in := range inputs {
+		v, err := create(c, in)
+		if err != nil {
+			return nil, errcode.AtIndex("input", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefID(id *pulid.ID) pulid.ID {
+	if id == nil {
+		return ""
+	}
+	return *id
+}

@@ -1,0 +1,150 @@
+// Package graph serves Rapport's GraphQL API: the schema (graph/schema,
+// partly generated from the ent schema), its resolvers, and the HTTP
+// handler with authentication, limits, error codes, health and metrics.
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/rapportcrm/rapport/core/access"
+	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/graph/generated"
+	"github.com/rapportcrm/rapport/graph/resolvers"
+)
+
+// Config configures the HTTP handler.
+type Config struct {
+	// Client is the store's ent client; required.
+	Client *ent.Client
+	// Ping reports whether the store is reachable, for /healthz.
+	Ping func(context.Context) error
+	// Logger receives request errors; slog.Default() when nil.
+	Logger *slog.Logger
+	// Limits bound each request; zero values take the defaults.
+	Limits Limits
+	// Registry receives the server's metrics; a new registry when nil.
+	Registry *prometheus.Registry
+}
+
+// Schema returns the executable GraphQL schema.
+func Schema(client *ent.Client) graphql.ExecutableSchema {
+	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: client}})
+}
+
+// NewHandler returns the server's routes: GraphiQL at /, the API at
+// /graphql, health at /healthz and Prometheus metrics at /metrics.
+func NewHandler(cfg Config) http.Handler {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	limits := cfg.Limits.withDefaults()
+	reg := cfg.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	}
+	m := newMetrics(reg)
+
+	srv := handler.New(pagedSchema{ExecutableSchema: Schema(cfg.Client), maxPage: limits.MaxPage})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.Use(extension.Introspection{})
+	srv.Use(depthLimit{max: limits.MaxDepth})
+	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(entgql.Transactioner{
+		TxOpener: cfg.Client,
+		SkipTxFunc: func(op *ast.OperationDefinition) bool {
+			return op.Operation != ast.Mutation
+		},
+	})
+	srv.AroundFields(pageLimit(limits.MaxPage))
+	srv.AroundResponses(m.observe)
+	srv.SetErrorPresenter(presentErrors(log))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "graphql panic", "panic", p)
+		return errcode.New(errcode.Internal, "internal error")
+	})
+
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", authenticate(cfg.Client, srv))
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if cfg.Ping != nil {
+			if err := cfg.Ping(ctx); err != nil {
+				http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	page := playground.Handler("Rapport", "/graphql")
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		page.ServeHTTP(w, r)
+	})
+	return mux
+}
+
+// authenticate resolves the bearer token into the request's viewer, or
+// answers 401 with an UNAUTHENTICATED error.
+func authenticate(client *ent.Client, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		auth := r.Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			unauthenticated(w, "missing bearer token: send Authorization: Bearer <token>")
+			return
+		}
+		v, err := access.Authenticate(r.Context(), client, strings.TrimSpace(token))
+		if err != nil {
+			if errcode.Of(err) == errcode.Unauthenticated {
+				unauthenticated(w, err.Error())
+				return
+			}
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(tenancy.NewContext(r.Context(), v)))
+	})
+}
+
+func unauthenticated(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", `Bearer realm="rapport"`)
+	w.WriteHeader(http.StatusUnauthorized)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{
+			"message":    msg,
+			"extensions": map[string]any{"code": errcode.Unauthenticated},
+		}},
+	})
+}
