@@ -1,12 +1,19 @@
 package schema
 
 import (
+	"context"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+
+	gen "github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/privacy"
+	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/tenancy"
 )
 
 // Deal is an opportunity to sell, moving through a pipeline's stages until
@@ -111,6 +118,21 @@ func (StageChange) Indexes() []ent.Index {
 	return []ent.Index{
 		index.Fields("deal_id", "changed_at"),
 		index.Fields("workspace_id", "changed_at"),
+	}
+}
+
+// Policy of the StageChange: the stage history is append-only; only the
+// operator's tools (a system context without a viewer) may rewrite it.
+func (StageChange) Policy() ent.Policy {
+	return privacy.Policy{
+		Mutation: privacy.MutationPolicy{
+			privacy.MutationRuleFunc(func(ctx context.Context, m gen.Mutation) error {
+				if m.Op().Is(ent.OpCreate) || (tenancy.IsSystem(ctx) && tenancy.FromContext(ctx) == nil) {
+					return privacy.Skip
+				}
+				return errcode.New(errcode.Forbidden, "stage history is append-only")
+			}),
+		},
 	}
 }
 

@@ -50,7 +50,12 @@ func stageFor(ctx context.Context, m *gen.DealMutation, id pulid.ID) (*gen.Stage
 	return st, err
 }
 
+// applyStage sets status and closed_at from the stage's kind. A closed_at
+// the caller set explicitly (an import of past deals) is kept.
 func applyStage(m *gen.DealMutation, st *gen.Stage, now time.Time) {
+	if at, ok := m.ClosedAt(); ok {
+		now = at
+	}
 	switch st.Kind {
 	case stage.KindWon:
 		m.SetStatus(deal.StatusWon)

@@ -132,6 +132,18 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 	if tenancy.FromContext(ctx) == nil {
 		scoped = tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws, Role: tenancy.RoleAdmin})
 	}
+	// Scores and segment memberships point at their subject by ID alone.
+	// (Timeline events do too, but may describe a record just deleted.)
+	if v, ok := m.Field("subject_id"); ok && m.Type() != gen.TypeTimelineEvent {
+		id, _ := v.(pulid.ID)
+		n, err := cm.Client().CountIDs(scoped, id.Prefix(), []pulid.ID{id})
+		if err != nil {
+			return fmt.Errorf("checking subject: %w", err)
+		}
+		if n != 1 {
+			return &errcode.Error{Code: errcode.NotFound, Field: "subjectID", Msg: "no such record in this workspace"}
+		}
+	}
 	edges := m.AddedEdges()
 	sort.Strings(edges)
 	for _, e := range edges {

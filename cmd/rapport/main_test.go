@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rapportcrm/rapport/core/store/storetest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rapport-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "rapport")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	storetest.Main(m)
+}
+
+// run executes the CLI in-process and returns its standard output.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(io.Discard)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+// server is a running `rapport serve` process.
+type server struct {
+	cmd   *exec.Cmd
+	url   string
+	token string
+}
+
+func startServer(t *testing.T, db string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), "RAPPORT_DB="+db)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	lines := bufio.NewScanner(stdout)
+	listen := regexp.MustCompile(`listening on (http://\S+)`)
+	deadline := time.After(3 * time.Minute)
+	got := make(chan string)
+	go func() {
+		for lines.Scan() {
+			got <- lines.Text()
+		}
+		close(got)
+	}()
+	for s.url == "" {
+		select {
+		case line, ok := <-got:
+			if !ok {
+				t.Fatalf("server exited before listening: %s", stderr.String())
+			}
+			if tok, ok := strings.CutPrefix(line, "token: "); ok {
+				s.token = tok
+			}
+			if m := listen.FindStringSubmatch(line); m != nil {
+				s.url = m[1]
+			}
+		case <-deadline:
+			t.Fatalf("server did not start: %s", stderr.String())
+		}
+	}
+	go func() {
+		for range got {
+		}
+	}()
+	return s
+}
+
+func (s *server) query(t *testing.T, token, q string) (int, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": q})
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	return res.StatusCode, out
+}
+
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("server exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("server did not stop on SIGTERM")
+	}
+}
+
+// TestServeDemo is the README's first command end to end, on SQLite and
+// PostgreSQL: the demo workspace is seeded once, every start prints a
+// working admin token, the API refuses requests without one, and SIGTERM
+// stops the server cleanly.
+func TestServeDemo(t *testing.T) {
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) {
+			db := storetest.URL(t, dialect)
+			counts := func(s *server) string {
+				status, out := s.query(t, s.token, `{ organizations { totalCount } contacts { totalCount } deals { totalCount } pipelines { totalCount } }`)
+				if status != 200 || out["errors"] != nil {
+					t.Fatalf("status %d: %v", status, out)
+				}
+				b, _ := json.Marshal(out["data"])
+				return string(b)
+			}
+			s := startServer(t, db, "--demo")
+			if !strings.HasPrefix(s.token, "rpt_") {
+				t.Fatalf("token %q", s.token)
+			}
+			first := counts(s)
+			var data struct {
+				Organizations, Contacts, Deals, Pipelines struct{ TotalCount int }
+			}
+			_ = json.Unmarshal([]byte(first), &data)
+			if data.Organizations.TotalCount < 100 || data.Contacts.TotalCount < 500 || data.Deals.TotalCount < 1000 || data.Pipelines.TotalCount != 3 {
+				t.Errorf("demo counts %s", first)
+			}
+			status, out := s.query(t, "", `{ contacts { totalCount } }`)
+			if status != http.StatusUnauthorized || !strings.Contains(toJSON(out), "UNAUTHENTICATED") {
+				t.Errorf("no token: %d %v", status, out)
+			}
+			res, err := http.Get(s.url + "/healthz")
+			if err != nil || res.StatusCode != 200 {
+				t.Errorf("healthz: %v %v", res, err)
+			}
+			s.stop(t)
+
+			again := startServer(t, db, "--demo")
+			if again.token == s.token || counts(again) != first {
+				t.Errorf("second start: token reused or data changed: %s vs %s", counts(again), first)
+			}
+			// The first token still works too.
+			if status, _ := again.query(t, s.token, `{ viewer { role } }`); status != 200 {
+				t.Errorf("first token refused: %d", status)
+			}
+			again.stop(t)
+		})
+	}
+}
+
+func TestWorkspaceAndTokenCommands(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "cli.db")
+	if _, err := run(t, "--db", db, "workspace", "create", "acme", "--name", "Acme Inc"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "--db", db, "workspace", "create", "acme"); err == nil {
+		t.Error("duplicate workspace accepted")
+	}
+	tok, err := run(t, "--db", db, "token", "create", "--workspace", "acme", "--role", "viewer")
+	if err != nil || !regexp.MustCompile(`^rpt_[a-z2-7]{52}\n$`).MatchString(tok) {
+		t.Fatalf("token create printed %q, %v", tok, err)
+	}
+	if _, err := run(t, "--db", db, "token", "create", "--workspace", "nope", "--role", "viewer"); err == nil {
+		t.Error("token for unknown workspace")
+	}
+	out, err := run(t, "--db", db, "token", "list", "--workspace", "acme", "--output", "json")
+	var list []map[string]string
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil || len(list) != 1 || list[0]["role"] != "viewer" || strings.Contains(out, strings.TrimSpace(tok)) {
+		t.Fatalf("token list: %q %v", out, err)
+	}
+	out, err = run(t, "--db", db, "workspace", "list", "--output", "csv")
+	if err != nil || !strings.HasPrefix(out, "slug,name,id,created_at\nacme,Acme Inc,wsp_") {
+		t.Fatalf("workspace list csv: %q %v", out, err)
+	}
+	out, err = run(t, "--db", db, "migrate", "--status")
+	if err != nil || !strings.Contains(out, "applied") {
+		t.Fatalf("migrate --status: %q %v", out, err)
+	}
+	t.Setenv("RAPPORT_DB", db)
+	out, err = run(t, "workspace", "list")
+	if err != nil || !strings.Contains(out, "acme") {
+		t.Fatalf("RAPPORT_DB not honoured: %q %v", out, err)
+	}
+}
+
+func TestSchemaPrint(t *testing.T) {
+	out, err := run(t, "schema", "print")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"type Contact implements Node", "bulkCreateContacts(input: [CreateContactInput!]!): [Contact!]!", "moveDeal(id: ID!, stageID: ID!): Deal!", "scalar Money"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("schema lacks %q", want)
+		}
+	}
+}
+
+func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
