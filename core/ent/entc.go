@@ -15,7 +15,6 @@ func main() {
 	ex, err := entgql.NewExtension(
 		entgql.WithSchemaGenerator(),
 		entgql.WithWhereInputs(true),
-		entgql.WithConfigPath("../../graph/gqlgen.yml"),
 		entgql.WithSchemaPath("../../graph/schema/ent.graphql"),
 		entgql.WithNodeDescriptor(false),
 	)
