@@ -1,0 +1,435 @@
+// Package wasm runs extension-point plugins compiled to WebAssembly, on
+// wazero, in-process and sandboxed: a module gets no file system, network,
+// real clock or randomness unless the operator grants what its manifest
+// asks; every call has a deadline; every module has a memory ceiling; an
+// instance that traps, times out or answers garbage is thrown away.
+//
+// Compiled modules are cached on disk; instances are pooled, one per
+// concurrent call. See sdk/ABI.md for the contract a module implements.
+package wasm
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/rapportcrm/rapport/sdk"
+)
+
+// ABI point numbers of rapport_call.
+const (
+	PointScore   uint32 = 1
+	PointSegment uint32 = 2
+	PointReport  uint32 = 3
+)
+
+// Grants are the sandbox capabilities an operator allows modules to have
+// when their manifest asks. The zero value grants nothing.
+type Grants struct {
+	// Clock gives the real wall and monotonic clocks (else a fake clock
+	// that starts at zero and ticks 1 ms per reading).
+	Clock bool
+	// Random gives cryptographic randomness (else a deterministic stream).
+	Random bool
+}
+
+// Config configures an Engine. The zero value is usable: no disk cache, a
+// 64 MiB memory ceiling and 10 s deadline at most per call.
+type Config struct {
+	// CacheDir, when set, keeps compiled modules on disk across restarts.
+	CacheDir string
+	// MaxMemoryPages caps every module's memory, in 64 KiB pages
+	// (default 1024, 64 MiB).
+	MaxMemoryPages uint32
+	// MaxTimeout caps every call's deadline (default 10 s).
+	MaxTimeout time.Duration
+	// Logger receives what modules log; slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Engine compiles and runs modules. It is safe for concurrent use.
+type Engine struct {
+	cfg   Config
+	cache wazero.CompilationCache
+}
+
+// NewEngine returns an engine with the config's defaults applied.
+func NewEngine(cfg Config) (*Engine, error) {
+	if cfg.MaxMemoryPages == 0 {
+		cfg.MaxMemoryPages = 1024
+	}
+	if cfg.MaxTimeout <= 0 {
+		cfg.MaxTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	e := &Engine{cfg: cfg}
+	if cfg.CacheDir != "" {
+		if err := os.MkdirAll(cfg.CacheDir, 0o755); err != nil {
+			return nil, fmt.Errorf("compilation cache: %w", err)
+		}
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("compilation cache: %w", err)
+		}
+		e.cache = c
+	} else {
+		e.cache = wazero.NewCompilationCache()
+	}
+	return e, nil
+}
+
+// Close releases the compilation cache.
+func (e *Engine) Close(ctx context.Context) error { return e.cache.Close(ctx) }
+
+// Limits bound one module; zero values take the engine's caps.
+type Limits struct {
+	// MemoryPages is the module's memory ceiling in 64 KiB pages.
+	MemoryPages uint32
+	// Timeout is each call's deadline.
+	Timeout time.Duration
+	// Instances is the most concurrent calls (pooled instances); default 4.
+	Instances int
+	// RecycleAfter discards an instance after this many calls, so that a
+	// guest whose garbage collector falls behind cannot grow for ever
+	// (default 10,000).
+	RecycleAfter int
+}
+
+// Module is a compiled plugin module with its instance pool.
+type Module struct {
+	// Name labels the module in logs and errors, e.g. "leadscore@1.2.0".
+	Name string
+
+	engine  *Engine
+	runtime wazero.Runtime
+	mod     wazero.CompiledModule
+	config  wazero.ModuleConfig
+	limits  Limits
+
+	pool   chan *instance
+	mu     sync.Mutex
+	closed bool
+}
+
+// Load compiles code (or takes it from the cache) and checks that it
+// implements the ABI. grants are what the operator allows this module,
+// already narrowed to what its manifest asks.
+func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limits, grants Grants) (*Module, error) {
+	if limits.MemoryPages == 0 || limits.MemoryPages > e.cfg.MaxMemoryPages {
+		limits.MemoryPages = e.cfg.MaxMemoryPages
+	}
+	if limits.Timeout <= 0 || limits.Timeout > e.cfg.MaxTimeout {
+		limits.Timeout = e.cfg.MaxTimeout
+	}
+	if limits.Instances <= 0 {
+		limits.Instances = 4
+	}
+	if limits.RecycleAfter <= 0 {
+		limits.RecycleAfter = 10_000
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+		WithCompilationCache(e.cache).
+		WithMemoryLimitPages(limits.MemoryPages).
+		WithCloseOnContextDone(true))
+	m := &Module{Name: name, engine: e, runtime: rt, limits: limits, pool: make(chan *instance, limits.Instances)}
+	fail := func(err error) (*Module, error) {
+		rt.Close(ctx)
+		return nil, err
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return fail(err)
+	}
+	log := e.cfg.Logger.With("plugin", name)
+	_, err := rt.NewHostModuleBuilder("rapport").
+		NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			level, ptr, size := uint32(stack[0]), uint32(stack[1]), uint32(stack[2])
+			if size > 4096 {
+				size = 4096
+			}
+			msg, ok := mod.Memory().Read(ptr, size)
+			if !ok {
+				return
+			}
+			log.Log(ctx, slogLevel(level), string(msg))
+		}), []api.ValueType{api.ValueTypeI32, api.ValueTypeI32, api.ValueTypeI32}, nil).
+		Export("log").
+		Instantiate(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	compiled, err := rt.CompileModule(ctx, code)
+	if err != nil {
+		return fail(fmt.Errorf("compile %s: %w", name, err))
+	}
+	m.mod = compiled
+	exports := compiled.ExportedFunctions()
+	for _, want := range []string{"rapport_abi_version", "rapport_input", "rapport_call"} {
+		if _, ok := exports[want]; !ok {
+			return fail(fmt.Errorf("%s: not a Rapport plugin: no export %q (see sdk/ABI.md)", name, want))
+		}
+	}
+	for imp := range importedModules(compiled) {
+		if imp != "wasi_snapshot_preview1" && imp != "rapport" {
+			return fail(fmt.Errorf("%s: imports module %q; only \"rapport\" and \"wasi_snapshot_preview1\" are provided", name, imp))
+		}
+	}
+	cfg := wazero.NewModuleConfig().
+		WithName("").
+		WithStderr(newLogWriter(log, slog.LevelWarn)).
+		WithStdout(newLogWriter(log, slog.LevelInfo))
+	if _, ok := exports["_initialize"]; ok {
+		cfg = cfg.WithStartFunctions("_initialize")
+	} else {
+		cfg = cfg.WithStartFunctions()
+	}
+	if grants.Clock {
+		cfg = cfg.WithSysWalltime().WithSysNanotime().WithSysNanosleep()
+	}
+	if grants.Random {
+		cfg = cfg.WithRandSource(rand.Reader)
+	}
+	m.config = cfg
+	// Check the ABI version on a first instance, which then joins the pool.
+	inst, err := m.newInstance(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("%s: instantiate: %w", name, err))
+	}
+	stack := inst.stack[:]
+	if err := inst.version.CallWithStack(ctx, stack); err != nil {
+		return fail(fmt.Errorf("%s: rapport_abi_version: %w", name, err))
+	}
+	if v := uint32(stack[0]); v != sdk.ABIVersion {
+		return fail(fmt.Errorf("%s: module speaks ABI %d, host speaks %d", name, v, sdk.ABIVersion))
+	}
+	m.pool <- inst
+	return m, nil
+}
+
+func importedModules(c wazero.CompiledModule) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range c.ImportedFunctions() {
+		mod, _, _ := f.Import()
+		out[mod] = true
+	}
+	for _, mem := range c.ImportedMemories() {
+		mod, _, _ := mem.Import()
+		out[mod] = true
+	}
+	return out
+}
+
+// Close discards every instance and the module's runtime. Calls in flight
+// fail.
+func (m *Module) Close(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+	return m.runtime.Close(ctx)
+}
+
+type instance struct {
+	mod     api.Module
+	version api.Function
+	input   api.Function
+	call    api.Function
+	calls   int
+	stack   [2]uint64
+}
+
+func (m *Module) newInstance(ctx context.Context) (*instance, error) {
+	mod, err := m.runtime.InstantiateModule(context.WithoutCancel(ctx), m.mod, m.config)
+	if err != nil {
+		return nil, err
+	}
+	return &instance{
+		mod:     mod,
+		version: mod.ExportedFunction("rapport_abi_version"),
+		input:   mod.ExportedFunction("rapport_input"),
+		call:    mod.ExportedFunction("rapport_call"),
+	}, nil
+}
+
+// get takes an idle instance, or makes one while fewer than the limit
+// exist, or waits for one.
+func (m *Module) get(ctx context.Context) (*instance, error) {
+	select {
+	case inst := <-m.pool:
+		return inst, nil
+	default:
+	}
+	m.mu.Lock()
+	closed := m.closed
+	m.mu.Unlock()
+	if closed {
+		return nil, errors.New("module closed")
+	}
+	return m.newInstance(ctx)
+}
+
+// put returns an instance to the pool, or discards it when the pool is full
+// or it has served enough calls.
+func (m *Module) put(ctx context.Context, inst *instance) {
+	inst.calls++
+	// Recycle after enough calls, or once the instance's memory passes
+	// three quarters of its ceiling: a fresh instance costs milliseconds,
+	// an out-of-memory fault costs a batch.
+	if inst.calls >= m.limits.RecycleAfter || uint64(inst.mod.Memory().Size()) > uint64(m.limits.MemoryPages)*65536*3/4 {
+		inst.mod.Close(ctx)
+		return
+	}
+	select {
+	case m.pool <- inst:
+	default:
+		inst.mod.Close(ctx)
+	}
+}
+
+// Fault is a failed call. Its Cause is one of "timeout" (the deadline
+// passed), "trap" (the module crashed), "memory" (it crashed at its memory
+// ceiling), "exit" (it called proc_exit), "malformed" (its answer broke the
+// contract) or "plugin_error" (it answered with an error of its own).
+type Fault struct {
+	Module string
+	Cause  string
+	Err    error
+}
+
+func (f *Fault) Error() string { return fmt.Sprintf("plugin %s: %s: %v", f.Module, f.Cause, f.Err) }
+
+// Unwrap returns the underlying error.
+func (f *Fault) Unwrap() error { return f.Err }
+
+// Call runs one extension point on request bytes and hands the response
+// bytes to decode, which must not keep them. A failure is a *Fault; the
+// instance involved is discarded unless the module itself reported the
+// error.
+func (m *Module) Call(ctx context.Context, point uint32, req []byte, decode func([]byte) error) error {
+	inst, err := m.get(ctx)
+	if err != nil {
+		return &Fault{Module: m.Name, Cause: "trap", Err: fmt.Errorf("instantiate: %w", err)}
+	}
+	cctx, cancel := context.WithTimeout(ctx, m.limits.Timeout)
+	defer cancel()
+	cause, err := m.call(cctx, inst, point, req, decode)
+	if err == nil || cause == "plugin_error" {
+		m.put(ctx, inst)
+	} else {
+		inst.mod.Close(context.Background())
+	}
+	if err != nil {
+		if cause == "timeout" && ctx.Err() != nil {
+			err = fmt.Errorf("%w (caller gave up)", ctx.Err())
+		}
+		return &Fault{Module: m.Name, Cause: cause, Err: err}
+	}
+	return nil
+}
+
+func (m *Module) call(ctx context.Context, inst *instance, point uint32, req []byte, decode func([]byte) error) (string, error) {
+	stack := inst.stack[:]
+	stack[0] = uint64(len(req))
+	if err := inst.input.CallWithStack(ctx, stack); err != nil {
+		return m.classify(ctx, inst, err)
+	}
+	mem := inst.mod.Memory()
+	if !mem.Write(uint32(stack[0]), req) {
+		return "malformed", fmt.Errorf("rapport_input returned %#x, outside memory for %d bytes", uint32(stack[0]), len(req))
+	}
+	stack[0], stack[1] = uint64(point), uint64(len(req))
+	if err := inst.call.CallWithStack(ctx, stack); err != nil {
+		return m.classify(ctx, inst, err)
+	}
+	res := stack[0]
+	ptr, size := uint32(res>>32)&0x7fffffff, uint32(res)
+	out, ok := mem.Read(ptr, size)
+	if !ok {
+		return "malformed", fmt.Errorf("result at %#x+%d is outside memory", ptr, size)
+	}
+	if res>>63 == 1 {
+		msg, err := sdk.DecodeError(out)
+		if err != nil {
+			return "malformed", fmt.Errorf("error result: %w", err)
+		}
+		return "plugin_error", errors.New(msg)
+	}
+	if err := decode(out); err != nil {
+		return "malformed", err
+	}
+	return "", nil
+}
+
+// classify names the cause of a failed call. A trap with the memory at its
+// ceiling is reported as "memory": the guest ran out of it.
+func (m *Module) classify(ctx context.Context, inst *instance, err error) (string, error) {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded, sys.ExitCodeContextCanceled:
+			return "timeout", fmt.Errorf("deadline exceeded")
+		}
+		return "exit", fmt.Errorf("module exited with code %d", exit.ExitCode())
+	}
+	if ctx.Err() != nil {
+		return "timeout", ctx.Err()
+	}
+	if mem := inst.mod.Memory(); mem != nil && uint64(mem.Size()) >= uint64(m.limits.MemoryPages)*65536*15/16 {
+		return "memory", fmt.Errorf("memory ceiling of %d KiB reached: %w", m.limits.MemoryPages*64, err)
+	}
+	return "trap", err
+}
+
+func slogLevel(l uint32) slog.Level {
+	switch l {
+	case 0:
+		return slog.LevelDebug
+	case 2:
+		return slog.LevelWarn
+	case 3:
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// logWriter turns a module's stdout and stderr into log lines: it buffers
+// partial writes until a newline (or 4 KiB) and logs whole lines.
+type logWriter struct {
+	log   *slog.Logger
+	level slog.Level
+	mu    *sync.Mutex
+	buf   *[]byte
+}
+
+func newLogWriter(log *slog.Logger, level slog.Level) logWriter {
+	return logWriter{log: log, level: level, mu: &sync.Mutex{}, buf: new([]byte)}
+}
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, c := range p {
+		if c == '\n' || len(*w.buf) >= 4096 {
+			if len(*w.buf) > 0 {
+				w.log.Log(context.Background(), w.level, string(*w.buf))
+			}
+			*w.buf = (*w.buf)[:0]
+			if c == '\n' {
+				continue
+			}
+		}
+		*w.buf = append(*w.buf, c)
+	}
+	return len(p), nil
+}

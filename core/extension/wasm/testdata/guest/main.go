@@ -1,0 +1,75 @@
+// Command guest is a test plugin whose behaviour its config selects: a
+// well-behaved lead scorer by default, or one of the faults the host must
+// survive ("loop", "bomb", "crash", "panic", "error", "wrongcount", "nan").
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"runtime/debug"
+
+	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/wasm"
+)
+
+func init() { wasm.Register(sdk.Plugin{Score: score}) }
+
+func main() {}
+
+var sink []byte
+var spin uint64
+
+func recurse(n int) int { return recurse(n+1) + 1 }
+
+func score(ctx sdk.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+	if string(ctx.Config()) == "noop" {
+		return sdk.NewScoreResponse(req.Batch.Count), nil
+	}
+	var cfg struct{ Mode string }
+	_ = json.Unmarshal(ctx.Config(), &cfg)
+	n := req.Batch.Count
+	switch cfg.Mode {
+	case "loop":
+		for {
+			spin++
+		}
+	case "bomb":
+		var keep [][]byte
+		for {
+			b := make([]byte, 1<<20)
+			b[0] = 1
+			keep = append(keep, b)
+			sink = b
+		}
+	case "crash":
+		debug.SetMaxStack(1 << 16)
+		recurse(0)
+	case "panic":
+		var m map[string]int
+		m["x"] = 1
+	case "error":
+		return nil, errors.New("refusing on purpose")
+	case "log":
+		ctx.Log("info", "scoring a batch")
+	case "wrongcount":
+		return sdk.NewScoreResponse(n + 1), nil
+	case "nan":
+		r := sdk.NewScoreResponse(n)
+		for i := range r.Values {
+			r.Values[i] = math.NaN()
+		}
+		return r, nil
+	}
+	amount := req.Batch.Numbers("amount")
+	resp := sdk.NewScoreResponse(n, "amount")
+	for i := 0; i < n; i++ {
+		v := math.Log1p(math.Max(amount[i], 0))
+		resp.Values[i] = v
+		resp.SetContribution(i, 0, v)
+		if v > 5 {
+			resp.SetLabel(i, "hot")
+		}
+	}
+	return resp, nil
+}

@@ -1,0 +1,80 @@
+package manifest
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+const good = `{
+  "name": "leadscore", "version": "1.2.0", "abi": 1, "runtime": "wasm", "module": "plugin.wasm",
+  "points": ["score"], "subjects": ["lead"], "inputs": {"lead": ["estimated_value", "source"]},
+  "config_schema": {"type": "object"}, "capabilities": ["log", "config"],
+  "limits": {"timeout_ms": 2000, "memory_pages": 256}
+}`
+
+func TestParseGood(t *testing.T) {
+	m, err := Parse([]byte(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Ref() != "leadscore@1.2.0" || !m.Implements("score") || m.Implements("report") || !m.Asks("log") || m.Asks("clock") {
+		t.Errorf("parsed %+v", m)
+	}
+}
+
+func TestParseReportsEveryProblem(t *testing.T) {
+	for _, c := range []struct {
+		edit, want string
+	}{
+		{`"name": "leadscore"`, `name "Lead Score"`},
+		{`"version": "1.2.0"`, `version "v1"`},
+		{`"abi": 1`, `abi 2`},
+		{`"runtime": "wasm"`, `runtime "jvm"`},
+		{`"module": "plugin.wasm"`, `module "../x.wasm"`},
+		{`"points": ["score"]`, `unknown extension point "rank"`},
+		{`"subjects": ["lead"]`, `unknown subject type "ticket"`},
+		{`"capabilities": ["log", "config"]`, `unknown capability "network"`},
+		{`"limits": {"timeout_ms": 2000, "memory_pages": 256}`, `limits.timeout_ms -1`},
+		{`"config_schema": {"type": "object"}`, `config_schema: not a JSON object`},
+	} {
+		bad := map[string]string{
+			`"name": "leadscore"`:               `"name": "Lead Score"`,
+			`"version": "1.2.0"`:                `"version": "v1"`,
+			`"abi": 1`:                          `"abi": 2`,
+			`"runtime": "wasm"`:                 `"runtime": "jvm"`,
+			`"module": "plugin.wasm"`:           `"module": "../x.wasm"`,
+			`"points": ["score"]`:               `"points": ["rank"]`,
+			`"subjects": ["lead"]`:              `"subjects": ["ticket"]`,
+			`"capabilities": ["log", "config"]`: `"capabilities": ["network"]`,
+			`"limits": {"timeout_ms": 2000, "memory_pages": 256}`: `"limits": {"timeout_ms": -1}`,
+			`"config_schema": {"type": "object"}`:                 `"config_schema": [1]`,
+		}[c.edit]
+		_, err := Parse([]byte(strings.Replace(good, c.edit, bad, 1)))
+		var me *Error
+		if !errors.As(err, &me) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want mention of %q", bad, err, c.want)
+		}
+	}
+	if _, err := Parse([]byte(`{"name": "x", "colour": "red"}`)); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("unknown field: %v", err)
+	}
+	_, err := Parse([]byte(`{"name": "X", "version": "", "abi": 0, "runtime": "", "points": []}`))
+	var me *Error
+	if !errors.As(err, &me) || len(me.Problems) < 5 {
+		t.Errorf("want all problems at once, got %v", err)
+	}
+}
+
+// FuzzParse: no input panics, and an accepted manifest validates.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(good))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"inputs": {"lead": ["a"]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Parse(b)
+		if err == nil && m.Validate() != nil {
+			t.Fatal("accepted an invalid manifest")
+		}
+	})
+}
