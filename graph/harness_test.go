@@ -13,6 +13,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -44,7 +45,10 @@ type env struct {
 	wsB    *ent.Workspace
 }
 
-func newEnv(t *testing.T, dia string) *env {
+func newEnv(t *testing.T, dia string) *env { return newEnvWith(t, dia, nil) }
+
+// newEnvWith is newEnv with plugins.
+func newEnvWith(t *testing.T, dia string, ext *extension.Registry) *env {
 	t.Helper()
 	counter := &countingDriver{}
 	st := storetest.Open(t, dia, store.WithDriver(func(d dialect.Driver) dialect.Driver {
@@ -70,7 +74,7 @@ func newEnv(t *testing.T, dia string) *env {
 		}
 		e.tokens[name] = secret
 	}
-	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping}))
+	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Extensions: ext}))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -41,6 +42,21 @@ func (l Limits) withDefaults() Limits {
 type pagedSchema struct {
 	graphql.ExecutableSchema
 	maxPage int
+	// connections holds "Type.field" for every field returning a Relay
+	// connection.
+	connections map[string]bool
+}
+
+func newPagedSchema(es graphql.ExecutableSchema, maxPage int) pagedSchema {
+	conns := map[string]bool{}
+	for name, def := range es.Schema().Types {
+		for _, f := range def.Fields {
+			if f.Type != nil && strings.HasSuffix(f.Type.Name(), "Connection") {
+				conns[name+"."+f.Name] = true
+			}
+		}
+	}
+	return pagedSchema{ExecutableSchema: es, maxPage: maxPage, connections: conns}
 }
 
 func (s pagedSchema) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
@@ -52,8 +68,8 @@ func (s pagedSchema) Complexity(ctx context.Context, typeName, field string, chi
 		n = m
 	}
 	if n == 0 {
-		if _, paged := args["first"]; paged || args["after"] != nil || args["where"] != nil {
-			n = s.maxPage // an unbounded connection may return a whole page
+		if s.connections[typeName+"."+field] {
+			n = s.maxPage // a connection without first or last may return a whole page
 		} else {
 			n = 1
 		}

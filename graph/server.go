@@ -14,16 +14,18 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
+	gqlext "github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/resolvers"
@@ -41,11 +43,13 @@ type Config struct {
 	Limits Limits
 	// Registry receives the server's metrics; a new registry when nil.
 	Registry *prometheus.Registry
+	// Extensions runs plugins; nil serves no plugins.
+	Extensions *extension.Registry
 }
 
 // Schema returns the executable GraphQL schema.
-func Schema(client *ent.Client) graphql.ExecutableSchema {
-	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: client}})
+func Schema(client *ent.Client, ext *extension.Registry) graphql.ExecutableSchema {
+	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: client, Extensions: ext}})
 }
 
 // NewHandler returns the server's routes: GraphiQL at /, the API at
@@ -59,21 +63,22 @@ func NewHandler(cfg Config) http.Handler {
 	reg := cfg.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m := newMetrics(reg)
 
-	srv := handler.New(pagedSchema{ExecutableSchema: Schema(cfg.Client), maxPage: limits.MaxPage})
+	srv := handler.New(newPagedSchema(Schema(cfg.Client, cfg.Extensions), limits.MaxPage))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.Use(extension.Introspection{})
+	srv.Use(gqlext.Introspection{})
 	srv.Use(depthLimit{max: limits.MaxDepth})
-	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(gqlext.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(entgql.Transactioner{
 		TxOpener: cfg.Client,
+		// Queries need no transaction; scoreSubjects commits batch by batch.
 		SkipTxFunc: func(op *ast.OperationDefinition) bool {
-			return op.Operation != ast.Mutation
+			return op.Operation != ast.Mutation || entgql.SkipIfHasFields("scoreSubjects")(op)
 		},
 	})
 	srv.AroundFields(pageLimit(limits.MaxPage))

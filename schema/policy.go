@@ -134,7 +134,7 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 	}
 	// Scores and segment memberships point at their subject by ID alone.
 	// (Timeline events do too, but may describe a record just deleted.)
-	if v, ok := m.Field("subject_id"); ok && m.Type() != gen.TypeTimelineEvent {
+	if v, ok := m.Field("subject_id"); ok && m.Type() != gen.TypeTimelineEvent && !subjectsVerified(ctx) {
 		id, _ := v.(pulid.ID)
 		n, err := cm.Client().CountIDs(scoped, id.Prefix(), []pulid.ID{id})
 		if err != nil {
@@ -206,4 +206,19 @@ func lowerCamel(s string) string {
 		out = append(out, c)
 	}
 	return string(out)
+}
+
+type subjectsVerifiedKey struct{}
+
+// SubjectsVerified returns a context whose writes skip the per-row check
+// that a score's or segment membership's subject is visible. The host uses
+// it for batches whose subjects it has just loaded through the same
+// tenancy-scoped client; never derive it from a request.
+func SubjectsVerified(ctx context.Context) context.Context {
+	return context.WithValue(ctx, subjectsVerifiedKey{}, true)
+}
+
+func subjectsVerified(ctx context.Context) bool {
+	b, _ := ctx.Value(subjectsVerifiedKey{}).(bool)
+	return b
 }

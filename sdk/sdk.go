@@ -141,7 +141,12 @@ func (b *Batch) Validate() error {
 	if b.IDs != nil && len(b.IDs) != b.Count {
 		return fmt.Errorf("batch: %d ids for %d subjects", len(b.IDs), b.Count)
 	}
+	names := make(map[string]bool, len(b.Columns))
 	for _, c := range b.Columns {
+		if names[c.Name] {
+			return fmt.Errorf("column %q appears twice", c.Name)
+		}
+		names[c.Name] = true
 		switch {
 		case c.Numbers != nil && c.Codes != nil:
 			return fmt.Errorf("column %q: both numbers and codes", c.Name)

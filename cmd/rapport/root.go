@@ -35,6 +35,8 @@ func newRootCmd() *cobra.Command {
 		newWorkspaceCmd(g),
 		newTokenCmd(g),
 		newSchemaCmd(),
+		newPluginCmd(g),
+		newScoreCmd(g),
 	)
 	return root
 }

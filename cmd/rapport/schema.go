@@ -17,7 +17,7 @@ func newSchemaCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := formatter.NewFormatter(cmd.OutOrStdout(), formatter.WithComments())
-			f.FormatSchema(graph.Schema(nil).Schema())
+			f.FormatSchema(graph.Schema(nil, nil).Schema())
 			_, err := fmt.Fprintln(cmd.OutOrStdout())
 			return err
 		},

@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/rapportcrm/rapport/core/access"
@@ -22,6 +24,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var (
 		addr     string
 		withDemo bool
+		pf       pluginFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -47,12 +50,20 @@ func newServeCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "workspace: %s\n", res.Workspace.Slug)
 				fmt.Fprintf(cmd.OutOrStdout(), "token: %s\n", secret)
 			}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			plugins, err := pf.open(ctx, log, reg)
+			if err != nil {
+				return err
+			}
+			defer plugins.Close(context.Background())
+			go plugins.Watch(ctx, 2*time.Second)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
 			}
 			srv := &http.Server{
-				Handler:           graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log}),
+				Handler:           graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s (GraphiQL at /, API at /graphql)\n", ln.Addr())
@@ -74,5 +85,6 @@ func newServeCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (env RAPPORT_ADDR)")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the demo workspace (once) and print an admin token for it")
+	pf.register(cmd)
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -55,6 +56,8 @@ type Client struct {
 	CustomField *CustomFieldClient
 	// Deal is the client for interacting with the Deal builders.
 	Deal *DealClient
+	// ExtensionBinding is the client for interacting with the ExtensionBinding builders.
+	ExtensionBinding *ExtensionBindingClient
 	// Lead is the client for interacting with the Lead builders.
 	Lead *LeadClient
 	// LineItem is the client for interacting with the LineItem builders.
@@ -101,6 +104,7 @@ func (c *Client) init() {
 	c.Contact = NewContactClient(c.config)
 	c.CustomField = NewCustomFieldClient(c.config)
 	c.Deal = NewDealClient(c.config)
+	c.ExtensionBinding = NewExtensionBindingClient(c.config)
 	c.Lead = NewLeadClient(c.config)
 	c.LineItem = NewLineItemClient(c.config)
 	c.Member = NewMemberClient(c.config)
@@ -213,6 +217,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Contact:           NewContactClient(cfg),
 		CustomField:       NewCustomFieldClient(cfg),
 		Deal:              NewDealClient(cfg),
+		ExtensionBinding:  NewExtensionBindingClient(cfg),
 		Lead:              NewLeadClient(cfg),
 		LineItem:          NewLineItemClient(cfg),
 		Member:            NewMemberClient(cfg),
@@ -252,6 +257,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Contact:           NewContactClient(cfg),
 		CustomField:       NewCustomFieldClient(cfg),
 		Deal:              NewDealClient(cfg),
+		ExtensionBinding:  NewExtensionBindingClient(cfg),
 		Lead:              NewLeadClient(cfg),
 		LineItem:          NewLineItemClient(cfg),
 		Member:            NewMemberClient(cfg),
@@ -296,10 +302,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Activity, c.Contact, c.CustomField, c.Deal, c.Lead, c.LineItem,
-		c.Member, c.Order, c.Organization, c.Pipeline, c.Product, c.Score, c.Segment,
-		c.SegmentMembership, c.Stage, c.StageChange, c.Tag, c.TimelineEvent,
-		c.Workspace,
+		c.APIToken, c.Activity, c.Contact, c.CustomField, c.Deal, c.ExtensionBinding,
+		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
+		c.Score, c.Segment, c.SegmentMembership, c.Stage, c.StageChange, c.Tag,
+		c.TimelineEvent, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -309,10 +315,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Activity, c.Contact, c.CustomField, c.Deal, c.Lead, c.LineItem,
-		c.Member, c.Order, c.Organization, c.Pipeline, c.Product, c.Score, c.Segment,
-		c.SegmentMembership, c.Stage, c.StageChange, c.Tag, c.TimelineEvent,
-		c.Workspace,
+		c.APIToken, c.Activity, c.Contact, c.CustomField, c.Deal, c.ExtensionBinding,
+		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
+		c.Score, c.Segment, c.SegmentMembership, c.Stage, c.StageChange, c.Tag,
+		c.TimelineEvent, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -331,6 +337,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.CustomField.mutate(ctx, m)
 	case *DealMutation:
 		return c.Deal.mutate(ctx, m)
+	case *ExtensionBindingMutation:
+		return c.ExtensionBinding.mutate(ctx, m)
 	case *LeadMutation:
 		return c.Lead.mutate(ctx, m)
 	case *LineItemMutation:
@@ -1500,6 +1508,156 @@ func (c *DealClient) mutate(ctx context.Context, m *DealMutation) (Value, error)
 		return (&DealDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Deal mutation op: %q", m.Op())
+	}
+}
+
+// ExtensionBindingClient is a client for the ExtensionBinding schema.
+type ExtensionBindingClient struct {
+	config
+}
+
+// NewExtensionBindingClient returns a client for the ExtensionBinding from the given config.
+func NewExtensionBindingClient(c config) *ExtensionBindingClient {
+	return &ExtensionBindingClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `extensionbinding.Hooks(f(g(h())))`.
+func (c *ExtensionBindingClient) Use(hooks ...Hook) {
+	c.hooks.ExtensionBinding = append(c.hooks.ExtensionBinding, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `extensionbinding.Intercept(f(g(h())))`.
+func (c *ExtensionBindingClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ExtensionBinding = append(c.inters.ExtensionBinding, interceptors...)
+}
+
+// Create returns a builder for creating a ExtensionBinding entity.
+func (c *ExtensionBindingClient) Create() *ExtensionBindingCreate {
+	mutation := newExtensionBindingMutation(c.config, OpCreate)
+	return &ExtensionBindingCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ExtensionBinding entities.
+func (c *ExtensionBindingClient) CreateBulk(builders ...*ExtensionBindingCreate) *ExtensionBindingCreateBulk {
+	return &ExtensionBindingCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ExtensionBindingClient) MapCreateBulk(slice any, setFunc func(*ExtensionBindingCreate, int)) *ExtensionBindingCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ExtensionBindingCreateBulk{err: fmt.Errorf("calling to ExtensionBindingClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ExtensionBindingCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ExtensionBindingCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ExtensionBinding.
+func (c *ExtensionBindingClient) Update() *ExtensionBindingUpdate {
+	mutation := newExtensionBindingMutation(c.config, OpUpdate)
+	return &ExtensionBindingUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ExtensionBindingClient) UpdateOne(eb *ExtensionBinding) *ExtensionBindingUpdateOne {
+	mutation := newExtensionBindingMutation(c.config, OpUpdateOne, withExtensionBinding(eb))
+	return &ExtensionBindingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ExtensionBindingClient) UpdateOneID(id pulid.ID) *ExtensionBindingUpdateOne {
+	mutation := newExtensionBindingMutation(c.config, OpUpdateOne, withExtensionBindingID(id))
+	return &ExtensionBindingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ExtensionBinding.
+func (c *ExtensionBindingClient) Delete() *ExtensionBindingDelete {
+	mutation := newExtensionBindingMutation(c.config, OpDelete)
+	return &ExtensionBindingDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ExtensionBindingClient) DeleteOne(eb *ExtensionBinding) *ExtensionBindingDeleteOne {
+	return c.DeleteOneID(eb.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ExtensionBindingClient) DeleteOneID(id pulid.ID) *ExtensionBindingDeleteOne {
+	builder := c.Delete().Where(extensionbinding.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ExtensionBindingDeleteOne{builder}
+}
+
+// Query returns a query builder for ExtensionBinding.
+func (c *ExtensionBindingClient) Query() *ExtensionBindingQuery {
+	return &ExtensionBindingQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeExtensionBinding},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ExtensionBinding entity by its id.
+func (c *ExtensionBindingClient) Get(ctx context.Context, id pulid.ID) (*ExtensionBinding, error) {
+	return c.Query().Where(extensionbinding.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ExtensionBindingClient) GetX(ctx context.Context, id pulid.ID) *ExtensionBinding {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ExtensionBinding.
+func (c *ExtensionBindingClient) QueryWorkspace(eb *ExtensionBinding) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := eb.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(extensionbinding.Table, extensionbinding.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, extensionbinding.WorkspaceTable, extensionbinding.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(eb.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ExtensionBindingClient) Hooks() []Hook {
+	hooks := c.hooks.ExtensionBinding
+	return append(hooks[:len(hooks):len(hooks)], extensionbinding.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ExtensionBindingClient) Interceptors() []Interceptor {
+	return c.inters.ExtensionBinding
+}
+
+func (c *ExtensionBindingClient) mutate(ctx context.Context, m *ExtensionBindingMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ExtensionBindingCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ExtensionBindingUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ExtensionBindingUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ExtensionBindingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ExtensionBinding mutation op: %q", m.Op())
 	}
 }
 
@@ -4255,14 +4413,15 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Activity, Contact, CustomField, Deal, Lead, LineItem, Member, Order,
-		Organization, Pipeline, Product, Score, Segment, SegmentMembership, Stage,
-		StageChange, Tag, TimelineEvent, Workspace []ent.Hook
+		APIToken, Activity, Contact, CustomField, Deal, ExtensionBinding, Lead,
+		LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
+		SegmentMembership, Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Hook
 	}
 	inters struct {
-		APIToken, Activity, Contact, CustomField, Deal, Lead, LineItem, Member, Order,
-		Organization, Pipeline, Product, Score, Segment, SegmentMembership, Stage,
-		StageChange, Tag, TimelineEvent, Workspace []ent.Interceptor
+		APIToken, Activity, Contact, CustomField, Deal, ExtensionBinding, Lead,
+		LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
+		SegmentMembership, Stage, StageChange, Tag, TimelineEvent,
+		Workspace []ent.Interceptor
 	}
 )
 

@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -97,6 +98,7 @@ func checkColumn(table, column string) error {
 			contact.Table:           contact.ValidColumn,
 			customfield.Table:       customfield.ValidColumn,
 			deal.Table:              deal.ValidColumn,
+			extensionbinding.Table:  extensionbinding.ValidColumn,
 			lead.Table:              lead.ValidColumn,
 			lineitem.Table:          lineitem.ValidColumn,
 			member.Table:            member.ValidColumn,

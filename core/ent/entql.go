@@ -8,6 +8,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -33,7 +34,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 20)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -167,6 +168,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   extensionbinding.Table,
+			Columns: extensionbinding.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: extensionbinding.FieldID,
+			},
+		},
+		Type: "ExtensionBinding",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			extensionbinding.FieldCreatedAt:   {Type: field.TypeTime, Column: extensionbinding.FieldCreatedAt},
+			extensionbinding.FieldUpdatedAt:   {Type: field.TypeTime, Column: extensionbinding.FieldUpdatedAt},
+			extensionbinding.FieldWorkspaceID: {Type: field.TypeString, Column: extensionbinding.FieldWorkspaceID},
+			extensionbinding.FieldPoint:       {Type: field.TypeEnum, Column: extensionbinding.FieldPoint},
+			extensionbinding.FieldSubjectType: {Type: field.TypeEnum, Column: extensionbinding.FieldSubjectType},
+			extensionbinding.FieldPlugin:      {Type: field.TypeString, Column: extensionbinding.FieldPlugin},
+			extensionbinding.FieldVersion:     {Type: field.TypeString, Column: extensionbinding.FieldVersion},
+			extensionbinding.FieldConfig:      {Type: field.TypeJSON, Column: extensionbinding.FieldConfig},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -198,7 +220,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOwnerID:        {Type: field.TypeString, Column: lead.FieldOwnerID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lineitem.Table,
 			Columns: lineitem.Columns,
@@ -221,7 +243,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lineitem.FieldOrderID:     {Type: field.TypeString, Column: lineitem.FieldOrderID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -240,7 +262,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldRole:        {Type: field.TypeEnum, Column: member.FieldRole},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -264,7 +286,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldDealID:         {Type: field.TypeString, Column: order.FieldDealID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -287,7 +309,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOwnerID:      {Type: field.TypeString, Column: organization.FieldOwnerID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pipeline.Table,
 			Columns: pipeline.Columns,
@@ -305,7 +327,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pipeline.FieldIsDefault:   {Type: field.TypeBool, Column: pipeline.FieldIsDefault},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   product.Table,
 			Columns: product.Columns,
@@ -329,7 +351,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			product.FieldActive:      {Type: field.TypeBool, Column: product.FieldActive},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   score.Table,
 			Columns: score.Columns,
@@ -353,7 +375,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			score.FieldCreatedAt:     {Type: field.TypeTime, Column: score.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segment.Table,
 			Columns: segment.Columns,
@@ -373,7 +395,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segment.FieldSource:      {Type: field.TypeString, Column: segment.FieldSource},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segmentmembership.Table,
 			Columns: segmentmembership.Columns,
@@ -393,7 +415,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentmembership.FieldWeight:      {Type: field.TypeFloat64, Column: segmentmembership.FieldWeight},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stage.Table,
 			Columns: stage.Columns,
@@ -414,7 +436,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stage.FieldPipelineID:  {Type: field.TypeString, Column: stage.FieldPipelineID},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stagechange.Table,
 			Columns: stagechange.Columns,
@@ -435,7 +457,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stagechange.FieldActor:       {Type: field.TypeString, Column: stagechange.FieldActor},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -453,7 +475,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -474,7 +496,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldCreatedAt:   {Type: field.TypeTime, Column: timelineevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -838,6 +860,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Deal",
 		"Tag",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   extensionbinding.WorkspaceTable,
+			Columns: []string{extensionbinding.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ExtensionBinding",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -2337,6 +2371,100 @@ func (f *DealFilter) WhereHasTagsWith(preds ...predicate.Tag) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (ebq *ExtensionBindingQuery) addPredicate(pred func(s *sql.Selector)) {
+	ebq.predicates = append(ebq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ExtensionBindingQuery builder.
+func (ebq *ExtensionBindingQuery) Filter() *ExtensionBindingFilter {
+	return &ExtensionBindingFilter{config: ebq.config, predicateAdder: ebq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ExtensionBindingMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ExtensionBindingMutation builder.
+func (m *ExtensionBindingMutation) Filter() *ExtensionBindingFilter {
+	return &ExtensionBindingFilter{config: m.config, predicateAdder: m}
+}
+
+// ExtensionBindingFilter provides a generic filtering capability at runtime for ExtensionBindingQuery.
+type ExtensionBindingFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ExtensionBindingFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ExtensionBindingFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(extensionbinding.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ExtensionBindingFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(extensionbinding.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ExtensionBindingFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(extensionbinding.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ExtensionBindingFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(extensionbinding.FieldWorkspaceID))
+}
+
+// WherePoint applies the entql string predicate on the point field.
+func (f *ExtensionBindingFilter) WherePoint(p entql.StringP) {
+	f.Where(p.Field(extensionbinding.FieldPoint))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *ExtensionBindingFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(extensionbinding.FieldSubjectType))
+}
+
+// WherePlugin applies the entql string predicate on the plugin field.
+func (f *ExtensionBindingFilter) WherePlugin(p entql.StringP) {
+	f.Where(p.Field(extensionbinding.FieldPlugin))
+}
+
+// WhereVersion applies the entql string predicate on the version field.
+func (f *ExtensionBindingFilter) WhereVersion(p entql.StringP) {
+	f.Where(p.Field(extensionbinding.FieldVersion))
+}
+
+// WhereConfig applies the entql json.RawMessage predicate on the config field.
+func (f *ExtensionBindingFilter) WhereConfig(p entql.BytesP) {
+	f.Where(p.Field(extensionbinding.FieldConfig))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ExtensionBindingFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ExtensionBindingFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (lq *LeadQuery) addPredicate(pred func(s *sql.Selector)) {
 	lq.predicates = append(lq.predicates, pred)
 }
@@ -2365,7 +2493,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2589,7 +2717,7 @@ type LineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2735,7 +2863,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2819,7 +2947,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2984,7 +3112,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3186,7 +3314,7 @@ type PipelineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PipelineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3293,7 +3421,7 @@ type ProductFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProductFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3416,7 +3544,7 @@ type ScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3525,7 +3653,7 @@ type SegmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3628,7 +3756,7 @@ type SegmentMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3731,7 +3859,7 @@ type StageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3853,7 +3981,7 @@ type StageChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3989,7 +4117,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4110,7 +4238,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4204,7 +4332,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

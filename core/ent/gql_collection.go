@@ -14,6 +14,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -1247,6 +1248,125 @@ func newDealPaginateArgs(rv map[string]any) *dealPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*DealWhereInput); ok {
 		args.opts = append(args.opts, WithDealFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (eb *ExtensionBindingQuery) CollectFields(ctx context.Context, satisfies ...string) (*ExtensionBindingQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return eb, nil
+	}
+	if err := eb.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return eb, nil
+}
+
+func (eb *ExtensionBindingQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(extensionbinding.Columns))
+		selectedFields = []string{extensionbinding.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[extensionbinding.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, extensionbinding.FieldCreatedAt)
+				fieldSeen[extensionbinding.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[extensionbinding.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, extensionbinding.FieldUpdatedAt)
+				fieldSeen[extensionbinding.FieldUpdatedAt] = struct{}{}
+			}
+		case "point":
+			if _, ok := fieldSeen[extensionbinding.FieldPoint]; !ok {
+				selectedFields = append(selectedFields, extensionbinding.FieldPoint)
+				fieldSeen[extensionbinding.FieldPoint] = struct{}{}
+			}
+		case "subjectType":
+			if _, ok := fieldSeen[extensionbinding.FieldSubjectType]; !ok {
+				selectedFields = append(selectedFields, extensionbinding.FieldSubjectType)
+				fieldSeen[extensionbinding.FieldSubjectType] = struct{}{}
+			}
+		case "plugin":
+			if _, ok := fieldSeen[extensionbinding.FieldPlugin]; !ok {
+				selectedFields = append(selectedFields, extensionbinding.FieldPlugin)
+				fieldSeen[extensionbinding.FieldPlugin] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[extensionbinding.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, extensionbinding.FieldVersion)
+				fieldSeen[extensionbinding.FieldVersion] = struct{}{}
+			}
+		case "config":
+			if _, ok := fieldSeen[extensionbinding.FieldConfig]; !ok {
+				selectedFields = append(selectedFields, extensionbinding.FieldConfig)
+				fieldSeen[extensionbinding.FieldConfig] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		eb.Select(selectedFields...)
+	}
+	return nil
+}
+
+type extensionbindingPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ExtensionBindingPaginateOption
+}
+
+func newExtensionBindingPaginateArgs(rv map[string]any) *extensionbindingPaginateArgs {
+	args := &extensionbindingPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ExtensionBindingOrder{Field: &ExtensionBindingOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithExtensionBindingOrder(order))
+			}
+		case *ExtensionBindingOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithExtensionBindingOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ExtensionBindingWhereInput); ok {
+		args.opts = append(args.opts, WithExtensionBindingFilter(v.Filter))
 	}
 	return args
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -55,6 +56,11 @@ var dealImplementors = []string{"Deal", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Deal) IsNode() {}
+
+var extensionbindingImplementors = []string{"ExtensionBinding", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ExtensionBinding) IsNode() {}
 
 var leadImplementors = []string{"Lead", "Node"}
 
@@ -237,6 +243,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(deal.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, dealImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case extensionbinding.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ExtensionBinding.Query().
+			Where(extensionbinding.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, extensionbindingImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -561,6 +580,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Deal.Query().
 			Where(deal.IDIn(ids...))
 		query, err := query.CollectFields(ctx, dealImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case extensionbinding.Table:
+		query := c.ExtensionBinding.Query().
+			Where(extensionbinding.IDIn(ids...))
+		query, err := query.CollectFields(ctx, extensionbindingImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -1676,6 +1677,320 @@ func (d *Deal) ToEdge(order *DealOrder) *DealEdge {
 	return &DealEdge{
 		Node:   d,
 		Cursor: order.Field.toCursor(d),
+	}
+}
+
+// ExtensionBindingEdge is the edge representation of ExtensionBinding.
+type ExtensionBindingEdge struct {
+	Node   *ExtensionBinding `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// ExtensionBindingConnection is the connection containing edges to ExtensionBinding.
+type ExtensionBindingConnection struct {
+	Edges      []*ExtensionBindingEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *ExtensionBindingConnection) build(nodes []*ExtensionBinding, pager *extensionbindingPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ExtensionBinding
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ExtensionBinding {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ExtensionBinding {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ExtensionBindingEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ExtensionBindingEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ExtensionBindingPaginateOption enables pagination customization.
+type ExtensionBindingPaginateOption func(*extensionbindingPager) error
+
+// WithExtensionBindingOrder configures pagination ordering.
+func WithExtensionBindingOrder(order *ExtensionBindingOrder) ExtensionBindingPaginateOption {
+	if order == nil {
+		order = DefaultExtensionBindingOrder
+	}
+	o := *order
+	return func(pager *extensionbindingPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultExtensionBindingOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithExtensionBindingFilter configures pagination filter.
+func WithExtensionBindingFilter(filter func(*ExtensionBindingQuery) (*ExtensionBindingQuery, error)) ExtensionBindingPaginateOption {
+	return func(pager *extensionbindingPager) error {
+		if filter == nil {
+			return errors.New("ExtensionBindingQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type extensionbindingPager struct {
+	reverse bool
+	order   *ExtensionBindingOrder
+	filter  func(*ExtensionBindingQuery) (*ExtensionBindingQuery, error)
+}
+
+func newExtensionBindingPager(opts []ExtensionBindingPaginateOption, reverse bool) (*extensionbindingPager, error) {
+	pager := &extensionbindingPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultExtensionBindingOrder
+	}
+	return pager, nil
+}
+
+func (p *extensionbindingPager) applyFilter(query *ExtensionBindingQuery) (*ExtensionBindingQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *extensionbindingPager) toCursor(eb *ExtensionBinding) Cursor {
+	return p.order.Field.toCursor(eb)
+}
+
+func (p *extensionbindingPager) applyCursors(query *ExtensionBindingQuery, after, before *Cursor) (*ExtensionBindingQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultExtensionBindingOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *extensionbindingPager) applyOrder(query *ExtensionBindingQuery) *ExtensionBindingQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultExtensionBindingOrder.Field {
+		query = query.Order(DefaultExtensionBindingOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *extensionbindingPager) orderExpr(query *ExtensionBindingQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultExtensionBindingOrder.Field {
+			b.Comma().Ident(DefaultExtensionBindingOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ExtensionBinding.
+func (eb *ExtensionBindingQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ExtensionBindingPaginateOption,
+) (*ExtensionBindingConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newExtensionBindingPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if eb, err = pager.applyFilter(eb); err != nil {
+		return nil, err
+	}
+	conn := &ExtensionBindingConnection{Edges: []*ExtensionBindingEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := eb.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if eb, err = pager.applyCursors(eb, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		eb.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := eb.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	eb = pager.applyOrder(eb)
+	nodes, err := eb.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ExtensionBindingOrderFieldCreatedAt orders ExtensionBinding by created_at.
+	ExtensionBindingOrderFieldCreatedAt = &ExtensionBindingOrderField{
+		Value: func(eb *ExtensionBinding) (ent.Value, error) {
+			return eb.CreatedAt, nil
+		},
+		column: extensionbinding.FieldCreatedAt,
+		toTerm: extensionbinding.ByCreatedAt,
+		toCursor: func(eb *ExtensionBinding) Cursor {
+			return Cursor{
+				ID:    eb.ID,
+				Value: eb.CreatedAt,
+			}
+		},
+	}
+	// ExtensionBindingOrderFieldUpdatedAt orders ExtensionBinding by updated_at.
+	ExtensionBindingOrderFieldUpdatedAt = &ExtensionBindingOrderField{
+		Value: func(eb *ExtensionBinding) (ent.Value, error) {
+			return eb.UpdatedAt, nil
+		},
+		column: extensionbinding.FieldUpdatedAt,
+		toTerm: extensionbinding.ByUpdatedAt,
+		toCursor: func(eb *ExtensionBinding) Cursor {
+			return Cursor{
+				ID:    eb.ID,
+				Value: eb.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ExtensionBindingOrderField) String() string {
+	var str string
+	switch f.column {
+	case ExtensionBindingOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ExtensionBindingOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ExtensionBindingOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ExtensionBindingOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ExtensionBindingOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ExtensionBindingOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ExtensionBindingOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ExtensionBindingOrderField", str)
+	}
+	return nil
+}
+
+// ExtensionBindingOrderField defines the ordering field of ExtensionBinding.
+type ExtensionBindingOrderField struct {
+	// Value extracts the ordering value from the given ExtensionBinding.
+	Value    func(*ExtensionBinding) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) extensionbinding.OrderOption
+	toCursor func(*ExtensionBinding) Cursor
+}
+
+// ExtensionBindingOrder defines the ordering of ExtensionBinding.
+type ExtensionBindingOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *ExtensionBindingOrderField `json:"field"`
+}
+
+// DefaultExtensionBindingOrder is the default ordering of ExtensionBinding.
+var DefaultExtensionBindingOrder = &ExtensionBindingOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ExtensionBindingOrderField{
+		Value: func(eb *ExtensionBinding) (ent.Value, error) {
+			return eb.ID, nil
+		},
+		column: extensionbinding.FieldID,
+		toTerm: extensionbinding.ByID,
+		toCursor: func(eb *ExtensionBinding) Cursor {
+			return Cursor{ID: eb.ID}
+		},
+	},
+}
+
+// ToEdge converts ExtensionBinding into ExtensionBindingEdge.
+func (eb *ExtensionBinding) ToEdge(order *ExtensionBindingOrder) *ExtensionBindingEdge {
+	if order == nil {
+		order = DefaultExtensionBindingOrder
+	}
+	return &ExtensionBindingEdge{
+		Node:   eb,
+		Cursor: order.Field.toCursor(eb),
 	}
 }
 

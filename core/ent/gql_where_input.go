@@ -12,6 +12,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -3103,6 +3104,350 @@ func (i *DealWhereInput) P() (predicate.Deal, error) {
 		return predicates[0], nil
 	default:
 		return deal.And(predicates...), nil
+	}
+}
+
+// ExtensionBindingWhereInput represents a where input for filtering ExtensionBinding queries.
+type ExtensionBindingWhereInput struct {
+	Predicates []predicate.ExtensionBinding  `json:"-"`
+	Not        *ExtensionBindingWhereInput   `json:"not,omitempty"`
+	Or         []*ExtensionBindingWhereInput `json:"or,omitempty"`
+	And        []*ExtensionBindingWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "point" field predicates.
+	Point      *extensionbinding.Point  `json:"point,omitempty"`
+	PointNEQ   *extensionbinding.Point  `json:"pointNEQ,omitempty"`
+	PointIn    []extensionbinding.Point `json:"pointIn,omitempty"`
+	PointNotIn []extensionbinding.Point `json:"pointNotIn,omitempty"`
+
+	// "subject_type" field predicates.
+	SubjectType       *extensionbinding.SubjectType  `json:"subjectType,omitempty"`
+	SubjectTypeNEQ    *extensionbinding.SubjectType  `json:"subjectTypeNEQ,omitempty"`
+	SubjectTypeIn     []extensionbinding.SubjectType `json:"subjectTypeIn,omitempty"`
+	SubjectTypeNotIn  []extensionbinding.SubjectType `json:"subjectTypeNotIn,omitempty"`
+	SubjectTypeIsNil  bool                           `json:"subjectTypeIsNil,omitempty"`
+	SubjectTypeNotNil bool                           `json:"subjectTypeNotNil,omitempty"`
+
+	// "plugin" field predicates.
+	Plugin             *string  `json:"plugin,omitempty"`
+	PluginNEQ          *string  `json:"pluginNEQ,omitempty"`
+	PluginIn           []string `json:"pluginIn,omitempty"`
+	PluginNotIn        []string `json:"pluginNotIn,omitempty"`
+	PluginGT           *string  `json:"pluginGT,omitempty"`
+	PluginGTE          *string  `json:"pluginGTE,omitempty"`
+	PluginLT           *string  `json:"pluginLT,omitempty"`
+	PluginLTE          *string  `json:"pluginLTE,omitempty"`
+	PluginContains     *string  `json:"pluginContains,omitempty"`
+	PluginHasPrefix    *string  `json:"pluginHasPrefix,omitempty"`
+	PluginHasSuffix    *string  `json:"pluginHasSuffix,omitempty"`
+	PluginEqualFold    *string  `json:"pluginEqualFold,omitempty"`
+	PluginContainsFold *string  `json:"pluginContainsFold,omitempty"`
+
+	// "version" field predicates.
+	Version             *string  `json:"version,omitempty"`
+	VersionNEQ          *string  `json:"versionNEQ,omitempty"`
+	VersionIn           []string `json:"versionIn,omitempty"`
+	VersionNotIn        []string `json:"versionNotIn,omitempty"`
+	VersionGT           *string  `json:"versionGT,omitempty"`
+	VersionGTE          *string  `json:"versionGTE,omitempty"`
+	VersionLT           *string  `json:"versionLT,omitempty"`
+	VersionLTE          *string  `json:"versionLTE,omitempty"`
+	VersionContains     *string  `json:"versionContains,omitempty"`
+	VersionHasPrefix    *string  `json:"versionHasPrefix,omitempty"`
+	VersionHasSuffix    *string  `json:"versionHasSuffix,omitempty"`
+	VersionEqualFold    *string  `json:"versionEqualFold,omitempty"`
+	VersionContainsFold *string  `json:"versionContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ExtensionBindingWhereInput) AddPredicates(predicates ...predicate.ExtensionBinding) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ExtensionBindingWhereInput filter on the ExtensionBindingQuery builder.
+func (i *ExtensionBindingWhereInput) Filter(q *ExtensionBindingQuery) (*ExtensionBindingQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyExtensionBindingWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyExtensionBindingWhereInput is returned in case the ExtensionBindingWhereInput is empty.
+var ErrEmptyExtensionBindingWhereInput = errors.New("ent: empty predicate ExtensionBindingWhereInput")
+
+// P returns a predicate for filtering extensionbindings.
+// An error is returned if the input is empty or invalid.
+func (i *ExtensionBindingWhereInput) P() (predicate.ExtensionBinding, error) {
+	var predicates []predicate.ExtensionBinding
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, extensionbinding.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ExtensionBinding, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, extensionbinding.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ExtensionBinding, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, extensionbinding.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, extensionbinding.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, extensionbinding.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, extensionbinding.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, extensionbinding.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, extensionbinding.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, extensionbinding.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, extensionbinding.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, extensionbinding.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, extensionbinding.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, extensionbinding.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, extensionbinding.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, extensionbinding.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, extensionbinding.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, extensionbinding.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, extensionbinding.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, extensionbinding.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, extensionbinding.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, extensionbinding.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, extensionbinding.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, extensionbinding.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, extensionbinding.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, extensionbinding.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, extensionbinding.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, extensionbinding.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Point != nil {
+		predicates = append(predicates, extensionbinding.PointEQ(*i.Point))
+	}
+	if i.PointNEQ != nil {
+		predicates = append(predicates, extensionbinding.PointNEQ(*i.PointNEQ))
+	}
+	if len(i.PointIn) > 0 {
+		predicates = append(predicates, extensionbinding.PointIn(i.PointIn...))
+	}
+	if len(i.PointNotIn) > 0 {
+		predicates = append(predicates, extensionbinding.PointNotIn(i.PointNotIn...))
+	}
+	if i.SubjectType != nil {
+		predicates = append(predicates, extensionbinding.SubjectTypeEQ(*i.SubjectType))
+	}
+	if i.SubjectTypeNEQ != nil {
+		predicates = append(predicates, extensionbinding.SubjectTypeNEQ(*i.SubjectTypeNEQ))
+	}
+	if len(i.SubjectTypeIn) > 0 {
+		predicates = append(predicates, extensionbinding.SubjectTypeIn(i.SubjectTypeIn...))
+	}
+	if len(i.SubjectTypeNotIn) > 0 {
+		predicates = append(predicates, extensionbinding.SubjectTypeNotIn(i.SubjectTypeNotIn...))
+	}
+	if i.SubjectTypeIsNil {
+		predicates = append(predicates, extensionbinding.SubjectTypeIsNil())
+	}
+	if i.SubjectTypeNotNil {
+		predicates = append(predicates, extensionbinding.SubjectTypeNotNil())
+	}
+	if i.Plugin != nil {
+		predicates = append(predicates, extensionbinding.PluginEQ(*i.Plugin))
+	}
+	if i.PluginNEQ != nil {
+		predicates = append(predicates, extensionbinding.PluginNEQ(*i.PluginNEQ))
+	}
+	if len(i.PluginIn) > 0 {
+		predicates = append(predicates, extensionbinding.PluginIn(i.PluginIn...))
+	}
+	if len(i.PluginNotIn) > 0 {
+		predicates = append(predicates, extensionbinding.PluginNotIn(i.PluginNotIn...))
+	}
+	if i.PluginGT != nil {
+		predicates = append(predicates, extensionbinding.PluginGT(*i.PluginGT))
+	}
+	if i.PluginGTE != nil {
+		predicates = append(predicates, extensionbinding.PluginGTE(*i.PluginGTE))
+	}
+	if i.PluginLT != nil {
+		predicates = append(predicates, extensionbinding.PluginLT(*i.PluginLT))
+	}
+	if i.PluginLTE != nil {
+		predicates = append(predicates, extensionbinding.PluginLTE(*i.PluginLTE))
+	}
+	if i.PluginContains != nil {
+		predicates = append(predicates, extensionbinding.PluginContains(*i.PluginContains))
+	}
+	if i.PluginHasPrefix != nil {
+		predicates = append(predicates, extensionbinding.PluginHasPrefix(*i.PluginHasPrefix))
+	}
+	if i.PluginHasSuffix != nil {
+		predicates = append(predicates, extensionbinding.PluginHasSuffix(*i.PluginHasSuffix))
+	}
+	if i.PluginEqualFold != nil {
+		predicates = append(predicates, extensionbinding.PluginEqualFold(*i.PluginEqualFold))
+	}
+	if i.PluginContainsFold != nil {
+		predicates = append(predicates, extensionbinding.PluginContainsFold(*i.PluginContainsFold))
+	}
+	if i.Version != nil {
+		predicates = append(predicates, extensionbinding.VersionEQ(*i.Version))
+	}
+	if i.VersionNEQ != nil {
+		predicates = append(predicates, extensionbinding.VersionNEQ(*i.VersionNEQ))
+	}
+	if len(i.VersionIn) > 0 {
+		predicates = append(predicates, extensionbinding.VersionIn(i.VersionIn...))
+	}
+	if len(i.VersionNotIn) > 0 {
+		predicates = append(predicates, extensionbinding.VersionNotIn(i.VersionNotIn...))
+	}
+	if i.VersionGT != nil {
+		predicates = append(predicates, extensionbinding.VersionGT(*i.VersionGT))
+	}
+	if i.VersionGTE != nil {
+		predicates = append(predicates, extensionbinding.VersionGTE(*i.VersionGTE))
+	}
+	if i.VersionLT != nil {
+		predicates = append(predicates, extensionbinding.VersionLT(*i.VersionLT))
+	}
+	if i.VersionLTE != nil {
+		predicates = append(predicates, extensionbinding.VersionLTE(*i.VersionLTE))
+	}
+	if i.VersionContains != nil {
+		predicates = append(predicates, extensionbinding.VersionContains(*i.VersionContains))
+	}
+	if i.VersionHasPrefix != nil {
+		predicates = append(predicates, extensionbinding.VersionHasPrefix(*i.VersionHasPrefix))
+	}
+	if i.VersionHasSuffix != nil {
+		predicates = append(predicates, extensionbinding.VersionHasSuffix(*i.VersionHasSuffix))
+	}
+	if i.VersionEqualFold != nil {
+		predicates = append(predicates, extensionbinding.VersionEqualFold(*i.VersionEqualFold))
+	}
+	if i.VersionContainsFold != nil {
+		predicates = append(predicates, extensionbinding.VersionContainsFold(*i.VersionContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyExtensionBindingWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return extensionbinding.And(predicates...), nil
 	}
 }
 

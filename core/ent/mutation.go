@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -50,6 +51,7 @@ const (
 	TypeContact           = "Contact"
 	TypeCustomField       = "CustomField"
 	TypeDeal              = "Deal"
+	TypeExtensionBinding  = "ExtensionBinding"
 	TypeLead              = "Lead"
 	TypeLineItem          = "LineItem"
 	TypeMember            = "Member"
@@ -7471,6 +7473,811 @@ func (m *DealMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Deal edge %s", name)
+}
+
+// ExtensionBindingMutation represents an operation that mutates the ExtensionBinding nodes in the graph.
+type ExtensionBindingMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	point            *extensionbinding.Point
+	subject_type     *extensionbinding.SubjectType
+	plugin           *string
+	version          *string
+	_config          *map[string]interface{}
+	clearedFields    map[string]struct{}
+	workspace        *pulid.ID
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*ExtensionBinding, error)
+	predicates       []predicate.ExtensionBinding
+}
+
+var _ ent.Mutation = (*ExtensionBindingMutation)(nil)
+
+// extensionbindingOption allows management of the mutation configuration using functional options.
+type extensionbindingOption func(*ExtensionBindingMutation)
+
+// newExtensionBindingMutation creates new mutation for the ExtensionBinding entity.
+func newExtensionBindingMutation(c config, op Op, opts ...extensionbindingOption) *ExtensionBindingMutation {
+	m := &ExtensionBindingMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeExtensionBinding,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withExtensionBindingID sets the ID field of the mutation.
+func withExtensionBindingID(id pulid.ID) extensionbindingOption {
+	return func(m *ExtensionBindingMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ExtensionBinding
+		)
+		m.oldValue = func(ctx context.Context) (*ExtensionBinding, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ExtensionBinding.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withExtensionBinding sets the old ExtensionBinding of the mutation.
+func withExtensionBinding(node *ExtensionBinding) extensionbindingOption {
+	return func(m *ExtensionBindingMutation) {
+		m.oldValue = func(context.Context) (*ExtensionBinding, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ExtensionBindingMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ExtensionBindingMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ExtensionBinding entities.
+func (m *ExtensionBindingMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ExtensionBindingMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ExtensionBindingMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ExtensionBinding.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ExtensionBindingMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ExtensionBindingMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ExtensionBindingMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ExtensionBindingMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ExtensionBindingMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ExtensionBindingMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ExtensionBindingMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ExtensionBindingMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ExtensionBindingMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetPoint sets the "point" field.
+func (m *ExtensionBindingMutation) SetPoint(e extensionbinding.Point) {
+	m.point = &e
+}
+
+// Point returns the value of the "point" field in the mutation.
+func (m *ExtensionBindingMutation) Point() (r extensionbinding.Point, exists bool) {
+	v := m.point
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPoint returns the old "point" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldPoint(ctx context.Context) (v extensionbinding.Point, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPoint is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPoint requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPoint: %w", err)
+	}
+	return oldValue.Point, nil
+}
+
+// ResetPoint resets all changes to the "point" field.
+func (m *ExtensionBindingMutation) ResetPoint() {
+	m.point = nil
+}
+
+// SetSubjectType sets the "subject_type" field.
+func (m *ExtensionBindingMutation) SetSubjectType(et extensionbinding.SubjectType) {
+	m.subject_type = &et
+}
+
+// SubjectType returns the value of the "subject_type" field in the mutation.
+func (m *ExtensionBindingMutation) SubjectType() (r extensionbinding.SubjectType, exists bool) {
+	v := m.subject_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectType returns the old "subject_type" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldSubjectType(ctx context.Context) (v *extensionbinding.SubjectType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectType: %w", err)
+	}
+	return oldValue.SubjectType, nil
+}
+
+// ClearSubjectType clears the value of the "subject_type" field.
+func (m *ExtensionBindingMutation) ClearSubjectType() {
+	m.subject_type = nil
+	m.clearedFields[extensionbinding.FieldSubjectType] = struct{}{}
+}
+
+// SubjectTypeCleared returns if the "subject_type" field was cleared in this mutation.
+func (m *ExtensionBindingMutation) SubjectTypeCleared() bool {
+	_, ok := m.clearedFields[extensionbinding.FieldSubjectType]
+	return ok
+}
+
+// ResetSubjectType resets all changes to the "subject_type" field.
+func (m *ExtensionBindingMutation) ResetSubjectType() {
+	m.subject_type = nil
+	delete(m.clearedFields, extensionbinding.FieldSubjectType)
+}
+
+// SetPlugin sets the "plugin" field.
+func (m *ExtensionBindingMutation) SetPlugin(s string) {
+	m.plugin = &s
+}
+
+// Plugin returns the value of the "plugin" field in the mutation.
+func (m *ExtensionBindingMutation) Plugin() (r string, exists bool) {
+	v := m.plugin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlugin returns the old "plugin" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldPlugin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlugin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlugin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlugin: %w", err)
+	}
+	return oldValue.Plugin, nil
+}
+
+// ResetPlugin resets all changes to the "plugin" field.
+func (m *ExtensionBindingMutation) ResetPlugin() {
+	m.plugin = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *ExtensionBindingMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *ExtensionBindingMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *ExtensionBindingMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetConfig sets the "config" field.
+func (m *ExtensionBindingMutation) SetConfig(value map[string]interface{}) {
+	m._config = &value
+}
+
+// Config returns the value of the "config" field in the mutation.
+func (m *ExtensionBindingMutation) Config() (r map[string]interface{}, exists bool) {
+	v := m._config
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldConfig returns the old "config" field's value of the ExtensionBinding entity.
+// If the ExtensionBinding object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ExtensionBindingMutation) OldConfig(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldConfig is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldConfig requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldConfig: %w", err)
+	}
+	return oldValue.Config, nil
+}
+
+// ClearConfig clears the value of the "config" field.
+func (m *ExtensionBindingMutation) ClearConfig() {
+	m._config = nil
+	m.clearedFields[extensionbinding.FieldConfig] = struct{}{}
+}
+
+// ConfigCleared returns if the "config" field was cleared in this mutation.
+func (m *ExtensionBindingMutation) ConfigCleared() bool {
+	_, ok := m.clearedFields[extensionbinding.FieldConfig]
+	return ok
+}
+
+// ResetConfig resets all changes to the "config" field.
+func (m *ExtensionBindingMutation) ResetConfig() {
+	m._config = nil
+	delete(m.clearedFields, extensionbinding.FieldConfig)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ExtensionBindingMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[extensionbinding.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ExtensionBindingMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ExtensionBindingMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ExtensionBindingMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the ExtensionBindingMutation builder.
+func (m *ExtensionBindingMutation) Where(ps ...predicate.ExtensionBinding) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ExtensionBindingMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ExtensionBindingMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ExtensionBinding, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ExtensionBindingMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ExtensionBindingMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ExtensionBinding).
+func (m *ExtensionBindingMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ExtensionBindingMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, extensionbinding.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, extensionbinding.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, extensionbinding.FieldWorkspaceID)
+	}
+	if m.point != nil {
+		fields = append(fields, extensionbinding.FieldPoint)
+	}
+	if m.subject_type != nil {
+		fields = append(fields, extensionbinding.FieldSubjectType)
+	}
+	if m.plugin != nil {
+		fields = append(fields, extensionbinding.FieldPlugin)
+	}
+	if m.version != nil {
+		fields = append(fields, extensionbinding.FieldVersion)
+	}
+	if m._config != nil {
+		fields = append(fields, extensionbinding.FieldConfig)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ExtensionBindingMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case extensionbinding.FieldCreatedAt:
+		return m.CreatedAt()
+	case extensionbinding.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case extensionbinding.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case extensionbinding.FieldPoint:
+		return m.Point()
+	case extensionbinding.FieldSubjectType:
+		return m.SubjectType()
+	case extensionbinding.FieldPlugin:
+		return m.Plugin()
+	case extensionbinding.FieldVersion:
+		return m.Version()
+	case extensionbinding.FieldConfig:
+		return m.Config()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ExtensionBindingMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case extensionbinding.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case extensionbinding.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case extensionbinding.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case extensionbinding.FieldPoint:
+		return m.OldPoint(ctx)
+	case extensionbinding.FieldSubjectType:
+		return m.OldSubjectType(ctx)
+	case extensionbinding.FieldPlugin:
+		return m.OldPlugin(ctx)
+	case extensionbinding.FieldVersion:
+		return m.OldVersion(ctx)
+	case extensionbinding.FieldConfig:
+		return m.OldConfig(ctx)
+	}
+	return nil, fmt.Errorf("unknown ExtensionBinding field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ExtensionBindingMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case extensionbinding.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case extensionbinding.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case extensionbinding.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case extensionbinding.FieldPoint:
+		v, ok := value.(extensionbinding.Point)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPoint(v)
+		return nil
+	case extensionbinding.FieldSubjectType:
+		v, ok := value.(extensionbinding.SubjectType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectType(v)
+		return nil
+	case extensionbinding.FieldPlugin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlugin(v)
+		return nil
+	case extensionbinding.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case extensionbinding.FieldConfig:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetConfig(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ExtensionBinding field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ExtensionBindingMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ExtensionBindingMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ExtensionBindingMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ExtensionBinding numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ExtensionBindingMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(extensionbinding.FieldSubjectType) {
+		fields = append(fields, extensionbinding.FieldSubjectType)
+	}
+	if m.FieldCleared(extensionbinding.FieldConfig) {
+		fields = append(fields, extensionbinding.FieldConfig)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ExtensionBindingMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ExtensionBindingMutation) ClearField(name string) error {
+	switch name {
+	case extensionbinding.FieldSubjectType:
+		m.ClearSubjectType()
+		return nil
+	case extensionbinding.FieldConfig:
+		m.ClearConfig()
+		return nil
+	}
+	return fmt.Errorf("unknown ExtensionBinding nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ExtensionBindingMutation) ResetField(name string) error {
+	switch name {
+	case extensionbinding.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case extensionbinding.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case extensionbinding.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case extensionbinding.FieldPoint:
+		m.ResetPoint()
+		return nil
+	case extensionbinding.FieldSubjectType:
+		m.ResetSubjectType()
+		return nil
+	case extensionbinding.FieldPlugin:
+		m.ResetPlugin()
+		return nil
+	case extensionbinding.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case extensionbinding.FieldConfig:
+		m.ResetConfig()
+		return nil
+	}
+	return fmt.Errorf("unknown ExtensionBinding field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ExtensionBindingMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, extensionbinding.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ExtensionBindingMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case extensionbinding.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ExtensionBindingMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ExtensionBindingMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ExtensionBindingMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, extensionbinding.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ExtensionBindingMutation) EdgeCleared(name string) bool {
+	switch name {
+	case extensionbinding.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ExtensionBindingMutation) ClearEdge(name string) error {
+	switch name {
+	case extensionbinding.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown ExtensionBinding unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ExtensionBindingMutation) ResetEdge(name string) error {
+	switch name {
+	case extensionbinding.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown ExtensionBinding edge %s", name)
 }
 
 // LeadMutation represents an operation that mutates the Lead nodes in the graph.

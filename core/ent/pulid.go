@@ -10,6 +10,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -45,6 +46,7 @@ var PrefixTables = map[string]TableInfo{
 	"con": {Table: "contacts", SoftDelete: true, Workspaced: true},
 	"cfd": {Table: "custom_fields", SoftDelete: false, Workspaced: true},
 	"del": {Table: "deals", SoftDelete: true, Workspaced: true},
+	"ext": {Table: "extension_bindings", SoftDelete: false, Workspaced: true},
 	"led": {Table: "leads", SoftDelete: true, Workspaced: true},
 	"lit": {Table: "line_items", SoftDelete: false, Workspaced: true},
 	"mem": {Table: "members", SoftDelete: false, Workspaced: true},
@@ -103,6 +105,9 @@ var EdgeTargets = map[string]map[string]string{
 		"orders":        "ord",
 		"lead":          "led",
 		"tags":          "tag",
+	},
+	"ExtensionBinding": {
+		"workspace": "wsp",
 	},
 	"Lead": {
 		"workspace":    "wsp",
@@ -205,6 +210,8 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.CustomField.Query().Where(customfield.IDIn(ids...)).Count(ctx)
 	case "del":
 		return c.Deal.Query().Where(deal.IDIn(ids...)).Count(ctx)
+	case "ext":
+		return c.ExtensionBinding.Query().Where(extensionbinding.IDIn(ids...)).Count(ctx)
 	case "led":
 		return c.Lead.Query().Where(lead.IDIn(ids...)).Count(ctx)
 	case "lit":

@@ -24,6 +24,8 @@ type Tx struct {
 	CustomField *CustomFieldClient
 	// Deal is the client for interacting with the Deal builders.
 	Deal *DealClient
+	// ExtensionBinding is the client for interacting with the ExtensionBinding builders.
+	ExtensionBinding *ExtensionBindingClient
 	// Lead is the client for interacting with the Lead builders.
 	Lead *LeadClient
 	// LineItem is the client for interacting with the LineItem builders.
@@ -190,6 +192,7 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.CustomField = NewCustomFieldClient(tx.config)
 	tx.Deal = NewDealClient(tx.config)
+	tx.ExtensionBinding = NewExtensionBindingClient(tx.config)
 	tx.Lead = NewLeadClient(tx.config)
 	tx.LineItem = NewLineItemClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)

@@ -5,17 +5,19 @@
 //
 //	factor           attribute          transform
 //	estimated_value  estimated_value    ln(1+max(v,0)) / ln(1+10⁶), capped at 1; missing 0
-//	source           source             referral 1, partner 0.8, event 0.7, web 0.5, cold 0.2; other or missing 0.3
-//	status           status             qualified 1, converted 1, contacted 0.6, new 0.3, unqualified 0; missing 0.3
-//	has_email        has_email          0 or 1
-//	has_phone        has_phone          0 or 1
-//	has_company      has_company        0 or 1
-//	activity         activity_count     1 − e^(−n/5); missing 0
-//	recency          age_days           e^(−d/90); missing 0.5
+//	source           source (category)  referral 1, partner 0.8, event 0.7, web 0.5, cold 0.2; other or missing 0.3
+//	status           status (category)  qualified 1, converted 1, contacted 0.6, new 0.3, unqualified 0; other or missing 0.3
+//	has_email        has_email          1 when ≥ 0.5, else 0 (missing 0)
+//	has_phone        has_phone          1 when ≥ 0.5, else 0 (missing 0)
+//	has_company      has_company        1 when ≥ 0.5, else 0 (missing 0)
+//	activity         activity_count     1 − e^(−n/5); missing or negative 0
+//	recency          age_days           e^(−max(d,0)/90); missing 0.5
 //
-// Weights are 30, 15, 20, 5, 5, 5, 10, 10 (they sum to 100). A lead is
-// "hot" at or above config "hot" (default 70), "warm" at or above "warm"
-// (default 40), else "cold".
+// Weights are 30, 15, 20, 5, 5, 5, 10, 10 (they sum to 100); each factor's
+// contribution is its weight times its value, and the score is the sum of
+// the contributions in the order above. A lead is "hot" at or above config
+// "hot" (default 70), "warm" at or above "warm" (default 40), else "cold".
+// A configuration that is not a JSON object of numbers is an error.
 //
 // `rapport plugin build examples/leadscore` compiles it to WebAssembly; the
 // same code runs natively (see Lead and ScoreLead), which is what the

@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/score"
@@ -42,7 +43,11 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Contact() ContactResolver
+	Deal() DealResolver
+	Lead() LeadResolver
 	Mutation() MutationResolver
+	Organization() OrganizationResolver
 	Query() QueryResolver
 }
 
@@ -106,6 +111,7 @@ type ComplexityRoot struct {
 		Owner          func(childComplexity int) int
 		OwnerID        func(childComplexity int) int
 		Phone          func(childComplexity int) int
+		Scores         func(childComplexity int, first *int) int
 		Tags           func(childComplexity int) int
 		Title          func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
@@ -157,6 +163,7 @@ type ComplexityRoot struct {
 		Pipeline          func(childComplexity int) int
 		PipelineID        func(childComplexity int) int
 		Probability       func(childComplexity int) int
+		Scores            func(childComplexity int, first *int) int
 		Stage             func(childComplexity int) int
 		StageChanges      func(childComplexity int) int
 		StageID           func(childComplexity int) int
@@ -174,6 +181,17 @@ type ComplexityRoot struct {
 	DealEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ExtensionBinding struct {
+		Config      func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Plugin      func(childComplexity int) int
+		Point       func(childComplexity int) int
+		SubjectType func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	Factor struct {
@@ -203,6 +221,7 @@ type ComplexityRoot struct {
 		Owner          func(childComplexity int) int
 		OwnerID        func(childComplexity int) int
 		Phone          func(childComplexity int) int
+		Scores         func(childComplexity int, first *int) int
 		Source         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Title          func(childComplexity int) int
@@ -246,6 +265,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		BindExtension           func(childComplexity int, input model.BindExtensionInput) int
 		BulkCreateContacts      func(childComplexity int, input []*ent.CreateContactInput) int
 		BulkCreateDeals         func(childComplexity int, input []*ent.CreateDealInput) int
 		BulkCreateOrders        func(childComplexity int, input []*ent.CreateOrderInput) int
@@ -278,6 +298,7 @@ type ComplexityRoot struct {
 		DeleteStage             func(childComplexity int, id pulid.ID) int
 		DeleteTag               func(childComplexity int, id pulid.ID) int
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
+		ScoreSubjects           func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		UpdateActivity          func(childComplexity int, id pulid.ID, input ent.UpdateActivityInput) int
 		UpdateContact           func(childComplexity int, id pulid.ID, input ent.UpdateContactInput) int
 		UpdateCustomField       func(childComplexity int, id pulid.ID, input ent.UpdateCustomFieldInput) int
@@ -337,6 +358,7 @@ type ComplexityRoot struct {
 		Orders       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) int
 		Owner        func(childComplexity int) int
 		OwnerID      func(childComplexity int) int
+		Scores       func(childComplexity int, first *int) int
 		Tags         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 	}
@@ -380,6 +402,17 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Plugin struct {
+		Description func(childComplexity int) int
+		Model       func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Points      func(childComplexity int) int
+		Runtime     func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Subjects    func(childComplexity int) int
+		Version     func(childComplexity int) int
+	}
+
 	Product struct {
 		Active      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -406,23 +439,25 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Activities     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) int
-		Contacts       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
-		CustomFields   func(childComplexity int) int
-		Deals          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput) int
-		Leads          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) int
-		Node           func(childComplexity int, id pulid.ID) int
-		Nodes          func(childComplexity int, ids []pulid.ID) int
-		Orders         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) int
-		Organizations  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
-		Pipelines      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
-		Products       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
-		Scores         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ScoreOrder, where *ent.ScoreWhereInput) int
-		Segments       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentOrder, where *ent.SegmentWhereInput) int
-		Stages         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) int
-		Tags           func(childComplexity int) int
-		TimelineEvents func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) int
-		Viewer         func(childComplexity int) int
+		Activities        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) int
+		Contacts          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
+		CustomFields      func(childComplexity int) int
+		Deals             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput) int
+		ExtensionBindings func(childComplexity int) int
+		Leads             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) int
+		Node              func(childComplexity int, id pulid.ID) int
+		Nodes             func(childComplexity int, ids []pulid.ID) int
+		Orders            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) int
+		Organizations     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
+		Pipelines         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
+		Plugins           func(childComplexity int) int
+		Products          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
+		Scores            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ScoreOrder, where *ent.ScoreWhereInput) int
+		Segments          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentOrder, where *ent.SegmentWhereInput) int
+		Stages            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) int
+		Tags              func(childComplexity int) int
+		TimelineEvents    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) int
+		Viewer            func(childComplexity int) int
 	}
 
 	Score struct {
@@ -447,6 +482,16 @@ type ComplexityRoot struct {
 	ScoreEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ScoreRun struct {
+		Batches       func(childComplexity int) int
+		Errors        func(childComplexity int) int
+		FailedBatches func(childComplexity int) int
+		Plugin        func(childComplexity int) int
+		Scored        func(childComplexity int) int
+		SubjectType   func(childComplexity int) int
+		Subjects      func(childComplexity int) int
 	}
 
 	Segment struct {
@@ -592,6 +637,15 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type ContactResolver interface {
+	Scores(ctx context.Context, obj *ent.Contact, first *int) ([]*ent.Score, error)
+}
+type DealResolver interface {
+	Scores(ctx context.Context, obj *ent.Deal, first *int) ([]*ent.Score, error)
+}
+type LeadResolver interface {
+	Scores(ctx context.Context, obj *ent.Lead, first *int) ([]*ent.Score, error)
+}
 type MutationResolver interface {
 	CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error)
 	UpdateOrganization(ctx context.Context, id pulid.ID, input ent.UpdateOrganizationInput) (*ent.Organization, error)
@@ -638,6 +692,11 @@ type MutationResolver interface {
 	DeleteCustomField(ctx context.Context, id pulid.ID) (pulid.ID, error)
 	ConvertLead(ctx context.Context, id pulid.ID, input *model.ConvertLeadInput) (*ent.Deal, error)
 	MoveDeal(ctx context.Context, id pulid.ID, stageID pulid.ID) (*ent.Deal, error)
+	BindExtension(ctx context.Context, input model.BindExtensionInput) (*ent.ExtensionBinding, error)
+	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
+}
+type OrganizationResolver interface {
+	Scores(ctx context.Context, obj *ent.Organization, first *int) ([]*ent.Score, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -646,6 +705,7 @@ type QueryResolver interface {
 	Contacts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error)
 	CustomFields(ctx context.Context) ([]*ent.CustomField, error)
 	Deals(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput) (*ent.DealConnection, error)
+	ExtensionBindings(ctx context.Context) ([]*ent.ExtensionBinding, error)
 	Leads(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error)
 	Orders(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error)
 	Organizations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
@@ -656,6 +716,7 @@ type QueryResolver interface {
 	Stages(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) (*ent.StageConnection, error)
 	Tags(ctx context.Context) ([]*ent.Tag, error)
 	TimelineEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) (*ent.TimelineEventConnection, error)
+	Plugins(ctx context.Context) ([]*model.Plugin, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 }
 
@@ -954,6 +1015,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Phone(childComplexity), true
+	case "Contact.scores":
+		if e.ComplexityRoot.Contact.Scores == nil {
+			break
+		}
+
+		args, err := ec.field_Contact_scores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contact.Scores(childComplexity, args["first"].(*int)), true
 	case "Contact.tags":
 		if e.ComplexityRoot.Contact.Tags == nil {
 			break
@@ -1197,6 +1269,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Deal.Probability(childComplexity), true
+	case "Deal.scores":
+		if e.ComplexityRoot.Deal.Scores == nil {
+			break
+		}
+
+		args, err := ec.field_Deal_scores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Deal.Scores(childComplexity, args["first"].(*int)), true
 	case "Deal.stage":
 		if e.ComplexityRoot.Deal.Stage == nil {
 			break
@@ -1265,6 +1348,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DealEdge.Node(childComplexity), true
+
+	case "ExtensionBinding.config":
+		if e.ComplexityRoot.ExtensionBinding.Config == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.Config(childComplexity), true
+	case "ExtensionBinding.createdAt":
+		if e.ComplexityRoot.ExtensionBinding.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.CreatedAt(childComplexity), true
+	case "ExtensionBinding.id":
+		if e.ComplexityRoot.ExtensionBinding.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.ID(childComplexity), true
+	case "ExtensionBinding.plugin":
+		if e.ComplexityRoot.ExtensionBinding.Plugin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.Plugin(childComplexity), true
+	case "ExtensionBinding.point":
+		if e.ComplexityRoot.ExtensionBinding.Point == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.Point(childComplexity), true
+	case "ExtensionBinding.subjectType":
+		if e.ComplexityRoot.ExtensionBinding.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.SubjectType(childComplexity), true
+	case "ExtensionBinding.updatedAt":
+		if e.ComplexityRoot.ExtensionBinding.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.UpdatedAt(childComplexity), true
+	case "ExtensionBinding.version":
+		if e.ComplexityRoot.ExtensionBinding.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ExtensionBinding.Version(childComplexity), true
 
 	case "Factor.contribution":
 		if e.ComplexityRoot.Factor.Contribution == nil {
@@ -1405,6 +1537,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lead.Phone(childComplexity), true
+	case "Lead.scores":
+		if e.ComplexityRoot.Lead.Scores == nil {
+			break
+		}
+
+		args, err := ec.field_Lead_scores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Lead.Scores(childComplexity, args["first"].(*int)), true
 	case "Lead.source":
 		if e.ComplexityRoot.Lead.Source == nil {
 			break
@@ -1578,6 +1721,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Member.UpdatedAt(childComplexity), true
 
+	case "Mutation.bindExtension":
+		if e.ComplexityRoot.Mutation.BindExtension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bindExtension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BindExtension(childComplexity, args["input"].(model.BindExtensionInput)), true
 	case "Mutation.bulkCreateContacts":
 		if e.ComplexityRoot.Mutation.BulkCreateContacts == nil {
 			break
@@ -1930,6 +2084,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MoveDeal(childComplexity, args["id"].(pulid.ID), args["stageID"].(pulid.ID)), true
+	case "Mutation.scoreSubjects":
+		if e.ComplexityRoot.Mutation.ScoreSubjects == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scoreSubjects_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScoreSubjects(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
 	case "Mutation.updateActivity":
 		if e.ComplexityRoot.Mutation.UpdateActivity == nil {
 			break
@@ -2301,6 +2466,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.OwnerID(childComplexity), true
+	case "Organization.scores":
+		if e.ComplexityRoot.Organization.Scores == nil {
+			break
+		}
+
+		args, err := ec.field_Organization_scores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organization.Scores(childComplexity, args["first"].(*int)), true
 	case "Organization.tags":
 		if e.ComplexityRoot.Organization.Tags == nil {
 			break
@@ -2451,6 +2627,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PipelineEdge.Node(childComplexity), true
 
+	case "Plugin.description":
+		if e.ComplexityRoot.Plugin.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Description(childComplexity), true
+	case "Plugin.model":
+		if e.ComplexityRoot.Plugin.Model == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Model(childComplexity), true
+	case "Plugin.name":
+		if e.ComplexityRoot.Plugin.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Name(childComplexity), true
+	case "Plugin.points":
+		if e.ComplexityRoot.Plugin.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Points(childComplexity), true
+	case "Plugin.runtime":
+		if e.ComplexityRoot.Plugin.Runtime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Runtime(childComplexity), true
+	case "Plugin.status":
+		if e.ComplexityRoot.Plugin.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Status(childComplexity), true
+	case "Plugin.subjects":
+		if e.ComplexityRoot.Plugin.Subjects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Subjects(childComplexity), true
+	case "Plugin.version":
+		if e.ComplexityRoot.Plugin.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Version(childComplexity), true
+
 	case "Product.active":
 		if e.ComplexityRoot.Product.Active == nil {
 			break
@@ -2589,6 +2814,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Deals(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.DealOrder), args["where"].(*ent.DealWhereInput)), true
+	case "Query.extensionBindings":
+		if e.ComplexityRoot.Query.ExtensionBindings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ExtensionBindings(childComplexity), true
 
 	case "Query.leads":
 		if e.ComplexityRoot.Query.Leads == nil {
@@ -2656,6 +2887,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Pipelines(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.PipelineOrder), args["where"].(*ent.PipelineWhereInput)), true
+	case "Query.plugins":
+		if e.ComplexityRoot.Query.Plugins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Plugins(childComplexity), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -2816,6 +3053,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ScoreEdge.Node(childComplexity), true
+
+	case "ScoreRun.batches":
+		if e.ComplexityRoot.ScoreRun.Batches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRun.Batches(childComplexity), true
+	case "ScoreRun.errors":
+		if e.ComplexityRoot.ScoreRun.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRun.Errors(childComplexity), true
+	case "ScoreRun.failedBatches":
+		if e.ComplexityRoot.ScoreRun.FailedBatches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRun.FailedBatches(childComplexity), true
+	case "ScoreRun.plugin":
+		if e.ComplexityRoot.ScoreRun.Plugin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRun.Plugin(childComplexity), true
+	case "ScoreRun.scored":
+		if e.ComplexityRoot.ScoreRun.Scored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRun.Scored(childComplexity), true
+	case "ScoreRun.subjectType":
+		if e.ComplexityRoot.ScoreRun.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRun.SubjectType(childComplexity), true
+	case "ScoreRun.subjects":
+		if e.ComplexityRoot.ScoreRun.Subjects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreRun.Subjects(childComplexity), true
 
 	case "Segment.createdAt":
 		if e.ComplexityRoot.Segment.CreatedAt == nil {
@@ -3360,6 +3640,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
+			graphql.NewInputUnmarshaler("BindExtensionInput", ec.unmarshalInputBindExtensionInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
 			graphql.NewInputUnmarshaler("ConvertLeadInput", ec.unmarshalInputConvertLeadInput),
@@ -3380,6 +3661,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomFieldWhereInput", ec.unmarshalInputCustomFieldWhereInput),
 			graphql.NewInputUnmarshaler("DealOrder", ec.unmarshalInputDealOrder),
 			graphql.NewInputUnmarshaler("DealWhereInput", ec.unmarshalInputDealWhereInput),
+			graphql.NewInputUnmarshaler("ExtensionBindingOrder", ec.unmarshalInputExtensionBindingOrder),
+			graphql.NewInputUnmarshaler("ExtensionBindingWhereInput", ec.unmarshalInputExtensionBindingWhereInput),
 			graphql.NewInputUnmarshaler("LeadOrder", ec.unmarshalInputLeadOrder),
 			graphql.NewInputUnmarshaler("LeadWhereInput", ec.unmarshalInputLeadWhereInput),
 			graphql.NewInputUnmarshaler("LineItemOrder", ec.unmarshalInputLineItemOrder),
@@ -4978,6 +5261,146 @@ input DealWhereInput {
   """
   hasTags: Boolean
   hasTagsWith: [TagWhereInput!]
+}
+type ExtensionBinding implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  point: ExtensionBindingPoint!
+  """
+  the subjects this binding serves; unset serves every type
+  """
+  subjectType: ExtensionBindingSubjectType
+  plugin: String!
+  version: String!
+  config: Map
+}
+"""
+Ordering options for ExtensionBinding connections
+"""
+input ExtensionBindingOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order ExtensionBindings.
+  """
+  field: ExtensionBindingOrderField!
+}
+"""
+Properties by which ExtensionBinding connections can be ordered.
+"""
+enum ExtensionBindingOrderField {
+  CREATED_AT
+  UPDATED_AT
+}
+"""
+ExtensionBindingPoint is enum for the field point
+"""
+enum ExtensionBindingPoint @goModel(model: "github.com/rapportcrm/rapport/core/ent/extensionbinding.Point") {
+  score
+  segment
+  report
+}
+"""
+ExtensionBindingSubjectType is enum for the field subject_type
+"""
+enum ExtensionBindingSubjectType @goModel(model: "github.com/rapportcrm/rapport/core/ent/extensionbinding.SubjectType") {
+  contact
+  organization
+  lead
+  deal
+}
+"""
+ExtensionBindingWhereInput is used for filtering ExtensionBinding objects.
+Input was generated by ent.
+"""
+input ExtensionBindingWhereInput {
+  not: ExtensionBindingWhereInput
+  and: [ExtensionBindingWhereInput!]
+  or: [ExtensionBindingWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  point field predicates
+  """
+  point: ExtensionBindingPoint
+  pointNEQ: ExtensionBindingPoint
+  pointIn: [ExtensionBindingPoint!]
+  pointNotIn: [ExtensionBindingPoint!]
+  """
+  subject_type field predicates
+  """
+  subjectType: ExtensionBindingSubjectType
+  subjectTypeNEQ: ExtensionBindingSubjectType
+  subjectTypeIn: [ExtensionBindingSubjectType!]
+  subjectTypeNotIn: [ExtensionBindingSubjectType!]
+  subjectTypeIsNil: Boolean
+  subjectTypeNotNil: Boolean
+  """
+  plugin field predicates
+  """
+  plugin: String
+  pluginNEQ: String
+  pluginIn: [String!]
+  pluginNotIn: [String!]
+  pluginGT: String
+  pluginGTE: String
+  pluginLT: String
+  pluginLTE: String
+  pluginContains: String
+  pluginHasPrefix: String
+  pluginHasSuffix: String
+  pluginEqualFold: String
+  pluginContainsFold: String
+  """
+  version field predicates
+  """
+  version: String
+  versionNEQ: String
+  versionIn: [String!]
+  versionNotIn: [String!]
+  versionGT: String
+  versionGTE: String
+  versionLT: String
+  versionLTE: String
+  versionContains: String
+  versionHasPrefix: String
+  versionHasSuffix: String
+  versionEqualFold: String
+  versionContainsFold: String
 }
 type Lead implements Node {
   id: ID!
@@ -6834,6 +7257,7 @@ type Query {
     """
     where: DealWhereInput
   ): DealConnection!
+  extensionBindings: [ExtensionBinding!]!
   leads(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -8723,6 +9147,95 @@ enum WorkspaceOrderField {
   UPDATED_AT
 }
 `, BuiltIn: false},
+	{Name: "../schema/extensions.graphql", Input: `"""A plugin the server has loaded: one version of one plugin."""
+type Plugin {
+  name: String!
+  version: String!
+  "wasm or process."
+  runtime: String!
+  "Extension points it implements: score, segment, report."
+  points: [String!]!
+  "Subject types it accepts."
+  subjects: [String!]!
+  "The CRM model it implements, if any."
+  model: String
+  description: String
+  "ready, or failed: <reason>."
+  status: String!
+}
+
+"""Binds an extension point of the workspace to a plugin version."""
+input BindExtensionInput {
+  point: ExtensionBindingPoint!
+  "Serve only this subject type; omit to serve every type."
+  subjectType: ExtensionBindingSubjectType
+  plugin: String!
+  version: String!
+  "Plugin configuration; the manifest's defaults fill what is left out."
+  config: Map
+}
+
+"""What a scoring run did."""
+type ScoreRun {
+  "The plugin@version that scored."
+  plugin: String!
+  subjectType: String!
+  "Subjects that matched."
+  subjects: Int!
+  "Subjects scored and stored."
+  scored: Int!
+  batches: Int!
+  "Batches the plugin failed on; nothing of them was stored."
+  failedBatches: Int!
+  errors: [String!]!
+}
+
+extend type Query {
+  "The plugins this server has loaded."
+  plugins: [Plugin!]!
+}
+
+extend type Mutation {
+  """
+  Binds an extension point of the workspace to a plugin version (replacing
+  the binding of the same point and subject type). Audited in the timeline.
+  """
+  bindExtension(input: BindExtensionInput!): ExtensionBinding!
+  """
+  Scores the matching subjects with the plugin bound to (score, subjectType)
+  and stores a Score per subject, one transaction per batch of 1,000. A batch
+  the plugin fails on is stored not at all and counted in failedBatches; when
+  every batch fails the call fails with PLUGIN_FAILED.
+  """
+  scoreSubjects(
+    subjectType: ExtensionBindingSubjectType!
+    leadWhere: LeadWhereInput
+    contactWhere: ContactWhereInput
+    organizationWhere: OrganizationWhereInput
+    dealWhere: DealWhereInput
+  ): ScoreRun!
+}
+
+extend type Contact {
+  "Scores of this contact, newest first."
+  scores(first: Int = 10): [Score!]!
+}
+
+extend type Lead {
+  "Scores of this lead, newest first."
+  scores(first: Int = 10): [Score!]!
+}
+
+extend type Organization {
+  "Scores of this organization, newest first."
+  scores(first: Int = 10): [Score!]!
+}
+
+extend type Deal {
+  "Scores of this deal, newest first."
+  scores(first: Int = 10): [Score!]!
+}
+`, BuiltIn: false},
 	{Name: "../schema/rapport.graphql", Input: `"""
 A decimal amount of money with at most two fraction digits, written as a
 JSON number (1234.5) or a decimal string ("1234.50"). Amounts are exact:
@@ -9008,6 +9521,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_leads(ctx, field)
 	case "tags":
 		return ec.fieldContext_Contact_tags(ctx, field)
+	case "scores":
+		return ec.fieldContext_Contact_scores(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
@@ -9116,6 +9631,8 @@ func (ec *executionContext) childFields_Deal(ctx context.Context, field graphql.
 		return ec.fieldContext_Deal_lead(ctx, field)
 	case "tags":
 		return ec.fieldContext_Deal_tags(ctx, field)
+	case "scores":
+		return ec.fieldContext_Deal_scores(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Deal", field.Name)
 }
@@ -9140,6 +9657,28 @@ func (ec *executionContext) childFields_DealEdge(ctx context.Context, field grap
 		return ec.fieldContext_DealEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DealEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ExtensionBinding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ExtensionBinding_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ExtensionBinding_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ExtensionBinding_updatedAt(ctx, field)
+	case "point":
+		return ec.fieldContext_ExtensionBinding_point(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_ExtensionBinding_subjectType(ctx, field)
+	case "plugin":
+		return ec.fieldContext_ExtensionBinding_plugin(ctx, field)
+	case "version":
+		return ec.fieldContext_ExtensionBinding_version(ctx, field)
+	case "config":
+		return ec.fieldContext_ExtensionBinding_config(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ExtensionBinding", field.Name)
 }
 
 func (ec *executionContext) childFields_Factor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9204,6 +9743,8 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_owner(ctx, field)
 	case "activities":
 		return ec.fieldContext_Lead_activities(ctx, field)
+	case "scores":
+		return ec.fieldContext_Lead_scores(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Lead", field.Name)
 }
@@ -9372,6 +9913,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_leads(ctx, field)
 	case "tags":
 		return ec.fieldContext_Organization_tags(ctx, field)
+	case "scores":
+		return ec.fieldContext_Organization_scores(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -9452,6 +9995,28 @@ func (ec *executionContext) childFields_PipelineEdge(ctx context.Context, field 
 		return ec.fieldContext_PipelineEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PipelineEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Plugin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Plugin_name(ctx, field)
+	case "version":
+		return ec.fieldContext_Plugin_version(ctx, field)
+	case "runtime":
+		return ec.fieldContext_Plugin_runtime(ctx, field)
+	case "points":
+		return ec.fieldContext_Plugin_points(ctx, field)
+	case "subjects":
+		return ec.fieldContext_Plugin_subjects(ctx, field)
+	case "model":
+		return ec.fieldContext_Plugin_model(ctx, field)
+	case "description":
+		return ec.fieldContext_Plugin_description(ctx, field)
+	case "status":
+		return ec.fieldContext_Plugin_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Plugin", field.Name)
 }
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9550,6 +10115,26 @@ func (ec *executionContext) childFields_ScoreEdge(ctx context.Context, field gra
 		return ec.fieldContext_ScoreEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ScoreEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plugin":
+		return ec.fieldContext_ScoreRun_plugin(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_ScoreRun_subjectType(ctx, field)
+	case "subjects":
+		return ec.fieldContext_ScoreRun_subjects(ctx, field)
+	case "scored":
+		return ec.fieldContext_ScoreRun_scored(ctx, field)
+	case "batches":
+		return ec.fieldContext_ScoreRun_batches(ctx, field)
+	case "failedBatches":
+		return ec.fieldContext_ScoreRun_failedBatches(ctx, field)
+	case "errors":
+		return ec.fieldContext_ScoreRun_errors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreRun", field.Name)
 }
 
 func (ec *executionContext) childFields_Segment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10094,6 +10679,20 @@ func (ec *executionContext) field_Contact_orders_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Contact_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Deal_activities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10145,6 +10744,48 @@ func (ec *executionContext) field_Deal_activities_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Deal_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Lead_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_bindExtension_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BindExtensionInput, error) {
+			return ec.unmarshalNBindExtensionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐBindExtensionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -10609,6 +11250,52 @@ func (ec *executionContext) field_Mutation_moveDeal_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["stageID"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_scoreSubjects_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+			return ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leadWhere"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactWhere"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationWhere"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dealWhere"] = arg4
 	return args, nil
 }
 
@@ -11111,6 +11798,20 @@ func (ec *executionContext) field_Organization_orders_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Organization_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -13269,6 +13970,50 @@ func (ec *executionContext) fieldContext_Contact_tags(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _Contact_scores(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Contact().Scores(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_scores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Contact_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14373,6 +15118,50 @@ func (ec *executionContext) fieldContext_Deal_tags(_ context.Context, field grap
 	return fc, nil
 }
 
+func (ec *executionContext) _Deal_scores(ctx context.Context, field graphql.CollectedField, obj *ent.Deal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deal_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Deal().Scores(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deal_scores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Deal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Deal_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _DealConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.DealConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14513,6 +15302,190 @@ func (ec *executionContext) _DealEdge_cursor(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_DealEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DealEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ExtensionBinding_id(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ExtensionBinding_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExtensionBinding_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ExtensionBinding_point(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_point(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Point, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v extensionbinding.Point) graphql.Marshaler {
+			return ec.marshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_point(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "ExtensionBindingPoint")
+}
+
+func (ec *executionContext) _ExtensionBinding_subjectType(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_subjectType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *extensionbinding.SubjectType) graphql.Marshaler {
+			return ec.marshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "ExtensionBindingSubjectType")
+}
+
+func (ec *executionContext) _ExtensionBinding_plugin(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_plugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plugin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_plugin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExtensionBinding_version(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "String")
+}
+
+func (ec *executionContext) _ExtensionBinding_config(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ExtensionBinding_config(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Config, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ExtensionBinding_config(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ExtensionBinding", field, false, false, "Map")
 }
 
 func (ec *executionContext) _Factor_name(ctx context.Context, field graphql.CollectedField, obj *crm.Factor) (ret graphql.Marshaler) {
@@ -15177,6 +16150,50 @@ func (ec *executionContext) fieldContext_Lead_activities(_ context.Context, fiel
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Activity(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Lead_scores(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Lead().Scores(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_scores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Lead",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Lead_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -17767,6 +18784,94 @@ func (ec *executionContext) fieldContext_Mutation_moveDeal(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_bindExtension(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bindExtension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BindExtension(ctx, fc.Args["input"].(model.BindExtensionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ExtensionBinding) graphql.Marshaler {
+			return ec.marshalNExtensionBinding2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBinding(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bindExtension(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExtensionBinding(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bindExtension_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_scoreSubjects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_scoreSubjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ScoreSubjects(ctx, fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ScoreRun) graphql.Marshaler {
+			return ec.marshalNScoreRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐScoreRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_scoreSubjects(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScoreRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_scoreSubjects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18769,6 +19874,50 @@ func (ec *executionContext) fieldContext_Organization_tags(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Organization_scores(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_scores(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organization().Scores(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Score) graphql.Marshaler {
+			return ec.marshalNScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_scores(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Score(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organization_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OrganizationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.OrganizationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19334,6 +20483,190 @@ func (ec *executionContext) _PipelineEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_PipelineEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PipelineEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _Plugin_name(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_version(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_runtime(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_runtime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Runtime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_runtime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_points(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_subjects(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_subjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subjects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_subjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_model(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_model(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Model, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_model(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_description(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_status(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -19992,6 +21325,38 @@ func (ec *executionContext) fieldContext_Query_deals(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_extensionBindings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_extensionBindings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ExtensionBindings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ExtensionBinding) graphql.Marshaler {
+			return ec.marshalNExtensionBinding2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_extensionBindings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExtensionBinding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_leads(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20416,6 +21781,38 @@ func (ec *executionContext) fieldContext_Query_timelineEvents(ctx context.Contex
 	if fc.Args, err = ec.field_Query_timelineEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_plugins(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_plugins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Plugins(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Plugin) graphql.Marshaler {
+			return ec.marshalNPlugin2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_plugins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plugin(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -20907,6 +22304,167 @@ func (ec *executionContext) _ScoreEdge_cursor(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ScoreEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ScoreEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ScoreRun_plugin(ctx context.Context, field graphql.CollectedField, obj *model.ScoreRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRun_plugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plugin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRun_plugin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreRun_subjectType(ctx context.Context, field graphql.CollectedField, obj *model.ScoreRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRun_subjectType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRun_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScoreRun_subjects(ctx context.Context, field graphql.CollectedField, obj *model.ScoreRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRun_subjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subjects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRun_subjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ScoreRun_scored(ctx context.Context, field graphql.CollectedField, obj *model.ScoreRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRun_scored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRun_scored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ScoreRun_batches(ctx context.Context, field graphql.CollectedField, obj *model.ScoreRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRun_batches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRun_batches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ScoreRun_failedBatches(ctx context.Context, field graphql.CollectedField, obj *model.ScoreRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRun_failedBatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedBatches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRun_failedBatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ScoreRun_errors(ctx context.Context, field graphql.CollectedField, obj *model.ScoreRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScoreRun_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScoreRun_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScoreRun", field, false, false, "String")
 }
 
 func (ec *executionContext) _Segment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
@@ -25515,6 +27073,76 @@ func UnmarshalActivityWhereInput(ctx context.Context, raw any) (ent.ActivityWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputBindExtensionInput(ctx context.Context, obj any) (model.BindExtensionInput, error) {
+	var it model.BindExtensionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"point", "subjectType", "plugin", "version", "config"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
+		case "subjectType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectType"))
+			data, err := ec.unmarshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectType = data
+		case "plugin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plugin"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plugin = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "config":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("config"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Config = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBindExtensionInput unmarshals raw into the BindExtensionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBindExtensionInput(ctx context.Context, raw any) (model.BindExtensionInput, error) {
+	var out model.BindExtensionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BindExtensionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (ent.ContactOrder, error) {
 	var it ent.ContactOrder
 	if obj == nil {
@@ -29955,6 +31583,535 @@ func (ec *executionContext) unmarshalInputDealWhereInput(ctx context.Context, ob
 func UnmarshalDealWhereInput(ctx context.Context, raw any) (ent.DealWhereInput, error) {
 	var out ent.DealWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DealWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputExtensionBindingOrder(ctx context.Context, obj any) (ent.ExtensionBindingOrder, error) {
+	var it ent.ExtensionBindingOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNExtensionBindingOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExtensionBindingOrder unmarshals raw into the ExtensionBindingOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExtensionBindingOrder(ctx context.Context, raw any) (ent.ExtensionBindingOrder, error) {
+	var out ent.ExtensionBindingOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExtensionBindingOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputExtensionBindingWhereInput(ctx context.Context, obj any) (ent.ExtensionBindingWhereInput, error) {
+	var it ent.ExtensionBindingWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "point", "pointNEQ", "pointIn", "pointNotIn", "subjectType", "subjectTypeNEQ", "subjectTypeIn", "subjectTypeNotIn", "subjectTypeIsNil", "subjectTypeNotNil", "plugin", "pluginNEQ", "pluginIn", "pluginNotIn", "pluginGT", "pluginGTE", "pluginLT", "pluginLTE", "pluginContains", "pluginHasPrefix", "pluginHasSuffix", "pluginEqualFold", "pluginContainsFold", "version", "versionNEQ", "versionIn", "versionNotIn", "versionGT", "versionGTE", "versionLT", "versionLTE", "versionContains", "versionHasPrefix", "versionHasSuffix", "versionEqualFold", "versionContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOExtensionBindingWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOExtensionBindingWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOExtensionBindingWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "point":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("point"))
+			data, err := ec.unmarshalOExtensionBindingPoint2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Point = data
+		case "pointNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointNEQ"))
+			data, err := ec.unmarshalOExtensionBindingPoint2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointNEQ = data
+		case "pointIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointIn"))
+			data, err := ec.unmarshalOExtensionBindingPoint2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPointᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointIn = data
+		case "pointNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointNotIn"))
+			data, err := ec.unmarshalOExtensionBindingPoint2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPointᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointNotIn = data
+		case "subjectType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectType"))
+			data, err := ec.unmarshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectType = data
+		case "subjectTypeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeNEQ"))
+			data, err := ec.unmarshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeNEQ = data
+		case "subjectTypeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeIn"))
+			data, err := ec.unmarshalOExtensionBindingSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeIn = data
+		case "subjectTypeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeNotIn"))
+			data, err := ec.unmarshalOExtensionBindingSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeNotIn = data
+		case "subjectTypeIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeIsNil = data
+		case "subjectTypeNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeNotNil = data
+		case "plugin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plugin"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plugin = data
+		case "pluginNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNEQ = data
+		case "pluginIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginIn = data
+		case "pluginNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNotIn = data
+		case "pluginGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGT = data
+		case "pluginGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGTE = data
+		case "pluginLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLT = data
+		case "pluginLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLTE = data
+		case "pluginContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContains = data
+		case "pluginHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasPrefix = data
+		case "pluginHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasSuffix = data
+		case "pluginEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginEqualFold = data
+		case "pluginContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContainsFold = data
+		case "version":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("version"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Version = data
+		case "versionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionNEQ = data
+		case "versionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionIn = data
+		case "versionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionNotIn = data
+		case "versionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionGT = data
+		case "versionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionGTE = data
+		case "versionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionLT = data
+		case "versionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionLTE = data
+		case "versionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionContains = data
+		case "versionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionHasPrefix = data
+		case "versionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionHasSuffix = data
+		case "versionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionEqualFold = data
+		case "versionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("versionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VersionContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalExtensionBindingWhereInput unmarshals raw into the ExtensionBindingWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalExtensionBindingWhereInput(ctx context.Context, raw any) (ent.ExtensionBindingWhereInput, error) {
+	var out ent.ExtensionBindingWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ExtensionBindingWhereInput", raw, &out)
 	return out, err
 }
 
@@ -42638,6 +44795,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Lead(ctx, sel, obj)
+	case *ent.ExtensionBinding:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ExtensionBinding(ctx, sel, obj)
 	case *ent.Deal:
 		if obj == nil {
 			return graphql.Null
@@ -43036,6 +45198,12 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_tags(ctx, field, obj)
 				})
+		case "scores":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_scores(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43369,6 +45537,12 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Deal_tags(ctx, field, obj)
 				})
+		case "scores":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Deal_scores(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43448,6 +45622,74 @@ func (ec *executionContext) _DealEdge(ctx context.Context, sel ast.SelectionSet,
 		case "cursor":
 			out.Values[i] = ec._DealEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var extensionBindingImplementors = []string{"ExtensionBinding", "Node"}
+
+func (ec *executionContext) _ExtensionBinding(ctx context.Context, sel ast.SelectionSet, obj *ent.ExtensionBinding) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, extensionBindingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ExtensionBinding")
+		case "id":
+			out.Values[i] = ec._ExtensionBinding_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ExtensionBinding_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ExtensionBinding_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "point":
+			out.Values[i] = ec._ExtensionBinding_point(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjectType":
+			out.Values[i] = ec._ExtensionBinding_subjectType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "plugin":
+			out.Values[i] = ec._ExtensionBinding_plugin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._ExtensionBinding_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "config":
+			out.Values[i] = ec._ExtensionBinding_config(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -43645,6 +45887,12 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_activities(ctx, field, obj)
+				})
+		case "scores":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Lead_scores(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -44232,6 +46480,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "bindExtension":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bindExtension(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scoreSubjects":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_scoreSubjects(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -44535,6 +46797,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_tags(ctx, field, obj)
 				})
+		case "scores":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_scores(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -44827,6 +47095,74 @@ func (ec *executionContext) _PipelineEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var pluginImplementors = []string{"Plugin"}
+
+func (ec *executionContext) _Plugin(ctx context.Context, sel ast.SelectionSet, obj *model.Plugin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pluginImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Plugin")
+		case "name":
+			out.Values[i] = ec._Plugin_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._Plugin_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "runtime":
+			out.Values[i] = ec._Plugin_runtime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._Plugin_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjects":
+			out.Values[i] = ec._Plugin_subjects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "model":
+			out.Values[i] = ec._Plugin_model(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Plugin_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._Plugin_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var productImplementors = []string{"Product", "Node"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *ent.Product) graphql.Marshaler {
@@ -45047,6 +47383,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_deals(ctx, field)
 				})
+		case "extensionBindings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_extensionBindings(ctx, field)
+				})
 		case "leads":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -45106,6 +47448,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_timelineEvents(ctx, field)
+				})
+		case "plugins":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_plugins(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -45283,6 +47631,69 @@ func (ec *executionContext) _ScoreEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "cursor":
 			out.Values[i] = ec._ScoreEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scoreRunImplementors = []string{"ScoreRun"}
+
+func (ec *executionContext) _ScoreRun(ctx context.Context, sel ast.SelectionSet, obj *model.ScoreRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scoreRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScoreRun")
+		case "plugin":
+			out.Values[i] = ec._ScoreRun_plugin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjectType":
+			out.Values[i] = ec._ScoreRun_subjectType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjects":
+			out.Values[i] = ec._ScoreRun_subjects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scored":
+			out.Values[i] = ec._ScoreRun_scored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "batches":
+			out.Values[i] = ec._ScoreRun_batches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedBatches":
+			out.Values[i] = ec._ScoreRun_failedBatches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._ScoreRun_errors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -46659,6 +49070,11 @@ func (ec *executionContext) unmarshalNActivityWhereInput2ᚖgithubᚗcomᚋrappo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNBindExtensionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐBindExtensionInput(ctx context.Context, v any) (model.BindExtensionInput, error) {
+	res, err := ec.unmarshalInputBindExtensionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -47010,6 +49426,69 @@ func (ec *executionContext) marshalNDealStatus2githubᚗcomᚋrapportcrmᚋrappo
 
 func (ec *executionContext) unmarshalNDealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx context.Context, v any) (*ent.DealWhereInput, error) {
 	res, err := ec.unmarshalInputDealWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExtensionBinding2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ExtensionBinding) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExtensionBinding2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBinding(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNExtensionBinding2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBinding(ctx context.Context, sel ast.SelectionSet, v *ent.ExtensionBinding) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExtensionBinding!")
+		return graphql.Null
+	}
+	return ec._ExtensionBinding(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNExtensionBindingOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingOrderField(ctx context.Context, v any) (*ent.ExtensionBindingOrderField, error) {
+	var res = new(ent.ExtensionBindingOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExtensionBindingOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ExtensionBindingOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ExtensionBindingOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx context.Context, v any) (extensionbinding.Point, error) {
+	var res extensionbinding.Point
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx context.Context, sel ast.SelectionSet, v extensionbinding.Point) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+	var res extensionbinding.SubjectType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx context.Context, sel ast.SelectionSet, v extensionbinding.SubjectType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNExtensionBindingWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingWhereInput(ctx context.Context, v any) (*ent.ExtensionBindingWhereInput, error) {
+	res, err := ec.unmarshalInputExtensionBindingWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -47376,6 +49855,30 @@ func (ec *executionContext) unmarshalNPipelineWhereInput2ᚖgithubᚗcomᚋrappo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNPlugin2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Plugin) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPlugin2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPlugin(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPlugin2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPlugin(ctx context.Context, sel ast.SelectionSet, v *model.Plugin) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Plugin!")
+		return graphql.Null
+	}
+	return ec._Plugin(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Product!")
@@ -47416,6 +49919,30 @@ func (ec *executionContext) unmarshalNProductWhereInput2ᚖgithubᚗcomᚋrappor
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Score) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScore2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScore(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScore2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScore(ctx context.Context, sel ast.SelectionSet, v *ent.Score) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Score!")
+		return graphql.Null
+	}
+	return ec._Score(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScoreConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreConnection(ctx context.Context, sel ast.SelectionSet, v *ent.ScoreConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ScoreConnection!")
@@ -47441,6 +49968,14 @@ func (ec *executionContext) marshalNScoreOrderField2ᚖgithubᚗcomᚋrapportcrm
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNScoreRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐScoreRun(ctx context.Context, sel ast.SelectionSet, v *model.ScoreRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScoreRun!")
+		return graphql.Null
+	}
+	return ec._ScoreRun(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNScoreSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋscoreᚐSubjectType(ctx context.Context, v any) (score.SubjectType, error) {
@@ -47624,6 +50159,35 @@ func (ec *executionContext) marshalNString2string(ctx context.Context, sel ast.S
 		graphql.AddInvalidNullFromMarshaler(ctx, "String!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTag2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Tag) graphql.Marshaler {
@@ -48594,6 +51158,135 @@ func (ec *executionContext) unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcr
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputDealWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOExtensionBindingPoint2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPointᚄ(ctx context.Context, v any) ([]extensionbinding.Point, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]extensionbinding.Point, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOExtensionBindingPoint2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPointᚄ(ctx context.Context, sel ast.SelectionSet, v []extensionbinding.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOExtensionBindingPoint2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx context.Context, v any) (*extensionbinding.Point, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(extensionbinding.Point)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOExtensionBindingPoint2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx context.Context, sel ast.SelectionSet, v *extensionbinding.Point) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOExtensionBindingSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectTypeᚄ(ctx context.Context, v any) ([]extensionbinding.SubjectType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]extensionbinding.SubjectType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOExtensionBindingSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []extensionbinding.SubjectType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx context.Context, v any) (*extensionbinding.SubjectType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(extensionbinding.SubjectType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx context.Context, sel ast.SelectionSet, v *extensionbinding.SubjectType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOExtensionBindingWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingWhereInputᚄ(ctx context.Context, v any) ([]*ent.ExtensionBindingWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.ExtensionBindingWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNExtensionBindingWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOExtensionBindingWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingWhereInput(ctx context.Context, v any) (*ent.ExtensionBindingWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputExtensionBindingWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

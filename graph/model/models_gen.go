@@ -5,8 +5,20 @@ package model
 import (
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/pulid"
 )
+
+// Binds an extension point of the workspace to a plugin version.
+type BindExtensionInput struct {
+	Point extensionbinding.Point `json:"point"`
+	// Serve only this subject type; omit to serve every type.
+	SubjectType *extensionbinding.SubjectType `json:"subjectType,omitempty"`
+	Plugin      string                        `json:"plugin"`
+	Version     string                        `json:"version"`
+	// Plugin configuration; the manifest's defaults fill what is left out.
+	Config map[string]any `json:"config,omitempty"`
+}
 
 // Optional details for the deal a lead converts into.
 type ConvertLeadInput struct {
@@ -18,6 +30,38 @@ type ConvertLeadInput struct {
 	StageID *pulid.ID `json:"stageID,omitempty"`
 	// Amount; defaults to the lead's estimated value.
 	Amount *crm.Money `json:"amount,omitempty"`
+}
+
+// A plugin the server has loaded: one version of one plugin.
+type Plugin struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// wasm or process.
+	Runtime string `json:"runtime"`
+	// Extension points it implements: score, segment, report.
+	Points []string `json:"points"`
+	// Subject types it accepts.
+	Subjects []string `json:"subjects"`
+	// The CRM model it implements, if any.
+	Model       *string `json:"model,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// ready, or failed: <reason>.
+	Status string `json:"status"`
+}
+
+// What a scoring run did.
+type ScoreRun struct {
+	// The plugin@version that scored.
+	Plugin      string `json:"plugin"`
+	SubjectType string `json:"subjectType"`
+	// Subjects that matched.
+	Subjects int `json:"subjects"`
+	// Subjects scored and stored.
+	Scored  int `json:"scored"`
+	Batches int `json:"batches"`
+	// Batches the plugin failed on; nothing of them was stored.
+	FailedBatches int      `json:"failedBatches"`
+	Errors        []string `json:"errors"`
 }
 
 // The identity a request acts as.

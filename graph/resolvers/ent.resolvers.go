@@ -53,6 +53,11 @@ func (r *queryResolver) Deals(ctx context.Context, after *entgql.Cursor[pulid.ID
 	)
 }
 
+// ExtensionBindings is the resolver for the extensionBindings field.
+func (r *queryResolver) ExtensionBindings(ctx context.Context) ([]*ent.ExtensionBinding, error) {
+	return r.Client.ExtensionBinding.Query().All(ctx)
+}
+
 // Leads is the resolver for the leads field.
 func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error) {
 	return r.Client.Lead.Query().Paginate(ctx, after, first, before, last,
@@ -130,7 +135,25 @@ func (r *queryResolver) TimelineEvents(ctx context.Context, after *entgql.Cursor
 	)
 }
 
+// Contact returns generated.ContactResolver implementation.
+func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
+
+// Deal returns generated.DealResolver implementation.
+func (r *Resolver) Deal() generated.DealResolver { return &dealResolver{r} }
+
+// Lead returns generated.LeadResolver implementation.
+func (r *Resolver) Lead() generated.LeadResolver { return &leadResolver{r} }
+
+// Organization returns generated.OrganizationResolver implementation.
+func (r *Resolver) Organization() generated.OrganizationResolver { return &organizationResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+type (
+	contactResolver      struct{ *Resolver }
+	dealResolver         struct{ *Resolver }
+	leadResolver         struct{ *Resolver }
+	organizationResolver struct{ *Resolver }
+	queryResolver        struct{ *Resolver }
+)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -64,4 +65,29 @@ func derefID(id *pulid.ID) pulid.ID {
 		return ""
 	}
 	return *id
+}
+
+var errNoPlugins = errcode.New(errcode.NotFound, "this server has no plugins loaded (see rapport serve --plugins)")
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// scoresOf lists a subject's newest scores.
+func (r *Resolver) scoresOf(ctx context.Context, typ score.SubjectType, id pulid.ID, first *int) ([]*ent.Score, error) {
+	n := 10
+	if first != nil {
+		n = *first
+	}
+	if n < 0 || n > 1000 {
+		return nil, errcode.Input("first", "must be between 0 and 1000, got %d", n)
+	}
+	return r.Client.Score.Query().
+		Where(score.SubjectTypeEQ(typ), score.SubjectID(id)).
+		Order(ent.Desc(score.FieldComputedAt)).
+		Limit(n).
+		All(ctx)
 }

@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/extension"
 )
 
 // Resolver is the root resolver. It holds no per-request state.
@@ -12,4 +13,6 @@ type Resolver struct {
 	// Client is the ent client. Mutations use the request's transaction
 	// (see tx).
 	Client *ent.Client
+	// Extensions runs plugins; nil when the server loads none.
+	Extensions *extension.Registry
 }

@@ -69,6 +69,18 @@ func (f DealFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DealMutation", m)
 }
 
+// The ExtensionBindingFunc type is an adapter to allow the use of ordinary
+// function as ExtensionBinding mutator.
+type ExtensionBindingFunc func(context.Context, *ent.ExtensionBindingMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ExtensionBindingFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ExtensionBindingMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ExtensionBindingMutation", m)
+}
+
 // The LeadFunc type is an adapter to allow the use of ordinary
 // function as Lead mutator.
 type LeadFunc func(context.Context, *ent.LeadMutation) (ent.Value, error)

@@ -13,6 +13,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -220,6 +221,33 @@ func (f TraverseDeal) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DealQuery", q)
+}
+
+// The ExtensionBindingFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ExtensionBindingFunc func(context.Context, *ent.ExtensionBindingQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ExtensionBindingFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ExtensionBindingQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ExtensionBindingQuery", q)
+}
+
+// The TraverseExtensionBinding type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseExtensionBinding func(context.Context, *ent.ExtensionBindingQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseExtensionBinding) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseExtensionBinding) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExtensionBindingQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ExtensionBindingQuery", q)
 }
 
 // The LeadFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -640,6 +668,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CustomFieldQuery, predicate.CustomField, customfield.OrderOption]{typ: ent.TypeCustomField, tq: q}, nil
 	case *ent.DealQuery:
 		return &query[*ent.DealQuery, predicate.Deal, deal.OrderOption]{typ: ent.TypeDeal, tq: q}, nil
+	case *ent.ExtensionBindingQuery:
+		return &query[*ent.ExtensionBindingQuery, predicate.ExtensionBinding, extensionbinding.OrderOption]{typ: ent.TypeExtensionBinding, tq: q}, nil
 	case *ent.LeadQuery:
 		return &query[*ent.LeadQuery, predicate.Lead, lead.OrderOption]{typ: ent.TypeLead, tq: q}, nil
 	case *ent.LineItemQuery:

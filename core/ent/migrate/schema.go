@@ -347,6 +347,44 @@ var (
 			},
 		},
 	}
+	// ExtensionBindingsColumns holds the columns for the "extension_bindings" table.
+	ExtensionBindingsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "point", Type: field.TypeEnum, Enums: []string{"score", "segment", "report"}},
+		{Name: "subject_type", Type: field.TypeEnum, Nullable: true, Enums: []string{"contact", "organization", "lead", "deal"}},
+		{Name: "plugin", Type: field.TypeString, Size: 63},
+		{Name: "version", Type: field.TypeString, Size: 64},
+		{Name: "config", Type: field.TypeJSON, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// ExtensionBindingsTable holds the schema information for the "extension_bindings" table.
+	ExtensionBindingsTable = &schema.Table{
+		Name:       "extension_bindings",
+		Columns:    ExtensionBindingsColumns,
+		PrimaryKey: []*schema.Column{ExtensionBindingsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "extension_bindings_workspaces_workspace",
+				Columns:    []*schema.Column{ExtensionBindingsColumns[8]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "extensionbinding_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ExtensionBindingsColumns[8], ExtensionBindingsColumns[1]},
+			},
+			{
+				Name:    "extensionbinding_workspace_id_point_subject_type",
+				Unique:  false,
+				Columns: []*schema.Column{ExtensionBindingsColumns[8], ExtensionBindingsColumns[3], ExtensionBindingsColumns[4]},
+			},
+		},
+	}
 	// LeadsColumns holds the columns for the "leads" table.
 	LeadsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -1126,6 +1164,7 @@ var (
 		ContactsTable,
 		CustomFieldsTable,
 		DealsTable,
+		ExtensionBindingsTable,
 		LeadsTable,
 		LineItemsTable,
 		MembersTable,
@@ -1166,6 +1205,7 @@ func init() {
 	DealsTable.ForeignKeys[3].RefTable = ContactsTable
 	DealsTable.ForeignKeys[4].RefTable = OrganizationsTable
 	DealsTable.ForeignKeys[5].RefTable = MembersTable
+	ExtensionBindingsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	LeadsTable.ForeignKeys[0].RefTable = DealsTable
 	LeadsTable.ForeignKeys[1].RefTable = WorkspacesTable
 	LeadsTable.ForeignKeys[2].RefTable = OrganizationsTable

@@ -21,6 +21,9 @@ type CustomField func(*sql.Selector)
 // Deal is the predicate function for deal builders.
 type Deal func(*sql.Selector)
 
+// ExtensionBinding is the predicate function for extensionbinding builders.
+type ExtensionBinding func(*sql.Selector)
+
 // Lead is the predicate function for lead builders.
 type Lead func(*sql.Selector)
 

@@ -231,6 +231,30 @@ func (f DealMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DealMutation", m)
 }
 
+// The ExtensionBindingQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ExtensionBindingQueryRuleFunc func(context.Context, *ent.ExtensionBindingQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ExtensionBindingQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExtensionBindingQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ExtensionBindingQuery", q)
+}
+
+// The ExtensionBindingMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ExtensionBindingMutationRuleFunc func(context.Context, *ent.ExtensionBindingMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ExtensionBindingMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ExtensionBindingMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ExtensionBindingMutation", m)
+}
+
 // The LeadQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type LeadQueryRuleFunc func(context.Context, *ent.LeadQuery) error
@@ -636,6 +660,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.DealQuery:
 		return q.Filter(), nil
+	case *ent.ExtensionBindingQuery:
+		return q.Filter(), nil
 	case *ent.LeadQuery:
 		return q.Filter(), nil
 	case *ent.LineItemQuery:
@@ -682,6 +708,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.CustomFieldMutation:
 		return m.Filter(), nil
 	case *ent.DealMutation:
+		return m.Filter(), nil
+	case *ent.ExtensionBindingMutation:
 		return m.Filter(), nil
 	case *ent.LeadMutation:
 		return m.Filter(), nil

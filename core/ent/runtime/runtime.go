@@ -12,6 +12,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -442,6 +443,81 @@ func init() {
 	deal.DefaultID = dealDescID.Default.(func() pulid.ID)
 	// deal.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	deal.IDValidator = dealDescID.Validators[0].(func(string) error)
+	extensionbindingMixin := schema.ExtensionBinding{}.Mixin()
+	extensionbinding.Policy = privacy.NewPolicies(extensionbindingMixin[2], schema.ExtensionBinding{})
+	extensionbinding.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := extensionbinding.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	extensionbindingMixinHooks2 := extensionbindingMixin[2].Hooks()
+
+	extensionbinding.Hooks[1] = extensionbindingMixinHooks2[0]
+
+	extensionbinding.Hooks[2] = extensionbindingMixinHooks2[1]
+
+	extensionbinding.Hooks[3] = extensionbindingMixinHooks2[2]
+	extensionbindingMixinFields0 := extensionbindingMixin[0].Fields()
+	_ = extensionbindingMixinFields0
+	extensionbindingMixinFields1 := extensionbindingMixin[1].Fields()
+	_ = extensionbindingMixinFields1
+	extensionbindingFields := schema.ExtensionBinding{}.Fields()
+	_ = extensionbindingFields
+	// extensionbindingDescCreatedAt is the schema descriptor for created_at field.
+	extensionbindingDescCreatedAt := extensionbindingMixinFields1[0].Descriptor()
+	// extensionbinding.DefaultCreatedAt holds the default value on creation for the created_at field.
+	extensionbinding.DefaultCreatedAt = extensionbindingDescCreatedAt.Default.(func() time.Time)
+	// extensionbindingDescUpdatedAt is the schema descriptor for updated_at field.
+	extensionbindingDescUpdatedAt := extensionbindingMixinFields1[1].Descriptor()
+	// extensionbinding.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	extensionbinding.DefaultUpdatedAt = extensionbindingDescUpdatedAt.Default.(func() time.Time)
+	// extensionbinding.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	extensionbinding.UpdateDefaultUpdatedAt = extensionbindingDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// extensionbindingDescPlugin is the schema descriptor for plugin field.
+	extensionbindingDescPlugin := extensionbindingFields[2].Descriptor()
+	// extensionbinding.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	extensionbinding.PluginValidator = func() func(string) error {
+		validators := extensionbindingDescPlugin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plugin string) error {
+			for _, fn := range fns {
+				if err := fn(plugin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// extensionbindingDescVersion is the schema descriptor for version field.
+	extensionbindingDescVersion := extensionbindingFields[3].Descriptor()
+	// extensionbinding.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	extensionbinding.VersionValidator = func() func(string) error {
+		validators := extensionbindingDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// extensionbindingDescID is the schema descriptor for id field.
+	extensionbindingDescID := extensionbindingMixinFields0[0].Descriptor()
+	// extensionbinding.DefaultID holds the default value on creation for the id field.
+	extensionbinding.DefaultID = extensionbindingDescID.Default.(func() pulid.ID)
+	// extensionbinding.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	extensionbinding.IDValidator = extensionbindingDescID.Validators[0].(func(string) error)
 	leadMixin := schema.Lead{}.Mixin()
 	lead.Policy = privacy.NewPolicies(leadMixin[2], schema.Lead{})
 	lead.Hooks[0] = func(next ent.Mutator) ent.Mutator {

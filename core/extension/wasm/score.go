@@ -12,6 +12,9 @@ var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &
 // Score runs the module's score point on req and returns a validated
 // response: one finite value per subject.
 func (m *Module) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+	if err := req.Batch.Validate(); err != nil {
+		return nil, err
+	}
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	*bp = sdk.AppendScoreRequest((*bp)[:0], req)
@@ -32,6 +35,9 @@ func (m *Module) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreRe
 
 // Segment runs the module's segment point on req.
 func (m *Module) Segment(ctx context.Context, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error) {
+	if err := req.Batch.Validate(); err != nil {
+		return nil, err
+	}
 	bp := buffers.Get().(*[]byte)
 	defer buffers.Put(bp)
 	*bp = sdk.AppendSegmentRequest((*bp)[:0], req)
