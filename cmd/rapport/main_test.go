@@ -240,3 +240,17 @@ func TestSchemaPrint(t *testing.T) {
 }
 
 func toJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestBenchScore(t *testing.T) {
+	out, err := run(t, "bench", "score", "--n", "5000", "--batch", "500", "--plugin", "../../examples/leadscore", "--output", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res benchResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if res.Items != 5000 || res.NativeItemsPerS <= 0 || res.WASMItemsPerS <= 0 || res.WASMToNative <= 0 || res.WASMMatchesNativeTo > 1e-9 {
+		t.Errorf("bench result %+v", res)
+	}
+}

@@ -37,6 +37,7 @@ func newRootCmd() *cobra.Command {
 		newSchemaCmd(),
 		newPluginCmd(g),
 		newScoreCmd(g),
+		newBenchCmd(),
 	)
 	return root
 }

@@ -3,7 +3,6 @@ package leadscore_test
 import (
 	"context"
 	"math"
-	"math/rand/v2"
 	"os"
 	"sync"
 	"testing"
@@ -19,85 +18,6 @@ type hostContext struct{ config []byte }
 
 func (c hostContext) Config() []byte      { return c.config }
 func (c hostContext) Log(level, m string) {}
-
-var (
-	sources  = []string{"web", "referral", "event", "partner", "cold", "podcast"}
-	statuses = []string{"new", "contacted", "qualified", "unqualified"}
-)
-
-// synthetic makes n reproducible leads with some missing values.
-func synthetic(n int) []leadscore.Lead {
-	r := rand.New(rand.NewPCG(1, 2))
-	out := make([]leadscore.Lead, n)
-	for i := range out {
-		l := leadscore.Lead{
-			EstimatedValue: math.Exp(r.Float64() * 13),
-			Source:         sources[r.IntN(len(sources))],
-			Status:         statuses[r.IntN(len(statuses))],
-			HasEmail:       float64(r.IntN(2)),
-			HasPhone:       float64(r.IntN(2)),
-			HasCompany:     float64(r.IntN(2)),
-			ActivityCount:  float64(r.IntN(30)),
-			AgeDays:        float64(r.IntN(400)),
-		}
-		if i%17 == 0 {
-			l.EstimatedValue = math.NaN()
-			l.Source = ""
-		}
-		out[i] = l
-	}
-	return out
-}
-
-// columns fills a request with leads, column by column, reusing its slices.
-type columns struct {
-	req           sdk.ScoreRequest
-	sourceCode    map[string]uint32
-	statusCode    map[string]uint32
-	numbers       [6][]float64
-	source, state []uint32
-}
-
-func newColumns(size int) *columns {
-	c := &columns{sourceCode: map[string]uint32{}, statusCode: map[string]uint32{}}
-	for i, s := range sources {
-		c.sourceCode[s] = uint32(i)
-	}
-	for i, s := range statuses {
-		c.statusCode[s] = uint32(i)
-	}
-	for i := range c.numbers {
-		c.numbers[i] = make([]float64, size)
-	}
-	c.source, c.state = make([]uint32, size), make([]uint32, size)
-	return c
-}
-
-func (c *columns) fill(leads []leadscore.Lead) *sdk.ScoreRequest {
-	n := len(leads)
-	for i := range leads {
-		l := &leads[i]
-		c.numbers[0][i], c.numbers[1][i], c.numbers[2][i] = l.EstimatedValue, l.HasEmail, l.HasPhone
-		c.numbers[3][i], c.numbers[4][i], c.numbers[5][i] = l.HasCompany, l.ActivityCount, l.AgeDays
-		if code, ok := c.sourceCode[l.Source]; ok {
-			c.source[i] = code
-		} else {
-			c.source[i] = sdk.Missing
-		}
-		c.state[i] = c.statusCode[l.Status]
-	}
-	c.req.Batch = sdk.Batch{SubjectType: "lead", Count: n, Columns: []sdk.Column{
-		{Name: "estimated_value", Numbers: c.numbers[0][:n]},
-		{Name: "has_email", Numbers: c.numbers[1][:n]},
-		{Name: "has_phone", Numbers: c.numbers[2][:n]},
-		{Name: "has_company", Numbers: c.numbers[3][:n]},
-		{Name: "activity_count", Numbers: c.numbers[4][:n]},
-		{Name: "age_days", Numbers: c.numbers[5][:n]},
-		{Name: "source", Codes: c.source[:n], Dictionary: sources},
-		{Name: "status", Codes: c.state[:n], Dictionary: statuses},
-	}}
-	return &c.req
-}
 
 var (
 	moduleOnce sync.Once
@@ -160,8 +80,8 @@ func TestHandComputed(t *testing.T) {
 // contributions equal to 1e-12 relative: Go's math.Exp and math.Log1p use
 // assembly on amd64 and portable Go on wasm, which differ in the last bit.
 func TestWASMMatchesNative(t *testing.T) {
-	leads := synthetic(10_000)
-	req := newColumns(len(leads)).fill(leads)
+	leads := leadscore.Synthetic(10_000)
+	req := leadscore.NewColumns(len(leads)).Fill(leads)
 	req.Config = []byte(`{"hot": 60, "warm": 30}`)
 	native, err := leadscore.Score(hostContext{req.Config}, req)
 	if err != nil {
@@ -195,7 +115,7 @@ var (
 )
 
 func leadsForBench() []leadscore.Lead {
-	benchOnce.Do(func() { benchData = synthetic(benchLeads) })
+	benchOnce.Do(func() { benchData = leadscore.Synthetic(benchLeads) })
 	return benchData
 }
 
@@ -224,11 +144,11 @@ func BenchmarkWASM(b *testing.B) {
 	ctx := context.Background()
 	for _, batch := range []int{100, 1000, 10_000} {
 		b.Run("batch="+itoa(batch), func(b *testing.B) {
-			cols := newColumns(batch)
+			cols := leadscore.NewColumns(batch)
 			start := time.Now()
 			for b.Loop() {
 				for lo := 0; lo < len(leads); lo += batch {
-					resp, err := m.Score(ctx, cols.fill(leads[lo:min(lo+batch, len(leads))]))
+					resp, err := m.Score(ctx, cols.Fill(leads[lo:min(lo+batch, len(leads))]))
 					if err != nil {
 						b.Fatal(err)
 					}
