@@ -4,7 +4,7 @@
 //
 // A plugin is an ordinary Go package that exports a Plugin value:
 //
-//	var Plugin = sdk.Plugin{Name: "leadscore", Score: Score}
+//	var Plugin = sdk.Plugin{Score: Score}
 //
 //	func Score(ctx sdk.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
 //		amount := req.Batch.Numbers("estimated_value")

@@ -23,6 +23,7 @@ import (
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/sdk/manifest"
+	"github.com/rapportcrm/rapport/sdk/pluginkit"
 )
 
 // pluginFlags are the flags of every command that loads plugins.
@@ -159,7 +160,58 @@ func newPluginCmd(g *globals) *cobra.Command {
 			return enc.Encode(info)
 		},
 	}
-	cmd.AddCommand(buildCmd, list, inspect)
+	var testOutput string
+	test := &cobra.Command{
+		Use:   "test DIR",
+		Short: "Run the conformance kit (sdk/pluginkit) on the plugin in DIR, as the server would load it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := manifest.Load(filepath.Join(args[0], manifest.FileName))
+			if err != nil {
+				return err
+			}
+			if m.Runtime != "wasm" {
+				return fmt.Errorf("runtime %q: this server tests wasm plugins", m.Runtime)
+			}
+			code, err := os.ReadFile(filepath.Join(args[0], filepath.FromSlash(m.Module)))
+			if err != nil {
+				return fmt.Errorf("module: %w (build it with rapport plugin build %s)", err, args[0])
+			}
+			engine, err := wasm.NewEngine(wasm.Config{CacheDir: defaultCacheDir()})
+			if err != nil {
+				return err
+			}
+			mod, err := engine.Load(cmd.Context(), m.Ref(), code, wasm.Limits{
+				MemoryPages: uint32(m.Limits.MemoryPages), Timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond}, wasm.Grants{})
+			if err != nil {
+				return err
+			}
+			defer mod.Close(cmd.Context())
+			results, err := pluginkit.Suite{}.Check(cmd.Context(), extension.WASMTarget(m, mod))
+			if err != nil {
+				return err
+			}
+			t := table{Columns: []string{"check", "result", "problems"}}
+			failed := 0
+			for _, r := range results {
+				state := "ok"
+				if r.Failed() {
+					state, failed = "FAIL", failed+1
+				}
+				t.Rows = append(t.Rows, []string{r.Name, state, strings.Join(r.Problems, "; ")})
+			}
+			if err := t.write(cmd.OutOrStdout(), testOutput); err != nil {
+				return err
+			}
+			if failed > 0 {
+				return fmt.Errorf("%s failed %d of %d checks", m.Ref(), failed, len(results))
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s passed all %d checks\n", m.Ref(), len(results))
+			return nil
+		},
+	}
+	test.Flags().StringVarP(&testOutput, "output", "o", "table", "table, json or csv")
+	cmd.AddCommand(buildCmd, list, inspect, test)
 	return cmd
 }
 

@@ -64,7 +64,11 @@ func score(ctx sdk.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
 	amount := req.Batch.Numbers("amount")
 	resp := sdk.NewScoreResponse(n, "amount")
 	for i := 0; i < n; i++ {
-		v := math.Log1p(math.Max(amount[i], 0))
+		a := amount[i]
+		if math.IsNaN(a) || a < 0 {
+			a = 0 // missing or negative amounts count as none
+		}
+		v := math.Log1p(a)
 		resp.Values[i] = v
 		resp.SetContribution(i, 0, v)
 		if v > 5 {
