@@ -211,7 +211,7 @@ func newPluginCmd(g *globals) *cobra.Command {
 		},
 	}
 	test.Flags().StringVarP(&testOutput, "output", "o", "table", "table, json or csv")
-	cmd.AddCommand(buildCmd, list, inspect, test)
+	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd())
 	return cmd
 }
 

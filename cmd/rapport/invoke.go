@@ -1,0 +1,185 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rapportcrm/rapport/core/extension/wasm"
+	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/manifest"
+)
+
+// invokeInput is the JSON `rapport plugin invoke` reads: a batch given
+// column by column. A column of numbers (null = missing) is numeric; a
+// column of strings (null = missing) is categorical.
+type invokeInput struct {
+	SubjectType string                     `json:"subject_type"`
+	Columns     map[string][]any           `json:"columns"`
+	IDs         []string                   `json:"ids,omitempty"`
+	Config      map[string]json.RawMessage `json:"config,omitempty"`
+}
+
+func (in *invokeInput) batch() (sdk.Batch, error) {
+	b := sdk.Batch{SubjectType: in.SubjectType, Count: -1, IDs: in.IDs}
+	names := make([]string, 0, len(in.Columns))
+	for name := range in.Columns {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		vals := in.Columns[name]
+		if b.Count == -1 {
+			b.Count = len(vals)
+		}
+		col := sdk.Column{Name: name}
+		text := false
+		for _, v := range vals {
+			if _, ok := v.(string); ok {
+				text = true
+			}
+		}
+		codes := map[string]uint32{}
+		for i, v := range vals {
+			switch x := v.(type) {
+			case nil:
+				if text {
+					col.Codes = append(col.Codes, sdk.Missing)
+				} else {
+					col.Numbers = append(col.Numbers, math.NaN())
+				}
+			case float64:
+				if text {
+					return b, fmt.Errorf("column %q, row %d: a number among strings", name, i)
+				}
+				col.Numbers = append(col.Numbers, x)
+			case bool:
+				if text {
+					return b, fmt.Errorf("column %q, row %d: a boolean among strings", name, i)
+				}
+				col.Numbers = append(col.Numbers, map[bool]float64{false: 0, true: 1}[x])
+			case string:
+				c, ok := codes[x]
+				if !ok {
+					c = uint32(len(col.Dictionary))
+					codes[x] = c
+					col.Dictionary = append(col.Dictionary, x)
+				}
+				col.Codes = append(col.Codes, c)
+			default:
+				return b, fmt.Errorf("column %q, row %d: want a number, string, boolean or null", name, i)
+			}
+		}
+		b.Columns = append(b.Columns, col)
+	}
+	if b.Count == -1 {
+		b.Count = len(in.IDs)
+	}
+	return b, b.Validate()
+}
+
+func newInvokeCmd() *cobra.Command {
+	var (
+		point, input string
+	)
+	cmd := &cobra.Command{
+		Use:   "invoke DIR --point score --input FILE",
+		Short: "Call a plugin on a batch given as JSON (- for standard input) and print its answer as JSON",
+		Long: `Input: {"subject_type": "lead", "columns": {"estimated_value": [1200, null], "source": ["web", "referral"]}, "config": {}}
+Numbers (or booleans) make a numeric column and strings a categorical one; null is a missing value.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := manifest.Load(filepath.Join(args[0], manifest.FileName))
+			if err != nil {
+				return err
+			}
+			var r io.Reader = cmd.InOrStdin()
+			if input != "-" {
+				f, err := os.Open(input)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				r = f
+			}
+			var in invokeInput
+			dec := json.NewDecoder(r)
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&in); err != nil {
+				return fmt.Errorf("input: %w", err)
+			}
+			b, err := in.batch()
+			if err != nil {
+				return fmt.Errorf("input: %w", err)
+			}
+			cfg, _ := json.Marshal(in.Config)
+			if in.Config == nil {
+				cfg = []byte("{}")
+			}
+			code, err := os.ReadFile(filepath.Join(args[0], filepath.FromSlash(m.Module)))
+			if err != nil {
+				return fmt.Errorf("module: %w (build it with rapport plugin build %s)", err, args[0])
+			}
+			engine, err := wasm.NewEngine(wasm.Config{CacheDir: defaultCacheDir()})
+			if err != nil {
+				return err
+			}
+			mod, err := engine.Load(cmd.Context(), m.Ref(), code, wasm.Limits{
+				MemoryPages: uint32(m.Limits.MemoryPages), Timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond}, wasm.Grants{})
+			if err != nil {
+				return err
+			}
+			defer mod.Close(cmd.Context())
+			var out any
+			switch sdk.Point(point) {
+			case sdk.PointScore:
+				resp, err := mod.Score(cmd.Context(), &sdk.ScoreRequest{Batch: b, Config: cfg})
+				if err != nil {
+					return err
+				}
+				type factor struct {
+					Name         string  `json:"name"`
+					Contribution float64 `json:"contribution"`
+				}
+				type scored struct {
+					Value       float64  `json:"value"`
+					Label       string   `json:"label,omitempty"`
+					Explanation []factor `json:"explanation,omitempty"`
+				}
+				list := make([]scored, len(resp.Values))
+				for i, v := range resp.Values {
+					list[i] = scored{Value: v, Label: resp.Label(i)}
+					for f, name := range resp.FactorNames {
+						list[i].Explanation = append(list[i].Explanation, factor{name, resp.Contribution(i, f)})
+					}
+				}
+				out = list
+			case sdk.PointSegment:
+				resp, err := mod.Segment(cmd.Context(), &sdk.SegmentRequest{Batch: b, Config: cfg})
+				if err != nil {
+					return err
+				}
+				list := make([][]string, b.Count)
+				for i := range list {
+					list[i] = resp.Of(i)
+				}
+				out = list
+			default:
+				return fmt.Errorf("--point %q: invoke takes score or segment", point)
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		},
+	}
+	cmd.Flags().StringVar(&point, "point", "score", "score or segment")
+	cmd.Flags().StringVar(&input, "input", "-", "the batch as JSON, or - for standard input")
+	return cmd
+}
