@@ -180,3 +180,16 @@ func TestBulkCreateIsAllOrNothing(t *testing.T) {
 		}
 	})
 }
+
+func TestRootConnectionsArePagedByDefault(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	in := make([]map[string]any, 1001)
+	for i := range in {
+		in[i] = map[string]any{"lastName": fmt.Sprintf("P%04d", i)}
+	}
+	e.ok("a", `mutation($in: [CreateContactInput!]!) { bulkCreateContacts(input: $in) { id } }`, map[string]any{"in": in})
+	d := e.ok("a", `{ contacts { totalCount pageInfo { hasNextPage } edges { node { id } } } }`, nil)
+	if n := len(get(d, "contacts", "edges").([]any)); n != 1000 || num(d, "contacts", "totalCount") != 1001 || get(d, "contacts", "pageInfo", "hasNextPage") != true {
+		t.Errorf("default page: %d edges, %v", n, get(d, "contacts", "totalCount"))
+	}
+}

@@ -26,7 +26,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 
 // Activities is the resolver for the activities field.
 func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) (*ent.ActivityConnection, error) {
-	return r.Client.Activity.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Activity.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithActivityOrder(orderBy),
 		ent.WithActivityFilter(where.Filter),
 	)
@@ -34,7 +34,7 @@ func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[pul
 
 // Contacts is the resolver for the contacts field.
 func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
-	return r.Client.Contact.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Contact.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithContactOrder(orderBy),
 		ent.WithContactFilter(where.Filter),
 	)
@@ -47,7 +47,7 @@ func (r *queryResolver) CustomFields(ctx context.Context) ([]*ent.CustomField, e
 
 // Deals is the resolver for the deals field.
 func (r *queryResolver) Deals(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput) (*ent.DealConnection, error) {
-	return r.Client.Deal.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Deal.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithDealOrder(orderBy),
 		ent.WithDealFilter(where.Filter),
 	)
@@ -60,7 +60,7 @@ func (r *queryResolver) ExtensionBindings(ctx context.Context) ([]*ent.Extension
 
 // Leads is the resolver for the leads field.
 func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error) {
-	return r.Client.Lead.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Lead.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithLeadOrder(orderBy),
 		ent.WithLeadFilter(where.Filter),
 	)
@@ -68,7 +68,7 @@ func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[pulid.ID
 
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error) {
-	return r.Client.Order.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Order.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithOrderOrder(orderBy),
 		ent.WithOrderFilter(where.Filter),
 	)
@@ -76,7 +76,7 @@ func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[pulid.I
 
 // Organizations is the resolver for the organizations field.
 func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error) {
-	return r.Client.Organization.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Organization.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithOrganizationOrder(orderBy),
 		ent.WithOrganizationFilter(where.Filter),
 	)
@@ -84,7 +84,7 @@ func (r *queryResolver) Organizations(ctx context.Context, after *entgql.Cursor[
 
 // Pipelines is the resolver for the pipelines field.
 func (r *queryResolver) Pipelines(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) (*ent.PipelineConnection, error) {
-	return r.Client.Pipeline.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Pipeline.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithPipelineOrder(orderBy),
 		ent.WithPipelineFilter(where.Filter),
 	)
@@ -92,7 +92,7 @@ func (r *queryResolver) Pipelines(ctx context.Context, after *entgql.Cursor[puli
 
 // Products is the resolver for the products field.
 func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error) {
-	return r.Client.Product.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Product.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithProductOrder(orderBy),
 		ent.WithProductFilter(where.Filter),
 	)
@@ -100,7 +100,7 @@ func (r *queryResolver) Products(ctx context.Context, after *entgql.Cursor[pulid
 
 // Scores is the resolver for the scores field.
 func (r *queryResolver) Scores(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ScoreOrder, where *ent.ScoreWhereInput) (*ent.ScoreConnection, error) {
-	return r.Client.Score.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Score.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithScoreOrder(orderBy),
 		ent.WithScoreFilter(where.Filter),
 	)
@@ -108,7 +108,7 @@ func (r *queryResolver) Scores(ctx context.Context, after *entgql.Cursor[pulid.I
 
 // Segments is the resolver for the segments field.
 func (r *queryResolver) Segments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentOrder, where *ent.SegmentWhereInput) (*ent.SegmentConnection, error) {
-	return r.Client.Segment.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Segment.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithSegmentOrder(orderBy),
 		ent.WithSegmentFilter(where.Filter),
 	)
@@ -116,7 +116,7 @@ func (r *queryResolver) Segments(ctx context.Context, after *entgql.Cursor[pulid
 
 // Stages is the resolver for the stages field.
 func (r *queryResolver) Stages(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) (*ent.StageConnection, error) {
-	return r.Client.Stage.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.Stage.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithStageOrder(orderBy),
 		ent.WithStageFilter(where.Filter),
 	)
@@ -129,7 +129,7 @@ func (r *queryResolver) Tags(ctx context.Context) ([]*ent.Tag, error) {
 
 // TimelineEvents is the resolver for the timelineEvents field.
 func (r *queryResolver) TimelineEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) (*ent.TimelineEventConnection, error) {
-	return r.Client.TimelineEvent.Query().Paginate(ctx, after, first, before, last,
+	return r.Client.TimelineEvent.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithTimelineEventOrder(orderBy),
 		ent.WithTimelineEventFilter(where.Filter),
 	)

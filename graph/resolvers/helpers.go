@@ -91,3 +91,16 @@ func (r *Resolver) scoresOf(ctx context.Context, typ score.SubjectType, id pulid
 		Limit(n).
 		All(ctx)
 }
+
+// DefaultPage is how many records a root connection returns when the
+// client gives neither first nor last.
+const DefaultPage = 1000
+
+// pageSize bounds a root connection asked for without first or last.
+func pageSize(first, last *int) *int {
+	if first != nil || last != nil {
+		return first
+	}
+	n := DefaultPage
+	return &n
+}
