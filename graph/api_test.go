@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -191,5 +192,20 @@ func TestRootConnectionsArePagedByDefault(t *testing.T) {
 	d := e.ok("a", `{ contacts { totalCount pageInfo { hasNextPage } edges { node { id } } } }`, nil)
 	if n := len(get(d, "contacts", "edges").([]any)); n != 1000 || num(d, "contacts", "totalCount") != 1001 || get(d, "contacts", "pageInfo", "hasNextPage") != true {
 		t.Errorf("default page: %d edges, %v", n, get(d, "contacts", "totalCount"))
+	}
+}
+
+func TestChartsNeedAToken(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	res, err := http.Get(e.srv.URL + "/charts/churn.svg")
+	if err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without token: %v %v", res.StatusCode, err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/charts/churn.svg?from=2026-01&to=2026-06", nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens["a"])
+	res, err = http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != http.StatusOK || !strings.Contains(res.Header.Get("Content-Type"), "svg") {
+		body, _ := io.ReadAll(res.Body)
+		t.Fatalf("with token: %v %v %v %s", res.StatusCode, res.Header.Get("Content-Type"), err, body)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/metrics"
+	"github.com/rapportcrm/rapport/core/metrics/chart"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -74,7 +76,7 @@ func newEnvWith(t *testing.T, dia string, ext *extension.Registry) *env {
 		}
 		e.tokens[name] = secret
 	}
-	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Extensions: ext}))
+	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Extensions: ext, Charts: chart.Handler(metrics.New(st))}))
 	t.Cleanup(e.srv.Close)
 	return e
 }

@@ -45,6 +45,8 @@ type Config struct {
 	Registry *prometheus.Registry
 	// Extensions runs plugins; nil serves no plugins.
 	Extensions *extension.Registry
+	// Charts serves /charts/ (see core/metrics/chart.Handler); none when nil.
+	Charts http.Handler
 }
 
 // Schema returns the executable GraphQL schema.
@@ -53,7 +55,8 @@ func Schema(client *ent.Client, ext *extension.Registry) graphql.ExecutableSchem
 }
 
 // NewHandler returns the server's routes: GraphiQL at /, the API at
-// /graphql, health at /healthz and Prometheus metrics at /metrics.
+// /graphql, charts of the built-in metrics at /charts/{kind}.{svg|png},
+// health at /healthz and Prometheus metrics at /metrics.
 func NewHandler(cfg Config) http.Handler {
 	log := cfg.Logger
 	if log == nil {
@@ -91,6 +94,10 @@ func NewHandler(cfg Config) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", authenticate(cfg.Client, srv))
+	if cfg.Charts != nil {
+		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
+		mux.Handle("/charts/", authenticate(cfg.Client, cfg.Charts))
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

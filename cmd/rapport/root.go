@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 		newPluginCmd(g),
 		newScoreCmd(g),
 		newBenchCmd(),
+		newMetricsCmd(g),
 	)
 	return root
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/demo"
+	"github.com/rapportcrm/rapport/core/metrics"
+	"github.com/rapportcrm/rapport/core/metrics/chart"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/graph"
 )
@@ -63,7 +65,8 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			srv := &http.Server{
-				Handler:           graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins}),
+				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
+					Charts: chart.Handler(metrics.New(st))}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s (GraphiQL at /, API at /graphql)\n", ln.Addr())

@@ -27,6 +27,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/metrics"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -46,6 +47,7 @@ type ResolverRoot interface {
 	Contact() ContactResolver
 	Deal() DealResolver
 	Lead() LeadResolver
+	Metrics() MetricsResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	Query() QueryResolver
@@ -89,10 +91,53 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ActivityKindCount struct {
+		Count      func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		PerContact func(childComplexity int) int
+	}
+
+	CLV struct {
+		AcquisitionCost   func(childComplexity int) int
+		Customers         func(childComplexity int) int
+		DiscountRate      func(childComplexity int) int
+		HistoricalAverage func(childComplexity int) int
+		HistoricalMargin  func(childComplexity int) int
+		HistoricalRevenue func(childComplexity int) int
+		Margin            func(childComplexity int) int
+		MarginMeasured    func(childComplexity int) int
+		Predictive        func(childComplexity int) int
+		Retention         func(childComplexity int) int
+		RetentionMeasured func(childComplexity int) int
+		Top               func(childComplexity int) int
+	}
+
 	Change struct {
 		After  func(childComplexity int) int
 		Before func(childComplexity int) int
 		Field  func(childComplexity int) int
+	}
+
+	Cohort struct {
+		Cells func(childComplexity int) int
+		End   func(childComplexity int) int
+		Label func(childComplexity int) int
+		Size  func(childComplexity int) int
+		Start func(childComplexity int) int
+	}
+
+	CohortCell struct {
+		Active  func(childComplexity int) int
+		Margin  func(childComplexity int) int
+		Offset  func(childComplexity int) int
+		Rate    func(childComplexity int) int
+		Revenue func(childComplexity int) int
+	}
+
+	CohortMatrix struct {
+		ActiveWindow func(childComplexity int) int
+		Cohorts      func(childComplexity int) int
+		Period       func(childComplexity int) int
 	}
 
 	Contact struct {
@@ -140,6 +185,40 @@ type ComplexityRoot struct {
 		UpdatedAt func(childComplexity int) int
 	}
 
+	CustomerPeriod struct {
+		Buyers              func(childComplexity int) int
+		ChurnRate           func(childComplexity int) int
+		Churned             func(childComplexity int) int
+		CustomersAtEnd      func(childComplexity int) int
+		CustomersAtStart    func(childComplexity int) int
+		End                 func(childComplexity int) int
+		Label               func(childComplexity int) int
+		LostRevenue         func(childComplexity int) int
+		Margin              func(childComplexity int) int
+		NetRevenueRetention func(childComplexity int) int
+		NewCustomers        func(childComplexity int) int
+		Orders              func(childComplexity int) int
+		Reactivated         func(childComplexity int) int
+		Retained            func(childComplexity int) int
+		RetainedRevenue     func(childComplexity int) int
+		RetentionRate       func(childComplexity int) int
+		Revenue             func(childComplexity int) int
+		RevenueChurnRate    func(childComplexity int) int
+		Start               func(childComplexity int) int
+		StartingRevenue     func(childComplexity int) int
+	}
+
+	CustomerValue struct {
+		FirstOrder func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		LastOrder  func(childComplexity int) int
+		Margin     func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Orders     func(childComplexity int) int
+		Revenue    func(childComplexity int) int
+	}
+
 	Deal struct {
 		Activities        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		Amount            func(childComplexity int) int
@@ -183,6 +262,40 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DealPeriod struct {
+		AverageCycleDays func(childComplexity int) int
+		AverageWonAmount func(childComplexity int) int
+		Created          func(childComplexity int) int
+		End              func(childComplexity int) int
+		Label            func(childComplexity int) int
+		Lost             func(childComplexity int) int
+		LostAmount       func(childComplexity int) int
+		OpenAtStart      func(childComplexity int) int
+		SalesVelocity    func(childComplexity int) int
+		Start            func(childComplexity int) int
+		WinRate          func(childComplexity int) int
+		WinRateByAmount  func(childComplexity int) int
+		Won              func(childComplexity int) int
+		WonAmount        func(childComplexity int) int
+	}
+
+	Engagement struct {
+		LastTouch func(childComplexity int) int
+		Periods   func(childComplexity int) int
+	}
+
+	EngagementPeriod struct {
+		Activities     func(childComplexity int) int
+		ByKind         func(childComplexity int) int
+		Contacts       func(childComplexity int) int
+		End            func(childComplexity int) int
+		Label          func(childComplexity int) int
+		OutboundEmails func(childComplexity int) int
+		Replied        func(childComplexity int) int
+		ReplyRate      func(childComplexity int) int
+		Start          func(childComplexity int) int
+	}
+
 	ExtensionBinding struct {
 		Config      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -198,6 +311,58 @@ type ComplexityRoot struct {
 		Contribution func(childComplexity int) int
 		Detail       func(childComplexity int) int
 		Name         func(childComplexity int) int
+	}
+
+	Forecast struct {
+		Later       func(childComplexity int) int
+		Overdue     func(childComplexity int) int
+		Period      func(childComplexity int) int
+		Periods     func(childComplexity int) int
+		Total       func(childComplexity int) int
+		Unscheduled func(childComplexity int) int
+	}
+
+	ForecastBucket struct {
+		Amount   func(childComplexity int) int
+		Deals    func(childComplexity int) int
+		Weighted func(childComplexity int) int
+	}
+
+	ForecastPeriod struct {
+		Amount   func(childComplexity int) int
+		Deals    func(childComplexity int) int
+		End      func(childComplexity int) int
+		Label    func(childComplexity int) int
+		Start    func(childComplexity int) int
+		Weighted func(childComplexity int) int
+	}
+
+	Funnel struct {
+		Deals      func(childComplexity int) int
+		Pipeline   func(childComplexity int) int
+		PipelineID func(childComplexity int) int
+		Steps      func(childComplexity int) int
+		WinRate    func(childComplexity int) int
+	}
+
+	FunnelStep struct {
+		Conversion func(childComplexity int) int
+		Entered    func(childComplexity int) int
+		FromFirst  func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Position   func(childComplexity int) int
+		Reached    func(childComplexity int) int
+		Skipped    func(childComplexity int) int
+		Stage      func(childComplexity int) int
+		StageID    func(childComplexity int) int
+	}
+
+	LastTouch struct {
+		AsOf        func(childComplexity int) int
+		AverageDays func(childComplexity int) int
+		Buckets     func(childComplexity int) int
+		Contacts    func(childComplexity int) int
+		Touched     func(childComplexity int) int
 	}
 
 	Lead struct {
@@ -262,6 +427,20 @@ type ComplexityRoot struct {
 		Name      func(childComplexity int) int
 		Role      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	Metrics struct {
+		ActiveWindow func(childComplexity int) int
+		Clv          func(childComplexity int, config *metrics.CLVConfig, top *int) int
+		Cohorts      func(childComplexity int) int
+		Conversion   func(childComplexity int) int
+		Customers    func(childComplexity int) int
+		Deals        func(childComplexity int) int
+		Engagement   func(childComplexity int, replyWithinDays *int) int
+		Forecast     func(childComplexity int) int
+		From         func(childComplexity int) int
+		Period       func(childComplexity int) int
+		To           func(childComplexity int) int
 	}
 
 	Mutation struct {
@@ -440,11 +619,14 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Activities        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) int
+		CohortRetention   func(childComplexity int, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) int
 		Contacts          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
 		CustomFields      func(childComplexity int) int
 		Deals             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput) int
 		ExtensionBindings func(childComplexity int) int
+		Forecast          func(childComplexity int, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) int
 		Leads             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) int
+		Metrics           func(childComplexity int, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) int
 		Node              func(childComplexity int, id pulid.ID) int
 		Nodes             func(childComplexity int, ids []pulid.ID) int
 		Orders            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) int
@@ -619,6 +801,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	TouchBucket struct {
+		Contacts func(childComplexity int) int
+		Label    func(childComplexity int) int
+		MaxDays  func(childComplexity int) int
+		MinDays  func(childComplexity int) int
+	}
+
 	Viewer struct {
 		Role      func(childComplexity int) int
 		Workspace func(childComplexity int) int
@@ -645,6 +834,15 @@ type DealResolver interface {
 }
 type LeadResolver interface {
 	Scores(ctx context.Context, obj *ent.Lead, first *int) ([]*ent.Score, error)
+}
+type MetricsResolver interface {
+	Customers(ctx context.Context, obj *metrics.Query) ([]*metrics.CustomerPeriod, error)
+	Cohorts(ctx context.Context, obj *metrics.Query) (*metrics.CohortMatrix, error)
+	Clv(ctx context.Context, obj *metrics.Query, config *metrics.CLVConfig, top *int) (*metrics.CLV, error)
+	Deals(ctx context.Context, obj *metrics.Query) ([]*metrics.DealPeriod, error)
+	Conversion(ctx context.Context, obj *metrics.Query) ([]*metrics.Funnel, error)
+	Forecast(ctx context.Context, obj *metrics.Query) (*metrics.Forecast, error)
+	Engagement(ctx context.Context, obj *metrics.Query, replyWithinDays *int) (*metrics.Engagement, error)
 }
 type MutationResolver interface {
 	CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error)
@@ -717,6 +915,9 @@ type QueryResolver interface {
 	Tags(ctx context.Context) ([]*ent.Tag, error)
 	TimelineEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) (*ent.TimelineEventConnection, error)
 	Plugins(ctx context.Context) ([]*model.Plugin, error)
+	Metrics(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.Query, error)
+	CohortRetention(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.CohortMatrix, error)
+	Forecast(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) (*metrics.Forecast, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 }
 
@@ -891,6 +1092,98 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ActivityEdge.Node(childComplexity), true
 
+	case "ActivityKindCount.count":
+		if e.ComplexityRoot.ActivityKindCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityKindCount.Count(childComplexity), true
+	case "ActivityKindCount.kind":
+		if e.ComplexityRoot.ActivityKindCount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityKindCount.Kind(childComplexity), true
+	case "ActivityKindCount.perContact":
+		if e.ComplexityRoot.ActivityKindCount.PerContact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ActivityKindCount.PerContact(childComplexity), true
+
+	case "CLV.acquisitionCost":
+		if e.ComplexityRoot.CLV.AcquisitionCost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.AcquisitionCost(childComplexity), true
+	case "CLV.customers":
+		if e.ComplexityRoot.CLV.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.Customers(childComplexity), true
+	case "CLV.discountRate":
+		if e.ComplexityRoot.CLV.DiscountRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.DiscountRate(childComplexity), true
+	case "CLV.historicalAverage":
+		if e.ComplexityRoot.CLV.HistoricalAverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.HistoricalAverage(childComplexity), true
+	case "CLV.historicalMargin":
+		if e.ComplexityRoot.CLV.HistoricalMargin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.HistoricalMargin(childComplexity), true
+	case "CLV.historicalRevenue":
+		if e.ComplexityRoot.CLV.HistoricalRevenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.HistoricalRevenue(childComplexity), true
+	case "CLV.margin":
+		if e.ComplexityRoot.CLV.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.Margin(childComplexity), true
+	case "CLV.marginMeasured":
+		if e.ComplexityRoot.CLV.MarginMeasured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.MarginMeasured(childComplexity), true
+	case "CLV.predictive":
+		if e.ComplexityRoot.CLV.Predictive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.Predictive(childComplexity), true
+	case "CLV.retention":
+		if e.ComplexityRoot.CLV.Retention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.Retention(childComplexity), true
+	case "CLV.retentionMeasured":
+		if e.ComplexityRoot.CLV.RetentionMeasured == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.RetentionMeasured(childComplexity), true
+	case "CLV.top":
+		if e.ComplexityRoot.CLV.Top == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CLV.Top(childComplexity), true
+
 	case "Change.after":
 		if e.ComplexityRoot.Change.After == nil {
 			break
@@ -909,6 +1202,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Change.Field(childComplexity), true
+
+	case "Cohort.cells":
+		if e.ComplexityRoot.Cohort.Cells == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Cells(childComplexity), true
+	case "Cohort.end":
+		if e.ComplexityRoot.Cohort.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.End(childComplexity), true
+	case "Cohort.label":
+		if e.ComplexityRoot.Cohort.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Label(childComplexity), true
+	case "Cohort.size":
+		if e.ComplexityRoot.Cohort.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Size(childComplexity), true
+	case "Cohort.start":
+		if e.ComplexityRoot.Cohort.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Start(childComplexity), true
+
+	case "CohortCell.active":
+		if e.ComplexityRoot.CohortCell.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortCell.Active(childComplexity), true
+	case "CohortCell.margin":
+		if e.ComplexityRoot.CohortCell.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortCell.Margin(childComplexity), true
+	case "CohortCell.offset":
+		if e.ComplexityRoot.CohortCell.Offset == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortCell.Offset(childComplexity), true
+	case "CohortCell.rate":
+		if e.ComplexityRoot.CohortCell.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortCell.Rate(childComplexity), true
+	case "CohortCell.revenue":
+		if e.ComplexityRoot.CohortCell.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortCell.Revenue(childComplexity), true
+
+	case "CohortMatrix.activeWindow":
+		if e.ComplexityRoot.CohortMatrix.ActiveWindow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMatrix.ActiveWindow(childComplexity), true
+	case "CohortMatrix.cohorts":
+		if e.ComplexityRoot.CohortMatrix.Cohorts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMatrix.Cohorts(childComplexity), true
+	case "CohortMatrix.period":
+		if e.ComplexityRoot.CohortMatrix.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CohortMatrix.Period(childComplexity), true
 
 	case "Contact.activities":
 		if e.ComplexityRoot.Contact.Activities == nil {
@@ -1132,6 +1506,176 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomField.UpdatedAt(childComplexity), true
 
+	case "CustomerPeriod.buyers":
+		if e.ComplexityRoot.CustomerPeriod.Buyers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Buyers(childComplexity), true
+	case "CustomerPeriod.churnRate":
+		if e.ComplexityRoot.CustomerPeriod.ChurnRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.ChurnRate(childComplexity), true
+	case "CustomerPeriod.churned":
+		if e.ComplexityRoot.CustomerPeriod.Churned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Churned(childComplexity), true
+	case "CustomerPeriod.customersAtEnd":
+		if e.ComplexityRoot.CustomerPeriod.CustomersAtEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.CustomersAtEnd(childComplexity), true
+	case "CustomerPeriod.customersAtStart":
+		if e.ComplexityRoot.CustomerPeriod.CustomersAtStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.CustomersAtStart(childComplexity), true
+	case "CustomerPeriod.end":
+		if e.ComplexityRoot.CustomerPeriod.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.End(childComplexity), true
+	case "CustomerPeriod.label":
+		if e.ComplexityRoot.CustomerPeriod.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Label(childComplexity), true
+	case "CustomerPeriod.lostRevenue":
+		if e.ComplexityRoot.CustomerPeriod.LostRevenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.LostRevenue(childComplexity), true
+	case "CustomerPeriod.margin":
+		if e.ComplexityRoot.CustomerPeriod.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Margin(childComplexity), true
+	case "CustomerPeriod.netRevenueRetention":
+		if e.ComplexityRoot.CustomerPeriod.NetRevenueRetention == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.NetRevenueRetention(childComplexity), true
+	case "CustomerPeriod.newCustomers":
+		if e.ComplexityRoot.CustomerPeriod.NewCustomers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.NewCustomers(childComplexity), true
+	case "CustomerPeriod.orders":
+		if e.ComplexityRoot.CustomerPeriod.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Orders(childComplexity), true
+	case "CustomerPeriod.reactivated":
+		if e.ComplexityRoot.CustomerPeriod.Reactivated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Reactivated(childComplexity), true
+	case "CustomerPeriod.retained":
+		if e.ComplexityRoot.CustomerPeriod.Retained == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Retained(childComplexity), true
+	case "CustomerPeriod.retainedRevenue":
+		if e.ComplexityRoot.CustomerPeriod.RetainedRevenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.RetainedRevenue(childComplexity), true
+	case "CustomerPeriod.retentionRate":
+		if e.ComplexityRoot.CustomerPeriod.RetentionRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.RetentionRate(childComplexity), true
+	case "CustomerPeriod.revenue":
+		if e.ComplexityRoot.CustomerPeriod.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Revenue(childComplexity), true
+	case "CustomerPeriod.revenueChurnRate":
+		if e.ComplexityRoot.CustomerPeriod.RevenueChurnRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.RevenueChurnRate(childComplexity), true
+	case "CustomerPeriod.start":
+		if e.ComplexityRoot.CustomerPeriod.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Start(childComplexity), true
+	case "CustomerPeriod.startingRevenue":
+		if e.ComplexityRoot.CustomerPeriod.StartingRevenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.StartingRevenue(childComplexity), true
+
+	case "CustomerValue.firstOrder":
+		if e.ComplexityRoot.CustomerValue.FirstOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.FirstOrder(childComplexity), true
+	case "CustomerValue.id":
+		if e.ComplexityRoot.CustomerValue.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.ID(childComplexity), true
+	case "CustomerValue.kind":
+		if e.ComplexityRoot.CustomerValue.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.Kind(childComplexity), true
+	case "CustomerValue.lastOrder":
+		if e.ComplexityRoot.CustomerValue.LastOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.LastOrder(childComplexity), true
+	case "CustomerValue.margin":
+		if e.ComplexityRoot.CustomerValue.Margin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.Margin(childComplexity), true
+	case "CustomerValue.name":
+		if e.ComplexityRoot.CustomerValue.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.Name(childComplexity), true
+	case "CustomerValue.orders":
+		if e.ComplexityRoot.CustomerValue.Orders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.Orders(childComplexity), true
+	case "CustomerValue.revenue":
+		if e.ComplexityRoot.CustomerValue.Revenue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerValue.Revenue(childComplexity), true
+
 	case "Deal.activities":
 		if e.ComplexityRoot.Deal.Activities == nil {
 			break
@@ -1349,6 +1893,159 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DealEdge.Node(childComplexity), true
 
+	case "DealPeriod.averageCycleDays":
+		if e.ComplexityRoot.DealPeriod.AverageCycleDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.AverageCycleDays(childComplexity), true
+	case "DealPeriod.averageWonAmount":
+		if e.ComplexityRoot.DealPeriod.AverageWonAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.AverageWonAmount(childComplexity), true
+	case "DealPeriod.created":
+		if e.ComplexityRoot.DealPeriod.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.Created(childComplexity), true
+	case "DealPeriod.end":
+		if e.ComplexityRoot.DealPeriod.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.End(childComplexity), true
+	case "DealPeriod.label":
+		if e.ComplexityRoot.DealPeriod.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.Label(childComplexity), true
+	case "DealPeriod.lost":
+		if e.ComplexityRoot.DealPeriod.Lost == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.Lost(childComplexity), true
+	case "DealPeriod.lostAmount":
+		if e.ComplexityRoot.DealPeriod.LostAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.LostAmount(childComplexity), true
+	case "DealPeriod.openAtStart":
+		if e.ComplexityRoot.DealPeriod.OpenAtStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.OpenAtStart(childComplexity), true
+	case "DealPeriod.salesVelocity":
+		if e.ComplexityRoot.DealPeriod.SalesVelocity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.SalesVelocity(childComplexity), true
+	case "DealPeriod.start":
+		if e.ComplexityRoot.DealPeriod.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.Start(childComplexity), true
+	case "DealPeriod.winRate":
+		if e.ComplexityRoot.DealPeriod.WinRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.WinRate(childComplexity), true
+	case "DealPeriod.winRateByAmount":
+		if e.ComplexityRoot.DealPeriod.WinRateByAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.WinRateByAmount(childComplexity), true
+	case "DealPeriod.won":
+		if e.ComplexityRoot.DealPeriod.Won == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.Won(childComplexity), true
+	case "DealPeriod.wonAmount":
+		if e.ComplexityRoot.DealPeriod.WonAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.WonAmount(childComplexity), true
+
+	case "Engagement.lastTouch":
+		if e.ComplexityRoot.Engagement.LastTouch == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Engagement.LastTouch(childComplexity), true
+	case "Engagement.periods":
+		if e.ComplexityRoot.Engagement.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Engagement.Periods(childComplexity), true
+
+	case "EngagementPeriod.activities":
+		if e.ComplexityRoot.EngagementPeriod.Activities == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.Activities(childComplexity), true
+	case "EngagementPeriod.byKind":
+		if e.ComplexityRoot.EngagementPeriod.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.ByKind(childComplexity), true
+	case "EngagementPeriod.contacts":
+		if e.ComplexityRoot.EngagementPeriod.Contacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.Contacts(childComplexity), true
+	case "EngagementPeriod.end":
+		if e.ComplexityRoot.EngagementPeriod.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.End(childComplexity), true
+	case "EngagementPeriod.label":
+		if e.ComplexityRoot.EngagementPeriod.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.Label(childComplexity), true
+	case "EngagementPeriod.outboundEmails":
+		if e.ComplexityRoot.EngagementPeriod.OutboundEmails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.OutboundEmails(childComplexity), true
+	case "EngagementPeriod.replied":
+		if e.ComplexityRoot.EngagementPeriod.Replied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.Replied(childComplexity), true
+	case "EngagementPeriod.replyRate":
+		if e.ComplexityRoot.EngagementPeriod.ReplyRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.ReplyRate(childComplexity), true
+	case "EngagementPeriod.start":
+		if e.ComplexityRoot.EngagementPeriod.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.Start(childComplexity), true
+
 	case "ExtensionBinding.config":
 		if e.ComplexityRoot.ExtensionBinding.Config == nil {
 			break
@@ -1416,6 +2113,216 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Factor.Name(childComplexity), true
+
+	case "Forecast.later":
+		if e.ComplexityRoot.Forecast.Later == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Later(childComplexity), true
+	case "Forecast.overdue":
+		if e.ComplexityRoot.Forecast.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Overdue(childComplexity), true
+	case "Forecast.period":
+		if e.ComplexityRoot.Forecast.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Period(childComplexity), true
+	case "Forecast.periods":
+		if e.ComplexityRoot.Forecast.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Periods(childComplexity), true
+	case "Forecast.total":
+		if e.ComplexityRoot.Forecast.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Total(childComplexity), true
+	case "Forecast.unscheduled":
+		if e.ComplexityRoot.Forecast.Unscheduled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Forecast.Unscheduled(childComplexity), true
+
+	case "ForecastBucket.amount":
+		if e.ComplexityRoot.ForecastBucket.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastBucket.Amount(childComplexity), true
+	case "ForecastBucket.deals":
+		if e.ComplexityRoot.ForecastBucket.Deals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastBucket.Deals(childComplexity), true
+	case "ForecastBucket.weighted":
+		if e.ComplexityRoot.ForecastBucket.Weighted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastBucket.Weighted(childComplexity), true
+
+	case "ForecastPeriod.amount":
+		if e.ComplexityRoot.ForecastPeriod.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPeriod.Amount(childComplexity), true
+	case "ForecastPeriod.deals":
+		if e.ComplexityRoot.ForecastPeriod.Deals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPeriod.Deals(childComplexity), true
+	case "ForecastPeriod.end":
+		if e.ComplexityRoot.ForecastPeriod.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPeriod.End(childComplexity), true
+	case "ForecastPeriod.label":
+		if e.ComplexityRoot.ForecastPeriod.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPeriod.Label(childComplexity), true
+	case "ForecastPeriod.start":
+		if e.ComplexityRoot.ForecastPeriod.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPeriod.Start(childComplexity), true
+	case "ForecastPeriod.weighted":
+		if e.ComplexityRoot.ForecastPeriod.Weighted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPeriod.Weighted(childComplexity), true
+
+	case "Funnel.deals":
+		if e.ComplexityRoot.Funnel.Deals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funnel.Deals(childComplexity), true
+	case "Funnel.pipeline":
+		if e.ComplexityRoot.Funnel.Pipeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funnel.Pipeline(childComplexity), true
+	case "Funnel.pipelineID":
+		if e.ComplexityRoot.Funnel.PipelineID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funnel.PipelineID(childComplexity), true
+	case "Funnel.steps":
+		if e.ComplexityRoot.Funnel.Steps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funnel.Steps(childComplexity), true
+	case "Funnel.winRate":
+		if e.ComplexityRoot.Funnel.WinRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Funnel.WinRate(childComplexity), true
+
+	case "FunnelStep.conversion":
+		if e.ComplexityRoot.FunnelStep.Conversion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Conversion(childComplexity), true
+	case "FunnelStep.entered":
+		if e.ComplexityRoot.FunnelStep.Entered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Entered(childComplexity), true
+	case "FunnelStep.fromFirst":
+		if e.ComplexityRoot.FunnelStep.FromFirst == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.FromFirst(childComplexity), true
+	case "FunnelStep.kind":
+		if e.ComplexityRoot.FunnelStep.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Kind(childComplexity), true
+	case "FunnelStep.position":
+		if e.ComplexityRoot.FunnelStep.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Position(childComplexity), true
+	case "FunnelStep.reached":
+		if e.ComplexityRoot.FunnelStep.Reached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Reached(childComplexity), true
+	case "FunnelStep.skipped":
+		if e.ComplexityRoot.FunnelStep.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Skipped(childComplexity), true
+	case "FunnelStep.stage":
+		if e.ComplexityRoot.FunnelStep.Stage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.Stage(childComplexity), true
+	case "FunnelStep.stageID":
+		if e.ComplexityRoot.FunnelStep.StageID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FunnelStep.StageID(childComplexity), true
+
+	case "LastTouch.asOf":
+		if e.ComplexityRoot.LastTouch.AsOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LastTouch.AsOf(childComplexity), true
+	case "LastTouch.averageDays":
+		if e.ComplexityRoot.LastTouch.AverageDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LastTouch.AverageDays(childComplexity), true
+	case "LastTouch.buckets":
+		if e.ComplexityRoot.LastTouch.Buckets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LastTouch.Buckets(childComplexity), true
+	case "LastTouch.contacts":
+		if e.ComplexityRoot.LastTouch.Contacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LastTouch.Contacts(childComplexity), true
+	case "LastTouch.touched":
+		if e.ComplexityRoot.LastTouch.Touched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LastTouch.Touched(childComplexity), true
 
 	case "Lead.activities":
 		if e.ComplexityRoot.Lead.Activities == nil {
@@ -1720,6 +2627,83 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Member.UpdatedAt(childComplexity), true
+
+	case "Metrics.activeWindow":
+		if e.ComplexityRoot.Metrics.ActiveWindow == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.ActiveWindow(childComplexity), true
+	case "Metrics.clv":
+		if e.ComplexityRoot.Metrics.Clv == nil {
+			break
+		}
+
+		args, err := ec.field_Metrics_clv_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Metrics.Clv(childComplexity, args["config"].(*metrics.CLVConfig), args["top"].(*int)), true
+	case "Metrics.cohorts":
+		if e.ComplexityRoot.Metrics.Cohorts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.Cohorts(childComplexity), true
+	case "Metrics.conversion":
+		if e.ComplexityRoot.Metrics.Conversion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.Conversion(childComplexity), true
+	case "Metrics.customers":
+		if e.ComplexityRoot.Metrics.Customers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.Customers(childComplexity), true
+	case "Metrics.deals":
+		if e.ComplexityRoot.Metrics.Deals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.Deals(childComplexity), true
+	case "Metrics.engagement":
+		if e.ComplexityRoot.Metrics.Engagement == nil {
+			break
+		}
+
+		args, err := ec.field_Metrics_engagement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Metrics.Engagement(childComplexity, args["replyWithinDays"].(*int)), true
+	case "Metrics.forecast":
+		if e.ComplexityRoot.Metrics.Forecast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.Forecast(childComplexity), true
+	case "Metrics.from":
+		if e.ComplexityRoot.Metrics.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.From(childComplexity), true
+	case "Metrics.period":
+		if e.ComplexityRoot.Metrics.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.Period(childComplexity), true
+	case "Metrics.to":
+		if e.ComplexityRoot.Metrics.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Metrics.To(childComplexity), true
 
 	case "Mutation.bindExtension":
 		if e.ComplexityRoot.Mutation.BindExtension == nil {
@@ -2786,6 +3770,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Activities(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.ActivityOrder), args["where"].(*ent.ActivityWhereInput)), true
+	case "Query.cohortRetention":
+		if e.ComplexityRoot.Query.CohortRetention == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cohortRetention_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CohortRetention(childComplexity, args["range"].(model.MetricRange), args["period"].(*metrics.Period), args["filter"].(*metrics.Filter), args["activeWindow"].(*int)), true
 	case "Query.contacts":
 		if e.ComplexityRoot.Query.Contacts == nil {
 			break
@@ -2820,6 +3815,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ExtensionBindings(childComplexity), true
+	case "Query.forecast":
+		if e.ComplexityRoot.Query.Forecast == nil {
+			break
+		}
+
+		args, err := ec.field_Query_forecast_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Forecast(childComplexity, args["range"].(model.MetricRange), args["period"].(*metrics.Period), args["filter"].(*metrics.Filter)), true
 
 	case "Query.leads":
 		if e.ComplexityRoot.Query.Leads == nil {
@@ -2832,6 +3838,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Leads(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.LeadOrder), args["where"].(*ent.LeadWhereInput)), true
+	case "Query.metrics":
+		if e.ComplexityRoot.Query.Metrics == nil {
+			break
+		}
+
+		args, err := ec.field_Query_metrics_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Metrics(childComplexity, args["range"].(model.MetricRange), args["period"].(*metrics.Period), args["filter"].(*metrics.Filter), args["activeWindow"].(*int)), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -3585,6 +4602,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TimelineEventEdge.Node(childComplexity), true
 
+	case "TouchBucket.contacts":
+		if e.ComplexityRoot.TouchBucket.Contacts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TouchBucket.Contacts(childComplexity), true
+	case "TouchBucket.label":
+		if e.ComplexityRoot.TouchBucket.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TouchBucket.Label(childComplexity), true
+	case "TouchBucket.maxDays":
+		if e.ComplexityRoot.TouchBucket.MaxDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TouchBucket.MaxDays(childComplexity), true
+	case "TouchBucket.minDays":
+		if e.ComplexityRoot.TouchBucket.MinDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TouchBucket.MinDays(childComplexity), true
+
 	case "Viewer.role":
 		if e.ComplexityRoot.Viewer.Role == nil {
 			break
@@ -3641,6 +4683,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
 			graphql.NewInputUnmarshaler("BindExtensionInput", ec.unmarshalInputBindExtensionInput),
+			graphql.NewInputUnmarshaler("CLVInput", ec.unmarshalInputCLVInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
 			graphql.NewInputUnmarshaler("ConvertLeadInput", ec.unmarshalInputConvertLeadInput),
@@ -3669,6 +4712,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LineItemWhereInput", ec.unmarshalInputLineItemWhereInput),
 			graphql.NewInputUnmarshaler("MemberOrder", ec.unmarshalInputMemberOrder),
 			graphql.NewInputUnmarshaler("MemberWhereInput", ec.unmarshalInputMemberWhereInput),
+			graphql.NewInputUnmarshaler("MetricFilter", ec.unmarshalInputMetricFilter),
+			graphql.NewInputUnmarshaler("MetricRange", ec.unmarshalInputMetricRange),
 			graphql.NewInputUnmarshaler("OrderOrder", ec.unmarshalInputOrderOrder),
 			graphql.NewInputUnmarshaler("OrderWhereInput", ec.unmarshalInputOrderWhereInput),
 			graphql.NewInputUnmarshaler("OrganizationOrder", ec.unmarshalInputOrganizationOrder),
@@ -9236,6 +10281,326 @@ extend type Deal {
   scores(first: Int = 10): [Score!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/metrics.graphql", Input: `# Built-in metrics (core/metrics): churn, retention, revenue retention,
+# cohorts, lifetime value, conversion, win rate, velocity, forecast and
+# engagement. The formulas are documented in the core/metrics package.
+# Written by hand; the types are bound to core/metrics.
+
+directive @goEnum(value: String) on ENUM_VALUE
+
+"""The length of the periods a metric series is cut into: calendar periods in UTC."""
+enum MetricPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Period") {
+  MONTH @goEnum(value: "github.com/rapportcrm/rapport/core/metrics.Month")
+  QUARTER @goEnum(value: "github.com/rapportcrm/rapport/core/metrics.Quarter")
+  YEAR @goEnum(value: "github.com/rapportcrm/rapport/core/metrics.Year")
+}
+
+"""
+A time range [from, to). It is widened to whole periods: from moves back to
+the start of its period, to forward to the end of its period.
+"""
+input MetricRange {
+  from: Time!
+  to: Time!
+}
+
+"""Narrows the records measured; unset fields do not filter."""
+input MetricFilter @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Filter") {
+  """
+  Customers that are members of the segment; deals that are, or whose
+  organization or contact is; contacts that are.
+  """
+  segmentID: ID
+  "The owner of the customer, deal or contact."
+  ownerID: ID
+  "Deals of the pipeline, and orders linked to one of its deals."
+  pipelineID: ID
+}
+
+"""Inputs of predictive CLV; unset ones are measured or defaulted."""
+input CLVInput @goModel(model: "github.com/rapportcrm/rapport/core/metrics.CLVConfig") {
+  "Discount rate per year (i), converted to the period. Default 0.10."
+  annualDiscountRate: Float
+  "Acquisition cost per customer (AC). Default 0."
+  acquisitionCost: Money
+  "Margin per customer per period (m). Default: measured."
+  margin: Money
+  "Retention rate per period (r), 0 to 1. Default: measured."
+  retention: Float
+}
+
+"""
+Every metric over one range. Each field is computed when asked for, so ask
+only for what you show.
+"""
+type Metrics @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Query") {
+  period: MetricPeriod!
+  "Start of the first period."
+  from: Time!
+  "End of the last period."
+  to: Time!
+  "How many periods an order keeps a customer active."
+  activeWindow: Int!
+  "Customer counts, churn, retention and revenue retention per period."
+  customers: [CustomerPeriod!]! @goField(forceResolver: true)
+  "Cohort retention: customers by period of first order, active in each later period."
+  cohorts: CohortMatrix! @goField(forceResolver: true)
+  "Historical and predictive lifetime value."
+  clv(config: CLVInput, top: Int = 10): CLV! @goField(forceResolver: true)
+  "Deals created, won and lost, win rate, cycle length and sales velocity per period."
+  deals: [DealPeriod!]! @goField(forceResolver: true)
+  "Stage-to-stage conversion per pipeline, over the deals created in the range."
+  conversion: [Funnel!]! @goField(forceResolver: true)
+  "Weighted pipeline by expected close period."
+  forecast: Forecast! @goField(forceResolver: true)
+  "Activities per contact, email replies and days since last touch."
+  engagement(replyWithinDays: Int = 7): Engagement! @goField(forceResolver: true)
+}
+
+"""One period of the customer series. Rates are null when their base is zero."""
+type CustomerPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.CustomerPeriod") {
+  "2025-03, 2025-Q1 or 2025."
+  label: String!
+  start: Time!
+  end: Time!
+  "S: customers active in the previous period."
+  customersAtStart: Int!
+  "E: customers active in this period."
+  customersAtEnd: Int!
+  "Customers whose first order is in this period."
+  newCustomers: Int!
+  "Customers active again after at least one period inactive."
+  reactivated: Int!
+  churned: Int!
+  retained: Int!
+  "churned / S"
+  churnRate: Float
+  "(E − N) / S, N = newCustomers + reactivated"
+  retentionRate: Float
+  orders: Int!
+  "Customers with an order in the period."
+  buyers: Int!
+  revenue: Money!
+  margin: Money!
+  "What the previous period's buyers spent then."
+  startingRevenue: Money!
+  "What the previous period's buyers spent in this period."
+  retainedRevenue: Money!
+  "Σ max(0, previous − this period's revenue) over the previous period's buyers."
+  lostRevenue: Money!
+  "lostRevenue / startingRevenue"
+  revenueChurnRate: Float
+  "retainedRevenue / startingRevenue"
+  netRevenueRetention: Float
+}
+
+"""Cohort retention."""
+type CohortMatrix @goModel(model: "github.com/rapportcrm/rapport/core/metrics.CohortMatrix") {
+  period: MetricPeriod!
+  activeWindow: Int!
+  cohorts: [Cohort!]!
+}
+
+"""The customers whose first order fell in one period."""
+type Cohort @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Cohort") {
+  label: String!
+  start: Time!
+  end: Time!
+  size: Int!
+  "From the cohort's first period (offset 0) to the range's last."
+  cells: [CohortCell!]!
+}
+
+"""One cohort in one period."""
+type CohortCell @goModel(model: "github.com/rapportcrm/rapport/core/metrics.CohortCell") {
+  "Periods since the cohort's first."
+  offset: Int!
+  active: Int!
+  "active / size"
+  rate: Float
+  revenue: Money!
+  margin: Money!
+}
+
+"""Customer lifetime value."""
+type CLV @goModel(model: "github.com/rapportcrm/rapport/core/metrics.CLV") {
+  "Customers with an order before the range's end."
+  customers: Int!
+  historicalRevenue: Money!
+  "Σ (amount − cost) of every order before the range's end."
+  historicalMargin: Money!
+  "historicalMargin / customers"
+  historicalAverage: Money
+  "m: margin per active customer per period."
+  margin: Money
+  "r: retention rate per period."
+  retention: Float
+  "i: discount rate per period."
+  discountRate: Float!
+  acquisitionCost: Money!
+  "m·r/(1+i−r) − AC"
+  predictive: Money
+  marginMeasured: Boolean!
+  retentionMeasured: Boolean!
+  "Customers of highest historical margin."
+  top: [CustomerValue!]!
+}
+
+"""One customer's historical value."""
+type CustomerValue @goModel(model: "github.com/rapportcrm/rapport/core/metrics.CustomerValue") {
+  "The organization's or contact's ID."
+  id: ID!
+  "organization or contact"
+  kind: String!
+  name: String!
+  orders: Int!
+  revenue: Money!
+  "Historical CLV: Σ (amount − cost)."
+  margin: Money!
+  firstOrder: Time!
+  lastOrder: Time!
+}
+
+"""One period of the deal series."""
+type DealPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.DealPeriod") {
+  label: String!
+  start: Time!
+  end: Time!
+  created: Int!
+  "Deals created before the period and not closed before it."
+  openAtStart: Int!
+  won: Int!
+  lost: Int!
+  wonAmount: Money!
+  lostAmount: Money!
+  "won / (won + lost)"
+  winRate: Float
+  winRateByAmount: Float
+  averageWonAmount: Money
+  "Mean days from creation to close of the deals won in the period."
+  averageCycleDays: Float
+  "openAtStart × averageWonAmount × winRate / averageCycleDays, per day."
+  salesVelocity: Money
+}
+
+"""Stage-to-stage conversion in one pipeline."""
+type Funnel @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Funnel") {
+  pipelineID: ID!
+  pipeline: String!
+  "Deals created in the range that entered a stage of the pipeline."
+  deals: Int!
+  "Open stages by position, then the won stage."
+  steps: [FunnelStep!]!
+  winRate: Float
+}
+
+"""One step of a funnel."""
+type FunnelStep @goModel(model: "github.com/rapportcrm/rapport/core/metrics.FunnelStep") {
+  stageID: ID!
+  stage: String!
+  position: Int!
+  "open or won"
+  kind: String!
+  "Deals with a stage change into this stage."
+  entered: Int!
+  "Deals that entered this stage or a later step."
+  reached: Int!
+  "reached − entered: deals that skipped the stage."
+  skipped: Int!
+  "reached / the previous step's reached"
+  conversion: Float
+  "reached / the first step's reached"
+  fromFirst: Float
+}
+
+"""The weighted pipeline of open deals by expected close period."""
+type Forecast @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Forecast") {
+  period: MetricPeriod!
+  periods: [ForecastPeriod!]!
+  "Expected to close before the range."
+  overdue: ForecastBucket!
+  "Expected to close after the range."
+  later: ForecastBucket!
+  "No expected close date."
+  unscheduled: ForecastBucket!
+  total: ForecastBucket!
+}
+
+"""Open deals expected to close in one period."""
+type ForecastPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.ForecastPeriod") {
+  label: String!
+  start: Time!
+  end: Time!
+  deals: Int!
+  amount: Money!
+  "Σ amount × probability (the deal's, else its stage's)."
+  weighted: Money!
+}
+
+"""A group of open deals."""
+type ForecastBucket @goModel(model: "github.com/rapportcrm/rapport/core/metrics.ForecastBucket") {
+  deals: Int!
+  amount: Money!
+  weighted: Money!
+}
+
+"""Activity engagement with contacts."""
+type Engagement @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Engagement") {
+  periods: [EngagementPeriod!]!
+  lastTouch: LastTouch!
+}
+
+"""One period of engagement."""
+type EngagementPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.EngagementPeriod") {
+  label: String!
+  start: Time!
+  end: Time!
+  "Contacts created before the period's end."
+  contacts: Int!
+  activities: Int!
+  byKind: [ActivityKindCount!]!
+  outboundEmails: Int!
+  "Outbound emails followed by an inbound email of the same contact within the reply window."
+  replied: Int!
+  replyRate: Float
+}
+
+"""Activities of one kind in a period."""
+type ActivityKindCount @goModel(model: "github.com/rapportcrm/rapport/core/metrics.KindCount") {
+  kind: String!
+  count: Int!
+  perContact: Float
+}
+
+"""Days since each contact's last activity."""
+type LastTouch @goModel(model: "github.com/rapportcrm/rapport/core/metrics.LastTouch") {
+  asOf: Time!
+  contacts: Int!
+  touched: Int!
+  averageDays: Float
+  buckets: [TouchBucket!]!
+}
+
+"""Contacts last touched minDays to maxDays whole days ago (both null: never)."""
+type TouchBucket @goModel(model: "github.com/rapportcrm/rapport/core/metrics.TouchBucket") {
+  label: String!
+  minDays: Int
+  maxDays: Int
+  contacts: Int!
+}
+
+extend type Query {
+  """
+  Every built-in metric of the viewer's workspace over a range, per period.
+  activeWindow is how many periods an order keeps a customer active.
+  """
+  metrics(range: MetricRange!, period: MetricPeriod = MONTH, filter: MetricFilter, activeWindow: Int = 1): Metrics!
+  "Cohort retention matrix: customers by period of first order × periods since."
+  cohortRetention(range: MetricRange!, period: MetricPeriod = MONTH, filter: MetricFilter, activeWindow: Int = 1): CohortMatrix!
+  "Weighted pipeline forecast of the open deals by expected close period."
+  forecast(range: MetricRange!, period: MetricPeriod = MONTH, filter: MetricFilter): Forecast!
+}
+`, BuiltIn: false},
 	{Name: "../schema/rapport.graphql", Input: `"""
 A decimal amount of money with at most two fraction digits, written as a
 JSON number (1234.5) or a decimal string ("1234.50"). Amounts are exact:
@@ -9471,6 +10836,48 @@ func (ec *executionContext) childFields_ActivityEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type ActivityEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ActivityKindCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ActivityKindCount_kind(ctx, field)
+	case "count":
+		return ec.fieldContext_ActivityKindCount_count(ctx, field)
+	case "perContact":
+		return ec.fieldContext_ActivityKindCount_perContact(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ActivityKindCount", field.Name)
+}
+
+func (ec *executionContext) childFields_CLV(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customers":
+		return ec.fieldContext_CLV_customers(ctx, field)
+	case "historicalRevenue":
+		return ec.fieldContext_CLV_historicalRevenue(ctx, field)
+	case "historicalMargin":
+		return ec.fieldContext_CLV_historicalMargin(ctx, field)
+	case "historicalAverage":
+		return ec.fieldContext_CLV_historicalAverage(ctx, field)
+	case "margin":
+		return ec.fieldContext_CLV_margin(ctx, field)
+	case "retention":
+		return ec.fieldContext_CLV_retention(ctx, field)
+	case "discountRate":
+		return ec.fieldContext_CLV_discountRate(ctx, field)
+	case "acquisitionCost":
+		return ec.fieldContext_CLV_acquisitionCost(ctx, field)
+	case "predictive":
+		return ec.fieldContext_CLV_predictive(ctx, field)
+	case "marginMeasured":
+		return ec.fieldContext_CLV_marginMeasured(ctx, field)
+	case "retentionMeasured":
+		return ec.fieldContext_CLV_retentionMeasured(ctx, field)
+	case "top":
+		return ec.fieldContext_CLV_top(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CLV", field.Name)
+}
+
 func (ec *executionContext) childFields_Change(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "field":
@@ -9481,6 +10888,50 @@ func (ec *executionContext) childFields_Change(ctx context.Context, field graphq
 		return ec.fieldContext_Change_after(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Change", field.Name)
+}
+
+func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_Cohort_label(ctx, field)
+	case "start":
+		return ec.fieldContext_Cohort_start(ctx, field)
+	case "end":
+		return ec.fieldContext_Cohort_end(ctx, field)
+	case "size":
+		return ec.fieldContext_Cohort_size(ctx, field)
+	case "cells":
+		return ec.fieldContext_Cohort_cells(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Cohort", field.Name)
+}
+
+func (ec *executionContext) childFields_CohortCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "offset":
+		return ec.fieldContext_CohortCell_offset(ctx, field)
+	case "active":
+		return ec.fieldContext_CohortCell_active(ctx, field)
+	case "rate":
+		return ec.fieldContext_CohortCell_rate(ctx, field)
+	case "revenue":
+		return ec.fieldContext_CohortCell_revenue(ctx, field)
+	case "margin":
+		return ec.fieldContext_CohortCell_margin(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CohortCell", field.Name)
+}
+
+func (ec *executionContext) childFields_CohortMatrix(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_CohortMatrix_period(ctx, field)
+	case "activeWindow":
+		return ec.fieldContext_CohortMatrix_activeWindow(ctx, field)
+	case "cohorts":
+		return ec.fieldContext_CohortMatrix_cohorts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CohortMatrix", field.Name)
 }
 
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9573,6 +11024,74 @@ func (ec *executionContext) childFields_CustomField(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CustomField", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_CustomerPeriod_label(ctx, field)
+	case "start":
+		return ec.fieldContext_CustomerPeriod_start(ctx, field)
+	case "end":
+		return ec.fieldContext_CustomerPeriod_end(ctx, field)
+	case "customersAtStart":
+		return ec.fieldContext_CustomerPeriod_customersAtStart(ctx, field)
+	case "customersAtEnd":
+		return ec.fieldContext_CustomerPeriod_customersAtEnd(ctx, field)
+	case "newCustomers":
+		return ec.fieldContext_CustomerPeriod_newCustomers(ctx, field)
+	case "reactivated":
+		return ec.fieldContext_CustomerPeriod_reactivated(ctx, field)
+	case "churned":
+		return ec.fieldContext_CustomerPeriod_churned(ctx, field)
+	case "retained":
+		return ec.fieldContext_CustomerPeriod_retained(ctx, field)
+	case "churnRate":
+		return ec.fieldContext_CustomerPeriod_churnRate(ctx, field)
+	case "retentionRate":
+		return ec.fieldContext_CustomerPeriod_retentionRate(ctx, field)
+	case "orders":
+		return ec.fieldContext_CustomerPeriod_orders(ctx, field)
+	case "buyers":
+		return ec.fieldContext_CustomerPeriod_buyers(ctx, field)
+	case "revenue":
+		return ec.fieldContext_CustomerPeriod_revenue(ctx, field)
+	case "margin":
+		return ec.fieldContext_CustomerPeriod_margin(ctx, field)
+	case "startingRevenue":
+		return ec.fieldContext_CustomerPeriod_startingRevenue(ctx, field)
+	case "retainedRevenue":
+		return ec.fieldContext_CustomerPeriod_retainedRevenue(ctx, field)
+	case "lostRevenue":
+		return ec.fieldContext_CustomerPeriod_lostRevenue(ctx, field)
+	case "revenueChurnRate":
+		return ec.fieldContext_CustomerPeriod_revenueChurnRate(ctx, field)
+	case "netRevenueRetention":
+		return ec.fieldContext_CustomerPeriod_netRevenueRetention(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CustomerValue_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_CustomerValue_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_CustomerValue_name(ctx, field)
+	case "orders":
+		return ec.fieldContext_CustomerValue_orders(ctx, field)
+	case "revenue":
+		return ec.fieldContext_CustomerValue_revenue(ctx, field)
+	case "margin":
+		return ec.fieldContext_CustomerValue_margin(ctx, field)
+	case "firstOrder":
+		return ec.fieldContext_CustomerValue_firstOrder(ctx, field)
+	case "lastOrder":
+		return ec.fieldContext_CustomerValue_lastOrder(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerValue", field.Name)
+}
+
 func (ec *executionContext) childFields_Deal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9659,6 +11178,74 @@ func (ec *executionContext) childFields_DealEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type DealEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DealPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_DealPeriod_label(ctx, field)
+	case "start":
+		return ec.fieldContext_DealPeriod_start(ctx, field)
+	case "end":
+		return ec.fieldContext_DealPeriod_end(ctx, field)
+	case "created":
+		return ec.fieldContext_DealPeriod_created(ctx, field)
+	case "openAtStart":
+		return ec.fieldContext_DealPeriod_openAtStart(ctx, field)
+	case "won":
+		return ec.fieldContext_DealPeriod_won(ctx, field)
+	case "lost":
+		return ec.fieldContext_DealPeriod_lost(ctx, field)
+	case "wonAmount":
+		return ec.fieldContext_DealPeriod_wonAmount(ctx, field)
+	case "lostAmount":
+		return ec.fieldContext_DealPeriod_lostAmount(ctx, field)
+	case "winRate":
+		return ec.fieldContext_DealPeriod_winRate(ctx, field)
+	case "winRateByAmount":
+		return ec.fieldContext_DealPeriod_winRateByAmount(ctx, field)
+	case "averageWonAmount":
+		return ec.fieldContext_DealPeriod_averageWonAmount(ctx, field)
+	case "averageCycleDays":
+		return ec.fieldContext_DealPeriod_averageCycleDays(ctx, field)
+	case "salesVelocity":
+		return ec.fieldContext_DealPeriod_salesVelocity(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DealPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_Engagement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "periods":
+		return ec.fieldContext_Engagement_periods(ctx, field)
+	case "lastTouch":
+		return ec.fieldContext_Engagement_lastTouch(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Engagement", field.Name)
+}
+
+func (ec *executionContext) childFields_EngagementPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_EngagementPeriod_label(ctx, field)
+	case "start":
+		return ec.fieldContext_EngagementPeriod_start(ctx, field)
+	case "end":
+		return ec.fieldContext_EngagementPeriod_end(ctx, field)
+	case "contacts":
+		return ec.fieldContext_EngagementPeriod_contacts(ctx, field)
+	case "activities":
+		return ec.fieldContext_EngagementPeriod_activities(ctx, field)
+	case "byKind":
+		return ec.fieldContext_EngagementPeriod_byKind(ctx, field)
+	case "outboundEmails":
+		return ec.fieldContext_EngagementPeriod_outboundEmails(ctx, field)
+	case "replied":
+		return ec.fieldContext_EngagementPeriod_replied(ctx, field)
+	case "replyRate":
+		return ec.fieldContext_EngagementPeriod_replyRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EngagementPeriod", field.Name)
+}
+
 func (ec *executionContext) childFields_ExtensionBinding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -9691,6 +11278,110 @@ func (ec *executionContext) childFields_Factor(ctx context.Context, field graphq
 		return ec.fieldContext_Factor_detail(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Factor", field.Name)
+}
+
+func (ec *executionContext) childFields_Forecast(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_Forecast_period(ctx, field)
+	case "periods":
+		return ec.fieldContext_Forecast_periods(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Forecast_overdue(ctx, field)
+	case "later":
+		return ec.fieldContext_Forecast_later(ctx, field)
+	case "unscheduled":
+		return ec.fieldContext_Forecast_unscheduled(ctx, field)
+	case "total":
+		return ec.fieldContext_Forecast_total(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Forecast", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deals":
+		return ec.fieldContext_ForecastBucket_deals(ctx, field)
+	case "amount":
+		return ec.fieldContext_ForecastBucket_amount(ctx, field)
+	case "weighted":
+		return ec.fieldContext_ForecastBucket_weighted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastBucket", field.Name)
+}
+
+func (ec *executionContext) childFields_ForecastPeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_ForecastPeriod_label(ctx, field)
+	case "start":
+		return ec.fieldContext_ForecastPeriod_start(ctx, field)
+	case "end":
+		return ec.fieldContext_ForecastPeriod_end(ctx, field)
+	case "deals":
+		return ec.fieldContext_ForecastPeriod_deals(ctx, field)
+	case "amount":
+		return ec.fieldContext_ForecastPeriod_amount(ctx, field)
+	case "weighted":
+		return ec.fieldContext_ForecastPeriod_weighted(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ForecastPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_Funnel(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pipelineID":
+		return ec.fieldContext_Funnel_pipelineID(ctx, field)
+	case "pipeline":
+		return ec.fieldContext_Funnel_pipeline(ctx, field)
+	case "deals":
+		return ec.fieldContext_Funnel_deals(ctx, field)
+	case "steps":
+		return ec.fieldContext_Funnel_steps(ctx, field)
+	case "winRate":
+		return ec.fieldContext_Funnel_winRate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Funnel", field.Name)
+}
+
+func (ec *executionContext) childFields_FunnelStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stageID":
+		return ec.fieldContext_FunnelStep_stageID(ctx, field)
+	case "stage":
+		return ec.fieldContext_FunnelStep_stage(ctx, field)
+	case "position":
+		return ec.fieldContext_FunnelStep_position(ctx, field)
+	case "kind":
+		return ec.fieldContext_FunnelStep_kind(ctx, field)
+	case "entered":
+		return ec.fieldContext_FunnelStep_entered(ctx, field)
+	case "reached":
+		return ec.fieldContext_FunnelStep_reached(ctx, field)
+	case "skipped":
+		return ec.fieldContext_FunnelStep_skipped(ctx, field)
+	case "conversion":
+		return ec.fieldContext_FunnelStep_conversion(ctx, field)
+	case "fromFirst":
+		return ec.fieldContext_FunnelStep_fromFirst(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FunnelStep", field.Name)
+}
+
+func (ec *executionContext) childFields_LastTouch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "asOf":
+		return ec.fieldContext_LastTouch_asOf(ctx, field)
+	case "contacts":
+		return ec.fieldContext_LastTouch_contacts(ctx, field)
+	case "touched":
+		return ec.fieldContext_LastTouch_touched(ctx, field)
+	case "averageDays":
+		return ec.fieldContext_LastTouch_averageDays(ctx, field)
+	case "buckets":
+		return ec.fieldContext_LastTouch_buckets(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LastTouch", field.Name)
 }
 
 func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9819,6 +11510,34 @@ func (ec *executionContext) childFields_Member(ctx context.Context, field graphq
 		return ec.fieldContext_Member_role(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Member", field.Name)
+}
+
+func (ec *executionContext) childFields_Metrics(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_Metrics_period(ctx, field)
+	case "from":
+		return ec.fieldContext_Metrics_from(ctx, field)
+	case "to":
+		return ec.fieldContext_Metrics_to(ctx, field)
+	case "activeWindow":
+		return ec.fieldContext_Metrics_activeWindow(ctx, field)
+	case "customers":
+		return ec.fieldContext_Metrics_customers(ctx, field)
+	case "cohorts":
+		return ec.fieldContext_Metrics_cohorts(ctx, field)
+	case "clv":
+		return ec.fieldContext_Metrics_clv(ctx, field)
+	case "deals":
+		return ec.fieldContext_Metrics_deals(ctx, field)
+	case "conversion":
+		return ec.fieldContext_Metrics_conversion(ctx, field)
+	case "forecast":
+		return ec.fieldContext_Metrics_forecast(ctx, field)
+	case "engagement":
+		return ec.fieldContext_Metrics_engagement(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Metrics", field.Name)
 }
 
 func (ec *executionContext) childFields_Order(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10375,6 +12094,20 @@ func (ec *executionContext) childFields_TimelineEventEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_TouchBucket(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_TouchBucket_label(ctx, field)
+	case "minDays":
+		return ec.fieldContext_TouchBucket_minDays(ctx, field)
+	case "maxDays":
+		return ec.fieldContext_TouchBucket_maxDays(ctx, field)
+	case "contacts":
+		return ec.fieldContext_TouchBucket_contacts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TouchBucket", field.Name)
+}
+
 func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "workspace":
@@ -10772,6 +12505,42 @@ func (ec *executionContext) field_Lead_scores_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Metrics_clv_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "config",
+		func(ctx context.Context, v any) (*metrics.CLVConfig, error) {
+			return ec.unmarshalOCLVInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCLVConfig(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["config"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "top",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["top"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Metrics_engagement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "replyWithinDays",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["replyWithinDays"] = arg0
 	return args, nil
 }
 
@@ -11937,6 +13706,44 @@ func (ec *executionContext) field_Query_activities_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_cohortRetention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (model.MetricRange, error) {
+			return ec.unmarshalNMetricRange2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*metrics.Period, error) {
+			return ec.unmarshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*metrics.Filter, error) {
+			return ec.unmarshalOMetricFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "activeWindow",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["activeWindow"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12045,6 +13852,36 @@ func (ec *executionContext) field_Query_deals_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_forecast_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (model.MetricRange, error) {
+			return ec.unmarshalNMetricRange2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*metrics.Period, error) {
+			return ec.unmarshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*metrics.Filter, error) {
+			return ec.unmarshalOMetricFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_leads_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12096,6 +13933,44 @@ func (ec *executionContext) field_Query_leads_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_metrics_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "range",
+		func(ctx context.Context, v any) (model.MetricRange, error) {
+			return ec.unmarshalNMetricRange2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricRange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["range"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "period",
+		func(ctx context.Context, v any) (*metrics.Period, error) {
+			return ec.unmarshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["period"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*metrics.Filter, error) {
+			return ec.unmarshalOMetricFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "activeWindow",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["activeWindow"] = arg3
 	return args, nil
 }
 
@@ -13388,6 +15263,360 @@ func (ec *executionContext) fieldContext_ActivityEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("ActivityEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _ActivityKindCount_kind(ctx context.Context, field graphql.CollectedField, obj *metrics.KindCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityKindCount_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityKindCount_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityKindCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ActivityKindCount_count(ctx context.Context, field graphql.CollectedField, obj *metrics.KindCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityKindCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityKindCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityKindCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ActivityKindCount_perContact(ctx context.Context, field graphql.CollectedField, obj *metrics.KindCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ActivityKindCount_perContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PerContact, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ActivityKindCount_perContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ActivityKindCount", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CLV_customers(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_customers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CLV_historicalRevenue(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_historicalRevenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HistoricalRevenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_historicalRevenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CLV_historicalMargin(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_historicalMargin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HistoricalMargin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_historicalMargin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CLV_historicalAverage(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_historicalAverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HistoricalAverage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *crm.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_historicalAverage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CLV_margin(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *crm.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CLV_retention(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_retention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retention, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_retention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CLV_discountRate(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_discountRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DiscountRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_discountRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CLV_acquisitionCost(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_acquisitionCost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcquisitionCost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_acquisitionCost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CLV_predictive(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_predictive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Predictive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *crm.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_predictive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CLV_marginMeasured(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_marginMeasured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarginMeasured, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_marginMeasured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CLV_retentionMeasured(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_retentionMeasured(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetentionMeasured, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_retentionMeasured(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CLV", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CLV_top(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CLV_top(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Top, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.CustomerValue) graphql.Marshaler {
+			return ec.marshalNCustomerValue2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CLV_top(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CLV",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Change_field(ctx context.Context, field graphql.CollectedField, obj *crm.Change) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13455,6 +15684,323 @@ func (ec *executionContext) _Change_after(ctx context.Context, field graphql.Col
 }
 func (ec *executionContext) fieldContext_Change_after(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Change", field, false, false, "Any")
+}
+
+func (ec *executionContext) _Cohort_label(ctx context.Context, field graphql.CollectedField, obj *metrics.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "String")
+}
+
+func (ec *executionContext) _Cohort_start(ctx context.Context, field graphql.CollectedField, obj *metrics.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Cohort_end(ctx context.Context, field graphql.CollectedField, obj *metrics.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Cohort_size(ctx context.Context, field graphql.CollectedField, obj *metrics.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Cohort_cells(ctx context.Context, field graphql.CollectedField, obj *metrics.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_cells(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cells, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.CohortCell) graphql.Marshaler {
+			return ec.marshalNCohortCell2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_cells(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Cohort",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CohortCell_offset(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortCell_offset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Offset, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortCell_offset(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CohortCell_active(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortCell_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortCell_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortCell", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CohortCell_rate(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortCell_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CohortCell_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortCell", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CohortCell_revenue(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortCell_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortCell_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortCell", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CohortCell_margin(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortCell_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortCell_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortCell", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CohortMatrix_period(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMatrix_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.Period) graphql.Marshaler {
+			return ec.marshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMatrix_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortMatrix", field, false, false, "MetricPeriod")
+}
+
+func (ec *executionContext) _CohortMatrix_activeWindow(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMatrix_activeWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveWindow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMatrix_activeWindow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CohortMatrix", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CohortMatrix_cohorts(ctx context.Context, field graphql.CollectedField, obj *metrics.CohortMatrix) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CohortMatrix_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cohorts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CohortMatrix_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CohortMatrix",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
@@ -14361,6 +16907,650 @@ func (ec *executionContext) _CustomField_required(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_CustomField_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomField", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomerPeriod_label(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerPeriod_start(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerPeriod_end(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerPeriod_customersAtStart(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_customersAtStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomersAtStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_customersAtStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_customersAtEnd(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_customersAtEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomersAtEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_customersAtEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_newCustomers(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_newCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewCustomers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_newCustomers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_reactivated(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_reactivated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reactivated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_reactivated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_churned(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_churned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Churned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_churned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_retained(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_retained(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Retained, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_retained(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_churnRate(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_churnRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChurnRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_churnRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerPeriod_retentionRate(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_retentionRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetentionRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_retentionRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerPeriod_orders(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_buyers(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_buyers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buyers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_buyers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerPeriod_revenue(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CustomerPeriod_margin(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CustomerPeriod_startingRevenue(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_startingRevenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartingRevenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_startingRevenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CustomerPeriod_retainedRevenue(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_retainedRevenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RetainedRevenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_retainedRevenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CustomerPeriod_lostRevenue(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_lostRevenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LostRevenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_lostRevenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CustomerPeriod_revenueChurnRate(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_revenueChurnRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RevenueChurnRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_revenueChurnRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerPeriod_netRevenueRetention(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_netRevenueRetention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NetRevenueRetention, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_netRevenueRetention(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _CustomerValue_id(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "ID")
+}
+
+func (ec *executionContext) _CustomerValue_kind(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerValue_name(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerValue_orders(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_orders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Orders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_orders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerValue_revenue(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_revenue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Revenue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_revenue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CustomerValue_margin(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_margin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Margin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_margin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "Money")
+}
+
+func (ec *executionContext) _CustomerValue_firstOrder(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_firstOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_firstOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerValue_lastOrder(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerValue_lastOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerValue_lastOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerValue", field, false, false, "Time")
 }
 
 func (ec *executionContext) _Deal_id(ctx context.Context, field graphql.CollectedField, obj *ent.Deal) (ret graphql.Marshaler) {
@@ -15304,6 +18494,608 @@ func (ec *executionContext) fieldContext_DealEdge_cursor(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("DealEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _DealPeriod_label(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _DealPeriod_start(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DealPeriod_end(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _DealPeriod_created(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DealPeriod_openAtStart(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_openAtStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenAtStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_openAtStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DealPeriod_won(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_won(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Won, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_won(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DealPeriod_lost(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_lost(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lost, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_lost(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DealPeriod_wonAmount(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_wonAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WonAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_wonAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _DealPeriod_lostAmount(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_lostAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LostAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_lostAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _DealPeriod_winRate(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_winRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WinRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_winRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DealPeriod_winRateByAmount(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_winRateByAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WinRateByAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_winRateByAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DealPeriod_averageWonAmount(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_averageWonAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageWonAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *crm.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_averageWonAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _DealPeriod_averageCycleDays(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_averageCycleDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageCycleDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_averageCycleDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Float")
+}
+
+func (ec *executionContext) _DealPeriod_salesVelocity(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_salesVelocity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SalesVelocity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *crm.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_salesVelocity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _Engagement_periods(ctx context.Context, field graphql.CollectedField, obj *metrics.Engagement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Engagement_periods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Periods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.EngagementPeriod) graphql.Marshaler {
+			return ec.marshalNEngagementPeriod2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐEngagementPeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Engagement_periods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Engagement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EngagementPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Engagement_lastTouch(ctx context.Context, field graphql.CollectedField, obj *metrics.Engagement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Engagement_lastTouch(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastTouch, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.LastTouch) graphql.Marshaler {
+			return ec.marshalNLastTouch2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐLastTouch(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Engagement_lastTouch(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Engagement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LastTouch(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EngagementPeriod_label(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _EngagementPeriod_start(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EngagementPeriod_end(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EngagementPeriod_contacts(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contacts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EngagementPeriod_activities(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_activities(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Activities, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_activities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EngagementPeriod_byKind(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.KindCount) graphql.Marshaler {
+			return ec.marshalNActivityKindCount2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐKindCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EngagementPeriod",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ActivityKindCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EngagementPeriod_outboundEmails(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_outboundEmails(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OutboundEmails, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_outboundEmails(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EngagementPeriod_replied(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_replied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_replied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _EngagementPeriod_replyRate(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_replyRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReplyRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_replyRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Float")
+}
+
 func (ec *executionContext) _ExtensionBinding_id(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15555,6 +19347,851 @@ func (ec *executionContext) _Factor_detail(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Factor_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Factor", field, false, false, "String")
+}
+
+func (ec *executionContext) _Forecast_period(ctx context.Context, field graphql.CollectedField, obj *metrics.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.Period) graphql.Marshaler {
+			return ec.marshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Forecast", field, false, false, "MetricPeriod")
+}
+
+func (ec *executionContext) _Forecast_periods(ctx context.Context, field graphql.CollectedField, obj *metrics.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_periods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Periods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.ForecastPeriod) graphql.Marshaler {
+			return ec.marshalNForecastPeriod2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastPeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_periods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Forecast_overdue(ctx context.Context, field graphql.CollectedField, obj *metrics.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.ForecastBucket) graphql.Marshaler {
+			return ec.marshalNForecastBucket2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastBucket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Forecast_later(ctx context.Context, field graphql.CollectedField, obj *metrics.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_later(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Later, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.ForecastBucket) graphql.Marshaler {
+			return ec.marshalNForecastBucket2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastBucket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_later(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Forecast_unscheduled(ctx context.Context, field graphql.CollectedField, obj *metrics.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_unscheduled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unscheduled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.ForecastBucket) graphql.Marshaler {
+			return ec.marshalNForecastBucket2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastBucket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_unscheduled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Forecast_total(ctx context.Context, field graphql.CollectedField, obj *metrics.Forecast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Forecast_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.ForecastBucket) graphql.Marshaler {
+			return ec.marshalNForecastBucket2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastBucket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Forecast_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Forecast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ForecastBucket(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ForecastBucket_deals(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastBucket_deals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastBucket_deals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastBucket_amount(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastBucket_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastBucket_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastBucket", field, false, false, "Money")
+}
+
+func (ec *executionContext) _ForecastBucket_weighted(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastBucket_weighted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weighted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastBucket_weighted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastBucket", field, false, false, "Money")
+}
+
+func (ec *executionContext) _ForecastPeriod_label(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPeriod_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPeriod_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "String")
+}
+
+func (ec *executionContext) _ForecastPeriod_start(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPeriod_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPeriod_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ForecastPeriod_end(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPeriod_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ForecastPeriod_deals(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPeriod_deals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPeriod_deals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ForecastPeriod_amount(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPeriod_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPeriod_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _ForecastPeriod_weighted(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPeriod_weighted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weighted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v crm.Money) graphql.Marshaler {
+			return ec.marshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPeriod_weighted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "Money")
+}
+
+func (ec *executionContext) _Funnel_pipelineID(ctx context.Context, field graphql.CollectedField, obj *metrics.Funnel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funnel_pipelineID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PipelineID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funnel_pipelineID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funnel", field, false, false, "ID")
+}
+
+func (ec *executionContext) _Funnel_pipeline(ctx context.Context, field graphql.CollectedField, obj *metrics.Funnel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funnel_pipeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pipeline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funnel_pipeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funnel", field, false, false, "String")
+}
+
+func (ec *executionContext) _Funnel_deals(ctx context.Context, field graphql.CollectedField, obj *metrics.Funnel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funnel_deals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funnel_deals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funnel", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Funnel_steps(ctx context.Context, field graphql.CollectedField, obj *metrics.Funnel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funnel_steps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Steps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.FunnelStep) graphql.Marshaler {
+			return ec.marshalNFunnelStep2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnelStepᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Funnel_steps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Funnel",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FunnelStep(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Funnel_winRate(ctx context.Context, field graphql.CollectedField, obj *metrics.Funnel) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Funnel_winRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WinRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Funnel_winRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Funnel", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelStep_stageID(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_stageID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StageID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_stageID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FunnelStep_stage(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_stage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_stage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _FunnelStep_position(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_position(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Position, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_position(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FunnelStep_kind(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "String")
+}
+
+func (ec *executionContext) _FunnelStep_entered(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_entered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_entered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FunnelStep_reached(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_reached(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reached, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_reached(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FunnelStep_skipped(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_skipped(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skipped, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_skipped(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FunnelStep_conversion(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_conversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conversion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_conversion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _FunnelStep_fromFirst(ctx context.Context, field graphql.CollectedField, obj *metrics.FunnelStep) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FunnelStep_fromFirst(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromFirst, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FunnelStep_fromFirst(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LastTouch_asOf(ctx context.Context, field graphql.CollectedField, obj *metrics.LastTouch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LastTouch_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AsOf, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LastTouch_asOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LastTouch", field, false, false, "Time")
+}
+
+func (ec *executionContext) _LastTouch_contacts(ctx context.Context, field graphql.CollectedField, obj *metrics.LastTouch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LastTouch_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contacts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LastTouch_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LastTouch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LastTouch_touched(ctx context.Context, field graphql.CollectedField, obj *metrics.LastTouch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LastTouch_touched(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Touched, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LastTouch_touched(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LastTouch", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LastTouch_averageDays(ctx context.Context, field graphql.CollectedField, obj *metrics.LastTouch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LastTouch_averageDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LastTouch_averageDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LastTouch", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LastTouch_buckets(ctx context.Context, field graphql.CollectedField, obj *metrics.LastTouch) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LastTouch_buckets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Buckets, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []metrics.TouchBucket) graphql.Marshaler {
+			return ec.marshalNTouchBucket2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐTouchBucketᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LastTouch_buckets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LastTouch",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TouchBucket(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Lead_id(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
@@ -16802,6 +21439,346 @@ func (ec *executionContext) _Member_role(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Member_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Member", field, false, false, "MemberRole")
+}
+
+func (ec *executionContext) _Metrics_period(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v metrics.Period) graphql.Marshaler {
+			return ec.marshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metrics", field, false, false, "MetricPeriod")
+}
+
+func (ec *executionContext) _Metrics_from(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metrics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Metrics_to(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metrics", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Metrics_activeWindow(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_activeWindow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ActiveWindow, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_activeWindow(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Metrics", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Metrics_customers(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().Customers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.CustomerPeriod) graphql.Marshaler {
+			return ec.marshalNCustomerPeriod2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerPeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_customers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_cohorts(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_cohorts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().Cohorts(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.CohortMatrix) graphql.Marshaler {
+			return ec.marshalNCohortMatrix2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortMatrix(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_cohorts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortMatrix(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_clv(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_clv(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Metrics().Clv(ctx, obj, fc.Args["config"].(*metrics.CLVConfig), fc.Args["top"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.CLV) graphql.Marshaler {
+			return ec.marshalNCLV2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCLV(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_clv(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CLV(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Metrics_clv_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_deals(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_deals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().Deals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.DealPeriod) graphql.Marshaler {
+			return ec.marshalNDealPeriod2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐDealPeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_deals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DealPeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_conversion(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_conversion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().Conversion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*metrics.Funnel) graphql.Marshaler {
+			return ec.marshalNFunnel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnelᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_conversion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Funnel(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_forecast(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Metrics().Forecast(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Forecast) graphql.Marshaler {
+			return ec.marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_forecast(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Forecast(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Metrics_engagement(ctx context.Context, field graphql.CollectedField, obj *metrics.Query) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Metrics_engagement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Metrics().Engagement(ctx, obj, fc.Args["replyWithinDays"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Engagement) graphql.Marshaler {
+			return ec.marshalNEngagement2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐEngagement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Metrics_engagement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Metrics",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Engagement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Metrics_engagement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_createOrganization(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -21817,6 +26794,138 @@ func (ec *executionContext) fieldContext_Query_plugins(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_metrics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_metrics(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Metrics(ctx, fc.Args["range"].(model.MetricRange), fc.Args["period"].(*metrics.Period), fc.Args["filter"].(*metrics.Filter), fc.Args["activeWindow"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Query) graphql.Marshaler {
+			return ec.marshalNMetrics2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐQuery(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_metrics(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Metrics(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_metrics_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_cohortRetention(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_cohortRetention(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CohortRetention(ctx, fc.Args["range"].(model.MetricRange), fc.Args["period"].(*metrics.Period), fc.Args["filter"].(*metrics.Filter), fc.Args["activeWindow"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.CohortMatrix) graphql.Marshaler {
+			return ec.marshalNCohortMatrix2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortMatrix(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_cohortRetention(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CohortMatrix(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_cohortRetention_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_forecast(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_forecast(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Forecast(ctx, fc.Args["range"].(model.MetricRange), fc.Args["period"].(*metrics.Period), fc.Args["filter"].(*metrics.Filter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *metrics.Forecast) graphql.Marshaler {
+			return ec.marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecast(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_forecast(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Forecast(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_forecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24496,6 +29605,98 @@ func (ec *executionContext) fieldContext_TimelineEventEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("TimelineEventEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _TouchBucket_label(ctx context.Context, field graphql.CollectedField, obj *metrics.TouchBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TouchBucket_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TouchBucket_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TouchBucket", field, false, false, "String")
+}
+
+func (ec *executionContext) _TouchBucket_minDays(ctx context.Context, field graphql.CollectedField, obj *metrics.TouchBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TouchBucket_minDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TouchBucket_minDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TouchBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TouchBucket_maxDays(ctx context.Context, field graphql.CollectedField, obj *metrics.TouchBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TouchBucket_maxDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TouchBucket_maxDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TouchBucket", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TouchBucket_contacts(ctx context.Context, field graphql.CollectedField, obj *metrics.TouchBucket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TouchBucket_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Contacts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TouchBucket_contacts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TouchBucket", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Viewer_workspace(ctx context.Context, field graphql.CollectedField, obj *model.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27140,6 +32341,69 @@ func (ec *executionContext) unmarshalInputBindExtensionInput(ctx context.Context
 func UnmarshalBindExtensionInput(ctx context.Context, raw any) (model.BindExtensionInput, error) {
 	var out model.BindExtensionInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BindExtensionInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCLVInput(ctx context.Context, obj any) (metrics.CLVConfig, error) {
+	var it metrics.CLVConfig
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"annualDiscountRate", "acquisitionCost", "margin", "retention"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "annualDiscountRate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("annualDiscountRate"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnnualDiscountRate = data
+		case "acquisitionCost":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("acquisitionCost"))
+			data, err := ec.unmarshalOMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AcquisitionCost = data
+		case "margin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("margin"))
+			data, err := ec.unmarshalOMoney2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Margin = data
+		case "retention":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("retention"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Retention = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCLVInput unmarshals raw into the CLVInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCLVInput(ctx context.Context, raw any) (metrics.CLVConfig, error) {
+	var out metrics.CLVConfig
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CLVInput", raw, &out)
 	return out, err
 }
 
@@ -35239,6 +40503,111 @@ func (ec *executionContext) unmarshalInputMemberWhereInput(ctx context.Context, 
 func UnmarshalMemberWhereInput(ctx context.Context, raw any) (ent.MemberWhereInput, error) {
 	var out ent.MemberWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "MemberWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMetricFilter(ctx context.Context, obj any) (metrics.Filter, error) {
+	var it metrics.Filter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"segmentID", "ownerID", "pipelineID"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "segmentID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentID"))
+			data, err := ec.unmarshalOID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentID = data
+		case "ownerID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerID"))
+			data, err := ec.unmarshalOID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OwnerID = data
+		case "pipelineID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pipelineID"))
+			data, err := ec.unmarshalOID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PipelineID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMetricFilter unmarshals raw into the MetricFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMetricFilter(ctx context.Context, raw any) (metrics.Filter, error) {
+	var out metrics.Filter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MetricFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMetricRange(ctx context.Context, obj any) (model.MetricRange, error) {
+	var it model.MetricRange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMetricRange unmarshals raw into the MetricRange input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMetricRange(ctx context.Context, raw any) (model.MetricRange, error) {
+	var out model.MetricRange
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MetricRange", raw, &out)
 	return out, err
 }
 
@@ -45047,6 +50416,137 @@ func (ec *executionContext) _ActivityEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var activityKindCountImplementors = []string{"ActivityKindCount"}
+
+func (ec *executionContext) _ActivityKindCount(ctx context.Context, sel ast.SelectionSet, obj *metrics.KindCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, activityKindCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ActivityKindCount")
+		case "kind":
+			out.Values[i] = ec._ActivityKindCount_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ActivityKindCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "perContact":
+			out.Values[i] = ec._ActivityKindCount_perContact(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cLVImplementors = []string{"CLV"}
+
+func (ec *executionContext) _CLV(ctx context.Context, sel ast.SelectionSet, obj *metrics.CLV) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cLVImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CLV")
+		case "customers":
+			out.Values[i] = ec._CLV_customers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "historicalRevenue":
+			out.Values[i] = ec._CLV_historicalRevenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "historicalMargin":
+			out.Values[i] = ec._CLV_historicalMargin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "historicalAverage":
+			out.Values[i] = ec._CLV_historicalAverage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._CLV_margin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retention":
+			out.Values[i] = ec._CLV_retention(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "discountRate":
+			out.Values[i] = ec._CLV_discountRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acquisitionCost":
+			out.Values[i] = ec._CLV_acquisitionCost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "predictive":
+			out.Values[i] = ec._CLV_predictive(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "marginMeasured":
+			out.Values[i] = ec._CLV_marginMeasured(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retentionMeasured":
+			out.Values[i] = ec._CLV_retentionMeasured(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "top":
+			out.Values[i] = ec._CLV_top(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var changeImplementors = []string{"Change"}
 
 func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, obj *crm.Change) graphql.Marshaler {
@@ -45071,6 +50571,155 @@ func (ec *executionContext) _Change(ctx context.Context, sel ast.SelectionSet, o
 		case "after":
 			out.Values[i] = ec._Change_after(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortImplementors = []string{"Cohort"}
+
+func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, obj *metrics.Cohort) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Cohort")
+		case "label":
+			out.Values[i] = ec._Cohort_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._Cohort_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._Cohort_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._Cohort_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cells":
+			out.Values[i] = ec._Cohort_cells(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortCellImplementors = []string{"CohortCell"}
+
+func (ec *executionContext) _CohortCell(ctx context.Context, sel ast.SelectionSet, obj *metrics.CohortCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CohortCell")
+		case "offset":
+			out.Values[i] = ec._CohortCell_offset(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "active":
+			out.Values[i] = ec._CohortCell_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._CohortCell_rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._CohortCell_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._CohortCell_margin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cohortMatrixImplementors = []string{"CohortMatrix"}
+
+func (ec *executionContext) _CohortMatrix(ctx context.Context, sel ast.SelectionSet, obj *metrics.CohortMatrix) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cohortMatrixImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CohortMatrix")
+		case "period":
+			out.Values[i] = ec._CohortMatrix_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activeWindow":
+			out.Values[i] = ec._CohortMatrix_activeWindow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cohorts":
+			out.Values[i] = ec._CohortMatrix_cohorts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -45375,6 +51024,202 @@ func (ec *executionContext) _CustomField(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var customerPeriodImplementors = []string{"CustomerPeriod"}
+
+func (ec *executionContext) _CustomerPeriod(ctx context.Context, sel ast.SelectionSet, obj *metrics.CustomerPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerPeriod")
+		case "label":
+			out.Values[i] = ec._CustomerPeriod_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._CustomerPeriod_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._CustomerPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customersAtStart":
+			out.Values[i] = ec._CustomerPeriod_customersAtStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customersAtEnd":
+			out.Values[i] = ec._CustomerPeriod_customersAtEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newCustomers":
+			out.Values[i] = ec._CustomerPeriod_newCustomers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reactivated":
+			out.Values[i] = ec._CustomerPeriod_reactivated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churned":
+			out.Values[i] = ec._CustomerPeriod_churned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retained":
+			out.Values[i] = ec._CustomerPeriod_retained(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "churnRate":
+			out.Values[i] = ec._CustomerPeriod_churnRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "retentionRate":
+			out.Values[i] = ec._CustomerPeriod_retentionRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._CustomerPeriod_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "buyers":
+			out.Values[i] = ec._CustomerPeriod_buyers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._CustomerPeriod_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._CustomerPeriod_margin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startingRevenue":
+			out.Values[i] = ec._CustomerPeriod_startingRevenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retainedRevenue":
+			out.Values[i] = ec._CustomerPeriod_retainedRevenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lostRevenue":
+			out.Values[i] = ec._CustomerPeriod_lostRevenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenueChurnRate":
+			out.Values[i] = ec._CustomerPeriod_revenueChurnRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "netRevenueRetention":
+			out.Values[i] = ec._CustomerPeriod_netRevenueRetention(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerValueImplementors = []string{"CustomerValue"}
+
+func (ec *executionContext) _CustomerValue(ctx context.Context, sel ast.SelectionSet, obj *metrics.CustomerValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerValue")
+		case "id":
+			out.Values[i] = ec._CustomerValue_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._CustomerValue_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._CustomerValue_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orders":
+			out.Values[i] = ec._CustomerValue_orders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revenue":
+			out.Values[i] = ec._CustomerValue_revenue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "margin":
+			out.Values[i] = ec._CustomerValue_margin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "firstOrder":
+			out.Values[i] = ec._CustomerValue_firstOrder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastOrder":
+			out.Values[i] = ec._CustomerValue_lastOrder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var dealImplementors = []string{"Deal", "Node"}
 
 func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj *ent.Deal) graphql.Marshaler {
@@ -45641,6 +51486,215 @@ func (ec *executionContext) _DealEdge(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var dealPeriodImplementors = []string{"DealPeriod"}
+
+func (ec *executionContext) _DealPeriod(ctx context.Context, sel ast.SelectionSet, obj *metrics.DealPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dealPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DealPeriod")
+		case "label":
+			out.Values[i] = ec._DealPeriod_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._DealPeriod_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._DealPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._DealPeriod_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openAtStart":
+			out.Values[i] = ec._DealPeriod_openAtStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "won":
+			out.Values[i] = ec._DealPeriod_won(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lost":
+			out.Values[i] = ec._DealPeriod_lost(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "wonAmount":
+			out.Values[i] = ec._DealPeriod_wonAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lostAmount":
+			out.Values[i] = ec._DealPeriod_lostAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "winRate":
+			out.Values[i] = ec._DealPeriod_winRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "winRateByAmount":
+			out.Values[i] = ec._DealPeriod_winRateByAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageWonAmount":
+			out.Values[i] = ec._DealPeriod_averageWonAmount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "averageCycleDays":
+			out.Values[i] = ec._DealPeriod_averageCycleDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "salesVelocity":
+			out.Values[i] = ec._DealPeriod_salesVelocity(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var engagementImplementors = []string{"Engagement"}
+
+func (ec *executionContext) _Engagement(ctx context.Context, sel ast.SelectionSet, obj *metrics.Engagement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, engagementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Engagement")
+		case "periods":
+			out.Values[i] = ec._Engagement_periods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastTouch":
+			out.Values[i] = ec._Engagement_lastTouch(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var engagementPeriodImplementors = []string{"EngagementPeriod"}
+
+func (ec *executionContext) _EngagementPeriod(ctx context.Context, sel ast.SelectionSet, obj *metrics.EngagementPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, engagementPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EngagementPeriod")
+		case "label":
+			out.Values[i] = ec._EngagementPeriod_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._EngagementPeriod_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._EngagementPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contacts":
+			out.Values[i] = ec._EngagementPeriod_contacts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "activities":
+			out.Values[i] = ec._EngagementPeriod_activities(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._EngagementPeriod_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outboundEmails":
+			out.Values[i] = ec._EngagementPeriod_outboundEmails(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replied":
+			out.Values[i] = ec._EngagementPeriod_replied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replyRate":
+			out.Values[i] = ec._EngagementPeriod_replyRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var extensionBindingImplementors = []string{"ExtensionBinding", "Node"}
 
 func (ec *executionContext) _ExtensionBinding(ctx context.Context, sel ast.SelectionSet, obj *ent.ExtensionBinding) graphql.Marshaler {
@@ -45733,6 +51787,344 @@ func (ec *executionContext) _Factor(ctx context.Context, sel ast.SelectionSet, o
 		case "detail":
 			out.Values[i] = ec._Factor_detail(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastImplementors = []string{"Forecast"}
+
+func (ec *executionContext) _Forecast(ctx context.Context, sel ast.SelectionSet, obj *metrics.Forecast) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Forecast")
+		case "period":
+			out.Values[i] = ec._Forecast_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "periods":
+			out.Values[i] = ec._Forecast_periods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._Forecast_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "later":
+			out.Values[i] = ec._Forecast_later(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unscheduled":
+			out.Values[i] = ec._Forecast_unscheduled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._Forecast_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastBucketImplementors = []string{"ForecastBucket"}
+
+func (ec *executionContext) _ForecastBucket(ctx context.Context, sel ast.SelectionSet, obj *metrics.ForecastBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastBucket")
+		case "deals":
+			out.Values[i] = ec._ForecastBucket_deals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._ForecastBucket_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weighted":
+			out.Values[i] = ec._ForecastBucket_weighted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var forecastPeriodImplementors = []string{"ForecastPeriod"}
+
+func (ec *executionContext) _ForecastPeriod(ctx context.Context, sel ast.SelectionSet, obj *metrics.ForecastPeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, forecastPeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ForecastPeriod")
+		case "label":
+			out.Values[i] = ec._ForecastPeriod_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._ForecastPeriod_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._ForecastPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deals":
+			out.Values[i] = ec._ForecastPeriod_deals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._ForecastPeriod_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "weighted":
+			out.Values[i] = ec._ForecastPeriod_weighted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var funnelImplementors = []string{"Funnel"}
+
+func (ec *executionContext) _Funnel(ctx context.Context, sel ast.SelectionSet, obj *metrics.Funnel) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, funnelImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Funnel")
+		case "pipelineID":
+			out.Values[i] = ec._Funnel_pipelineID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pipeline":
+			out.Values[i] = ec._Funnel_pipeline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deals":
+			out.Values[i] = ec._Funnel_deals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "steps":
+			out.Values[i] = ec._Funnel_steps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "winRate":
+			out.Values[i] = ec._Funnel_winRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var funnelStepImplementors = []string{"FunnelStep"}
+
+func (ec *executionContext) _FunnelStep(ctx context.Context, sel ast.SelectionSet, obj *metrics.FunnelStep) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, funnelStepImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FunnelStep")
+		case "stageID":
+			out.Values[i] = ec._FunnelStep_stageID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stage":
+			out.Values[i] = ec._FunnelStep_stage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "position":
+			out.Values[i] = ec._FunnelStep_position(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._FunnelStep_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entered":
+			out.Values[i] = ec._FunnelStep_entered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reached":
+			out.Values[i] = ec._FunnelStep_reached(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skipped":
+			out.Values[i] = ec._FunnelStep_skipped(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conversion":
+			out.Values[i] = ec._FunnelStep_conversion(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fromFirst":
+			out.Values[i] = ec._FunnelStep_fromFirst(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var lastTouchImplementors = []string{"LastTouch"}
+
+func (ec *executionContext) _LastTouch(ctx context.Context, sel ast.SelectionSet, obj *metrics.LastTouch) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lastTouchImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LastTouch")
+		case "asOf":
+			out.Values[i] = ec._LastTouch_asOf(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contacts":
+			out.Values[i] = ec._LastTouch_contacts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "touched":
+			out.Values[i] = ec._LastTouch_touched(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageDays":
+			out.Values[i] = ec._LastTouch_averageDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "buckets":
+			out.Values[i] = ec._LastTouch_buckets(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -46129,6 +52521,96 @@ func (ec *executionContext) _Member(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var metricsImplementors = []string{"Metrics"}
+
+func (ec *executionContext) _Metrics(ctx context.Context, sel ast.SelectionSet, obj *metrics.Query) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, metricsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Metrics")
+		case "period":
+			out.Values[i] = ec._Metrics_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._Metrics_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._Metrics_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "activeWindow":
+			out.Values[i] = ec._Metrics_activeWindow(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_customers(ctx, field, obj)
+				})
+		case "cohorts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_cohorts(ctx, field, obj)
+				})
+		case "clv":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_clv(ctx, field, obj)
+				})
+		case "deals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_deals(ctx, field, obj)
+				})
+		case "conversion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_conversion(ctx, field, obj)
+				})
+		case "forecast":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_forecast(ctx, field, obj)
+				})
+		case "engagement":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Metrics_engagement(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -47455,6 +53937,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_plugins(ctx, field)
 				})
+		case "metrics":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_metrics(ctx, field)
+				})
+		case "cohortRetention":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_cohortRetention(ctx, field)
+				})
+		case "forecast":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_forecast(ctx, field)
+				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -48557,6 +55057,54 @@ func (ec *executionContext) _TimelineEventEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var touchBucketImplementors = []string{"TouchBucket"}
+
+func (ec *executionContext) _TouchBucket(ctx context.Context, sel ast.SelectionSet, obj *metrics.TouchBucket) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, touchBucketImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TouchBucket")
+		case "label":
+			out.Values[i] = ec._TouchBucket_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "minDays":
+			out.Values[i] = ec._TouchBucket_minDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "maxDays":
+			out.Values[i] = ec._TouchBucket_maxDays(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "contacts":
+			out.Values[i] = ec._TouchBucket_contacts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *model.Viewer) graphql.Marshaler {
@@ -49046,6 +55594,26 @@ func (ec *executionContext) marshalNActivityKind2githubᚗcomᚋrapportcrmᚋrap
 	return v
 }
 
+func (ec *executionContext) marshalNActivityKindCount2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐKindCount(ctx context.Context, sel ast.SelectionSet, v metrics.KindCount) graphql.Marshaler {
+	return ec._ActivityKindCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNActivityKindCount2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐKindCountᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.KindCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNActivityKindCount2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐKindCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNActivityOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐActivityOrder(ctx context.Context, v any) (*ent.ActivityOrder, error) {
 	res, err := ec.unmarshalInputActivityOrder(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
@@ -49089,8 +55657,64 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCLV2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCLV(ctx context.Context, sel ast.SelectionSet, v *metrics.CLV) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CLV!")
+		return graphql.Null
+	}
+	return ec._CLV(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNChange2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐChange(ctx context.Context, sel ast.SelectionSet, v crm.Change) graphql.Marshaler {
 	return ec._Change(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCohort2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohort(ctx context.Context, sel ast.SelectionSet, v metrics.Cohort) graphql.Marshaler {
+	return ec._Cohort(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCohort2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.Cohort) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCohort2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohort(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCohortCell2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortCell(ctx context.Context, sel ast.SelectionSet, v metrics.CohortCell) graphql.Marshaler {
+	return ec._CohortCell(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCohortCell2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortCellᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.CohortCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCohortCell2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCohortMatrix2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohortMatrix(ctx context.Context, sel ast.SelectionSet, v *metrics.CohortMatrix) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CohortMatrix!")
+		return graphql.Null
+	}
+	return ec._CohortMatrix(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
@@ -49363,6 +55987,50 @@ func (ec *executionContext) unmarshalNCustomFieldWhereInput2ᚖgithubᚗcomᚋra
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCustomerPeriod2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.CustomerPeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerPeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerPeriod(ctx context.Context, sel ast.SelectionSet, v *metrics.CustomerPeriod) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerPeriod!")
+		return graphql.Null
+	}
+	return ec._CustomerPeriod(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerValue2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerValue(ctx context.Context, sel ast.SelectionSet, v metrics.CustomerValue) graphql.Marshaler {
+	return ec._CustomerValue(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerValue2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerValueᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.CustomerValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerValue2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCustomerValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNDeal2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Deal) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -49414,6 +56082,30 @@ func (ec *executionContext) marshalNDealOrderField2ᚖgithubᚗcomᚋrapportcrm�
 	return v
 }
 
+func (ec *executionContext) marshalNDealPeriod2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐDealPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.DealPeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDealPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐDealPeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDealPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐDealPeriod(ctx context.Context, sel ast.SelectionSet, v *metrics.DealPeriod) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DealPeriod!")
+		return graphql.Null
+	}
+	return ec._DealPeriod(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDealStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋdealᚐStatus(ctx context.Context, v any) (deal.Status, error) {
 	var res deal.Status
 	err := res.UnmarshalGQL(v)
@@ -49427,6 +56119,34 @@ func (ec *executionContext) marshalNDealStatus2githubᚗcomᚋrapportcrmᚋrappo
 func (ec *executionContext) unmarshalNDealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx context.Context, v any) (*ent.DealWhereInput, error) {
 	res, err := ec.unmarshalInputDealWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEngagement2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐEngagement(ctx context.Context, sel ast.SelectionSet, v *metrics.Engagement) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Engagement!")
+		return graphql.Null
+	}
+	return ec._Engagement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEngagementPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐEngagementPeriod(ctx context.Context, sel ast.SelectionSet, v metrics.EngagementPeriod) graphql.Marshaler {
+	return ec._EngagementPeriod(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEngagementPeriod2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐEngagementPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.EngagementPeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEngagementPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐEngagementPeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNExtensionBinding2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ExtensionBinding) graphql.Marshaler {
@@ -49510,6 +56230,82 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecast(ctx context.Context, sel ast.SelectionSet, v *metrics.Forecast) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Forecast!")
+		return graphql.Null
+	}
+	return ec._Forecast(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNForecastBucket2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastBucket(ctx context.Context, sel ast.SelectionSet, v metrics.ForecastBucket) graphql.Marshaler {
+	return ec._ForecastBucket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNForecastPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastPeriod(ctx context.Context, sel ast.SelectionSet, v metrics.ForecastPeriod) graphql.Marshaler {
+	return ec._ForecastPeriod(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNForecastPeriod2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastPeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.ForecastPeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNForecastPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecastPeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFunnel2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnelᚄ(ctx context.Context, sel ast.SelectionSet, v []*metrics.Funnel) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFunnel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnel(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFunnel2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnel(ctx context.Context, sel ast.SelectionSet, v *metrics.Funnel) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Funnel!")
+		return graphql.Null
+	}
+	return ec._Funnel(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFunnelStep2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnelStep(ctx context.Context, sel ast.SelectionSet, v metrics.FunnelStep) graphql.Marshaler {
+	return ec._FunnelStep(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFunnelStep2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnelStepᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.FunnelStep) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFunnelStep2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFunnelStep(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx context.Context, v any) (pulid.ID, error) {
 	var res pulid.ID
 	err := res.UnmarshalGQL(v)
@@ -49561,6 +56357,10 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNLastTouch2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐLastTouch(ctx context.Context, sel ast.SelectionSet, v metrics.LastTouch) graphql.Marshaler {
+	return ec._LastTouch(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNLead2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLead(ctx context.Context, sel ast.SelectionSet, v *ent.Lead) graphql.Marshaler {
@@ -49667,6 +56467,47 @@ func (ec *executionContext) marshalNMemberRole2githubᚗcomᚋrapportcrmᚋrappo
 func (ec *executionContext) unmarshalNMemberWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐMemberWhereInput(ctx context.Context, v any) (*ent.MemberWhereInput, error) {
 	res, err := ec.unmarshalInputMemberWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx context.Context, v any) (metrics.Period, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx context.Context, sel ast.SelectionSet, v metrics.Period) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "MetricPeriod!")
+	}
+	return res
+}
+
+var (
+	unmarshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod = map[string]metrics.Period{
+		"MONTH":   metrics.Month,
+		"QUARTER": metrics.Quarter,
+		"YEAR":    metrics.Year,
+	}
+	marshalNMetricPeriod2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod = map[metrics.Period]string{
+		metrics.Month:   "MONTH",
+		metrics.Quarter: "QUARTER",
+		metrics.Year:    "YEAR",
+	}
+)
+
+func (ec *executionContext) unmarshalNMetricRange2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐMetricRange(ctx context.Context, v any) (model.MetricRange, error) {
+	res, err := ec.unmarshalInputMetricRange(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMetrics2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐQuery(ctx context.Context, sel ast.SelectionSet, v *metrics.Query) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Metrics!")
+		return graphql.Null
+	}
+	return ec._Metrics(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx context.Context, v any) (crm.Money, error) {
@@ -50284,6 +57125,26 @@ func (ec *executionContext) unmarshalNTimelineEventWhereInput2ᚖgithubᚗcomᚋ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTouchBucket2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐTouchBucket(ctx context.Context, sel ast.SelectionSet, v metrics.TouchBucket) graphql.Marshaler {
+	return ec._TouchBucket(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTouchBucket2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐTouchBucketᚄ(ctx context.Context, sel ast.SelectionSet, v []metrics.TouchBucket) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTouchBucket2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐTouchBucket(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNUpdateActivityInput2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐUpdateActivityInput(ctx context.Context, v any) (ent.UpdateActivityInput, error) {
 	res, err := ec.unmarshalInputUpdateActivityInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -50759,6 +57620,14 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	_ = ctx
 	res := graphql.MarshalBoolean(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOCLVInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCLVConfig(ctx context.Context, v any) (*metrics.CLVConfig, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCLVInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOChange2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []crm.Change) graphql.Marshaler {
@@ -51361,6 +58230,16 @@ func (ec *executionContext) marshalOFloat2ᚖfloat64(ctx context.Context, sel as
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx context.Context, v any) (pulid.ID, error) {
+	var res pulid.ID
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx context.Context, sel ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx context.Context, v any) ([]pulid.ID, error) {
 	if v == nil {
 		return nil, nil
@@ -51750,6 +58629,46 @@ func (ec *executionContext) unmarshalOMemberWhereInput2ᚖgithubᚗcomᚋrapport
 	res, err := ec.unmarshalInputMemberWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
+
+func (ec *executionContext) unmarshalOMetricFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐFilter(ctx context.Context, v any) (*metrics.Filter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMetricFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx context.Context, v any) (*metrics.Period, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod(ctx context.Context, sel ast.SelectionSet, v *metrics.Period) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod[*v])
+	return res
+}
+
+var (
+	unmarshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod = map[string]metrics.Period{
+		"MONTH":   metrics.Month,
+		"QUARTER": metrics.Quarter,
+		"YEAR":    metrics.Year,
+	}
+	marshalOMetricPeriod2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐPeriod = map[metrics.Period]string{
+		metrics.Month:   "MONTH",
+		metrics.Quarter: "QUARTER",
+		metrics.Year:    "YEAR",
+	}
+)
 
 func (ec *executionContext) unmarshalOMoney2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐMoney(ctx context.Context, v any) (crm.Money, error) {
 	var res crm.Money

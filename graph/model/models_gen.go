@@ -3,6 +3,8 @@
 package model
 
 import (
+	"time"
+
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
@@ -30,6 +32,13 @@ type ConvertLeadInput struct {
 	StageID *pulid.ID `json:"stageID,omitempty"`
 	// Amount; defaults to the lead's estimated value.
 	Amount *crm.Money `json:"amount,omitempty"`
+}
+
+// A time range [from, to). It is widened to whole periods: from moves back to
+// the start of its period, to forward to the end of its period.
+type MetricRange struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
 }
 
 // A plugin the server has loaded: one version of one plugin.
