@@ -13,6 +13,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/hook"
 	"github.com/rapportcrm/rapport/core/ent/intercept"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
@@ -98,7 +99,7 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 				continue
 			}
 			after, _ := m.Field(f)
-			c := crm.Change{Field: lowerCamel(f), After: after}
+			c := crm.Change{Field: errcode.FieldName(f), After: after}
 			if m.Op().Is(ent.OpUpdateOne) {
 				if before, err := m.OldField(ctx, f); err == nil {
 					c.Before = before

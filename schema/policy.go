@@ -161,7 +161,7 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 		want := gen.EdgeTargets[m.Type()][e]
 		for prefix, ids := range byPrefix {
 			if want != "" && prefix != want {
-				return &errcode.Error{Code: errcode.NotFound, Field: lowerCamel(e), Msg: "no such record in this workspace"}
+				return &errcode.Error{Code: errcode.NotFound, Field: errcode.FieldName(e), Msg: "no such record in this workspace"}
 			}
 			ids = uniqueIDs(ids)
 			n, err := cm.Client().CountIDs(scoped, prefix, ids)
@@ -169,7 +169,7 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 				return fmt.Errorf("checking %s: %w", e, err)
 			}
 			if n != len(ids) {
-				return &errcode.Error{Code: errcode.NotFound, Field: lowerCamel(e), Msg: "no such record in this workspace"}
+				return &errcode.Error{Code: errcode.NotFound, Field: errcode.FieldName(e), Msg: "no such record in this workspace"}
 			}
 		}
 	}
@@ -186,26 +186,6 @@ func uniqueIDs(ids []pulid.ID) []pulid.ID {
 		}
 	}
 	return out
-}
-
-// lowerCamel turns an ent name (line_items) into its GraphQL form
-// (lineItems).
-func lowerCamel(s string) string {
-	out := make([]byte, 0, len(s))
-	up := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '_' {
-			up = true
-			continue
-		}
-		if up && c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		up = false
-		out = append(out, c)
-	}
-	return string(out)
 }
 
 type subjectsVerifiedKey struct{}

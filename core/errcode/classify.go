@@ -40,7 +40,7 @@ func FieldOf(err error) string {
 	}
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
-		return lowerCamel(ve.Name)
+		return FieldName(ve.Name)
 	}
 	return ""
 }
@@ -56,7 +56,9 @@ func MessageOf(err error) string {
 	return err.Error()
 }
 
-func lowerCamel(s string) string {
+// FieldName turns a schema name (line_items) into its GraphQL form
+// (lineItems), the form error fields use.
+func FieldName(s string) string {
 	out := make([]byte, 0, len(s))
 	up := false
 	for i := 0; i < len(s); i++ {
