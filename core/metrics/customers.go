@@ -187,6 +187,16 @@ type customerBase struct {
 // its contact.
 const customerKey = "COALESCE(organization_id, contact_id)"
 
+// customerMonth is the month index (year·12 + month − 1, in UTC) of an
+// order, exactly as the order_customer_month index computes it; the
+// migrations of both dialects create that index on
+//
+//	(workspace_id, customerKey, customerMonth, amount, cost, ordered_at, deal_id)
+//
+// (PostgreSQL: the key COLLATE "C", the rest as INCLUDE columns), so a
+// change here needs a migration that recreates it.
+func customerMonth(d sqlDialect) string { return d.period("ordered_at", Month) }
+
 // orderFilter returns the SQL conditions that apply q's filter to orders.
 func orderFilter(a *args, p *plan, ws string) string {
 	var b strings.Builder
@@ -208,54 +218,7 @@ func orderFilter(a *args, p *plan, ws string) string {
 // customerBase runs the one query the customer metrics need. With top >
 // 0 the same statement also ranks the top customers by historical margin.
 func (s *Service) customerBase(ctx context.Context, p *plan, top int) (*customerBase, error) {
-	var a args
-	ws := a.add(string(p.ws))
-	d := p.d
-	before := a.add(d.roughlyBefore(p.To))
-	// In SQLite the bound above is rough; periods after the range are
-	// dropped by group. In PostgreSQL it is exact.
-	having := ""
-	if d.sqlite() {
-		having = " HAVING p <= " + a.add(p.last)
-	}
-	// SQLite's window pass reuses the GROUP BY's order when it is asked
-	// for; PostgreSQL prefers to hash the groups and sort the fewer rows.
-	orderCP := ""
-	if d.sqlite() {
-		orderCP = " ORDER BY c, p"
-	}
-	w := a.add(p.window)
-	query := `WITH o AS (
-  SELECT ` + d.key(customerKey) + ` AS c, ` + d.period("ordered_at", p.Period) + ` AS p, amount, cost
-  FROM ` + d.scan("orders", "") + `
-  WHERE workspace_id = ` + ws + ` AND ordered_at < ` + before + ` AND ` + customerKey + ` IS NOT NULL` + orderFilter(&a, p, ws) + `
-), cp AS MATERIALIZED (
-  SELECT c, p, SUM(amount) AS rev, SUM(amount - cost) AS mar, COUNT(*) AS n
-  FROM o GROUP BY c, p` + having + orderCP + `
-), s AS (
-  SELECT p, rev, mar, n,
-    FIRST_VALUE(p) OVER w AS f,
-    LAG(p) OVER w AS pp,
-    LEAD(p) OVER w AS np,
-    LEAD(rev) OVER w AS nrev
-  FROM cp WINDOW w AS (PARTITION BY c ORDER BY p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-)
-SELECT 0, f, p, COUNT(*),
-  ` + d.sum("CASE WHEN pp IS NULL OR p - pp > "+w+" THEN 1 ELSE 0 END") + `,
-  ` + d.sum("CASE WHEN np IS NULL OR np - p > "+w+" THEN 1 ELSE 0 END") + `,
-  ` + d.sum("rev") + `, ` + d.sum("mar") + `, ` + d.sum("n") + `,
-  ` + d.sum("CASE WHEN np = p + 1 THEN nrev ELSE 0 END") + `,
-  ` + d.sum("CASE WHEN np = p + 1 THEN "+d.greatest("rev - nrev", "0")+" ELSE "+d.greatest("rev", "0")+" END") + `,
-  NULL
-FROM s GROUP BY f, p`
-	if top > 0 {
-		query += `
-UNION ALL
-SELECT * FROM (
-  SELECT 1, 0, 0, COUNT(*), 0, 0, ` + d.sum("rev") + `, ` + d.sum("mar") + `, ` + d.sum("n") + `, 0, 0, c
-  FROM cp GROUP BY c ORDER BY 8 DESC, 12 LIMIT ` + a.add(top) + `
-) AS top`
-	}
+	query, a := customerBaseQuery(p, top)
 	b := &customerBase{p: p}
 	err := p.each(ctx, query, a, func(r *sql.Rows) error {
 		var (
@@ -290,6 +253,61 @@ SELECT * FROM (
 		return b.top[i].ID < b.top[j].ID
 	})
 	return b, nil
+}
+
+// customerBaseQuery writes the customer base statement and its arguments.
+func customerBaseQuery(p *plan, top int) (string, args) {
+	var a args
+	ws := a.add(string(p.ws))
+	d := p.d
+	w := a.add(p.window)
+	// cp is one row per customer and period. Both dialects read it from
+	// the order_customer_month index (see customerMonth), which holds the
+	// orders already in (customer, month) order with their amounts: the
+	// months are summed without sorting or reading a million rows, and
+	// quarters and years are summed from the months. The time bound is
+	// on the indexed month too (a period ends at a month's end).
+	cp := `SELECT ` + d.key(customerKey) + ` AS c, ` + customerMonth(d) + ` AS p, SUM(amount) AS rev, SUM(amount - cost) AS mar, COUNT(*) AS n
+  FROM ` + d.byCustomerMonth() + `
+  WHERE workspace_id = ` + ws + ` AND ` + customerKey + ` IS NOT NULL
+    AND ` + customerMonth(d) + ` < ` + a.add((p.last+1)*p.Period.months()) + orderFilter(&a, p, ws) + `
+  GROUP BY 1, 2`
+	if p.Period != Month {
+		cp = `SELECT c, p / ` + a.add(p.Period.months()) + ` AS p, SUM(rev) AS rev, SUM(mar) AS mar, SUM(n) AS n
+  FROM (` + cp + `) AS m GROUP BY 1, 2`
+	}
+	// SQLite's window pass reuses the GROUP BY's order when it is asked
+	// for; PostgreSQL prefers to hash the groups and sort the fewer rows.
+	if d.sqlite() {
+		cp += " ORDER BY c, p"
+	}
+	query := `WITH cp AS MATERIALIZED (
+  ` + cp + `
+), s AS (
+  SELECT p, rev, mar, n,
+    FIRST_VALUE(p) OVER w AS f,
+    LAG(p) OVER w AS pp,
+    LEAD(p) OVER w AS np,
+    LEAD(rev) OVER w AS nrev
+  FROM cp WINDOW w AS (PARTITION BY c ORDER BY p ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+)
+SELECT 0, f, p, COUNT(*),
+  ` + d.sum("CASE WHEN pp IS NULL OR p - pp > "+w+" THEN 1 ELSE 0 END") + `,
+  ` + d.sum("CASE WHEN np IS NULL OR np - p > "+w+" THEN 1 ELSE 0 END") + `,
+  ` + d.sum("rev") + `, ` + d.sum("mar") + `, ` + d.sum("n") + `,
+  ` + d.sum("CASE WHEN np = p + 1 THEN nrev ELSE 0 END") + `,
+  ` + d.sum("CASE WHEN np = p + 1 THEN "+d.greatest("rev - nrev", "0")+" ELSE "+d.greatest("rev", "0")+" END") + `,
+  NULL
+FROM s GROUP BY f, p`
+	if top > 0 {
+		query += `
+UNION ALL
+SELECT * FROM (
+  SELECT 1, 0, 0, COUNT(*), 0, 0, ` + d.sum("rev") + `, ` + d.sum("mar") + `, ` + d.sum("n") + `, 0, 0, c
+  FROM cp GROUP BY c ORDER BY 8 DESC, 12 LIMIT ` + a.add(top) + `
+) AS top`
+	}
+	return query, a
 }
 
 // periodTotals are the cells of a customer base summed over cohorts.

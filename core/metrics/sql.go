@@ -162,6 +162,16 @@ func (d sqlDialect) scan(table, alias string) string {
 	return table
 }
 
+// byCustomerMonth names the orders table read through the
+// order_customer_month index (see customerMonth). SQLite is told to use
+// it; PostgreSQL's planner finds it.
+func (d sqlDialect) byCustomerMonth() string {
+	if d.sqlite() {
+		return "orders INDEXED BY order_customer_month"
+	}
+	return "orders"
+}
+
 // floorInt returns the whole part of a non-negative number as an integer.
 func (d sqlDialect) floorInt(x string) string {
 	if d.sqlite() {

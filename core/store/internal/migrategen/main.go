@@ -4,6 +4,14 @@
 // the ent schema. Review the files it writes before committing them.
 //
 //	go run ./core/store/internal/migrategen -name add_widgets
+//
+// A migration written by hand (for what the ent schema cannot say, such
+// as an index on expressions) is added to atlas.sum with
+//
+//	go run ./core/store/internal/migrategen -sum
+//
+// and its objects are listed in handWritten, so that later diffs do not
+// drop them.
 package main
 
 import (
@@ -15,6 +23,8 @@ import (
 	"os"
 	"path/filepath"
 
+	atlasmigrate "ariga.io/atlas/sql/migrate"
+	atlas "ariga.io/atlas/sql/schema"
 	"ariga.io/atlas/sql/sqltool"
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
@@ -28,9 +38,18 @@ import (
 
 func main() {
 	name := flag.String("name", "", "migration name, e.g. add_widgets")
+	sumOnly := flag.Bool("sum", false, "only rewrite each dialect's atlas.sum (after writing a migration by hand)")
 	dir := flag.String("dir", "core/store/migrations", "migrations directory (one folder per dialect)")
 	only := flag.String("dialect", "", "only this dialect (sqlite or postgres)")
 	flag.Parse()
+	if *sumOnly {
+		for _, d := range []string{"sqlite", "postgres"} {
+			if err := rewriteSum(filepath.Join(*dir, d)); err != nil {
+				log.Fatalf("%s: %v", d, err)
+			}
+		}
+		return
+	}
 	if *name == "" {
 		log.Fatal("-name is required")
 	}
@@ -85,6 +104,7 @@ func diff(ctx context.Context, db *sql.DB, dia, path, name string) error {
 		schema.WithFormatter(sqltool.GooseFormatter),
 		schema.WithDropIndex(true),
 		schema.WithDropColumn(true),
+		schema.WithDiffHook(keepHandWritten),
 	)
 	if err != nil {
 		return err
@@ -94,4 +114,51 @@ func diff(ctx context.Context, db *sql.DB, dia, path, name string) error {
 	}
 	fmt.Println("wrote", dia, "migration into", path)
 	return nil
+}
+
+// handWritten names the indexes that hand-written migrations create and
+// the ent schema cannot describe; diffs never drop them.
+var handWritten = map[string]bool{
+	"order_customer_month": true, // core/metrics: customerMonth
+}
+
+// keepHandWritten removes the drops of handWritten indexes from a diff.
+func keepHandWritten(next schema.Differ) schema.Differ {
+	return schema.DiffFunc(func(current, desired *atlas.Schema) ([]atlas.Change, error) {
+		changes, err := next.Diff(current, desired)
+		if err != nil {
+			return nil, err
+		}
+		out := changes[:0]
+		for _, c := range changes {
+			if m, ok := c.(*atlas.ModifyTable); ok {
+				kept := m.Changes[:0]
+				for _, tc := range m.Changes {
+					if d, ok := tc.(*atlas.DropIndex); ok && handWritten[d.I.Name] {
+						continue
+					}
+					kept = append(kept, tc)
+				}
+				m.Changes = kept
+				if len(kept) == 0 {
+					continue
+				}
+			}
+			out = append(out, c)
+		}
+		return out, nil
+	})
+}
+
+// rewriteSum writes the atlas.sum of a migration directory anew.
+func rewriteSum(path string) error {
+	dir, err := sqltool.NewGooseDir(path)
+	if err != nil {
+		return err
+	}
+	sum, err := dir.Checksum()
+	if err != nil {
+		return err
+	}
+	return atlasmigrate.WriteSumFile(dir, sum)
 }

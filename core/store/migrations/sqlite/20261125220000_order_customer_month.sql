@@ -1,0 +1,8 @@
+-- +goose Up
+-- Orders by customer and UTC month, with their amounts, for the customer
+-- metrics (core/metrics: customerMonth). Written by hand: the expression
+-- must be the one core/metrics queries with.
+CREATE INDEX `order_customer_month` ON `orders` (`workspace_id`, COALESCE(`organization_id`, `contact_id`), (CASE WHEN instr(ordered_at, ' +0000 ') > 0 THEN (CAST(substr(ordered_at, 1, 4) AS INTEGER) * 12 + CAST(substr(ordered_at, 6, 2) AS INTEGER) - 1) ELSE (CAST(substr((CASE WHEN substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5) GLOB '[+-][0-9][0-9][0-9][0-9]' THEN datetime(substr(ordered_at, 1, 19), ((CASE WHEN substr(substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5), 1, 1) = '-' THEN 1 ELSE -1 END) * (substr(substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5), 2, 2) * 60 + substr(substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5), 4, 2))) || ' minutes') ELSE datetime(ordered_at) END), 1, 4) AS INTEGER) * 12 + CAST(substr((CASE WHEN substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5) GLOB '[+-][0-9][0-9][0-9][0-9]' THEN datetime(substr(ordered_at, 1, 19), ((CASE WHEN substr(substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5), 1, 1) = '-' THEN 1 ELSE -1 END) * (substr(substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5), 2, 2) * 60 + substr(substr(ordered_at, 20 + instr(substr(ordered_at, 20), ' '), 5), 4, 2))) || ' minutes') ELSE datetime(ordered_at) END), 6, 2) AS INTEGER) - 1) END), `amount`, `cost`, `ordered_at`, `organization_id`, `contact_id`, `deal_id`);
+
+-- +goose Down
+DROP INDEX `order_customer_month`;
