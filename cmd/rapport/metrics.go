@@ -232,7 +232,7 @@ func churnTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q met
 	}
 	t := table{Columns: []string{"period", "customers_start", "customers_end", "new", "reactivated", "churned", "churn_rate", "revenue", "starting_revenue", "lost_revenue", "revenue_churn_rate"}}
 	for _, s := range series {
-		t.Rows = append(t.Rows, []string{s.Label, num(s.CustomersAtStart), num(s.CustomersAtEnd), num(s.NewCustomers), num(s.Reactivated), num(s.Churned),
+		t.Rows = append(t.Rows, []string{spanLabel(s.Span), num(s.CustomersAtStart), num(s.CustomersAtEnd), num(s.NewCustomers), num(s.Reactivated), num(s.Churned),
 			rate(s.ChurnRate), s.Revenue.String(), s.StartingRevenue.String(), s.LostRevenue.String(), rate(s.RevenueChurnRate)})
 	}
 	return t, nil
@@ -245,7 +245,7 @@ func retentionTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q
 	}
 	t := table{Columns: []string{"period", "customers_start", "customers_end", "new", "reactivated", "retained", "retention_rate", "starting_revenue", "retained_revenue", "net_revenue_retention"}}
 	for _, s := range series {
-		t.Rows = append(t.Rows, []string{s.Label, num(s.CustomersAtStart), num(s.CustomersAtEnd), num(s.NewCustomers), num(s.Reactivated), num(s.Retained),
+		t.Rows = append(t.Rows, []string{spanLabel(s.Span), num(s.CustomersAtStart), num(s.CustomersAtEnd), num(s.NewCustomers), num(s.Reactivated), num(s.Retained),
 			rate(s.RetentionRate), s.StartingRevenue.String(), s.RetainedRevenue.String(), rate(s.NetRevenueRetention)})
 	}
 	return t, nil
@@ -314,7 +314,7 @@ func forecastTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q 
 	}
 	row("overdue", fc.Overdue)
 	for _, p := range fc.Periods {
-		row(p.Label, p.ForecastBucket)
+		row(spanLabel(p.Span), p.ForecastBucket)
 	}
 	row("later", fc.Later)
 	row("unscheduled", fc.Unscheduled)
@@ -336,7 +336,7 @@ func cohortTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q me
 		t.Columns = append(t.Columns, fmt.Sprintf("%s_%d", q.Period, i))
 	}
 	for _, c := range m.Cohorts {
-		r := []string{c.Label, num(c.Size)}
+		r := []string{spanLabel(c.Span), num(c.Size)}
 		for i := range width {
 			cell := ""
 			if i < len(c.Cells) && c.Cells[i].Rate != nil {
@@ -360,7 +360,7 @@ func dealsTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q met
 		if d.AverageCycleDays != nil {
 			days = strconv.FormatFloat(*d.AverageCycleDays, 'f', 1, 64)
 		}
-		t.Rows = append(t.Rows, []string{d.Label, num(d.Created), num(d.OpenAtStart), num(d.Won), num(d.Lost), rate(d.WinRate), d.WonAmount.String(),
+		t.Rows = append(t.Rows, []string{spanLabel(d.Span), num(d.Created), num(d.OpenAtStart), num(d.Won), num(d.Lost), rate(d.WinRate), d.WonAmount.String(),
 			money(d.AverageWonAmount), days, money(d.SalesVelocity)})
 	}
 	return t, nil
@@ -377,11 +377,20 @@ func engagementTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, 
 	}
 	t.Columns = append(t.Columns, "outbound_emails", "replied", "reply_rate")
 	for _, p := range e.Periods {
-		r := []string{p.Label, num(p.Contacts), num(p.Activities)}
+		r := []string{spanLabel(p.Span), num(p.Contacts), num(p.Activities)}
 		for _, k := range p.ByKind {
 			r = append(r, rate(k.PerContact))
 		}
 		t.Rows = append(t.Rows, append(r, num(p.OutboundEmails), num(p.Replied), rate(p.ReplyRate)))
 	}
 	return t, nil
+}
+
+// spanLabel is a period's label in tables and CSV, marked "(partial)"
+// when the period had not ended: its figures are so far.
+func spanLabel(s metrics.Span) string {
+	if s.Partial {
+		return s.Label + " (partial)"
+	}
+	return s.Label
 }

@@ -373,7 +373,7 @@ func (b *customerBase) series() []CustomerPeriod {
 	for k := p.first; k <= p.last; k++ {
 		i, j := t.at(k), t.at(k-1)
 		cp := CustomerPeriod{
-			Span:             p.Period.span(k),
+			Span:             p.span(k),
 			CustomersAtStart: int(t.active[j]),
 			CustomersAtEnd:   int(t.active[i]),
 			NewCustomers:     int(t.newc[i]),
@@ -414,7 +414,7 @@ func (b *customerBase) cohorts() *CohortMatrix {
 		cells := byCohort[f]
 		n := p.last - f + 1
 		acq, lapse := make([]int64, n), make([]int64, n)
-		co := Cohort{Span: p.Period.span(f), Cells: make([]CohortCell, n)}
+		co := Cohort{Span: p.span(f), Cells: make([]CohortCell, n)}
 		for _, c := range cells {
 			i := c.p - f
 			if i == 0 {

@@ -149,7 +149,7 @@ GROUP BY ` + closed + ` HAVING ` + closed + ` <= ` + last
 	for k := p.first; k <= p.last; k++ {
 		g := get(k)
 		dp := DealPeriod{
-			Span:        p.Period.span(k),
+			Span:        p.span(k),
 			Created:     int(g.created),
 			OpenAtStart: int(open),
 			Won:         int(g.won),
@@ -446,7 +446,7 @@ WHERE d.workspace_id = ` + ws + ` AND s.workspace_id = ` + ws + ` AND d.deleted_
 GROUP BY 1, 2`
 	out := &Forecast{Period: p.Period, Periods: make([]ForecastPeriod, 0, p.periods())}
 	for k := p.first; k <= p.last; k++ {
-		out.Periods = append(out.Periods, ForecastPeriod{Span: p.Period.span(k)})
+		out.Periods = append(out.Periods, ForecastPeriod{Span: p.span(k)})
 	}
 	var wOverdue, wLater, wNone, wTotal float64
 	weighted := make([]float64, p.periods())

@@ -376,3 +376,51 @@ func TestForClientThroughWrappedDriver(t *testing.T) {
 		})
 	}
 }
+
+// TestPartialPeriods: a period that had not ended when the metrics were
+// computed is flagged partial in every series (its figures are so far);
+// whole periods are not. The clock is 15 March 2025 and the range
+// January–April: January and February are over, March is under way and
+// April has not begun — both partial.
+func TestPartialPeriods(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ws, err := access.CreateWorkspace(context.Background(), st.Client, "partial", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleViewer})
+		svc := metrics.New(st)
+		svc.Now = func() time.Time { return day(2025, 3, 15) }
+		r, err := svc.Report(ctx, janToApr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []bool{false, false, true, true}
+		spans := map[string][]metrics.Span{}
+		for _, c := range r.Customers {
+			spans["customers"] = append(spans["customers"], c.Span)
+		}
+		for _, d := range r.Deals {
+			spans["deals"] = append(spans["deals"], d.Span)
+		}
+		for _, e := range r.Engagement.Periods {
+			spans["engagement"] = append(spans["engagement"], e.Span)
+		}
+		for _, c := range r.Cohorts.Cohorts {
+			spans["cohorts"] = append(spans["cohorts"], c.Span)
+		}
+		for _, f := range r.Forecast.Periods {
+			spans["forecast"] = append(spans["forecast"], f.Span)
+		}
+		for what, ss := range spans {
+			if len(ss) != len(want) {
+				t.Fatalf("%s: %d periods, want %d", what, len(ss), len(want))
+			}
+			for i, s := range ss {
+				if s.Partial != want[i] {
+					t.Errorf("%s %s: partial %v, want %v", what, s.Label, s.Partial, want[i])
+				}
+			}
+		}
+	})
+}

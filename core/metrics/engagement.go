@@ -127,7 +127,7 @@ func (s *Service) engagement(ctx context.Context, p *plan) (*Engagement, error) 
 		kindIndex[k] = i
 	}
 	for k := p.first; k <= p.last; k++ {
-		ep := EngagementPeriod{Span: p.Period.span(k), ByKind: make([]KindCount, len(ActivityKinds))}
+		ep := EngagementPeriod{Span: p.span(k), ByKind: make([]KindCount, len(ActivityKinds))}
 		for i, kind := range ActivityKinds {
 			ep.ByKind[i].Kind = kind
 		}

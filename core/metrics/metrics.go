@@ -284,6 +284,7 @@ type plan struct {
 	first   int // index of the first period of the range
 	last    int // index of the last period of the range
 	asOf    time.Time
+	now     time.Time // when the metric is computed
 	window  int
 	replyIn time.Duration
 }
@@ -347,9 +348,10 @@ func (s *Service) prepare(ctx context.Context, q Query) (*plan, error) {
 	p := &plan{Query: q, ws: v.WorkspaceID, window: q.ActiveWindow, replyIn: q.ReplyWithin}
 	p.first = q.Period.index(q.From)
 	p.last = q.Period.index(q.To) - 1
+	p.now = s.now()
 	p.asOf = p.To
-	if now := s.now(); now.Before(p.asOf) {
-		p.asOf = now
+	if p.now.Before(p.asOf) {
+		p.asOf = p.now
 	}
 	p.asOf = p.asOf.UTC().Truncate(time.Second)
 	name, err := s.dialectOf(ctx)
@@ -358,6 +360,14 @@ func (s *Service) prepare(ctx context.Context, q Query) (*plan, error) {
 	}
 	p.d = sqlDialect{name: name}
 	return p, nil
+}
+
+// span describes the period with index i, partial when it ends after
+// the plan's now.
+func (p *plan) span(i int) Span {
+	sp := p.Period.span(i)
+	sp.Partial = sp.End.After(p.now)
+	return sp
 }
 
 // periods is the number of periods in the range.

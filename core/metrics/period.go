@@ -102,6 +102,10 @@ type Span struct {
 	Start time.Time `json:"start"`
 	// End is the first instant after the period.
 	End time.Time `json:"end"`
+	// Partial is true when the period had not ended when the metric was
+	// computed (End is after that moment): its figures are so far, not
+	// final, and rates over it are not comparable with whole periods'.
+	Partial bool `json:"partial"`
 }
 
 // defaultPeriods is how many periods a range given by neither end spans.

@@ -119,11 +119,12 @@ type ComplexityRoot struct {
 	}
 
 	Cohort struct {
-		Cells func(childComplexity int) int
-		End   func(childComplexity int) int
-		Label func(childComplexity int) int
-		Size  func(childComplexity int) int
-		Start func(childComplexity int) int
+		Cells   func(childComplexity int) int
+		End     func(childComplexity int) int
+		Label   func(childComplexity int) int
+		Partial func(childComplexity int) int
+		Size    func(childComplexity int) int
+		Start   func(childComplexity int) int
 	}
 
 	CohortCell struct {
@@ -198,6 +199,7 @@ type ComplexityRoot struct {
 		NetRevenueRetention func(childComplexity int) int
 		NewCustomers        func(childComplexity int) int
 		Orders              func(childComplexity int) int
+		Partial             func(childComplexity int) int
 		Reactivated         func(childComplexity int) int
 		Retained            func(childComplexity int) int
 		RetainedRevenue     func(childComplexity int) int
@@ -271,6 +273,7 @@ type ComplexityRoot struct {
 		Lost             func(childComplexity int) int
 		LostAmount       func(childComplexity int) int
 		OpenAtStart      func(childComplexity int) int
+		Partial          func(childComplexity int) int
 		SalesVelocity    func(childComplexity int) int
 		Start            func(childComplexity int) int
 		WinRate          func(childComplexity int) int
@@ -291,6 +294,7 @@ type ComplexityRoot struct {
 		End            func(childComplexity int) int
 		Label          func(childComplexity int) int
 		OutboundEmails func(childComplexity int) int
+		Partial        func(childComplexity int) int
 		Replied        func(childComplexity int) int
 		ReplyRate      func(childComplexity int) int
 		Start          func(childComplexity int) int
@@ -333,6 +337,7 @@ type ComplexityRoot struct {
 		Deals    func(childComplexity int) int
 		End      func(childComplexity int) int
 		Label    func(childComplexity int) int
+		Partial  func(childComplexity int) int
 		Start    func(childComplexity int) int
 		Weighted func(childComplexity int) int
 	}
@@ -1221,6 +1226,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Cohort.Label(childComplexity), true
+	case "Cohort.partial":
+		if e.ComplexityRoot.Cohort.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Cohort.Partial(childComplexity), true
 	case "Cohort.size":
 		if e.ComplexityRoot.Cohort.Size == nil {
 			break
@@ -1578,6 +1589,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerPeriod.Orders(childComplexity), true
+	case "CustomerPeriod.partial":
+		if e.ComplexityRoot.CustomerPeriod.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerPeriod.Partial(childComplexity), true
 	case "CustomerPeriod.reactivated":
 		if e.ComplexityRoot.CustomerPeriod.Reactivated == nil {
 			break
@@ -1941,6 +1958,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DealPeriod.OpenAtStart(childComplexity), true
+	case "DealPeriod.partial":
+		if e.ComplexityRoot.DealPeriod.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DealPeriod.Partial(childComplexity), true
 	case "DealPeriod.salesVelocity":
 		if e.ComplexityRoot.DealPeriod.SalesVelocity == nil {
 			break
@@ -2027,6 +2050,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EngagementPeriod.OutboundEmails(childComplexity), true
+	case "EngagementPeriod.partial":
+		if e.ComplexityRoot.EngagementPeriod.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngagementPeriod.Partial(childComplexity), true
 	case "EngagementPeriod.replied":
 		if e.ComplexityRoot.EngagementPeriod.Replied == nil {
 			break
@@ -2194,6 +2223,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ForecastPeriod.Label(childComplexity), true
+	case "ForecastPeriod.partial":
+		if e.ComplexityRoot.ForecastPeriod.Partial == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ForecastPeriod.Partial(childComplexity), true
 	case "ForecastPeriod.start":
 		if e.ComplexityRoot.ForecastPeriod.Start == nil {
 			break
@@ -10363,6 +10398,8 @@ type CustomerPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.
   label: String!
   start: Time!
   end: Time!
+  "True when the period had not ended when the figures were computed: they are so far, not final."
+  partial: Boolean!
   "S: customers active in the previous period."
   customersAtStart: Int!
   "E: customers active in this period."
@@ -10406,6 +10443,8 @@ type Cohort @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Cohort")
   label: String!
   start: Time!
   end: Time!
+  "True when the period had not ended when the figures were computed: they are so far, not final."
+  partial: Boolean!
   size: Int!
   "From the cohort's first period (offset 0) to the range's last."
   cells: [CohortCell!]!
@@ -10466,6 +10505,8 @@ type DealPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.Deal
   label: String!
   start: Time!
   end: Time!
+  "True when the period had not ended when the figures were computed: they are so far, not final."
+  partial: Boolean!
   created: Int!
   "Deals created before the period and not closed before it."
   openAtStart: Int!
@@ -10531,6 +10572,8 @@ type ForecastPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metrics.
   label: String!
   start: Time!
   end: Time!
+  "True when the period had not ended when the figures were computed: they are so far, not final."
+  partial: Boolean!
   deals: Int!
   amount: Money!
   "Σ amount × probability (the deal's, else its stage's)."
@@ -10555,6 +10598,8 @@ type EngagementPeriod @goModel(model: "github.com/rapportcrm/rapport/core/metric
   label: String!
   start: Time!
   end: Time!
+  "True when the period had not ended when the figures were computed: they are so far, not final."
+  partial: Boolean!
   "Contacts created before the period's end."
   contacts: Int!
   activities: Int!
@@ -10898,6 +10943,8 @@ func (ec *executionContext) childFields_Cohort(ctx context.Context, field graphq
 		return ec.fieldContext_Cohort_start(ctx, field)
 	case "end":
 		return ec.fieldContext_Cohort_end(ctx, field)
+	case "partial":
+		return ec.fieldContext_Cohort_partial(ctx, field)
 	case "size":
 		return ec.fieldContext_Cohort_size(ctx, field)
 	case "cells":
@@ -11032,6 +11079,8 @@ func (ec *executionContext) childFields_CustomerPeriod(ctx context.Context, fiel
 		return ec.fieldContext_CustomerPeriod_start(ctx, field)
 	case "end":
 		return ec.fieldContext_CustomerPeriod_end(ctx, field)
+	case "partial":
+		return ec.fieldContext_CustomerPeriod_partial(ctx, field)
 	case "customersAtStart":
 		return ec.fieldContext_CustomerPeriod_customersAtStart(ctx, field)
 	case "customersAtEnd":
@@ -11186,6 +11235,8 @@ func (ec *executionContext) childFields_DealPeriod(ctx context.Context, field gr
 		return ec.fieldContext_DealPeriod_start(ctx, field)
 	case "end":
 		return ec.fieldContext_DealPeriod_end(ctx, field)
+	case "partial":
+		return ec.fieldContext_DealPeriod_partial(ctx, field)
 	case "created":
 		return ec.fieldContext_DealPeriod_created(ctx, field)
 	case "openAtStart":
@@ -11230,6 +11281,8 @@ func (ec *executionContext) childFields_EngagementPeriod(ctx context.Context, fi
 		return ec.fieldContext_EngagementPeriod_start(ctx, field)
 	case "end":
 		return ec.fieldContext_EngagementPeriod_end(ctx, field)
+	case "partial":
+		return ec.fieldContext_EngagementPeriod_partial(ctx, field)
 	case "contacts":
 		return ec.fieldContext_EngagementPeriod_contacts(ctx, field)
 	case "activities":
@@ -11318,6 +11371,8 @@ func (ec *executionContext) childFields_ForecastPeriod(ctx context.Context, fiel
 		return ec.fieldContext_ForecastPeriod_start(ctx, field)
 	case "end":
 		return ec.fieldContext_ForecastPeriod_end(ctx, field)
+	case "partial":
+		return ec.fieldContext_ForecastPeriod_partial(ctx, field)
 	case "deals":
 		return ec.fieldContext_ForecastPeriod_deals(ctx, field)
 	case "amount":
@@ -15755,6 +15810,29 @@ func (ec *executionContext) fieldContext_Cohort_end(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Cohort_partial(ctx context.Context, field graphql.CollectedField, obj *metrics.Cohort) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Cohort_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Cohort_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Cohort", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _Cohort_size(ctx context.Context, field graphql.CollectedField, obj *metrics.Cohort) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16976,6 +17054,29 @@ func (ec *executionContext) _CustomerPeriod_end(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_CustomerPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _CustomerPeriod_partial(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerPeriod_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerPeriod_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerPeriod", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _CustomerPeriod_customersAtStart(ctx context.Context, field graphql.CollectedField, obj *metrics.CustomerPeriod) (ret graphql.Marshaler) {
@@ -18563,6 +18664,29 @@ func (ec *executionContext) fieldContext_DealPeriod_end(_ context.Context, field
 	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Time")
 }
 
+func (ec *executionContext) _DealPeriod_partial(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DealPeriod_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DealPeriod_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DealPeriod", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _DealPeriod_created(ctx context.Context, field graphql.CollectedField, obj *metrics.DealPeriod) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18947,6 +19071,29 @@ func (ec *executionContext) _EngagementPeriod_end(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_EngagementPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _EngagementPeriod_partial(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngagementPeriod_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngagementPeriod_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _EngagementPeriod_contacts(ctx context.Context, field graphql.CollectedField, obj *metrics.EngagementPeriod) (ret graphql.Marshaler) {
@@ -19668,6 +19815,29 @@ func (ec *executionContext) _ForecastPeriod_end(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ForecastPeriod_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ForecastPeriod_partial(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ForecastPeriod_partial(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partial, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ForecastPeriod_partial(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ForecastPeriod", field, false, false, "Boolean")
 }
 
 func (ec *executionContext) _ForecastPeriod_deals(ctx context.Context, field graphql.CollectedField, obj *metrics.ForecastPeriod) (ret graphql.Marshaler) {
@@ -50616,6 +50786,11 @@ func (ec *executionContext) _Cohort(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "partial":
+			out.Values[i] = ec._Cohort_partial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "size":
 			out.Values[i] = ec._Cohort_size(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -51047,6 +51222,11 @@ func (ec *executionContext) _CustomerPeriod(ctx context.Context, sel ast.Selecti
 			}
 		case "end":
 			out.Values[i] = ec._CustomerPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partial":
+			out.Values[i] = ec._CustomerPeriod_partial(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -51512,6 +51692,11 @@ func (ec *executionContext) _DealPeriod(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "partial":
+			out.Values[i] = ec._DealPeriod_partial(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "created":
 			out.Values[i] = ec._DealPeriod_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -51645,6 +51830,11 @@ func (ec *executionContext) _EngagementPeriod(ctx context.Context, sel ast.Selec
 			}
 		case "end":
 			out.Values[i] = ec._EngagementPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partial":
+			out.Values[i] = ec._EngagementPeriod_partial(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -51930,6 +52120,11 @@ func (ec *executionContext) _ForecastPeriod(ctx context.Context, sel ast.Selecti
 			}
 		case "end":
 			out.Values[i] = ec._ForecastPeriod_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partial":
+			out.Values[i] = ec._ForecastPeriod_partial(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
