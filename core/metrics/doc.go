@@ -159,11 +159,15 @@
 // # Speed
 //
 // Customer series, cohorts and CLV come from one statement: orders are
-// grouped by (customer, period) once, window functions (LAG, LEAD,
+// grouped by (customer, month) once, read in that order from the
+// order_customer_month index (workspace, customer, UTC month, and the
+// order's amounts), so neither the orders' rows nor a sort of them is
+// needed; quarters and years are summed from the months. Window functions (LAG, LEAD,
 // FIRST_VALUE) find each customer's previous and next active period and
 // cohort, and the result is summed by (cohort, period) — a few hundred
 // rows however many orders there are. Report runs that statement beside
 // the deal, conversion, forecast and engagement statements, each on its
 // own connection. BenchmarkMetrics measures all of them on a million
-// orders.
+// orders (see its doc for the command). A period that has not ended is
+// reported with Partial set: its figures are so far.
 package metrics
