@@ -18,7 +18,8 @@
 //	}
 //
 // `rapport plugin build DIR` compiles it to a WASM module (sdk/wasm serves
-// it); the same source builds to a process plugin. Authors never handle
+// it); `rapport plugin build --runtime process DIR` builds the same source
+// to a program of its own (sdk/process serves it). Authors never handle
 // memory or bytes: requests arrive decoded, responses are encoded for them.
 //
 // Batches are columnar: a request holds Count subjects and one Column per

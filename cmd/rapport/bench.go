@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/rapportcrm/rapport/core/extension/build"
+	"github.com/rapportcrm/rapport/core/extension/process"
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/examples/leadscore"
 	"github.com/rapportcrm/rapport/sdk"
@@ -26,26 +30,33 @@ type benchResult struct {
 	ModuleBytes         int     `json:"wasm_module_bytes"`
 	ModuleLoadMillis    float64 `json:"wasm_load_ms"`
 	WASMMatchesNativeTo float64 `json:"wasm_max_abs_difference"`
+	ProcessItemsPerS    float64 `json:"process_items_per_s"`
+	ProcessToNative     float64 `json:"process_to_native"`
+	ProcessEmptyMicros  float64 `json:"process_empty_call_us"`
+	ProcessInFlight     int     `json:"process_in_flight"`
+	ProcessMatches      float64 `json:"process_max_abs_difference"`
 }
 
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Measure plugin runtimes"}
 	var (
 		n, batch int
+		inFlight int
 		dir      string
 		output   string
 	)
 	score := &cobra.Command{
 		Use:   "score",
-		Short: "Score synthetic leads natively and through the WASM build of the same scorer, in one run",
+		Short: "Score synthetic leads natively and through the WASM and process builds of the same scorer, in one run",
 		Long: `Scores N synthetic leads with the example lead scorer (examples/leadscore):
-natively, as a Go function on Go values (no encoding: the physical limit), and
-as its WASM build, in batches, including the host's columnar encoding and the
-decoding of the answers. Reports leads per second and their ratio.`,
+natively, as a Go function on Go values (no encoding: the physical limit); as
+its WASM build; and as its process build (with --in-flight batches in flight
+at once), in batches, including the host's columnar encoding and the decoding
+of the answers. Reports leads per second and their ratios to native.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			res, err := benchScore(ctx, dir, n, batch)
+			res, err := benchScore(ctx, dir, n, batch, inFlight)
 			if err != nil {
 				return err
 			}
@@ -57,26 +68,28 @@ decoding of the answers. Reports leads per second and their ratio.`,
 			t := table{Columns: []string{"runtime", "leads_per_s", "ratio_to_native"}, Rows: [][]string{
 				{"native", fmt.Sprintf("%.0f", res.NativeItemsPerS), "1"},
 				{"wasm", fmt.Sprintf("%.0f", res.WASMItemsPerS), fmt.Sprintf("%.3f", res.WASMToNative)},
+				{"process", fmt.Sprintf("%.0f", res.ProcessItemsPerS), fmt.Sprintf("%.3f", res.ProcessToNative)},
 			}}
 			if err := t.write(cmd.OutOrStdout(), output); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "%d leads, batches of %d; empty WASM call %.1f µs; module %d bytes, loaded in %.0f ms\n",
-				res.Items, res.Batch, res.EmptyCallMicros, res.ModuleBytes, res.ModuleLoadMillis)
+			fmt.Fprintf(cmd.ErrOrStderr(), "%d leads, batches of %d (%d in flight to the process); empty call: WASM %.1f µs, process %.1f µs; module %d bytes, loaded in %.0f ms\n",
+				res.Items, res.Batch, res.ProcessInFlight, res.EmptyCallMicros, res.ProcessEmptyMicros, res.ModuleBytes, res.ModuleLoadMillis)
 			return nil
 		},
 	}
 	score.Flags().IntVar(&n, "n", 1_000_000, "leads to score")
-	score.Flags().IntVar(&batch, "batch", 1000, "leads per WASM call")
+	score.Flags().IntVar(&batch, "batch", 1000, "leads per call")
+	score.Flags().IntVar(&inFlight, "in-flight", 4, "batches in flight at once to the process plugin")
 	score.Flags().StringVar(&dir, "plugin", "examples/leadscore", "the example scorer's directory (built with rapport plugin build)")
 	score.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
 	cmd.AddCommand(score)
 	return cmd
 }
 
-func benchScore(ctx context.Context, dir string, n, batch int) (*benchResult, error) {
-	if n <= 0 || batch <= 0 {
-		return nil, fmt.Errorf("--n and --batch must be positive")
+func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*benchResult, error) {
+	if n <= 0 || batch <= 0 || inFlight <= 0 {
+		return nil, fmt.Errorf("--n, --batch and --in-flight must be positive")
 	}
 	path, err := build.Build(ctx, build.Options{Dir: dir})
 	if err != nil {
@@ -133,7 +146,71 @@ func benchScore(ctx context.Context, dir string, n, batch int) (*benchResult, er
 		}
 	}
 	res.EmptyCallMicros = float64(time.Since(start).Microseconds()) / calls
+
+	if err := benchProcess(ctx, dir, res, leads, values, inFlight, empty); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// benchProcess scores leads through the process build, inFlight batches
+// at a time, and measures an empty call.
+func benchProcess(ctx context.Context, dir string, res *benchResult, leads []leadscore.Lead, values []float64, inFlight int, empty *sdk.ScoreRequest) error {
+	prog, err := build.Build(ctx, build.Options{Dir: dir, Runtime: "process"})
+	if err != nil {
+		return err
+	}
+	c := process.New(process.Config{Name: "leadscore@bench", Command: []string{prog}, Dir: filepath.Dir(prog), Timeout: time.Minute})
+	defer c.Close(ctx)
+	if err := c.Start(ctx); err != nil {
+		return err
+	}
+	res.ProcessInFlight = inFlight
+	n, batch := res.Items, res.Batch
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, inFlight)
+	diffs := make([]float64, inFlight)
+	start := time.Now()
+	for w := range inFlight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cols := leadscore.NewColumns(batch)
+			for {
+				lo := int(next.Add(int64(batch))) - batch
+				if lo >= n {
+					return
+				}
+				resp, err := c.Score(ctx, cols.Fill(leads[lo:min(lo+batch, n)]))
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				for i, v := range resp.Values {
+					diffs[w] = max(diffs[w], abs(v-values[lo+i]))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res.ProcessItemsPerS = float64(n) / time.Since(start).Seconds()
+	res.ProcessToNative = res.ProcessItemsPerS / res.NativeItemsPerS
+	for w := range inFlight {
+		if errs[w] != nil {
+			return errs[w]
+		}
+		res.ProcessMatches = max(res.ProcessMatches, diffs[w])
+	}
+	const calls = 2000
+	start = time.Now()
+	for range calls {
+		if _, err := c.Score(ctx, empty); err != nil {
+			return err
+		}
+	}
+	res.ProcessEmptyMicros = float64(time.Since(start).Microseconds()) / calls
+	return nil
 }
 
 func abs(x float64) float64 {

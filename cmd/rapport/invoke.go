@@ -8,11 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/manifest"
 )
@@ -93,11 +91,11 @@ func newInvokeCmd() *cobra.Command {
 		Use:   "invoke DIR --point score --input FILE",
 		Short: "Call a plugin on a batch given as JSON (- for standard input) and print its answer as JSON",
 		Long: `Input: {"subject_type": "lead", "columns": {"estimated_value": [1200, null], "source": ["web", "referral"]}, "config": {}}
-Numbers (or booleans) make a numeric column and strings a categorical one; null is a missing value.`,
+Numbers (or booleans) make a numeric column and strings a categorical one; null is a missing value.
+Works for WASM and process plugins alike.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := manifest.Load(filepath.Join(args[0], manifest.FileName))
-			if err != nil {
+			if _, err := manifest.Load(filepath.Join(args[0], manifest.FileName)); err != nil {
 				return err
 			}
 			var r io.Reader = cmd.InOrStdin()
@@ -123,20 +121,11 @@ Numbers (or booleans) make a numeric column and strings a categorical one; null 
 			if in.Config == nil {
 				cfg = []byte("{}")
 			}
-			code, err := os.ReadFile(filepath.Join(args[0], filepath.FromSlash(m.Module)))
-			if err != nil {
-				return fmt.Errorf("module: %w (build it with rapport plugin build %s)", err, args[0])
-			}
-			engine, err := wasm.NewEngine(wasm.Config{CacheDir: defaultCacheDir()})
+			_, mod, _, closeTarget, err := openTarget(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			mod, err := engine.Load(cmd.Context(), m.Ref(), code, wasm.Limits{
-				MemoryPages: uint32(m.Limits.MemoryPages), Timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond}, wasm.Grants{})
-			if err != nil {
-				return err
-			}
-			defer mod.Close(cmd.Context())
+			defer closeTarget()
 			var out any
 			switch sdk.Point(point) {
 			case sdk.PointScore:

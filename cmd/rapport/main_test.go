@@ -253,6 +253,70 @@ func TestBenchScore(t *testing.T) {
 	if res.Items != 5000 || res.NativeItemsPerS <= 0 || res.WASMItemsPerS <= 0 || res.WASMToNative <= 0 || res.WASMMatchesNativeTo > 1e-9 {
 		t.Errorf("bench result %+v", res)
 	}
+	// The process build is the same native code: bit-identical answers.
+	if res.ProcessItemsPerS <= 0 || res.ProcessToNative <= 0 || res.ProcessEmptyMicros <= 0 || res.ProcessMatches != 0 {
+		t.Errorf("process bench result %+v", res)
+	}
+}
+
+// TestProcessPlugin builds the example scorer as a process plugin and
+// inspects, tests, invokes and lists it beside its WASM build.
+func TestProcessPlugin(t *testing.T) {
+	prog, err := run(t, "plugin", "build", "--runtime", "process", "../../examples/leadscore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugins := t.TempDir()
+	dir := filepath.Join(plugins, "leadscore-process")
+	os.MkdirAll(dir, 0o755)
+	b, err := os.ReadFile(strings.TrimSpace(prog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "plugin-process"), b, 0o755)
+	m, _ := os.ReadFile("../../examples/leadscore/plugin.json")
+	m = bytes.Replace(m, []byte(`"runtime": "wasm"`), []byte(`"runtime": "process"`), 1)
+	m = bytes.Replace(m, []byte(`"module": "plugin.wasm"`), []byte(`"command": ["plugin-process"]`), 1)
+	m = bytes.Replace(m, []byte(`"version": "1.0.0"`), []byte(`"version": "1.0.0-process"`), 1)
+	os.WriteFile(filepath.Join(dir, "plugin.json"), m, 0o644)
+
+	out, err := run(t, "plugin", "inspect", dir)
+	if err != nil || !strings.Contains(out, `"program"`) || !strings.Contains(out, `"protocol": 2`) {
+		t.Fatalf("inspect: %v\n%s", err, out)
+	}
+	if _, err := run(t, "plugin", "test", dir); err != nil {
+		t.Errorf("conformance: %v", err)
+	}
+	cmd := newRootCmd()
+	var answer bytes.Buffer
+	cmd.SetOut(&answer)
+	cmd.SetIn(strings.NewReader(`{"subject_type":"lead","columns":{"estimated_value":[999999],"source":["referral"],"status":["contacted"],
+		"has_email":[1],"has_phone":[true],"has_company":[0],"activity_count":[5],"age_days":[0]}}`))
+	cmd.SetArgs([]string{"plugin", "invoke", dir})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(answer.String(), `"label": "hot"`) {
+		t.Errorf("invoke answered %s", answer.String())
+	}
+	if _, err := run(t, "plugin", "build", "../../examples/leadscore"); err != nil {
+		t.Fatal(err)
+	}
+	wasmDir := filepath.Join(plugins, "leadscore-wasm")
+	os.MkdirAll(wasmDir, 0o755)
+	for _, f := range []string{"plugin.json", "plugin.wasm"} {
+		b, _ := os.ReadFile(filepath.Join("../../examples/leadscore", f))
+		os.WriteFile(filepath.Join(wasmDir, f), b, 0o644)
+	}
+	list, err := run(t, "plugin", "list", "--plugins", plugins, "--plugin-start", "boot", "--output", "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"leadscore,1.0.0,wasm,score,lead,example,ready", "leadscore,1.0.0-process,process,score,lead,example,ready"} {
+		if !strings.Contains(list, want) {
+			t.Errorf("list lacks %q:\n%s", want, list)
+		}
+	}
 }
 
 // TestPluginInvokeAndTest builds the example scorer, calls it on two leads

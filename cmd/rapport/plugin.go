@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/extension/build"
+	"github.com/rapportcrm/rapport/core/extension/process"
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/sdk/manifest"
@@ -33,6 +34,7 @@ type pluginFlags struct {
 	grants   []string
 	timeout  time.Duration
 	memoryMB int
+	start    string
 }
 
 func (f *pluginFlags) register(cmd *cobra.Command) {
@@ -41,6 +43,7 @@ func (f *pluginFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&f.grants, "plugin-grant", nil, "capabilities plugins may have when their manifest asks: clock, random")
 	cmd.Flags().DurationVar(&f.timeout, "plugin-timeout", 10*time.Second, "the longest deadline any plugin call gets")
 	cmd.Flags().IntVar(&f.memoryMB, "plugin-memory", 64, "the most memory any WASM plugin instance gets, in MiB")
+	cmd.Flags().StringVar(&f.start, "plugin-start", "lazy", "when process plugins start: lazy (on first call) or boot (when loaded)")
 }
 
 func defaultCacheDir() string {
@@ -73,7 +76,58 @@ func (f *pluginFlags) open(ctx context.Context, log *slog.Logger, reg prometheus
 	if err != nil {
 		return nil, err
 	}
-	return extension.NewRegistry(ctx, extension.Config{Dirs: dirs, Engine: engine, Grants: grants, Logger: log, Registerer: reg})
+	return extension.NewRegistry(ctx, extension.Config{Dirs: dirs, Engine: engine, Grants: grants, Logger: log, Registerer: reg,
+		ProcessStart: process.Start(f.start), ProcessTimeout: f.timeout})
+}
+
+// openTarget loads the plugin in dir as the server would, for the
+// commands that call one plugin: its manifest, a conformance-kit target,
+// facts about its artifact, and what closes it.
+func openTarget(ctx context.Context, dir string) (*manifest.Manifest, pluginkit.Target, map[string]any, func(), error) {
+	m, err := manifest.Load(filepath.Join(dir, manifest.FileName))
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	path := filepath.Join(dir, filepath.FromSlash(m.Module))
+	if m.Runtime == "process" {
+		path = m.Command[0]
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(dir, filepath.FromSlash(path))
+		}
+	}
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("%s: %w (build it with rapport plugin build --runtime %s %s)", m.Runtime, err, m.Runtime, dir)
+	}
+	sum := sha256.Sum256(code)
+	info := map[string]any{"bytes": len(code), "sha256": hex.EncodeToString(sum[:])}
+	timeout := time.Duration(m.Limits.TimeoutMS) * time.Millisecond
+	if m.Runtime == "process" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(abs, path)
+		}
+		c := process.New(process.Config{Name: m.Ref(), Plugin: m.Name, Command: append([]string{path}, m.Command[1:]...), Dir: abs,
+			Points: m.Points, Timeout: timeout, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+		if err := c.Start(ctx); err != nil {
+			c.Close(ctx)
+			return nil, nil, nil, nil, err
+		}
+		info["protocol"] = c.Protocol()
+		return m, extension.ProcessTarget(m, c), info, func() { c.Close(context.Background()) }, nil
+	}
+	engine, err := wasm.NewEngine(wasm.Config{CacheDir: defaultCacheDir()})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	mod, err := engine.Load(ctx, m.Ref(), code, wasm.Limits{MemoryPages: uint32(m.Limits.MemoryPages), Timeout: timeout}, wasm.Grants{})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return m, extension.WASMTarget(m, mod), info, func() { mod.Close(context.Background()) }, nil
 }
 
 func newPluginCmd(g *globals) *cobra.Command {
@@ -82,8 +136,13 @@ func newPluginCmd(g *globals) *cobra.Command {
 	var runtime string
 	buildCmd := &cobra.Command{
 		Use:   "build DIR",
-		Short: "Compile the plugin in DIR to the module its plugin.json names",
-		Args:  cobra.ExactArgs(1),
+		Short: "Compile the plugin in DIR to the module or program its plugin.json names",
+		Long: `Compiles the Go plugin in DIR for a runtime: wasm writes the module the
+manifest names (plugin.wasm); process writes a native program, the
+manifest's command or else plugin-process. One source builds to both; a
+manifest with "runtime": "process" and "command": ["plugin-process"] loads
+the second.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, err := build.Build(cmd.Context(), build.Options{Dir: args[0], Runtime: runtime, Log: cmd.ErrOrStderr()})
 			if err != nil {
@@ -93,7 +152,7 @@ func newPluginCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
-	buildCmd.Flags().StringVar(&runtime, "runtime", "", "wasm (default: the manifest's runtime)")
+	buildCmd.Flags().StringVar(&runtime, "runtime", "", "wasm or process (default: the manifest's runtime)")
 
 	var pf pluginFlags
 	var output string
@@ -124,31 +183,19 @@ func newPluginCmd(g *globals) *cobra.Command {
 
 	inspect := &cobra.Command{
 		Use:   "inspect DIR",
-		Short: "Check a plugin's manifest and module and print what they declare",
+		Short: "Check a plugin's manifest and module or program and print what they declare",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := manifest.Load(filepath.Join(args[0], manifest.FileName))
+			m, _, artifact, closeTarget, err := openTarget(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			info := map[string]any{"manifest": m}
-			if m.Runtime == "wasm" {
-				code, err := os.ReadFile(filepath.Join(args[0], filepath.FromSlash(m.Module)))
-				if err != nil {
-					return fmt.Errorf("module: %w (build it with rapport plugin build %s)", err, args[0])
-				}
-				sum := sha256.Sum256(code)
-				info["module"] = map[string]any{"bytes": len(code), "sha256": hex.EncodeToString(sum[:])}
-				engine, err := wasm.NewEngine(wasm.Config{})
-				if err != nil {
-					return err
-				}
-				mod, err := engine.Load(cmd.Context(), m.Ref(), code, wasm.Limits{}, wasm.Grants{})
-				if err != nil {
-					return err
-				}
-				mod.Close(cmd.Context())
-				info["abi"] = "ok"
+			closeTarget()
+			info := map[string]any{"manifest": m, "abi": "ok"}
+			if m.Runtime == "process" {
+				info["program"] = artifact
+			} else {
+				info["module"] = artifact
 			}
 			for subject, attrs := range m.Inputs {
 				if err := extension.CheckInputs(subject, attrs); err != nil {
@@ -166,28 +213,12 @@ func newPluginCmd(g *globals) *cobra.Command {
 		Short: "Run the conformance kit (sdk/pluginkit) on the plugin in DIR, as the server would load it",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := manifest.Load(filepath.Join(args[0], manifest.FileName))
+			m, target, _, closeTarget, err := openTarget(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			if m.Runtime != "wasm" {
-				return fmt.Errorf("runtime %q: this server tests wasm plugins", m.Runtime)
-			}
-			code, err := os.ReadFile(filepath.Join(args[0], filepath.FromSlash(m.Module)))
-			if err != nil {
-				return fmt.Errorf("module: %w (build it with rapport plugin build %s)", err, args[0])
-			}
-			engine, err := wasm.NewEngine(wasm.Config{CacheDir: defaultCacheDir()})
-			if err != nil {
-				return err
-			}
-			mod, err := engine.Load(cmd.Context(), m.Ref(), code, wasm.Limits{
-				MemoryPages: uint32(m.Limits.MemoryPages), Timeout: time.Duration(m.Limits.TimeoutMS) * time.Millisecond}, wasm.Grants{})
-			if err != nil {
-				return err
-			}
-			defer mod.Close(cmd.Context())
-			results, err := pluginkit.Suite{}.Check(cmd.Context(), extension.WASMTarget(m, mod))
+			defer closeTarget()
+			results, err := pluginkit.Suite{}.Check(cmd.Context(), target)
 			if err != nil {
 				return err
 			}

@@ -1,12 +1,11 @@
 package extension
 
 import (
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/rapportcrm/rapport/core/extension/wasm"
+	"github.com/rapportcrm/rapport/core/extension/process"
 	"github.com/rapportcrm/rapport/sdk"
 )
 
@@ -17,7 +16,9 @@ type metrics struct {
 	latency *prometheus.HistogramVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+// newMetrics registers the call metrics, and rapport_plugin_up read from
+// r at each scrape.
+func newMetrics(reg prometheus.Registerer, r *Registry) *metrics {
 	m := &metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rapport_plugin_calls_total", Help: "Plugin calls, by plugin and extension point.",
@@ -34,7 +35,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"plugin", "point"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.calls, m.items, m.errors, m.latency)
+		reg.MustRegister(m.calls, m.items, m.errors, m.latency, upCollector{r})
 	}
 	return m
 }
@@ -45,11 +46,31 @@ func (m *metrics) observe(p *Plugin, point sdk.Point, items int, start time.Time
 	m.items.WithLabelValues(ref, pt).Add(float64(items))
 	m.latency.WithLabelValues(ref, pt).Observe(time.Since(start).Seconds())
 	if err != nil {
-		cause := "failed"
-		var f *wasm.Fault
-		if errors.As(err, &f) {
-			cause = f.Cause
+		m.errors.WithLabelValues(ref, pt, faultCause(err)).Inc()
+	}
+}
+
+var upDesc = prometheus.NewDesc("rapport_plugin_up",
+	"1 when the plugin can take calls: a WASM plugin is loaded, a process plugin's process runs and passed its last health check (0 before a lazily started process first runs).",
+	[]string{"plugin", "runtime"}, nil)
+
+// upCollector reports rapport_plugin_up for every known plugin.
+type upCollector struct{ r *Registry }
+
+func (c upCollector) Describe(ch chan<- *prometheus.Desc) { ch <- upDesc }
+
+func (c upCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, p := range c.r.List() {
+		up := 0.0
+		switch run := p.run.(type) {
+		case nil:
+		case *process.Client:
+			if run.Up() {
+				up = 1
+			}
+		default:
+			up = 1
 		}
-		m.errors.WithLabelValues(ref, pt, cause).Inc()
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, up, p.Ref(), p.Manifest.Runtime)
 	}
 }

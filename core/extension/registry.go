@@ -1,12 +1,17 @@
 // Package extension is the host side of Rapport's extension points: it
-// loads plugins from directories (each a plugin.json beside its module),
-// keeps them fresh as their files change, binds them to workspaces, builds
-// the columnar batches their manifests ask for, and runs them — scoring
-// subjects and persisting the scores one transaction per batch.
+// loads plugins from directories (each a plugin.json beside its module or
+// program), keeps them fresh as their files change, binds them to
+// workspaces, builds the columnar batches their manifests ask for, and runs
+// them — scoring subjects and persisting the scores one transaction per
+// batch.
 //
-// Runtimes live below: wasm (wazero, in-process and sandboxed). A plugin
-// failure is an errcode PLUGIN_FAILED error that names the plugin and the
-// cause; the server goes on.
+// Runtimes live below, chosen by each manifest's "runtime": wasm (wazero,
+// in-process and sandboxed) and process (a supervised program of its own,
+// over go-plugin gRPC). Both take the same encoded requests and give the
+// same answers, so the rest of the package does not care which runs a
+// plugin. A plugin failure (a trap, a timeout, a process that died mid-call,
+// a malformed answer) is an errcode PLUGIN_FAILED error that names the
+// plugin and the cause; the server goes on.
 package extension
 
 import (
@@ -23,6 +28,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/extension/process"
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/manifest"
@@ -42,6 +48,21 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the per-plugin metrics; none when nil.
 	Registerer prometheus.Registerer
+	// ProcessStart says when process plugins start: process.StartLazy (on
+	// their first call; the default) or process.StartBoot (when loaded).
+	ProcessStart process.Start
+	// ProcessTimeout caps the deadline of a process plugin's call
+	// (default 10 s).
+	ProcessTimeout time.Duration
+}
+
+// runner is what runs a loaded plugin: a *wasm.Module or a
+// *process.Client.
+type runner interface {
+	Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error)
+	Segment(ctx context.Context, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error)
+	Report(ctx context.Context, req *sdk.ReportRequest) (*sdk.Report, error)
+	Close(ctx context.Context) error
 }
 
 // Plugin is one loaded version of a plugin.
@@ -49,13 +70,16 @@ type Plugin struct {
 	Manifest *manifest.Manifest
 	// Dir is where its plugin.json is.
 	Dir string
-	// Status is "ready", or "failed: <reason>" when it could not load.
+	// Status is "ready", or "failed: <reason>" when it could not load. For
+	// a process plugin it is, as of the List or Get that returned it,
+	// "restarting: <reason>" while a failed process is being replaced and
+	// "unhealthy: <reason>" after repeated failures (see process.Client).
 	Status string
 
-	module   *wasm.Module
+	run      runner
 	modTime  time.Time
 	size     int64
-	inflight sync.WaitGroup
+	inflight *sync.WaitGroup
 }
 
 // Ref is "name@version".
@@ -79,7 +103,15 @@ func NewRegistry(ctx context.Context, cfg Config) (*Registry, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}, metrics: newMetrics(cfg.Registerer)}
+	switch cfg.ProcessStart {
+	case "":
+		cfg.ProcessStart = process.StartLazy
+	case process.StartLazy, process.StartBoot:
+	default:
+		return nil, fmt.Errorf("process plugins start %q: want lazy or boot", cfg.ProcessStart)
+	}
+	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}}
+	r.metrics = newMetrics(cfg.Registerer, r)
 	if err := r.Scan(ctx); err != nil {
 		return nil, err
 	}
@@ -110,11 +142,7 @@ func (r *Registry) Scan(ctx context.Context) error {
 			continue
 		}
 		dir := filepath.Dir(path)
-		if m.Runtime != "wasm" {
-			r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: runtime " + m.Runtime + " is not available in this server"})
-			continue
-		}
-		modPath := filepath.Join(dir, filepath.FromSlash(m.Module))
+		modPath := artifact(m, dir)
 		st, err := os.Stat(modPath)
 		if err != nil {
 			r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
@@ -123,23 +151,23 @@ func (r *Registry) Scan(ctx context.Context) error {
 		r.mu.RLock()
 		old := r.plugins[m.Ref()]
 		r.mu.RUnlock()
-		if old != nil && old.module != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() {
+		if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() {
 			continue
 		}
 		p, err := r.load(ctx, m, dir, modPath, st)
 		if err != nil {
 			r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
-			if old == nil || old.module == nil {
+			if old == nil || old.run == nil {
 				r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
 			}
 			continue
 		}
 		r.put(p)
-		if old != nil && old.module != nil {
+		if old != nil && old.run != nil {
 			r.cfg.Logger.Info("plugin reloaded", "plugin", m.Ref())
 			go func() {
 				old.inflight.Wait()
-				old.module.Close(context.Background())
+				old.run.Close(context.Background())
 			}()
 		} else {
 			r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
@@ -148,7 +176,34 @@ func (r *Registry) Scan(ctx context.Context) error {
 	return nil
 }
 
+// artifact is the file a plugin runs from: its WASM module or its program.
+func artifact(m *manifest.Manifest, dir string) string {
+	if m.Runtime == "process" && len(m.Command) > 0 {
+		if filepath.IsAbs(m.Command[0]) {
+			return m.Command[0]
+		}
+		return filepath.Join(dir, filepath.FromSlash(m.Command[0]))
+	}
+	return filepath.Join(dir, filepath.FromSlash(m.Module))
+}
+
 func (r *Registry) load(ctx context.Context, m *manifest.Manifest, dir, modPath string, st os.FileInfo) (*Plugin, error) {
+	loaded := func(run runner) *Plugin {
+		return &Plugin{Manifest: m, Dir: dir, Status: "ready", run: run, modTime: st.ModTime(), size: st.Size(), inflight: &sync.WaitGroup{}}
+	}
+	if m.Runtime == "process" {
+		c := process.New(process.Config{
+			Name: m.Ref(), Plugin: m.Name, Command: append([]string{modPath}, m.Command[1:]...), Dir: dir, Points: m.Points,
+			Timeout: capTimeout(time.Duration(m.Limits.TimeoutMS)*time.Millisecond, r.cfg.ProcessTimeout), Logger: r.cfg.Logger,
+		})
+		if r.cfg.ProcessStart == process.StartBoot {
+			if err := c.Start(ctx); err != nil {
+				c.Close(ctx)
+				return nil, err
+			}
+		}
+		return loaded(c), nil
+	}
 	code, err := os.ReadFile(modPath)
 	if err != nil {
 		return nil, err
@@ -165,7 +220,34 @@ func (r *Registry) load(ctx context.Context, m *manifest.Manifest, dir, modPath 
 	if err != nil {
 		return nil, err
 	}
-	return &Plugin{Manifest: m, Dir: dir, Status: "ready", module: mod, modTime: st.ModTime(), size: st.Size()}, nil
+	return loaded(mod), nil
+}
+
+// capTimeout is the manifest's deadline within the operator's cap (10 s
+// when unset).
+func capTimeout(asked, limit time.Duration) time.Duration {
+	if limit <= 0 {
+		limit = 10 * time.Second
+	}
+	if asked <= 0 || asked > limit {
+		return limit
+	}
+	return asked
+}
+
+// current returns p, or a copy whose Status tells the runtime's trouble
+// when a process plugin is not well.
+func (p *Plugin) current() *Plugin {
+	c, ok := p.run.(*process.Client)
+	if !ok {
+		return p
+	}
+	h := c.Health()
+	if h == "" {
+		return p
+	}
+	cp := &Plugin{Manifest: p.Manifest, Dir: p.Dir, Status: h, run: p.run, modTime: p.modTime, size: p.size, inflight: p.inflight}
+	return cp
 }
 
 func (r *Registry) put(p *Plugin) {
@@ -197,7 +279,7 @@ func (r *Registry) List() []*Plugin {
 	defer r.mu.RUnlock()
 	out := make([]*Plugin, 0, len(r.plugins))
 	for _, p := range r.plugins {
-		out = append(out, p)
+		out = append(out, p.current())
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Ref() < out[j].Ref() })
 	return out
@@ -211,30 +293,31 @@ func (r *Registry) Get(name, version string) (*Plugin, error) {
 	if p == nil {
 		return nil, errcode.New(errcode.NotFound, "no plugin %s@%s is loaded", name, version)
 	}
-	return p, nil
+	return p.current(), nil
 }
 
-// Close closes every module.
+// Close closes every module and stops every plugin process, waiting until
+// they have exited.
 func (r *Registry) Close(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.plugins {
-		if p.module != nil {
-			p.module.Close(ctx)
+		if p.run != nil {
+			p.run.Close(ctx)
 		}
 	}
 }
 
-// acquire returns the plugin's module for one call; release must follow.
-func (p *Plugin) acquire(point sdk.Point) (*wasm.Module, error) {
-	if p.module == nil {
+// acquire returns the plugin's runner for one call; release must follow.
+func (p *Plugin) acquire(point sdk.Point) (runner, error) {
+	if p.run == nil {
 		return nil, errcode.New(errcode.PluginFailed, "plugin %s is not ready: %s", p.Ref(), p.Status)
 	}
 	if !p.Manifest.Implements(point) {
 		return nil, errcode.Input("point", "plugin %s does not implement %s", p.Ref(), point)
 	}
 	p.inflight.Add(1)
-	return p.module, nil
+	return p.run, nil
 }
 
 func (p *Plugin) release() { p.inflight.Done() }
@@ -284,10 +367,19 @@ func pluginError(p *Plugin, point sdk.Point, err error) error {
 	if err == nil {
 		return nil
 	}
-	cause := "failed"
-	var f *wasm.Fault
-	if errors.As(err, &f) {
-		cause = f.Cause
-	}
+	cause := faultCause(err)
 	return &errcode.Error{Code: errcode.PluginFailed, Msg: fmt.Sprintf("plugin %s, point %s: %s: %v", p.Ref(), point, cause, errors.Unwrap(err)), Err: err}
+}
+
+// faultCause is the cause a runtime gives a failed call, or "failed".
+func faultCause(err error) string {
+	var wf *wasm.Fault
+	if errors.As(err, &wf) {
+		return wf.Cause
+	}
+	var pf *process.Fault
+	if errors.As(err, &pf) {
+		return pf.Cause
+	}
+	return "failed"
 }

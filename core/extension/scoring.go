@@ -41,7 +41,7 @@ func (r *Registry) Bind(ctx context.Context, client *ent.Client, in BindInput) (
 		return nil, err
 	}
 	m := p.Manifest
-	if p.module == nil {
+	if p.run == nil {
 		return nil, errcode.Input("plugin", "plugin %s is not ready: %s", m.Ref(), p.Status)
 	}
 	if !m.Implements(in.Point) {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/rapportcrm/rapport/core/extension/build"
@@ -48,5 +50,37 @@ func TestBuildRefusesBadManifest(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "plugin.json"), []byte(`{"name":"x"}`), 0o644)
 	if _, err := build.Build(context.Background(), build.Options{Dir: dir}); err == nil {
 		t.Fatal("built with a bad manifest")
+	}
+}
+
+// TestBuildProcess builds the example as a process program: reproducibly,
+// without touching the plugin's directory, and refusing to run without a
+// host.
+func TestBuildProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a program")
+	}
+	var outs [][]byte
+	for range 2 {
+		out := filepath.Join(t.TempDir(), "prog")
+		got, err := build.Build(context.Background(), build.Options{Dir: "../../../examples/leadscore", Runtime: "process", Output: out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, b)
+		msg, err := exec.Command(got).CombinedOutput()
+		if err == nil || !strings.Contains(string(msg), "This binary is a plugin") {
+			t.Errorf("ran without a host: %v %s", err, msg)
+		}
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Error("two builds differ")
+	}
+	if entries, _ := filepath.Glob("../../../examples/leadscore/_rapportmain*"); len(entries) != 0 {
+		t.Errorf("left behind %v", entries)
 	}
 }

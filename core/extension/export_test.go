@@ -1,0 +1,11 @@
+package extension
+
+import "github.com/rapportcrm/rapport/core/extension/process"
+
+// PluginPID is the PID of p's plugin process, or 0 (for tests).
+func PluginPID(p *Plugin) int {
+	if c, ok := p.run.(*process.Client); ok {
+		return c.PID()
+	}
+	return 0
+}
