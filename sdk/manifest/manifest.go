@@ -40,6 +40,12 @@ type Manifest struct {
 	Subjects []string `json:"subjects,omitempty"`
 	// Inputs lists, per subject type, the attributes the plugin needs.
 	Inputs map[string][]string `json:"inputs,omitempty"`
+	// Records lists, per record type (sdk.RecordTypes), the attributes a
+	// report plugin needs.
+	Records map[string][]string `json:"records,omitempty"`
+	// Metrics names the standard metric series (sdk.ReportMetrics) a
+	// report plugin needs.
+	Metrics []string `json:"metrics,omitempty"`
 	// Model names the CRM model the plugin implements, e.g. "idic".
 	Model string `json:"model,omitempty"`
 	// Description says what the plugin does, for people.
@@ -164,6 +170,26 @@ func (m *Manifest) Validate() error {
 			if !attrPattern.MatchString(a) {
 				add("inputs.%s: bad attribute name %q", s, a)
 			}
+		}
+	}
+	if (len(m.Records) > 0 || len(m.Metrics) > 0) && !m.Implements(sdk.PointReport) {
+		add("records and metrics are report data: the plugin implements no report point")
+	}
+	for r, attrs := range m.Records {
+		known, ok := sdk.RecordTypes[r]
+		if !ok {
+			add("records: unknown record type %q", r)
+			continue
+		}
+		for _, a := range attrs {
+			if !slices.Contains(known, a) {
+				add("records.%s: unknown attribute %q (known: %s)", r, a, strings.Join(known, ", "))
+			}
+		}
+	}
+	for _, name := range m.Metrics {
+		if !slices.Contains(sdk.ReportMetrics, name) {
+			add("metrics: unknown metric %q", name)
 		}
 	}
 	for _, c := range m.Capabilities {

@@ -78,3 +78,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestReportData: records and metrics are checked against the contract's
+// lists, and only a report plugin may ask for them.
+func TestReportData(t *testing.T) {
+	report := strings.Replace(good, `"points": ["score"]`, `"points": ["score", "report"]`, 1)
+	for _, c := range []struct {
+		manifest, add, want string
+	}{
+		{report, `"records": {"purchase": ["customer_id", "product"]}, "metrics": ["churn_rate", "activities_by_kind"],`, ""},
+		{report, `"records": {"orders": ["id"]},`, `unknown record type "orders"`},
+		{report, `"records": {"purchase": ["price"]},`, `records.purchase: unknown attribute "price"`},
+		{report, `"metrics": ["happiness"],`, `unknown metric "happiness"`},
+		{good, `"metrics": ["churn_rate"],`, `implements no report point`},
+	} {
+		m := strings.Replace(c.manifest, `"capabilities"`, c.add+` "capabilities"`, 1)
+		_, err := Parse([]byte(m))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.add, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: err = %v, want mention of %q", c.add, err, c.want)
+		}
+	}
+}

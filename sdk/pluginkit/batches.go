@@ -191,6 +191,44 @@ func number(r *rand.Rand, sh shape) float64 {
 	return float64(r.IntN(10))
 }
 
+// canonicalMetrics builds the standard metric series a report plugin asks
+// for: twelve monthly points for per-period series, one point labelled
+// "all" for single values, a point per kind or source for the rest —
+// values drawn like attributes of the same name. With every value missing
+// the series have no points, as the host sends a metric without data.
+func canonicalMetrics(names []string, s batchSpec) []sdk.Series {
+	var out []sdk.Series
+	for _, name := range names {
+		sr := sdk.Series{Name: name}
+		if s.missing != allMissing && !s.noColumns {
+			switch {
+			case strings.HasSuffix(name, "_by_kind"):
+				sr.Labels = []string{"note", "call", "email", "meeting", "task"}
+			case strings.HasSuffix(name, "_by_source"):
+				sr.Labels = []string{"web", "referral", "event", "partner", "cold"}
+			case strings.HasPrefix(name, "clv_") || name == "acquisition_cost" || strings.HasPrefix(name, "average_days"):
+				sr.Labels = []string{"all"}
+			default:
+				for m := 1; m <= 12; m++ {
+					sr.Labels = append(sr.Labels, fmt.Sprintf("2025-%02d", m))
+				}
+			}
+			h := fnv.New64a()
+			h.Write([]byte("metric/" + name))
+			r := rand.New(rand.NewPCG(seed, h.Sum64()))
+			sh := inferShape(name)
+			if strings.HasSuffix(name, "_by_kind") || strings.HasSuffix(name, "_by_source") || strings.HasSuffix(name, "_customers") || strings.HasPrefix(name, "customers") {
+				sh = wholeNumber
+			}
+			for range sr.Labels {
+				sr.Values = append(sr.Values, number(r, sh))
+			}
+		}
+		out = append(out, sr)
+	}
+	return out
+}
+
 // reversed returns a copy of b with its subjects in reverse order.
 func reversed(b sdk.Batch) sdk.Batch {
 	out := b

@@ -116,9 +116,17 @@ func (k *kit) requests(point sdk.Point, s batchSpec) []*request {
 		subjects = []string{"contact"}
 	}
 	if point == sdk.PointReport {
-		req := &sdk.ReportRequest{Params: []byte("{}"), Config: k.config}
+		req := &sdk.ReportRequest{Params: []byte("{}"), Config: k.config, Metrics: canonicalMetrics(k.m.Metrics, s)}
 		for _, subj := range k.subjects {
 			req.Batches = append(req.Batches, canonicalBatch(subj, k.m.Inputs[subj], s))
+		}
+		records := make([]string, 0, len(k.m.Records))
+		for r := range k.m.Records {
+			records = append(records, r)
+		}
+		sort.Strings(records)
+		for _, r := range records {
+			req.Batches = append(req.Batches, canonicalBatch(r, k.m.Records[r], s))
 		}
 		what := "request with no batches"
 		if len(req.Batches) > 0 {

@@ -60,6 +60,12 @@
 //
 // # Canonical requests
 //
+// A report request holds a batch per subject type of the manifest's
+// inputs, then a batch per record type of its records (in name order),
+// and the metric series it names: twelve monthly points, one point
+// labelled "all" for single values, or a point per kind or source (no
+// points at all when every value is missing).
+//
 // A manifest names the attributes a plugin needs but not their kinds, so
 // the kit sends every input both ways, in three layouts of the same
 // subjects:
