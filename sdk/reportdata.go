@@ -1,5 +1,7 @@
 package sdk
 
+import "fmt"
+
 // Report data: what a host sends a report plugin beside its parameters.
 // A manifest asks for it in three fields: "inputs" (attributes of every
 // organization, contact, lead or deal of the workspace, one batch per
@@ -15,8 +17,9 @@ package sdk
 // with their attributes.
 var RecordTypes = map[string][]string{
 	// RecordPurchases: one row per customer (organization, else contact)
-	// and product: customer_id and product (text), quantity and amount
-	// (currency units), summed over the customer's orders.
+	// and product: customer_id and product (text, the line item's name),
+	// quantity and amount (currency units), summed over the line items of
+	// the customer's orders and of its won deals that no order carries.
 	RecordPurchases: {"customer_id", "product", "quantity", "amount"},
 	// RecordAssessment: one row per recorded questionnaire answer of the
 	// plugin's model: question (text, the plugin's question key) and
@@ -50,4 +53,51 @@ var ReportMetrics = []string{
 	"median_reply_hours",
 	// By kind or source.
 	"activities_by_kind", "leads_by_source", "converted_leads_by_source",
+}
+
+// QuestionSet is a model's questionnaire, as a plugin ships it in the file
+// its manifest's "questions" names: areas, the answer scale (answer i is
+// Scale[i], from 0 to len(Scale) − 1) and the questions, each keyed and in
+// an area. The host checks recorded answers against it and sends them to
+// the plugin's report as RecordAssessment rows.
+type QuestionSet struct {
+	Areas     []QuestionArea `json:"areas"`
+	Scale     []string       `json:"scale"`
+	Questions []Question     `json:"questions"`
+}
+
+// QuestionArea is a group of questions.
+type QuestionArea struct {
+	Key   string `json:"key"`
+	Title string `json:"title"`
+}
+
+// Question is one question of a QuestionSet.
+type Question struct {
+	Key  string `json:"key"`
+	Area string `json:"area"`
+	Text string `json:"text"`
+}
+
+// Validate checks that the set has a scale of at least two answers, and
+// questions with distinct keys in its areas.
+func (q *QuestionSet) Validate() error {
+	if len(q.Scale) < 2 {
+		return fmt.Errorf("question set: the scale needs at least two answers")
+	}
+	areas := map[string]bool{}
+	for _, a := range q.Areas {
+		areas[a.Key] = true
+	}
+	keys := map[string]bool{}
+	for _, qu := range q.Questions {
+		if qu.Key == "" || keys[qu.Key] {
+			return fmt.Errorf("question set: question key %q is empty or repeated", qu.Key)
+		}
+		keys[qu.Key] = true
+		if !areas[qu.Area] {
+			return fmt.Errorf("question set: question %q is in unknown area %q", qu.Key, qu.Area)
+		}
+	}
+	return nil
 }

@@ -177,7 +177,37 @@ func TestServeDemo(t *testing.T) {
 			if err != nil || res.StatusCode != 200 {
 				t.Errorf("healthz: %v %v", res, err)
 			}
+			// The demo puts the bundled models to work: IDIC scores and the
+			// value chain segments organizations, and every report runs.
+			status, out = s.query(t, s.token, `{ plugins { name status } extensionBindings { point subjectType plugin }
+				organizations(first: 1) { edges { node { scores { plugin label } } } }
+				runReport(plugin: "fiveprocess") { sections { key kpis { value } } } }`)
+			if status != 200 || out["errors"] != nil {
+				t.Fatalf("models: %d %v", status, out)
+			}
+			if got := toJSON(out["data"]); !strings.Contains(got, `"plugin":"idic","point":"score","subjectType":"organization"`) ||
+				!strings.Contains(got, `"plugin":"valuechain","point":"segment","subjectType":"contact"`) || !strings.Contains(got, `"scores":[{"label":`) ||
+				strings.Count(got, `"status":"ready"`) < 4 || strings.Count(got, `"key":`) != 5 {
+				t.Errorf("demo models: %s", got)
+			}
 			s.stop(t)
+			// The same reports from the command line, as JSON and CSV.
+			for _, plugin := range []string{"idic", "qci", "fiveprocess", "valuechain"} {
+				got, err := run(t, "report", "--db", db, "--workspace", "demo", "--plugin", plugin, "-o", "json")
+				var rep struct {
+					Plugin   string
+					Sections []struct{ Key string }
+				}
+				if err != nil || json.Unmarshal([]byte(got), &rep) != nil || rep.Plugin != plugin+"@1.0.0" || len(rep.Sections) < 3 {
+					t.Errorf("rapport report --plugin %s: %v\n%.500s", plugin, err, got)
+				}
+			}
+			if got, err := run(t, "report", "--db", db, "--workspace", "demo", "--plugin", "valuechain", "-o", "csv"); err != nil || !strings.HasPrefix(got, "section,part,key,label,value,unit\n") || !strings.Contains(got, "portfolio,kpi,customers_placed,") {
+				t.Errorf("csv: %v\n%.300s", err, got)
+			}
+			if got, err := run(t, "plugin", "compare", "--db", db, "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.0.0", "-o", "json"); err != nil || !strings.Contains(got, `"TopKOverlap": 1`) {
+				t.Errorf("compare: %v\n%.300s", err, got)
+			}
 
 			again := startServer(t, db, "--demo")
 			if again.token == s.token || counts(again) != first {

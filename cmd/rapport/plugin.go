@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/rapportcrm/rapport/plugins"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -35,6 +36,7 @@ type pluginFlags struct {
 	timeout  time.Duration
 	memoryMB int
 	start    string
+	bundled  bool
 }
 
 func (f *pluginFlags) register(cmd *cobra.Command) {
@@ -44,6 +46,7 @@ func (f *pluginFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.timeout, "plugin-timeout", 10*time.Second, "the longest deadline any plugin call gets")
 	cmd.Flags().IntVar(&f.memoryMB, "plugin-memory", 64, "the most memory any WASM plugin instance gets, in MiB")
 	cmd.Flags().StringVar(&f.start, "plugin-start", "lazy", "when process plugins start: lazy (on first call) or boot (when loaded)")
+	cmd.Flags().BoolVar(&f.bundled, "bundled", true, "load the bundled CRM models (idic, qci, fiveprocess, valuechain) besides --plugins (env RAPPORT_BUNDLED)")
 }
 
 func defaultCacheDir() string {
@@ -60,6 +63,17 @@ func (f *pluginFlags) open(ctx context.Context, log *slog.Logger, reg prometheus
 		if st, err := os.Stat("plugins.d"); err == nil && st.IsDir() {
 			dirs = []string{"plugins.d"}
 		}
+	}
+	if f.bundled {
+		base := f.cache
+		if base == "" {
+			base = filepath.Join(os.TempDir(), "rapport")
+		}
+		dir, err := plugins.Extract(base)
+		if err != nil {
+			return nil, fmt.Errorf("bundled plugins: %w", err)
+		}
+		dirs = append([]string{dir}, dirs...)
 	}
 	var grants wasm.Grants
 	for _, g := range f.grants {
@@ -242,7 +256,7 @@ the second.`,
 		},
 	}
 	test.Flags().StringVarP(&testOutput, "output", "o", "table", "table, json or csv")
-	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd())
+	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd(), newCompareCmd(g))
 	return cmd
 }
 

@@ -37,6 +37,7 @@ func newRootCmd() *cobra.Command {
 		newSchemaCmd(),
 		newPluginCmd(g),
 		newScoreCmd(g),
+		newReportCmd(g),
 		newBenchCmd(),
 		newMetricsCmd(g),
 	)

@@ -40,6 +40,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			var seeded *demo.Result
 			if withDemo {
 				res, err := demo.Seed(ctx, st.Client, demo.Options{})
 				if err != nil {
@@ -51,6 +52,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "workspace: %s\n", res.Workspace.Slug)
 				fmt.Fprintf(cmd.OutOrStdout(), "token: %s\n", secret)
+				seeded = res
 			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -59,6 +61,15 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer plugins.Close(context.Background())
+			if seeded != nil {
+				did, err := demoModels(ctx, st.Client, plugins, seeded.Workspace, seeded.Created)
+				for _, d := range did {
+					log.Info("demo: " + d)
+				}
+				if err != nil {
+					return fmt.Errorf("demo models: %w", err)
+				}
+			}
 			go plugins.Watch(ctx, 2*time.Second)
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {

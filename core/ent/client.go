@@ -18,6 +18,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -50,6 +51,8 @@ type Client struct {
 	APIToken *APITokenClient
 	// Activity is the client for interacting with the Activity builders.
 	Activity *ActivityClient
+	// AssessmentAnswer is the client for interacting with the AssessmentAnswer builders.
+	AssessmentAnswer *AssessmentAnswerClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// CustomField is the client for interacting with the CustomField builders.
@@ -101,6 +104,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
 	c.Activity = NewActivityClient(c.config)
+	c.AssessmentAnswer = NewAssessmentAnswerClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.CustomField = NewCustomFieldClient(c.config)
 	c.Deal = NewDealClient(c.config)
@@ -214,6 +218,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:            cfg,
 		APIToken:          NewAPITokenClient(cfg),
 		Activity:          NewActivityClient(cfg),
+		AssessmentAnswer:  NewAssessmentAnswerClient(cfg),
 		Contact:           NewContactClient(cfg),
 		CustomField:       NewCustomFieldClient(cfg),
 		Deal:              NewDealClient(cfg),
@@ -254,6 +259,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:            cfg,
 		APIToken:          NewAPITokenClient(cfg),
 		Activity:          NewActivityClient(cfg),
+		AssessmentAnswer:  NewAssessmentAnswerClient(cfg),
 		Contact:           NewContactClient(cfg),
 		CustomField:       NewCustomFieldClient(cfg),
 		Deal:              NewDealClient(cfg),
@@ -302,10 +308,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Activity, c.Contact, c.CustomField, c.Deal, c.ExtensionBinding,
-		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
-		c.Score, c.Segment, c.SegmentMembership, c.Stage, c.StageChange, c.Tag,
-		c.TimelineEvent, c.Workspace,
+		c.APIToken, c.Activity, c.AssessmentAnswer, c.Contact, c.CustomField, c.Deal,
+		c.ExtensionBinding, c.Lead, c.LineItem, c.Member, c.Order, c.Organization,
+		c.Pipeline, c.Product, c.Score, c.Segment, c.SegmentMembership, c.Stage,
+		c.StageChange, c.Tag, c.TimelineEvent, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -315,10 +321,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Activity, c.Contact, c.CustomField, c.Deal, c.ExtensionBinding,
-		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
-		c.Score, c.Segment, c.SegmentMembership, c.Stage, c.StageChange, c.Tag,
-		c.TimelineEvent, c.Workspace,
+		c.APIToken, c.Activity, c.AssessmentAnswer, c.Contact, c.CustomField, c.Deal,
+		c.ExtensionBinding, c.Lead, c.LineItem, c.Member, c.Order, c.Organization,
+		c.Pipeline, c.Product, c.Score, c.Segment, c.SegmentMembership, c.Stage,
+		c.StageChange, c.Tag, c.TimelineEvent, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -331,6 +337,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.APIToken.mutate(ctx, m)
 	case *ActivityMutation:
 		return c.Activity.mutate(ctx, m)
+	case *AssessmentAnswerMutation:
+		return c.AssessmentAnswer.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
 	case *CustomFieldMutation:
@@ -768,6 +776,156 @@ func (c *ActivityClient) mutate(ctx context.Context, m *ActivityMutation) (Value
 		return (&ActivityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Activity mutation op: %q", m.Op())
+	}
+}
+
+// AssessmentAnswerClient is a client for the AssessmentAnswer schema.
+type AssessmentAnswerClient struct {
+	config
+}
+
+// NewAssessmentAnswerClient returns a client for the AssessmentAnswer from the given config.
+func NewAssessmentAnswerClient(c config) *AssessmentAnswerClient {
+	return &AssessmentAnswerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `assessmentanswer.Hooks(f(g(h())))`.
+func (c *AssessmentAnswerClient) Use(hooks ...Hook) {
+	c.hooks.AssessmentAnswer = append(c.hooks.AssessmentAnswer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `assessmentanswer.Intercept(f(g(h())))`.
+func (c *AssessmentAnswerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AssessmentAnswer = append(c.inters.AssessmentAnswer, interceptors...)
+}
+
+// Create returns a builder for creating a AssessmentAnswer entity.
+func (c *AssessmentAnswerClient) Create() *AssessmentAnswerCreate {
+	mutation := newAssessmentAnswerMutation(c.config, OpCreate)
+	return &AssessmentAnswerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AssessmentAnswer entities.
+func (c *AssessmentAnswerClient) CreateBulk(builders ...*AssessmentAnswerCreate) *AssessmentAnswerCreateBulk {
+	return &AssessmentAnswerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AssessmentAnswerClient) MapCreateBulk(slice any, setFunc func(*AssessmentAnswerCreate, int)) *AssessmentAnswerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AssessmentAnswerCreateBulk{err: fmt.Errorf("calling to AssessmentAnswerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AssessmentAnswerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AssessmentAnswerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AssessmentAnswer.
+func (c *AssessmentAnswerClient) Update() *AssessmentAnswerUpdate {
+	mutation := newAssessmentAnswerMutation(c.config, OpUpdate)
+	return &AssessmentAnswerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AssessmentAnswerClient) UpdateOne(aa *AssessmentAnswer) *AssessmentAnswerUpdateOne {
+	mutation := newAssessmentAnswerMutation(c.config, OpUpdateOne, withAssessmentAnswer(aa))
+	return &AssessmentAnswerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AssessmentAnswerClient) UpdateOneID(id pulid.ID) *AssessmentAnswerUpdateOne {
+	mutation := newAssessmentAnswerMutation(c.config, OpUpdateOne, withAssessmentAnswerID(id))
+	return &AssessmentAnswerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AssessmentAnswer.
+func (c *AssessmentAnswerClient) Delete() *AssessmentAnswerDelete {
+	mutation := newAssessmentAnswerMutation(c.config, OpDelete)
+	return &AssessmentAnswerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AssessmentAnswerClient) DeleteOne(aa *AssessmentAnswer) *AssessmentAnswerDeleteOne {
+	return c.DeleteOneID(aa.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AssessmentAnswerClient) DeleteOneID(id pulid.ID) *AssessmentAnswerDeleteOne {
+	builder := c.Delete().Where(assessmentanswer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AssessmentAnswerDeleteOne{builder}
+}
+
+// Query returns a query builder for AssessmentAnswer.
+func (c *AssessmentAnswerClient) Query() *AssessmentAnswerQuery {
+	return &AssessmentAnswerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAssessmentAnswer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AssessmentAnswer entity by its id.
+func (c *AssessmentAnswerClient) Get(ctx context.Context, id pulid.ID) (*AssessmentAnswer, error) {
+	return c.Query().Where(assessmentanswer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AssessmentAnswerClient) GetX(ctx context.Context, id pulid.ID) *AssessmentAnswer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a AssessmentAnswer.
+func (c *AssessmentAnswerClient) QueryWorkspace(aa *AssessmentAnswer) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := aa.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(assessmentanswer.Table, assessmentanswer.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, assessmentanswer.WorkspaceTable, assessmentanswer.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(aa.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AssessmentAnswerClient) Hooks() []Hook {
+	hooks := c.hooks.AssessmentAnswer
+	return append(hooks[:len(hooks):len(hooks)], assessmentanswer.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AssessmentAnswerClient) Interceptors() []Interceptor {
+	return c.inters.AssessmentAnswer
+}
+
+func (c *AssessmentAnswerClient) mutate(ctx context.Context, m *AssessmentAnswerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AssessmentAnswerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AssessmentAnswerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AssessmentAnswerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AssessmentAnswerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AssessmentAnswer mutation op: %q", m.Op())
 	}
 }
 
@@ -4413,15 +4571,16 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Activity, Contact, CustomField, Deal, ExtensionBinding, Lead,
-		LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
-		SegmentMembership, Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Hook
+		APIToken, Activity, AssessmentAnswer, Contact, CustomField, Deal,
+		ExtensionBinding, Lead, LineItem, Member, Order, Organization, Pipeline,
+		Product, Score, Segment, SegmentMembership, Stage, StageChange, Tag,
+		TimelineEvent, Workspace []ent.Hook
 	}
 	inters struct {
-		APIToken, Activity, Contact, CustomField, Deal, ExtensionBinding, Lead,
-		LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
-		SegmentMembership, Stage, StageChange, Tag, TimelineEvent,
-		Workspace []ent.Interceptor
+		APIToken, Activity, AssessmentAnswer, Contact, CustomField, Deal,
+		ExtensionBinding, Lead, LineItem, Member, Order, Organization, Pipeline,
+		Product, Score, Segment, SegmentMembership, Stage, StageChange, Tag,
+		TimelineEvent, Workspace []ent.Interceptor
 	}
 )
 

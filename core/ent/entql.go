@@ -5,6 +5,7 @@ package ent
 import (
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -34,7 +35,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 21)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -90,6 +91,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   assessmentanswer.Table,
+			Columns: assessmentanswer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: assessmentanswer.FieldID,
+			},
+		},
+		Type: "AssessmentAnswer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			assessmentanswer.FieldCreatedAt:   {Type: field.TypeTime, Column: assessmentanswer.FieldCreatedAt},
+			assessmentanswer.FieldUpdatedAt:   {Type: field.TypeTime, Column: assessmentanswer.FieldUpdatedAt},
+			assessmentanswer.FieldWorkspaceID: {Type: field.TypeString, Column: assessmentanswer.FieldWorkspaceID},
+			assessmentanswer.FieldPlugin:      {Type: field.TypeString, Column: assessmentanswer.FieldPlugin},
+			assessmentanswer.FieldQuestion:    {Type: field.TypeString, Column: assessmentanswer.FieldQuestion},
+			assessmentanswer.FieldAnswer:      {Type: field.TypeInt, Column: assessmentanswer.FieldAnswer},
+			assessmentanswer.FieldNote:        {Type: field.TypeString, Column: assessmentanswer.FieldNote},
+			assessmentanswer.FieldAnsweredBy:  {Type: field.TypeString, Column: assessmentanswer.FieldAnsweredBy},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -113,7 +135,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldOwnerID:        {Type: field.TypeString, Column: contact.FieldOwnerID},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customfield.Table,
 			Columns: customfield.Columns,
@@ -135,7 +157,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customfield.FieldRequired:    {Type: field.TypeBool, Column: customfield.FieldRequired},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deal.Table,
 			Columns: deal.Columns,
@@ -166,7 +188,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deal.FieldOwnerID:           {Type: field.TypeString, Column: deal.FieldOwnerID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   extensionbinding.Table,
 			Columns: extensionbinding.Columns,
@@ -187,7 +209,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			extensionbinding.FieldConfig:      {Type: field.TypeJSON, Column: extensionbinding.FieldConfig},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
@@ -220,7 +242,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOwnerID:        {Type: field.TypeString, Column: lead.FieldOwnerID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lineitem.Table,
 			Columns: lineitem.Columns,
@@ -243,7 +265,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lineitem.FieldOrderID:     {Type: field.TypeString, Column: lineitem.FieldOrderID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -262,7 +284,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldRole:        {Type: field.TypeEnum, Column: member.FieldRole},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -286,7 +308,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldDealID:         {Type: field.TypeString, Column: order.FieldDealID},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -309,7 +331,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOwnerID:      {Type: field.TypeString, Column: organization.FieldOwnerID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pipeline.Table,
 			Columns: pipeline.Columns,
@@ -327,7 +349,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pipeline.FieldIsDefault:   {Type: field.TypeBool, Column: pipeline.FieldIsDefault},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   product.Table,
 			Columns: product.Columns,
@@ -351,7 +373,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			product.FieldActive:      {Type: field.TypeBool, Column: product.FieldActive},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   score.Table,
 			Columns: score.Columns,
@@ -375,7 +397,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			score.FieldCreatedAt:     {Type: field.TypeTime, Column: score.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segment.Table,
 			Columns: segment.Columns,
@@ -395,7 +417,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segment.FieldSource:      {Type: field.TypeString, Column: segment.FieldSource},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segmentmembership.Table,
 			Columns: segmentmembership.Columns,
@@ -415,7 +437,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentmembership.FieldWeight:      {Type: field.TypeFloat64, Column: segmentmembership.FieldWeight},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stage.Table,
 			Columns: stage.Columns,
@@ -436,7 +458,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stage.FieldPipelineID:  {Type: field.TypeString, Column: stage.FieldPipelineID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stagechange.Table,
 			Columns: stagechange.Columns,
@@ -457,7 +479,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stagechange.FieldActor:       {Type: field.TypeString, Column: stagechange.FieldActor},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -475,7 +497,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -496,7 +518,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldCreatedAt:   {Type: field.TypeTime, Column: timelineevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -608,6 +630,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Activity",
 		"Member",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   assessmentanswer.WorkspaceTable,
+			Columns: []string{assessmentanswer.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AssessmentAnswer",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1762,6 +1796,100 @@ func (f *ActivityFilter) WhereHasOwnerWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (aaq *AssessmentAnswerQuery) addPredicate(pred func(s *sql.Selector)) {
+	aaq.predicates = append(aaq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AssessmentAnswerQuery builder.
+func (aaq *AssessmentAnswerQuery) Filter() *AssessmentAnswerFilter {
+	return &AssessmentAnswerFilter{config: aaq.config, predicateAdder: aaq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AssessmentAnswerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AssessmentAnswerMutation builder.
+func (m *AssessmentAnswerMutation) Filter() *AssessmentAnswerFilter {
+	return &AssessmentAnswerFilter{config: m.config, predicateAdder: m}
+}
+
+// AssessmentAnswerFilter provides a generic filtering capability at runtime for AssessmentAnswerQuery.
+type AssessmentAnswerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AssessmentAnswerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AssessmentAnswerFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(assessmentanswer.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AssessmentAnswerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(assessmentanswer.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AssessmentAnswerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(assessmentanswer.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AssessmentAnswerFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(assessmentanswer.FieldWorkspaceID))
+}
+
+// WherePlugin applies the entql string predicate on the plugin field.
+func (f *AssessmentAnswerFilter) WherePlugin(p entql.StringP) {
+	f.Where(p.Field(assessmentanswer.FieldPlugin))
+}
+
+// WhereQuestion applies the entql string predicate on the question field.
+func (f *AssessmentAnswerFilter) WhereQuestion(p entql.StringP) {
+	f.Where(p.Field(assessmentanswer.FieldQuestion))
+}
+
+// WhereAnswer applies the entql int predicate on the answer field.
+func (f *AssessmentAnswerFilter) WhereAnswer(p entql.IntP) {
+	f.Where(p.Field(assessmentanswer.FieldAnswer))
+}
+
+// WhereNote applies the entql string predicate on the note field.
+func (f *AssessmentAnswerFilter) WhereNote(p entql.StringP) {
+	f.Where(p.Field(assessmentanswer.FieldNote))
+}
+
+// WhereAnsweredBy applies the entql string predicate on the answered_by field.
+func (f *AssessmentAnswerFilter) WhereAnsweredBy(p entql.StringP) {
+	f.Where(p.Field(assessmentanswer.FieldAnsweredBy))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AssessmentAnswerFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AssessmentAnswerFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (cq *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	cq.predicates = append(cq.predicates, pred)
 }
@@ -1790,7 +1918,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2002,7 +2130,7 @@ type CustomFieldFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomFieldFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2101,7 +2229,7 @@ type DealFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DealFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2399,7 +2527,7 @@ type ExtensionBindingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ExtensionBindingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2493,7 +2621,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2717,7 +2845,7 @@ type LineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2863,7 +2991,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2947,7 +3075,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3112,7 +3240,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3314,7 +3442,7 @@ type PipelineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PipelineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3421,7 +3549,7 @@ type ProductFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProductFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3544,7 +3672,7 @@ type ScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3653,7 +3781,7 @@ type SegmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3756,7 +3884,7 @@ type SegmentMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3859,7 +3987,7 @@ type StageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3981,7 +4109,7 @@ type StageChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4117,7 +4245,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4238,7 +4366,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4332,7 +4460,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rapportcrm/rapport/core/ent/activity"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -264,6 +265,131 @@ func newActivityPaginateArgs(rv map[string]any) *activityPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*ActivityWhereInput); ok {
 		args.opts = append(args.opts, WithActivityFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (aa *AssessmentAnswerQuery) CollectFields(ctx context.Context, satisfies ...string) (*AssessmentAnswerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return aa, nil
+	}
+	if err := aa.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return aa, nil
+}
+
+func (aa *AssessmentAnswerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(assessmentanswer.Columns))
+		selectedFields = []string{assessmentanswer.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[assessmentanswer.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, assessmentanswer.FieldCreatedAt)
+				fieldSeen[assessmentanswer.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[assessmentanswer.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, assessmentanswer.FieldUpdatedAt)
+				fieldSeen[assessmentanswer.FieldUpdatedAt] = struct{}{}
+			}
+		case "plugin":
+			if _, ok := fieldSeen[assessmentanswer.FieldPlugin]; !ok {
+				selectedFields = append(selectedFields, assessmentanswer.FieldPlugin)
+				fieldSeen[assessmentanswer.FieldPlugin] = struct{}{}
+			}
+		case "question":
+			if _, ok := fieldSeen[assessmentanswer.FieldQuestion]; !ok {
+				selectedFields = append(selectedFields, assessmentanswer.FieldQuestion)
+				fieldSeen[assessmentanswer.FieldQuestion] = struct{}{}
+			}
+		case "answer":
+			if _, ok := fieldSeen[assessmentanswer.FieldAnswer]; !ok {
+				selectedFields = append(selectedFields, assessmentanswer.FieldAnswer)
+				fieldSeen[assessmentanswer.FieldAnswer] = struct{}{}
+			}
+		case "note":
+			if _, ok := fieldSeen[assessmentanswer.FieldNote]; !ok {
+				selectedFields = append(selectedFields, assessmentanswer.FieldNote)
+				fieldSeen[assessmentanswer.FieldNote] = struct{}{}
+			}
+		case "answeredBy":
+			if _, ok := fieldSeen[assessmentanswer.FieldAnsweredBy]; !ok {
+				selectedFields = append(selectedFields, assessmentanswer.FieldAnsweredBy)
+				fieldSeen[assessmentanswer.FieldAnsweredBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		aa.Select(selectedFields...)
+	}
+	return nil
+}
+
+type assessmentanswerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AssessmentAnswerPaginateOption
+}
+
+func newAssessmentAnswerPaginateArgs(rv map[string]any) *assessmentanswerPaginateArgs {
+	args := &assessmentanswerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case []*AssessmentAnswerOrder:
+			args.opts = append(args.opts, WithAssessmentAnswerOrder(v))
+		case []any:
+			var orders []*AssessmentAnswerOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &AssessmentAnswerOrder{Field: &AssessmentAnswerOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithAssessmentAnswerOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*AssessmentAnswerWhereInput); ok {
+		args.opts = append(args.opts, WithAssessmentAnswerFilter(v.Filter))
 	}
 	return args
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/hashicorp/go-multierror"
 	"github.com/rapportcrm/rapport/core/ent/activity"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -41,6 +42,11 @@ var activityImplementors = []string{"Activity", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*Activity) IsNode() {}
+
+var assessmentanswerImplementors = []string{"AssessmentAnswer", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*AssessmentAnswer) IsNode() {}
 
 var contactImplementors = []string{"Contact", "Node"}
 
@@ -204,6 +210,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(activity.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, activityImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case assessmentanswer.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.AssessmentAnswer.Query().
+			Where(assessmentanswer.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, assessmentanswerImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -532,6 +551,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.Activity.Query().
 			Where(activity.IDIn(ids...))
 		query, err := query.CollectFields(ctx, activityImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case assessmentanswer.Table:
+		query := c.AssessmentAnswer.Query().
+			Where(assessmentanswer.IDIn(ids...))
+		query, err := query.CollectFields(ctx, assessmentanswerImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rapportcrm/rapport/core/ent/activity"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -519,6 +520,374 @@ func (a *Activity) ToEdge(order *ActivityOrder) *ActivityEdge {
 	return &ActivityEdge{
 		Node:   a,
 		Cursor: order.Field.toCursor(a),
+	}
+}
+
+// AssessmentAnswerEdge is the edge representation of AssessmentAnswer.
+type AssessmentAnswerEdge struct {
+	Node   *AssessmentAnswer `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// AssessmentAnswerConnection is the connection containing edges to AssessmentAnswer.
+type AssessmentAnswerConnection struct {
+	Edges      []*AssessmentAnswerEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *AssessmentAnswerConnection) build(nodes []*AssessmentAnswer, pager *assessmentanswerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AssessmentAnswer
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AssessmentAnswer {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AssessmentAnswer {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AssessmentAnswerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AssessmentAnswerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AssessmentAnswerPaginateOption enables pagination customization.
+type AssessmentAnswerPaginateOption func(*assessmentanswerPager) error
+
+// WithAssessmentAnswerOrder configures pagination ordering.
+func WithAssessmentAnswerOrder(order []*AssessmentAnswerOrder) AssessmentAnswerPaginateOption {
+	return func(pager *assessmentanswerPager) error {
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
+		}
+		pager.order = append(pager.order, order...)
+		return nil
+	}
+}
+
+// WithAssessmentAnswerFilter configures pagination filter.
+func WithAssessmentAnswerFilter(filter func(*AssessmentAnswerQuery) (*AssessmentAnswerQuery, error)) AssessmentAnswerPaginateOption {
+	return func(pager *assessmentanswerPager) error {
+		if filter == nil {
+			return errors.New("AssessmentAnswerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type assessmentanswerPager struct {
+	reverse bool
+	order   []*AssessmentAnswerOrder
+	filter  func(*AssessmentAnswerQuery) (*AssessmentAnswerQuery, error)
+}
+
+func newAssessmentAnswerPager(opts []AssessmentAnswerPaginateOption, reverse bool) (*assessmentanswerPager, error) {
+	pager := &assessmentanswerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
+	}
+	return pager, nil
+}
+
+func (p *assessmentanswerPager) applyFilter(query *AssessmentAnswerQuery) (*AssessmentAnswerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *assessmentanswerPager) toCursor(aa *AssessmentAnswer) Cursor {
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(aa).Value)
+	}
+	return Cursor{ID: aa.ID, Value: cs_}
+}
+
+func (p *assessmentanswerPager) applyCursors(query *AssessmentAnswerQuery, after, before *Cursor) (*AssessmentAnswerQuery, error) {
+	idDirection := entgql.OrderDirectionAsc
+	if p.reverse {
+		idDirection = entgql.OrderDirectionDesc
+	}
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultAssessmentAnswerOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *assessmentanswerPager) applyOrder(query *AssessmentAnswerQuery) *AssessmentAnswerQuery {
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultAssessmentAnswerOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(DefaultAssessmentAnswerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	return query
+}
+
+func (p *assessmentanswerPager) orderExpr(query *AssessmentAnswerQuery) sql.Querier {
+	if len(query.ctx.Fields) > 0 {
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
+		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultAssessmentAnswerOrder.Field.column).Pad().WriteString(string(direction))
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AssessmentAnswer.
+func (aa *AssessmentAnswerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AssessmentAnswerPaginateOption,
+) (*AssessmentAnswerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAssessmentAnswerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if aa, err = pager.applyFilter(aa); err != nil {
+		return nil, err
+	}
+	conn := &AssessmentAnswerConnection{Edges: []*AssessmentAnswerEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := aa.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if aa, err = pager.applyCursors(aa, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		aa.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := aa.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	aa = pager.applyOrder(aa)
+	nodes, err := aa.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AssessmentAnswerOrderFieldCreatedAt orders AssessmentAnswer by created_at.
+	AssessmentAnswerOrderFieldCreatedAt = &AssessmentAnswerOrderField{
+		Value: func(aa *AssessmentAnswer) (ent.Value, error) {
+			return aa.CreatedAt, nil
+		},
+		column: assessmentanswer.FieldCreatedAt,
+		toTerm: assessmentanswer.ByCreatedAt,
+		toCursor: func(aa *AssessmentAnswer) Cursor {
+			return Cursor{
+				ID:    aa.ID,
+				Value: aa.CreatedAt,
+			}
+		},
+	}
+	// AssessmentAnswerOrderFieldUpdatedAt orders AssessmentAnswer by updated_at.
+	AssessmentAnswerOrderFieldUpdatedAt = &AssessmentAnswerOrderField{
+		Value: func(aa *AssessmentAnswer) (ent.Value, error) {
+			return aa.UpdatedAt, nil
+		},
+		column: assessmentanswer.FieldUpdatedAt,
+		toTerm: assessmentanswer.ByUpdatedAt,
+		toCursor: func(aa *AssessmentAnswer) Cursor {
+			return Cursor{
+				ID:    aa.ID,
+				Value: aa.UpdatedAt,
+			}
+		},
+	}
+	// AssessmentAnswerOrderFieldQuestion orders AssessmentAnswer by question.
+	AssessmentAnswerOrderFieldQuestion = &AssessmentAnswerOrderField{
+		Value: func(aa *AssessmentAnswer) (ent.Value, error) {
+			return aa.Question, nil
+		},
+		column: assessmentanswer.FieldQuestion,
+		toTerm: assessmentanswer.ByQuestion,
+		toCursor: func(aa *AssessmentAnswer) Cursor {
+			return Cursor{
+				ID:    aa.ID,
+				Value: aa.Question,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AssessmentAnswerOrderField) String() string {
+	var str string
+	switch f.column {
+	case AssessmentAnswerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AssessmentAnswerOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AssessmentAnswerOrderFieldQuestion.column:
+		str = "QUESTION"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AssessmentAnswerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AssessmentAnswerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AssessmentAnswerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AssessmentAnswerOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AssessmentAnswerOrderFieldUpdatedAt
+	case "QUESTION":
+		*f = *AssessmentAnswerOrderFieldQuestion
+	default:
+		return fmt.Errorf("%s is not a valid AssessmentAnswerOrderField", str)
+	}
+	return nil
+}
+
+// AssessmentAnswerOrderField defines the ordering field of AssessmentAnswer.
+type AssessmentAnswerOrderField struct {
+	// Value extracts the ordering value from the given AssessmentAnswer.
+	Value    func(*AssessmentAnswer) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) assessmentanswer.OrderOption
+	toCursor func(*AssessmentAnswer) Cursor
+}
+
+// AssessmentAnswerOrder defines the ordering of AssessmentAnswer.
+type AssessmentAnswerOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *AssessmentAnswerOrderField `json:"field"`
+}
+
+// DefaultAssessmentAnswerOrder is the default ordering of AssessmentAnswer.
+var DefaultAssessmentAnswerOrder = &AssessmentAnswerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AssessmentAnswerOrderField{
+		Value: func(aa *AssessmentAnswer) (ent.Value, error) {
+			return aa.ID, nil
+		},
+		column: assessmentanswer.FieldID,
+		toTerm: assessmentanswer.ByID,
+		toCursor: func(aa *AssessmentAnswer) Cursor {
+			return Cursor{ID: aa.ID}
+		},
+	},
+}
+
+// ToEdge converts AssessmentAnswer into AssessmentAnswerEdge.
+func (aa *AssessmentAnswer) ToEdge(order *AssessmentAnswerOrder) *AssessmentAnswerEdge {
+	if order == nil {
+		order = DefaultAssessmentAnswerOrder
+	}
+	return &AssessmentAnswerEdge{
+		Node:   aa,
+		Cursor: order.Field.toCursor(aa),
 	}
 }
 

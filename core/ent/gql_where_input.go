@@ -9,6 +9,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent/activity"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -918,6 +919,456 @@ func (i *ActivityWhereInput) P() (predicate.Activity, error) {
 		return predicates[0], nil
 	default:
 		return activity.And(predicates...), nil
+	}
+}
+
+// AssessmentAnswerWhereInput represents a where input for filtering AssessmentAnswer queries.
+type AssessmentAnswerWhereInput struct {
+	Predicates []predicate.AssessmentAnswer  `json:"-"`
+	Not        *AssessmentAnswerWhereInput   `json:"not,omitempty"`
+	Or         []*AssessmentAnswerWhereInput `json:"or,omitempty"`
+	And        []*AssessmentAnswerWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "plugin" field predicates.
+	Plugin             *string  `json:"plugin,omitempty"`
+	PluginNEQ          *string  `json:"pluginNEQ,omitempty"`
+	PluginIn           []string `json:"pluginIn,omitempty"`
+	PluginNotIn        []string `json:"pluginNotIn,omitempty"`
+	PluginGT           *string  `json:"pluginGT,omitempty"`
+	PluginGTE          *string  `json:"pluginGTE,omitempty"`
+	PluginLT           *string  `json:"pluginLT,omitempty"`
+	PluginLTE          *string  `json:"pluginLTE,omitempty"`
+	PluginContains     *string  `json:"pluginContains,omitempty"`
+	PluginHasPrefix    *string  `json:"pluginHasPrefix,omitempty"`
+	PluginHasSuffix    *string  `json:"pluginHasSuffix,omitempty"`
+	PluginEqualFold    *string  `json:"pluginEqualFold,omitempty"`
+	PluginContainsFold *string  `json:"pluginContainsFold,omitempty"`
+
+	// "question" field predicates.
+	Question             *string  `json:"question,omitempty"`
+	QuestionNEQ          *string  `json:"questionNEQ,omitempty"`
+	QuestionIn           []string `json:"questionIn,omitempty"`
+	QuestionNotIn        []string `json:"questionNotIn,omitempty"`
+	QuestionGT           *string  `json:"questionGT,omitempty"`
+	QuestionGTE          *string  `json:"questionGTE,omitempty"`
+	QuestionLT           *string  `json:"questionLT,omitempty"`
+	QuestionLTE          *string  `json:"questionLTE,omitempty"`
+	QuestionContains     *string  `json:"questionContains,omitempty"`
+	QuestionHasPrefix    *string  `json:"questionHasPrefix,omitempty"`
+	QuestionHasSuffix    *string  `json:"questionHasSuffix,omitempty"`
+	QuestionEqualFold    *string  `json:"questionEqualFold,omitempty"`
+	QuestionContainsFold *string  `json:"questionContainsFold,omitempty"`
+
+	// "answer" field predicates.
+	Answer      *int  `json:"answer,omitempty"`
+	AnswerNEQ   *int  `json:"answerNEQ,omitempty"`
+	AnswerIn    []int `json:"answerIn,omitempty"`
+	AnswerNotIn []int `json:"answerNotIn,omitempty"`
+	AnswerGT    *int  `json:"answerGT,omitempty"`
+	AnswerGTE   *int  `json:"answerGTE,omitempty"`
+	AnswerLT    *int  `json:"answerLT,omitempty"`
+	AnswerLTE   *int  `json:"answerLTE,omitempty"`
+
+	// "note" field predicates.
+	Note             *string  `json:"note,omitempty"`
+	NoteNEQ          *string  `json:"noteNEQ,omitempty"`
+	NoteIn           []string `json:"noteIn,omitempty"`
+	NoteNotIn        []string `json:"noteNotIn,omitempty"`
+	NoteGT           *string  `json:"noteGT,omitempty"`
+	NoteGTE          *string  `json:"noteGTE,omitempty"`
+	NoteLT           *string  `json:"noteLT,omitempty"`
+	NoteLTE          *string  `json:"noteLTE,omitempty"`
+	NoteContains     *string  `json:"noteContains,omitempty"`
+	NoteHasPrefix    *string  `json:"noteHasPrefix,omitempty"`
+	NoteHasSuffix    *string  `json:"noteHasSuffix,omitempty"`
+	NoteIsNil        bool     `json:"noteIsNil,omitempty"`
+	NoteNotNil       bool     `json:"noteNotNil,omitempty"`
+	NoteEqualFold    *string  `json:"noteEqualFold,omitempty"`
+	NoteContainsFold *string  `json:"noteContainsFold,omitempty"`
+
+	// "answered_by" field predicates.
+	AnsweredBy             *string  `json:"answeredBy,omitempty"`
+	AnsweredByNEQ          *string  `json:"answeredByNEQ,omitempty"`
+	AnsweredByIn           []string `json:"answeredByIn,omitempty"`
+	AnsweredByNotIn        []string `json:"answeredByNotIn,omitempty"`
+	AnsweredByGT           *string  `json:"answeredByGT,omitempty"`
+	AnsweredByGTE          *string  `json:"answeredByGTE,omitempty"`
+	AnsweredByLT           *string  `json:"answeredByLT,omitempty"`
+	AnsweredByLTE          *string  `json:"answeredByLTE,omitempty"`
+	AnsweredByContains     *string  `json:"answeredByContains,omitempty"`
+	AnsweredByHasPrefix    *string  `json:"answeredByHasPrefix,omitempty"`
+	AnsweredByHasSuffix    *string  `json:"answeredByHasSuffix,omitempty"`
+	AnsweredByEqualFold    *string  `json:"answeredByEqualFold,omitempty"`
+	AnsweredByContainsFold *string  `json:"answeredByContainsFold,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AssessmentAnswerWhereInput) AddPredicates(predicates ...predicate.AssessmentAnswer) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AssessmentAnswerWhereInput filter on the AssessmentAnswerQuery builder.
+func (i *AssessmentAnswerWhereInput) Filter(q *AssessmentAnswerQuery) (*AssessmentAnswerQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAssessmentAnswerWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAssessmentAnswerWhereInput is returned in case the AssessmentAnswerWhereInput is empty.
+var ErrEmptyAssessmentAnswerWhereInput = errors.New("ent: empty predicate AssessmentAnswerWhereInput")
+
+// P returns a predicate for filtering assessmentanswers.
+// An error is returned if the input is empty or invalid.
+func (i *AssessmentAnswerWhereInput) P() (predicate.AssessmentAnswer, error) {
+	var predicates []predicate.AssessmentAnswer
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, assessmentanswer.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AssessmentAnswer, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, assessmentanswer.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AssessmentAnswer, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, assessmentanswer.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, assessmentanswer.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, assessmentanswer.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, assessmentanswer.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, assessmentanswer.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, assessmentanswer.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, assessmentanswer.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, assessmentanswer.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, assessmentanswer.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, assessmentanswer.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, assessmentanswer.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, assessmentanswer.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, assessmentanswer.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, assessmentanswer.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, assessmentanswer.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, assessmentanswer.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, assessmentanswer.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, assessmentanswer.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, assessmentanswer.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, assessmentanswer.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, assessmentanswer.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, assessmentanswer.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Plugin != nil {
+		predicates = append(predicates, assessmentanswer.PluginEQ(*i.Plugin))
+	}
+	if i.PluginNEQ != nil {
+		predicates = append(predicates, assessmentanswer.PluginNEQ(*i.PluginNEQ))
+	}
+	if len(i.PluginIn) > 0 {
+		predicates = append(predicates, assessmentanswer.PluginIn(i.PluginIn...))
+	}
+	if len(i.PluginNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.PluginNotIn(i.PluginNotIn...))
+	}
+	if i.PluginGT != nil {
+		predicates = append(predicates, assessmentanswer.PluginGT(*i.PluginGT))
+	}
+	if i.PluginGTE != nil {
+		predicates = append(predicates, assessmentanswer.PluginGTE(*i.PluginGTE))
+	}
+	if i.PluginLT != nil {
+		predicates = append(predicates, assessmentanswer.PluginLT(*i.PluginLT))
+	}
+	if i.PluginLTE != nil {
+		predicates = append(predicates, assessmentanswer.PluginLTE(*i.PluginLTE))
+	}
+	if i.PluginContains != nil {
+		predicates = append(predicates, assessmentanswer.PluginContains(*i.PluginContains))
+	}
+	if i.PluginHasPrefix != nil {
+		predicates = append(predicates, assessmentanswer.PluginHasPrefix(*i.PluginHasPrefix))
+	}
+	if i.PluginHasSuffix != nil {
+		predicates = append(predicates, assessmentanswer.PluginHasSuffix(*i.PluginHasSuffix))
+	}
+	if i.PluginEqualFold != nil {
+		predicates = append(predicates, assessmentanswer.PluginEqualFold(*i.PluginEqualFold))
+	}
+	if i.PluginContainsFold != nil {
+		predicates = append(predicates, assessmentanswer.PluginContainsFold(*i.PluginContainsFold))
+	}
+	if i.Question != nil {
+		predicates = append(predicates, assessmentanswer.QuestionEQ(*i.Question))
+	}
+	if i.QuestionNEQ != nil {
+		predicates = append(predicates, assessmentanswer.QuestionNEQ(*i.QuestionNEQ))
+	}
+	if len(i.QuestionIn) > 0 {
+		predicates = append(predicates, assessmentanswer.QuestionIn(i.QuestionIn...))
+	}
+	if len(i.QuestionNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.QuestionNotIn(i.QuestionNotIn...))
+	}
+	if i.QuestionGT != nil {
+		predicates = append(predicates, assessmentanswer.QuestionGT(*i.QuestionGT))
+	}
+	if i.QuestionGTE != nil {
+		predicates = append(predicates, assessmentanswer.QuestionGTE(*i.QuestionGTE))
+	}
+	if i.QuestionLT != nil {
+		predicates = append(predicates, assessmentanswer.QuestionLT(*i.QuestionLT))
+	}
+	if i.QuestionLTE != nil {
+		predicates = append(predicates, assessmentanswer.QuestionLTE(*i.QuestionLTE))
+	}
+	if i.QuestionContains != nil {
+		predicates = append(predicates, assessmentanswer.QuestionContains(*i.QuestionContains))
+	}
+	if i.QuestionHasPrefix != nil {
+		predicates = append(predicates, assessmentanswer.QuestionHasPrefix(*i.QuestionHasPrefix))
+	}
+	if i.QuestionHasSuffix != nil {
+		predicates = append(predicates, assessmentanswer.QuestionHasSuffix(*i.QuestionHasSuffix))
+	}
+	if i.QuestionEqualFold != nil {
+		predicates = append(predicates, assessmentanswer.QuestionEqualFold(*i.QuestionEqualFold))
+	}
+	if i.QuestionContainsFold != nil {
+		predicates = append(predicates, assessmentanswer.QuestionContainsFold(*i.QuestionContainsFold))
+	}
+	if i.Answer != nil {
+		predicates = append(predicates, assessmentanswer.AnswerEQ(*i.Answer))
+	}
+	if i.AnswerNEQ != nil {
+		predicates = append(predicates, assessmentanswer.AnswerNEQ(*i.AnswerNEQ))
+	}
+	if len(i.AnswerIn) > 0 {
+		predicates = append(predicates, assessmentanswer.AnswerIn(i.AnswerIn...))
+	}
+	if len(i.AnswerNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.AnswerNotIn(i.AnswerNotIn...))
+	}
+	if i.AnswerGT != nil {
+		predicates = append(predicates, assessmentanswer.AnswerGT(*i.AnswerGT))
+	}
+	if i.AnswerGTE != nil {
+		predicates = append(predicates, assessmentanswer.AnswerGTE(*i.AnswerGTE))
+	}
+	if i.AnswerLT != nil {
+		predicates = append(predicates, assessmentanswer.AnswerLT(*i.AnswerLT))
+	}
+	if i.AnswerLTE != nil {
+		predicates = append(predicates, assessmentanswer.AnswerLTE(*i.AnswerLTE))
+	}
+	if i.Note != nil {
+		predicates = append(predicates, assessmentanswer.NoteEQ(*i.Note))
+	}
+	if i.NoteNEQ != nil {
+		predicates = append(predicates, assessmentanswer.NoteNEQ(*i.NoteNEQ))
+	}
+	if len(i.NoteIn) > 0 {
+		predicates = append(predicates, assessmentanswer.NoteIn(i.NoteIn...))
+	}
+	if len(i.NoteNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.NoteNotIn(i.NoteNotIn...))
+	}
+	if i.NoteGT != nil {
+		predicates = append(predicates, assessmentanswer.NoteGT(*i.NoteGT))
+	}
+	if i.NoteGTE != nil {
+		predicates = append(predicates, assessmentanswer.NoteGTE(*i.NoteGTE))
+	}
+	if i.NoteLT != nil {
+		predicates = append(predicates, assessmentanswer.NoteLT(*i.NoteLT))
+	}
+	if i.NoteLTE != nil {
+		predicates = append(predicates, assessmentanswer.NoteLTE(*i.NoteLTE))
+	}
+	if i.NoteContains != nil {
+		predicates = append(predicates, assessmentanswer.NoteContains(*i.NoteContains))
+	}
+	if i.NoteHasPrefix != nil {
+		predicates = append(predicates, assessmentanswer.NoteHasPrefix(*i.NoteHasPrefix))
+	}
+	if i.NoteHasSuffix != nil {
+		predicates = append(predicates, assessmentanswer.NoteHasSuffix(*i.NoteHasSuffix))
+	}
+	if i.NoteIsNil {
+		predicates = append(predicates, assessmentanswer.NoteIsNil())
+	}
+	if i.NoteNotNil {
+		predicates = append(predicates, assessmentanswer.NoteNotNil())
+	}
+	if i.NoteEqualFold != nil {
+		predicates = append(predicates, assessmentanswer.NoteEqualFold(*i.NoteEqualFold))
+	}
+	if i.NoteContainsFold != nil {
+		predicates = append(predicates, assessmentanswer.NoteContainsFold(*i.NoteContainsFold))
+	}
+	if i.AnsweredBy != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByEQ(*i.AnsweredBy))
+	}
+	if i.AnsweredByNEQ != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByNEQ(*i.AnsweredByNEQ))
+	}
+	if len(i.AnsweredByIn) > 0 {
+		predicates = append(predicates, assessmentanswer.AnsweredByIn(i.AnsweredByIn...))
+	}
+	if len(i.AnsweredByNotIn) > 0 {
+		predicates = append(predicates, assessmentanswer.AnsweredByNotIn(i.AnsweredByNotIn...))
+	}
+	if i.AnsweredByGT != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByGT(*i.AnsweredByGT))
+	}
+	if i.AnsweredByGTE != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByGTE(*i.AnsweredByGTE))
+	}
+	if i.AnsweredByLT != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByLT(*i.AnsweredByLT))
+	}
+	if i.AnsweredByLTE != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByLTE(*i.AnsweredByLTE))
+	}
+	if i.AnsweredByContains != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByContains(*i.AnsweredByContains))
+	}
+	if i.AnsweredByHasPrefix != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByHasPrefix(*i.AnsweredByHasPrefix))
+	}
+	if i.AnsweredByHasSuffix != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByHasSuffix(*i.AnsweredByHasSuffix))
+	}
+	if i.AnsweredByEqualFold != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByEqualFold(*i.AnsweredByEqualFold))
+	}
+	if i.AnsweredByContainsFold != nil {
+		predicates = append(predicates, assessmentanswer.AnsweredByContainsFold(*i.AnsweredByContainsFold))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAssessmentAnswerWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return assessmentanswer.And(predicates...), nil
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -48,6 +49,7 @@ const (
 	// Node types.
 	TypeAPIToken          = "APIToken"
 	TypeActivity          = "Activity"
+	TypeAssessmentAnswer  = "AssessmentAnswer"
 	TypeContact           = "Contact"
 	TypeCustomField       = "CustomField"
 	TypeDeal              = "Deal"
@@ -2737,6 +2739,828 @@ func (m *ActivityMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Activity edge %s", name)
+}
+
+// AssessmentAnswerMutation represents an operation that mutates the AssessmentAnswer nodes in the graph.
+type AssessmentAnswerMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	plugin           *string
+	question         *string
+	answer           *int
+	addanswer        *int
+	note             *string
+	answered_by      *string
+	clearedFields    map[string]struct{}
+	workspace        *pulid.ID
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*AssessmentAnswer, error)
+	predicates       []predicate.AssessmentAnswer
+}
+
+var _ ent.Mutation = (*AssessmentAnswerMutation)(nil)
+
+// assessmentanswerOption allows management of the mutation configuration using functional options.
+type assessmentanswerOption func(*AssessmentAnswerMutation)
+
+// newAssessmentAnswerMutation creates new mutation for the AssessmentAnswer entity.
+func newAssessmentAnswerMutation(c config, op Op, opts ...assessmentanswerOption) *AssessmentAnswerMutation {
+	m := &AssessmentAnswerMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAssessmentAnswer,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAssessmentAnswerID sets the ID field of the mutation.
+func withAssessmentAnswerID(id pulid.ID) assessmentanswerOption {
+	return func(m *AssessmentAnswerMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AssessmentAnswer
+		)
+		m.oldValue = func(ctx context.Context) (*AssessmentAnswer, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AssessmentAnswer.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAssessmentAnswer sets the old AssessmentAnswer of the mutation.
+func withAssessmentAnswer(node *AssessmentAnswer) assessmentanswerOption {
+	return func(m *AssessmentAnswerMutation) {
+		m.oldValue = func(context.Context) (*AssessmentAnswer, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AssessmentAnswerMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AssessmentAnswerMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AssessmentAnswer entities.
+func (m *AssessmentAnswerMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AssessmentAnswerMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AssessmentAnswerMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AssessmentAnswer.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AssessmentAnswerMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AssessmentAnswerMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AssessmentAnswerMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AssessmentAnswerMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AssessmentAnswerMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AssessmentAnswerMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *AssessmentAnswerMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *AssessmentAnswerMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *AssessmentAnswerMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetPlugin sets the "plugin" field.
+func (m *AssessmentAnswerMutation) SetPlugin(s string) {
+	m.plugin = &s
+}
+
+// Plugin returns the value of the "plugin" field in the mutation.
+func (m *AssessmentAnswerMutation) Plugin() (r string, exists bool) {
+	v := m.plugin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlugin returns the old "plugin" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldPlugin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlugin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlugin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlugin: %w", err)
+	}
+	return oldValue.Plugin, nil
+}
+
+// ResetPlugin resets all changes to the "plugin" field.
+func (m *AssessmentAnswerMutation) ResetPlugin() {
+	m.plugin = nil
+}
+
+// SetQuestion sets the "question" field.
+func (m *AssessmentAnswerMutation) SetQuestion(s string) {
+	m.question = &s
+}
+
+// Question returns the value of the "question" field in the mutation.
+func (m *AssessmentAnswerMutation) Question() (r string, exists bool) {
+	v := m.question
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldQuestion returns the old "question" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldQuestion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldQuestion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldQuestion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldQuestion: %w", err)
+	}
+	return oldValue.Question, nil
+}
+
+// ResetQuestion resets all changes to the "question" field.
+func (m *AssessmentAnswerMutation) ResetQuestion() {
+	m.question = nil
+}
+
+// SetAnswer sets the "answer" field.
+func (m *AssessmentAnswerMutation) SetAnswer(i int) {
+	m.answer = &i
+	m.addanswer = nil
+}
+
+// Answer returns the value of the "answer" field in the mutation.
+func (m *AssessmentAnswerMutation) Answer() (r int, exists bool) {
+	v := m.answer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnswer returns the old "answer" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldAnswer(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnswer is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnswer requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnswer: %w", err)
+	}
+	return oldValue.Answer, nil
+}
+
+// AddAnswer adds i to the "answer" field.
+func (m *AssessmentAnswerMutation) AddAnswer(i int) {
+	if m.addanswer != nil {
+		*m.addanswer += i
+	} else {
+		m.addanswer = &i
+	}
+}
+
+// AddedAnswer returns the value that was added to the "answer" field in this mutation.
+func (m *AssessmentAnswerMutation) AddedAnswer() (r int, exists bool) {
+	v := m.addanswer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAnswer resets all changes to the "answer" field.
+func (m *AssessmentAnswerMutation) ResetAnswer() {
+	m.answer = nil
+	m.addanswer = nil
+}
+
+// SetNote sets the "note" field.
+func (m *AssessmentAnswerMutation) SetNote(s string) {
+	m.note = &s
+}
+
+// Note returns the value of the "note" field in the mutation.
+func (m *AssessmentAnswerMutation) Note() (r string, exists bool) {
+	v := m.note
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNote returns the old "note" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldNote(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNote is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNote requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNote: %w", err)
+	}
+	return oldValue.Note, nil
+}
+
+// ClearNote clears the value of the "note" field.
+func (m *AssessmentAnswerMutation) ClearNote() {
+	m.note = nil
+	m.clearedFields[assessmentanswer.FieldNote] = struct{}{}
+}
+
+// NoteCleared returns if the "note" field was cleared in this mutation.
+func (m *AssessmentAnswerMutation) NoteCleared() bool {
+	_, ok := m.clearedFields[assessmentanswer.FieldNote]
+	return ok
+}
+
+// ResetNote resets all changes to the "note" field.
+func (m *AssessmentAnswerMutation) ResetNote() {
+	m.note = nil
+	delete(m.clearedFields, assessmentanswer.FieldNote)
+}
+
+// SetAnsweredBy sets the "answered_by" field.
+func (m *AssessmentAnswerMutation) SetAnsweredBy(s string) {
+	m.answered_by = &s
+}
+
+// AnsweredBy returns the value of the "answered_by" field in the mutation.
+func (m *AssessmentAnswerMutation) AnsweredBy() (r string, exists bool) {
+	v := m.answered_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAnsweredBy returns the old "answered_by" field's value of the AssessmentAnswer entity.
+// If the AssessmentAnswer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AssessmentAnswerMutation) OldAnsweredBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAnsweredBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAnsweredBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAnsweredBy: %w", err)
+	}
+	return oldValue.AnsweredBy, nil
+}
+
+// ResetAnsweredBy resets all changes to the "answered_by" field.
+func (m *AssessmentAnswerMutation) ResetAnsweredBy() {
+	m.answered_by = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *AssessmentAnswerMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[assessmentanswer.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *AssessmentAnswerMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *AssessmentAnswerMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *AssessmentAnswerMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the AssessmentAnswerMutation builder.
+func (m *AssessmentAnswerMutation) Where(ps ...predicate.AssessmentAnswer) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AssessmentAnswerMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AssessmentAnswerMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AssessmentAnswer, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AssessmentAnswerMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AssessmentAnswerMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AssessmentAnswer).
+func (m *AssessmentAnswerMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AssessmentAnswerMutation) Fields() []string {
+	fields := make([]string, 0, 8)
+	if m.created_at != nil {
+		fields = append(fields, assessmentanswer.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, assessmentanswer.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, assessmentanswer.FieldWorkspaceID)
+	}
+	if m.plugin != nil {
+		fields = append(fields, assessmentanswer.FieldPlugin)
+	}
+	if m.question != nil {
+		fields = append(fields, assessmentanswer.FieldQuestion)
+	}
+	if m.answer != nil {
+		fields = append(fields, assessmentanswer.FieldAnswer)
+	}
+	if m.note != nil {
+		fields = append(fields, assessmentanswer.FieldNote)
+	}
+	if m.answered_by != nil {
+		fields = append(fields, assessmentanswer.FieldAnsweredBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AssessmentAnswerMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case assessmentanswer.FieldCreatedAt:
+		return m.CreatedAt()
+	case assessmentanswer.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case assessmentanswer.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case assessmentanswer.FieldPlugin:
+		return m.Plugin()
+	case assessmentanswer.FieldQuestion:
+		return m.Question()
+	case assessmentanswer.FieldAnswer:
+		return m.Answer()
+	case assessmentanswer.FieldNote:
+		return m.Note()
+	case assessmentanswer.FieldAnsweredBy:
+		return m.AnsweredBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AssessmentAnswerMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case assessmentanswer.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case assessmentanswer.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case assessmentanswer.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case assessmentanswer.FieldPlugin:
+		return m.OldPlugin(ctx)
+	case assessmentanswer.FieldQuestion:
+		return m.OldQuestion(ctx)
+	case assessmentanswer.FieldAnswer:
+		return m.OldAnswer(ctx)
+	case assessmentanswer.FieldNote:
+		return m.OldNote(ctx)
+	case assessmentanswer.FieldAnsweredBy:
+		return m.OldAnsweredBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown AssessmentAnswer field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssessmentAnswerMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case assessmentanswer.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case assessmentanswer.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case assessmentanswer.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case assessmentanswer.FieldPlugin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlugin(v)
+		return nil
+	case assessmentanswer.FieldQuestion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetQuestion(v)
+		return nil
+	case assessmentanswer.FieldAnswer:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnswer(v)
+		return nil
+	case assessmentanswer.FieldNote:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNote(v)
+		return nil
+	case assessmentanswer.FieldAnsweredBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAnsweredBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AssessmentAnswer field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AssessmentAnswerMutation) AddedFields() []string {
+	var fields []string
+	if m.addanswer != nil {
+		fields = append(fields, assessmentanswer.FieldAnswer)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AssessmentAnswerMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case assessmentanswer.FieldAnswer:
+		return m.AddedAnswer()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AssessmentAnswerMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case assessmentanswer.FieldAnswer:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAnswer(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AssessmentAnswer numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AssessmentAnswerMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(assessmentanswer.FieldNote) {
+		fields = append(fields, assessmentanswer.FieldNote)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AssessmentAnswerMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AssessmentAnswerMutation) ClearField(name string) error {
+	switch name {
+	case assessmentanswer.FieldNote:
+		m.ClearNote()
+		return nil
+	}
+	return fmt.Errorf("unknown AssessmentAnswer nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AssessmentAnswerMutation) ResetField(name string) error {
+	switch name {
+	case assessmentanswer.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case assessmentanswer.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case assessmentanswer.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case assessmentanswer.FieldPlugin:
+		m.ResetPlugin()
+		return nil
+	case assessmentanswer.FieldQuestion:
+		m.ResetQuestion()
+		return nil
+	case assessmentanswer.FieldAnswer:
+		m.ResetAnswer()
+		return nil
+	case assessmentanswer.FieldNote:
+		m.ResetNote()
+		return nil
+	case assessmentanswer.FieldAnsweredBy:
+		m.ResetAnsweredBy()
+		return nil
+	}
+	return fmt.Errorf("unknown AssessmentAnswer field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AssessmentAnswerMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, assessmentanswer.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AssessmentAnswerMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case assessmentanswer.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AssessmentAnswerMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AssessmentAnswerMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AssessmentAnswerMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, assessmentanswer.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AssessmentAnswerMutation) EdgeCleared(name string) bool {
+	switch name {
+	case assessmentanswer.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AssessmentAnswerMutation) ClearEdge(name string) error {
+	switch name {
+	case assessmentanswer.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AssessmentAnswer unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AssessmentAnswerMutation) ResetEdge(name string) error {
+	switch name {
+	case assessmentanswer.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown AssessmentAnswer edge %s", name)
 }
 
 // ContactMutation represents an operation that mutates the Contact nodes in the graph.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -43,6 +44,7 @@ type TableInfo struct {
 var PrefixTables = map[string]TableInfo{
 	"tok": {Table: "api_tokens", SoftDelete: false, Workspaced: true},
 	"act": {Table: "activities", SoftDelete: true, Workspaced: true},
+	"asa": {Table: "assessment_answers", SoftDelete: false, Workspaced: true},
 	"con": {Table: "contacts", SoftDelete: true, Workspaced: true},
 	"cfd": {Table: "custom_fields", SoftDelete: false, Workspaced: true},
 	"del": {Table: "deals", SoftDelete: true, Workspaced: true},
@@ -78,6 +80,9 @@ var EdgeTargets = map[string]map[string]string{
 		"deal":         "del",
 		"lead":         "led",
 		"owner":        "mem",
+	},
+	"AssessmentAnswer": {
+		"workspace": "wsp",
 	},
 	"Contact": {
 		"workspace":    "wsp",
@@ -204,6 +209,8 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.APIToken.Query().Where(apitoken.IDIn(ids...)).Count(ctx)
 	case "act":
 		return c.Activity.Query().Where(activity.IDIn(ids...)).Count(ctx)
+	case "asa":
+		return c.AssessmentAnswer.Query().Where(assessmentanswer.IDIn(ids...)).Count(ctx)
 	case "con":
 		return c.Contact.Query().Where(contact.IDIn(ids...)).Count(ctx)
 	case "cfd":

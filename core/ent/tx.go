@@ -18,6 +18,8 @@ type Tx struct {
 	APIToken *APITokenClient
 	// Activity is the client for interacting with the Activity builders.
 	Activity *ActivityClient
+	// AssessmentAnswer is the client for interacting with the AssessmentAnswer builders.
+	AssessmentAnswer *AssessmentAnswerClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// CustomField is the client for interacting with the CustomField builders.
@@ -189,6 +191,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Activity = NewActivityClient(tx.config)
+	tx.AssessmentAnswer = NewAssessmentAnswerClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.CustomField = NewCustomFieldClient(tx.config)
 	tx.Deal = NewDealClient(tx.config)

@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -294,6 +296,54 @@ func (r *Registry) Get(name, version string) (*Plugin, error) {
 		return nil, errcode.New(errcode.NotFound, "no plugin %s@%s is loaded", name, version)
 	}
 	return p.current(), nil
+}
+
+// Latest returns the newest loaded version of the named plugin, by
+// semantic version.
+func (r *Registry) Latest(name string) (*Plugin, error) {
+	r.mu.RLock()
+	var best *Plugin
+	for _, p := range r.plugins {
+		if p.Manifest.Name == name && (best == nil || newerVersion(p.Manifest.Version, best.Manifest.Version)) {
+			best = p
+		}
+	}
+	r.mu.RUnlock()
+	if best == nil {
+		return nil, errcode.New(errcode.NotFound, "no plugin %s is loaded", name)
+	}
+	return best.current(), nil
+}
+
+// newerVersion reports whether semantic version a is above b (release
+// parts compared as numbers; a pre-release is below its release).
+func newerVersion(a, b string) bool {
+	split := func(v string) ([3]int, string) {
+		core, pre, _ := strings.Cut(v, "-")
+		var n [3]int
+		for i, part := range strings.SplitN(core, ".", 3) {
+			n[i], _ = strconv.Atoi(part)
+		}
+		return n, pre
+	}
+	na, pa := split(a)
+	nb, pb := split(b)
+	if na != nb {
+		for i := range na {
+			if na[i] != nb[i] {
+				return na[i] > nb[i]
+			}
+		}
+	}
+	switch {
+	case pa == pb:
+		return false
+	case pa == "":
+		return true
+	case pb == "":
+		return false
+	}
+	return pa > pb
 }
 
 // Close closes every module and stops every plugin process, waiting until

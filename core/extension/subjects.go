@@ -37,6 +37,7 @@ var Attributes = map[string]map[string]string{
 		"email_domain": "category", "title": "category",
 		"activity_count": "number", "deal_count": "number", "won_amount": "number",
 		"order_count": "number", "order_total": "number", "age_days": "number", "id": "id",
+		"first_name": "category", "last_name": "category", "email": "category", "phone": "category", "organization_id": "category",
 	},
 	"organization": {
 		"employees": "number", "industry": "category", "has_domain": "number",
@@ -79,6 +80,9 @@ func newColumn(name, kind string, n int) *column {
 	c := &column{Column: sdk.Column{Name: name}}
 	if kind == "category" {
 		c.Codes = make([]uint32, n)
+		for i := range c.Codes {
+			c.Codes[i] = sdk.Missing
+		}
 		c.Dictionary = []string{}
 		c.codes = map[string]uint32{}
 	} else {
@@ -203,7 +207,20 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 			setText("title", i, c.Title)
 			set("age_days", i, days(now.Sub(c.CreatedAt)))
 		}
+		for _, c := range rows {
+			i := index[c.ID]
+			setText("first_name", i, c.FirstName)
+			setText("last_name", i, c.LastName)
+			setText("email", i, c.Email)
+			setText("phone", i, c.Phone)
+			if c.OrganizationID != nil {
+				setText("organization_id", i, string(*c.OrganizationID))
+			}
+		}
 		if err := aggregates(ctx, client, cols, index, ids, "contact"); err != nil {
+			return b, err
+		}
+		if err := customerFigures(ctx, client, cols, index, ids, "contact", now); err != nil {
 			return b, err
 		}
 	case "organization":
@@ -230,6 +247,9 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 			fill(cols["contact_count"], index, agg, 0)
 		}
 		if err := aggregates(ctx, client, cols, index, ids, "organization"); err != nil {
+			return b, err
+		}
+		if err := customerFigures(ctx, client, cols, index, ids, "organization", now); err != nil {
 			return b, err
 		}
 	case "deal":

@@ -97,6 +97,28 @@ type ComplexityRoot struct {
 		PerContact func(childComplexity int) int
 	}
 
+	AssessmentAnswer struct {
+		Answer     func(childComplexity int) int
+		AnsweredBy func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Note       func(childComplexity int) int
+		Plugin     func(childComplexity int) int
+		Question   func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	AssessmentAnswerConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AssessmentAnswerEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CLV struct {
 		AcquisitionCost   func(childComplexity int) int
 		Customers         func(childComplexity int) int
@@ -362,6 +384,14 @@ type ComplexityRoot struct {
 		StageID    func(childComplexity int) int
 	}
 
+	LabelChange struct {
+		Baseline       func(childComplexity int) int
+		BaselineValue  func(childComplexity int) int
+		Candidate      func(childComplexity int) int
+		CandidateValue func(childComplexity int) int
+		SubjectID      func(childComplexity int) int
+	}
+
 	LastTouch struct {
 		AsOf        func(childComplexity int) int
 		AverageDays func(childComplexity int) int
@@ -482,6 +512,7 @@ type ComplexityRoot struct {
 		DeleteStage             func(childComplexity int, id pulid.ID) int
 		DeleteTag               func(childComplexity int, id pulid.ID) int
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
+		RecordAssessmentAnswers func(childComplexity int, plugin string, answers []*model.AssessmentAnswerInput) int
 		ScoreSubjects           func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		UpdateActivity          func(childComplexity int, id pulid.ID, input ent.UpdateActivityInput) int
 		UpdateContact           func(childComplexity int, id pulid.ID, input ent.UpdateContactInput) int
@@ -624,6 +655,7 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Activities        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) int
+		AssessmentAnswers func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AssessmentAnswerOrder, where *ent.AssessmentAnswerWhereInput) int
 		CohortRetention   func(childComplexity int, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) int
 		Contacts          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) int
 		CustomFields      func(childComplexity int) int
@@ -639,12 +671,71 @@ type ComplexityRoot struct {
 		Pipelines         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
 		Plugins           func(childComplexity int) int
 		Products          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
+		Questionnaire     func(childComplexity int, plugin string) int
+		RunReport         func(childComplexity int, plugin string, params map[string]any) int
 		Scores            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ScoreOrder, where *ent.ScoreWhereInput) int
 		Segments          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentOrder, where *ent.SegmentWhereInput) int
+		ShadowScore       func(childComplexity int, point extensionbinding.Point, baseline string, candidate string, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		Stages            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) int
 		Tags              func(childComplexity int) int
 		TimelineEvents    func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) int
 		Viewer            func(childComplexity int) int
+	}
+
+	Questionnaire struct {
+		Areas     func(childComplexity int) int
+		Plugin    func(childComplexity int) int
+		Questions func(childComplexity int) int
+		Scale     func(childComplexity int) int
+	}
+
+	QuestionnaireArea struct {
+		Key   func(childComplexity int) int
+		Title func(childComplexity int) int
+	}
+
+	QuestionnaireQuestion struct {
+		Answer func(childComplexity int) int
+		Area   func(childComplexity int) int
+		Key    func(childComplexity int) int
+		Text   func(childComplexity int) int
+	}
+
+	Report struct {
+		Plugin   func(childComplexity int) int
+		Sections func(childComplexity int) int
+		Title    func(childComplexity int) int
+	}
+
+	ReportKPI struct {
+		Key    func(childComplexity int) int
+		Label  func(childComplexity int) int
+		Target func(childComplexity int) int
+		Unit   func(childComplexity int) int
+		Value  func(childComplexity int) int
+	}
+
+	ReportSection struct {
+		Key     func(childComplexity int) int
+		Kpis    func(childComplexity int) int
+		Series  func(childComplexity int) int
+		Summary func(childComplexity int) int
+		Tables  func(childComplexity int) int
+		Title   func(childComplexity int) int
+	}
+
+	ReportSeries struct {
+		Chart  func(childComplexity int) int
+		Labels func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Values func(childComplexity int) int
+	}
+
+	ReportTable struct {
+		Columns func(childComplexity int) int
+		Key     func(childComplexity int) int
+		Rows    func(childComplexity int) int
+		Title   func(childComplexity int) int
 	}
 
 	Score struct {
@@ -723,6 +814,19 @@ type ComplexityRoot struct {
 	SegmentMembershipEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ShadowComparison struct {
+		Baseline         func(childComplexity int) int
+		Candidate        func(childComplexity int) int
+		LabelChangeCount func(childComplexity int) int
+		LabelChanges     func(childComplexity int) int
+		MeanShift        func(childComplexity int) int
+		RankCorrelation  func(childComplexity int) int
+		SubjectType      func(childComplexity int) int
+		Subjects         func(childComplexity int) int
+		TopK             func(childComplexity int) int
+		TopKOverlap      func(childComplexity int) int
 	}
 
 	Stage struct {
@@ -897,6 +1001,7 @@ type MutationResolver interface {
 	MoveDeal(ctx context.Context, id pulid.ID, stageID pulid.ID) (*ent.Deal, error)
 	BindExtension(ctx context.Context, input model.BindExtensionInput) (*ent.ExtensionBinding, error)
 	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
+	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
 }
 type OrganizationResolver interface {
 	Scores(ctx context.Context, obj *ent.Organization, first *int) ([]*ent.Score, error)
@@ -905,6 +1010,7 @@ type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error)
 	Activities(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) (*ent.ActivityConnection, error)
+	AssessmentAnswers(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AssessmentAnswerOrder, where *ent.AssessmentAnswerWhereInput) (*ent.AssessmentAnswerConnection, error)
 	Contacts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error)
 	CustomFields(ctx context.Context) ([]*ent.CustomField, error)
 	Deals(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput) (*ent.DealConnection, error)
@@ -920,6 +1026,9 @@ type QueryResolver interface {
 	Tags(ctx context.Context) ([]*ent.Tag, error)
 	TimelineEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) (*ent.TimelineEventConnection, error)
 	Plugins(ctx context.Context) ([]*model.Plugin, error)
+	RunReport(ctx context.Context, plugin string, params map[string]any) (*model.Report, error)
+	Questionnaire(ctx context.Context, plugin string) (*model.Questionnaire, error)
+	ShadowScore(ctx context.Context, point extensionbinding.Point, baseline string, candidate string, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ShadowComparison, error)
 	Metrics(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.Query, error)
 	CohortRetention(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.CohortMatrix, error)
 	Forecast(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) (*metrics.Forecast, error)
@@ -1115,6 +1224,87 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ActivityKindCount.PerContact(childComplexity), true
+
+	case "AssessmentAnswer.answer":
+		if e.ComplexityRoot.AssessmentAnswer.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.Answer(childComplexity), true
+	case "AssessmentAnswer.answeredBy":
+		if e.ComplexityRoot.AssessmentAnswer.AnsweredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.AnsweredBy(childComplexity), true
+	case "AssessmentAnswer.createdAt":
+		if e.ComplexityRoot.AssessmentAnswer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.CreatedAt(childComplexity), true
+	case "AssessmentAnswer.id":
+		if e.ComplexityRoot.AssessmentAnswer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.ID(childComplexity), true
+	case "AssessmentAnswer.note":
+		if e.ComplexityRoot.AssessmentAnswer.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.Note(childComplexity), true
+	case "AssessmentAnswer.plugin":
+		if e.ComplexityRoot.AssessmentAnswer.Plugin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.Plugin(childComplexity), true
+	case "AssessmentAnswer.question":
+		if e.ComplexityRoot.AssessmentAnswer.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.Question(childComplexity), true
+	case "AssessmentAnswer.updatedAt":
+		if e.ComplexityRoot.AssessmentAnswer.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswer.UpdatedAt(childComplexity), true
+
+	case "AssessmentAnswerConnection.edges":
+		if e.ComplexityRoot.AssessmentAnswerConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswerConnection.Edges(childComplexity), true
+	case "AssessmentAnswerConnection.pageInfo":
+		if e.ComplexityRoot.AssessmentAnswerConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswerConnection.PageInfo(childComplexity), true
+	case "AssessmentAnswerConnection.totalCount":
+		if e.ComplexityRoot.AssessmentAnswerConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswerConnection.TotalCount(childComplexity), true
+
+	case "AssessmentAnswerEdge.cursor":
+		if e.ComplexityRoot.AssessmentAnswerEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswerEdge.Cursor(childComplexity), true
+	case "AssessmentAnswerEdge.node":
+		if e.ComplexityRoot.AssessmentAnswerEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentAnswerEdge.Node(childComplexity), true
 
 	case "CLV.acquisitionCost":
 		if e.ComplexityRoot.CLV.AcquisitionCost == nil {
@@ -2328,6 +2518,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FunnelStep.StageID(childComplexity), true
 
+	case "LabelChange.baseline":
+		if e.ComplexityRoot.LabelChange.Baseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelChange.Baseline(childComplexity), true
+	case "LabelChange.baselineValue":
+		if e.ComplexityRoot.LabelChange.BaselineValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelChange.BaselineValue(childComplexity), true
+	case "LabelChange.candidate":
+		if e.ComplexityRoot.LabelChange.Candidate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelChange.Candidate(childComplexity), true
+	case "LabelChange.candidateValue":
+		if e.ComplexityRoot.LabelChange.CandidateValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelChange.CandidateValue(childComplexity), true
+	case "LabelChange.subjectId":
+		if e.ComplexityRoot.LabelChange.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LabelChange.SubjectID(childComplexity), true
+
 	case "LastTouch.asOf":
 		if e.ComplexityRoot.LastTouch.AsOf == nil {
 			break
@@ -3103,6 +3324,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MoveDeal(childComplexity, args["id"].(pulid.ID), args["stageID"].(pulid.ID)), true
+	case "Mutation.recordAssessmentAnswers":
+		if e.ComplexityRoot.Mutation.RecordAssessmentAnswers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordAssessmentAnswers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordAssessmentAnswers(childComplexity, args["plugin"].(string), args["answers"].([]*model.AssessmentAnswerInput)), true
 	case "Mutation.scoreSubjects":
 		if e.ComplexityRoot.Mutation.ScoreSubjects == nil {
 			break
@@ -3805,6 +4037,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Activities(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.ActivityOrder), args["where"].(*ent.ActivityWhereInput)), true
+	case "Query.assessmentAnswers":
+		if e.ComplexityRoot.Query.AssessmentAnswers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_assessmentAnswers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AssessmentAnswers(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.AssessmentAnswerOrder), args["where"].(*ent.AssessmentAnswerWhereInput)), true
 	case "Query.cohortRetention":
 		if e.ComplexityRoot.Query.CohortRetention == nil {
 			break
@@ -3956,6 +4199,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.ProductOrder), args["where"].(*ent.ProductWhereInput)), true
+	case "Query.questionnaire":
+		if e.ComplexityRoot.Query.Questionnaire == nil {
+			break
+		}
+
+		args, err := ec.field_Query_questionnaire_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Questionnaire(childComplexity, args["plugin"].(string)), true
+	case "Query.runReport":
+		if e.ComplexityRoot.Query.RunReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_runReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RunReport(childComplexity, args["plugin"].(string), args["params"].(map[string]any)), true
 	case "Query.scores":
 		if e.ComplexityRoot.Query.Scores == nil {
 			break
@@ -3978,6 +4243,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Segments(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.SegmentOrder), args["where"].(*ent.SegmentWhereInput)), true
+	case "Query.shadowScore":
+		if e.ComplexityRoot.Query.ShadowScore == nil {
+			break
+		}
+
+		args, err := ec.field_Query_shadowScore_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ShadowScore(childComplexity, args["point"].(extensionbinding.Point), args["baseline"].(string), args["candidate"].(string), args["subjectType"].(extensionbinding.SubjectType), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
 	case "Query.stages":
 		if e.ComplexityRoot.Query.Stages == nil {
 			break
@@ -4012,6 +4288,206 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "Questionnaire.areas":
+		if e.ComplexityRoot.Questionnaire.Areas == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Questionnaire.Areas(childComplexity), true
+	case "Questionnaire.plugin":
+		if e.ComplexityRoot.Questionnaire.Plugin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Questionnaire.Plugin(childComplexity), true
+	case "Questionnaire.questions":
+		if e.ComplexityRoot.Questionnaire.Questions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Questionnaire.Questions(childComplexity), true
+	case "Questionnaire.scale":
+		if e.ComplexityRoot.Questionnaire.Scale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Questionnaire.Scale(childComplexity), true
+
+	case "QuestionnaireArea.key":
+		if e.ComplexityRoot.QuestionnaireArea.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionnaireArea.Key(childComplexity), true
+	case "QuestionnaireArea.title":
+		if e.ComplexityRoot.QuestionnaireArea.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionnaireArea.Title(childComplexity), true
+
+	case "QuestionnaireQuestion.answer":
+		if e.ComplexityRoot.QuestionnaireQuestion.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionnaireQuestion.Answer(childComplexity), true
+	case "QuestionnaireQuestion.area":
+		if e.ComplexityRoot.QuestionnaireQuestion.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionnaireQuestion.Area(childComplexity), true
+	case "QuestionnaireQuestion.key":
+		if e.ComplexityRoot.QuestionnaireQuestion.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionnaireQuestion.Key(childComplexity), true
+	case "QuestionnaireQuestion.text":
+		if e.ComplexityRoot.QuestionnaireQuestion.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QuestionnaireQuestion.Text(childComplexity), true
+
+	case "Report.plugin":
+		if e.ComplexityRoot.Report.Plugin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Plugin(childComplexity), true
+	case "Report.sections":
+		if e.ComplexityRoot.Report.Sections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Sections(childComplexity), true
+	case "Report.title":
+		if e.ComplexityRoot.Report.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Report.Title(childComplexity), true
+
+	case "ReportKPI.key":
+		if e.ComplexityRoot.ReportKPI.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportKPI.Key(childComplexity), true
+	case "ReportKPI.label":
+		if e.ComplexityRoot.ReportKPI.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportKPI.Label(childComplexity), true
+	case "ReportKPI.target":
+		if e.ComplexityRoot.ReportKPI.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportKPI.Target(childComplexity), true
+	case "ReportKPI.unit":
+		if e.ComplexityRoot.ReportKPI.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportKPI.Unit(childComplexity), true
+	case "ReportKPI.value":
+		if e.ComplexityRoot.ReportKPI.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportKPI.Value(childComplexity), true
+
+	case "ReportSection.key":
+		if e.ComplexityRoot.ReportSection.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSection.Key(childComplexity), true
+	case "ReportSection.kpis":
+		if e.ComplexityRoot.ReportSection.Kpis == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSection.Kpis(childComplexity), true
+	case "ReportSection.series":
+		if e.ComplexityRoot.ReportSection.Series == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSection.Series(childComplexity), true
+	case "ReportSection.summary":
+		if e.ComplexityRoot.ReportSection.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSection.Summary(childComplexity), true
+	case "ReportSection.tables":
+		if e.ComplexityRoot.ReportSection.Tables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSection.Tables(childComplexity), true
+	case "ReportSection.title":
+		if e.ComplexityRoot.ReportSection.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSection.Title(childComplexity), true
+
+	case "ReportSeries.chart":
+		if e.ComplexityRoot.ReportSeries.Chart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSeries.Chart(childComplexity), true
+	case "ReportSeries.labels":
+		if e.ComplexityRoot.ReportSeries.Labels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSeries.Labels(childComplexity), true
+	case "ReportSeries.name":
+		if e.ComplexityRoot.ReportSeries.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSeries.Name(childComplexity), true
+	case "ReportSeries.values":
+		if e.ComplexityRoot.ReportSeries.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportSeries.Values(childComplexity), true
+
+	case "ReportTable.columns":
+		if e.ComplexityRoot.ReportTable.Columns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportTable.Columns(childComplexity), true
+	case "ReportTable.key":
+		if e.ComplexityRoot.ReportTable.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportTable.Key(childComplexity), true
+	case "ReportTable.rows":
+		if e.ComplexityRoot.ReportTable.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportTable.Rows(childComplexity), true
+	case "ReportTable.title":
+		if e.ComplexityRoot.ReportTable.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReportTable.Title(childComplexity), true
 
 	case "Score.computedAt":
 		if e.ComplexityRoot.Score.ComputedAt == nil {
@@ -4315,6 +4791,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SegmentMembershipEdge.Node(childComplexity), true
+
+	case "ShadowComparison.baseline":
+		if e.ComplexityRoot.ShadowComparison.Baseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.Baseline(childComplexity), true
+	case "ShadowComparison.candidate":
+		if e.ComplexityRoot.ShadowComparison.Candidate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.Candidate(childComplexity), true
+	case "ShadowComparison.labelChangeCount":
+		if e.ComplexityRoot.ShadowComparison.LabelChangeCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.LabelChangeCount(childComplexity), true
+	case "ShadowComparison.labelChanges":
+		if e.ComplexityRoot.ShadowComparison.LabelChanges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.LabelChanges(childComplexity), true
+	case "ShadowComparison.meanShift":
+		if e.ComplexityRoot.ShadowComparison.MeanShift == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.MeanShift(childComplexity), true
+	case "ShadowComparison.rankCorrelation":
+		if e.ComplexityRoot.ShadowComparison.RankCorrelation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.RankCorrelation(childComplexity), true
+	case "ShadowComparison.subjectType":
+		if e.ComplexityRoot.ShadowComparison.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.SubjectType(childComplexity), true
+	case "ShadowComparison.subjects":
+		if e.ComplexityRoot.ShadowComparison.Subjects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.Subjects(childComplexity), true
+	case "ShadowComparison.topK":
+		if e.ComplexityRoot.ShadowComparison.TopK == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.TopK(childComplexity), true
+	case "ShadowComparison.topKOverlap":
+		if e.ComplexityRoot.ShadowComparison.TopKOverlap == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.TopKOverlap(childComplexity), true
 
 	case "Stage.createdAt":
 		if e.ComplexityRoot.Stage.CreatedAt == nil {
@@ -4717,6 +5254,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("ActivityOrder", ec.unmarshalInputActivityOrder),
 			graphql.NewInputUnmarshaler("ActivityWhereInput", ec.unmarshalInputActivityWhereInput),
+			graphql.NewInputUnmarshaler("AssessmentAnswerInput", ec.unmarshalInputAssessmentAnswerInput),
+			graphql.NewInputUnmarshaler("AssessmentAnswerOrder", ec.unmarshalInputAssessmentAnswerOrder),
+			graphql.NewInputUnmarshaler("AssessmentAnswerWhereInput", ec.unmarshalInputAssessmentAnswerWhereInput),
 			graphql.NewInputUnmarshaler("BindExtensionInput", ec.unmarshalInputBindExtensionInput),
 			graphql.NewInputUnmarshaler("CLVInput", ec.unmarshalInputCLVInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
@@ -5201,6 +5741,192 @@ input ActivityWhereInput {
   """
   hasOwner: Boolean
   hasOwnerWith: [MemberWhereInput!]
+}
+type AssessmentAnswer implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  the plugin whose question set holds the question
+  """
+  plugin: String!
+  question: String!
+  answer: Int!
+  note: String
+  """
+  who recorded the answer: member:<id>, token:<id>…
+  """
+  answeredBy: String!
+}
+"""
+A connection to a list of items.
+"""
+type AssessmentAnswerConnection {
+  """
+  A list of edges.
+  """
+  edges: [AssessmentAnswerEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type AssessmentAnswerEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: AssessmentAnswer
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for AssessmentAnswer connections
+"""
+input AssessmentAnswerOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order AssessmentAnswers.
+  """
+  field: AssessmentAnswerOrderField!
+}
+"""
+Properties by which AssessmentAnswer connections can be ordered.
+"""
+enum AssessmentAnswerOrderField {
+  CREATED_AT
+  UPDATED_AT
+  QUESTION
+}
+"""
+AssessmentAnswerWhereInput is used for filtering AssessmentAnswer objects.
+Input was generated by ent.
+"""
+input AssessmentAnswerWhereInput {
+  not: AssessmentAnswerWhereInput
+  and: [AssessmentAnswerWhereInput!]
+  or: [AssessmentAnswerWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  plugin field predicates
+  """
+  plugin: String
+  pluginNEQ: String
+  pluginIn: [String!]
+  pluginNotIn: [String!]
+  pluginGT: String
+  pluginGTE: String
+  pluginLT: String
+  pluginLTE: String
+  pluginContains: String
+  pluginHasPrefix: String
+  pluginHasSuffix: String
+  pluginEqualFold: String
+  pluginContainsFold: String
+  """
+  question field predicates
+  """
+  question: String
+  questionNEQ: String
+  questionIn: [String!]
+  questionNotIn: [String!]
+  questionGT: String
+  questionGTE: String
+  questionLT: String
+  questionLTE: String
+  questionContains: String
+  questionHasPrefix: String
+  questionHasSuffix: String
+  questionEqualFold: String
+  questionContainsFold: String
+  """
+  answer field predicates
+  """
+  answer: Int
+  answerNEQ: Int
+  answerIn: [Int!]
+  answerNotIn: [Int!]
+  answerGT: Int
+  answerGTE: Int
+  answerLT: Int
+  answerLTE: Int
+  """
+  note field predicates
+  """
+  note: String
+  noteNEQ: String
+  noteIn: [String!]
+  noteNotIn: [String!]
+  noteGT: String
+  noteGTE: String
+  noteLT: String
+  noteLTE: String
+  noteContains: String
+  noteHasPrefix: String
+  noteHasSuffix: String
+  noteIsNil: Boolean
+  noteNotNil: Boolean
+  noteEqualFold: String
+  noteContainsFold: String
+  """
+  answered_by field predicates
+  """
+  answeredBy: String
+  answeredByNEQ: String
+  answeredByIn: [String!]
+  answeredByNotIn: [String!]
+  answeredByGT: String
+  answeredByGTE: String
+  answeredByLT: String
+  answeredByLTE: String
+  answeredByContains: String
+  answeredByHasPrefix: String
+  answeredByHasSuffix: String
+  answeredByEqualFold: String
+  answeredByContainsFold: String
 }
 type Contact implements Node {
   id: ID!
@@ -8274,6 +9000,37 @@ type Query {
     """
     where: ActivityWhereInput
   ): ActivityConnection!
+  assessmentAnswers(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for AssessmentAnswers returned from the connection.
+    """
+    orderBy: [AssessmentAnswerOrder!]
+
+    """
+    Filtering options for AssessmentAnswers returned from the connection.
+    """
+    where: AssessmentAnswerWhereInput
+  ): AssessmentAnswerConnection!
   contacts(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -10315,6 +11072,153 @@ extend type Deal {
   "Scores of this deal, newest first."
   scores(first: Int = 10): [Score!]!
 }
+
+"""
+A report made by a report plugin: sections of headline figures, tables and
+series that a client renders without knowing the plugin.
+"""
+type Report {
+  "The plugin@version that made it."
+  plugin: String!
+  title: String!
+  sections: [ReportSection!]!
+}
+
+"""Part of a report under a heading."""
+type ReportSection {
+  key: String!
+  title: String!
+  summary: String!
+  kpis: [ReportKPI!]!
+  tables: [ReportTable!]!
+  series: [ReportSeries!]!
+}
+
+"""A headline figure."""
+type ReportKPI {
+  key: String!
+  label: String!
+  value: Float!
+  "How to show the value: empty, percent (0–100), money, count or days."
+  unit: String!
+  "The figure to reach, when the plugin sets one."
+  target: Float
+}
+
+"""A rectangular result: every row has a cell per column."""
+type ReportTable {
+  key: String!
+  title: String!
+  columns: [String!]!
+  rows: [[String!]!]!
+}
+
+"""A named sequence of labelled values."""
+type ReportSeries {
+  name: String!
+  labels: [String!]!
+  values: [Float!]!
+  "A suggested chart: line, bar, area, heatmap, or empty."
+  chart: String!
+}
+
+"""A plugin's questionnaire with the workspace's current answers."""
+type Questionnaire {
+  "The plugin@version whose question set this is."
+  plugin: String!
+  areas: [QuestionnaireArea!]!
+  "The answer scale: answer i means scale[i]."
+  scale: [String!]!
+  questions: [QuestionnaireQuestion!]!
+}
+
+"""A group of questions."""
+type QuestionnaireArea {
+  key: String!
+  title: String!
+}
+
+"""A question, with the workspace's answer if it recorded one."""
+type QuestionnaireQuestion {
+  key: String!
+  area: String!
+  text: String!
+  answer: AssessmentAnswer
+}
+
+"""An answer to record."""
+input AssessmentAnswerInput {
+  "The question's key in the plugin's question set."
+  question: String!
+  "An index into the plugin's scale."
+  answer: Int!
+  note: String
+}
+
+"""How a candidate plugin's scores compare with a baseline's on the same subjects."""
+type ShadowComparison {
+  baseline: String!
+  candidate: String!
+  subjectType: String!
+  "Subjects both scored."
+  subjects: Int!
+  "Spearman's rank correlation of the two scores (null with fewer than two subjects or a constant score)."
+  rankCorrelation: Float
+  "Mean of candidate − baseline."
+  meanShift: Float!
+  "k of the top-k overlap: min(10 % of the subjects, 100), at least 1."
+  topK: Int!
+  "Share of the baseline's top k that are in the candidate's top k."
+  topKOverlap: Float!
+  "Subjects whose label differs, at most 100."
+  labelChanges: [LabelChange!]!
+  "How many subjects' labels differ in all."
+  labelChangeCount: Int!
+}
+
+"""A subject whose label differs between baseline and candidate."""
+type LabelChange {
+  subjectId: ID!
+  baseline: String!
+  candidate: String!
+  baselineValue: Float!
+  candidateValue: Float!
+}
+
+extend type Query {
+  """
+  Runs a report plugin on the workspace. plugin is name or name@version
+  (default: the version the workspace's report binding names, else the
+  newest). params is a JSON object: from, to (dates), period (month,
+  quarter, year) and acquisition_cost, for the metrics the plugin reads.
+  """
+  runReport(plugin: String!, params: Map): Report!
+  "A plugin's questionnaire and the workspace's answers."
+  questionnaire(plugin: String!): Questionnaire!
+  """
+  Runs two score plugins (name or name@version each) over the same
+  subjects without storing anything and compares them.
+  """
+  shadowScore(
+    point: ExtensionBindingPoint! = score
+    baseline: String!
+    candidate: String!
+    subjectType: ExtensionBindingSubjectType!
+    leadWhere: LeadWhereInput
+    contactWhere: ContactWhereInput
+    organizationWhere: OrganizationWhereInput
+    dealWhere: DealWhereInput
+  ): ShadowComparison!
+}
+
+extend type Mutation {
+  """
+  Records the workspace's answers to a plugin's questionnaire, all or none
+  (errors name answers.<i>.question or answers.<i>.answer). An answer recorded
+  again replaces the earlier one. Audited in the timeline.
+  """
+  recordAssessmentAnswers(plugin: String!, answers: [AssessmentAnswerInput!]!): [AssessmentAnswer!]!
+}
 `, BuiltIn: false},
 	{Name: "../schema/metrics.graphql", Input: `# Built-in metrics (core/metrics): churn, retention, revenue retention,
 # cohorts, lifetime value, conversion, win rate, velocity, forecast and
@@ -10893,6 +11797,50 @@ func (ec *executionContext) childFields_ActivityKindCount(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ActivityKindCount", field.Name)
 }
 
+func (ec *executionContext) childFields_AssessmentAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AssessmentAnswer_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_AssessmentAnswer_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_AssessmentAnswer_updatedAt(ctx, field)
+	case "plugin":
+		return ec.fieldContext_AssessmentAnswer_plugin(ctx, field)
+	case "question":
+		return ec.fieldContext_AssessmentAnswer_question(ctx, field)
+	case "answer":
+		return ec.fieldContext_AssessmentAnswer_answer(ctx, field)
+	case "note":
+		return ec.fieldContext_AssessmentAnswer_note(ctx, field)
+	case "answeredBy":
+		return ec.fieldContext_AssessmentAnswer_answeredBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentAnswer", field.Name)
+}
+
+func (ec *executionContext) childFields_AssessmentAnswerConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AssessmentAnswerConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AssessmentAnswerConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AssessmentAnswerConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentAnswerConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AssessmentAnswerEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_AssessmentAnswerEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_AssessmentAnswerEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentAnswerEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CLV(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customers":
@@ -11423,6 +12371,22 @@ func (ec *executionContext) childFields_FunnelStep(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type FunnelStep", field.Name)
 }
 
+func (ec *executionContext) childFields_LabelChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subjectId":
+		return ec.fieldContext_LabelChange_subjectId(ctx, field)
+	case "baseline":
+		return ec.fieldContext_LabelChange_baseline(ctx, field)
+	case "candidate":
+		return ec.fieldContext_LabelChange_candidate(ctx, field)
+	case "baselineValue":
+		return ec.fieldContext_LabelChange_baselineValue(ctx, field)
+	case "candidateValue":
+		return ec.fieldContext_LabelChange_candidateValue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LabelChange", field.Name)
+}
+
 func (ec *executionContext) childFields_LastTouch(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "asOf":
@@ -11843,6 +12807,118 @@ func (ec *executionContext) childFields_ProductEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ProductEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Questionnaire(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plugin":
+		return ec.fieldContext_Questionnaire_plugin(ctx, field)
+	case "areas":
+		return ec.fieldContext_Questionnaire_areas(ctx, field)
+	case "scale":
+		return ec.fieldContext_Questionnaire_scale(ctx, field)
+	case "questions":
+		return ec.fieldContext_Questionnaire_questions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Questionnaire", field.Name)
+}
+
+func (ec *executionContext) childFields_QuestionnaireArea(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_QuestionnaireArea_key(ctx, field)
+	case "title":
+		return ec.fieldContext_QuestionnaireArea_title(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuestionnaireArea", field.Name)
+}
+
+func (ec *executionContext) childFields_QuestionnaireQuestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_QuestionnaireQuestion_key(ctx, field)
+	case "area":
+		return ec.fieldContext_QuestionnaireQuestion_area(ctx, field)
+	case "text":
+		return ec.fieldContext_QuestionnaireQuestion_text(ctx, field)
+	case "answer":
+		return ec.fieldContext_QuestionnaireQuestion_answer(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QuestionnaireQuestion", field.Name)
+}
+
+func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "plugin":
+		return ec.fieldContext_Report_plugin(ctx, field)
+	case "title":
+		return ec.fieldContext_Report_title(ctx, field)
+	case "sections":
+		return ec.fieldContext_Report_sections(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Report", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportKPI(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ReportKPI_key(ctx, field)
+	case "label":
+		return ec.fieldContext_ReportKPI_label(ctx, field)
+	case "value":
+		return ec.fieldContext_ReportKPI_value(ctx, field)
+	case "unit":
+		return ec.fieldContext_ReportKPI_unit(ctx, field)
+	case "target":
+		return ec.fieldContext_ReportKPI_target(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportKPI", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ReportSection_key(ctx, field)
+	case "title":
+		return ec.fieldContext_ReportSection_title(ctx, field)
+	case "summary":
+		return ec.fieldContext_ReportSection_summary(ctx, field)
+	case "kpis":
+		return ec.fieldContext_ReportSection_kpis(ctx, field)
+	case "tables":
+		return ec.fieldContext_ReportSection_tables(ctx, field)
+	case "series":
+		return ec.fieldContext_ReportSection_series(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ReportSeries_name(ctx, field)
+	case "labels":
+		return ec.fieldContext_ReportSeries_labels(ctx, field)
+	case "values":
+		return ec.fieldContext_ReportSeries_values(ctx, field)
+	case "chart":
+		return ec.fieldContext_ReportSeries_chart(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportSeries", field.Name)
+}
+
+func (ec *executionContext) childFields_ReportTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ReportTable_key(ctx, field)
+	case "title":
+		return ec.fieldContext_ReportTable_title(ctx, field)
+	case "columns":
+		return ec.fieldContext_ReportTable_columns(ctx, field)
+	case "rows":
+		return ec.fieldContext_ReportTable_rows(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReportTable", field.Name)
+}
+
 func (ec *executionContext) childFields_Score(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -11997,6 +13073,32 @@ func (ec *executionContext) childFields_SegmentMembershipEdge(ctx context.Contex
 		return ec.fieldContext_SegmentMembershipEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SegmentMembershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ShadowComparison(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "baseline":
+		return ec.fieldContext_ShadowComparison_baseline(ctx, field)
+	case "candidate":
+		return ec.fieldContext_ShadowComparison_candidate(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_ShadowComparison_subjectType(ctx, field)
+	case "subjects":
+		return ec.fieldContext_ShadowComparison_subjects(ctx, field)
+	case "rankCorrelation":
+		return ec.fieldContext_ShadowComparison_rankCorrelation(ctx, field)
+	case "meanShift":
+		return ec.fieldContext_ShadowComparison_meanShift(ctx, field)
+	case "topK":
+		return ec.fieldContext_ShadowComparison_topK(ctx, field)
+	case "topKOverlap":
+		return ec.fieldContext_ShadowComparison_topKOverlap(ctx, field)
+	case "labelChanges":
+		return ec.fieldContext_ShadowComparison_labelChanges(ctx, field)
+	case "labelChangeCount":
+		return ec.fieldContext_ShadowComparison_labelChangeCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShadowComparison", field.Name)
 }
 
 func (ec *executionContext) childFields_Stage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13077,6 +14179,28 @@ func (ec *executionContext) field_Mutation_moveDeal_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordAssessmentAnswers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "plugin",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["plugin"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "answers",
+		func(ctx context.Context, v any) ([]*model.AssessmentAnswerInput, error) {
+			return ec.unmarshalNAssessmentAnswerInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAssessmentAnswerInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["answers"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_scoreSubjects_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13761,6 +14885,60 @@ func (ec *executionContext) field_Query_activities_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_assessmentAnswers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.AssessmentAnswerOrder, error) {
+			return ec.unmarshalOAssessmentAnswerOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.AssessmentAnswerWhereInput, error) {
+			return ec.unmarshalOAssessmentAnswerWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_cohortRetention_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14273,6 +15451,42 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_questionnaire_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "plugin",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["plugin"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_runReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "plugin",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["plugin"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "params",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalOMap2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["params"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14378,6 +15592,76 @@ func (ec *executionContext) field_Query_segments_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_shadowScore_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "point",
+		func(ctx context.Context, v any) (extensionbinding.Point, error) {
+			return ec.unmarshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["point"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "baseline",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["baseline"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "candidate",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["candidate"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+			return ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leadWhere"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactWhere"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationWhere"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dealWhere"] = arg7
 	return args, nil
 }
 
@@ -15385,6 +16669,332 @@ func (ec *executionContext) _ActivityKindCount_perContact(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_ActivityKindCount_perContact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ActivityKindCount", field, false, false, "Float")
+}
+
+func (ec *executionContext) _AssessmentAnswer_id(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AssessmentAnswer_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AssessmentAnswer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _AssessmentAnswer_plugin(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_plugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plugin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_plugin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssessmentAnswer_question(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssessmentAnswer_answer(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssessmentAnswer_note(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssessmentAnswer_answeredBy(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswer_answeredBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AnsweredBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswer_answeredBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _AssessmentAnswerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswerConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AssessmentAnswerEdge) graphql.Marshaler {
+			return ec.marshalOAssessmentAnswerEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswerConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentAnswerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentAnswerEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentAnswerConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswerConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswerConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentAnswerConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentAnswerConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswerConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswerConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswerConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswerConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AssessmentAnswerEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswerEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentAnswer) graphql.Marshaler {
+			return ec.marshalOAssessmentAnswer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswerEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AssessmentAnswerEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentAnswer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AssessmentAnswerEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.AssessmentAnswerEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AssessmentAnswerEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AssessmentAnswerEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AssessmentAnswerEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _CLV_customers(ctx context.Context, field graphql.CollectedField, obj *metrics.CLV) (ret graphql.Marshaler) {
@@ -20240,6 +21850,121 @@ func (ec *executionContext) fieldContext_FunnelStep_fromFirst(_ context.Context,
 	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
 }
 
+func (ec *executionContext) _LabelChange_subjectId(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelChange_subjectId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelChange_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _LabelChange_baseline(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelChange_baseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Baseline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelChange_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _LabelChange_candidate(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelChange_candidate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelChange_candidate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _LabelChange_baselineValue(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelChange_baselineValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelChange_baselineValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelChange", field, false, false, "Float")
+}
+
+func (ec *executionContext) _LabelChange_candidateValue(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LabelChange_candidateValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CandidateValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LabelChange_candidateValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LabelChange", field, false, false, "Float")
+}
+
 func (ec *executionContext) _LastTouch_asOf(ctx context.Context, field graphql.CollectedField, obj *metrics.LastTouch) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24019,6 +25744,50 @@ func (ec *executionContext) fieldContext_Mutation_scoreSubjects(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordAssessmentAnswers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordAssessmentAnswers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordAssessmentAnswers(ctx, fc.Args["plugin"].(string), fc.Args["answers"].([]*model.AssessmentAnswerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.AssessmentAnswer) graphql.Marshaler {
+			return ec.marshalNAssessmentAnswer2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordAssessmentAnswers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentAnswer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordAssessmentAnswers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26352,6 +28121,50 @@ func (ec *executionContext) fieldContext_Query_activities(ctx context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_assessmentAnswers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_assessmentAnswers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AssessmentAnswers(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.AssessmentAnswerOrder), fc.Args["where"].(*ent.AssessmentAnswerWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentAnswerConnection) graphql.Marshaler {
+			return ec.marshalNAssessmentAnswerConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_assessmentAnswers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentAnswerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_assessmentAnswers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_contacts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26964,6 +28777,138 @@ func (ec *executionContext) fieldContext_Query_plugins(_ context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_runReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_runReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RunReport(ctx, fc.Args["plugin"].(string), fc.Args["params"].(map[string]any))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Report) graphql.Marshaler {
+			return ec.marshalNReport2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_runReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Report(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_runReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_questionnaire(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_questionnaire(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Questionnaire(ctx, fc.Args["plugin"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Questionnaire) graphql.Marshaler {
+			return ec.marshalNQuestionnaire2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaire(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_questionnaire(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Questionnaire(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_questionnaire_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_shadowScore(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_shadowScore(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ShadowScore(ctx, fc.Args["point"].(extensionbinding.Point), fc.Args["baseline"].(string), fc.Args["candidate"].(string), fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShadowComparison) graphql.Marshaler {
+			return ec.marshalNShadowComparison2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_shadowScore(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShadowComparison(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_shadowScore_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_metrics(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27202,6 +29147,805 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Questionnaire_plugin(ctx context.Context, field graphql.CollectedField, obj *model.Questionnaire) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Questionnaire_plugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plugin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Questionnaire_plugin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Questionnaire", field, false, false, "String")
+}
+
+func (ec *executionContext) _Questionnaire_areas(ctx context.Context, field graphql.CollectedField, obj *model.Questionnaire) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Questionnaire_areas(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Areas, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.QuestionnaireArea) graphql.Marshaler {
+			return ec.marshalNQuestionnaireArea2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireAreaᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Questionnaire_areas(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Questionnaire",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuestionnaireArea(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Questionnaire_scale(ctx context.Context, field graphql.CollectedField, obj *model.Questionnaire) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Questionnaire_scale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Questionnaire_scale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Questionnaire", field, false, false, "String")
+}
+
+func (ec *executionContext) _Questionnaire_questions(ctx context.Context, field graphql.CollectedField, obj *model.Questionnaire) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Questionnaire_questions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Questions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.QuestionnaireQuestion) graphql.Marshaler {
+			return ec.marshalNQuestionnaireQuestion2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireQuestionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Questionnaire_questions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Questionnaire",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QuestionnaireQuestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QuestionnaireArea_key(ctx context.Context, field graphql.CollectedField, obj *model.QuestionnaireArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionnaireArea_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionnaireArea_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionnaireArea", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuestionnaireArea_title(ctx context.Context, field graphql.CollectedField, obj *model.QuestionnaireArea) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionnaireArea_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionnaireArea_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionnaireArea", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuestionnaireQuestion_key(ctx context.Context, field graphql.CollectedField, obj *model.QuestionnaireQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionnaireQuestion_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionnaireQuestion_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionnaireQuestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuestionnaireQuestion_area(ctx context.Context, field graphql.CollectedField, obj *model.QuestionnaireQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionnaireQuestion_area(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Area, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionnaireQuestion_area(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionnaireQuestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuestionnaireQuestion_text(ctx context.Context, field graphql.CollectedField, obj *model.QuestionnaireQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionnaireQuestion_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionnaireQuestion_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QuestionnaireQuestion", field, false, false, "String")
+}
+
+func (ec *executionContext) _QuestionnaireQuestion_answer(ctx context.Context, field graphql.CollectedField, obj *model.QuestionnaireQuestion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QuestionnaireQuestion_answer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.AssessmentAnswer) graphql.Marshaler {
+			return ec.marshalOAssessmentAnswer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_QuestionnaireQuestion_answer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "QuestionnaireQuestion",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AssessmentAnswer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Report_plugin(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_plugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plugin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_plugin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_title(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Report", field, false, false, "String")
+}
+
+func (ec *executionContext) _Report_sections(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Report_sections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportSection) graphql.Marshaler {
+			return ec.marshalNReportSection2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Report_sections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Report",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportKPI_key(ctx context.Context, field graphql.CollectedField, obj *model.ReportKpi) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportKPI_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportKPI_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportKPI", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportKPI_label(ctx context.Context, field graphql.CollectedField, obj *model.ReportKpi) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportKPI_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportKPI_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportKPI", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportKPI_value(ctx context.Context, field graphql.CollectedField, obj *model.ReportKpi) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportKPI_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportKPI_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportKPI", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportKPI_unit(ctx context.Context, field graphql.CollectedField, obj *model.ReportKpi) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportKPI_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportKPI_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportKPI", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportKPI_target(ctx context.Context, field graphql.CollectedField, obj *model.ReportKpi) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportKPI_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReportKPI_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportKPI", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportSection_key(ctx context.Context, field graphql.CollectedField, obj *model.ReportSection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSection_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSection_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSection_title(ctx context.Context, field graphql.CollectedField, obj *model.ReportSection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSection_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSection_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSection_summary(ctx context.Context, field graphql.CollectedField, obj *model.ReportSection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSection_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Summary, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSection_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSection", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSection_kpis(ctx context.Context, field graphql.CollectedField, obj *model.ReportSection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSection_kpis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kpis, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportKpi) graphql.Marshaler {
+			return ec.marshalNReportKPI2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportKpiᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSection_kpis(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportKPI(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSection_tables(ctx context.Context, field graphql.CollectedField, obj *model.ReportSection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSection_tables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tables, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportTable) graphql.Marshaler {
+			return ec.marshalNReportTable2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportTableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSection_tables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSection_series(ctx context.Context, field graphql.CollectedField, obj *model.ReportSection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSection_series(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Series, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ReportSeries) graphql.Marshaler {
+			return ec.marshalNReportSeries2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSeriesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSection_series(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReportSection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReportSeries(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReportSeries_name(ctx context.Context, field graphql.CollectedField, obj *model.ReportSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSeries_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSeries_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSeries", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSeries_labels(ctx context.Context, field graphql.CollectedField, obj *model.ReportSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSeries_labels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Labels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSeries_labels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSeries", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportSeries_values(ctx context.Context, field graphql.CollectedField, obj *model.ReportSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSeries_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []float64) graphql.Marshaler {
+			return ec.marshalNFloat2ᚕfloat64ᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSeries_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSeries", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ReportSeries_chart(ctx context.Context, field graphql.CollectedField, obj *model.ReportSeries) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportSeries_chart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Chart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportSeries_chart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportSeries", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportTable_key(ctx context.Context, field graphql.CollectedField, obj *model.ReportTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportTable_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportTable_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportTable_title(ctx context.Context, field graphql.CollectedField, obj *model.ReportTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportTable_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportTable_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportTable_columns(ctx context.Context, field graphql.CollectedField, obj *model.ReportTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportTable_columns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Columns, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportTable_columns(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _ReportTable_rows(ctx context.Context, field graphql.CollectedField, obj *model.ReportTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReportTable_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v [][]string) graphql.Marshaler {
+			return ec.marshalNString2ᚕᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReportTable_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ReportTable", field, false, false, "String")
 }
 
 func (ec *executionContext) _Score_id(ctx context.Context, field graphql.CollectedField, obj *ent.Score) (ret graphql.Marshaler) {
@@ -28426,6 +31170,245 @@ func (ec *executionContext) _SegmentMembershipEdge_cursor(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_SegmentMembershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SegmentMembershipEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ShadowComparison_baseline(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_baseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Baseline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "String")
+}
+
+func (ec *executionContext) _ShadowComparison_candidate(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_candidate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_candidate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "String")
+}
+
+func (ec *executionContext) _ShadowComparison_subjectType(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_subjectType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "String")
+}
+
+func (ec *executionContext) _ShadowComparison_subjects(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_subjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subjects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_subjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ShadowComparison_rankCorrelation(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_rankCorrelation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RankCorrelation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_rankCorrelation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ShadowComparison_meanShift(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_meanShift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanShift, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_meanShift(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ShadowComparison_topK(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_topK(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopK, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_topK(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ShadowComparison_topKOverlap(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_topKOverlap(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TopKOverlap, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_topKOverlap(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ShadowComparison_labelChanges(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_labelChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LabelChanges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LabelChange) graphql.Marshaler {
+			return ec.marshalNLabelChange2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLabelChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_labelChanges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShadowComparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LabelChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShadowComparison_labelChangeCount(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_labelChangeCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LabelChangeCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_labelChangeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Stage_id(ctx context.Context, field graphql.CollectedField, obj *ent.Stage) (ret graphql.Marshaler) {
@@ -32441,6 +35424,773 @@ func (ec *executionContext) unmarshalInputActivityWhereInput(ctx context.Context
 func UnmarshalActivityWhereInput(ctx context.Context, raw any) (ent.ActivityWhereInput, error) {
 	var out ent.ActivityWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ActivityWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssessmentAnswerInput(ctx context.Context, obj any) (model.AssessmentAnswerInput, error) {
+	var it model.AssessmentAnswerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"question", "answer", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "answer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answer"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answer = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssessmentAnswerInput unmarshals raw into the AssessmentAnswerInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssessmentAnswerInput(ctx context.Context, raw any) (model.AssessmentAnswerInput, error) {
+	var out model.AssessmentAnswerInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssessmentAnswerInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssessmentAnswerOrder(ctx context.Context, obj any) (ent.AssessmentAnswerOrder, error) {
+	var it ent.AssessmentAnswerOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNAssessmentAnswerOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssessmentAnswerOrder unmarshals raw into the AssessmentAnswerOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssessmentAnswerOrder(ctx context.Context, raw any) (ent.AssessmentAnswerOrder, error) {
+	var out ent.AssessmentAnswerOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssessmentAnswerOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAssessmentAnswerWhereInput(ctx context.Context, obj any) (ent.AssessmentAnswerWhereInput, error) {
+	var it ent.AssessmentAnswerWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "plugin", "pluginNEQ", "pluginIn", "pluginNotIn", "pluginGT", "pluginGTE", "pluginLT", "pluginLTE", "pluginContains", "pluginHasPrefix", "pluginHasSuffix", "pluginEqualFold", "pluginContainsFold", "question", "questionNEQ", "questionIn", "questionNotIn", "questionGT", "questionGTE", "questionLT", "questionLTE", "questionContains", "questionHasPrefix", "questionHasSuffix", "questionEqualFold", "questionContainsFold", "answer", "answerNEQ", "answerIn", "answerNotIn", "answerGT", "answerGTE", "answerLT", "answerLTE", "note", "noteNEQ", "noteIn", "noteNotIn", "noteGT", "noteGTE", "noteLT", "noteLTE", "noteContains", "noteHasPrefix", "noteHasSuffix", "noteIsNil", "noteNotNil", "noteEqualFold", "noteContainsFold", "answeredBy", "answeredByNEQ", "answeredByIn", "answeredByNotIn", "answeredByGT", "answeredByGTE", "answeredByLT", "answeredByLTE", "answeredByContains", "answeredByHasPrefix", "answeredByHasSuffix", "answeredByEqualFold", "answeredByContainsFold"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOAssessmentAnswerWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOAssessmentAnswerWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOAssessmentAnswerWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "plugin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plugin"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plugin = data
+		case "pluginNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNEQ = data
+		case "pluginIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginIn = data
+		case "pluginNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNotIn = data
+		case "pluginGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGT = data
+		case "pluginGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGTE = data
+		case "pluginLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLT = data
+		case "pluginLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLTE = data
+		case "pluginContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContains = data
+		case "pluginHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasPrefix = data
+		case "pluginHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasSuffix = data
+		case "pluginEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginEqualFold = data
+		case "pluginContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContainsFold = data
+		case "question":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("question"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Question = data
+		case "questionNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionNEQ = data
+		case "questionIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionIn = data
+		case "questionNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionNotIn = data
+		case "questionGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionGT = data
+		case "questionGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionGTE = data
+		case "questionLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionLT = data
+		case "questionLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionLTE = data
+		case "questionContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionContains = data
+		case "questionHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionHasPrefix = data
+		case "questionHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionHasSuffix = data
+		case "questionEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionEqualFold = data
+		case "questionContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionContainsFold = data
+		case "answer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answer"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Answer = data
+		case "answerNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerNEQ = data
+		case "answerIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerIn = data
+		case "answerNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerNotIn = data
+		case "answerGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerGT = data
+		case "answerGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerGTE = data
+		case "answerLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerLT = data
+		case "answerLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answerLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnswerLTE = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "noteNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNEQ = data
+		case "noteIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIn = data
+		case "noteNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotIn = data
+		case "noteGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGT = data
+		case "noteGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteGTE = data
+		case "noteLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLT = data
+		case "noteLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteLTE = data
+		case "noteContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContains = data
+		case "noteHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasPrefix = data
+		case "noteHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteHasSuffix = data
+		case "noteIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteIsNil = data
+		case "noteNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteNotNil = data
+		case "noteEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteEqualFold = data
+		case "noteContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("noteContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NoteContainsFold = data
+		case "answeredBy":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredBy"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredBy = data
+		case "answeredByNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByNEQ = data
+		case "answeredByIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByIn = data
+		case "answeredByNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByNotIn = data
+		case "answeredByGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByGT = data
+		case "answeredByGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByGTE = data
+		case "answeredByLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByLT = data
+		case "answeredByLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByLTE = data
+		case "answeredByContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByContains = data
+		case "answeredByHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByHasPrefix = data
+		case "answeredByHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByHasSuffix = data
+		case "answeredByEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByEqualFold = data
+		case "answeredByContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answeredByContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AnsweredByContainsFold = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAssessmentAnswerWhereInput unmarshals raw into the AssessmentAnswerWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAssessmentAnswerWhereInput(ctx context.Context, raw any) (ent.AssessmentAnswerWhereInput, error) {
+	var out ent.AssessmentAnswerWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AssessmentAnswerWhereInput", raw, &out)
 	return out, err
 }
 
@@ -50354,6 +54104,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Contact(ctx, sel, obj)
+	case *ent.AssessmentAnswer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._AssessmentAnswer(ctx, sel, obj)
 	case *ent.Activity:
 		if obj == nil {
 			return graphql.Null
@@ -50610,6 +54365,155 @@ func (ec *executionContext) _ActivityKindCount(ctx context.Context, sel ast.Sele
 		case "perContact":
 			out.Values[i] = ec._ActivityKindCount_perContact(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentAnswerImplementors = []string{"AssessmentAnswer", "Node"}
+
+func (ec *executionContext) _AssessmentAnswer(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentAnswer")
+		case "id":
+			out.Values[i] = ec._AssessmentAnswer_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._AssessmentAnswer_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._AssessmentAnswer_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plugin":
+			out.Values[i] = ec._AssessmentAnswer_plugin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "question":
+			out.Values[i] = ec._AssessmentAnswer_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answer":
+			out.Values[i] = ec._AssessmentAnswer_answer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "note":
+			out.Values[i] = ec._AssessmentAnswer_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "answeredBy":
+			out.Values[i] = ec._AssessmentAnswer_answeredBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentAnswerConnectionImplementors = []string{"AssessmentAnswerConnection"}
+
+func (ec *executionContext) _AssessmentAnswerConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentAnswerConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentAnswerConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentAnswerConnection")
+		case "edges":
+			out.Values[i] = ec._AssessmentAnswerConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AssessmentAnswerConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AssessmentAnswerConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var assessmentAnswerEdgeImplementors = []string{"AssessmentAnswerEdge"}
+
+func (ec *executionContext) _AssessmentAnswerEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.AssessmentAnswerEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, assessmentAnswerEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AssessmentAnswerEdge")
+		case "node":
+			out.Values[i] = ec._AssessmentAnswerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._AssessmentAnswerEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -52286,6 +56190,59 @@ func (ec *executionContext) _FunnelStep(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var labelChangeImplementors = []string{"LabelChange"}
+
+func (ec *executionContext) _LabelChange(ctx context.Context, sel ast.SelectionSet, obj *model.LabelChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, labelChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LabelChange")
+		case "subjectId":
+			out.Values[i] = ec._LabelChange_subjectId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baseline":
+			out.Values[i] = ec._LabelChange_baseline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidate":
+			out.Values[i] = ec._LabelChange_candidate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baselineValue":
+			out.Values[i] = ec._LabelChange_baselineValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidateValue":
+			out.Values[i] = ec._LabelChange_candidateValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var lastTouchImplementors = []string{"LastTouch"}
 
 func (ec *executionContext) _LastTouch(ctx context.Context, sel ast.SelectionSet, obj *metrics.LastTouch) graphql.Marshaler {
@@ -53171,6 +57128,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordAssessmentAnswers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordAssessmentAnswers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -54042,6 +58006,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_activities(ctx, field)
 				})
+		case "assessmentAnswers":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_assessmentAnswers(ctx, field)
+				})
 		case "contacts":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -54132,6 +58102,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_plugins(ctx, field)
 				})
+		case "runReport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_runReport(ctx, field)
+				})
+		case "questionnaire":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_questionnaire(ctx, field)
+				})
+		case "shadowScore":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_shadowScore(ctx, field)
+				})
 		case "metrics":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -54169,6 +58157,390 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var questionnaireImplementors = []string{"Questionnaire"}
+
+func (ec *executionContext) _Questionnaire(ctx context.Context, sel ast.SelectionSet, obj *model.Questionnaire) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, questionnaireImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Questionnaire")
+		case "plugin":
+			out.Values[i] = ec._Questionnaire_plugin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "areas":
+			out.Values[i] = ec._Questionnaire_areas(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scale":
+			out.Values[i] = ec._Questionnaire_scale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "questions":
+			out.Values[i] = ec._Questionnaire_questions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var questionnaireAreaImplementors = []string{"QuestionnaireArea"}
+
+func (ec *executionContext) _QuestionnaireArea(ctx context.Context, sel ast.SelectionSet, obj *model.QuestionnaireArea) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, questionnaireAreaImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuestionnaireArea")
+		case "key":
+			out.Values[i] = ec._QuestionnaireArea_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._QuestionnaireArea_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var questionnaireQuestionImplementors = []string{"QuestionnaireQuestion"}
+
+func (ec *executionContext) _QuestionnaireQuestion(ctx context.Context, sel ast.SelectionSet, obj *model.QuestionnaireQuestion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, questionnaireQuestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QuestionnaireQuestion")
+		case "key":
+			out.Values[i] = ec._QuestionnaireQuestion_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "area":
+			out.Values[i] = ec._QuestionnaireQuestion_area(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._QuestionnaireQuestion_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answer":
+			out.Values[i] = ec._QuestionnaireQuestion_answer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportImplementors = []string{"Report"}
+
+func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *model.Report) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Report")
+		case "plugin":
+			out.Values[i] = ec._Report_plugin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._Report_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sections":
+			out.Values[i] = ec._Report_sections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportKPIImplementors = []string{"ReportKPI"}
+
+func (ec *executionContext) _ReportKPI(ctx context.Context, sel ast.SelectionSet, obj *model.ReportKpi) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportKPIImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportKPI")
+		case "key":
+			out.Values[i] = ec._ReportKPI_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._ReportKPI_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ReportKPI_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._ReportKPI_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._ReportKPI_target(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportSectionImplementors = []string{"ReportSection"}
+
+func (ec *executionContext) _ReportSection(ctx context.Context, sel ast.SelectionSet, obj *model.ReportSection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportSectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportSection")
+		case "key":
+			out.Values[i] = ec._ReportSection_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._ReportSection_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "summary":
+			out.Values[i] = ec._ReportSection_summary(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kpis":
+			out.Values[i] = ec._ReportSection_kpis(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tables":
+			out.Values[i] = ec._ReportSection_tables(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "series":
+			out.Values[i] = ec._ReportSection_series(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportSeriesImplementors = []string{"ReportSeries"}
+
+func (ec *executionContext) _ReportSeries(ctx context.Context, sel ast.SelectionSet, obj *model.ReportSeries) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportSeriesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportSeries")
+		case "name":
+			out.Values[i] = ec._ReportSeries_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labels":
+			out.Values[i] = ec._ReportSeries_labels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._ReportSeries_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chart":
+			out.Values[i] = ec._ReportSeries_chart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reportTableImplementors = []string{"ReportTable"}
+
+func (ec *executionContext) _ReportTable(ctx context.Context, sel ast.SelectionSet, obj *model.ReportTable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reportTableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReportTable")
+		case "key":
+			out.Values[i] = ec._ReportTable_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "title":
+			out.Values[i] = ec._ReportTable_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "columns":
+			out.Values[i] = ec._ReportTable_columns(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rows":
+			out.Values[i] = ec._ReportTable_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -54689,6 +59061,84 @@ func (ec *executionContext) _SegmentMembershipEdge(ctx context.Context, sel ast.
 			}
 		case "cursor":
 			out.Values[i] = ec._SegmentMembershipEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var shadowComparisonImplementors = []string{"ShadowComparison"}
+
+func (ec *executionContext) _ShadowComparison(ctx context.Context, sel ast.SelectionSet, obj *model.ShadowComparison) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shadowComparisonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShadowComparison")
+		case "baseline":
+			out.Values[i] = ec._ShadowComparison_baseline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidate":
+			out.Values[i] = ec._ShadowComparison_candidate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjectType":
+			out.Values[i] = ec._ShadowComparison_subjectType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjects":
+			out.Values[i] = ec._ShadowComparison_subjects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rankCorrelation":
+			out.Values[i] = ec._ShadowComparison_rankCorrelation(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "meanShift":
+			out.Values[i] = ec._ShadowComparison_meanShift(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topK":
+			out.Values[i] = ec._ShadowComparison_topK(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "topKOverlap":
+			out.Values[i] = ec._ShadowComparison_topKOverlap(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labelChanges":
+			out.Values[i] = ec._ShadowComparison_labelChanges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labelChangeCount":
+			out.Values[i] = ec._ShadowComparison_labelChangeCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -55833,6 +60283,81 @@ func (ec *executionContext) unmarshalNActivityWhereInput2ᚖgithubᚗcomᚋrappo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAssessmentAnswer2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AssessmentAnswer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAssessmentAnswer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAssessmentAnswer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswer(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentAnswer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentAnswer!")
+		return graphql.Null
+	}
+	return ec._AssessmentAnswer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAssessmentAnswerConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerConnection(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentAnswerConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentAnswerConnection!")
+		return graphql.Null
+	}
+	return ec._AssessmentAnswerConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAssessmentAnswerInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAssessmentAnswerInputᚄ(ctx context.Context, v any) ([]*model.AssessmentAnswerInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.AssessmentAnswerInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAssessmentAnswerInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAssessmentAnswerInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNAssessmentAnswerInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐAssessmentAnswerInput(ctx context.Context, v any) (*model.AssessmentAnswerInput, error) {
+	res, err := ec.unmarshalInputAssessmentAnswerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAssessmentAnswerOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerOrder(ctx context.Context, v any) (*ent.AssessmentAnswerOrder, error) {
+	res, err := ec.unmarshalInputAssessmentAnswerOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNAssessmentAnswerOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerOrderField(ctx context.Context, v any) (*ent.AssessmentAnswerOrderField, error) {
+	var res = new(ent.AssessmentAnswerOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAssessmentAnswerOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentAnswerOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AssessmentAnswerOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNAssessmentAnswerWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInput(ctx context.Context, v any) (*ent.AssessmentAnswerWhereInput, error) {
+	res, err := ec.unmarshalInputAssessmentAnswerWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBindExtensionInput2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐBindExtensionInput(ctx context.Context, v any) (model.BindExtensionInput, error) {
 	res, err := ec.unmarshalInputBindExtensionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -56425,6 +60950,35 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalNFloat2ᚕfloat64ᚄ(ctx context.Context, v any) ([]float64, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]float64, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFloat2float64(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNFloat2ᚕfloat64ᚄ(ctx context.Context, sel ast.SelectionSet, v []float64) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNFloat2float64(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNForecast2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐForecast(ctx context.Context, sel ast.SelectionSet, v *metrics.Forecast) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Forecast!")
@@ -56552,6 +61106,30 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Int!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNLabelChange2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLabelChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LabelChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLabelChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLabelChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLabelChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐLabelChange(ctx context.Context, sel ast.SelectionSet, v *model.LabelChange) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LabelChange!")
+		return graphql.Null
+	}
+	return ec._LabelChange(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNLastTouch2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐLastTouch(ctx context.Context, sel ast.SelectionSet, v metrics.LastTouch) graphql.Marshaler {
@@ -56955,6 +61533,166 @@ func (ec *executionContext) unmarshalNProductWhereInput2ᚖgithubᚗcomᚋrappor
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNQuestionnaire2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaire(ctx context.Context, sel ast.SelectionSet, v *model.Questionnaire) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Questionnaire!")
+		return graphql.Null
+	}
+	return ec._Questionnaire(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQuestionnaireArea2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireAreaᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QuestionnaireArea) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuestionnaireArea2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireArea(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuestionnaireArea2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireArea(ctx context.Context, sel ast.SelectionSet, v *model.QuestionnaireArea) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuestionnaireArea!")
+		return graphql.Null
+	}
+	return ec._QuestionnaireArea(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNQuestionnaireQuestion2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireQuestionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.QuestionnaireQuestion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNQuestionnaireQuestion2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireQuestion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNQuestionnaireQuestion2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐQuestionnaireQuestion(ctx context.Context, sel ast.SelectionSet, v *model.QuestionnaireQuestion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "QuestionnaireQuestion!")
+		return graphql.Null
+	}
+	return ec._QuestionnaireQuestion(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReport2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReport(ctx context.Context, sel ast.SelectionSet, v *model.Report) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Report!")
+		return graphql.Null
+	}
+	return ec._Report(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportKPI2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportKpiᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportKpi) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportKPI2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportKpi(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportKPI2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportKpi(ctx context.Context, sel ast.SelectionSet, v *model.ReportKpi) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportKPI!")
+		return graphql.Null
+	}
+	return ec._ReportKPI(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportSection2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportSection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportSection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportSection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSection(ctx context.Context, sel ast.SelectionSet, v *model.ReportSection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportSection!")
+		return graphql.Null
+	}
+	return ec._ReportSection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportSeries2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSeriesᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportSeries) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportSeries2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSeries(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportSeries2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportSeries(ctx context.Context, sel ast.SelectionSet, v *model.ReportSeries) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportSeries!")
+		return graphql.Null
+	}
+	return ec._ReportSeries(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReportTable2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportTableᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ReportTable) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNReportTable2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportTable(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNReportTable2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReportTable(ctx context.Context, sel ast.SelectionSet, v *model.ReportTable) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReportTable!")
+		return graphql.Null
+	}
+	return ec._ReportTable(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScore2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Score) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -57106,6 +61844,14 @@ func (ec *executionContext) unmarshalNSegmentWhereInput2ᚖgithubᚗcomᚋrappor
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNShadowComparison2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowComparison(ctx context.Context, sel ast.SelectionSet, v *model.ShadowComparison) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ShadowComparison!")
+		return graphql.Null
+	}
+	return ec._ShadowComparison(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStage(ctx context.Context, sel ast.SelectionSet, v *ent.Stage) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Stage!")
@@ -57215,6 +61961,35 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	ret := make(graphql.Array, len(v))
 	for i := range v {
 		ret[i] = ec.marshalNString2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNString2ᚕᚕstringᚄ(ctx context.Context, v any) ([][]string, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([][]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNString2ᚕstringᚄ(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNString2ᚕᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v [][]string) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNString2ᚕstringᚄ(ctx, sel, v[i])
 	}
 
 	for _, e := range ret {
@@ -57785,6 +62560,75 @@ func (ec *executionContext) marshalOAny2interface(ctx context.Context, sel ast.S
 	_ = ctx
 	res := graphql.MarshalAny(v)
 	return res
+}
+
+func (ec *executionContext) marshalOAssessmentAnswer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswer(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentAnswer) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AssessmentAnswer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOAssessmentAnswerEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.AssessmentAnswerEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOAssessmentAnswerEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOAssessmentAnswerEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerEdge(ctx context.Context, sel ast.SelectionSet, v *ent.AssessmentAnswerEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._AssessmentAnswerEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAssessmentAnswerOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerOrderᚄ(ctx context.Context, v any) ([]*ent.AssessmentAnswerOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AssessmentAnswerOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAssessmentAnswerOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAssessmentAnswerWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInputᚄ(ctx context.Context, v any) ([]*ent.AssessmentAnswerWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.AssessmentAnswerWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNAssessmentAnswerWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOAssessmentAnswerWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerWhereInput(ctx context.Context, v any) (*ent.AssessmentAnswerWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAssessmentAnswerWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {

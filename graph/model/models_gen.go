@@ -11,6 +11,15 @@ import (
 	"github.com/rapportcrm/rapport/core/pulid"
 )
 
+// An answer to record.
+type AssessmentAnswerInput struct {
+	// The question's key in the plugin's question set.
+	Question string `json:"question"`
+	// An index into the plugin's scale.
+	Answer int     `json:"answer"`
+	Note   *string `json:"note,omitempty"`
+}
+
 // Binds an extension point of the workspace to a plugin version.
 type BindExtensionInput struct {
 	Point extensionbinding.Point `json:"point"`
@@ -32,6 +41,15 @@ type ConvertLeadInput struct {
 	StageID *pulid.ID `json:"stageID,omitempty"`
 	// Amount; defaults to the lead's estimated value.
 	Amount *crm.Money `json:"amount,omitempty"`
+}
+
+// A subject whose label differs between baseline and candidate.
+type LabelChange struct {
+	SubjectID      pulid.ID `json:"subjectId"`
+	Baseline       string   `json:"baseline"`
+	Candidate      string   `json:"candidate"`
+	BaselineValue  float64  `json:"baselineValue"`
+	CandidateValue float64  `json:"candidateValue"`
 }
 
 // A time range [from, to). It is widened to whole periods: from moves back to
@@ -58,6 +76,77 @@ type Plugin struct {
 	Status string `json:"status"`
 }
 
+// A plugin's questionnaire with the workspace's current answers.
+type Questionnaire struct {
+	// The plugin@version whose question set this is.
+	Plugin string               `json:"plugin"`
+	Areas  []*QuestionnaireArea `json:"areas"`
+	// The answer scale: answer i means scale[i].
+	Scale     []string                 `json:"scale"`
+	Questions []*QuestionnaireQuestion `json:"questions"`
+}
+
+// A group of questions.
+type QuestionnaireArea struct {
+	Key   string `json:"key"`
+	Title string `json:"title"`
+}
+
+// A question, with the workspace's answer if it recorded one.
+type QuestionnaireQuestion struct {
+	Key    string                `json:"key"`
+	Area   string                `json:"area"`
+	Text   string                `json:"text"`
+	Answer *ent.AssessmentAnswer `json:"answer,omitempty"`
+}
+
+// A report made by a report plugin: sections of headline figures, tables and
+// series that a client renders without knowing the plugin.
+type Report struct {
+	// The plugin@version that made it.
+	Plugin   string           `json:"plugin"`
+	Title    string           `json:"title"`
+	Sections []*ReportSection `json:"sections"`
+}
+
+// A headline figure.
+type ReportKpi struct {
+	Key   string  `json:"key"`
+	Label string  `json:"label"`
+	Value float64 `json:"value"`
+	// How to show the value: empty, percent (0–100), money, count or days.
+	Unit string `json:"unit"`
+	// The figure to reach, when the plugin sets one.
+	Target *float64 `json:"target,omitempty"`
+}
+
+// Part of a report under a heading.
+type ReportSection struct {
+	Key     string          `json:"key"`
+	Title   string          `json:"title"`
+	Summary string          `json:"summary"`
+	Kpis    []*ReportKpi    `json:"kpis"`
+	Tables  []*ReportTable  `json:"tables"`
+	Series  []*ReportSeries `json:"series"`
+}
+
+// A named sequence of labelled values.
+type ReportSeries struct {
+	Name   string    `json:"name"`
+	Labels []string  `json:"labels"`
+	Values []float64 `json:"values"`
+	// A suggested chart: line, bar, area, heatmap, or empty.
+	Chart string `json:"chart"`
+}
+
+// A rectangular result: every row has a cell per column.
+type ReportTable struct {
+	Key     string     `json:"key"`
+	Title   string     `json:"title"`
+	Columns []string   `json:"columns"`
+	Rows    [][]string `json:"rows"`
+}
+
 // What a scoring run did.
 type ScoreRun struct {
 	// The plugin@version that scored.
@@ -71,6 +160,27 @@ type ScoreRun struct {
 	// Batches the plugin failed on; nothing of them was stored.
 	FailedBatches int      `json:"failedBatches"`
 	Errors        []string `json:"errors"`
+}
+
+// How a candidate plugin's scores compare with a baseline's on the same subjects.
+type ShadowComparison struct {
+	Baseline    string `json:"baseline"`
+	Candidate   string `json:"candidate"`
+	SubjectType string `json:"subjectType"`
+	// Subjects both scored.
+	Subjects int `json:"subjects"`
+	// Spearman's rank correlation of the two scores (null with fewer than two subjects or a constant score).
+	RankCorrelation *float64 `json:"rankCorrelation,omitempty"`
+	// Mean of candidate − baseline.
+	MeanShift float64 `json:"meanShift"`
+	// k of the top-k overlap: min(10 % of the subjects, 100), at least 1.
+	TopK int `json:"topK"`
+	// Share of the baseline's top k that are in the candidate's top k.
+	TopKOverlap float64 `json:"topKOverlap"`
+	// Subjects whose label differs, at most 100.
+	LabelChanges []*LabelChange `json:"labelChanges"`
+	// How many subjects' labels differ in all.
+	LabelChangeCount int `json:"labelChangeCount"`
 }
 
 // The identity a request acts as.

@@ -32,6 +32,14 @@ func (r *queryResolver) Activities(ctx context.Context, after *entgql.Cursor[pul
 	)
 }
 
+// AssessmentAnswers is the resolver for the assessmentAnswers field.
+func (r *queryResolver) AssessmentAnswers(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.AssessmentAnswerOrder, where *ent.AssessmentAnswerWhereInput) (*ent.AssessmentAnswerConnection, error) {
+	return r.Client.AssessmentAnswer.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithAssessmentAnswerOrder(orderBy),
+		ent.WithAssessmentAnswerFilter(where.Filter),
+	)
+}
+
 // Contacts is the resolver for the contacts field.
 func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
 	return r.Client.Contact.Query().Paginate(ctx, after, pageSize(first, last), before, last,

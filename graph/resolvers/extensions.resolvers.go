@@ -7,10 +7,13 @@ package resolvers
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/score"
+	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/graph/model"
 	"github.com/rapportcrm/rapport/sdk"
@@ -48,23 +51,28 @@ func (r *mutationResolver) ScoreSubjects(ctx context.Context, subjectType extens
 	if r.Extensions == nil {
 		return nil, errNoPlugins
 	}
-	var where any
-	switch subjectType {
-	case extensionbinding.SubjectTypeLead:
-		where = leadWhere
-	case extensionbinding.SubjectTypeContact:
-		where = contactWhere
-	case extensionbinding.SubjectTypeOrganization:
-		where = organizationWhere
-	case extensionbinding.SubjectTypeDeal:
-		where = dealWhere
-	}
+	where := whereOf(subjectType, leadWhere, contactWhere, organizationWhere, dealWhere)
 	run, err := r.Extensions.ScoreSubjects(ctx, r.Client, extension.ScoreOptions{SubjectType: string(subjectType), Where: where})
 	if err != nil {
 		return nil, err
 	}
 	return &model.ScoreRun{Plugin: run.Plugin, SubjectType: run.SubjectType, Subjects: run.Subjects, Scored: run.Scored,
 		Batches: run.Batches, FailedBatches: run.FailedBatches, Errors: append([]string{}, run.Errors...)}, nil
+}
+
+// RecordAssessmentAnswers is the resolver for the recordAssessmentAnswers field.
+func (r *mutationResolver) RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error) {
+	if r.Extensions == nil {
+		return nil, errNoPlugins
+	}
+	in := make([]extension.Answer, len(answers))
+	for i, a := range answers {
+		in[i] = extension.Answer{Question: a.Question, Answer: a.Answer}
+		if a.Note != nil {
+			in[i].Note = *a.Note
+		}
+	}
+	return r.Extensions.RecordAnswers(ctx, r.tx(ctx), plugin, in)
 }
 
 // Scores is the resolver for the scores field.
@@ -86,6 +94,79 @@ func (r *queryResolver) Plugins(ctx context.Context) ([]*model.Plugin, error) {
 		}
 		out = append(out, &model.Plugin{Name: m.Name, Version: m.Version, Runtime: m.Runtime, Points: points,
 			Subjects: append([]string{}, m.Subjects...), Model: nonEmpty(m.Model), Description: nonEmpty(m.Description), Status: p.Status})
+	}
+	return out, nil
+}
+
+// RunReport is the resolver for the runReport field.
+func (r *queryResolver) RunReport(ctx context.Context, plugin string, params map[string]any) (*model.Report, error) {
+	if r.Extensions == nil {
+		return nil, errNoPlugins
+	}
+	var raw []byte
+	if params != nil {
+		var err error
+		if raw, err = json.Marshal(params); err != nil {
+			return nil, errcode.Input("params", "%v", err)
+		}
+	}
+	rep, p, err := r.Extensions.RunReport(ctx, r.Client, extension.ReportOptions{Plugin: plugin, Params: raw})
+	if err != nil {
+		return nil, err
+	}
+	return reportModel(p.Ref(), rep), nil
+}
+
+// Questionnaire is the resolver for the questionnaire field.
+func (r *queryResolver) Questionnaire(ctx context.Context, plugin string) (*model.Questionnaire, error) {
+	if r.Extensions == nil {
+		return nil, errNoPlugins
+	}
+	p, err := r.Extensions.Latest(plugin)
+	if err != nil {
+		return nil, err
+	}
+	qs, err := p.QuestionSet()
+	if err != nil {
+		return nil, err
+	}
+	if qs == nil {
+		return nil, errcode.Input("plugin", "plugin %s has no questionnaire", p.Ref())
+	}
+	answers, err := r.Client.AssessmentAnswer.Query().Where(assessmentanswer.PluginEQ(p.Manifest.Name)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]*ent.AssessmentAnswer{}
+	for _, a := range answers {
+		byKey[a.Question] = a
+	}
+	out := &model.Questionnaire{Plugin: p.Ref(), Scale: append([]string{}, qs.Scale...)}
+	for _, a := range qs.Areas {
+		out.Areas = append(out.Areas, &model.QuestionnaireArea{Key: a.Key, Title: a.Title})
+	}
+	for _, q := range qs.Questions {
+		out.Questions = append(out.Questions, &model.QuestionnaireQuestion{Key: q.Key, Area: q.Area, Text: q.Text, Answer: byKey[q.Key]})
+	}
+	return out, nil
+}
+
+// ShadowScore is the resolver for the shadowScore field.
+func (r *queryResolver) ShadowScore(ctx context.Context, point extensionbinding.Point, baseline string, candidate string, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ShadowComparison, error) {
+	if r.Extensions == nil {
+		return nil, errNoPlugins
+	}
+	c, err := r.Extensions.ShadowScore(ctx, r.Client, extension.ShadowOptions{Point: sdk.Point(point), Baseline: baseline, Candidate: candidate,
+		SubjectType: string(subjectType), Where: whereOf(subjectType, leadWhere, contactWhere, organizationWhere, dealWhere)})
+	if err != nil {
+		return nil, err
+	}
+	out := &model.ShadowComparison{Baseline: c.Baseline, Candidate: c.Candidate, SubjectType: c.SubjectType, Subjects: c.Subjects,
+		RankCorrelation: c.RankCorrelation, MeanShift: c.MeanShift, TopK: c.TopK, TopKOverlap: c.TopKOverlap,
+		LabelChangeCount: c.LabelChangeCount, LabelChanges: []*model.LabelChange{}}
+	for _, l := range c.LabelChanges {
+		out.LabelChanges = append(out.LabelChanges, &model.LabelChange{SubjectID: l.SubjectID, Baseline: l.Baseline, Candidate: l.Candidate,
+			BaselineValue: l.BaselineValue, CandidateValue: l.CandidateValue})
 	}
 	return out, nil
 }

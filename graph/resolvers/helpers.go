@@ -4,11 +4,13 @@ import (
 	"context"
 
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/graph/model"
+	"github.com/rapportcrm/rapport/sdk"
 )
 
 // MaxBulk is the most records one bulk mutation accepts.
@@ -103,4 +105,44 @@ func pageSize(first, last *int) *int {
 	}
 	n := DefaultPage
 	return &n
+}
+
+// whereOf picks the filter of the subject type.
+func whereOf(t extensionbinding.SubjectType, lead *ent.LeadWhereInput, contact *ent.ContactWhereInput, org *ent.OrganizationWhereInput, deal *ent.DealWhereInput) any {
+	switch t {
+	case extensionbinding.SubjectTypeLead:
+		return lead
+	case extensionbinding.SubjectTypeContact:
+		return contact
+	case extensionbinding.SubjectTypeOrganization:
+		return org
+	case extensionbinding.SubjectTypeDeal:
+		return deal
+	}
+	return nil
+}
+
+// reportModel is a plugin's report as the API returns it: lists never
+// null.
+func reportModel(plugin string, r *sdk.Report) *model.Report {
+	out := &model.Report{Plugin: plugin, Title: r.Title, Sections: []*model.ReportSection{}}
+	for _, s := range r.Sections {
+		ms := &model.ReportSection{Key: s.Key, Title: s.Title, Summary: s.Summary,
+			Kpis: []*model.ReportKpi{}, Tables: []*model.ReportTable{}, Series: []*model.ReportSeries{}}
+		for _, k := range s.KPIs {
+			ms.Kpis = append(ms.Kpis, &model.ReportKpi{Key: k.Key, Label: k.Label, Value: k.Value, Unit: k.Unit, Target: k.Target})
+		}
+		for _, t := range s.Tables {
+			rows := make([][]string, len(t.Rows))
+			for i, row := range t.Rows {
+				rows[i] = append([]string{}, row...)
+			}
+			ms.Tables = append(ms.Tables, &model.ReportTable{Key: t.Key, Title: t.Title, Columns: append([]string{}, t.Columns...), Rows: rows})
+		}
+		for _, sr := range s.Series {
+			ms.Series = append(ms.Series, &model.ReportSeries{Name: sr.Name, Labels: append([]string{}, sr.Labels...), Values: append([]float64{}, sr.Values...), Chart: sr.Chart})
+		}
+		out.Sections = append(out.Sections, ms)
+	}
+	return out
 }

@@ -89,7 +89,11 @@ func Read(req *sdk.ReportRequest) Input {
 			seg := text(b, "segment")
 			orders, revenue, margin := b.Numbers("order_count"), b.Numbers("order_total"), b.Numbers("order_margin")
 			lastOrder, lastActivity := b.Numbers("days_since_last_order"), b.Numbers("days_since_last_activity")
+			ofOrg := b.Numbers("has_organization")
 			for j := 0; j < b.Count; j++ {
+				if b.SubjectType == "contact" && ofOrg[j] >= 0.5 {
+					continue // a contact of an organization buys for it: the organization is the customer
+				}
 				in.Customers = append(in.Customers, Customer{Segment: seg[j], Orders: orders[j], Revenue: revenue[j], Margin: margin[j], DaysSinceLastOrder: lastOrder[j], DaysSinceLastActivity: lastActivity[j]})
 			}
 			if b.SubjectType != "contact" {

@@ -309,6 +309,19 @@ func read(r *sdk.Report) figures {
 	return f
 }
 
+// TestReport runs the whole report on request(). C1 and C3 belong to an
+// organization, so they buy for it and are not customers themselves: the
+// strategy and value sections see O1, O2, O3 and C2 — revenue 80,000,
+// margin 20,000, a mean of 5,000 per customer:
+//
+//	enterprise   revenue share 0.75, margin per customer 9,000 / 5,000 =
+//	             1.8, / 2 = 0.9, active 1/2: 100 × (0.3 + 0.36 + 0.1) = 76
+//	smb (O3)     0.0625, 1,000 / 5,000 / 2 = 0.1, active 1/1:
+//	             100 × (0.025 + 0.04 + 0.2) = 26.5
+//	unsegmented  0.1875, 0.1, active 0: 100 × (0.075 + 0.04) = 11.5
+//
+// and enterprise holds 18,000 of the 20,000 margin (90 %). The contacts'
+// figures (information) still count all three contacts.
 func TestReport(t *testing.T) {
 	r, err := fiveprocess.Report(ctx{}, request())
 	if err != nil {
@@ -319,11 +332,11 @@ func TestReport(t *testing.T) {
 	}
 	f := read(r)
 	for key, want := range map[string]float64{
-		"strategy.customers":          6,
+		"strategy.customers":          4,
 		"strategy.segments":           3,
-		"strategy.unsegmented_share":  100.0 / 6,
-		"strategy.top_attractiveness": 74,
-		"value.margin":                24000,
+		"strategy.unsegmented_share":  25,
+		"strategy.top_attractiveness": 76,
+		"value.margin":                20000,
 		"value.new_customers":         60,
 		"value.acquisition_cost":      500,
 		"value.acquisition_spend":     30000,
@@ -360,12 +373,12 @@ func TestReport(t *testing.T) {
 		t.Errorf("churn target %v, want 5 (%%)", tg)
 	}
 	seg := f.tables["strategy.segments"]
-	if len(seg.Rows) != 3 || seg.Rows[0][0] != "enterprise" || seg.Rows[0][9] != "74.0" || seg.Rows[1][9] != "31.7" || seg.Rows[2][0] != fiveprocess.Unsegmented {
+	if len(seg.Rows) != 3 || seg.Rows[0][0] != "enterprise" || seg.Rows[0][9] != "76.0" || seg.Rows[1][9] != "26.5" || seg.Rows[2][0] != fiveprocess.Unsegmented {
 		t.Errorf("segments %v", seg.Rows)
 	}
-	// Margin 18,000 of 24,000 = 75 %, revenue per buyer 60,000 / 2.
+	// Margin 18,000 of 20,000 = 90 %, revenue per buyer 60,000 / 2.
 	val := f.tables["value.segment_value"]
-	if !reflect.DeepEqual(val.Rows[0], []string{"enterprise", "2", "2", "60000.00", "18000.00", "75.0%", "30000.00"}) {
+	if !reflect.DeepEqual(val.Rows[0], []string{"enterprise", "2", "2", "60000.00", "18000.00", "90.0%", "30000.00"}) {
 		t.Errorf("value per segment %v", val.Rows[0])
 	}
 	sc := f.tables["performance.scorecard"]

@@ -128,7 +128,14 @@ func Report(ctx sdk.Context, req *sdk.ReportRequest) (*sdk.Report, error) {
 		case "organization":
 			all = append(all, customers(b)...)
 		case "contact":
-			all = append(all, customers(b)...)
+			ofOrg := b.Numbers("has_organization")
+			for j, c := range customers(b) {
+				// A contact of an organization buys for it: the
+				// organization is the customer.
+				if ofOrg[j] < 0.5 || ofOrg[j] != ofOrg[j] {
+					all = append(all, c)
+				}
+			}
 			contacts = append(contacts, contactsOf(b)...)
 			histories = append(histories, historiesOf(b, cfg)...)
 		case PurchaseRecords:

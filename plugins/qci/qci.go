@@ -108,9 +108,12 @@ func Read(req *sdk.ReportRequest) ([]Answer, Data) {
 				answers = append(answers, Answer{Question: q[j], Value: v[j]})
 			}
 		case "organization", "contact":
-			orders := b.Numbers("order_count")
-			d.Customers += b.Count
-			for _, n := range orders {
+			orders, ofOrg := b.Numbers("order_count"), b.Numbers("has_organization")
+			for j, n := range orders {
+				if b.SubjectType == "contact" && ofOrg[j] >= 0.5 {
+					continue // a contact of an organization buys for it: the organization is the customer
+				}
+				d.Customers++
 				if n >= 1 {
 					d.Buyers++
 				}

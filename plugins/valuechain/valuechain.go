@@ -86,7 +86,15 @@ func Report(ctx sdk.Context, req *sdk.ReportRequest) (*sdk.Report, error) {
 		if b.SubjectType != "organization" && b.SubjectType != "contact" {
 			continue
 		}
-		all = append(all, customers(b)...)
+		ofOrg := b.Numbers("has_organization")
+		for j, c := range customers(b) {
+			// A contact of an organization buys for it: the organization
+			// is the customer.
+			if b.SubjectType == "contact" && ofOrg[j] >= 0.5 {
+				continue
+			}
+			all = append(all, c)
+		}
 	}
 	r := &sdk.Report{Title: "CRM value chain"}
 	r.Sections = append(r.Sections, portfolioSection(all, cfg), lifecycleSection(all, cfg), activitySection(req.Metric(ActivitiesMetric), cfg))

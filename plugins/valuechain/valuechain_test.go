@@ -167,8 +167,13 @@ func TestSegment(t *testing.T) {
 // 141,500 in all (35.3 %); profitable 82,000; develop 2,000; rationalise
 // 7,500.
 func TestReport(t *testing.T) {
+	// Z belongs to an organization: it buys for it and is not a customer
+	// of its own, so its large margin changes nothing below.
+	contacts := batch("contact", append(append([]valuechain.Customer{}, fixture[4:]...),
+		valuechain.Customer{ID: "Z", Orders: 10, Margin: 1e6, DaysSinceFirst: 900, DaysSinceLast: 1, OpenPipeline: 0, Employees: nan}))
+	contacts.Columns = append(contacts.Columns, sdk.Column{Name: "has_organization", Numbers: []float64{0, 0, 0, nan, 1}})
 	req := &sdk.ReportRequest{
-		Batches: []sdk.Batch{batch("organization", fixture[:4]), batch("contact", fixture[4:])},
+		Batches: []sdk.Batch{batch("organization", fixture[:4]), contacts},
 		Metrics: []sdk.Series{{Name: valuechain.ActivitiesMetric, Labels: []string{"call", "email", "meeting", "note", "task"}, Values: []float64{40, 120, 10, 30, 20}}},
 	}
 	r, err := valuechain.Report(ctx{}, req)

@@ -46,6 +46,10 @@ type Manifest struct {
 	// Metrics names the standard metric series (sdk.ReportMetrics) a
 	// report plugin needs.
 	Metrics []string `json:"metrics,omitempty"`
+	// Questions is the plugin's questionnaire (an sdk.QuestionSet as
+	// JSON), relative to the manifest, for a plugin whose report reads
+	// assessment records.
+	Questions string `json:"questions,omitempty"`
 	// Model names the CRM model the plugin implements, e.g. "idic".
 	Model string `json:"model,omitempty"`
 	// Description says what the plugin does, for people.
@@ -186,6 +190,12 @@ func (m *Manifest) Validate() error {
 				add("records.%s: unknown attribute %q (known: %s)", r, a, strings.Join(known, ", "))
 			}
 		}
+	}
+	if m.Questions != "" && (strings.Contains(m.Questions, "..") || strings.HasPrefix(m.Questions, "/")) {
+		add("questions %q: want the question set's path relative to plugin.json", m.Questions)
+	}
+	if (m.Questions != "") != (m.Records[sdk.RecordAssessment] != nil) {
+		add("questions and records.assessment go together: a questionnaire's answers are assessment records")
 	}
 	for _, name := range m.Metrics {
 		if !slices.Contains(sdk.ReportMetrics, name) {

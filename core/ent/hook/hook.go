@@ -33,6 +33,18 @@ func (f ActivityFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ActivityMutation", m)
 }
 
+// The AssessmentAnswerFunc type is an adapter to allow the use of ordinary
+// function as AssessmentAnswer mutator.
+type AssessmentAnswerFunc func(context.Context, *ent.AssessmentAnswerMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AssessmentAnswerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AssessmentAnswerMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AssessmentAnswerMutation", m)
+}
+
 // The ContactFunc type is an adapter to allow the use of ordinary
 // function as Contact mutator.
 type ContactFunc func(context.Context, *ent.ContactMutation) (ent.Value, error)

@@ -10,6 +10,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -140,6 +141,33 @@ func (f TraverseActivity) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.ActivityQuery", q)
+}
+
+// The AssessmentAnswerFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AssessmentAnswerFunc func(context.Context, *ent.AssessmentAnswerQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AssessmentAnswerFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AssessmentAnswerQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AssessmentAnswerQuery", q)
+}
+
+// The TraverseAssessmentAnswer type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAssessmentAnswer func(context.Context, *ent.AssessmentAnswerQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAssessmentAnswer) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAssessmentAnswer) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AssessmentAnswerQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AssessmentAnswerQuery", q)
 }
 
 // The ContactFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -662,6 +690,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
 	case *ent.ActivityQuery:
 		return &query[*ent.ActivityQuery, predicate.Activity, activity.OrderOption]{typ: ent.TypeActivity, tq: q}, nil
+	case *ent.AssessmentAnswerQuery:
+		return &query[*ent.AssessmentAnswerQuery, predicate.AssessmentAnswer, assessmentanswer.OrderOption]{typ: ent.TypeAssessmentAnswer, tq: q}, nil
 	case *ent.ContactQuery:
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.CustomFieldQuery:

@@ -141,6 +141,44 @@ var (
 			},
 		},
 	}
+	// AssessmentAnswersColumns holds the columns for the "assessment_answers" table.
+	AssessmentAnswersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "plugin", Type: field.TypeString, Size: 63},
+		{Name: "question", Type: field.TypeString, Size: 200},
+		{Name: "answer", Type: field.TypeInt},
+		{Name: "note", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "answered_by", Type: field.TypeString, Default: ""},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// AssessmentAnswersTable holds the schema information for the "assessment_answers" table.
+	AssessmentAnswersTable = &schema.Table{
+		Name:       "assessment_answers",
+		Columns:    AssessmentAnswersColumns,
+		PrimaryKey: []*schema.Column{AssessmentAnswersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "assessment_answers_workspaces_workspace",
+				Columns:    []*schema.Column{AssessmentAnswersColumns[8]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "assessmentanswer_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AssessmentAnswersColumns[8], AssessmentAnswersColumns[1]},
+			},
+			{
+				Name:    "assessmentanswer_workspace_id_plugin_question",
+				Unique:  true,
+				Columns: []*schema.Column{AssessmentAnswersColumns[8], AssessmentAnswersColumns[3], AssessmentAnswersColumns[4]},
+			},
+		},
+	}
 	// ContactsColumns holds the columns for the "contacts" table.
 	ContactsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -1161,6 +1199,7 @@ var (
 	Tables = []*schema.Table{
 		APITokensTable,
 		ActivitiesTable,
+		AssessmentAnswersTable,
 		ContactsTable,
 		CustomFieldsTable,
 		DealsTable,
@@ -1195,6 +1234,7 @@ func init() {
 	ActivitiesTable.ForeignKeys[3].RefTable = DealsTable
 	ActivitiesTable.ForeignKeys[4].RefTable = LeadsTable
 	ActivitiesTable.ForeignKeys[5].RefTable = MembersTable
+	AssessmentAnswersTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ContactsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ContactsTable.ForeignKeys[1].RefTable = OrganizationsTable
 	ContactsTable.ForeignKeys[2].RefTable = MembersTable

@@ -12,6 +12,9 @@ type APIToken func(*sql.Selector)
 // Activity is the predicate function for activity builders.
 type Activity func(*sql.Selector)
 
+// AssessmentAnswer is the predicate function for assessmentanswer builders.
+type AssessmentAnswer func(*sql.Selector)
+
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 

@@ -159,6 +159,30 @@ func (f ActivityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ActivityMutation", m)
 }
 
+// The AssessmentAnswerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AssessmentAnswerQueryRuleFunc func(context.Context, *ent.AssessmentAnswerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AssessmentAnswerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AssessmentAnswerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AssessmentAnswerQuery", q)
+}
+
+// The AssessmentAnswerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AssessmentAnswerMutationRuleFunc func(context.Context, *ent.AssessmentAnswerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AssessmentAnswerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AssessmentAnswerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AssessmentAnswerMutation", m)
+}
+
 // The ContactQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ContactQueryRuleFunc func(context.Context, *ent.ContactQuery) error
@@ -654,6 +678,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ActivityQuery:
 		return q.Filter(), nil
+	case *ent.AssessmentAnswerQuery:
+		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
 	case *ent.CustomFieldQuery:
@@ -702,6 +728,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.APITokenMutation:
 		return m.Filter(), nil
 	case *ent.ActivityMutation:
+		return m.Filter(), nil
+	case *ent.AssessmentAnswerMutation:
 		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil

@@ -9,6 +9,7 @@ import (
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
@@ -164,6 +165,93 @@ func init() {
 	activity.DefaultID = activityDescID.Default.(func() pulid.ID)
 	// activity.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	activity.IDValidator = activityDescID.Validators[0].(func(string) error)
+	assessmentanswerMixin := schema.AssessmentAnswer{}.Mixin()
+	assessmentanswer.Policy = privacy.NewPolicies(assessmentanswerMixin[2], schema.AssessmentAnswer{})
+	assessmentanswer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := assessmentanswer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	assessmentanswerMixinHooks2 := assessmentanswerMixin[2].Hooks()
+
+	assessmentanswer.Hooks[1] = assessmentanswerMixinHooks2[0]
+
+	assessmentanswer.Hooks[2] = assessmentanswerMixinHooks2[1]
+
+	assessmentanswer.Hooks[3] = assessmentanswerMixinHooks2[2]
+	assessmentanswerMixinFields0 := assessmentanswerMixin[0].Fields()
+	_ = assessmentanswerMixinFields0
+	assessmentanswerMixinFields1 := assessmentanswerMixin[1].Fields()
+	_ = assessmentanswerMixinFields1
+	assessmentanswerFields := schema.AssessmentAnswer{}.Fields()
+	_ = assessmentanswerFields
+	// assessmentanswerDescCreatedAt is the schema descriptor for created_at field.
+	assessmentanswerDescCreatedAt := assessmentanswerMixinFields1[0].Descriptor()
+	// assessmentanswer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	assessmentanswer.DefaultCreatedAt = assessmentanswerDescCreatedAt.Default.(func() time.Time)
+	// assessmentanswerDescUpdatedAt is the schema descriptor for updated_at field.
+	assessmentanswerDescUpdatedAt := assessmentanswerMixinFields1[1].Descriptor()
+	// assessmentanswer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	assessmentanswer.DefaultUpdatedAt = assessmentanswerDescUpdatedAt.Default.(func() time.Time)
+	// assessmentanswer.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	assessmentanswer.UpdateDefaultUpdatedAt = assessmentanswerDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// assessmentanswerDescPlugin is the schema descriptor for plugin field.
+	assessmentanswerDescPlugin := assessmentanswerFields[0].Descriptor()
+	// assessmentanswer.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	assessmentanswer.PluginValidator = func() func(string) error {
+		validators := assessmentanswerDescPlugin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plugin string) error {
+			for _, fn := range fns {
+				if err := fn(plugin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// assessmentanswerDescQuestion is the schema descriptor for question field.
+	assessmentanswerDescQuestion := assessmentanswerFields[1].Descriptor()
+	// assessmentanswer.QuestionValidator is a validator for the "question" field. It is called by the builders before save.
+	assessmentanswer.QuestionValidator = func() func(string) error {
+		validators := assessmentanswerDescQuestion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(question string) error {
+			for _, fn := range fns {
+				if err := fn(question); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// assessmentanswerDescAnswer is the schema descriptor for answer field.
+	assessmentanswerDescAnswer := assessmentanswerFields[2].Descriptor()
+	// assessmentanswer.AnswerValidator is a validator for the "answer" field. It is called by the builders before save.
+	assessmentanswer.AnswerValidator = assessmentanswerDescAnswer.Validators[0].(func(int) error)
+	// assessmentanswerDescNote is the schema descriptor for note field.
+	assessmentanswerDescNote := assessmentanswerFields[3].Descriptor()
+	// assessmentanswer.NoteValidator is a validator for the "note" field. It is called by the builders before save.
+	assessmentanswer.NoteValidator = assessmentanswerDescNote.Validators[0].(func(string) error)
+	// assessmentanswerDescAnsweredBy is the schema descriptor for answered_by field.
+	assessmentanswerDescAnsweredBy := assessmentanswerFields[4].Descriptor()
+	// assessmentanswer.DefaultAnsweredBy holds the default value on creation for the answered_by field.
+	assessmentanswer.DefaultAnsweredBy = assessmentanswerDescAnsweredBy.Default.(string)
+	// assessmentanswerDescID is the schema descriptor for id field.
+	assessmentanswerDescID := assessmentanswerMixinFields0[0].Descriptor()
+	// assessmentanswer.DefaultID holds the default value on creation for the id field.
+	assessmentanswer.DefaultID = assessmentanswerDescID.Default.(func() pulid.ID)
+	// assessmentanswer.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	assessmentanswer.IDValidator = assessmentanswerDescID.Validators[0].(func(string) error)
 	contactMixin := schema.Contact{}.Mixin()
 	contact.Policy = privacy.NewPolicies(contactMixin[2], schema.Contact{})
 	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
