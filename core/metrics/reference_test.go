@@ -168,7 +168,11 @@ func show(v reflect.Value) string {
 // ---- the recomputation ----
 
 // refPeriod numbers calendar periods in UTC.
-type refPeriod struct{ p metrics.Period }
+// refPeriod numbers periods; a period is partial when it ends after now.
+type refPeriod struct {
+	p   metrics.Period
+	now time.Time
+}
 
 func (r refPeriod) of(t time.Time) int {
 	t = t.UTC()
@@ -200,7 +204,8 @@ func (r refPeriod) span(i int) metrics.Span {
 	case metrics.Year:
 		label = s.Format("2006")
 	}
-	return metrics.Span{Label: label, Start: s, End: r.start(i + 1)}
+	end := r.start(i + 1)
+	return metrics.Span{Label: label, Start: s, End: end, Partial: end.After(r.now)}
 }
 
 func rate(a, b float64) *float64 {
@@ -227,7 +232,7 @@ func recompute(t *testing.T, c *ent.Client, ctx context.Context, q metrics.Query
 	if w == 0 {
 		w = 1
 	}
-	rp := refPeriod{q.Period}
+	rp := refPeriod{q.Period, now}
 	first, last := rp.of(q.From), rp.of(q.To.Add(-time.Nanosecond))
 	from, to := rp.start(first), rp.start(last+1)
 	asOf := to
