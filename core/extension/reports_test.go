@@ -22,6 +22,7 @@ import (
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/sdk"
 )
 
 func must[T any](t *testing.T) func(T, error) T {
@@ -329,6 +330,38 @@ func TestRecordAnswers(t *testing.T) {
 		ctx2 := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws2.ID, Role: tenancy.RoleAdmin})
 		if n := c.AssessmentAnswer.Query().CountX(ctx2); n != 0 {
 			t.Errorf("another workspace sees %d answers", n)
+		}
+	})
+}
+
+// TestBindChecksConfigAgainstSchema: a binding's configuration is checked
+// against the plugin's whole config schema (nested objects, ranges,
+// enums), with the offending path in the error, and nothing is stored.
+func TestBindChecksConfigAgainstSchema(t *testing.T) {
+	reg := bundled(t)
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ws := must[*ent.Workspace](t)(access.CreateWorkspace(context.Background(), st.Client, "cfg", "Cfg"))
+		ctx := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
+		for _, c := range []struct {
+			config map[string]any
+			field  string
+		}{
+			{map[string]any{"significance_weights": map[string]any{"pipeline": -1}}, "config.significance_weights.pipeline"},
+			{map[string]any{"significance_threshold": 2}, "config.significance_threshold"},
+			{map[string]any{"max_rows": 1.5}, "config.max_rows"},
+			{map[string]any{"loyal_orders": "five"}, "config.loyal_orders"},
+		} {
+			_, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: sdk.PointSegment, SubjectType: "contact", Plugin: "valuechain", Version: "1.0.0", Config: c.config})
+			if errcode.Of(err) != errcode.BadUserInput || errcode.FieldOf(err) != c.field {
+				t.Errorf("%v: %v (field %q), want %s", c.config, err, errcode.FieldOf(err), c.field)
+			}
+		}
+		if n := st.Client.ExtensionBinding.Query().CountX(ctx); n != 0 {
+			t.Errorf("%d bindings stored", n)
+		}
+		if _, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: sdk.PointSegment, SubjectType: "contact", Plugin: "valuechain", Version: "1.0.0",
+			Config: map[string]any{"significance_weights": map[string]any{"pipeline": 1, "size": 0, "recency": 0}}}); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

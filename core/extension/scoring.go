@@ -19,6 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/schema"
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/manifest"
 )
 
 // BindInput binds a workspace's extension point to a plugin version.
@@ -93,7 +94,10 @@ func contains(list []string, s string) bool {
 }
 
 // configFor applies the schema's top-level property defaults to a binding's
-// configuration and returns it as JSON.
+// configuration, checks the result against the whole schema (JSON Schema:
+// types, ranges, enums, nested objects, additionalProperties…) and returns
+// it as JSON. A refused configuration is BAD_USER_INPUT naming
+// config.<path> of the offending value.
 func configFor(schema json.RawMessage, cfg map[string]any) ([]byte, error) {
 	out := map[string]any{}
 	if len(schema) > 0 {
@@ -101,7 +105,6 @@ func configFor(schema json.RawMessage, cfg map[string]any) ([]byte, error) {
 			Properties map[string]struct {
 				Default any `json:"default"`
 			} `json:"properties"`
-			AdditionalProperties *bool `json:"additionalProperties"`
 		}
 		if err := json.Unmarshal(schema, &s); err != nil {
 			return nil, errcode.Input("config", "plugin config schema: %v", err)
@@ -111,18 +114,26 @@ func configFor(schema json.RawMessage, cfg map[string]any) ([]byte, error) {
 				out[k] = p.Default
 			}
 		}
-		if s.AdditionalProperties != nil && !*s.AdditionalProperties {
-			for k := range cfg {
-				if _, ok := s.Properties[k]; !ok {
-					return nil, errcode.Input("config."+k, "the plugin has no setting %q", k)
-				}
-			}
-		}
 	}
 	for k, v := range cfg {
 		out[k] = v
 	}
-	return json.Marshal(out)
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, errcode.Input("config", "%v", err)
+	}
+	if err := manifest.ValidateConfig(schema, b); err != nil {
+		var ce *manifest.ConfigError
+		if errors.As(err, &ce) {
+			field := "config"
+			if ce.Field != "" {
+				field += "." + ce.Field
+			}
+			return nil, errcode.Input(field, "%s", ce.Reason)
+		}
+		return nil, errcode.Input("config", "plugin config schema: %v", err)
+	}
+	return b, nil
 }
 
 // Binding returns the plugin bound to (point, subject type) in the

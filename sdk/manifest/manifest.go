@@ -211,6 +211,8 @@ func (m *Manifest) Validate() error {
 		var schema map[string]any
 		if err := json.Unmarshal(m.ConfigSchema, &schema); err != nil {
 			add("config_schema: not a JSON object: %v", err)
+		} else if _, err := CompileConfigSchema(m.ConfigSchema); err != nil {
+			add("config_schema: not a valid JSON Schema: %v", err)
 		}
 	}
 	if m.Limits.TimeoutMS < 0 || m.Limits.TimeoutMS > 600_000 {

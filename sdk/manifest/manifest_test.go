@@ -102,3 +102,40 @@ func TestReportData(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateConfig: configurations are checked against the whole
+// schema, and the first problem names the offending value's path.
+func TestValidateConfig(t *testing.T) {
+	schema := []byte(`{"type": "object", "additionalProperties": false, "properties": {
+		"a": {"type": "number", "minimum": 0},
+		"kinds": {"type": "array", "items": {"enum": ["call", "email"]}},
+		"w": {"type": "object", "additionalProperties": false, "properties": {"x": {"type": "number", "maximum": 1}}}}}`)
+	for _, c := range []struct {
+		config, field, reason string
+	}{
+		{`{"a": 1, "kinds": ["call"], "w": {"x": 0.5}}`, "", ""},
+		{`{"a": -1}`, "a", "minimum"},
+		{`{"a": "ten"}`, "a", "number"},
+		{`{"w": {"x": 2}}`, "w.x", "maximum"},
+		{`{"w": {"y": 1}}`, "w", "y"},
+		{`{"kinds": ["call", "fax"]}`, "kinds.1", "call"},
+		{`{"b": 1}`, "", "b"},
+	} {
+		err := ValidateConfig(schema, []byte(c.config))
+		if c.reason == "" {
+			if err != nil {
+				t.Errorf("%s: %v", c.config, err)
+			}
+			continue
+		}
+		ce, ok := err.(*ConfigError)
+		if !ok || ce.Field != c.field || !strings.Contains(ce.Reason, c.reason) {
+			t.Errorf("%s: %#v, want field %q and a reason mentioning %q", c.config, err, c.field, c.reason)
+		}
+	}
+	// A schema that reaches outside itself is refused when loaded.
+	m := strings.Replace(good, `"config_schema": {"type": "object"}`, `"config_schema": {"$ref": "https://schemas.invalid/x.json"}`, 1)
+	if _, err := Parse([]byte(m)); err == nil || !strings.Contains(err.Error(), "self-contained") {
+		t.Errorf("remote $ref: %v", err)
+	}
+}
