@@ -110,4 +110,3 @@ func pluginSeconds(b *testing.B, g prometheus.Gatherer) float64 {
 	}
 	return sum
 }
-
