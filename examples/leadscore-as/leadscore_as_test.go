@@ -899,6 +899,33 @@ func checkPacked(t *testing.T, b []byte) {
 // request, the call, decoding and validating the answer) and natively.
 
 func BenchmarkScore(b *testing.B) {
+	empty, _ := request(synthetic(0), "", shape{})
+	b.Run("wasm-empty", func(b *testing.B) {
+		m := module(b)
+		for b.Loop() {
+			if _, err := m.Score(context.Background(), empty); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	small, _ := request(synthetic(1000), "", shape{})
+	b.Run("wasm-1000", func(b *testing.B) {
+		m := module(b)
+		for b.Loop() {
+			if _, err := m.Score(context.Background(), small); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*small.Batch.Count)/b.Elapsed().Seconds(), "leads/s")
+	})
+	b.Run("native-1000", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := leadscore.Score(hostContext{}, small); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*small.Batch.Count)/b.Elapsed().Seconds(), "leads/s")
+	})
 	req, _ := request(synthetic(10_000), "", shape{})
 	b.Run("wasm", func(b *testing.B) {
 		m := module(b)
