@@ -213,6 +213,9 @@ func TestKilledProcessFailsBatch(t *testing.T) {
 // identical, numbers to 1e-12 relative: Go's math functions are assembly
 // on amd64 and portable Go on wasm, which can differ in the last bit).
 func TestOneSourceTwoRuntimes(t *testing.T) {
+	if raceDetector {
+		t.Skip("builds every plugin twice; the ordinary test run covers it")
+	}
 	root := extensiontest.Root()
 	var dirs []string
 	for _, parent := range []string{"examples", "plugins"} {

@@ -16,10 +16,12 @@
 package idic
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/rapportcrm/rapport/sdk"
 )
@@ -244,11 +246,11 @@ func differentiateSection(all []Customer, cfg Config) sdk.Section {
 		s.Labels = append(s.Labels, string(t))
 		s.Values = append(s.Values, float64(x.n))
 	}
-	sort.Slice(rs, func(i, j int) bool {
-		if a, b := rs[i].v.Total(), rs[j].v.Total(); a != b {
-			return a > b
+	slices.SortFunc(rs, func(x, y ranked) int {
+		if c := cmp.Compare(y.v.Total(), x.v.Total()); c != 0 {
+			return c
 		}
-		return rs[i].id < rs[j].id
+		return strings.Compare(x.id, y.id)
 	})
 	top := sdk.Table{Key: "customers", Title: "Customers by total value", Columns: []string{"id", "tier", "actual", "potential", "total"}}
 	for i, r := range rs {
@@ -282,11 +284,11 @@ func interactSection(hs []History, cfg Config) sdk.Section {
 			due++
 		}
 	}
-	sort.SliceStable(plans, func(i, j int) bool {
-		if plans[i].InDays != plans[j].InDays {
-			return plans[i].InDays < plans[j].InDays
+	slices.SortStableFunc(plans, func(x, y Interaction) int {
+		if c := cmp.Compare(x.InDays, y.InDays); c != 0 {
+			return c
 		}
-		return plans[i].ID < plans[j].ID
+		return strings.Compare(x.ID, y.ID)
 	})
 	t := sdk.Table{Key: "next", Title: "Next best interaction, soonest first", Columns: []string{"contact", "channel", "in_days", "why"}}
 	for i, p := range plans {
