@@ -50,6 +50,18 @@ var untracked = map[string]bool{
 	gen.TypeStageChange:       true,
 	gen.TypeAPIToken:          true,
 	gen.TypeSegmentMembership: true,
+	gen.TypeEvent:             true,
+	gen.TypeAutomationRun:     true,
+	gen.TypeDelivery:          true,
+}
+
+// silent are the tracked entities whose writes are audited in the timeline
+// but emit no record event: automations are configuration, not records.
+var silent = map[string]bool{
+	gen.TypeAutomation:       true,
+	gen.TypeExtensionBinding: true,
+	gen.TypeCustomField:      true,
+	gen.TypeMember:           true,
 }
 
 // recordTimeline writes a TimelineEvent for every create, update and
@@ -57,6 +69,9 @@ var untracked = map[string]bool{
 // joins the mutation's transaction when there is one.
 func recordTimeline(next ent.Mutator) ent.Mutator {
 	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+		if m.Type() == gen.TypeScore && m.Op().Is(ent.OpCreate) {
+			return recordScoreEvent(ctx, m, next)
+		}
 		if untracked[m.Type()] {
 			return next.Mutate(ctx, m)
 		}
@@ -136,15 +151,113 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 		if err := idm.Client().TimelineEvent.CreateBulk(builders...).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("recording timeline: %w", err)
 		}
+		if silent[m.Type()] {
+			return v, nil
+		}
+		types := []string{EventType(m.Type(), string(action))}
+		switch {
+		case m.Type() == gen.TypeDeal && m.Op().Is(ent.OpUpdateOne) && changed(changes, errcode.FieldName("stage_id")):
+			types = append(types, "deal.stage_changed")
+		case m.Type() == gen.TypeLead && !m.Op().Is(ent.OpCreate|ent.OpDelete|ent.OpDeleteOne):
+			if st, ok := m.Field("status"); ok && fmt.Sprint(st) == "converted" {
+				types = append(types, "lead.converted")
+			}
+		}
+		events := make([]*gen.EventCreate, 0, len(ids)*len(types))
+		for _, id := range ids {
+			for _, typ := range types {
+				events = append(events, newEvent(ctx, idm.Client(), ws, typ, m.Type(), id, changes, now))
+			}
+		}
+		if err := idm.Client().Event.CreateBulk(events...).Exec(ctx); err != nil {
+			return nil, fmt.Errorf("recording events: %w", err)
+		}
 		return v, nil
 	})
 }
 
+// EventType names the event of an action on an entity: the entity in
+// snake case, a dot, and the action in the past tense, e.g.
+// deal.updated or line_item.created.
+func EventType(entity, action string) string {
+	past := map[string]string{"create": "created", "update": "updated", "delete": "deleted"}[action]
+	if past == "" {
+		past = action
+	}
+	return SnakeCase(entity) + "." + past
+}
+
+// SnakeCase turns an entity name into the snake case events use:
+// LineItem becomes line_item.
+func SnakeCase(entity string) string {
+	out := make([]byte, 0, len(entity)+4)
+	for i := 0; i < len(entity); i++ {
+		c := entity[i]
+		if c >= 'A' && c <= 'Z' {
+			if i > 0 {
+				out = append(out, '_')
+			}
+			c += 'a' - 'A'
+		}
+		out = append(out, c)
+	}
+	return string(out)
+}
+
+// changed reports whether changes hold a change of field to another value.
+func changed(changes []crm.Change, field string) bool {
+	for _, c := range changes {
+		if c.Field == field && fmt.Sprint(c.Before) != fmt.Sprint(c.After) {
+			return true
+		}
+	}
+	return false
+}
+
+func newEvent(ctx context.Context, c *gen.Client, ws pulid.ID, typ, subjectType string, id pulid.ID, changes []crm.Change, now time.Time) *gen.EventCreate {
+	return c.Event.Create().
+		SetWorkspaceID(ws).
+		SetType(typ).
+		SetSubjectType(SnakeCase(subjectType)).
+		SetSubjectID(id).
+		SetActor(tenancy.Actor(ctx)).
+		SetChanges(changes).
+		SetDepth(tenancy.AutomationDepth(ctx)).
+		SetOccurredAt(now)
+}
+
+// recordScoreEvent writes a <subject>.score_changed event for a new score,
+// in the score's transaction.
+func recordScoreEvent(ctx context.Context, m ent.Mutation, next ent.Mutator) (ent.Value, error) {
+	sm, ok := m.(*gen.ScoreMutation)
+	if !ok {
+		return next.Mutate(ctx, m)
+	}
+	ws, ok := workspaceOf(ctx, m)
+	subjectType, hasType := sm.SubjectType()
+	subjectID, hasID := sm.SubjectID()
+	v, err := next.Mutate(ctx, m)
+	if err != nil || !ok || !hasType || !hasID {
+		return v, err
+	}
+	value, _ := sm.Value()
+	changes := []crm.Change{{Field: "score", After: value}}
+	if p, ok := sm.Plugin(); ok {
+		changes = append(changes, crm.Change{Field: "plugin", After: p})
+	}
+	err = newEvent(ctx, sm.Client(), ws, string(subjectType)+".score_changed", string(subjectType), subjectID, changes, time.Now()).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("recording score event: %w", err)
+	}
+	return v, nil
+}
+
 // onlyBookkeeping reports whether an update touches nothing but
-// timestamps (for instance the update behind a soft delete).
+// timestamps (for instance the update behind a soft delete) or an
+// automation's round-robin position.
 func onlyBookkeeping(fields []string) bool {
 	for _, f := range fields {
-		if f != "updated_at" && f != "deleted_at" {
+		if f != "updated_at" && f != "deleted_at" && f != "assign_cursor" {
 			return false
 		}
 	}

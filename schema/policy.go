@@ -133,8 +133,9 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 		scoped = tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws, Role: tenancy.RoleAdmin})
 	}
 	// Scores and segment memberships point at their subject by ID alone.
-	// (Timeline events do too, but may describe a record just deleted.)
-	if v, ok := m.Field("subject_id"); ok && m.Type() != gen.TypeTimelineEvent && !subjectsVerified(ctx) {
+	// (Timeline events, events and automation runs do too, but may
+	// describe a record just deleted.)
+	if v, ok := m.Field("subject_id"); ok && !describesAnyRecord[m.Type()] && !subjectsVerified(ctx) {
 		id, _ := v.(pulid.ID)
 		n, err := cm.Client().CountIDs(scoped, id.Prefix(), []pulid.ID{id})
 		if err != nil {
@@ -174,6 +175,14 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 		}
 	}
 	return nil
+}
+
+// describesAnyRecord are the entities whose subject_id may name a record
+// that is deleted: they describe what happened to it.
+var describesAnyRecord = map[string]bool{
+	gen.TypeTimelineEvent: true,
+	gen.TypeEvent:         true,
+	gen.TypeAutomationRun: true,
 }
 
 func uniqueIDs(ids []pulid.ID) []pulid.ID {

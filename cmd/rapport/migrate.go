@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/store"
 )
 
@@ -38,6 +39,9 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			}
 			applied, err := st.Migrate(ctx)
 			if err != nil {
+				return err
+			}
+			if err := automation.Migrate(ctx, st); err != nil {
 				return err
 			}
 			if len(applied) == 0 {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/store"
 )
 
@@ -40,6 +41,8 @@ func newRootCmd() *cobra.Command {
 		newReportCmd(g),
 		newBenchCmd(),
 		newMetricsCmd(g),
+		newAutomationCmd(g),
+		newWorkerCmd(g),
 	)
 	return root
 }
@@ -62,13 +65,18 @@ func flagsFromEnv(cmd *cobra.Command) error {
 	return err
 }
 
-// openStore opens and migrates the database named by --db.
+// openStore opens and migrates the database named by --db: the store's
+// migrations, then the job queue's.
 func (g *globals) openStore(ctx context.Context) (*store.Store, error) {
 	st, err := store.Open(ctx, g.db)
 	if err != nil {
 		return nil, err
 	}
 	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := automation.Migrate(ctx, st); err != nil {
 		st.Close()
 		return nil, err
 	}

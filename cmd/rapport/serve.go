@@ -26,11 +26,13 @@ func newServeCmd(g *globals) *cobra.Command {
 	var (
 		addr     string
 		withDemo bool
+		workers  bool
 		pf       pluginFlags
+		ef       engineFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the API server (GraphiQL at /, API at /graphql, /healthz, /metrics)",
+		Short: "Run the API server (GraphiQL at /, API at /graphql, /healthz, /metrics) and automation workers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -71,6 +73,14 @@ func newServeCmd(g *globals) *cobra.Command {
 				}
 			}
 			go plugins.Watch(ctx, 2*time.Second)
+			if workers {
+				quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+				stopWorkers, err := ef.start(ctx, st, quiet, reg, plugins)
+				if err != nil {
+					return err
+				}
+				defer stopWorkers()
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
@@ -99,6 +109,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (env RAPPORT_ADDR)")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the demo workspace (once) and print an admin token for it")
+	cmd.Flags().BoolVar(&workers, "workers", true, "also run automation workers (see rapport worker) (env RAPPORT_WORKERS)")
 	pf.register(cmd)
+	ef.register(cmd)
 	return cmd
 }

@@ -15,9 +15,13 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
+	"github.com/rapportcrm/rapport/core/ent/automation"
+	"github.com/rapportcrm/rapport/core/ent/automationrun"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/delivery"
+	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
@@ -97,9 +101,13 @@ func checkColumn(table, column string) error {
 			apitoken.Table:          apitoken.ValidColumn,
 			activity.Table:          activity.ValidColumn,
 			assessmentanswer.Table:  assessmentanswer.ValidColumn,
+			automation.Table:        automation.ValidColumn,
+			automationrun.Table:     automationrun.ValidColumn,
 			contact.Table:           contact.ValidColumn,
 			customfield.Table:       customfield.ValidColumn,
 			deal.Table:              deal.ValidColumn,
+			delivery.Table:          delivery.ValidColumn,
+			event.Table:             event.ValidColumn,
 			extensionbinding.Table:  extensionbinding.ValidColumn,
 			lead.Table:              lead.ValidColumn,
 			lineitem.Table:          lineitem.ValidColumn,

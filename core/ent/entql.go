@@ -6,9 +6,13 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
+	"github.com/rapportcrm/rapport/core/ent/automation"
+	"github.com/rapportcrm/rapport/core/ent/automationrun"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/delivery"
+	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
@@ -35,7 +39,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -112,6 +116,61 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   automation.Table,
+			Columns: automation.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: automation.FieldID,
+			},
+		},
+		Type: "Automation",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			automation.FieldCreatedAt:    {Type: field.TypeTime, Column: automation.FieldCreatedAt},
+			automation.FieldUpdatedAt:    {Type: field.TypeTime, Column: automation.FieldUpdatedAt},
+			automation.FieldWorkspaceID:  {Type: field.TypeString, Column: automation.FieldWorkspaceID},
+			automation.FieldDeletedAt:    {Type: field.TypeTime, Column: automation.FieldDeletedAt},
+			automation.FieldName:         {Type: field.TypeString, Column: automation.FieldName},
+			automation.FieldEnabled:      {Type: field.TypeBool, Column: automation.FieldEnabled},
+			automation.FieldEvent:        {Type: field.TypeString, Column: automation.FieldEvent},
+			automation.FieldSchedule:     {Type: field.TypeJSON, Column: automation.FieldSchedule},
+			automation.FieldCondition:    {Type: field.TypeJSON, Column: automation.FieldCondition},
+			automation.FieldActions:      {Type: field.TypeJSON, Column: automation.FieldActions},
+			automation.FieldAssignCursor: {Type: field.TypeInt64, Column: automation.FieldAssignCursor},
+		},
+	}
+	graph.Nodes[4] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   automationrun.Table,
+			Columns: automationrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: automationrun.FieldID,
+			},
+		},
+		Type: "AutomationRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			automationrun.FieldCreatedAt:    {Type: field.TypeTime, Column: automationrun.FieldCreatedAt},
+			automationrun.FieldUpdatedAt:    {Type: field.TypeTime, Column: automationrun.FieldUpdatedAt},
+			automationrun.FieldWorkspaceID:  {Type: field.TypeString, Column: automationrun.FieldWorkspaceID},
+			automationrun.FieldAutomationID: {Type: field.TypeString, Column: automationrun.FieldAutomationID},
+			automationrun.FieldKey:          {Type: field.TypeString, Column: automationrun.FieldKey},
+			automationrun.FieldTrigger:      {Type: field.TypeString, Column: automationrun.FieldTrigger},
+			automationrun.FieldEventID:      {Type: field.TypeString, Column: automationrun.FieldEventID},
+			automationrun.FieldSubjectType:  {Type: field.TypeString, Column: automationrun.FieldSubjectType},
+			automationrun.FieldSubjectID:    {Type: field.TypeString, Column: automationrun.FieldSubjectID},
+			automationrun.FieldStatus:       {Type: field.TypeEnum, Column: automationrun.FieldStatus},
+			automationrun.FieldDepth:        {Type: field.TypeInt, Column: automationrun.FieldDepth},
+			automationrun.FieldQueued:       {Type: field.TypeBool, Column: automationrun.FieldQueued},
+			automationrun.FieldAttempts:     {Type: field.TypeInt, Column: automationrun.FieldAttempts},
+			automationrun.FieldError:        {Type: field.TypeString, Column: automationrun.FieldError},
+			automationrun.FieldActions:      {Type: field.TypeJSON, Column: automationrun.FieldActions},
+			automationrun.FieldSteps:        {Type: field.TypeJSON, Column: automationrun.FieldSteps},
+			automationrun.FieldFiredAt:      {Type: field.TypeTime, Column: automationrun.FieldFiredAt},
+			automationrun.FieldFinishedAt:   {Type: field.TypeTime, Column: automationrun.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -135,7 +194,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldOwnerID:        {Type: field.TypeString, Column: contact.FieldOwnerID},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customfield.Table,
 			Columns: customfield.Columns,
@@ -157,7 +216,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customfield.FieldRequired:    {Type: field.TypeBool, Column: customfield.FieldRequired},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deal.Table,
 			Columns: deal.Columns,
@@ -188,7 +247,57 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deal.FieldOwnerID:           {Type: field.TypeString, Column: deal.FieldOwnerID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   delivery.Table,
+			Columns: delivery.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: delivery.FieldID,
+			},
+		},
+		Type: "Delivery",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			delivery.FieldCreatedAt:      {Type: field.TypeTime, Column: delivery.FieldCreatedAt},
+			delivery.FieldUpdatedAt:      {Type: field.TypeTime, Column: delivery.FieldUpdatedAt},
+			delivery.FieldWorkspaceID:    {Type: field.TypeString, Column: delivery.FieldWorkspaceID},
+			delivery.FieldRunID:          {Type: field.TypeString, Column: delivery.FieldRunID},
+			delivery.FieldAutomationID:   {Type: field.TypeString, Column: delivery.FieldAutomationID},
+			delivery.FieldKey:            {Type: field.TypeString, Column: delivery.FieldKey},
+			delivery.FieldStep:           {Type: field.TypeInt, Column: delivery.FieldStep},
+			delivery.FieldKind:           {Type: field.TypeEnum, Column: delivery.FieldKind},
+			delivery.FieldTarget:         {Type: field.TypeString, Column: delivery.FieldTarget},
+			delivery.FieldStatus:         {Type: field.TypeEnum, Column: delivery.FieldStatus},
+			delivery.FieldAttempts:       {Type: field.TypeInt, Column: delivery.FieldAttempts},
+			delivery.FieldLastError:      {Type: field.TypeString, Column: delivery.FieldLastError},
+			delivery.FieldResponseStatus: {Type: field.TypeInt, Column: delivery.FieldResponseStatus},
+			delivery.FieldDeliveredAt:    {Type: field.TypeTime, Column: delivery.FieldDeliveredAt},
+		},
+	}
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   event.Table,
+			Columns: event.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: event.FieldID,
+			},
+		},
+		Type: "Event",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			event.FieldWorkspaceID:  {Type: field.TypeString, Column: event.FieldWorkspaceID},
+			event.FieldType:         {Type: field.TypeString, Column: event.FieldType},
+			event.FieldSubjectType:  {Type: field.TypeString, Column: event.FieldSubjectType},
+			event.FieldSubjectID:    {Type: field.TypeString, Column: event.FieldSubjectID},
+			event.FieldActor:        {Type: field.TypeString, Column: event.FieldActor},
+			event.FieldChanges:      {Type: field.TypeJSON, Column: event.FieldChanges},
+			event.FieldDepth:        {Type: field.TypeInt, Column: event.FieldDepth},
+			event.FieldOccurredAt:   {Type: field.TypeTime, Column: event.FieldOccurredAt},
+			event.FieldCreatedAt:    {Type: field.TypeTime, Column: event.FieldCreatedAt},
+			event.FieldDispatchedAt: {Type: field.TypeTime, Column: event.FieldDispatchedAt},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   extensionbinding.Table,
 			Columns: extensionbinding.Columns,
@@ -209,7 +318,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			extensionbinding.FieldConfig:      {Type: field.TypeJSON, Column: extensionbinding.FieldConfig},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
@@ -242,7 +351,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOwnerID:        {Type: field.TypeString, Column: lead.FieldOwnerID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lineitem.Table,
 			Columns: lineitem.Columns,
@@ -265,7 +374,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lineitem.FieldOrderID:     {Type: field.TypeString, Column: lineitem.FieldOrderID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -284,7 +393,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldRole:        {Type: field.TypeEnum, Column: member.FieldRole},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -308,7 +417,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldDealID:         {Type: field.TypeString, Column: order.FieldDealID},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -331,7 +440,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOwnerID:      {Type: field.TypeString, Column: organization.FieldOwnerID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pipeline.Table,
 			Columns: pipeline.Columns,
@@ -349,7 +458,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pipeline.FieldIsDefault:   {Type: field.TypeBool, Column: pipeline.FieldIsDefault},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   product.Table,
 			Columns: product.Columns,
@@ -373,7 +482,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			product.FieldActive:      {Type: field.TypeBool, Column: product.FieldActive},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   score.Table,
 			Columns: score.Columns,
@@ -397,7 +506,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			score.FieldCreatedAt:     {Type: field.TypeTime, Column: score.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segment.Table,
 			Columns: segment.Columns,
@@ -417,7 +526,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segment.FieldSource:      {Type: field.TypeString, Column: segment.FieldSource},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segmentmembership.Table,
 			Columns: segmentmembership.Columns,
@@ -437,7 +546,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentmembership.FieldWeight:      {Type: field.TypeFloat64, Column: segmentmembership.FieldWeight},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stage.Table,
 			Columns: stage.Columns,
@@ -458,7 +567,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stage.FieldPipelineID:  {Type: field.TypeString, Column: stage.FieldPipelineID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stagechange.Table,
 			Columns: stagechange.Columns,
@@ -479,7 +588,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stagechange.FieldActor:       {Type: field.TypeString, Column: stagechange.FieldActor},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -497,7 +606,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -518,7 +627,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldCreatedAt:   {Type: field.TypeTime, Column: timelineevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -642,6 +751,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"AssessmentAnswer",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automation.WorkspaceTable,
+			Columns: []string{automation.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Automation",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"runs",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automation.RunsTable,
+			Columns: []string{automation.RunsColumn},
+			Bidi:    false,
+		},
+		"Automation",
+		"AutomationRun",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.WorkspaceTable,
+			Columns: []string{automationrun.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"AutomationRun",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"automation",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   automationrun.AutomationTable,
+			Columns: []string{automationrun.AutomationColumn},
+			Bidi:    false,
+		},
+		"AutomationRun",
+		"Automation",
+	)
+	graph.MustAddE(
+		"deliveries",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   automationrun.DeliveriesTable,
+			Columns: []string{automationrun.DeliveriesColumn},
+			Bidi:    false,
+		},
+		"AutomationRun",
+		"Delivery",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -894,6 +1063,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Deal",
 		"Tag",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delivery.WorkspaceTable,
+			Columns: []string{delivery.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Delivery",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"run",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   delivery.RunTable,
+			Columns: []string{delivery.RunColumn},
+			Bidi:    false,
+		},
+		"Delivery",
+		"AutomationRun",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   event.WorkspaceTable,
+			Columns: []string{event.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"Event",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1890,6 +2095,301 @@ func (f *AssessmentAnswerFilter) WhereHasWorkspaceWith(preds ...predicate.Worksp
 }
 
 // addPredicate implements the predicateAdder interface.
+func (aq *AutomationQuery) addPredicate(pred func(s *sql.Selector)) {
+	aq.predicates = append(aq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutomationQuery builder.
+func (aq *AutomationQuery) Filter() *AutomationFilter {
+	return &AutomationFilter{config: aq.config, predicateAdder: aq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutomationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutomationMutation builder.
+func (m *AutomationMutation) Filter() *AutomationFilter {
+	return &AutomationFilter{config: m.config, predicateAdder: m}
+}
+
+// AutomationFilter provides a generic filtering capability at runtime for AutomationQuery.
+type AutomationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutomationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AutomationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(automation.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutomationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(automation.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutomationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(automation.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AutomationFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(automation.FieldWorkspaceID))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *AutomationFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(automation.FieldDeletedAt))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AutomationFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(automation.FieldName))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *AutomationFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(automation.FieldEnabled))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *AutomationFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(automation.FieldEvent))
+}
+
+// WhereSchedule applies the entql json.RawMessage predicate on the schedule field.
+func (f *AutomationFilter) WhereSchedule(p entql.BytesP) {
+	f.Where(p.Field(automation.FieldSchedule))
+}
+
+// WhereCondition applies the entql json.RawMessage predicate on the condition field.
+func (f *AutomationFilter) WhereCondition(p entql.BytesP) {
+	f.Where(p.Field(automation.FieldCondition))
+}
+
+// WhereActions applies the entql json.RawMessage predicate on the actions field.
+func (f *AutomationFilter) WhereActions(p entql.BytesP) {
+	f.Where(p.Field(automation.FieldActions))
+}
+
+// WhereAssignCursor applies the entql int64 predicate on the assign_cursor field.
+func (f *AutomationFilter) WhereAssignCursor(p entql.Int64P) {
+	f.Where(p.Field(automation.FieldAssignCursor))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AutomationFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AutomationFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRuns applies a predicate to check if query has an edge runs.
+func (f *AutomationFilter) WhereHasRuns() {
+	f.Where(entql.HasEdge("runs"))
+}
+
+// WhereHasRunsWith applies a predicate to check if query has an edge runs with a given conditions (other predicates).
+func (f *AutomationFilter) WhereHasRunsWith(preds ...predicate.AutomationRun) {
+	f.Where(entql.HasEdgeWith("runs", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (arq *AutomationRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	arq.predicates = append(arq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AutomationRunQuery builder.
+func (arq *AutomationRunQuery) Filter() *AutomationRunFilter {
+	return &AutomationRunFilter{config: arq.config, predicateAdder: arq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AutomationRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AutomationRunMutation builder.
+func (m *AutomationRunMutation) Filter() *AutomationRunFilter {
+	return &AutomationRunFilter{config: m.config, predicateAdder: m}
+}
+
+// AutomationRunFilter provides a generic filtering capability at runtime for AutomationRunQuery.
+type AutomationRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AutomationRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AutomationRunFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AutomationRunFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationrun.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AutomationRunFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(automationrun.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AutomationRunFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldWorkspaceID))
+}
+
+// WhereAutomationID applies the entql string predicate on the automation_id field.
+func (f *AutomationRunFilter) WhereAutomationID(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldAutomationID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *AutomationRunFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldKey))
+}
+
+// WhereTrigger applies the entql string predicate on the trigger field.
+func (f *AutomationRunFilter) WhereTrigger(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldTrigger))
+}
+
+// WhereEventID applies the entql string predicate on the event_id field.
+func (f *AutomationRunFilter) WhereEventID(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldEventID))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *AutomationRunFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldSubjectType))
+}
+
+// WhereSubjectID applies the entql string predicate on the subject_id field.
+func (f *AutomationRunFilter) WhereSubjectID(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldSubjectID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *AutomationRunFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldStatus))
+}
+
+// WhereDepth applies the entql int predicate on the depth field.
+func (f *AutomationRunFilter) WhereDepth(p entql.IntP) {
+	f.Where(p.Field(automationrun.FieldDepth))
+}
+
+// WhereQueued applies the entql bool predicate on the queued field.
+func (f *AutomationRunFilter) WhereQueued(p entql.BoolP) {
+	f.Where(p.Field(automationrun.FieldQueued))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *AutomationRunFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(automationrun.FieldAttempts))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *AutomationRunFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(automationrun.FieldError))
+}
+
+// WhereActions applies the entql json.RawMessage predicate on the actions field.
+func (f *AutomationRunFilter) WhereActions(p entql.BytesP) {
+	f.Where(p.Field(automationrun.FieldActions))
+}
+
+// WhereSteps applies the entql json.RawMessage predicate on the steps field.
+func (f *AutomationRunFilter) WhereSteps(p entql.BytesP) {
+	f.Where(p.Field(automationrun.FieldSteps))
+}
+
+// WhereFiredAt applies the entql time.Time predicate on the fired_at field.
+func (f *AutomationRunFilter) WhereFiredAt(p entql.TimeP) {
+	f.Where(p.Field(automationrun.FieldFiredAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *AutomationRunFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(automationrun.FieldFinishedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *AutomationRunFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *AutomationRunFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAutomation applies a predicate to check if query has an edge automation.
+func (f *AutomationRunFilter) WhereHasAutomation() {
+	f.Where(entql.HasEdge("automation"))
+}
+
+// WhereHasAutomationWith applies a predicate to check if query has an edge automation with a given conditions (other predicates).
+func (f *AutomationRunFilter) WhereHasAutomationWith(preds ...predicate.Automation) {
+	f.Where(entql.HasEdgeWith("automation", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDeliveries applies a predicate to check if query has an edge deliveries.
+func (f *AutomationRunFilter) WhereHasDeliveries() {
+	f.Where(entql.HasEdge("deliveries"))
+}
+
+// WhereHasDeliveriesWith applies a predicate to check if query has an edge deliveries with a given conditions (other predicates).
+func (f *AutomationRunFilter) WhereHasDeliveriesWith(preds ...predicate.Delivery) {
+	f.Where(entql.HasEdgeWith("deliveries", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (cq *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	cq.predicates = append(cq.predicates, pred)
 }
@@ -1918,7 +2418,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2130,7 +2630,7 @@ type CustomFieldFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomFieldFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2229,7 +2729,7 @@ type DealFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DealFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2499,6 +2999,248 @@ func (f *DealFilter) WhereHasTagsWith(preds ...predicate.Tag) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (dq *DeliveryQuery) addPredicate(pred func(s *sql.Selector)) {
+	dq.predicates = append(dq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the DeliveryQuery builder.
+func (dq *DeliveryQuery) Filter() *DeliveryFilter {
+	return &DeliveryFilter{config: dq.config, predicateAdder: dq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *DeliveryMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the DeliveryMutation builder.
+func (m *DeliveryMutation) Filter() *DeliveryFilter {
+	return &DeliveryFilter{config: m.config, predicateAdder: m}
+}
+
+// DeliveryFilter provides a generic filtering capability at runtime for DeliveryQuery.
+type DeliveryFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *DeliveryFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *DeliveryFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *DeliveryFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *DeliveryFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *DeliveryFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldWorkspaceID))
+}
+
+// WhereRunID applies the entql string predicate on the run_id field.
+func (f *DeliveryFilter) WhereRunID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldRunID))
+}
+
+// WhereAutomationID applies the entql string predicate on the automation_id field.
+func (f *DeliveryFilter) WhereAutomationID(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldAutomationID))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *DeliveryFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldKey))
+}
+
+// WhereStep applies the entql int predicate on the step field.
+func (f *DeliveryFilter) WhereStep(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldStep))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *DeliveryFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldKind))
+}
+
+// WhereTarget applies the entql string predicate on the target field.
+func (f *DeliveryFilter) WhereTarget(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldTarget))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *DeliveryFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *DeliveryFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldAttempts))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *DeliveryFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(delivery.FieldLastError))
+}
+
+// WhereResponseStatus applies the entql int predicate on the response_status field.
+func (f *DeliveryFilter) WhereResponseStatus(p entql.IntP) {
+	f.Where(p.Field(delivery.FieldResponseStatus))
+}
+
+// WhereDeliveredAt applies the entql time.Time predicate on the delivered_at field.
+func (f *DeliveryFilter) WhereDeliveredAt(p entql.TimeP) {
+	f.Where(p.Field(delivery.FieldDeliveredAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *DeliveryFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *DeliveryFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRun applies a predicate to check if query has an edge run.
+func (f *DeliveryFilter) WhereHasRun() {
+	f.Where(entql.HasEdge("run"))
+}
+
+// WhereHasRunWith applies a predicate to check if query has an edge run with a given conditions (other predicates).
+func (f *DeliveryFilter) WhereHasRunWith(preds ...predicate.AutomationRun) {
+	f.Where(entql.HasEdgeWith("run", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (eq *EventQuery) addPredicate(pred func(s *sql.Selector)) {
+	eq.predicates = append(eq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the EventQuery builder.
+func (eq *EventQuery) Filter() *EventFilter {
+	return &EventFilter{config: eq.config, predicateAdder: eq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *EventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the EventMutation builder.
+func (m *EventMutation) Filter() *EventFilter {
+	return &EventFilter{config: m.config, predicateAdder: m}
+}
+
+// EventFilter provides a generic filtering capability at runtime for EventQuery.
+type EventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *EventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *EventFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(event.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *EventFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(event.FieldWorkspaceID))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *EventFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(event.FieldType))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *EventFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(event.FieldSubjectType))
+}
+
+// WhereSubjectID applies the entql string predicate on the subject_id field.
+func (f *EventFilter) WhereSubjectID(p entql.StringP) {
+	f.Where(p.Field(event.FieldSubjectID))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *EventFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(event.FieldActor))
+}
+
+// WhereChanges applies the entql json.RawMessage predicate on the changes field.
+func (f *EventFilter) WhereChanges(p entql.BytesP) {
+	f.Where(p.Field(event.FieldChanges))
+}
+
+// WhereDepth applies the entql int predicate on the depth field.
+func (f *EventFilter) WhereDepth(p entql.IntP) {
+	f.Where(p.Field(event.FieldDepth))
+}
+
+// WhereOccurredAt applies the entql time.Time predicate on the occurred_at field.
+func (f *EventFilter) WhereOccurredAt(p entql.TimeP) {
+	f.Where(p.Field(event.FieldOccurredAt))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *EventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(event.FieldCreatedAt))
+}
+
+// WhereDispatchedAt applies the entql time.Time predicate on the dispatched_at field.
+func (f *EventFilter) WhereDispatchedAt(p entql.TimeP) {
+	f.Where(p.Field(event.FieldDispatchedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *EventFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *EventFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (ebq *ExtensionBindingQuery) addPredicate(pred func(s *sql.Selector)) {
 	ebq.predicates = append(ebq.predicates, pred)
 }
@@ -2527,7 +3269,7 @@ type ExtensionBindingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ExtensionBindingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2621,7 +3363,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2845,7 +3587,7 @@ type LineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2991,7 +3733,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3075,7 +3817,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3240,7 +3982,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3442,7 +4184,7 @@ type PipelineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PipelineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3549,7 +4291,7 @@ type ProductFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProductFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3672,7 +4414,7 @@ type ScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3781,7 +4523,7 @@ type SegmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3884,7 +4626,7 @@ type SegmentMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3987,7 +4729,7 @@ type StageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4109,7 +4851,7 @@ type StageChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4245,7 +4987,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4366,7 +5108,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4460,7 +5202,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

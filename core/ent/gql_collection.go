@@ -12,9 +12,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
+	"github.com/rapportcrm/rapport/core/ent/automation"
+	"github.com/rapportcrm/rapport/core/ent/automationrun"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
@@ -390,6 +393,396 @@ func newAssessmentAnswerPaginateArgs(rv map[string]any) *assessmentanswerPaginat
 	}
 	if v, ok := rv[whereField].(*AssessmentAnswerWhereInput); ok {
 		args.opts = append(args.opts, WithAssessmentAnswerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (a *AutomationQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return a, nil
+	}
+	if err := a.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *AutomationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automation.Columns))
+		selectedFields = []string{automation.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "runs":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationRunClient{config: a.config}).Query()
+			)
+			args := newAutomationRunPaginateArgs(fieldArgs(ctx, new(AutomationRunWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newAutomationRunPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					a.loadTotal = append(a.loadTotal, func(ctx context.Context, nodes []*Automation) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"automation_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(automation.RunsColumn), ids...))
+						})
+						if err := query.GroupBy(automation.RunsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				} else {
+					a.loadTotal = append(a.loadTotal, func(_ context.Context, nodes []*Automation) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Runs)
+							if nodes[i].Edges.totalCount[0] == nil {
+								nodes[i].Edges.totalCount[0] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[0][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, automationrunImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(automation.RunsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			a.WithNamedRuns(alias, func(wq *AutomationRunQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[automation.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, automation.FieldCreatedAt)
+				fieldSeen[automation.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[automation.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, automation.FieldUpdatedAt)
+				fieldSeen[automation.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[automation.FieldName]; !ok {
+				selectedFields = append(selectedFields, automation.FieldName)
+				fieldSeen[automation.FieldName] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[automation.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, automation.FieldEnabled)
+				fieldSeen[automation.FieldEnabled] = struct{}{}
+			}
+		case "event":
+			if _, ok := fieldSeen[automation.FieldEvent]; !ok {
+				selectedFields = append(selectedFields, automation.FieldEvent)
+				fieldSeen[automation.FieldEvent] = struct{}{}
+			}
+		case "schedule":
+			if _, ok := fieldSeen[automation.FieldSchedule]; !ok {
+				selectedFields = append(selectedFields, automation.FieldSchedule)
+				fieldSeen[automation.FieldSchedule] = struct{}{}
+			}
+		case "condition":
+			if _, ok := fieldSeen[automation.FieldCondition]; !ok {
+				selectedFields = append(selectedFields, automation.FieldCondition)
+				fieldSeen[automation.FieldCondition] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		a.Select(selectedFields...)
+	}
+	return nil
+}
+
+type automationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutomationPaginateOption
+}
+
+func newAutomationPaginateArgs(rv map[string]any) *automationPaginateArgs {
+	args := &automationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AutomationOrder{Field: &AutomationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAutomationOrder(order))
+			}
+		case *AutomationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAutomationOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AutomationWhereInput); ok {
+		args.opts = append(args.opts, WithAutomationFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (ar *AutomationRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*AutomationRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ar, nil
+	}
+	if err := ar.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return ar, nil
+}
+
+func (ar *AutomationRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(automationrun.Columns))
+		selectedFields = []string{automationrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "automation":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationClient{config: ar.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, automationImplementors)...); err != nil {
+				return err
+			}
+			ar.withAutomation = query
+			if _, ok := fieldSeen[automationrun.FieldAutomationID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldAutomationID)
+				fieldSeen[automationrun.FieldAutomationID] = struct{}{}
+			}
+
+		case "deliveries":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DeliveryClient{config: ar.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, deliveryImplementors)...); err != nil {
+				return err
+			}
+			ar.WithNamedDeliveries(alias, func(wq *DeliveryQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[automationrun.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldCreatedAt)
+				fieldSeen[automationrun.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[automationrun.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldUpdatedAt)
+				fieldSeen[automationrun.FieldUpdatedAt] = struct{}{}
+			}
+		case "automationID":
+			if _, ok := fieldSeen[automationrun.FieldAutomationID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldAutomationID)
+				fieldSeen[automationrun.FieldAutomationID] = struct{}{}
+			}
+		case "trigger":
+			if _, ok := fieldSeen[automationrun.FieldTrigger]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldTrigger)
+				fieldSeen[automationrun.FieldTrigger] = struct{}{}
+			}
+		case "eventID":
+			if _, ok := fieldSeen[automationrun.FieldEventID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldEventID)
+				fieldSeen[automationrun.FieldEventID] = struct{}{}
+			}
+		case "subjectType":
+			if _, ok := fieldSeen[automationrun.FieldSubjectType]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldSubjectType)
+				fieldSeen[automationrun.FieldSubjectType] = struct{}{}
+			}
+		case "subjectID":
+			if _, ok := fieldSeen[automationrun.FieldSubjectID]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldSubjectID)
+				fieldSeen[automationrun.FieldSubjectID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[automationrun.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldStatus)
+				fieldSeen[automationrun.FieldStatus] = struct{}{}
+			}
+		case "depth":
+			if _, ok := fieldSeen[automationrun.FieldDepth]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldDepth)
+				fieldSeen[automationrun.FieldDepth] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[automationrun.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldAttempts)
+				fieldSeen[automationrun.FieldAttempts] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[automationrun.FieldError]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldError)
+				fieldSeen[automationrun.FieldError] = struct{}{}
+			}
+		case "steps":
+			if _, ok := fieldSeen[automationrun.FieldSteps]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldSteps)
+				fieldSeen[automationrun.FieldSteps] = struct{}{}
+			}
+		case "firedAt":
+			if _, ok := fieldSeen[automationrun.FieldFiredAt]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldFiredAt)
+				fieldSeen[automationrun.FieldFiredAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[automationrun.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, automationrun.FieldFinishedAt)
+				fieldSeen[automationrun.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		ar.Select(selectedFields...)
+	}
+	return nil
+}
+
+type automationrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AutomationRunPaginateOption
+}
+
+func newAutomationRunPaginateArgs(rv map[string]any) *automationrunPaginateArgs {
+	args := &automationrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AutomationRunOrder{Field: &AutomationRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAutomationRunOrder(order))
+			}
+		case *AutomationRunOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAutomationRunOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AutomationRunWhereInput); ok {
+		args.opts = append(args.opts, WithAutomationRunFilter(v.Filter))
 	}
 	return args
 }
@@ -1374,6 +1767,165 @@ func newDealPaginateArgs(rv map[string]any) *dealPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*DealWhereInput); ok {
 		args.opts = append(args.opts, WithDealFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (d *DeliveryQuery) CollectFields(ctx context.Context, satisfies ...string) (*DeliveryQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return d, nil
+	}
+	if err := d.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *DeliveryQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(delivery.Columns))
+		selectedFields = []string{delivery.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "run":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AutomationRunClient{config: d.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, automationrunImplementors)...); err != nil {
+				return err
+			}
+			d.withRun = query
+			if _, ok := fieldSeen[delivery.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldRunID)
+				fieldSeen[delivery.FieldRunID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[delivery.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldCreatedAt)
+				fieldSeen[delivery.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[delivery.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldUpdatedAt)
+				fieldSeen[delivery.FieldUpdatedAt] = struct{}{}
+			}
+		case "runID":
+			if _, ok := fieldSeen[delivery.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldRunID)
+				fieldSeen[delivery.FieldRunID] = struct{}{}
+			}
+		case "automationID":
+			if _, ok := fieldSeen[delivery.FieldAutomationID]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldAutomationID)
+				fieldSeen[delivery.FieldAutomationID] = struct{}{}
+			}
+		case "step":
+			if _, ok := fieldSeen[delivery.FieldStep]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldStep)
+				fieldSeen[delivery.FieldStep] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[delivery.FieldKind]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldKind)
+				fieldSeen[delivery.FieldKind] = struct{}{}
+			}
+		case "target":
+			if _, ok := fieldSeen[delivery.FieldTarget]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldTarget)
+				fieldSeen[delivery.FieldTarget] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[delivery.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldStatus)
+				fieldSeen[delivery.FieldStatus] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[delivery.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldAttempts)
+				fieldSeen[delivery.FieldAttempts] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[delivery.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldLastError)
+				fieldSeen[delivery.FieldLastError] = struct{}{}
+			}
+		case "responseStatus":
+			if _, ok := fieldSeen[delivery.FieldResponseStatus]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldResponseStatus)
+				fieldSeen[delivery.FieldResponseStatus] = struct{}{}
+			}
+		case "deliveredAt":
+			if _, ok := fieldSeen[delivery.FieldDeliveredAt]; !ok {
+				selectedFields = append(selectedFields, delivery.FieldDeliveredAt)
+				fieldSeen[delivery.FieldDeliveredAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		d.Select(selectedFields...)
+	}
+	return nil
+}
+
+type deliveryPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []DeliveryPaginateOption
+}
+
+func newDeliveryPaginateArgs(rv map[string]any) *deliveryPaginateArgs {
+	args := &deliveryPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &DeliveryOrder{Field: &DeliveryOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithDeliveryOrder(order))
+			}
+		case *DeliveryOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithDeliveryOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*DeliveryWhereInput); ok {
+		args.opts = append(args.opts, WithDeliveryFilter(v.Filter))
 	}
 	return args
 }

@@ -48,6 +48,47 @@ func (a *Activity) Owner(ctx context.Context) (*Member, error) {
 	return result, MaskNotFound(err)
 }
 
+func (a *Automation) Runs(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AutomationRunOrder, where *AutomationRunWhereInput,
+) (*AutomationRunConnection, error) {
+	opts := []AutomationRunPaginateOption{
+		WithAutomationRunOrder(orderBy),
+		WithAutomationRunFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := a.Edges.totalCount[0][alias]
+	if nodes, err := a.NamedRuns(alias); err == nil || hasTotalCount {
+		pager, err := newAutomationRunPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AutomationRunConnection{Edges: []*AutomationRunEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return a.QueryRuns().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (ar *AutomationRun) Automation(ctx context.Context) (*Automation, error) {
+	result, err := ar.Edges.AutomationOrErr()
+	if IsNotLoaded(err) {
+		result, err = ar.QueryAutomation().Only(ctx)
+	}
+	return result, err
+}
+
+func (ar *AutomationRun) Deliveries(ctx context.Context) (result []*Delivery, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = ar.NamedDeliveries(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = ar.Edges.DeliveriesOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = ar.QueryDeliveries().All(ctx)
+	}
+	return result, err
+}
+
 func (c *Contact) Organization(ctx context.Context) (*Organization, error) {
 	result, err := c.Edges.OrganizationOrErr()
 	if IsNotLoaded(err) {
@@ -264,6 +305,14 @@ func (d *Deal) Tags(ctx context.Context) (result []*Tag, err error) {
 	}
 	if IsNotLoaded(err) {
 		result, err = d.QueryTags().All(ctx)
+	}
+	return result, err
+}
+
+func (d *Delivery) Run(ctx context.Context) (*AutomationRun, error) {
+	result, err := d.Edges.RunOrErr()
+	if IsNotLoaded(err) {
+		result, err = d.QueryRun().Only(ctx)
 	}
 	return result, err
 }

@@ -16,9 +16,12 @@ import (
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
+	"github.com/rapportcrm/rapport/core/ent/automation"
+	"github.com/rapportcrm/rapport/core/ent/automationrun"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
@@ -888,6 +891,688 @@ func (aa *AssessmentAnswer) ToEdge(order *AssessmentAnswerOrder) *AssessmentAnsw
 	return &AssessmentAnswerEdge{
 		Node:   aa,
 		Cursor: order.Field.toCursor(aa),
+	}
+}
+
+// AutomationEdge is the edge representation of Automation.
+type AutomationEdge struct {
+	Node   *Automation `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// AutomationConnection is the connection containing edges to Automation.
+type AutomationConnection struct {
+	Edges      []*AutomationEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *AutomationConnection) build(nodes []*Automation, pager *automationPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Automation
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Automation {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Automation {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutomationEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutomationEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutomationPaginateOption enables pagination customization.
+type AutomationPaginateOption func(*automationPager) error
+
+// WithAutomationOrder configures pagination ordering.
+func WithAutomationOrder(order *AutomationOrder) AutomationPaginateOption {
+	if order == nil {
+		order = DefaultAutomationOrder
+	}
+	o := *order
+	return func(pager *automationPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAutomationOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAutomationFilter configures pagination filter.
+func WithAutomationFilter(filter func(*AutomationQuery) (*AutomationQuery, error)) AutomationPaginateOption {
+	return func(pager *automationPager) error {
+		if filter == nil {
+			return errors.New("AutomationQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type automationPager struct {
+	reverse bool
+	order   *AutomationOrder
+	filter  func(*AutomationQuery) (*AutomationQuery, error)
+}
+
+func newAutomationPager(opts []AutomationPaginateOption, reverse bool) (*automationPager, error) {
+	pager := &automationPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAutomationOrder
+	}
+	return pager, nil
+}
+
+func (p *automationPager) applyFilter(query *AutomationQuery) (*AutomationQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *automationPager) toCursor(a *Automation) Cursor {
+	return p.order.Field.toCursor(a)
+}
+
+func (p *automationPager) applyCursors(query *AutomationQuery, after, before *Cursor) (*AutomationQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAutomationOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *automationPager) applyOrder(query *AutomationQuery) *AutomationQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAutomationOrder.Field {
+		query = query.Order(DefaultAutomationOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *automationPager) orderExpr(query *AutomationQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAutomationOrder.Field {
+			b.Comma().Ident(DefaultAutomationOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Automation.
+func (a *AutomationQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutomationPaginateOption,
+) (*AutomationConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutomationPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if a, err = pager.applyFilter(a); err != nil {
+		return nil, err
+	}
+	conn := &AutomationConnection{Edges: []*AutomationEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := a.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if a, err = pager.applyCursors(a, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		a.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := a.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	a = pager.applyOrder(a)
+	nodes, err := a.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationOrderFieldCreatedAt orders Automation by created_at.
+	AutomationOrderFieldCreatedAt = &AutomationOrderField{
+		Value: func(a *Automation) (ent.Value, error) {
+			return a.CreatedAt, nil
+		},
+		column: automation.FieldCreatedAt,
+		toTerm: automation.ByCreatedAt,
+		toCursor: func(a *Automation) Cursor {
+			return Cursor{
+				ID:    a.ID,
+				Value: a.CreatedAt,
+			}
+		},
+	}
+	// AutomationOrderFieldUpdatedAt orders Automation by updated_at.
+	AutomationOrderFieldUpdatedAt = &AutomationOrderField{
+		Value: func(a *Automation) (ent.Value, error) {
+			return a.UpdatedAt, nil
+		},
+		column: automation.FieldUpdatedAt,
+		toTerm: automation.ByUpdatedAt,
+		toCursor: func(a *Automation) Cursor {
+			return Cursor{
+				ID:    a.ID,
+				Value: a.UpdatedAt,
+			}
+		},
+	}
+	// AutomationOrderFieldName orders Automation by name.
+	AutomationOrderFieldName = &AutomationOrderField{
+		Value: func(a *Automation) (ent.Value, error) {
+			return a.Name, nil
+		},
+		column: automation.FieldName,
+		toTerm: automation.ByName,
+		toCursor: func(a *Automation) Cursor {
+			return Cursor{
+				ID:    a.ID,
+				Value: a.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutomationOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutomationOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AutomationOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutomationOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutomationOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutomationOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AutomationOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutomationOrderFieldUpdatedAt
+	case "NAME":
+		*f = *AutomationOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid AutomationOrderField", str)
+	}
+	return nil
+}
+
+// AutomationOrderField defines the ordering field of Automation.
+type AutomationOrderField struct {
+	// Value extracts the ordering value from the given Automation.
+	Value    func(*Automation) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automation.OrderOption
+	toCursor func(*Automation) Cursor
+}
+
+// AutomationOrder defines the ordering of Automation.
+type AutomationOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *AutomationOrderField `json:"field"`
+}
+
+// DefaultAutomationOrder is the default ordering of Automation.
+var DefaultAutomationOrder = &AutomationOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutomationOrderField{
+		Value: func(a *Automation) (ent.Value, error) {
+			return a.ID, nil
+		},
+		column: automation.FieldID,
+		toTerm: automation.ByID,
+		toCursor: func(a *Automation) Cursor {
+			return Cursor{ID: a.ID}
+		},
+	},
+}
+
+// ToEdge converts Automation into AutomationEdge.
+func (a *Automation) ToEdge(order *AutomationOrder) *AutomationEdge {
+	if order == nil {
+		order = DefaultAutomationOrder
+	}
+	return &AutomationEdge{
+		Node:   a,
+		Cursor: order.Field.toCursor(a),
+	}
+}
+
+// AutomationRunEdge is the edge representation of AutomationRun.
+type AutomationRunEdge struct {
+	Node   *AutomationRun `json:"node"`
+	Cursor Cursor         `json:"cursor"`
+}
+
+// AutomationRunConnection is the connection containing edges to AutomationRun.
+type AutomationRunConnection struct {
+	Edges      []*AutomationRunEdge `json:"edges"`
+	PageInfo   PageInfo             `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+func (c *AutomationRunConnection) build(nodes []*AutomationRun, pager *automationrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AutomationRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AutomationRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AutomationRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AutomationRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AutomationRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AutomationRunPaginateOption enables pagination customization.
+type AutomationRunPaginateOption func(*automationrunPager) error
+
+// WithAutomationRunOrder configures pagination ordering.
+func WithAutomationRunOrder(order *AutomationRunOrder) AutomationRunPaginateOption {
+	if order == nil {
+		order = DefaultAutomationRunOrder
+	}
+	o := *order
+	return func(pager *automationrunPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAutomationRunOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAutomationRunFilter configures pagination filter.
+func WithAutomationRunFilter(filter func(*AutomationRunQuery) (*AutomationRunQuery, error)) AutomationRunPaginateOption {
+	return func(pager *automationrunPager) error {
+		if filter == nil {
+			return errors.New("AutomationRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type automationrunPager struct {
+	reverse bool
+	order   *AutomationRunOrder
+	filter  func(*AutomationRunQuery) (*AutomationRunQuery, error)
+}
+
+func newAutomationRunPager(opts []AutomationRunPaginateOption, reverse bool) (*automationrunPager, error) {
+	pager := &automationrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAutomationRunOrder
+	}
+	return pager, nil
+}
+
+func (p *automationrunPager) applyFilter(query *AutomationRunQuery) (*AutomationRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *automationrunPager) toCursor(ar *AutomationRun) Cursor {
+	return p.order.Field.toCursor(ar)
+}
+
+func (p *automationrunPager) applyCursors(query *AutomationRunQuery, after, before *Cursor) (*AutomationRunQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAutomationRunOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *automationrunPager) applyOrder(query *AutomationRunQuery) *AutomationRunQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAutomationRunOrder.Field {
+		query = query.Order(DefaultAutomationRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *automationrunPager) orderExpr(query *AutomationRunQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAutomationRunOrder.Field {
+			b.Comma().Ident(DefaultAutomationRunOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AutomationRun.
+func (ar *AutomationRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AutomationRunPaginateOption,
+) (*AutomationRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAutomationRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if ar, err = pager.applyFilter(ar); err != nil {
+		return nil, err
+	}
+	conn := &AutomationRunConnection{Edges: []*AutomationRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := ar.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if ar, err = pager.applyCursors(ar, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		ar.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := ar.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	ar = pager.applyOrder(ar)
+	nodes, err := ar.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AutomationRunOrderFieldCreatedAt orders AutomationRun by created_at.
+	AutomationRunOrderFieldCreatedAt = &AutomationRunOrderField{
+		Value: func(ar *AutomationRun) (ent.Value, error) {
+			return ar.CreatedAt, nil
+		},
+		column: automationrun.FieldCreatedAt,
+		toTerm: automationrun.ByCreatedAt,
+		toCursor: func(ar *AutomationRun) Cursor {
+			return Cursor{
+				ID:    ar.ID,
+				Value: ar.CreatedAt,
+			}
+		},
+	}
+	// AutomationRunOrderFieldUpdatedAt orders AutomationRun by updated_at.
+	AutomationRunOrderFieldUpdatedAt = &AutomationRunOrderField{
+		Value: func(ar *AutomationRun) (ent.Value, error) {
+			return ar.UpdatedAt, nil
+		},
+		column: automationrun.FieldUpdatedAt,
+		toTerm: automationrun.ByUpdatedAt,
+		toCursor: func(ar *AutomationRun) Cursor {
+			return Cursor{
+				ID:    ar.ID,
+				Value: ar.UpdatedAt,
+			}
+		},
+	}
+	// AutomationRunOrderFieldStatus orders AutomationRun by status.
+	AutomationRunOrderFieldStatus = &AutomationRunOrderField{
+		Value: func(ar *AutomationRun) (ent.Value, error) {
+			return ar.Status, nil
+		},
+		column: automationrun.FieldStatus,
+		toTerm: automationrun.ByStatus,
+		toCursor: func(ar *AutomationRun) Cursor {
+			return Cursor{
+				ID:    ar.ID,
+				Value: ar.Status,
+			}
+		},
+	}
+	// AutomationRunOrderFieldFiredAt orders AutomationRun by fired_at.
+	AutomationRunOrderFieldFiredAt = &AutomationRunOrderField{
+		Value: func(ar *AutomationRun) (ent.Value, error) {
+			return ar.FiredAt, nil
+		},
+		column: automationrun.FieldFiredAt,
+		toTerm: automationrun.ByFiredAt,
+		toCursor: func(ar *AutomationRun) Cursor {
+			return Cursor{
+				ID:    ar.ID,
+				Value: ar.FiredAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AutomationRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case AutomationRunOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case AutomationRunOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case AutomationRunOrderFieldStatus.column:
+		str = "STATUS"
+	case AutomationRunOrderFieldFiredAt.column:
+		str = "FIRED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AutomationRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AutomationRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AutomationRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *AutomationRunOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *AutomationRunOrderFieldUpdatedAt
+	case "STATUS":
+		*f = *AutomationRunOrderFieldStatus
+	case "FIRED_AT":
+		*f = *AutomationRunOrderFieldFiredAt
+	default:
+		return fmt.Errorf("%s is not a valid AutomationRunOrderField", str)
+	}
+	return nil
+}
+
+// AutomationRunOrderField defines the ordering field of AutomationRun.
+type AutomationRunOrderField struct {
+	// Value extracts the ordering value from the given AutomationRun.
+	Value    func(*AutomationRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) automationrun.OrderOption
+	toCursor func(*AutomationRun) Cursor
+}
+
+// AutomationRunOrder defines the ordering of AutomationRun.
+type AutomationRunOrder struct {
+	Direction OrderDirection           `json:"direction"`
+	Field     *AutomationRunOrderField `json:"field"`
+}
+
+// DefaultAutomationRunOrder is the default ordering of AutomationRun.
+var DefaultAutomationRunOrder = &AutomationRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AutomationRunOrderField{
+		Value: func(ar *AutomationRun) (ent.Value, error) {
+			return ar.ID, nil
+		},
+		column: automationrun.FieldID,
+		toTerm: automationrun.ByID,
+		toCursor: func(ar *AutomationRun) Cursor {
+			return Cursor{ID: ar.ID}
+		},
+	},
+}
+
+// ToEdge converts AutomationRun into AutomationRunEdge.
+func (ar *AutomationRun) ToEdge(order *AutomationRunOrder) *AutomationRunEdge {
+	if order == nil {
+		order = DefaultAutomationRunOrder
+	}
+	return &AutomationRunEdge{
+		Node:   ar,
+		Cursor: order.Field.toCursor(ar),
 	}
 }
 
@@ -2044,6 +2729,338 @@ func (d *Deal) ToEdge(order *DealOrder) *DealEdge {
 		order = DefaultDealOrder
 	}
 	return &DealEdge{
+		Node:   d,
+		Cursor: order.Field.toCursor(d),
+	}
+}
+
+// DeliveryEdge is the edge representation of Delivery.
+type DeliveryEdge struct {
+	Node   *Delivery `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// DeliveryConnection is the connection containing edges to Delivery.
+type DeliveryConnection struct {
+	Edges      []*DeliveryEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *DeliveryConnection) build(nodes []*Delivery, pager *deliveryPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Delivery
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Delivery {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Delivery {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*DeliveryEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &DeliveryEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// DeliveryPaginateOption enables pagination customization.
+type DeliveryPaginateOption func(*deliveryPager) error
+
+// WithDeliveryOrder configures pagination ordering.
+func WithDeliveryOrder(order *DeliveryOrder) DeliveryPaginateOption {
+	if order == nil {
+		order = DefaultDeliveryOrder
+	}
+	o := *order
+	return func(pager *deliveryPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultDeliveryOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithDeliveryFilter configures pagination filter.
+func WithDeliveryFilter(filter func(*DeliveryQuery) (*DeliveryQuery, error)) DeliveryPaginateOption {
+	return func(pager *deliveryPager) error {
+		if filter == nil {
+			return errors.New("DeliveryQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type deliveryPager struct {
+	reverse bool
+	order   *DeliveryOrder
+	filter  func(*DeliveryQuery) (*DeliveryQuery, error)
+}
+
+func newDeliveryPager(opts []DeliveryPaginateOption, reverse bool) (*deliveryPager, error) {
+	pager := &deliveryPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultDeliveryOrder
+	}
+	return pager, nil
+}
+
+func (p *deliveryPager) applyFilter(query *DeliveryQuery) (*DeliveryQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *deliveryPager) toCursor(d *Delivery) Cursor {
+	return p.order.Field.toCursor(d)
+}
+
+func (p *deliveryPager) applyCursors(query *DeliveryQuery, after, before *Cursor) (*DeliveryQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultDeliveryOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *deliveryPager) applyOrder(query *DeliveryQuery) *DeliveryQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultDeliveryOrder.Field {
+		query = query.Order(DefaultDeliveryOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *deliveryPager) orderExpr(query *DeliveryQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultDeliveryOrder.Field {
+			b.Comma().Ident(DefaultDeliveryOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Delivery.
+func (d *DeliveryQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...DeliveryPaginateOption,
+) (*DeliveryConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newDeliveryPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if d, err = pager.applyFilter(d); err != nil {
+		return nil, err
+	}
+	conn := &DeliveryConnection{Edges: []*DeliveryEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := d.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if d, err = pager.applyCursors(d, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		d.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := d.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	d = pager.applyOrder(d)
+	nodes, err := d.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// DeliveryOrderFieldCreatedAt orders Delivery by created_at.
+	DeliveryOrderFieldCreatedAt = &DeliveryOrderField{
+		Value: func(d *Delivery) (ent.Value, error) {
+			return d.CreatedAt, nil
+		},
+		column: delivery.FieldCreatedAt,
+		toTerm: delivery.ByCreatedAt,
+		toCursor: func(d *Delivery) Cursor {
+			return Cursor{
+				ID:    d.ID,
+				Value: d.CreatedAt,
+			}
+		},
+	}
+	// DeliveryOrderFieldUpdatedAt orders Delivery by updated_at.
+	DeliveryOrderFieldUpdatedAt = &DeliveryOrderField{
+		Value: func(d *Delivery) (ent.Value, error) {
+			return d.UpdatedAt, nil
+		},
+		column: delivery.FieldUpdatedAt,
+		toTerm: delivery.ByUpdatedAt,
+		toCursor: func(d *Delivery) Cursor {
+			return Cursor{
+				ID:    d.ID,
+				Value: d.UpdatedAt,
+			}
+		},
+	}
+	// DeliveryOrderFieldStatus orders Delivery by status.
+	DeliveryOrderFieldStatus = &DeliveryOrderField{
+		Value: func(d *Delivery) (ent.Value, error) {
+			return d.Status, nil
+		},
+		column: delivery.FieldStatus,
+		toTerm: delivery.ByStatus,
+		toCursor: func(d *Delivery) Cursor {
+			return Cursor{
+				ID:    d.ID,
+				Value: d.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f DeliveryOrderField) String() string {
+	var str string
+	switch f.column {
+	case DeliveryOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case DeliveryOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case DeliveryOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f DeliveryOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *DeliveryOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("DeliveryOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *DeliveryOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *DeliveryOrderFieldUpdatedAt
+	case "STATUS":
+		*f = *DeliveryOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid DeliveryOrderField", str)
+	}
+	return nil
+}
+
+// DeliveryOrderField defines the ordering field of Delivery.
+type DeliveryOrderField struct {
+	// Value extracts the ordering value from the given Delivery.
+	Value    func(*Delivery) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) delivery.OrderOption
+	toCursor func(*Delivery) Cursor
+}
+
+// DeliveryOrder defines the ordering of Delivery.
+type DeliveryOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *DeliveryOrderField `json:"field"`
+}
+
+// DefaultDeliveryOrder is the default ordering of Delivery.
+var DefaultDeliveryOrder = &DeliveryOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &DeliveryOrderField{
+		Value: func(d *Delivery) (ent.Value, error) {
+			return d.ID, nil
+		},
+		column: delivery.FieldID,
+		toTerm: delivery.ByID,
+		toCursor: func(d *Delivery) Cursor {
+			return Cursor{ID: d.ID}
+		},
+	},
+}
+
+// ToEdge converts Delivery into DeliveryEdge.
+func (d *Delivery) ToEdge(order *DeliveryOrder) *DeliveryEdge {
+	if order == nil {
+		order = DefaultDeliveryOrder
+	}
+	return &DeliveryEdge{
 		Node:   d,
 		Cursor: order.Field.toCursor(d),
 	}

@@ -8,9 +8,13 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
+	"github.com/rapportcrm/rapport/core/ent/automation"
+	"github.com/rapportcrm/rapport/core/ent/automationrun"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/delivery"
+	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
@@ -45,9 +49,13 @@ var PrefixTables = map[string]TableInfo{
 	"tok": {Table: "api_tokens", SoftDelete: false, Workspaced: true},
 	"act": {Table: "activities", SoftDelete: true, Workspaced: true},
 	"asa": {Table: "assessment_answers", SoftDelete: false, Workspaced: true},
+	"aut": {Table: "automations", SoftDelete: true, Workspaced: true},
+	"arn": {Table: "automation_runs", SoftDelete: false, Workspaced: true},
 	"con": {Table: "contacts", SoftDelete: true, Workspaced: true},
 	"cfd": {Table: "custom_fields", SoftDelete: false, Workspaced: true},
 	"del": {Table: "deals", SoftDelete: true, Workspaced: true},
+	"dlv": {Table: "deliveries", SoftDelete: false, Workspaced: true},
+	"evt": {Table: "events", SoftDelete: false, Workspaced: true},
 	"ext": {Table: "extension_bindings", SoftDelete: false, Workspaced: true},
 	"led": {Table: "leads", SoftDelete: true, Workspaced: true},
 	"lit": {Table: "line_items", SoftDelete: false, Workspaced: true},
@@ -84,6 +92,15 @@ var EdgeTargets = map[string]map[string]string{
 	"AssessmentAnswer": {
 		"workspace": "wsp",
 	},
+	"Automation": {
+		"workspace": "wsp",
+		"runs":      "arn",
+	},
+	"AutomationRun": {
+		"workspace":  "wsp",
+		"automation": "aut",
+		"deliveries": "dlv",
+	},
 	"Contact": {
 		"workspace":    "wsp",
 		"organization": "org",
@@ -110,6 +127,13 @@ var EdgeTargets = map[string]map[string]string{
 		"orders":        "ord",
 		"lead":          "led",
 		"tags":          "tag",
+	},
+	"Delivery": {
+		"workspace": "wsp",
+		"run":       "arn",
+	},
+	"Event": {
+		"workspace": "wsp",
 	},
 	"ExtensionBinding": {
 		"workspace": "wsp",
@@ -211,12 +235,20 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.Activity.Query().Where(activity.IDIn(ids...)).Count(ctx)
 	case "asa":
 		return c.AssessmentAnswer.Query().Where(assessmentanswer.IDIn(ids...)).Count(ctx)
+	case "aut":
+		return c.Automation.Query().Where(automation.IDIn(ids...)).Count(ctx)
+	case "arn":
+		return c.AutomationRun.Query().Where(automationrun.IDIn(ids...)).Count(ctx)
 	case "con":
 		return c.Contact.Query().Where(contact.IDIn(ids...)).Count(ctx)
 	case "cfd":
 		return c.CustomField.Query().Where(customfield.IDIn(ids...)).Count(ctx)
 	case "del":
 		return c.Deal.Query().Where(deal.IDIn(ids...)).Count(ctx)
+	case "dlv":
+		return c.Delivery.Query().Where(delivery.IDIn(ids...)).Count(ctx)
+	case "evt":
+		return c.Event.Query().Where(event.IDIn(ids...)).Count(ctx)
 	case "ext":
 		return c.ExtensionBinding.Query().Where(extensionbinding.IDIn(ids...)).Count(ctx)
 	case "led":

@@ -20,12 +20,20 @@ type Tx struct {
 	Activity *ActivityClient
 	// AssessmentAnswer is the client for interacting with the AssessmentAnswer builders.
 	AssessmentAnswer *AssessmentAnswerClient
+	// Automation is the client for interacting with the Automation builders.
+	Automation *AutomationClient
+	// AutomationRun is the client for interacting with the AutomationRun builders.
+	AutomationRun *AutomationRunClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// CustomField is the client for interacting with the CustomField builders.
 	CustomField *CustomFieldClient
 	// Deal is the client for interacting with the Deal builders.
 	Deal *DealClient
+	// Delivery is the client for interacting with the Delivery builders.
+	Delivery *DeliveryClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
 	// ExtensionBinding is the client for interacting with the ExtensionBinding builders.
 	ExtensionBinding *ExtensionBindingClient
 	// Lead is the client for interacting with the Lead builders.
@@ -192,9 +200,13 @@ func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Activity = NewActivityClient(tx.config)
 	tx.AssessmentAnswer = NewAssessmentAnswerClient(tx.config)
+	tx.Automation = NewAutomationClient(tx.config)
+	tx.AutomationRun = NewAutomationRunClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.CustomField = NewCustomFieldClient(tx.config)
 	tx.Deal = NewDealClient(tx.config)
+	tx.Delivery = NewDeliveryClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
 	tx.ExtensionBinding = NewExtensionBindingClient(tx.config)
 	tx.Lead = NewLeadClient(tx.config)
 	tx.LineItem = NewLineItemClient(tx.config)

@@ -63,9 +63,12 @@ func IsSystem(ctx context.Context) bool {
 	return b
 }
 
-// Actor names who acts in ctx, for audit records: "member:<id>",
-// "token:<id>", "system", or "" when nobody does.
+// Actor names who acts in ctx, for audit records: "automation:<id>",
+// "member:<id>", "token:<id>", "system", or "" when nobody does.
 func Actor(ctx context.Context) string {
+	if c, ok := ctx.Value(automationKey{}).(automationCause); ok && c.id != "" {
+		return "automation:" + c.id
+	}
 	if v := FromContext(ctx); v != nil {
 		switch {
 		case v.MemberID != "":
@@ -79,4 +82,27 @@ func Actor(ctx context.Context) string {
 		return "system"
 	}
 	return ""
+}
+
+type automationKey struct{}
+
+// automationCause is the automation run a context acts for.
+type automationCause struct {
+	id    string
+	depth int
+}
+
+// WithAutomation returns a context acting for the automation automationID
+// whose run was fired by a change at the given depth (0 for a person's
+// change). Changes made through it are attributed to the automation and
+// record depth+1, which is how automation loops are detected.
+func WithAutomation(ctx context.Context, automationID string, depth int) context.Context {
+	return context.WithValue(ctx, automationKey{}, automationCause{id: automationID, depth: depth + 1})
+}
+
+// AutomationDepth is how many automation runs led to the changes made
+// through ctx: 0 when no automation acts in it.
+func AutomationDepth(ctx context.Context) int {
+	c, _ := ctx.Value(automationKey{}).(automationCause)
+	return c.depth
 }

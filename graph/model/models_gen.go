@@ -20,6 +20,26 @@ type AssessmentAnswerInput struct {
 	Note   *string `json:"note,omitempty"`
 }
 
+// An automation as a client writes it. A trigger is an event type (e.g.
+// deal.stage_changed, contact.created, lead.converted, lead.score_changed) or a
+// schedule ({"subject": "deal", "idle_days": 14}). The condition is a JSON tree
+// of {field, op, value} comparisons on the record's fields (e.g. deal.stage,
+// deal.amount, contact.email) joined with and, or and not; ops are eq, ne, gt,
+// gte, lt, lte, in, contains, exists and changed. Actions run in order; see
+// automationActionTypes. Templates (subjects, bodies, to) insert fields as
+// {{contact.first_name}}; a condition or template naming an unknown field is
+// refused with BAD_USER_INPUT naming the input field.
+type AutomationInput struct {
+	Name string `json:"name"`
+	// Defaults to true on create and is unchanged on update when omitted.
+	Enabled   *bool          `json:"enabled,omitempty"`
+	Event     *string        `json:"event,omitempty"`
+	Schedule  map[string]any `json:"schedule,omitempty"`
+	Condition map[string]any `json:"condition,omitempty"`
+	// Each: {type: webhook, url, secret} | {type: create_activity, kind, subject, body, due_in_days} | {type: assign_owner, strategy: round_robin|member, members} | {type: run_plugin, point: score} | {type: send_email, subject, body, to | recipients}.
+	Actions []map[string]any `json:"actions"`
+}
+
 // Binds an extension point of the workspace to a plugin version.
 type BindExtensionInput struct {
 	Point extensionbinding.Point `json:"point"`

@@ -40,6 +40,22 @@ func (r *queryResolver) AssessmentAnswers(ctx context.Context, after *entgql.Cur
 	)
 }
 
+// Automations is the resolver for the automations field.
+func (r *queryResolver) Automations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AutomationOrder, where *ent.AutomationWhereInput) (*ent.AutomationConnection, error) {
+	return r.Client.Automation.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithAutomationOrder(orderBy),
+		ent.WithAutomationFilter(where.Filter),
+	)
+}
+
+// AutomationRuns is the resolver for the automationRuns field.
+func (r *queryResolver) AutomationRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AutomationRunOrder, where *ent.AutomationRunWhereInput) (*ent.AutomationRunConnection, error) {
+	return r.Client.AutomationRun.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithAutomationRunOrder(orderBy),
+		ent.WithAutomationRunFilter(where.Filter),
+	)
+}
+
 // Contacts is the resolver for the contacts field.
 func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
 	return r.Client.Contact.Query().Paginate(ctx, after, pageSize(first, last), before, last,
@@ -58,6 +74,14 @@ func (r *queryResolver) Deals(ctx context.Context, after *entgql.Cursor[pulid.ID
 	return r.Client.Deal.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithDealOrder(orderBy),
 		ent.WithDealFilter(where.Filter),
+	)
+}
+
+// Deliveries is the resolver for the deliveries field.
+func (r *queryResolver) Deliveries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.DeliveryOrder, where *ent.DeliveryWhereInput) (*ent.DeliveryConnection, error) {
+	return r.Client.Delivery.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithDeliveryOrder(orderBy),
+		ent.WithDeliveryFilter(where.Filter),
 	)
 }
 
@@ -143,6 +167,12 @@ func (r *queryResolver) TimelineEvents(ctx context.Context, after *entgql.Cursor
 	)
 }
 
+// Automation returns generated.AutomationResolver implementation.
+func (r *Resolver) Automation() generated.AutomationResolver { return &automationResolver{r} }
+
+// AutomationRun returns generated.AutomationRunResolver implementation.
+func (r *Resolver) AutomationRun() generated.AutomationRunResolver { return &automationRunResolver{r} }
+
 // Contact returns generated.ContactResolver implementation.
 func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
 
@@ -159,9 +189,11 @@ func (r *Resolver) Organization() generated.OrganizationResolver { return &organ
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
 type (
-	contactResolver      struct{ *Resolver }
-	dealResolver         struct{ *Resolver }
-	leadResolver         struct{ *Resolver }
-	organizationResolver struct{ *Resolver }
-	queryResolver        struct{ *Resolver }
+	automationResolver    struct{ *Resolver }
+	automationRunResolver struct{ *Resolver }
+	contactResolver       struct{ *Resolver }
+	dealResolver          struct{ *Resolver }
+	leadResolver          struct{ *Resolver }
+	organizationResolver  struct{ *Resolver }
+	queryResolver         struct{ *Resolver }
 )

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 
+	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/score"
@@ -145,4 +146,10 @@ func reportModel(plugin string, r *sdk.Report) *model.Report {
 		out.Sections = append(out.Sections, ms)
 	}
 	return out
+}
+
+// automationInput turns the GraphQL input into the service's.
+func automationInput(in model.AutomationInput) automation.Input {
+	return automation.Input{Name: in.Name, Enabled: in.Enabled, Event: deref(in.Event),
+		Schedule: in.Schedule, Condition: in.Condition, Actions: in.Actions}
 }

@@ -179,6 +179,111 @@ var (
 			},
 		},
 	}
+	// AutomationsColumns holds the columns for the "automations" table.
+	AutomationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "event", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "schedule", Type: field.TypeJSON, Nullable: true},
+		{Name: "condition", Type: field.TypeJSON, Nullable: true},
+		{Name: "actions", Type: field.TypeJSON},
+		{Name: "assign_cursor", Type: field.TypeInt64, Default: 0},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// AutomationsTable holds the schema information for the "automations" table.
+	AutomationsTable = &schema.Table{
+		Name:       "automations",
+		Columns:    AutomationsColumns,
+		PrimaryKey: []*schema.Column{AutomationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automations_workspaces_workspace",
+				Columns:    []*schema.Column{AutomationsColumns[11]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automation_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationsColumns[11], AutomationsColumns[1]},
+			},
+			{
+				Name:    "automation_workspace_id_event",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationsColumns[11], AutomationsColumns[6]},
+			},
+		},
+	}
+	// AutomationRunsColumns holds the columns for the "automation_runs" table.
+	AutomationRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString, Unique: true, Size: 200},
+		{Name: "trigger", Type: field.TypeString, Size: 100},
+		{Name: "event_id", Type: field.TypeString, Nullable: true},
+		{Name: "subject_type", Type: field.TypeString},
+		{Name: "subject_id", Type: field.TypeString},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "running", "succeeded", "failed"}, Default: "pending"},
+		{Name: "depth", Type: field.TypeInt, Default: 0},
+		{Name: "queued", Type: field.TypeBool, Default: false},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "actions", Type: field.TypeJSON},
+		{Name: "steps", Type: field.TypeJSON, Nullable: true},
+		{Name: "fired_at", Type: field.TypeTime},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+		{Name: "automation_id", Type: field.TypeString, Size: 40},
+	}
+	// AutomationRunsTable holds the schema information for the "automation_runs" table.
+	AutomationRunsTable = &schema.Table{
+		Name:       "automation_runs",
+		Columns:    AutomationRunsColumns,
+		PrimaryKey: []*schema.Column{AutomationRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "automation_runs_workspaces_workspace",
+				Columns:    []*schema.Column{AutomationRunsColumns[17]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "automation_runs_automations_automation",
+				Columns:    []*schema.Column{AutomationRunsColumns[18]},
+				RefColumns: []*schema.Column{AutomationsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "automationrun_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunsColumns[17], AutomationRunsColumns[1]},
+			},
+			{
+				Name:    "automationrun_workspace_id_fired_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunsColumns[17], AutomationRunsColumns[15]},
+			},
+			{
+				Name:    "automationrun_automation_id_fired_at",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunsColumns[18], AutomationRunsColumns[15]},
+			},
+			{
+				Name:    "automationrun_status_queued",
+				Unique:  false,
+				Columns: []*schema.Column{AutomationRunsColumns[8], AutomationRunsColumns[10]},
+			},
+		},
+	}
 	// ContactsColumns holds the columns for the "contacts" table.
 	ContactsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -382,6 +487,96 @@ var (
 				Name:    "deal_organization_id",
 				Unique:  false,
 				Columns: []*schema.Column{DealsColumns[17]},
+			},
+		},
+	}
+	// DeliveriesColumns holds the columns for the "deliveries" table.
+	DeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "automation_id", Type: field.TypeString},
+		{Name: "key", Type: field.TypeString, Unique: true, Size: 500},
+		{Name: "step", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"webhook", "email"}},
+		{Name: "target", Type: field.TypeString, Size: 2000},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "delivered", "failed"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 2000},
+		{Name: "response_status", Type: field.TypeInt, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+		{Name: "run_id", Type: field.TypeString, Size: 40},
+	}
+	// DeliveriesTable holds the schema information for the "deliveries" table.
+	DeliveriesTable = &schema.Table{
+		Name:       "deliveries",
+		Columns:    DeliveriesColumns,
+		PrimaryKey: []*schema.Column{DeliveriesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "deliveries_workspaces_workspace",
+				Columns:    []*schema.Column{DeliveriesColumns[13]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "deliveries_automation_runs_run",
+				Columns:    []*schema.Column{DeliveriesColumns[14]},
+				RefColumns: []*schema.Column{AutomationRunsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "delivery_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[13], DeliveriesColumns[1]},
+			},
+			{
+				Name:    "delivery_run_id",
+				Unique:  false,
+				Columns: []*schema.Column{DeliveriesColumns[14]},
+			},
+		},
+	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "type", Type: field.TypeString, Size: 100},
+		{Name: "subject_type", Type: field.TypeString},
+		{Name: "subject_id", Type: field.TypeString},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "changes", Type: field.TypeJSON, Nullable: true},
+		{Name: "depth", Type: field.TypeInt, Default: 0},
+		{Name: "occurred_at", Type: field.TypeTime},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "dispatched_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "events_workspaces_workspace",
+				Columns:    []*schema.Column{EventsColumns[10]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[10], EventsColumns[8]},
+			},
+			{
+				Name:    "event_dispatched_at_occurred_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[9], EventsColumns[7]},
 			},
 		},
 	}
@@ -1200,9 +1395,13 @@ var (
 		APITokensTable,
 		ActivitiesTable,
 		AssessmentAnswersTable,
+		AutomationsTable,
+		AutomationRunsTable,
 		ContactsTable,
 		CustomFieldsTable,
 		DealsTable,
+		DeliveriesTable,
+		EventsTable,
 		ExtensionBindingsTable,
 		LeadsTable,
 		LineItemsTable,
@@ -1235,6 +1434,9 @@ func init() {
 	ActivitiesTable.ForeignKeys[4].RefTable = LeadsTable
 	ActivitiesTable.ForeignKeys[5].RefTable = MembersTable
 	AssessmentAnswersTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutomationsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutomationRunsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	AutomationRunsTable.ForeignKeys[1].RefTable = AutomationsTable
 	ContactsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ContactsTable.ForeignKeys[1].RefTable = OrganizationsTable
 	ContactsTable.ForeignKeys[2].RefTable = MembersTable
@@ -1245,6 +1447,9 @@ func init() {
 	DealsTable.ForeignKeys[3].RefTable = ContactsTable
 	DealsTable.ForeignKeys[4].RefTable = OrganizationsTable
 	DealsTable.ForeignKeys[5].RefTable = MembersTable
+	DeliveriesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	DeliveriesTable.ForeignKeys[1].RefTable = AutomationRunsTable
+	EventsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ExtensionBindingsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	LeadsTable.ForeignKeys[0].RefTable = DealsTable
 	LeadsTable.ForeignKeys[1].RefTable = WorkspacesTable

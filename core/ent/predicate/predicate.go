@@ -15,6 +15,12 @@ type Activity func(*sql.Selector)
 // AssessmentAnswer is the predicate function for assessmentanswer builders.
 type AssessmentAnswer func(*sql.Selector)
 
+// Automation is the predicate function for automation builders.
+type Automation func(*sql.Selector)
+
+// AutomationRun is the predicate function for automationrun builders.
+type AutomationRun func(*sql.Selector)
+
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 
@@ -23,6 +29,12 @@ type CustomField func(*sql.Selector)
 
 // Deal is the predicate function for deal builders.
 type Deal func(*sql.Selector)
+
+// Delivery is the predicate function for delivery builders.
+type Delivery func(*sql.Selector)
+
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
 
 // ExtensionBinding is the predicate function for extensionbinding builders.
 type ExtensionBinding func(*sql.Selector)

@@ -10,9 +10,13 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
+	"github.com/rapportcrm/rapport/core/ent/automation"
+	"github.com/rapportcrm/rapport/core/ent/automationrun"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/delivery"
+	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
@@ -252,6 +256,177 @@ func init() {
 	assessmentanswer.DefaultID = assessmentanswerDescID.Default.(func() pulid.ID)
 	// assessmentanswer.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	assessmentanswer.IDValidator = assessmentanswerDescID.Validators[0].(func(string) error)
+	automationMixin := schema.Automation{}.Mixin()
+	automation.Policy = privacy.NewPolicies(automationMixin[2], schema.Automation{})
+	automation.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := automation.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	automationMixinHooks2 := automationMixin[2].Hooks()
+	automationMixinHooks3 := automationMixin[3].Hooks()
+
+	automation.Hooks[1] = automationMixinHooks2[0]
+
+	automation.Hooks[2] = automationMixinHooks2[1]
+
+	automation.Hooks[3] = automationMixinHooks2[2]
+
+	automation.Hooks[4] = automationMixinHooks3[0]
+	automationMixinInters3 := automationMixin[3].Interceptors()
+	automation.Interceptors[0] = automationMixinInters3[0]
+	automationMixinFields0 := automationMixin[0].Fields()
+	_ = automationMixinFields0
+	automationMixinFields1 := automationMixin[1].Fields()
+	_ = automationMixinFields1
+	automationFields := schema.Automation{}.Fields()
+	_ = automationFields
+	// automationDescCreatedAt is the schema descriptor for created_at field.
+	automationDescCreatedAt := automationMixinFields1[0].Descriptor()
+	// automation.DefaultCreatedAt holds the default value on creation for the created_at field.
+	automation.DefaultCreatedAt = automationDescCreatedAt.Default.(func() time.Time)
+	// automationDescUpdatedAt is the schema descriptor for updated_at field.
+	automationDescUpdatedAt := automationMixinFields1[1].Descriptor()
+	// automation.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	automation.DefaultUpdatedAt = automationDescUpdatedAt.Default.(func() time.Time)
+	// automation.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	automation.UpdateDefaultUpdatedAt = automationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// automationDescName is the schema descriptor for name field.
+	automationDescName := automationFields[0].Descriptor()
+	// automation.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	automation.NameValidator = func() func(string) error {
+		validators := automationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// automationDescEnabled is the schema descriptor for enabled field.
+	automationDescEnabled := automationFields[1].Descriptor()
+	// automation.DefaultEnabled holds the default value on creation for the enabled field.
+	automation.DefaultEnabled = automationDescEnabled.Default.(bool)
+	// automationDescEvent is the schema descriptor for event field.
+	automationDescEvent := automationFields[2].Descriptor()
+	// automation.EventValidator is a validator for the "event" field. It is called by the builders before save.
+	automation.EventValidator = automationDescEvent.Validators[0].(func(string) error)
+	// automationDescAssignCursor is the schema descriptor for assign_cursor field.
+	automationDescAssignCursor := automationFields[6].Descriptor()
+	// automation.DefaultAssignCursor holds the default value on creation for the assign_cursor field.
+	automation.DefaultAssignCursor = automationDescAssignCursor.Default.(int64)
+	// automationDescID is the schema descriptor for id field.
+	automationDescID := automationMixinFields0[0].Descriptor()
+	// automation.DefaultID holds the default value on creation for the id field.
+	automation.DefaultID = automationDescID.Default.(func() pulid.ID)
+	// automation.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	automation.IDValidator = automationDescID.Validators[0].(func(string) error)
+	automationrunMixin := schema.AutomationRun{}.Mixin()
+	automationrun.Policy = privacy.NewPolicies(automationrunMixin[2], schema.AutomationRun{})
+	automationrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := automationrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	automationrunMixinHooks2 := automationrunMixin[2].Hooks()
+
+	automationrun.Hooks[1] = automationrunMixinHooks2[0]
+
+	automationrun.Hooks[2] = automationrunMixinHooks2[1]
+
+	automationrun.Hooks[3] = automationrunMixinHooks2[2]
+	automationrunMixinFields0 := automationrunMixin[0].Fields()
+	_ = automationrunMixinFields0
+	automationrunMixinFields1 := automationrunMixin[1].Fields()
+	_ = automationrunMixinFields1
+	automationrunFields := schema.AutomationRun{}.Fields()
+	_ = automationrunFields
+	// automationrunDescCreatedAt is the schema descriptor for created_at field.
+	automationrunDescCreatedAt := automationrunMixinFields1[0].Descriptor()
+	// automationrun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	automationrun.DefaultCreatedAt = automationrunDescCreatedAt.Default.(func() time.Time)
+	// automationrunDescUpdatedAt is the schema descriptor for updated_at field.
+	automationrunDescUpdatedAt := automationrunMixinFields1[1].Descriptor()
+	// automationrun.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	automationrun.DefaultUpdatedAt = automationrunDescUpdatedAt.Default.(func() time.Time)
+	// automationrun.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	automationrun.UpdateDefaultUpdatedAt = automationrunDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// automationrunDescKey is the schema descriptor for key field.
+	automationrunDescKey := automationrunFields[1].Descriptor()
+	// automationrun.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	automationrun.KeyValidator = func() func(string) error {
+		validators := automationrunDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// automationrunDescTrigger is the schema descriptor for trigger field.
+	automationrunDescTrigger := automationrunFields[2].Descriptor()
+	// automationrun.TriggerValidator is a validator for the "trigger" field. It is called by the builders before save.
+	automationrun.TriggerValidator = func() func(string) error {
+		validators := automationrunDescTrigger.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(trigger string) error {
+			for _, fn := range fns {
+				if err := fn(trigger); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// automationrunDescDepth is the schema descriptor for depth field.
+	automationrunDescDepth := automationrunFields[7].Descriptor()
+	// automationrun.DefaultDepth holds the default value on creation for the depth field.
+	automationrun.DefaultDepth = automationrunDescDepth.Default.(int)
+	// automationrun.DepthValidator is a validator for the "depth" field. It is called by the builders before save.
+	automationrun.DepthValidator = automationrunDescDepth.Validators[0].(func(int) error)
+	// automationrunDescQueued is the schema descriptor for queued field.
+	automationrunDescQueued := automationrunFields[8].Descriptor()
+	// automationrun.DefaultQueued holds the default value on creation for the queued field.
+	automationrun.DefaultQueued = automationrunDescQueued.Default.(bool)
+	// automationrunDescAttempts is the schema descriptor for attempts field.
+	automationrunDescAttempts := automationrunFields[9].Descriptor()
+	// automationrun.DefaultAttempts holds the default value on creation for the attempts field.
+	automationrun.DefaultAttempts = automationrunDescAttempts.Default.(int)
+	// automationrunDescError is the schema descriptor for error field.
+	automationrunDescError := automationrunFields[10].Descriptor()
+	// automationrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	automationrun.ErrorValidator = automationrunDescError.Validators[0].(func(string) error)
+	// automationrunDescFiredAt is the schema descriptor for fired_at field.
+	automationrunDescFiredAt := automationrunFields[13].Descriptor()
+	// automationrun.DefaultFiredAt holds the default value on creation for the fired_at field.
+	automationrun.DefaultFiredAt = automationrunDescFiredAt.Default.(func() time.Time)
+	// automationrunDescID is the schema descriptor for id field.
+	automationrunDescID := automationrunMixinFields0[0].Descriptor()
+	// automationrun.DefaultID holds the default value on creation for the id field.
+	automationrun.DefaultID = automationrunDescID.Default.(func() pulid.ID)
+	// automationrun.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	automationrun.IDValidator = automationrunDescID.Validators[0].(func(string) error)
 	contactMixin := schema.Contact{}.Mixin()
 	contact.Policy = privacy.NewPolicies(contactMixin[2], schema.Contact{})
 	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -531,6 +706,142 @@ func init() {
 	deal.DefaultID = dealDescID.Default.(func() pulid.ID)
 	// deal.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	deal.IDValidator = dealDescID.Validators[0].(func(string) error)
+	deliveryMixin := schema.Delivery{}.Mixin()
+	delivery.Policy = privacy.NewPolicies(deliveryMixin[2], schema.Delivery{})
+	delivery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := delivery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	deliveryMixinHooks2 := deliveryMixin[2].Hooks()
+
+	delivery.Hooks[1] = deliveryMixinHooks2[0]
+
+	delivery.Hooks[2] = deliveryMixinHooks2[1]
+
+	delivery.Hooks[3] = deliveryMixinHooks2[2]
+	deliveryMixinFields0 := deliveryMixin[0].Fields()
+	_ = deliveryMixinFields0
+	deliveryMixinFields1 := deliveryMixin[1].Fields()
+	_ = deliveryMixinFields1
+	deliveryFields := schema.Delivery{}.Fields()
+	_ = deliveryFields
+	// deliveryDescCreatedAt is the schema descriptor for created_at field.
+	deliveryDescCreatedAt := deliveryMixinFields1[0].Descriptor()
+	// delivery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	delivery.DefaultCreatedAt = deliveryDescCreatedAt.Default.(func() time.Time)
+	// deliveryDescUpdatedAt is the schema descriptor for updated_at field.
+	deliveryDescUpdatedAt := deliveryMixinFields1[1].Descriptor()
+	// delivery.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	delivery.DefaultUpdatedAt = deliveryDescUpdatedAt.Default.(func() time.Time)
+	// delivery.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	delivery.UpdateDefaultUpdatedAt = deliveryDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// deliveryDescKey is the schema descriptor for key field.
+	deliveryDescKey := deliveryFields[2].Descriptor()
+	// delivery.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	delivery.KeyValidator = func() func(string) error {
+		validators := deliveryDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// deliveryDescStep is the schema descriptor for step field.
+	deliveryDescStep := deliveryFields[3].Descriptor()
+	// delivery.StepValidator is a validator for the "step" field. It is called by the builders before save.
+	delivery.StepValidator = deliveryDescStep.Validators[0].(func(int) error)
+	// deliveryDescTarget is the schema descriptor for target field.
+	deliveryDescTarget := deliveryFields[5].Descriptor()
+	// delivery.TargetValidator is a validator for the "target" field. It is called by the builders before save.
+	delivery.TargetValidator = deliveryDescTarget.Validators[0].(func(string) error)
+	// deliveryDescAttempts is the schema descriptor for attempts field.
+	deliveryDescAttempts := deliveryFields[7].Descriptor()
+	// delivery.DefaultAttempts holds the default value on creation for the attempts field.
+	delivery.DefaultAttempts = deliveryDescAttempts.Default.(int)
+	// deliveryDescLastError is the schema descriptor for last_error field.
+	deliveryDescLastError := deliveryFields[8].Descriptor()
+	// delivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	delivery.LastErrorValidator = deliveryDescLastError.Validators[0].(func(string) error)
+	// deliveryDescID is the schema descriptor for id field.
+	deliveryDescID := deliveryMixinFields0[0].Descriptor()
+	// delivery.DefaultID holds the default value on creation for the id field.
+	delivery.DefaultID = deliveryDescID.Default.(func() pulid.ID)
+	// delivery.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	delivery.IDValidator = deliveryDescID.Validators[0].(func(string) error)
+	eventMixin := schema.Event{}.Mixin()
+	event.Policy = privacy.NewPolicies(eventMixin[1], schema.Event{})
+	event.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := event.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	eventMixinHooks1 := eventMixin[1].Hooks()
+
+	event.Hooks[1] = eventMixinHooks1[0]
+
+	event.Hooks[2] = eventMixinHooks1[1]
+
+	event.Hooks[3] = eventMixinHooks1[2]
+	eventMixinFields0 := eventMixin[0].Fields()
+	_ = eventMixinFields0
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescType is the schema descriptor for type field.
+	eventDescType := eventFields[0].Descriptor()
+	// event.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	event.TypeValidator = func() func(string) error {
+		validators := eventDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescActor is the schema descriptor for actor field.
+	eventDescActor := eventFields[3].Descriptor()
+	// event.DefaultActor holds the default value on creation for the actor field.
+	event.DefaultActor = eventDescActor.Default.(string)
+	// eventDescDepth is the schema descriptor for depth field.
+	eventDescDepth := eventFields[5].Descriptor()
+	// event.DefaultDepth holds the default value on creation for the depth field.
+	event.DefaultDepth = eventDescDepth.Default.(int)
+	// event.DepthValidator is a validator for the "depth" field. It is called by the builders before save.
+	event.DepthValidator = eventDescDepth.Validators[0].(func(int) error)
+	// eventDescOccurredAt is the schema descriptor for occurred_at field.
+	eventDescOccurredAt := eventFields[6].Descriptor()
+	// event.DefaultOccurredAt holds the default value on creation for the occurred_at field.
+	event.DefaultOccurredAt = eventDescOccurredAt.Default.(func() time.Time)
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[7].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
+	// eventDescID is the schema descriptor for id field.
+	eventDescID := eventMixinFields0[0].Descriptor()
+	// event.DefaultID holds the default value on creation for the id field.
+	event.DefaultID = eventDescID.Default.(func() pulid.ID)
+	// event.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	event.IDValidator = eventDescID.Validators[0].(func(string) error)
 	extensionbindingMixin := schema.ExtensionBinding{}.Mixin()
 	extensionbinding.Policy = privacy.NewPolicies(extensionbindingMixin[2], schema.ExtensionBinding{})
 	extensionbinding.Hooks[0] = func(next ent.Mutator) ent.Mutator {

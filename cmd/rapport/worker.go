@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/rapportcrm/rapport/core/automation"
+	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/store"
+)
+
+// engineFlags are the flags of the commands that run automation workers.
+type engineFlags struct {
+	workers        int
+	smtpAddr       string
+	smtpFrom       string
+	poll           time.Duration
+	scan           time.Duration
+	retryBase      time.Duration
+	retryMax       time.Duration
+	retryFor       time.Duration
+	webhookTimeout time.Duration
+	jobTimeout     time.Duration
+	rescueAfter    time.Duration
+	maxDepth       int
+}
+
+func (f *engineFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.IntVar(&f.workers, "automation-workers", automation.DefaultWorkers, "automation runs worked at once by this process")
+	fl.StringVar(&f.smtpAddr, "smtp-addr", "", "mail server (host:port) for send_email actions (env RAPPORT_SMTP_ADDR)")
+	fl.StringVar(&f.smtpFrom, "smtp-from", "", "sender address of send_email actions (env RAPPORT_SMTP_FROM)")
+	fl.DurationVar(&f.poll, "automation-poll", automation.DefaultPollInterval, "how often new record events are matched against automations")
+	fl.DurationVar(&f.scan, "automation-scan", automation.DefaultScanInterval, "how often time triggers (idle records) are checked")
+	fl.DurationVar(&f.retryBase, "retry-base", automation.DefaultRetryBase, "first retry delay of a failed action; doubles on each retry")
+	fl.DurationVar(&f.retryMax, "retry-max", automation.DefaultRetryMax, "longest delay between two retries of an action")
+	fl.DurationVar(&f.retryFor, "retry-for", automation.DefaultRetryFor, "how long a failing action is retried before its run fails")
+	fl.DurationVar(&f.webhookTimeout, "webhook-timeout", automation.DefaultWebhookTimeout, "how long a webhook target may take to answer")
+	fl.DurationVar(&f.jobTimeout, "job-timeout", automation.DefaultJobTimeout, "longest attempt of one automation run")
+	fl.DurationVar(&f.rescueAfter, "job-rescue-after", automation.DefaultRescueAfter, "when a run whose worker died is taken over by another (more than --job-timeout)")
+	fl.IntVar(&f.maxDepth, "automation-max-depth", automation.DefaultMaxDepth, "automation runs that may lead to one another before the chain is stopped as a loop")
+}
+
+// start runs the automation engine over st until ctx ends; stop it with
+// the returned function.
+func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logger, reg prometheus.Registerer, plugins *extension.Registry) (func(), error) {
+	cfg := automation.Config{
+		Store: st, Logger: log, Registerer: reg, Workers: f.workers,
+		PollInterval: f.poll, ScanInterval: f.scan,
+		RetryBase: f.retryBase, RetryMax: f.retryMax, RetryFor: f.retryFor,
+		WebhookTimeout: f.webhookTimeout, JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter,
+		MaxDepth: f.maxDepth, SMTPAddr: f.smtpAddr, SMTPFrom: f.smtpFrom,
+	}
+	if plugins != nil {
+		cfg.Scorer = pluginScorer{plugins}
+	}
+	eng, err := automation.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := eng.Start(ctx); err != nil {
+		return nil, err
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		if err := eng.Stop(sctx); err != nil {
+			log.Warn("stopping automation workers", "err", err)
+		}
+	}, nil
+}
+
+// pluginScorer runs run_plugin actions with the server's plugins.
+type pluginScorer struct{ r *extension.Registry }
+
+// ScoreRecords implements automation.Scorer.
+func (p pluginScorer) ScoreRecords(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) error {
+	var where any
+	switch subjectType {
+	case "lead":
+		where = &ent.LeadWhereInput{IDIn: ids}
+	case "contact":
+		where = &ent.ContactWhereInput{IDIn: ids}
+	case "organization":
+		where = &ent.OrganizationWhereInput{IDIn: ids}
+	case "deal":
+		where = &ent.DealWhereInput{IDIn: ids}
+	default:
+		return fmt.Errorf("%s records are not scored", subjectType)
+	}
+	run, err := p.r.ScoreSubjects(ctx, client, extension.ScoreOptions{SubjectType: subjectType, Where: where})
+	if err != nil {
+		return err
+	}
+	if run.FailedBatches > 0 {
+		return fmt.Errorf("scoring with %s: %d batches failed: %v", run.Plugin, run.FailedBatches, run.Errors)
+	}
+	return nil
+}
+
+func newWorkerCmd(g *globals) *cobra.Command {
+	var (
+		ef   engineFlags
+		pf   pluginFlags
+		addr string
+	)
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run automation workers only (no API): deliver webhooks and email, run actions",
+		Long: `Runs automation workers against the database, without the API. Start
+as many workers, on as many machines, as the load needs: they share the
+job queue kept in the database. rapport serve runs workers too, unless
+--workers=false.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			st, err := g.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			plugins, err := pf.open(ctx, log, reg)
+			if err != nil {
+				return err
+			}
+			defer plugins.Close(context.Background())
+			stop, err := ef.start(ctx, st, log, reg, plugins)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			if addr != "" {
+				go serveMetrics(ctx, addr, reg, log)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "automation workers running")
+			<-ctx.Done()
+			return nil
+		},
+	}
+	ef.register(cmd)
+	pf.register(cmd)
+	cmd.Flags().StringVar(&addr, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (default: none)")
+	return cmd
+}
+
+// serveMetrics serves reg at http://addr/metrics until ctx ends.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("metrics server", "err", err)
+	}
+}
