@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -137,45 +138,61 @@ func (r *Registry) manifests() []string {
 // version replaces the old one for new calls; calls in flight finish on the
 // old module, which is closed after them.
 func (r *Registry) Scan(ctx context.Context) error {
+	// Plugins load side by side (compiling or reading the compiled-code
+	// cache and instantiating is most of a server's start), as many at
+	// once as there are processors.
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
 	for _, path := range r.manifests() {
-		m, err := manifest.Load(path)
-		if err != nil {
-			r.cfg.Logger.Warn("plugin not loaded", "manifest", path, "err", err)
-			continue
-		}
-		dir := filepath.Dir(path)
-		modPath := artifact(m, dir)
-		st, err := os.Stat(modPath)
-		if err != nil {
-			r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
-			continue
-		}
-		r.mu.RLock()
-		old := r.plugins[m.Ref()]
-		r.mu.RUnlock()
-		if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() {
-			continue
-		}
-		p, err := r.load(ctx, m, dir, modPath, st)
-		if err != nil {
-			r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
-			if old == nil || old.run == nil {
-				r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
-			}
-			continue
-		}
-		r.put(p)
-		if old != nil && old.run != nil {
-			r.cfg.Logger.Info("plugin reloaded", "plugin", m.Ref())
-			go func() {
-				old.inflight.Wait()
-				old.run.Close(context.Background())
-			}()
-		} else {
-			r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
-		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.scanOne(ctx, path)
+		}()
 	}
+	wg.Wait()
 	return nil
+}
+
+// scanOne loads or reloads the plugin of one manifest, as Scan describes.
+func (r *Registry) scanOne(ctx context.Context, path string) {
+	m, err := manifest.Load(path)
+	if err != nil {
+		r.cfg.Logger.Warn("plugin not loaded", "manifest", path, "err", err)
+		return
+	}
+	dir := filepath.Dir(path)
+	modPath := artifact(m, dir)
+	st, err := os.Stat(modPath)
+	if err != nil {
+		r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
+		return
+	}
+	r.mu.RLock()
+	old := r.plugins[m.Ref()]
+	r.mu.RUnlock()
+	if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() {
+		return
+	}
+	p, err := r.load(ctx, m, dir, modPath, st)
+	if err != nil {
+		r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
+		if old == nil || old.run == nil {
+			r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
+		}
+		return
+	}
+	r.put(p)
+	if old != nil && old.run != nil {
+		r.cfg.Logger.Info("plugin reloaded", "plugin", m.Ref())
+		go func() {
+			old.inflight.Wait()
+			old.run.Close(context.Background())
+		}()
+	} else {
+		r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
+	}
 }
 
 // artifact is the file a plugin runs from: its WASM module or its program.
