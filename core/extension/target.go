@@ -41,19 +41,9 @@ func (w *wasmTarget) Report(ctx context.Context, req *sdk.ReportRequest) (*sdk.R
 	return r, refusal(err)
 }
 
-var pointNumbers = map[sdk.Point]uint32{
-	sdk.PointScore:   wasm.PointScore,
-	sdk.PointSegment: wasm.PointSegment,
-	sdk.PointReport:  wasm.PointReport,
-}
-
 func (w *wasmTarget) Raw(ctx context.Context, point sdk.Point, req []byte) ([]byte, error) {
-	num, ok := pointNumbers[point]
-	if !ok {
-		return nil, fmt.Errorf("no ABI number for point %q", point)
-	}
 	var out []byte
-	err := w.mod.Call(ctx, num, req, func(b []byte) error {
+	err := w.mod.CallPoint(ctx, point, req, func(b []byte) error {
 		out = append([]byte(nil), b...)
 		return nil
 	})

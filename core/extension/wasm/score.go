@@ -2,70 +2,36 @@ package wasm
 
 import (
 	"context"
-	"sync"
+	"fmt"
 
+	"github.com/rapportcrm/rapport/core/extension/internal/points"
 	"github.com/rapportcrm/rapport/sdk"
 )
-
-var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
 
 // Score runs the module's score point on req and returns a validated
 // response: one finite value per subject.
 func (m *Module) Score(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
-	if err := req.Batch.Validate(); err != nil {
-		return nil, err
-	}
-	bp := buffers.Get().(*[]byte)
-	defer buffers.Put(bp)
-	*bp = sdk.AppendScoreRequest((*bp)[:0], req)
-	var resp *sdk.ScoreResponse
-	err := m.Call(ctx, PointScore, *bp, func(out []byte) error {
-		r, err := sdk.DecodeScoreResponse(out)
-		if err != nil {
-			return err
-		}
-		if err := r.Validate(req.Batch.Count); err != nil {
-			return err
-		}
-		resp = r
-		return nil
-	})
-	return resp, err
+	return points.Score(ctx, m.CallPoint, req)
 }
 
 // Segment runs the module's segment point on req.
 func (m *Module) Segment(ctx context.Context, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error) {
-	if err := req.Batch.Validate(); err != nil {
-		return nil, err
-	}
-	bp := buffers.Get().(*[]byte)
-	defer buffers.Put(bp)
-	*bp = sdk.AppendSegmentRequest((*bp)[:0], req)
-	var resp *sdk.SegmentResponse
-	err := m.Call(ctx, PointSegment, *bp, func(out []byte) error {
-		r, err := sdk.DecodeSegmentResponse(out)
-		if err != nil {
-			return err
-		}
-		if err := r.Validate(req.Batch.Count); err != nil {
-			return err
-		}
-		resp = r
-		return nil
-	})
-	return resp, err
+	return points.Segment(ctx, m.CallPoint, req)
 }
 
 // Report runs the module's report point on req.
 func (m *Module) Report(ctx context.Context, req *sdk.ReportRequest) (*sdk.Report, error) {
-	bp := buffers.Get().(*[]byte)
-	defer buffers.Put(bp)
-	*bp = sdk.AppendReportRequest((*bp)[:0], req)
-	var resp *sdk.Report
-	err := m.Call(ctx, PointReport, *bp, func(out []byte) error {
-		r, err := sdk.DecodeReport(out)
-		resp = r
-		return err
-	})
-	return resp, err
+	return points.Report(ctx, m.CallPoint, req)
+}
+
+// pointNumbers are the ABI's numbers of the extension points.
+var pointNumbers = map[sdk.Point]uint32{sdk.PointScore: PointScore, sdk.PointSegment: PointSegment, sdk.PointReport: PointReport}
+
+// CallPoint is Call with the point named rather than numbered.
+func (m *Module) CallPoint(ctx context.Context, point sdk.Point, req []byte, decode func([]byte) error) error {
+	num, ok := pointNumbers[point]
+	if !ok {
+		return fmt.Errorf("no ABI number for point %q", point)
+	}
+	return m.Call(ctx, num, req, decode)
 }
