@@ -18,6 +18,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -47,14 +48,20 @@ func Extract(dir string) (string, error) {
 		return "", err
 	}
 	sort.Strings(files)
+	// Hash by streaming: ReadFile would copy every module onto the heap
+	// on every start.
 	h := sha256.New()
 	for _, f := range files {
-		b, err := Bundled.ReadFile(f)
+		r, err := Bundled.Open(f)
 		if err != nil {
 			return "", err
 		}
 		h.Write([]byte(f))
-		h.Write(b)
+		_, err = io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			return "", err
+		}
 	}
 	out := filepath.Join(dir, "bundled-"+hex.EncodeToString(h.Sum(nil))[:16])
 	for _, f := range files {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
@@ -304,6 +305,14 @@ func (d *decoder) doubles(dst []float64, f field) ([]float64, error) {
 	if dst == nil && !d.copy && littleEndian && uintptr(unsafe.Pointer(&f.raw[0]))%8 == 0 {
 		return unsafe.Slice((*float64)(unsafe.Pointer(&f.raw[0])), n), nil
 	}
+	dst = slices.Grow(dst, n)
+	if littleEndian {
+		// The wire's bytes are the values' memory: one copy, no loop.
+		start := len(dst)
+		dst = dst[:start+n]
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[start])), n*8), f.raw)
+		return dst, nil
+	}
 	for i := 0; i < n; i++ {
 		u := uint64(f.raw[i*8]) | uint64(f.raw[i*8+1])<<8 | uint64(f.raw[i*8+2])<<16 | uint64(f.raw[i*8+3])<<24 |
 			uint64(f.raw[i*8+4])<<32 | uint64(f.raw[i*8+5])<<40 | uint64(f.raw[i*8+6])<<48 | uint64(f.raw[i*8+7])<<56
@@ -329,6 +338,13 @@ func (d *decoder) fixed32s(dst []uint32, f field) ([]uint32, error) {
 	}
 	if dst == nil && !d.copy && littleEndian && uintptr(unsafe.Pointer(&f.raw[0]))%4 == 0 {
 		return unsafe.Slice((*uint32)(unsafe.Pointer(&f.raw[0])), n), nil
+	}
+	dst = slices.Grow(dst, n)
+	if littleEndian {
+		start := len(dst)
+		dst = dst[:start+n]
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&dst[start])), n*4), f.raw)
+		return dst, nil
 	}
 	for i := 0; i < n; i++ {
 		dst = append(dst, uint32(f.raw[i*4])|uint32(f.raw[i*4+1])<<8|uint32(f.raw[i*4+2])<<16|uint32(f.raw[i*4+3])<<24)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/rapportcrm/rapport/core/extension/wasm/internal/interrupt"
 	"github.com/rapportcrm/rapport/sdk"
 )
 
@@ -118,10 +120,15 @@ type Module struct {
 	config  wazero.ModuleConfig
 	limits  Limits
 
+	inits []string // exported functions to run on a new instance
+
 	pool   chan *instance
 	mu     sync.Mutex
 	closed bool
 }
+
+// maxSleep bounds one sleep of a guest granted the clock.
+const maxSleep = 50 * time.Millisecond
 
 // Load compiles code (or takes it from the cache) and checks that it
 // implements the ABI. grants are what the operator allows this module,
@@ -139,10 +146,16 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 	if limits.RecycleAfter <= 0 {
 		limits.RecycleAfter = 10_000
 	}
+	// Deadlines are enforced by the module's own interrupt checks (see
+	// package interrupt), not by wazero's close-on-context-done, which
+	// costs a trampoline call at every loop head and a goroutine per call.
+	code, err := interrupt.Instrument(code)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithCompilationCache(e.cache).
-		WithMemoryLimitPages(limits.MemoryPages).
-		WithCloseOnContextDone(true))
+		WithMemoryLimitPages(limits.MemoryPages))
 	m := &Module{Name: name, engine: e, runtime: rt, limits: limits, pool: make(chan *instance, limits.Instances)}
 	fail := func(err error) (*Module, error) {
 		rt.Close(ctx)
@@ -152,7 +165,7 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 		return fail(err)
 	}
 	log := e.cfg.Logger.With("plugin", name)
-	_, err := rt.NewHostModuleBuilder("rapport").
+	_, err = rt.NewHostModuleBuilder("rapport").
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 			level, ptr, size := uint32(stack[0]), uint32(stack[1]), uint32(stack[2])
@@ -190,13 +203,21 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 		WithName("").
 		WithStderr(newLogWriter(log, slog.LevelWarn)).
 		WithStdout(newLogWriter(log, slog.LevelInfo))
-	if _, ok := exports["_initialize"]; ok {
-		cfg = cfg.WithStartFunctions("_initialize")
-	} else {
-		cfg = cfg.WithStartFunctions()
+	// The module's start function and _initialize run in newInstance,
+	// under the call deadline, not at instantiation where nothing could
+	// stop them.
+	cfg = cfg.WithStartFunctions()
+	for _, f := range []string{interrupt.Start, "_initialize"} {
+		if _, ok := exports[f]; ok {
+			m.inits = append(m.inits, f)
+		}
 	}
 	if grants.Clock {
-		cfg = cfg.WithSysWalltime().WithSysNanotime().WithSysNanosleep()
+		// A sleep returns to the guest at least every maxSleep, so that
+		// its interrupt checks run.
+		cfg = cfg.WithSysWalltime().WithSysNanotime().WithNanosleep(func(ns int64) {
+			time.Sleep(min(time.Duration(ns), maxSleep))
+		})
 	}
 	if grants.Random {
 		cfg = cfg.WithRandSource(rand.Reader)
@@ -208,7 +229,8 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 		return fail(fmt.Errorf("%s: instantiate: %w", name, err))
 	}
 	stack := inst.stack[:]
-	if err := inst.version.CallWithStack(ctx, stack); err != nil {
+	err = inst.guard(ctx, limits.Timeout, func() error { return inst.version.CallWithStack(ctx, stack) })
+	if err != nil {
 		return fail(fmt.Errorf("%s: rapport_abi_version: %w", name, err))
 	}
 	if v := uint32(stack[0]); v != sdk.ABIVersion {
@@ -242,6 +264,10 @@ func (m *Module) Close(ctx context.Context) error {
 
 type instance struct {
 	mod     api.Module
+	stop    api.MutableGlobal
+	timer   *time.Timer // sets stop when a call's deadline passes
+	inPtr   uint32      // the rapport_input region, once asked for
+	inCap   uint32      // its size; 0 before the first request
 	version api.Function
 	input   api.Function
 	call    api.Function
@@ -254,13 +280,65 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &instance{
+	stop, ok := mod.ExportedGlobal(interrupt.Flag).(api.MutableGlobal)
+	if !ok {
+		mod.Close(ctx)
+		return nil, errors.New("instrumented module lacks its interrupt flag")
+	}
+	inst := &instance{
 		mod:     mod,
+		stop:    stop,
+		timer:   time.AfterFunc(time.Hour, func() { stop.Set(1) }),
 		version: mod.ExportedFunction("rapport_abi_version"),
 		input:   mod.ExportedFunction("rapport_input"),
 		call:    mod.ExportedFunction("rapport_call"),
-	}, nil
+	}
+	inst.timer.Stop()
+	if len(m.inits) > 0 {
+		ictx := context.WithoutCancel(ctx)
+		err := inst.guard(ictx, m.limits.Timeout, func() error {
+			for _, f := range m.inits {
+				if _, err := mod.ExportedFunction(f).Call(ictx); err != nil {
+					return fmt.Errorf("%s: %w", strings.TrimPrefix(f, "rapport."), err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			mod.Close(ctx)
+			if errors.Is(err, errStopped) {
+				return nil, fmt.Errorf("initialisation did not finish within %s", m.limits.Timeout)
+			}
+			return nil, err
+		}
+	}
+	return inst, nil
 }
+
+// guard runs fn, stopping the instance through its interrupt flag when
+// timeout passes or ctx is done first. It reports errStopped if it had to
+// (fn's own error is then the trap that stopped it): such an instance must
+// not be reused. The instance's timer is reused from call to call, so a
+// call costs no allocation unless ctx can be cancelled.
+func (inst *instance) guard(ctx context.Context, timeout time.Duration, fn func() error) error {
+	inst.timer.Reset(timeout)
+	var stopCtx func() bool
+	if ctx.Done() != nil {
+		stopCtx = context.AfterFunc(ctx, func() { inst.stop.Set(1) })
+	}
+	err := fn()
+	stopped := !inst.timer.Stop()
+	if stopCtx != nil && !stopCtx() {
+		stopped = true
+	}
+	if stopped {
+		return errors.Join(errStopped, err)
+	}
+	return err
+}
+
+// errStopped marks a call its deadline or caller stopped.
+var errStopped = errors.New("stopped")
 
 // get takes an idle instance, or makes one while fewer than the limit
 // exist, or waits for one.
@@ -321,9 +399,24 @@ func (m *Module) Call(ctx context.Context, point uint32, req []byte, decode func
 	if err != nil {
 		return &Fault{Module: m.Name, Cause: "trap", Err: fmt.Errorf("instantiate: %w", err)}
 	}
-	cctx, cancel := context.WithTimeout(ctx, m.limits.Timeout)
-	defer cancel()
-	cause, err := m.call(cctx, inst, point, req, decode)
+	var cause string
+	gerr := inst.guard(ctx, m.limits.Timeout, func() (err error) {
+		cause, err = m.call(ctx, inst, point, req, decode)
+		return err
+	})
+	err = gerr
+	switch {
+	case errors.Is(gerr, errStopped) && cause == "":
+		// The answer came just as the deadline passed: keep the answer,
+		// not the instance, whose flag may be set.
+		inst.mod.Close(context.Background())
+		return nil
+	case errors.Is(gerr, errStopped):
+		cause, err = "timeout", fmt.Errorf("deadline of %s exceeded", m.limits.Timeout)
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+	}
 	if err == nil || cause == "plugin_error" {
 		m.put(ctx, inst)
 	} else {
@@ -340,13 +433,24 @@ func (m *Module) Call(ctx context.Context, point uint32, req []byte, decode func
 
 func (m *Module) call(ctx context.Context, inst *instance, point uint32, req []byte, decode func([]byte) error) (string, error) {
 	stack := inst.stack[:]
-	stack[0] = uint64(len(req))
-	if err := inst.input.CallWithStack(ctx, stack); err != nil {
-		return m.classify(ctx, inst, err)
+	// The region rapport_input gave stays the guest's input buffer until
+	// the host asks again (ABI.md), so the host asks only when a request
+	// outgrows it, and then for room to spare.
+	if inst.inCap < uint32(len(req)) || inst.inCap == 0 {
+		ask := inputSize(len(req))
+		stack[0] = uint64(ask)
+		if err := inst.input.CallWithStack(ctx, stack); err != nil {
+			inst.inCap = 0
+			if mem := inst.mod.Memory(); mem != nil && uint64(mem.Size())+uint64(ask) > uint64(m.limits.MemoryPages)*65536*15/16 {
+				return "memory", fmt.Errorf("no room for a request of %d bytes under the memory ceiling of %d KiB: %w", len(req), m.limits.MemoryPages*64, err)
+			}
+			return m.classify(ctx, inst, err)
+		}
+		inst.inPtr, inst.inCap = uint32(stack[0]), ask
 	}
 	mem := inst.mod.Memory()
-	if !mem.Write(uint32(stack[0]), req) {
-		return "malformed", fmt.Errorf("rapport_input returned %#x, outside memory for %d bytes", uint32(stack[0]), len(req))
+	if !mem.Write(inst.inPtr, req) {
+		return "malformed", fmt.Errorf("rapport_input returned %#x, outside memory for %d bytes", inst.inPtr, len(req))
 	}
 	stack[0], stack[1] = uint64(point), uint64(len(req))
 	if err := inst.call.CallWithStack(ctx, stack); err != nil {
@@ -369,6 +473,21 @@ func (m *Module) call(ctx context.Context, inst *instance, point uint32, req []b
 		return "malformed", err
 	}
 	return "", nil
+}
+
+// inputSize is the input region to ask for a request of n bytes: a power
+// of two from 4 KiB, so that a run of growing requests asks rarely, or n
+// itself past 1 MiB, where one more call is nothing beside the request
+// and rounding up could cost a module near its memory ceiling the call.
+func inputSize(n int) uint32 {
+	if n > 1<<20 {
+		return uint32(n)
+	}
+	size := uint32(4096)
+	for int(size) < n {
+		size *= 2
+	}
+	return size
 }
 
 // classify names the cause of a failed call. A trap with the memory at its

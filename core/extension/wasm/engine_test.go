@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -171,5 +172,61 @@ func TestLoadRejectsNonPlugins(t *testing.T) {
 	}
 	if _, err := e.Load(context.Background(), "junk", []byte("not wasm"), Limits{}, Grants{}); err == nil {
 		t.Error("junk accepted")
+	}
+}
+
+// spinningStart is a module with the three ABI exports and a start
+// function that never returns:
+//
+//	(module
+//	  (memory (export "memory") 1)
+//	  (func $spin (loop (br 0)))
+//	  (func (export "rapport_abi_version") (result i32) (i32.const 1))
+//	  (func (export "rapport_input") (param i32) (result i32) (i32.const 0))
+//	  (func (export "rapport_call") (param i32 i32) (result i64) (i64.const 0))
+//	  (start $spin))
+var spinningStart = []byte{
+	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+	// types: () -> (), () -> i32, (i32) -> i32, (i32 i32) -> i64
+	0x01, 0x13, 0x04, 0x60, 0x00, 0x00, 0x60, 0x00, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7f, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7e,
+	// functions
+	0x03, 0x05, 0x04, 0x00, 0x01, 0x02, 0x03,
+	// memory: min 1
+	0x05, 0x03, 0x01, 0x00, 0x01,
+	// exports
+	0x07, 0x3f, 0x04,
+	0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00,
+	0x13, 'r', 'a', 'p', 'p', 'o', 'r', 't', '_', 'a', 'b', 'i', '_', 'v', 'e', 'r', 's', 'i', 'o', 'n', 0x00, 0x01,
+	0x0d, 'r', 'a', 'p', 'p', 'o', 'r', 't', '_', 'i', 'n', 'p', 'u', 't', 0x00, 0x02,
+	0x0c, 'r', 'a', 'p', 'p', 'o', 'r', 't', '_', 'c', 'a', 'l', 'l', 0x00, 0x03,
+	// start: function 0
+	0x08, 0x01, 0x00,
+	// code
+	0x0a, 0x18, 0x04,
+	0x07, 0x00, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b,
+	0x04, 0x00, 0x41, 0x01, 0x0b,
+	0x04, 0x00, 0x41, 0x00, 0x0b,
+	0x04, 0x00, 0x42, 0x00, 0x0b,
+}
+
+// TestStartFunctionHasADeadline loads a module whose start function
+// loops: the load fails, naming the deadline, instead of hanging.
+func TestStartFunctionHasADeadline(t *testing.T) {
+	e, err := NewEngine(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Load(context.Background(), "spin", spinningStart, Limits{Timeout: 50 * time.Millisecond}, Grants{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "did not finish within 50ms") {
+			t.Fatalf("err = %v, want the initialisation deadline", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Load did not return: the start function was not stopped")
 	}
 }
