@@ -133,6 +133,18 @@ func (b *Batch) Numbers(name string) []float64 {
 	return out
 }
 
+// Texts returns the named categorical column's values as strings, "" for
+// a missing value or when the batch has no such column.
+func (b *Batch) Texts(name string) []string {
+	out := make([]string, b.Count)
+	if c := b.Column(name); c != nil {
+		for i := range out {
+			out[i], _ = c.Text(i)
+		}
+	}
+	return out
+}
+
 // Validate checks that every column has Count entries and every code is in
 // range.
 func (b *Batch) Validate() error {

@@ -201,3 +201,43 @@ func FuzzDecodeResponses(f *testing.F) {
 		_, _ = sdk.DecodeError(b)
 	})
 }
+
+// TestDecodeAtEveryAlignment decodes the same request from buffers that
+// start at every offset from 0 to 7, so that packed columns are read both
+// in place (aligned) and by copying (misaligned), with and without copy:
+// the values must be the same each time, NaN included.
+func TestDecodeAtEveryAlignment(t *testing.T) {
+	want := sampleBatch(37)
+	enc := sdk.AppendScoreRequest(nil, &sdk.ScoreRequest{Batch: want})
+	for off := 0; off < 8; off++ {
+		for _, copy := range []bool{false, true} {
+			buf := make([]byte, off+len(enc))
+			b := buf[off:]
+			for i := range enc {
+				b[i] = enc[i]
+			}
+			got, err := sdk.DecodeScoreRequest(b, copy)
+			if err != nil {
+				t.Fatalf("offset %d: %v", off, err)
+			}
+			a, w := got.Batch.Numbers("amount"), want.Numbers("amount")
+			for i := range w {
+				if math.Float64bits(a[i]) != math.Float64bits(w[i]) {
+					t.Fatalf("offset %d copy %v: amount[%d] = %v, want %v", off, copy, i, a[i], w[i])
+				}
+			}
+			if !reflect.DeepEqual(got.Batch.Column("source").Codes, want.Column("source").Codes) {
+				t.Fatalf("offset %d copy %v: codes differ", off, copy)
+			}
+			if copy {
+				// A copied request must not alias the buffer.
+				for i := range b {
+					b[i] = 0xff
+				}
+				if math.Float64bits(got.Batch.Numbers("amount")[0]) != math.Float64bits(w[0]) {
+					t.Fatalf("offset %d: copied request changed with its buffer", off)
+				}
+			}
+		}
+	}
+}

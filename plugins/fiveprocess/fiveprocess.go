@@ -60,17 +60,6 @@ func parseConfig(raw []byte) (Config, error) {
 	return cfg, nil
 }
 
-// text returns a batch's text column as strings ("" when missing).
-func text(b *sdk.Batch, name string) []string {
-	out := make([]string, b.Count)
-	if c := b.Column(name); c != nil {
-		for i := range out {
-			out[i], _ = c.Text(i)
-		}
-	}
-	return out
-}
-
 // Input is what the report reads from a request.
 type Input struct {
 	Customers []Customer
@@ -86,7 +75,7 @@ func Read(req *sdk.ReportRequest) Input {
 		b := &req.Batches[i]
 		switch b.SubjectType {
 		case "organization", "contact":
-			seg := text(b, "segment")
+			seg := b.Texts("segment")
 			orders, revenue, margin := b.Numbers("order_count"), b.Numbers("order_total"), b.Numbers("order_margin")
 			lastOrder, lastActivity := b.Numbers("days_since_last_order"), b.Numbers("days_since_last_activity")
 			ofOrg := b.Numbers("has_organization")
@@ -99,13 +88,13 @@ func Read(req *sdk.ReportRequest) Input {
 			if b.SubjectType != "contact" {
 				continue
 			}
-			email, phone := text(b, "email"), text(b, "phone")
+			email, phone := b.Texts("email"), b.Texts("phone")
 			he, hp, ho := b.Numbers("has_email"), b.Numbers("has_phone"), b.Numbers("has_organization")
 			for j := 0; j < b.Count; j++ {
 				in.Contacts = append(in.Contacts, Contact{Email: email[j], Phone: phone[j], HasEmail: he[j], HasPhone: hp[j], HasOrganization: ho[j], Orders: orders[j]})
 			}
 		case "lead":
-			src, status := text(b, "source"), text(b, "status")
+			src, status := b.Texts("source"), b.Texts("status")
 			for j := 0; j < b.Count; j++ {
 				in.Leads = append(in.Leads, Lead{Source: src[j], Status: status[j]})
 			}

@@ -50,23 +50,12 @@ func parseConfig(raw []byte) (Config, error) {
 	return cfg, nil
 }
 
-// text returns a batch's text column as strings ("" when missing).
-func text(b *sdk.Batch, name string) []string {
-	out := make([]string, b.Count)
-	if c := b.Column(name); c != nil {
-		for i := range out {
-			out[i], _ = c.Text(i)
-		}
-	}
-	return out
-}
-
 // ids returns the batch's subject IDs, from IDs or an "id" column.
 func ids(b *sdk.Batch) []string {
 	if len(b.IDs) == b.Count {
 		return b.IDs
 	}
-	return text(b, "id")
+	return b.Texts("id")
 }
 
 func customers(b *sdk.Batch) []Customer {
@@ -141,7 +130,7 @@ func Report(ctx sdk.Context, req *sdk.ReportRequest) (*sdk.Report, error) {
 			contacts = append(contacts, contactsOf(b)...)
 			histories = append(histories, historiesOf(b, cfg)...)
 		case PurchaseRecords:
-			cust, prod, qty := text(b, "customer_id"), text(b, "product"), b.Numbers("quantity")
+			cust, prod, qty := b.Texts("customer_id"), b.Texts("product"), b.Numbers("quantity")
 			for j := 0; j < b.Count; j++ {
 				purchases = append(purchases, Purchase{Customer: cust[j], Product: prod[j], Quantity: qty[j]})
 			}
@@ -157,7 +146,7 @@ func Report(ctx sdk.Context, req *sdk.ReportRequest) (*sdk.Report, error) {
 
 func contactsOf(b *sdk.Batch) []Contact {
 	id := ids(b)
-	first, last, email, phone, org := text(b, "first_name"), text(b, "last_name"), text(b, "email"), text(b, "phone"), text(b, "organization_id")
+	first, last, email, phone, org := b.Texts("first_name"), b.Texts("last_name"), b.Texts("email"), b.Texts("phone"), b.Texts("organization_id")
 	out := make([]Contact, b.Count)
 	for i := range out {
 		out[i] = Contact{ID: id[i], FirstName: first[i], LastName: last[i], Email: email[i], Phone: phone[i], OrganizationID: org[i]}

@@ -68,17 +68,6 @@ func knownArea(k string) bool {
 	return false
 }
 
-// text returns a batch's text column as strings ("" when missing).
-func text(b *sdk.Batch, name string) []string {
-	out := make([]string, b.Count)
-	if c := b.Column(name); c != nil {
-		for i := range out {
-			out[i], _ = c.Text(i)
-		}
-	}
-	return out
-}
-
 // values returns the named metric's values, or nil when it is absent.
 func values(req *sdk.ReportRequest, name string) []float64 {
 	if m := req.Metric(name); m != nil {
@@ -103,7 +92,7 @@ func Read(req *sdk.ReportRequest) ([]Answer, Data) {
 		b := &req.Batches[i]
 		switch b.SubjectType {
 		case AssessmentRecords:
-			q, v := text(b, "question"), b.Numbers("answer")
+			q, v := b.Texts("question"), b.Numbers("answer")
 			for j := 0; j < b.Count; j++ {
 				answers = append(answers, Answer{Question: q[j], Value: v[j]})
 			}

@@ -2,8 +2,9 @@
 // a call into it from another goroutine, cheaply.
 //
 // The rewritten module defines one more global, a mutable i32 exported as
-// [Flag], and checks it at the start of every function and at the head of
-// every loop: a non-zero flag traps (unreachable). Any execution that runs
+// [Flag], and checks it at the start of every function (unless the
+// function opens with a loop) and at the head of every loop: a non-zero
+// flag traps (unreachable). Any execution that runs
 // for long either loops or calls functions, so it meets a check soon after
 // the host sets the flag. A check is a load, a compare and a branch, where
 // the engine's own termination check (wazero's close-on-context-done) is a
@@ -303,7 +304,11 @@ func instrumentBody(out, fn, chk []byte) ([]byte, error) {
 		return nil, r.fail("locals")
 	}
 	out = append(out, fn[:r.pos]...)
-	out = append(out, chk...)
+	// A body that opens with a loop (every function Go compiles does)
+	// meets the loop's check at once: one check is enough.
+	if r.pos >= len(fn) || fn[r.pos] != 0x03 {
+		out = append(out, chk...)
+	}
 	copied := r.pos
 	for !r.done() {
 		op := r.byte()
