@@ -117,3 +117,35 @@ func TestAutomationsOverGraphQL(t *testing.T) {
 		}
 	})
 }
+
+func TestCronAutomationOverGraphQL(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		bad := e.fail("a", createAutomation, map[string]any{"in": map[string]any{
+			"name": "x", "schedule": map[string]any{"subject": "deal", "cron": "* * * * *"},
+			"actions": []any{map[string]any{"type": "create_activity", "subject": "Call"}},
+		}}, "BAD_USER_INPUT")
+		if bad.field() != "input.schedule.cron" || !strings.Contains(bad.Message, "5 minutes") {
+			t.Errorf("error %+v", bad)
+		}
+		d := e.ok("a", `mutation($in: AutomationInput!) { createAutomation(input: $in) { id schedule nextRunAt } }`, map[string]any{"in": map[string]any{
+			"name": "Weekly follow-up", "schedule": map[string]any{"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin", "idle_days": 14},
+			"actions": []any{map[string]any{"type": "create_activity", "subject": "Follow up on {{deal.name}}"}},
+		}})
+		if str(d, "createAutomation", "schedule", "cron") != "0 9 * * 1" || str(d, "createAutomation", "schedule", "timezone") != "Europe/Berlin" {
+			t.Errorf("schedule %v", get(d, "createAutomation", "schedule"))
+		}
+		next, err := time.Parse(time.RFC3339, str(d, "createAutomation", "nextRunAt"))
+		berlin, _ := time.LoadLocation("Europe/Berlin")
+		if err != nil || !next.After(time.Now()) || next.Sub(time.Now()) > 7*24*time.Hour {
+			t.Fatalf("nextRunAt %v %v", next, err)
+		}
+		if in := next.In(berlin); in.Weekday() != time.Monday || in.Hour() != 9 || in.Minute() != 0 {
+			t.Errorf("nextRunAt %v is not a Monday at 09:00 in Berlin", in)
+		}
+		id := str(d, "createAutomation", "id")
+		off := e.ok("a", `mutation($id: ID!) { setAutomationEnabled(id: $id, enabled: false) { nextRunAt } }`, map[string]any{"id": id})
+		if v := get(off, "setAutomationEnabled", "nextRunAt"); v != nil {
+			t.Errorf("disabled automation's nextRunAt %v", v)
+		}
+	})
+}

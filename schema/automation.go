@@ -29,7 +29,9 @@ func (Automation) Fields() []ent.Field {
 		field.String("event").Optional().MaxLen(100).
 			Comment("the event type that fires it, e.g. deal.stage_changed; empty for a time trigger"),
 		field.JSON("schedule", map[string]any{}).Optional().Annotations(entgql.Type("Map")).
-			Comment(`a time trigger, e.g. {"subject": "deal", "idle_days": 14}`),
+			Comment(`a time trigger, e.g. {"subject": "deal", "idle_days": 14} or {"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin"}`),
+		field.Time("schedule_fired_at").Optional().Nillable().Annotations(entgql.Skip(entgql.SkipAll)).
+			Comment("where a cron schedule stands: ticks at or before it never fire. The latest tick fired, or the time the automation was last updated or enabled if later"),
 		field.JSON("condition", map[string]any{}).Optional().Annotations(entgql.Type("Map")).
 			Comment("the condition the record must meet; none fires on every event"),
 		field.JSON("actions", []map[string]any{}).Annotations(entgql.Skip(entgql.SkipAll)).

@@ -110,7 +110,7 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 			}
 		}
 		for _, f := range fields {
-			if f == "updated_at" || f == "workspace_id" {
+			if f == "updated_at" || f == "workspace_id" || bookkeeping[f] {
 				continue
 			}
 			after, _ := m.Field(f)
@@ -252,12 +252,17 @@ func recordScoreEvent(ctx context.Context, m ent.Mutation, next ent.Mutator) (en
 	return v, nil
 }
 
+// bookkeeping are the fields the engine keeps for itself: an
+// automation's round-robin position and where its cron schedule stands.
+// Writes of them alone are not audited, and the timeline never lists them.
+var bookkeeping = map[string]bool{"assign_cursor": true, "schedule_fired_at": true}
+
 // onlyBookkeeping reports whether an update touches nothing but
-// timestamps (for instance the update behind a soft delete) or an
-// automation's round-robin position.
+// timestamps (for instance the update behind a soft delete) or
+// bookkeeping fields.
 func onlyBookkeeping(fields []string) bool {
 	for _, f := range fields {
-		if f != "updated_at" && f != "deleted_at" && f != "assign_cursor" {
+		if f != "updated_at" && f != "deleted_at" && !bookkeeping[f] {
 			return false
 		}
 	}

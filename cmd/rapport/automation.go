@@ -73,7 +73,7 @@ func (g *globals) inWorkspace(cmd *cobra.Command, slug string) (*store.Store, *t
 func newAutomationCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "automation",
-		Short: "Manage automations: triggers on record events or idle records, and their actions",
+		Short: "Manage automations: triggers on record events, idle records or cron schedules, and their actions",
 		Long: `An automation fires on a record event (e.g. deal.stage_changed) or a
 schedule, when the record meets its condition, and runs its actions in
 order: webhook, create_activity, assign_owner, run_plugin, send_email.
@@ -82,7 +82,30 @@ Automations are JSON files, e.g.
   {"name": "Big proposals", "event": "deal.stage_changed",
    "condition": {"and": [{"field": "deal.stage", "op": "eq", "value": "Proposal"},
                          {"field": "deal.amount", "op": "gte", "value": 10000}]},
-   "actions": [{"type": "webhook", "url": "https://example.com/hook", "secret": "at-least-16-chars"}]}`,
+   "actions": [{"type": "webhook", "url": "https://example.com/hook", "secret": "at-least-16-chars"}]}
+
+A schedule fires on the records of a subject (deal, contact, lead,
+organization, activity) that meet the condition:
+
+  {"subject": "deal", "idle_days": 14}
+      once for each deal left unchanged for 14 days;
+  {"subject": "contact", "cron": "0 8 1 * *", "timezone": "Europe/Berlin"}
+      for every contact at each tick: here the 1st of each month at 08:00;
+  {"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin", "idle_days": 14}
+      at each tick (Mondays at 09:00) for the deals unchanged for 14 days.
+
+cron has five fields (minute hour day-of-month month day-of-week) or is one
+of @hourly, @daily, @weekly, @monthly, @yearly, and may not tick more often
+than every 5 minutes; timezone is an IANA name, UTC when omitted. The first
+tick to fire is the first after the automation is created, updated or
+enabled; after the workers were down, only the latest missed tick fires.
+"rapport automation list" shows each schedule and when it ticks next
+(next_run). A weekly follow-up of stale proposals:
+
+  {"name": "Follow up stale proposals", "schedule": {"subject": "deal", "cron": "0 9 * * 1",
+     "timezone": "Europe/Berlin", "idle_days": 14},
+   "condition": {"field": "deal.stage", "op": "eq", "value": "Proposal"},
+   "actions": [{"type": "create_activity", "subject": "Follow up on {{deal.name}}", "due_in_days": 2}]}`,
 	}
 	var (
 		slug, file, output, status, autID, runID string
@@ -141,13 +164,18 @@ Automations are JSON files, e.g.
 			if err != nil {
 				return err
 			}
-			t := table{Columns: []string{"id", "name", "enabled", "trigger", "condition", "actions"}}
+			t := table{Columns: []string{"id", "name", "enabled", "trigger", "next_run", "condition", "actions"}}
+			now := time.Now()
 			for _, a := range as {
 				trigger := a.Event
 				if trigger == "" {
 					trigger = "schedule " + compactJSON(a.Schedule)
 				}
-				t.Rows = append(t.Rows, []string{string(a.ID), a.Name, strconv.FormatBool(a.Enabled), trigger,
+				next := ""
+				if at := automation.NextRun(a, now); at != nil {
+					next = at.Format(time.RFC3339)
+				}
+				t.Rows = append(t.Rows, []string{string(a.ID), a.Name, strconv.FormatBool(a.Enabled), trigger, next,
 					compactJSON(a.Condition), compactJSON(automation.Redacted(a.Actions))})
 			}
 			return t.write(cmd.OutOrStdout(), output)

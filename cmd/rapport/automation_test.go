@@ -293,6 +293,28 @@ func TestAutomationCommands(t *testing.T) {
 			if err != nil || strings.TrimSpace(out) != "id,automation,trigger,subject,status,attempts,steps,fired_at,error" {
 				t.Errorf("runs %q %v", out, err)
 			}
+
+			// A cron schedule: listed with its next tick.
+			badZone := writeFile(t, `{"name": "x", "schedule": {"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Atlantis"},
+				"actions": [{"type": "create_activity", "subject": "Follow up"}]}`)
+			if _, err := run(t, "--db", db, "automation", "create", "-w", "acme", "-f", badZone); err == nil ||
+				!strings.Contains(err.Error(), "input.schedule.timezone") || !strings.Contains(err.Error(), "Europe/Atlantis") {
+				t.Errorf("unknown zone: %v", err)
+			}
+			weekly := writeFile(t, `{"name": "Weekly", "schedule": {"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin"},
+				"actions": [{"type": "create_activity", "subject": "Follow up"}]}`)
+			if _, err := run(t, "--db", db, "automation", "create", "-w", "acme", "-f", weekly); err != nil {
+				t.Fatal(err)
+			}
+			rows = list("acme")
+			if len(rows) != 1 || !strings.Contains(rows[0]["trigger"], `"cron":"0 9 * * 1"`) || !strings.Contains(rows[0]["trigger"], `"timezone":"Europe/Berlin"`) {
+				t.Fatalf("list %v", rows)
+			}
+			next, err := time.Parse(time.RFC3339, rows[0]["next_run"])
+			berlin, _ := time.LoadLocation("Europe/Berlin")
+			if in := next.In(berlin); err != nil || in.Weekday() != time.Monday || in.Hour() != 9 || !next.After(time.Now()) {
+				t.Errorf("next_run %q (%v in Berlin) %v", rows[0]["next_run"], in, err)
+			}
 		})
 	}
 }

@@ -28,6 +28,7 @@ type engineFlags struct {
 	smtpFrom       string
 	poll           time.Duration
 	scan           time.Duration
+	tick           time.Duration
 	retryBase      time.Duration
 	retryMax       time.Duration
 	retryFor       time.Duration
@@ -44,6 +45,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.smtpFrom, "smtp-from", "", "sender address of send_email actions (env RAPPORT_SMTP_FROM)")
 	fl.DurationVar(&f.poll, "automation-poll", automation.DefaultPollInterval, "how often new record events are matched against automations")
 	fl.DurationVar(&f.scan, "automation-scan", automation.DefaultScanInterval, "how often time triggers (idle records) are checked")
+	fl.DurationVar(&f.tick, "automation-tick", automation.DefaultTickInterval, "how often cron schedules are checked for a tick due")
 	fl.DurationVar(&f.retryBase, "retry-base", automation.DefaultRetryBase, "first retry delay of a failed action; doubles on each retry")
 	fl.DurationVar(&f.retryMax, "retry-max", automation.DefaultRetryMax, "longest delay between two retries of an action")
 	fl.DurationVar(&f.retryFor, "retry-for", automation.DefaultRetryFor, "how long a failing action is retried before its run fails")
@@ -58,7 +60,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logger, reg prometheus.Registerer, plugins *extension.Registry) (func(), error) {
 	cfg := automation.Config{
 		Store: st, Logger: log, Registerer: reg, Workers: f.workers,
-		PollInterval: f.poll, ScanInterval: f.scan,
+		PollInterval: f.poll, ScanInterval: f.scan, TickInterval: f.tick,
 		RetryBase: f.retryBase, RetryMax: f.retryMax, RetryFor: f.retryFor,
 		WebhookTimeout: f.webhookTimeout, JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter,
 		MaxDepth: f.maxDepth, SMTPAddr: f.smtpAddr, SMTPFrom: f.smtpFrom,

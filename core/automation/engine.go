@@ -1,11 +1,11 @@
 // Package automation runs a workspace's automations: when a record event
 // happens (every create, update, delete, stage move, lead conversion and
 // score writes one in the same transaction as the change — see
-// schema.Event) or a record has been idle for a while, each matching
-// automation fires a run whose actions — signed webhooks, activities,
-// owner assignment, plugin runs and templated email — execute on a job
-// queue (River) kept in the same database, so that workers can run in
-// several processes.
+// schema.Event), a record has been idle for a while, or a cron schedule
+// ticks (see Schedule), each matching automation fires a run whose
+// actions — signed webhooks, activities, owner assignment, plugin runs and
+// templated email — execute on a job queue (River) kept in the same
+// database, so that workers can run in several processes.
 //
 // Delivery is at least once, with idempotency keys: a run is unique per
 // (automation, event); a webhook or an email is unique per (run, action,
@@ -52,6 +52,7 @@ const (
 	DefaultWorkers        = 10
 	DefaultPollInterval   = time.Second
 	DefaultScanInterval   = time.Hour
+	DefaultTickInterval   = time.Minute
 	DefaultRetryBase      = 10 * time.Second
 	DefaultRetryMax       = time.Hour
 	DefaultRetryFor       = 24 * time.Hour
@@ -86,8 +87,12 @@ type Config struct {
 	// PollInterval is how often new events are matched against
 	// automations.
 	PollInterval time.Duration
-	// ScanInterval is how often time triggers are checked.
+	// ScanInterval is how often time triggers are checked: idle_days
+	// schedules fire then.
 	ScanInterval time.Duration
+	// TickInterval is how often cron schedules are checked for a tick due:
+	// a tick fires within about this long after its time.
+	TickInterval time.Duration
 	// RetryBase is the first retry delay of a failed action; each retry
 	// doubles it, up to RetryMax.
 	RetryBase, RetryMax time.Duration
@@ -125,6 +130,7 @@ func (c Config) withDefaults() Config {
 	}
 	def(&c.PollInterval, DefaultPollInterval)
 	def(&c.ScanInterval, DefaultScanInterval)
+	def(&c.TickInterval, DefaultTickInterval)
 	def(&c.RetryBase, DefaultRetryBase)
 	def(&c.RetryMax, DefaultRetryMax)
 	def(&c.RetryFor, DefaultRetryFor)
@@ -212,6 +218,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := river.AddWorkerSafely(workers, &scanWorker{e: e}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &tickWorker{e: e}); err != nil {
+		return nil, err
+	}
 	rc := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
@@ -224,6 +233,9 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.ScanInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return scanArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.TickInterval),
+				func() (river.JobArgs, *river.InsertOpts) { return tickArgs{}, nil },
+				nil),
 		},
 	}
 	if cfg.Store.Dialect == dialect.Postgres {

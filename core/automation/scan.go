@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -20,8 +21,10 @@ import (
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
 
-// scanBatch bounds the idle records one automation fires on per scan.
-const scanBatch = 500
+// scanBatch is how many records a scan reads at once: the idle records one
+// idle_days automation fires on per scan, and one page of the records a
+// cron tick fires on (a tick goes through all of them, page by page).
+var scanBatch = 500
 
 // scanArgs is the periodic job that checks time triggers.
 type scanArgs struct{}
@@ -45,72 +48,272 @@ func (w *scanWorker) Work(ctx context.Context, _ *river.Job[scanArgs]) error {
 	return err
 }
 
+// tickArgs is the periodic job that fires the cron ticks due, more often
+// than the full scan.
+type tickArgs struct{}
+
+// Kind implements river.JobArgs.
+func (tickArgs) Kind() string { return "rapport_automation_tick" }
+
+// InsertOpts keeps one pending tick check at a time.
+func (tickArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true, ByPeriod: 30 * time.Second}}
+}
+
+type tickWorker struct {
+	river.WorkerDefaults[tickArgs]
+	e *Engine
+}
+
+// Work fires the cron ticks due.
+func (w *tickWorker) Work(ctx context.Context, _ *river.Job[tickArgs]) error {
+	sys := tenancy.System(ctx)
+	if _, err := w.e.scanSchedules(sys, time.Now(), true); err != nil {
+		return err
+	}
+	return w.e.enqueuePending(sys)
+}
+
 type idle struct {
 	id      pulid.ID
 	updated time.Time
 }
 
-// Scan fires the time-triggered automations: each enabled automation with
-// a schedule fires once for every record of its subject unchanged for its
-// idle days (as of now) and meeting its condition. A record that changes
-// and goes idle again fires again. It also forgets dispatched events
-// older than EventRetention. It returns the number of runs fired; the
-// engine calls it every ScanInterval.
+// Scan fires the time-triggered automations (see Schedule) as of now:
+//   - an idle_days schedule fires once for every record of its subject
+//     unchanged for its idle days and meeting its condition; a record that
+//     changes and goes idle again fires again;
+//   - a cron schedule whose latest tick at or before now has not fired yet
+//     (and came after the automation was created, updated or enabled)
+//     fires that tick: once for every record of its subject meeting its
+//     condition (and, with idle_days, unchanged for that many days as of
+//     now). Older missed ticks do not fire.
+//
+// It also forgets dispatched events older than EventRetention. It returns
+// the number of runs fired; the engine calls it every ScanInterval, and
+// checks cron schedules alone every TickInterval.
 func (e *Engine) Scan(ctx context.Context, now time.Time) (int, error) {
 	sys := tenancy.System(ctx)
-	autos, err := e.client.Automation.Query().
-		Where(automation.Enabled(true), automation.Or(automation.EventIsNil(), automation.EventEQ(""))).
-		All(sys)
+	fired, err := e.scanSchedules(sys, now, false)
 	if err != nil {
-		return 0, err
-	}
-	fired := 0
-	for _, a := range autos {
-		c, err := compile(Input{Name: a.Name, Schedule: a.Schedule, Condition: a.Condition, Actions: a.Actions})
-		if err != nil || c.schedule == nil {
-			continue
-		}
-		wctx := workspaceCtx(sys, a.WorkspaceID)
-		recs, err := idleRecords(wctx, e.client, c.schedule.Subject, now.AddDate(0, 0, -c.schedule.IdleDays))
-		if err != nil {
-			return fired, fmt.Errorf("automation %s: %w", a.ID, err)
-		}
-		for _, r := range recs {
-			key := fmt.Sprintf("%s:idle:%s:%d", a.ID, r.id, r.updated.Unix())
-			rec, err := loadRecord(wctx, e.client, c.schedule.Subject, r.id)
-			if err != nil {
-				return fired, err
-			}
-			if !c.cond.Eval(rec) {
-				continue
-			}
-			b := e.client.AutomationRun.Create().
-				SetWorkspaceID(a.WorkspaceID).
-				SetAutomationID(a.ID).
-				SetKey(key).
-				SetTrigger("schedule").
-				SetSubjectType(c.schedule.Subject).
-				SetSubjectID(r.id).
-				SetActions(a.Actions).
-				SetSteps(newSteps(a.Actions))
-			n, err := e.client.AutomationRun.Query().Where(automationrun.Key(key)).Count(sys)
-			if err != nil {
-				return fired, err
-			}
-			if n > 0 {
-				continue
-			}
-			if err := b.Exec(sys); err != nil && !ent.IsConstraintError(err) {
-				return fired, err
-			}
-			fired++
-		}
+		return fired, err
 	}
 	if _, err := e.client.Event.Delete().
 		Where(event.DispatchedAtLT(now.Add(-e.cfg.EventRetention))).Exec(sys); err != nil {
 		return fired, fmt.Errorf("forgetting old events: %w", err)
 	}
 	return fired, e.enqueuePending(sys)
+}
+
+// scanSchedules fires the enabled schedules (only the cron ones when
+// cronOnly) as of now and returns the number of runs fired.
+func (e *Engine) scanSchedules(sys context.Context, now time.Time, cronOnly bool) (int, error) {
+	now = now.UTC() // SQLite compares times as text
+	autos, err := e.client.Automation.Query().
+		Where(automation.Enabled(true), automation.Or(automation.EventIsNil(), automation.EventEQ(""))).
+		Order(automation.ByCreatedAt(), automation.ByID()).
+		All(sys)
+	if err != nil {
+		return 0, err
+	}
+	fired := 0
+	for _, a := range autos {
+		if cronOnly && a.Schedule["cron"] == nil {
+			continue
+		}
+		c, err := compileInput(Input{Name: a.Name, Schedule: a.Schedule, Condition: a.Condition, Actions: a.Actions}, false)
+		if err != nil {
+			e.cfg.Logger.Warn("automation no longer valid", "automation", a.ID, "err", err)
+			continue
+		}
+		if c.schedule == nil {
+			continue
+		}
+		var n int
+		if c.cron != nil {
+			n, err = e.fireTick(sys, a, c, now)
+		} else {
+			n, err = e.fireIdle(sys, a, c, now)
+		}
+		fired += n
+		if err != nil {
+			return fired, fmt.Errorf("automation %s: %w", a.ID, err)
+		}
+	}
+	return fired, nil
+}
+
+// fireIdle fires an idle_days schedule without cron.
+func (e *Engine) fireIdle(sys context.Context, a *ent.Automation, c *compiled, now time.Time) (int, error) {
+	fired := 0
+	wctx := workspaceCtx(sys, a.WorkspaceID)
+	recs, err := idleRecords(wctx, e.client, c.schedule.Subject, now.AddDate(0, 0, -c.schedule.IdleDays))
+	if err != nil {
+		return fired, err
+	}
+	for _, r := range recs {
+		key := fmt.Sprintf("%s:idle:%s:%d", a.ID, r.id, r.updated.Unix())
+		rec, err := loadRecord(wctx, e.client, c.schedule.Subject, r.id)
+		if err != nil {
+			return fired, err
+		}
+		if !c.cond.Eval(rec) {
+			continue
+		}
+		b := e.client.AutomationRun.Create().
+			SetWorkspaceID(a.WorkspaceID).
+			SetAutomationID(a.ID).
+			SetKey(key).
+			SetTrigger("schedule").
+			SetSubjectType(c.schedule.Subject).
+			SetSubjectID(r.id).
+			SetActions(a.Actions).
+			SetSteps(newSteps(a.Actions))
+		n, err := e.client.AutomationRun.Query().Where(automationrun.Key(key)).Count(sys)
+		if err != nil {
+			return fired, err
+		}
+		if n > 0 {
+			continue
+		}
+		if err := b.Exec(sys); err != nil && !ent.IsConstraintError(err) {
+			return fired, err
+		}
+		fired++
+	}
+	return fired, nil
+}
+
+// fireTick fires the latest tick of a cron schedule at or before now, if
+// it is after the automation's creation and after where the schedule
+// stands (ScheduleFiredAt), on every matching record, then records the
+// tick as fired. A run's key is unique per (automation, tick, record): two
+// scans racing, or a scan repeated after a crash, fire each run once.
+func (e *Engine) fireTick(sys context.Context, a *ent.Automation, c *compiled, now time.Time) (int, error) {
+	after := a.CreatedAt
+	if a.ScheduleFiredAt != nil {
+		after = *a.ScheduleFiredAt // set at or after the creation
+	}
+	tick, ok := lastTick(c.cron, after, now)
+	if !ok {
+		return 0, nil
+	}
+	tick = tick.UTC()
+	var idleBefore time.Time
+	if c.schedule.IdleDays > 0 {
+		idleBefore = now.AddDate(0, 0, -c.schedule.IdleDays)
+	}
+	subject := c.schedule.Subject
+	wctx := workspaceCtx(sys, a.WorkspaceID)
+	fired := 0
+	var cursor pulid.ID
+	for {
+		page, err := recordPage(wctx, e.client, subject, cursor, idleBefore)
+		if err != nil {
+			return fired, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		cursor = page[len(page)-1]
+		var ids []pulid.ID
+		var keys []string
+		for _, id := range page {
+			rec, err := loadRecord(wctx, e.client, subject, id)
+			if ent.IsNotFound(err) {
+				continue // deleted since the page was read
+			}
+			if err != nil {
+				return fired, err
+			}
+			if c.cond.Eval(rec) {
+				ids = append(ids, id)
+				keys = append(keys, fmt.Sprintf("%s:cron:%d:%s", a.ID, tick.Unix(), id))
+			}
+		}
+		if len(keys) > 0 {
+			done, err := e.client.AutomationRun.Query().Where(automationrun.KeyIn(keys...)).
+				Select(automationrun.FieldKey).Strings(sys)
+			if err != nil {
+				return fired, err
+			}
+			for i, key := range keys {
+				if slices.Contains(done, key) {
+					continue
+				}
+				err := e.client.AutomationRun.Create().
+					SetWorkspaceID(a.WorkspaceID).
+					SetAutomationID(a.ID).
+					SetKey(key).
+					SetTrigger("schedule").
+					SetSubjectType(subject).
+					SetSubjectID(ids[i]).
+					SetActions(a.Actions).
+					SetSteps(newSteps(a.Actions)).
+					Exec(sys)
+				switch {
+				case ent.IsConstraintError(err):
+					// Another scan fired it first.
+				case err != nil:
+					return fired, err
+				default:
+					fired++
+				}
+			}
+		}
+		if len(page) < scanBatch {
+			break
+		}
+		if err := sys.Err(); err != nil {
+			return fired, err
+		}
+	}
+	// The tick is done; where the schedule stands never moves back (an
+	// update or enable may have moved it on meanwhile).
+	err := e.client.Automation.Update().
+		Where(automation.ID(a.ID), automation.Or(automation.ScheduleFiredAtIsNil(), automation.ScheduleFiredAtLT(tick))).
+		SetScheduleFiredAt(tick).
+		Exec(sys)
+	return fired, err
+}
+
+// recordPage lists, in ID order, up to scanBatch IDs of records of subject
+// after the ID after, not updated since idleBefore unless it is zero.
+func recordPage(ctx context.Context, client *ent.Client, subject string, after pulid.ID, idleBefore time.Time) ([]pulid.ID, error) {
+	idle := !idleBefore.IsZero()
+	switch subject {
+	case "deal":
+		q := client.Deal.Query().Where(deal.IDGT(after)).Order(deal.ByID()).Limit(scanBatch)
+		if idle {
+			q.Where(deal.UpdatedAtLT(idleBefore))
+		}
+		return q.IDs(ctx)
+	case "contact":
+		q := client.Contact.Query().Where(contact.IDGT(after)).Order(contact.ByID()).Limit(scanBatch)
+		if idle {
+			q.Where(contact.UpdatedAtLT(idleBefore))
+		}
+		return q.IDs(ctx)
+	case "lead":
+		q := client.Lead.Query().Where(lead.IDGT(after)).Order(lead.ByID()).Limit(scanBatch)
+		if idle {
+			q.Where(lead.UpdatedAtLT(idleBefore))
+		}
+		return q.IDs(ctx)
+	case "organization":
+		q := client.Organization.Query().Where(organization.IDGT(after)).Order(organization.ByID()).Limit(scanBatch)
+		if idle {
+			q.Where(organization.UpdatedAtLT(idleBefore))
+		}
+		return q.IDs(ctx)
+	case "activity":
+		q := client.Activity.Query().Where(activity.IDGT(after)).Order(activity.ByID()).Limit(scanBatch)
+		if idle {
+			q.Where(activity.UpdatedAtLT(idleBefore))
+		}
+		return q.IDs(ctx)
+	}
+	return nil, fmt.Errorf("no records of %s", subject)
 }
 
 // idleRecords lists records of subject not updated since before.

@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/rapportcrm/rapport/core/automation/internal/condition"
 	"github.com/rapportcrm/rapport/core/automation/internal/template"
@@ -70,11 +73,29 @@ type AssignRule struct {
 	Member string         `json:"member"`
 }
 
-// Schedule is a time trigger: it fires once for each record of Subject
-// left unchanged for IdleDays days (and meeting the condition).
+// Schedule is a time trigger on the records of Subject that meet the
+// automation's condition. It takes one of three forms:
+//
+//	idle_days alone    fires once for each record left unchanged for
+//	                   IdleDays days (again after it changes and goes idle
+//	                   again)
+//	cron alone         at each tick of Cron, fires once for every record
+//	cron and idle_days at each tick of Cron, fires once for every record
+//	                   unchanged for at least IdleDays days
+//
+// Cron is a standard five-field expression (minute hour day-of-month month
+// day-of-week, e.g. "0 9 * * 1" for Mondays at 09:00) or a descriptor
+// (@hourly, @daily, @weekly, @monthly, @yearly), read in the IANA zone
+// Timezone (UTC when empty); it may not tick more often than every
+// MinCronInterval. The first tick that fires is the first after the
+// automation was created, updated or enabled; a tick is fired once, and a
+// scan after several missed ticks (the workers were down) fires only the
+// latest of them. See RATIONALE.md.
 type Schedule struct {
 	Subject  string `json:"subject"`
 	IdleDays int    `json:"idle_days"`
+	Cron     string `json:"cron"`
+	Timezone string `json:"timezone"`
 }
 
 // Input is an automation as a client writes it.
@@ -84,7 +105,9 @@ type Input struct {
 	// Event is the event type that fires the automation, e.g.
 	// deal.stage_changed; empty with a Schedule.
 	Event string
-	// Schedule is a time trigger, e.g. {"subject": "deal", "idle_days": 14}.
+	// Schedule is a time trigger (see Schedule), e.g. {"subject": "deal",
+	// "idle_days": 14} or {"subject": "deal", "cron": "0 9 * * 1",
+	// "timezone": "Europe/Berlin", "idle_days": 14}.
 	Schedule map[string]any
 	// Condition is the condition on the record (see the condition
 	// language in the package documentation); nil always holds.
@@ -122,7 +145,9 @@ type compiled struct {
 	subject  string
 	cond     *condition.Node
 	schedule *Schedule
-	actions  []compiledAction
+	// cron is the schedule's cron expression in its zone; nil without.
+	cron    *cron.SpecSchedule
+	actions []compiledAction
 }
 
 type compiledAction struct {
@@ -133,7 +158,11 @@ type compiledAction struct {
 }
 
 // compile validates in; errors are BAD_USER_INPUT naming the field.
-func compile(in Input) (*compiled, error) {
+func compile(in Input) (*compiled, error) { return compileInput(in, true) }
+
+// compileInput is compile; without checkInterval it skips the check of
+// how often a cron schedule ticks, which was made when it was saved.
+func compileInput(in Input, checkInterval bool) (*compiled, error) {
 	c := &compiled{}
 	if strings.TrimSpace(in.Name) == "" {
 		return nil, errcode.Input("input.name", "name is required")
@@ -155,8 +184,30 @@ func compile(in Input) (*compiled, error) {
 		if !slices.Contains(Subjects, s.Subject) {
 			return nil, errcode.Input("input.schedule.subject", "unknown subject %q (want one of %s)", s.Subject, strings.Join(Subjects, ", "))
 		}
-		if s.IdleDays < 1 || s.IdleDays > 3650 {
+		if _, ok := in.Schedule["idle_days"]; ok && (s.IdleDays < 1 || s.IdleDays > 3650) {
 			return nil, errcode.Input("input.schedule.idle_days", "idle_days must be 1 to 3650")
+		}
+		if s.Cron == "" && s.Timezone != "" {
+			return nil, errcode.Input("input.schedule.timezone", "timezone applies to a cron schedule; give cron too")
+		}
+		if s.Cron == "" && s.IdleDays == 0 {
+			return nil, errcode.Input("input.schedule", "a schedule needs idle_days, cron or both")
+		}
+		if s.Cron != "" {
+			spec, err := parseCron(s.Cron, s.Timezone)
+			if err != nil {
+				return nil, err
+			}
+			if checkInterval {
+				if err := checkCronInterval(spec, time.Now()); err != nil {
+					return nil, errcode.Input("input.schedule.cron", "%v", err)
+				}
+			}
+			s.Cron = strings.TrimSpace(s.Cron)
+			if s.Timezone == "" {
+				s.Timezone = "UTC"
+			}
+			c.cron = spec
 		}
 		c.subject, c.schedule = s.Subject, &s
 	default:
@@ -349,7 +400,14 @@ func scheduleJSON(s *Schedule) map[string]any {
 	if s == nil {
 		return nil
 	}
-	return map[string]any{"subject": s.Subject, "idle_days": s.IdleDays}
+	out := map[string]any{"subject": s.Subject}
+	if s.IdleDays > 0 {
+		out["idle_days"] = s.IdleDays
+	}
+	if s.Cron != "" {
+		out["cron"], out["timezone"] = s.Cron, s.Timezone
+	}
+	return out
 }
 
 // Create validates and stores an automation in the caller's workspace.
@@ -374,7 +432,8 @@ func Create(ctx context.Context, client *ent.Client, in Input) (*ent.Automation,
 }
 
 // Update replaces an automation's definition; runs already fired keep the
-// actions they were fired with.
+// actions they were fired with. A cron schedule starts again from now: the
+// first tick to fire is the first after the update.
 func Update(ctx context.Context, client *ent.Client, id pulid.ID, in Input) (*ent.Automation, error) {
 	old, err := client.Automation.Get(ctx, id)
 	if ent.IsNotFound(err) {
@@ -394,6 +453,11 @@ func Update(ctx context.Context, client *ent.Client, id pulid.ID, in Input) (*en
 		SetSchedule(scheduleJSON(c.schedule)).
 		SetCondition(in.Condition).
 		SetActions(actionsJSON(c))
+	if c.cron != nil {
+		u.SetScheduleFiredAt(time.Now())
+	} else {
+		u.ClearScheduleFiredAt()
+	}
 	if in.Enabled != nil {
 		u.SetEnabled(*in.Enabled)
 	}
@@ -413,9 +477,22 @@ func Delete(ctx context.Context, client *ent.Client, id pulid.ID) error {
 	return err
 }
 
-// SetEnabled turns an automation on or off.
+// SetEnabled turns an automation on or off. Turning a disabled automation
+// on starts its cron schedule again from now: the ticks it missed while off
+// do not fire.
 func SetEnabled(ctx context.Context, client *ent.Client, id pulid.ID, enabled bool) (*ent.Automation, error) {
-	a, err := client.Automation.UpdateOneID(id).SetEnabled(enabled).Save(ctx)
+	old, err := client.Automation.Get(ctx, id)
+	if ent.IsNotFound(err) {
+		return nil, &errcode.Error{Code: errcode.NotFound, Field: "id", Msg: "no such automation in this workspace"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	u := client.Automation.UpdateOneID(id).SetEnabled(enabled)
+	if enabled && !old.Enabled && old.Schedule["cron"] != nil {
+		u.SetScheduleFiredAt(time.Now())
+	}
+	a, err := u.Save(ctx)
 	if ent.IsNotFound(err) {
 		return nil, &errcode.Error{Code: errcode.NotFound, Field: "id", Msg: "no such automation in this workspace"}
 	}

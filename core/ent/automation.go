@@ -34,8 +34,10 @@ type Automation struct {
 	Enabled bool `json:"enabled,omitempty"`
 	// the event type that fires it, e.g. deal.stage_changed; empty for a time trigger
 	Event string `json:"event,omitempty"`
-	// a time trigger, e.g. {"subject": "deal", "idle_days": 14}
+	// a time trigger, e.g. {"subject": "deal", "idle_days": 14} or {"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin"}
 	Schedule map[string]interface{} `json:"schedule,omitempty"`
+	// where a cron schedule stands: ticks at or before it never fire. The latest tick fired, or the time the automation was last updated or enabled if later
+	ScheduleFiredAt *time.Time `json:"schedule_fired_at,omitempty"`
 	// the condition the record must meet; none fires on every event
 	Condition map[string]interface{} `json:"condition,omitempty"`
 	// the actions, in order; GraphQL shows them with webhook secrets hidden
@@ -98,7 +100,7 @@ func (*Automation) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullInt64)
 		case automation.FieldName, automation.FieldEvent:
 			values[i] = new(sql.NullString)
-		case automation.FieldCreatedAt, automation.FieldUpdatedAt, automation.FieldDeletedAt:
+		case automation.FieldCreatedAt, automation.FieldUpdatedAt, automation.FieldDeletedAt, automation.FieldScheduleFiredAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -171,6 +173,13 @@ func (a *Automation) assignValues(columns []string, values []any) error {
 				if err := json.Unmarshal(*value, &a.Schedule); err != nil {
 					return fmt.Errorf("unmarshal field schedule: %w", err)
 				}
+			}
+		case automation.FieldScheduleFiredAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field schedule_fired_at", values[i])
+			} else if value.Valid {
+				a.ScheduleFiredAt = new(time.Time)
+				*a.ScheduleFiredAt = value.Time
 			}
 		case automation.FieldCondition:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -265,6 +274,11 @@ func (a *Automation) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("schedule=")
 	builder.WriteString(fmt.Sprintf("%v", a.Schedule))
+	builder.WriteString(", ")
+	if v := a.ScheduleFiredAt; v != nil {
+		builder.WriteString("schedule_fired_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("condition=")
 	builder.WriteString(fmt.Sprintf("%v", a.Condition))

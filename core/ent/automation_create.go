@@ -114,6 +114,20 @@ func (ac *AutomationCreate) SetSchedule(m map[string]interface{}) *AutomationCre
 	return ac
 }
 
+// SetScheduleFiredAt sets the "schedule_fired_at" field.
+func (ac *AutomationCreate) SetScheduleFiredAt(t time.Time) *AutomationCreate {
+	ac.mutation.SetScheduleFiredAt(t)
+	return ac
+}
+
+// SetNillableScheduleFiredAt sets the "schedule_fired_at" field if the given value is not nil.
+func (ac *AutomationCreate) SetNillableScheduleFiredAt(t *time.Time) *AutomationCreate {
+	if t != nil {
+		ac.SetScheduleFiredAt(*t)
+	}
+	return ac
+}
+
 // SetCondition sets the "condition" field.
 func (ac *AutomationCreate) SetCondition(m map[string]interface{}) *AutomationCreate {
 	ac.mutation.SetCondition(m)
@@ -348,6 +362,10 @@ func (ac *AutomationCreate) createSpec() (*Automation, *sqlgraph.CreateSpec) {
 		_spec.SetField(automation.FieldSchedule, field.TypeJSON, value)
 		_node.Schedule = value
 	}
+	if value, ok := ac.mutation.ScheduleFiredAt(); ok {
+		_spec.SetField(automation.FieldScheduleFiredAt, field.TypeTime, value)
+		_node.ScheduleFiredAt = &value
+	}
 	if value, ok := ac.mutation.Condition(); ok {
 		_spec.SetField(automation.FieldCondition, field.TypeJSON, value)
 		_node.Condition = value
@@ -532,6 +550,24 @@ func (u *AutomationUpsert) UpdateSchedule() *AutomationUpsert {
 // ClearSchedule clears the value of the "schedule" field.
 func (u *AutomationUpsert) ClearSchedule() *AutomationUpsert {
 	u.SetNull(automation.FieldSchedule)
+	return u
+}
+
+// SetScheduleFiredAt sets the "schedule_fired_at" field.
+func (u *AutomationUpsert) SetScheduleFiredAt(v time.Time) *AutomationUpsert {
+	u.Set(automation.FieldScheduleFiredAt, v)
+	return u
+}
+
+// UpdateScheduleFiredAt sets the "schedule_fired_at" field to the value that was provided on create.
+func (u *AutomationUpsert) UpdateScheduleFiredAt() *AutomationUpsert {
+	u.SetExcluded(automation.FieldScheduleFiredAt)
+	return u
+}
+
+// ClearScheduleFiredAt clears the value of the "schedule_fired_at" field.
+func (u *AutomationUpsert) ClearScheduleFiredAt() *AutomationUpsert {
+	u.SetNull(automation.FieldScheduleFiredAt)
 	return u
 }
 
@@ -739,6 +775,27 @@ func (u *AutomationUpsertOne) UpdateSchedule() *AutomationUpsertOne {
 func (u *AutomationUpsertOne) ClearSchedule() *AutomationUpsertOne {
 	return u.Update(func(s *AutomationUpsert) {
 		s.ClearSchedule()
+	})
+}
+
+// SetScheduleFiredAt sets the "schedule_fired_at" field.
+func (u *AutomationUpsertOne) SetScheduleFiredAt(v time.Time) *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetScheduleFiredAt(v)
+	})
+}
+
+// UpdateScheduleFiredAt sets the "schedule_fired_at" field to the value that was provided on create.
+func (u *AutomationUpsertOne) UpdateScheduleFiredAt() *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateScheduleFiredAt()
+	})
+}
+
+// ClearScheduleFiredAt clears the value of the "schedule_fired_at" field.
+func (u *AutomationUpsertOne) ClearScheduleFiredAt() *AutomationUpsertOne {
+	return u.Update(func(s *AutomationUpsert) {
+		s.ClearScheduleFiredAt()
 	})
 }
 
@@ -1121,6 +1178,27 @@ func (u *AutomationUpsertBulk) UpdateSchedule() *AutomationUpsertBulk {
 func (u *AutomationUpsertBulk) ClearSchedule() *AutomationUpsertBulk {
 	return u.Update(func(s *AutomationUpsert) {
 		s.ClearSchedule()
+	})
+}
+
+// SetScheduleFiredAt sets the "schedule_fired_at" field.
+func (u *AutomationUpsertBulk) SetScheduleFiredAt(v time.Time) *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.SetScheduleFiredAt(v)
+	})
+}
+
+// UpdateScheduleFiredAt sets the "schedule_fired_at" field to the value that was provided on create.
+func (u *AutomationUpsertBulk) UpdateScheduleFiredAt() *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.UpdateScheduleFiredAt()
+	})
+}
+
+// ClearScheduleFiredAt clears the value of the "schedule_fired_at" field.
+func (u *AutomationUpsertBulk) ClearScheduleFiredAt() *AutomationUpsertBulk {
+	return u.Update(func(s *AutomationUpsert) {
+		s.ClearScheduleFiredAt()
 	})
 }
 

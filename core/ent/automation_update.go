@@ -118,6 +118,26 @@ func (au *AutomationUpdate) ClearSchedule() *AutomationUpdate {
 	return au
 }
 
+// SetScheduleFiredAt sets the "schedule_fired_at" field.
+func (au *AutomationUpdate) SetScheduleFiredAt(t time.Time) *AutomationUpdate {
+	au.mutation.SetScheduleFiredAt(t)
+	return au
+}
+
+// SetNillableScheduleFiredAt sets the "schedule_fired_at" field if the given value is not nil.
+func (au *AutomationUpdate) SetNillableScheduleFiredAt(t *time.Time) *AutomationUpdate {
+	if t != nil {
+		au.SetScheduleFiredAt(*t)
+	}
+	return au
+}
+
+// ClearScheduleFiredAt clears the value of the "schedule_fired_at" field.
+func (au *AutomationUpdate) ClearScheduleFiredAt() *AutomationUpdate {
+	au.mutation.ClearScheduleFiredAt()
+	return au
+}
+
 // SetCondition sets the "condition" field.
 func (au *AutomationUpdate) SetCondition(m map[string]interface{}) *AutomationUpdate {
 	au.mutation.SetCondition(m)
@@ -309,6 +329,12 @@ func (au *AutomationUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	if au.mutation.ScheduleCleared() {
 		_spec.ClearField(automation.FieldSchedule, field.TypeJSON)
 	}
+	if value, ok := au.mutation.ScheduleFiredAt(); ok {
+		_spec.SetField(automation.FieldScheduleFiredAt, field.TypeTime, value)
+	}
+	if au.mutation.ScheduleFiredAtCleared() {
+		_spec.ClearField(automation.FieldScheduleFiredAt, field.TypeTime)
+	}
 	if value, ok := au.mutation.Condition(); ok {
 		_spec.SetField(automation.FieldCondition, field.TypeJSON, value)
 	}
@@ -479,6 +505,26 @@ func (auo *AutomationUpdateOne) SetSchedule(m map[string]interface{}) *Automatio
 // ClearSchedule clears the value of the "schedule" field.
 func (auo *AutomationUpdateOne) ClearSchedule() *AutomationUpdateOne {
 	auo.mutation.ClearSchedule()
+	return auo
+}
+
+// SetScheduleFiredAt sets the "schedule_fired_at" field.
+func (auo *AutomationUpdateOne) SetScheduleFiredAt(t time.Time) *AutomationUpdateOne {
+	auo.mutation.SetScheduleFiredAt(t)
+	return auo
+}
+
+// SetNillableScheduleFiredAt sets the "schedule_fired_at" field if the given value is not nil.
+func (auo *AutomationUpdateOne) SetNillableScheduleFiredAt(t *time.Time) *AutomationUpdateOne {
+	if t != nil {
+		auo.SetScheduleFiredAt(*t)
+	}
+	return auo
+}
+
+// ClearScheduleFiredAt clears the value of the "schedule_fired_at" field.
+func (auo *AutomationUpdateOne) ClearScheduleFiredAt() *AutomationUpdateOne {
+	auo.mutation.ClearScheduleFiredAt()
 	return auo
 }
 
@@ -702,6 +748,12 @@ func (auo *AutomationUpdateOne) sqlSave(ctx context.Context) (_node *Automation,
 	}
 	if auo.mutation.ScheduleCleared() {
 		_spec.ClearField(automation.FieldSchedule, field.TypeJSON)
+	}
+	if value, ok := auo.mutation.ScheduleFiredAt(); ok {
+		_spec.SetField(automation.FieldScheduleFiredAt, field.TypeTime, value)
+	}
+	if auo.mutation.ScheduleFiredAtCleared() {
+		_spec.ClearField(automation.FieldScheduleFiredAt, field.TypeTime)
 	}
 	if value, ok := auo.mutation.Condition(); ok {
 		_spec.SetField(automation.FieldCondition, field.TypeJSON, value)

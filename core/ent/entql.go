@@ -125,17 +125,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Automation",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			automation.FieldCreatedAt:    {Type: field.TypeTime, Column: automation.FieldCreatedAt},
-			automation.FieldUpdatedAt:    {Type: field.TypeTime, Column: automation.FieldUpdatedAt},
-			automation.FieldWorkspaceID:  {Type: field.TypeString, Column: automation.FieldWorkspaceID},
-			automation.FieldDeletedAt:    {Type: field.TypeTime, Column: automation.FieldDeletedAt},
-			automation.FieldName:         {Type: field.TypeString, Column: automation.FieldName},
-			automation.FieldEnabled:      {Type: field.TypeBool, Column: automation.FieldEnabled},
-			automation.FieldEvent:        {Type: field.TypeString, Column: automation.FieldEvent},
-			automation.FieldSchedule:     {Type: field.TypeJSON, Column: automation.FieldSchedule},
-			automation.FieldCondition:    {Type: field.TypeJSON, Column: automation.FieldCondition},
-			automation.FieldActions:      {Type: field.TypeJSON, Column: automation.FieldActions},
-			automation.FieldAssignCursor: {Type: field.TypeInt64, Column: automation.FieldAssignCursor},
+			automation.FieldCreatedAt:       {Type: field.TypeTime, Column: automation.FieldCreatedAt},
+			automation.FieldUpdatedAt:       {Type: field.TypeTime, Column: automation.FieldUpdatedAt},
+			automation.FieldWorkspaceID:     {Type: field.TypeString, Column: automation.FieldWorkspaceID},
+			automation.FieldDeletedAt:       {Type: field.TypeTime, Column: automation.FieldDeletedAt},
+			automation.FieldName:            {Type: field.TypeString, Column: automation.FieldName},
+			automation.FieldEnabled:         {Type: field.TypeBool, Column: automation.FieldEnabled},
+			automation.FieldEvent:           {Type: field.TypeString, Column: automation.FieldEvent},
+			automation.FieldSchedule:        {Type: field.TypeJSON, Column: automation.FieldSchedule},
+			automation.FieldScheduleFiredAt: {Type: field.TypeTime, Column: automation.FieldScheduleFiredAt},
+			automation.FieldCondition:       {Type: field.TypeJSON, Column: automation.FieldCondition},
+			automation.FieldActions:         {Type: field.TypeJSON, Column: automation.FieldActions},
+			automation.FieldAssignCursor:    {Type: field.TypeInt64, Column: automation.FieldAssignCursor},
 		},
 	}
 	graph.Nodes[4] = &sqlgraph.Node{
@@ -2172,6 +2173,11 @@ func (f *AutomationFilter) WhereEvent(p entql.StringP) {
 // WhereSchedule applies the entql json.RawMessage predicate on the schedule field.
 func (f *AutomationFilter) WhereSchedule(p entql.BytesP) {
 	f.Where(p.Field(automation.FieldSchedule))
+}
+
+// WhereScheduleFiredAt applies the entql time.Time predicate on the schedule_fired_at field.
+func (f *AutomationFilter) WhereScheduleFiredAt(p entql.TimeP) {
+	f.Where(p.Field(automation.FieldScheduleFiredAt))
 }
 
 // WhereCondition applies the entql json.RawMessage predicate on the condition field.

@@ -3574,30 +3574,31 @@ func (m *AssessmentAnswerMutation) ResetEdge(name string) error {
 // AutomationMutation represents an operation that mutates the Automation nodes in the graph.
 type AutomationMutation struct {
 	config
-	op               Op
-	typ              string
-	id               *pulid.ID
-	created_at       *time.Time
-	updated_at       *time.Time
-	deleted_at       *time.Time
-	name             *string
-	enabled          *bool
-	event            *string
-	schedule         *map[string]interface{}
-	condition        *map[string]interface{}
-	actions          *[]map[string]interface{}
-	appendactions    []map[string]interface{}
-	assign_cursor    *int64
-	addassign_cursor *int64
-	clearedFields    map[string]struct{}
-	workspace        *pulid.ID
-	clearedworkspace bool
-	runs             map[pulid.ID]struct{}
-	removedruns      map[pulid.ID]struct{}
-	clearedruns      bool
-	done             bool
-	oldValue         func(context.Context) (*Automation, error)
-	predicates       []predicate.Automation
+	op                Op
+	typ               string
+	id                *pulid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	deleted_at        *time.Time
+	name              *string
+	enabled           *bool
+	event             *string
+	schedule          *map[string]interface{}
+	schedule_fired_at *time.Time
+	condition         *map[string]interface{}
+	actions           *[]map[string]interface{}
+	appendactions     []map[string]interface{}
+	assign_cursor     *int64
+	addassign_cursor  *int64
+	clearedFields     map[string]struct{}
+	workspace         *pulid.ID
+	clearedworkspace  bool
+	runs              map[pulid.ID]struct{}
+	removedruns       map[pulid.ID]struct{}
+	clearedruns       bool
+	done              bool
+	oldValue          func(context.Context) (*Automation, error)
+	predicates        []predicate.Automation
 }
 
 var _ ent.Mutation = (*AutomationMutation)(nil)
@@ -4031,6 +4032,55 @@ func (m *AutomationMutation) ResetSchedule() {
 	delete(m.clearedFields, automation.FieldSchedule)
 }
 
+// SetScheduleFiredAt sets the "schedule_fired_at" field.
+func (m *AutomationMutation) SetScheduleFiredAt(t time.Time) {
+	m.schedule_fired_at = &t
+}
+
+// ScheduleFiredAt returns the value of the "schedule_fired_at" field in the mutation.
+func (m *AutomationMutation) ScheduleFiredAt() (r time.Time, exists bool) {
+	v := m.schedule_fired_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScheduleFiredAt returns the old "schedule_fired_at" field's value of the Automation entity.
+// If the Automation object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AutomationMutation) OldScheduleFiredAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScheduleFiredAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScheduleFiredAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScheduleFiredAt: %w", err)
+	}
+	return oldValue.ScheduleFiredAt, nil
+}
+
+// ClearScheduleFiredAt clears the value of the "schedule_fired_at" field.
+func (m *AutomationMutation) ClearScheduleFiredAt() {
+	m.schedule_fired_at = nil
+	m.clearedFields[automation.FieldScheduleFiredAt] = struct{}{}
+}
+
+// ScheduleFiredAtCleared returns if the "schedule_fired_at" field was cleared in this mutation.
+func (m *AutomationMutation) ScheduleFiredAtCleared() bool {
+	_, ok := m.clearedFields[automation.FieldScheduleFiredAt]
+	return ok
+}
+
+// ResetScheduleFiredAt resets all changes to the "schedule_fired_at" field.
+func (m *AutomationMutation) ResetScheduleFiredAt() {
+	m.schedule_fired_at = nil
+	delete(m.clearedFields, automation.FieldScheduleFiredAt)
+}
+
 // SetCondition sets the "condition" field.
 func (m *AutomationMutation) SetCondition(value map[string]interface{}) {
 	m.condition = &value
@@ -4302,7 +4352,7 @@ func (m *AutomationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AutomationMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, automation.FieldCreatedAt)
 	}
@@ -4326,6 +4376,9 @@ func (m *AutomationMutation) Fields() []string {
 	}
 	if m.schedule != nil {
 		fields = append(fields, automation.FieldSchedule)
+	}
+	if m.schedule_fired_at != nil {
+		fields = append(fields, automation.FieldScheduleFiredAt)
 	}
 	if m.condition != nil {
 		fields = append(fields, automation.FieldCondition)
@@ -4360,6 +4413,8 @@ func (m *AutomationMutation) Field(name string) (ent.Value, bool) {
 		return m.Event()
 	case automation.FieldSchedule:
 		return m.Schedule()
+	case automation.FieldScheduleFiredAt:
+		return m.ScheduleFiredAt()
 	case automation.FieldCondition:
 		return m.Condition()
 	case automation.FieldActions:
@@ -4391,6 +4446,8 @@ func (m *AutomationMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldEvent(ctx)
 	case automation.FieldSchedule:
 		return m.OldSchedule(ctx)
+	case automation.FieldScheduleFiredAt:
+		return m.OldScheduleFiredAt(ctx)
 	case automation.FieldCondition:
 		return m.OldCondition(ctx)
 	case automation.FieldActions:
@@ -4461,6 +4518,13 @@ func (m *AutomationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSchedule(v)
+		return nil
+	case automation.FieldScheduleFiredAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScheduleFiredAt(v)
 		return nil
 	case automation.FieldCondition:
 		v, ok := value.(map[string]interface{})
@@ -4537,6 +4601,9 @@ func (m *AutomationMutation) ClearedFields() []string {
 	if m.FieldCleared(automation.FieldSchedule) {
 		fields = append(fields, automation.FieldSchedule)
 	}
+	if m.FieldCleared(automation.FieldScheduleFiredAt) {
+		fields = append(fields, automation.FieldScheduleFiredAt)
+	}
 	if m.FieldCleared(automation.FieldCondition) {
 		fields = append(fields, automation.FieldCondition)
 	}
@@ -4562,6 +4629,9 @@ func (m *AutomationMutation) ClearField(name string) error {
 		return nil
 	case automation.FieldSchedule:
 		m.ClearSchedule()
+		return nil
+	case automation.FieldScheduleFiredAt:
+		m.ClearScheduleFiredAt()
 		return nil
 	case automation.FieldCondition:
 		m.ClearCondition()
@@ -4597,6 +4667,9 @@ func (m *AutomationMutation) ResetField(name string) error {
 		return nil
 	case automation.FieldSchedule:
 		m.ResetSchedule()
+		return nil
+	case automation.FieldScheduleFiredAt:
+		m.ResetScheduleFiredAt()
 		return nil
 	case automation.FieldCondition:
 		m.ResetCondition()

@@ -131,6 +131,7 @@ type ComplexityRoot struct {
 		Event     func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
+		NextRunAt func(childComplexity int) int
 		Runs      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AutomationRunOrder, where *ent.AutomationRunWhereInput) int
 		Schedule  func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
@@ -1042,6 +1043,7 @@ type ComplexityRoot struct {
 
 type AutomationResolver interface {
 	Actions(ctx context.Context, obj *ent.Automation) ([]map[string]any, error)
+	NextRunAt(ctx context.Context, obj *ent.Automation) (*time.Time, error)
 }
 type AutomationRunResolver interface {
 	Actions(ctx context.Context, obj *ent.AutomationRun) ([]map[string]any, error)
@@ -1467,6 +1469,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Automation.Name(childComplexity), true
+	case "Automation.nextRunAt":
+		if e.ComplexityRoot.Automation.NextRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Automation.NextRunAt(childComplexity), true
 	case "Automation.runs":
 		if e.ComplexityRoot.Automation.Runs == nil {
 			break
@@ -6019,7 +6027,18 @@ type AutomationStep @goModel(model: "github.com/rapportcrm/rapport/core/crm.Auto
 """
 An automation as a client writes it. A trigger is an event type (e.g.
 deal.stage_changed, contact.created, lead.converted, lead.score_changed) or a
-schedule ({"subject": "deal", "idle_days": 14}). The condition is a JSON tree
+schedule on the records of a subject, in one of three forms:
+{"subject": "deal", "idle_days": 14} fires once for each deal left unchanged
+for 14 days; {"subject": "contact", "cron": "0 8 1 * *", "timezone":
+"Europe/Berlin"} fires for every contact at each tick of the cron schedule;
+{"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin",
+"idle_days": 14} fires at each tick for the deals unchanged for 14 days. cron
+is a five-field expression (minute hour day-of-month month day-of-week) or
+@hourly, @daily, @weekly, @monthly, @yearly; it may not tick more often than
+every 5 minutes. timezone is an IANA name and defaults to UTC. The first tick
+to fire is the first after the automation is created, updated or enabled; a
+tick missed while the workers were down fires late, once, and only the latest
+of several missed ticks fires. The condition is a JSON tree
 of {field, op, value} comparisons on the record's fields (e.g. deal.stage,
 deal.amount, contact.email) joined with and, or and not; ops are eq, ne, gt,
 gte, lt, lte, in, contains, exists and changed. Actions run in order; see
@@ -6041,6 +6060,8 @@ input AutomationInput {
 extend type Automation {
   "The actions, in order; webhook secrets are hidden."
   actions: [Map!]! @goField(forceResolver: true)
+  "When the cron schedule ticks next; null without a cron schedule or when disabled."
+  nextRunAt: Time @goField(forceResolver: true)
 }
 
 extend type AutomationRun {
@@ -6602,7 +6623,7 @@ type Automation implements Node {
   """
   event: String
   """
-  a time trigger, e.g. {"subject": "deal", "idle_days": 14}
+  a time trigger, e.g. {"subject": "deal", "idle_days": 14} or {"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin"}
   """
   schedule: Map
   """
@@ -13360,6 +13381,8 @@ func (ec *executionContext) childFields_Automation(ctx context.Context, field gr
 		return ec.fieldContext_Automation_runs(ctx, field)
 	case "actions":
 		return ec.fieldContext_Automation_actions(ctx, field)
+	case "nextRunAt":
+		return ec.fieldContext_Automation_nextRunAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Automation", field.Name)
 }
@@ -19217,6 +19240,29 @@ func (ec *executionContext) _Automation_actions(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Automation_actions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Automation", field, true, true, "Map")
+}
+
+func (ec *executionContext) _Automation_nextRunAt(ctx context.Context, field graphql.CollectedField, obj *ent.Automation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Automation_nextRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Automation().NextRunAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Automation_nextRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Automation", field, true, true, "Time")
 }
 
 func (ec *executionContext) _AutomationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.AutomationConnection) (ret graphql.Marshaler) {
@@ -61199,6 +61245,12 @@ func (ec *executionContext) _Automation(ctx context.Context, sel ast.SelectionSe
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Automation_actions(ctx, field, obj)
+				})
+		case "nextRunAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Automation_nextRunAt(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

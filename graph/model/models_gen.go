@@ -22,7 +22,18 @@ type AssessmentAnswerInput struct {
 
 // An automation as a client writes it. A trigger is an event type (e.g.
 // deal.stage_changed, contact.created, lead.converted, lead.score_changed) or a
-// schedule ({"subject": "deal", "idle_days": 14}). The condition is a JSON tree
+// schedule on the records of a subject, in one of three forms:
+// {"subject": "deal", "idle_days": 14} fires once for each deal left unchanged
+// for 14 days; {"subject": "contact", "cron": "0 8 1 * *", "timezone":
+// "Europe/Berlin"} fires for every contact at each tick of the cron schedule;
+// {"subject": "deal", "cron": "0 9 * * 1", "timezone": "Europe/Berlin",
+// "idle_days": 14} fires at each tick for the deals unchanged for 14 days. cron
+// is a five-field expression (minute hour day-of-month month day-of-week) or
+// @hourly, @daily, @weekly, @monthly, @yearly; it may not tick more often than
+// every 5 minutes. timezone is an IANA name and defaults to UTC. The first tick
+// to fire is the first after the automation is created, updated or enabled; a
+// tick missed while the workers were down fires late, once, and only the latest
+// of several missed ticks fires. The condition is a JSON tree
 // of {field, op, value} comparisons on the record's fields (e.g. deal.stage,
 // deal.amount, contact.email) joined with and, or and not; ops are eq, ne, gt,
 // gte, lt, lte, in, contains, exists and changed. Actions run in order; see

@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"time"
 
 	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
@@ -17,6 +18,11 @@ import (
 // Actions is the resolver for the actions field.
 func (r *automationResolver) Actions(ctx context.Context, obj *ent.Automation) ([]map[string]any, error) {
 	return automation.Redacted(obj.Actions), nil
+}
+
+// NextRunAt is the resolver for the nextRunAt field.
+func (r *automationResolver) NextRunAt(ctx context.Context, obj *ent.Automation) (*time.Time, error) {
+	return automation.NextRun(obj, time.Now()), nil
 }
 
 // Actions is the resolver for the actions field.

@@ -32,6 +32,8 @@ const (
 	FieldEvent = "event"
 	// FieldSchedule holds the string denoting the schedule field in the database.
 	FieldSchedule = "schedule"
+	// FieldScheduleFiredAt holds the string denoting the schedule_fired_at field in the database.
+	FieldScheduleFiredAt = "schedule_fired_at"
 	// FieldCondition holds the string denoting the condition field in the database.
 	FieldCondition = "condition"
 	// FieldActions holds the string denoting the actions field in the database.
@@ -71,6 +73,7 @@ var Columns = []string{
 	FieldEnabled,
 	FieldEvent,
 	FieldSchedule,
+	FieldScheduleFiredAt,
 	FieldCondition,
 	FieldActions,
 	FieldAssignCursor,
@@ -156,6 +159,11 @@ func ByEnabled(opts ...sql.OrderTermOption) OrderOption {
 // ByEvent orders the results by the event field.
 func ByEvent(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldEvent, opts...).ToFunc()
+}
+
+// ByScheduleFiredAt orders the results by the schedule_fired_at field.
+func ByScheduleFiredAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldScheduleFiredAt, opts...).ToFunc()
 }
 
 // ByAssignCursor orders the results by the assign_cursor field.

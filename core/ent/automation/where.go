@@ -91,6 +91,11 @@ func Event(v string) predicate.Automation {
 	return predicate.Automation(sql.FieldEQ(FieldEvent, v))
 }
 
+// ScheduleFiredAt applies equality check predicate on the "schedule_fired_at" field. It's identical to ScheduleFiredAtEQ.
+func ScheduleFiredAt(v time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldEQ(FieldScheduleFiredAt, v))
+}
+
 // AssignCursor applies equality check predicate on the "assign_cursor" field. It's identical to AssignCursorEQ.
 func AssignCursor(v int64) predicate.Automation {
 	return predicate.Automation(sql.FieldEQ(FieldAssignCursor, v))
@@ -454,6 +459,56 @@ func ScheduleIsNil() predicate.Automation {
 // ScheduleNotNil applies the NotNil predicate on the "schedule" field.
 func ScheduleNotNil() predicate.Automation {
 	return predicate.Automation(sql.FieldNotNull(FieldSchedule))
+}
+
+// ScheduleFiredAtEQ applies the EQ predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtEQ(v time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldEQ(FieldScheduleFiredAt, v))
+}
+
+// ScheduleFiredAtNEQ applies the NEQ predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtNEQ(v time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldNEQ(FieldScheduleFiredAt, v))
+}
+
+// ScheduleFiredAtIn applies the In predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtIn(vs ...time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldIn(FieldScheduleFiredAt, vs...))
+}
+
+// ScheduleFiredAtNotIn applies the NotIn predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtNotIn(vs ...time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldNotIn(FieldScheduleFiredAt, vs...))
+}
+
+// ScheduleFiredAtGT applies the GT predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtGT(v time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldGT(FieldScheduleFiredAt, v))
+}
+
+// ScheduleFiredAtGTE applies the GTE predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtGTE(v time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldGTE(FieldScheduleFiredAt, v))
+}
+
+// ScheduleFiredAtLT applies the LT predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtLT(v time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldLT(FieldScheduleFiredAt, v))
+}
+
+// ScheduleFiredAtLTE applies the LTE predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtLTE(v time.Time) predicate.Automation {
+	return predicate.Automation(sql.FieldLTE(FieldScheduleFiredAt, v))
+}
+
+// ScheduleFiredAtIsNil applies the IsNil predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtIsNil() predicate.Automation {
+	return predicate.Automation(sql.FieldIsNull(FieldScheduleFiredAt))
+}
+
+// ScheduleFiredAtNotNil applies the NotNil predicate on the "schedule_fired_at" field.
+func ScheduleFiredAtNotNil() predicate.Automation {
+	return predicate.Automation(sql.FieldNotNull(FieldScheduleFiredAt))
 }
 
 // ConditionIsNil applies the IsNil predicate on the "condition" field.

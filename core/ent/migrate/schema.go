@@ -189,6 +189,7 @@ var (
 		{Name: "enabled", Type: field.TypeBool, Default: true},
 		{Name: "event", Type: field.TypeString, Nullable: true, Size: 100},
 		{Name: "schedule", Type: field.TypeJSON, Nullable: true},
+		{Name: "schedule_fired_at", Type: field.TypeTime, Nullable: true},
 		{Name: "condition", Type: field.TypeJSON, Nullable: true},
 		{Name: "actions", Type: field.TypeJSON},
 		{Name: "assign_cursor", Type: field.TypeInt64, Default: 0},
@@ -202,7 +203,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "automations_workspaces_workspace",
-				Columns:    []*schema.Column{AutomationsColumns[11]},
+				Columns:    []*schema.Column{AutomationsColumns[12]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -211,12 +212,12 @@ var (
 			{
 				Name:    "automation_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{AutomationsColumns[11], AutomationsColumns[1]},
+				Columns: []*schema.Column{AutomationsColumns[12], AutomationsColumns[1]},
 			},
 			{
 				Name:    "automation_workspace_id_event",
 				Unique:  false,
-				Columns: []*schema.Column{AutomationsColumns[11], AutomationsColumns[6]},
+				Columns: []*schema.Column{AutomationsColumns[12], AutomationsColumns[6]},
 			},
 		},
 	}

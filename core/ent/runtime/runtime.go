@@ -321,7 +321,7 @@ func init() {
 	// automation.EventValidator is a validator for the "event" field. It is called by the builders before save.
 	automation.EventValidator = automationDescEvent.Validators[0].(func(string) error)
 	// automationDescAssignCursor is the schema descriptor for assign_cursor field.
-	automationDescAssignCursor := automationFields[6].Descriptor()
+	automationDescAssignCursor := automationFields[7].Descriptor()
 	// automation.DefaultAssignCursor holds the default value on creation for the assign_cursor field.
 	automation.DefaultAssignCursor = automationDescAssignCursor.Default.(int64)
 	// automationDescID is the schema descriptor for id field.
