@@ -568,3 +568,39 @@ func BenchmarkCronValidation(b *testing.B) {
 		}
 	}
 }
+
+// TestIdleFiresBeyondTheFirstPage: an idle_days schedule pages through
+// every idle record, so records already fired (the longest idle) never
+// hide the others, and a second scan fires nothing more.
+func TestIdleFiresBeyondTheFirstPage(t *testing.T) {
+	defer func(n int) { scanBatch = n }(scanBatch)
+	scanBatch = 3
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		e := f.stoppedEngine(t)
+		a := f.a.automation(t, f.client, cronAutomation(map[string]any{"subject": "deal", "idle_days": 14}, nil))
+		now := time.Now()
+		var want []pulid.ID
+		for i := range 8 {
+			d := f.a.deal(t, f.client, fmt.Sprintf("D%d", i), "Qualified", 1)
+			// Every deal idle 20 to 27 days; the first three fired already.
+			f.client.Deal.UpdateOne(d).SetUpdatedAt(now.AddDate(0, 0, -20-i)).ExecX(f.a.ctx)
+			want = append(want, d.ID)
+		}
+		// Two scans of the first version would fire the 3 longest idle,
+		// then nothing: 3 runs. Paging fires all 8 in the first scan.
+		if n := scan(t, e, now); n != 8 {
+			t.Fatalf("first scan fired %d, want all 8 idle deals", n)
+		}
+		if n := scan(t, e, now.Add(time.Hour)); n != 0 {
+			t.Fatalf("second scan fired %d again, want 0", n)
+		}
+		var got []pulid.ID
+		for _, r := range runsOf(t, f.client, a) {
+			got = append(got, r.SubjectID)
+		}
+		if fmt.Sprint(sorted(got...)) != fmt.Sprint(sorted(want...)) {
+			t.Errorf("runs for %v, want %v", got, want)
+		}
+	})
+}

@@ -143,43 +143,72 @@ func (e *Engine) scanSchedules(sys context.Context, now time.Time, cronOnly bool
 	return fired, nil
 }
 
-// fireIdle fires an idle_days schedule without cron.
+// fireIdle fires an idle_days schedule without cron: once for each record
+// idle since before now − idle days, per idle spell (the key holds the
+// record's last update). It pages through every idle record by ID, so
+// records already fired never hide the rest.
 func (e *Engine) fireIdle(sys context.Context, a *ent.Automation, c *compiled, now time.Time) (int, error) {
 	fired := 0
 	wctx := workspaceCtx(sys, a.WorkspaceID)
-	recs, err := idleRecords(wctx, e.client, c.schedule.Subject, now.AddDate(0, 0, -c.schedule.IdleDays))
-	if err != nil {
-		return fired, err
-	}
-	for _, r := range recs {
-		key := fmt.Sprintf("%s:idle:%s:%d", a.ID, r.id, r.updated.Unix())
-		rec, err := loadRecord(wctx, e.client, c.schedule.Subject, r.id)
+	subject := c.schedule.Subject
+	var cursor pulid.ID
+	for {
+		page, err := idleRecords(wctx, e.client, subject, now.AddDate(0, 0, -c.schedule.IdleDays), cursor)
 		if err != nil {
 			return fired, err
 		}
-		if !c.cond.Eval(rec) {
-			continue
+		if len(page) == 0 {
+			break
 		}
-		b := e.client.AutomationRun.Create().
-			SetWorkspaceID(a.WorkspaceID).
-			SetAutomationID(a.ID).
-			SetKey(key).
-			SetTrigger("schedule").
-			SetSubjectType(c.schedule.Subject).
-			SetSubjectID(r.id).
-			SetActions(a.Actions).
-			SetSteps(newSteps(a.Actions))
-		n, err := e.client.AutomationRun.Query().Where(automationrun.Key(key)).Count(sys)
+		cursor = page[len(page)-1].id
+		keys := make([]string, len(page))
+		for i, r := range page {
+			keys[i] = fmt.Sprintf("%s:idle:%s:%d", a.ID, r.id, r.updated.Unix())
+		}
+		done, err := e.client.AutomationRun.Query().Where(automationrun.KeyIn(keys...)).
+			Select(automationrun.FieldKey).Strings(sys)
 		if err != nil {
 			return fired, err
 		}
-		if n > 0 {
-			continue
+		for i, r := range page {
+			if slices.Contains(done, keys[i]) {
+				continue
+			}
+			rec, err := loadRecord(wctx, e.client, subject, r.id)
+			if ent.IsNotFound(err) {
+				continue // deleted since the page was read
+			}
+			if err != nil {
+				return fired, err
+			}
+			if !c.cond.Eval(rec) {
+				continue
+			}
+			err = e.client.AutomationRun.Create().
+				SetWorkspaceID(a.WorkspaceID).
+				SetAutomationID(a.ID).
+				SetKey(keys[i]).
+				SetTrigger("schedule").
+				SetSubjectType(subject).
+				SetSubjectID(r.id).
+				SetActions(a.Actions).
+				SetSteps(newSteps(a.Actions)).
+				Exec(sys)
+			switch {
+			case ent.IsConstraintError(err):
+				// Another scan fired it first.
+			case err != nil:
+				return fired, err
+			default:
+				fired++
+			}
 		}
-		if err := b.Exec(sys); err != nil && !ent.IsConstraintError(err) {
+		if len(page) < scanBatch {
+			break
+		}
+		if err := sys.Err(); err != nil {
 			return fired, err
 		}
-		fired++
 	}
 	return fired, nil
 }
@@ -316,38 +345,39 @@ func recordPage(ctx context.Context, client *ent.Client, subject string, after p
 	return nil, fmt.Errorf("no records of %s", subject)
 }
 
-// idleRecords lists records of subject not updated since before.
-func idleRecords(ctx context.Context, client *ent.Client, subject string, before time.Time) ([]idle, error) {
+// idleRecords lists, in ID order, up to scanBatch records of subject after
+// the ID after and not updated since before.
+func idleRecords(ctx context.Context, client *ent.Client, subject string, before time.Time, after pulid.ID) ([]idle, error) {
 	var out []idle
 	var err error
 	switch subject {
 	case "deal":
 		var rows []*ent.Deal
-		rows, err = client.Deal.Query().Where(deal.UpdatedAtLT(before)).Order(deal.ByUpdatedAt()).Limit(scanBatch).All(ctx)
+		rows, err = client.Deal.Query().Where(deal.UpdatedAtLT(before), deal.IDGT(after)).Order(deal.ByID()).Limit(scanBatch).All(ctx)
 		for _, r := range rows {
 			out = append(out, idle{r.ID, r.UpdatedAt})
 		}
 	case "contact":
 		var rows []*ent.Contact
-		rows, err = client.Contact.Query().Where(contact.UpdatedAtLT(before)).Order(contact.ByUpdatedAt()).Limit(scanBatch).All(ctx)
+		rows, err = client.Contact.Query().Where(contact.UpdatedAtLT(before), contact.IDGT(after)).Order(contact.ByID()).Limit(scanBatch).All(ctx)
 		for _, r := range rows {
 			out = append(out, idle{r.ID, r.UpdatedAt})
 		}
 	case "lead":
 		var rows []*ent.Lead
-		rows, err = client.Lead.Query().Where(lead.UpdatedAtLT(before)).Order(lead.ByUpdatedAt()).Limit(scanBatch).All(ctx)
+		rows, err = client.Lead.Query().Where(lead.UpdatedAtLT(before), lead.IDGT(after)).Order(lead.ByID()).Limit(scanBatch).All(ctx)
 		for _, r := range rows {
 			out = append(out, idle{r.ID, r.UpdatedAt})
 		}
 	case "organization":
 		var rows []*ent.Organization
-		rows, err = client.Organization.Query().Where(organization.UpdatedAtLT(before)).Order(organization.ByUpdatedAt()).Limit(scanBatch).All(ctx)
+		rows, err = client.Organization.Query().Where(organization.UpdatedAtLT(before), organization.IDGT(after)).Order(organization.ByID()).Limit(scanBatch).All(ctx)
 		for _, r := range rows {
 			out = append(out, idle{r.ID, r.UpdatedAt})
 		}
 	case "activity":
 		var rows []*ent.Activity
-		rows, err = client.Activity.Query().Where(activity.UpdatedAtLT(before)).Order(activity.ByUpdatedAt()).Limit(scanBatch).All(ctx)
+		rows, err = client.Activity.Query().Where(activity.UpdatedAtLT(before), activity.IDGT(after)).Order(activity.ByID()).Limit(scanBatch).All(ctx)
 		for _, r := range rows {
 			out = append(out, idle{r.ID, r.UpdatedAt})
 		}
