@@ -1,15 +1,22 @@
 // Package interrupt rewrites a WebAssembly module so that the host can stop
 // a call into it from another goroutine, cheaply.
 //
-// The rewritten module defines one more global, a mutable i32 exported as
-// [Flag], and checks it at the start of every function (unless the
-// function opens with a loop) and at the head of every loop: a non-zero
-// flag traps (unreachable). Any execution that runs
-// for long either loops or calls functions, so it meets a check soon after
-// the host sets the flag. A check is a load, a compare and a branch, where
-// the engine's own termination check (wazero's close-on-context-done) is a
+// The rewritten module defines two more globals. The first, a mutable i32
+// exported as [Flag], is checked at the start of every function (unless
+// the function opens with a loop) and at the head of every loop: a
+// non-zero flag traps (unreachable). Any execution that runs for long
+// either loops or calls functions, so it meets a check soon after the host
+// sets the flag. A check is a load, a compare and a branch, where the
+// engine's own termination check (wazero's close-on-context-done) is a
 // call into a trampoline at every loop head, which costs Go guests, whose
 // every function is a loop, about three quarters of their speed.
+//
+// Native code cannot be preempted by Go's scheduler, and a garbage
+// collection stops the world: a guest that never returned to Go would
+// stall every goroutine, the host's timer included, for as long as it ran.
+// So each check also counts down the second global, and every [YieldEvery]
+// checks the guest runs memory.grow 0, which the engine carries out in Go,
+// where the scheduler can stop it.
 //
 // The module's start function, if it has one, is no longer run at
 // instantiation but exported as [Start], so that the host runs it, like
@@ -37,9 +44,13 @@ const Flag = "rapport.interrupt"
 // Start is the export name given to the module's start function.
 const Start = "rapport.start"
 
+// YieldEvery is how many checks a guest runs between two returns to Go.
+const YieldEvery = 1 << 14
+
 const (
 	secCustom  = 0
 	secImport  = 2
+	secMemory  = 5
 	secGlobal  = 6
 	secExport  = 7
 	secStart   = 8
@@ -82,21 +93,26 @@ func Instrument(code []byte) ([]byte, error) {
 	}
 
 	var importedGlobals, definedGlobals uint32
+	hasMemory := false
 	startFunc, hasStart := uint32(0), false
 	for _, s := range secs {
 		switch s.id {
 		case secImport:
-			n, err := countImportedGlobals(s.payload)
+			n, mems, err := countImports(s.payload)
 			if err != nil {
 				return nil, err
 			}
 			importedGlobals = n
+			hasMemory = hasMemory || mems > 0
 		case secGlobal:
 			sr := &reader{b: s.payload}
 			definedGlobals = sr.u32()
 			if sr.err != nil {
 				return nil, sr.fail("global section")
 			}
+		case secMemory:
+			sr := &reader{b: s.payload}
+			hasMemory = hasMemory || sr.u32() > 0
 		case secStart:
 			sr := &reader{b: s.payload}
 			startFunc, hasStart = sr.u32(), true
@@ -106,10 +122,14 @@ func Instrument(code []byte) ([]byte, error) {
 		}
 	}
 	flag := importedGlobals + definedGlobals
+	budget := flag + 1
+	chk := check(flag, budget, hasMemory)
 
 	var out []section
 	addedGlobal, addedExport := false, false
-	newGlobal := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b} // (mut i32) (i32.const 0)
+	// newGlobals holds two entries: appendVec counts them as one more.
+	newGlobals := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b, // flag: (mut i32) (i32.const 0)
+		0x7f, 0x01, 0x41, 0x80, 0x80, 0x01, 0x0b} // budget: (mut i32) (i32.const YieldEvery)
 	for _, s := range secs {
 		if s.id == secCustom && isDebug(s.payload) {
 			continue
@@ -118,7 +138,7 @@ func Instrument(code []byte) ([]byte, error) {
 			continue
 		}
 		if s.id != secCustom && !addedGlobal && order[s.id] > order[secGlobal] {
-			out = append(out, section{secGlobal, appendVec(nil, 0, nil, newGlobal)})
+			out = append(out, section{secGlobal, appendVec(nil, 1, nil, newGlobals)})
 			addedGlobal = true
 		}
 		if s.id != secCustom && !addedExport && order[s.id] > order[secExport] {
@@ -133,7 +153,7 @@ func Instrument(code []byte) ([]byte, error) {
 		case secGlobal:
 			sr := &reader{b: s.payload}
 			n := sr.u32()
-			out = append(out, section{secGlobal, appendVec(nil, n, sr.b[sr.pos:], newGlobal)})
+			out = append(out, section{secGlobal, appendVec(nil, n+1, sr.b[sr.pos:], newGlobals)})
 			addedGlobal = true
 		case secExport:
 			exp, err := exports(s.payload, flag, startFunc, hasStart)
@@ -143,7 +163,7 @@ func Instrument(code []byte) ([]byte, error) {
 			out = append(out, section{secExport, exp})
 			addedExport = true
 		case secCode:
-			c, err := instrumentCode(s.payload, flag)
+			c, err := instrumentCode(s.payload, chk)
 			if err != nil {
 				return nil, err
 			}
@@ -153,7 +173,7 @@ func Instrument(code []byte) ([]byte, error) {
 		}
 	}
 	if !addedGlobal {
-		out = append(out, section{secGlobal, appendVec(nil, 0, nil, newGlobal)})
+		out = append(out, section{secGlobal, appendVec(nil, 1, nil, newGlobals)})
 	}
 	if !addedExport {
 		exp, err := exports(nil, flag, startFunc, hasStart)
@@ -226,10 +246,10 @@ func exportEntry(name string, kind byte, idx uint32) []byte {
 	return appendU32(b, idx)
 }
 
-func countImportedGlobals(payload []byte) (uint32, error) {
+// countImports counts the imported globals and memories.
+func countImports(payload []byte) (globals, memories uint32, err error) {
 	r := &reader{b: payload}
 	n := r.u32()
-	var globals uint32
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		r.bytes(int(r.u32())) // module
 		r.bytes(int(r.u32())) // name
@@ -241,6 +261,7 @@ func countImportedGlobals(payload []byte) (uint32, error) {
 			r.limits()
 		case 2: // memory: limits
 			r.limits()
+			memories++
 		case 3: // global: value type, mutability
 			r.byte()
 			r.byte()
@@ -249,24 +270,37 @@ func countImportedGlobals(payload []byte) (uint32, error) {
 			r.byte()
 			r.u32()
 		default:
-			return 0, fmt.Errorf("%w: import of unknown kind %d", ErrMalformed, kind)
+			return 0, 0, fmt.Errorf("%w: import of unknown kind %d", ErrMalformed, kind)
 		}
 	}
 	if r.err != nil || !r.done() {
-		return 0, r.fail("import section")
+		return 0, 0, r.fail("import section")
 	}
-	return globals, nil
+	return globals, memories, nil
 }
 
 // check is the code inserted at each function's start and loop's head:
-// global.get flag; if; unreachable; end.
-func check(flag uint32) []byte {
+//
+//	global.get flag; if; unreachable; end
+//	budget = budget − 1
+//	if budget == 0 { budget = YieldEvery; drop(memory.grow 0) }
+//
+// The second part only when the module has a memory to grow.
+func check(flag, budget uint32, hasMemory bool) []byte {
 	b := appendU32([]byte{0x23}, flag)
-	return append(b, 0x04, 0x40, 0x00, 0x0b)
+	b = append(b, 0x04, 0x40, 0x00, 0x0b)
+	if !hasMemory {
+		return b
+	}
+	b = appendU32(append(b, 0x23), budget)
+	b = appendU32(append(b, 0x41, 0x01, 0x6b, 0x24), budget) // i32.const 1; i32.sub; global.set
+	b = appendU32(append(b, 0x23), budget)
+	b = append(b, 0x45, 0x04, 0x40, 0x41, 0x80, 0x80, 0x01, 0x24) // i32.eqz; if; i32.const YieldEvery; global.set
+	b = appendU32(b, budget)
+	return append(b, 0x41, 0x00, 0x40, 0x00, 0x1a, 0x0b) // i32.const 0; memory.grow 0; drop; end
 }
 
-func instrumentCode(payload []byte, flag uint32) ([]byte, error) {
-	chk := check(flag)
+func instrumentCode(payload []byte, chk []byte) ([]byte, error) {
 	r := &reader{b: payload}
 	n := r.u32()
 	out := appendU32(make([]byte, 0, len(payload)+len(payload)/8), n)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -59,11 +60,13 @@ var (
 
 // spinModule exports "spin", which loops for ever:
 //
+//	(memory 1)
 //	(func (export "spin") (loop (br 0)))
 func spinModule() []byte {
 	return module(
 		sec(1, vec(typeVoid)),
 		sec(3, vec([]byte{0})),
+		sec(5, vec([]byte{0x00, 0x01})),
 		sec(7, vec(cat(name("spin"), []byte{0, 0}))),
 		sec(10, vec(body(noLocals, 0x03, 0x40, 0x0c, 0x00, 0x0b, 0x0b))),
 	)
@@ -271,6 +274,20 @@ func TestFlagStopsALoop(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("spin returned before the flag was set: %v", err)
 	case <-time.After(50 * time.Millisecond):
+	}
+	// A garbage collection stops the world: it must get past the
+	// spinning guest, which returns to Go every YieldEvery checks.
+	gc := make(chan struct{})
+	go func() { runtime.GC(); close(gc) }()
+	select {
+	case <-gc:
+	case <-time.After(time.Minute):
+		t.Fatal("a garbage collection waited for the spinning guest")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("spin returned before the flag was set: %v", err)
+	default:
 	}
 	flag.Set(1)
 	select {
