@@ -16,6 +16,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/demo"
+	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/metrics"
 	"github.com/rapportcrm/rapport/core/metrics/chart"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -37,6 +38,25 @@ func newServeCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+			// Plugins load while the store opens and migrates: loading
+			// them is most of a start, and neither needs the other.
+			var (
+				plugins   *extension.Registry
+				pluginErr error
+				loaded    = make(chan struct{})
+			)
+			go func() {
+				defer close(loaded)
+				plugins, pluginErr = pf.open(ctx, log, reg)
+			}()
+			defer func() {
+				<-loaded
+				if plugins != nil {
+					plugins.Close(context.Background())
+				}
+			}()
 			st, err := g.openStore(ctx)
 			if err != nil {
 				return err
@@ -56,13 +76,10 @@ func newServeCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "token: %s\n", secret)
 				seeded = res
 			}
-			reg := prometheus.NewRegistry()
-			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			plugins, err := pf.open(ctx, log, reg)
-			if err != nil {
-				return err
+			<-loaded
+			if pluginErr != nil {
+				return pluginErr
 			}
-			defer plugins.Close(context.Background())
 			if seeded != nil {
 				did, err := demoModels(ctx, st.Client, plugins, seeded.Workspace, seeded.Created)
 				for _, d := range did {
