@@ -153,7 +153,7 @@ func (e *Engine) fireIdle(sys context.Context, a *ent.Automation, c *compiled, n
 	subject := c.schedule.Subject
 	var cursor pulid.ID
 	for {
-		page, err := idleRecords(wctx, e.client, subject, now.AddDate(0, 0, -c.schedule.IdleDays), cursor)
+		page, err := recordPage(wctx, e.client, subject, cursor, now.AddDate(0, 0, -c.schedule.IdleDays))
 		if err != nil {
 			return fired, err
 		}
@@ -244,10 +244,11 @@ func (e *Engine) fireTick(sys context.Context, a *ent.Automation, c *compiled, n
 		if len(page) == 0 {
 			break
 		}
-		cursor = page[len(page)-1]
+		cursor = page[len(page)-1].id
 		var ids []pulid.ID
 		var keys []string
-		for _, id := range page {
+		for _, r := range page {
+			id := r.id
 			rec, err := loadRecord(wctx, e.client, subject, id)
 			if ent.IsNotFound(err) {
 				continue // deleted since the page was read
@@ -306,83 +307,72 @@ func (e *Engine) fireTick(sys context.Context, a *ent.Automation, c *compiled, n
 	return fired, err
 }
 
-// recordPage lists, in ID order, up to scanBatch IDs of records of subject
-// after the ID after, not updated since idleBefore unless it is zero.
-func recordPage(ctx context.Context, client *ent.Client, subject string, after pulid.ID, idleBefore time.Time) ([]pulid.ID, error) {
-	idle := !idleBefore.IsZero()
-	switch subject {
-	case "deal":
-		q := client.Deal.Query().Where(deal.IDGT(after)).Order(deal.ByID()).Limit(scanBatch)
-		if idle {
-			q.Where(deal.UpdatedAtLT(idleBefore))
-		}
-		return q.IDs(ctx)
-	case "contact":
-		q := client.Contact.Query().Where(contact.IDGT(after)).Order(contact.ByID()).Limit(scanBatch)
-		if idle {
-			q.Where(contact.UpdatedAtLT(idleBefore))
-		}
-		return q.IDs(ctx)
-	case "lead":
-		q := client.Lead.Query().Where(lead.IDGT(after)).Order(lead.ByID()).Limit(scanBatch)
-		if idle {
-			q.Where(lead.UpdatedAtLT(idleBefore))
-		}
-		return q.IDs(ctx)
-	case "organization":
-		q := client.Organization.Query().Where(organization.IDGT(after)).Order(organization.ByID()).Limit(scanBatch)
-		if idle {
-			q.Where(organization.UpdatedAtLT(idleBefore))
-		}
-		return q.IDs(ctx)
-	case "activity":
-		q := client.Activity.Query().Where(activity.IDGT(after)).Order(activity.ByID()).Limit(scanBatch)
-		if idle {
-			q.Where(activity.UpdatedAtLT(idleBefore))
-		}
-		return q.IDs(ctx)
-	}
-	return nil, fmt.Errorf("no records of %s", subject)
-}
-
-// idleRecords lists, in ID order, up to scanBatch records of subject after
-// the ID after and not updated since before.
-func idleRecords(ctx context.Context, client *ent.Client, subject string, before time.Time, after pulid.ID) ([]idle, error) {
+// recordPage lists, in ID order, up to scanBatch records of subject after
+// the ID after (with when each was last updated), only those not updated
+// since idleBefore unless it is zero.
+func recordPage(ctx context.Context, client *ent.Client, subject string, after pulid.ID, idleBefore time.Time) ([]idle, error) {
+	idleOnly := !idleBefore.IsZero()
 	var out []idle
+	add := func(id pulid.ID, updated time.Time) { out = append(out, idle{id, updated}) }
 	var err error
 	switch subject {
 	case "deal":
+		q := client.Deal.Query().Where(deal.IDGT(after)).Order(deal.ByID()).Limit(scanBatch).Select(deal.FieldUpdatedAt)
+		if idleOnly {
+			q.Where(deal.UpdatedAtLT(idleBefore))
+		}
 		var rows []*ent.Deal
-		rows, err = client.Deal.Query().Where(deal.UpdatedAtLT(before), deal.IDGT(after)).Order(deal.ByID()).Limit(scanBatch).All(ctx)
-		for _, r := range rows {
-			out = append(out, idle{r.ID, r.UpdatedAt})
+		if rows, err = q.All(ctx); err == nil {
+			for _, r := range rows {
+				add(r.ID, r.UpdatedAt)
+			}
 		}
 	case "contact":
+		q := client.Contact.Query().Where(contact.IDGT(after)).Order(contact.ByID()).Limit(scanBatch).Select(contact.FieldUpdatedAt)
+		if idleOnly {
+			q.Where(contact.UpdatedAtLT(idleBefore))
+		}
 		var rows []*ent.Contact
-		rows, err = client.Contact.Query().Where(contact.UpdatedAtLT(before), contact.IDGT(after)).Order(contact.ByID()).Limit(scanBatch).All(ctx)
-		for _, r := range rows {
-			out = append(out, idle{r.ID, r.UpdatedAt})
+		if rows, err = q.All(ctx); err == nil {
+			for _, r := range rows {
+				add(r.ID, r.UpdatedAt)
+			}
 		}
 	case "lead":
+		q := client.Lead.Query().Where(lead.IDGT(after)).Order(lead.ByID()).Limit(scanBatch).Select(lead.FieldUpdatedAt)
+		if idleOnly {
+			q.Where(lead.UpdatedAtLT(idleBefore))
+		}
 		var rows []*ent.Lead
-		rows, err = client.Lead.Query().Where(lead.UpdatedAtLT(before), lead.IDGT(after)).Order(lead.ByID()).Limit(scanBatch).All(ctx)
-		for _, r := range rows {
-			out = append(out, idle{r.ID, r.UpdatedAt})
+		if rows, err = q.All(ctx); err == nil {
+			for _, r := range rows {
+				add(r.ID, r.UpdatedAt)
+			}
 		}
 	case "organization":
+		q := client.Organization.Query().Where(organization.IDGT(after)).Order(organization.ByID()).Limit(scanBatch).Select(organization.FieldUpdatedAt)
+		if idleOnly {
+			q.Where(organization.UpdatedAtLT(idleBefore))
+		}
 		var rows []*ent.Organization
-		rows, err = client.Organization.Query().Where(organization.UpdatedAtLT(before), organization.IDGT(after)).Order(organization.ByID()).Limit(scanBatch).All(ctx)
-		for _, r := range rows {
-			out = append(out, idle{r.ID, r.UpdatedAt})
+		if rows, err = q.All(ctx); err == nil {
+			for _, r := range rows {
+				add(r.ID, r.UpdatedAt)
+			}
 		}
 	case "activity":
+		q := client.Activity.Query().Where(activity.IDGT(after)).Order(activity.ByID()).Limit(scanBatch).Select(activity.FieldUpdatedAt)
+		if idleOnly {
+			q.Where(activity.UpdatedAtLT(idleBefore))
+		}
 		var rows []*ent.Activity
-		rows, err = client.Activity.Query().Where(activity.UpdatedAtLT(before), activity.IDGT(after)).Order(activity.ByID()).Limit(scanBatch).All(ctx)
-		for _, r := range rows {
-			out = append(out, idle{r.ID, r.UpdatedAt})
+		if rows, err = q.All(ctx); err == nil {
+			for _, r := range rows {
+				add(r.ID, r.UpdatedAt)
+			}
 		}
 	default:
-		return nil, fmt.Errorf("no idle records of %s", subject)
+		return nil, fmt.Errorf("no records of %s", subject)
 	}
 	return out, err
 }
