@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/crm"
@@ -193,6 +194,12 @@ type ScoreRun struct {
 // with the bound plugin, in batches, and stores a Score per subject, one
 // transaction per batch: a batch the plugin fails on leaves nothing behind,
 // and the run goes on with the next. client must not be a transaction.
+//
+// Batches go through three stages at once: while the plugin scores one,
+// the next is read from the database and the one before is stored, so
+// the plugin's time and the database's overlap instead of adding up.
+// Batches are stored, and Progress called, in order, from the caller's
+// goroutine.
 func (r *Registry) ScoreSubjects(ctx context.Context, client *ent.Client, opts ScoreOptions) (*ScoreRun, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
@@ -214,16 +221,67 @@ func (r *Registry) ScoreSubjects(ctx context.Context, client *ent.Client, opts S
 	}
 	run := &ScoreRun{Plugin: p.Ref(), SubjectType: opts.SubjectType, Subjects: total}
 	attrs := p.Manifest.Inputs[opts.SubjectType]
-	for {
-		ids, err := next()
-		if err != nil {
-			return run, err
+
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	loaded, scored := make(chan *scoreBatch, 1), make(chan *scoreBatch, 1)
+	complete := false // every page was read; set before loaded closes
+	wg.Add(2)
+	go func() { // read the next batch from the database
+		defer wg.Done()
+		defer close(loaded)
+		for {
+			b := &scoreBatch{}
+			b.ids, b.err = next()
+			switch {
+			case b.err != nil:
+				b.ids = nil
+			case len(b.ids) == 0:
+				complete = true
+				return
+			default:
+				b.req.Config = cfg
+				b.req.Batch, b.err = BuildBatch(ctx, client, opts.SubjectType, b.ids, attrs, opts.Now)
+			}
+			failed := b.err != nil // b is the scorer's once sent
+			select {
+			case loaded <- b:
+			case <-ctx.Done():
+				return
+			}
+			if failed {
+				return
+			}
 		}
-		if len(ids) == 0 {
-			break
+	}()
+	go func() { // have the plugin score it
+		defer wg.Done()
+		defer close(scored)
+		for b := range loaded {
+			if b.err == nil {
+				b.resp, b.err = r.Score(ctx, p, &b.req)
+			}
+			select {
+			case scored <- b:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for b := range scored { // and store it
+		if b.ids == nil {
+			return run, b.err // paging failed
 		}
 		run.Batches++
-		if err := r.scoreBatch(ctx, client, p, opts, attrs, cfg, ids); err != nil {
+		err := b.err
+		if err == nil {
+			err = r.storeScores(ctx, client, p, opts, b.ids, b.resp)
+		}
+		if err != nil {
 			if errcode.Of(err) != errcode.PluginFailed {
 				return run, err
 			}
@@ -232,11 +290,14 @@ func (r *Registry) ScoreSubjects(ctx context.Context, client *ent.Client, opts S
 				run.Errors = append(run.Errors, err.Error())
 			}
 		} else {
-			run.Scored += len(ids)
+			run.Scored += len(b.ids)
 		}
 		if opts.Progress != nil {
 			opts.Progress(run.Scored+run.FailedBatches*opts.BatchSize, total)
 		}
+	}
+	if !complete {
+		return run, ctx.Err() // cancelled before every batch went through
 	}
 	if run.FailedBatches > 0 && run.Scored == 0 {
 		return run, &errcode.Error{Code: errcode.PluginFailed, Msg: run.Errors[0]}
@@ -244,15 +305,17 @@ func (r *Registry) ScoreSubjects(ctx context.Context, client *ent.Client, opts S
 	return run, nil
 }
 
-func (r *Registry) scoreBatch(ctx context.Context, client *ent.Client, p *Plugin, opts ScoreOptions, attrs []string, cfg []byte, ids []pulid.ID) error {
-	batch, err := BuildBatch(ctx, client, opts.SubjectType, ids, attrs, opts.Now)
-	if err != nil {
-		return err
-	}
-	resp, err := r.Score(ctx, p, &sdk.ScoreRequest{Batch: batch, Config: cfg})
-	if err != nil {
-		return err
-	}
+// scoreBatch is one batch on its way through ScoreSubjects: read, then
+// scored, then stored, or failed at one of these.
+type scoreBatch struct {
+	ids  []pulid.ID
+	req  sdk.ScoreRequest
+	resp *sdk.ScoreResponse
+	err  error
+}
+
+// storeScores stores a batch's scores in a transaction of their own.
+func (r *Registry) storeScores(ctx context.Context, client *ent.Client, p *Plugin, opts ScoreOptions, ids []pulid.ID, resp *sdk.ScoreResponse) error {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return err

@@ -1,7 +1,9 @@
 // Package processrpc holds what both ends of the process transport must
-// agree on: the go-plugin handshake, the negotiated protocol versions and
-// the gRPC plugin sets that serve and dispense the Process service of
-// sdk/proto/rapport/plugin/v1/process.proto. The plugin side
+// agree on: the go-plugin handshake, the negotiated protocol versions, the
+// gRPC plugin sets that serve and dispense the Process service of
+// sdk/proto/rapport/plugin/v1/process.proto, and the gRPC settings, codec
+// (Frame, Codec) and host credentials (HostCredentials) that carry calls
+// with as few copies and system calls as the protocol allows. The plugin side
 // (sdk/process) and the host side (core/extension/process) import it; it
 // is not part of the SDK's public surface.
 package processrpc
@@ -57,21 +59,25 @@ const (
 	Window = 4 << 20
 )
 
-// ServerOptions are the gRPC server options a plugin serves with.
+// ServerOptions are the gRPC server options a plugin serves with: the
+// sizes above, Codec for every service, and pooled receive buffers.
 func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessage), grpc.MaxSendMsgSize(MaxMessage),
 		grpc.InitialWindowSize(Window), grpc.InitialConnWindowSize(Window),
 		grpc.ReadBufferSize(256 << 10), grpc.WriteBufferSize(256 << 10),
+		grpc.ForceServerCodec(Codec), grpc.RecvBufferPool(buffers),
 	}
 }
 
-// DialOptions are the gRPC options a host dials a plugin with.
+// DialOptions are the gRPC options a host dials a plugin with: the sizes
+// above, Codec for every call, and pooled receive buffers.
 func DialOptions() []grpc.DialOption {
 	return []grpc.DialOption{
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessage), grpc.MaxCallSendMsgSize(MaxMessage)),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessage), grpc.MaxCallSendMsgSize(MaxMessage), grpc.ForceCodec(Codec)),
 		grpc.WithInitialWindowSize(Window), grpc.WithInitialConnWindowSize(Window),
 		grpc.WithReadBufferSize(256 << 10), grpc.WithWriteBufferSize(256 << 10),
+		grpc.WithRecvBufferPool(buffers),
 	}
 }
 

@@ -23,6 +23,7 @@ package process
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -450,8 +452,11 @@ func (c *Client) launch() (*conn, error) {
 		StartTimeout:     c.cfg.StartTimeout,
 		Stderr:           tail,
 		Logger:           newHCLogger(c.log),
-		GRPCDialOptions:  processrpc.DialOptions(),
 	}
+	// go-plugin sets pcfg.TLSConfig when it starts the process; the
+	// credentials read it when they connect.
+	pcfg.GRPCDialOptions = append(processrpc.DialOptions(),
+		grpc.WithTransportCredentials(processrpc.HostCredentials(func() *tls.Config { return pcfg.TLSConfig })))
 	if reattach != nil {
 		pcfg.Reattach = reattach
 		c.log.Info("attaching to a plugin process in debug mode", "pid", reattach.Pid, "addr", reattach.Addr)
@@ -565,11 +570,19 @@ func (cn *conn) ping(ctx context.Context) error {
 	return nil
 }
 
-// stream is one long-lived Exchange stream.
+// stream is one long-lived Exchange stream and the buffers its calls
+// reuse: out holds the frames of the request being sent, in the answer
+// being received. Reusing out for the next call is safe: the answer has
+// arrived, so gRPC has written the request's frames and holds none.
 type stream struct {
-	s      pluginpb.Process_ExchangeClient
-	cancel context.CancelFunc
+	s       pluginpb.Process_ExchangeClient
+	cancel  context.CancelFunc
+	in, out []byte
 }
+
+// maxKept bounds the buffers a stream keeps between calls: one huge call
+// does not pin its memory for ever.
+const maxKept = 64 << 20
 
 func (cn *conn) getStream() (*stream, error) {
 	select {
@@ -587,6 +600,12 @@ func (cn *conn) getStream() (*stream, error) {
 }
 
 func (cn *conn) putStream(st *stream) {
+	if cap(st.in) > maxKept {
+		st.in = nil
+	}
+	if cap(st.out) > maxKept {
+		st.out = nil
+	}
 	select {
 	case cn.idle <- st:
 	default:
@@ -608,7 +627,7 @@ func (cn *conn) call(ctx context.Context, point uint32, req []byte, decode func(
 		return transportCause(ctx, err)
 	}
 	stop := context.AfterFunc(ctx, st.cancel)
-	out, isErr, err := exchange(st.s, point, req)
+	out, isErr, err := st.exchange(point, req)
 	if !stop() || err != nil {
 		// The deadline cut the stream, or the stream broke: it cannot
 		// carry another call.
@@ -622,36 +641,33 @@ func (cn *conn) call(ctx context.Context, point uint32, req []byte, decode func(
 	return answer(out, isErr, decode)
 }
 
-// exchange sends one call on s and reads its answer.
-func exchange(s pluginpb.Process_ExchangeClient, point uint32, req []byte) ([]byte, bool, error) {
-	first := true
-	for first || len(req) > 0 {
+// exchange sends one call on st and reads its answer, which stays valid
+// until st's next call.
+func (st *stream) exchange(point uint32, req []byte) ([]byte, bool, error) {
+	st.out, st.in = st.out[:0], st.in[:0]
+	f := processrpc.Frame{Point: point, Buf: &st.out}
+	for {
 		n := min(len(req), processrpc.ChunkSize)
-		f := &pluginpb.Frame{Data: req[:n], Last: n == len(req)}
-		if first {
-			f.Point = point
-		}
-		if err := s.Send(f); err != nil {
+		f.Data, f.Last = req[:n], n == len(req)
+		if err := st.s.SendMsg(&f); err != nil {
 			return nil, false, err
 		}
-		first = false
+		if f.Last {
+			break
+		}
+		f.Point = 0
 		req = req[n:]
 	}
-	var out []byte
+	in := processrpc.Frame{Buf: &st.in}
 	for {
-		f, err := s.Recv()
-		if err == io.EOF {
-			return nil, false, io.ErrUnexpectedEOF
-		}
-		if err != nil {
+		if err := st.s.RecvMsg(&in); err != nil {
+			if err == io.EOF {
+				return nil, false, io.ErrUnexpectedEOF
+			}
 			return nil, false, err
 		}
-		if out == nil && f.Last {
-			return f.Data, f.Error, nil
-		}
-		out = append(out, f.Data...)
-		if f.Last {
-			return out, f.Error, nil
+		if in.Last {
+			return st.in, in.Error, nil
 		}
 	}
 }

@@ -156,6 +156,31 @@ func TestOlderPlugin(t *testing.T) {
 	}
 }
 
+// TestPlainProtoPlugin: a plugin that serves protocol 2 with the generated
+// code and gRPC's defaults (another SDK's, or an older one's) gets and
+// answers calls of one and of several frames.
+func TestPlainProtoPlugin(t *testing.T) {
+	c := fake(t, "v2plain", process.Config{Timeout: time.Minute})
+	for _, n := range []int{0, 1, 1000, 300_000} {
+		amounts := make([]float64, n)
+		for i := range amounts {
+			amounts[i] = float64(i % 1000)
+		}
+		resp, err := c.Score(context.Background(), lead(amounts...))
+		if err != nil {
+			t.Fatalf("%d leads: %v", n, err)
+		}
+		for i, v := range amounts {
+			if resp.Values[i] != math.Log1p(v) {
+				t.Fatalf("%d leads: lead %d scored %v, want %v", n, i, resp.Values[i], math.Log1p(v))
+			}
+		}
+	}
+	if c.Protocol() != processrpc.ProtocolStream {
+		t.Errorf("negotiated protocol %d", c.Protocol())
+	}
+}
+
 // TestDeadline: a call that outlives its deadline fails as a timeout, and
 // the next call goes through.
 func TestDeadline(t *testing.T) {

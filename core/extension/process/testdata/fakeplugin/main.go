@@ -6,6 +6,9 @@
 //	          sleeps N ms before answering
 //	v1        the same scorer behind protocol version 1 only (an older
 //	          plugin binary: unary calls, no streams)
+//	v2plain   the same scorer behind protocol version 2, written with the
+//	          generated code and served with gRPC's default options and
+//	          codec (a plugin built with another SDK, or an older one)
 //	cookie    expects another magic cookie
 //	protocol  speaks only protocol version 99
 //	abi       says it speaks ABI 7
@@ -77,27 +80,46 @@ func (s *server) Call(_ context.Context, req *pluginpb.CallRequest) (*pluginpb.C
 	if s.mode == "garbage" {
 		return &pluginpb.CallResponse{Response: []byte{0xff, 0xff, 0xff}}, nil
 	}
-	r, err := sdk.DecodeScoreRequest(req.Request, true)
+	out, isErr := answer(req.Request)
+	return &pluginpb.CallResponse{Response: out, Error: isErr}, nil
+}
+
+// answer scores an encoded request: the encoded response, or an Error
+// message and true.
+func answer(req []byte) ([]byte, bool) {
+	r, err := sdk.DecodeScoreRequest(req, true)
 	if err != nil {
-		return &pluginpb.CallResponse{Response: sdk.AppendError(nil, err.Error()), Error: true}, nil
+		return sdk.AppendError(nil, err.Error()), true
 	}
 	resp, err := score(nil, r)
 	if err != nil {
-		return &pluginpb.CallResponse{Response: sdk.AppendError(nil, err.Error()), Error: true}, nil
+		return sdk.AppendError(nil, err.Error()), true
 	}
-	return &pluginpb.CallResponse{Response: sdk.AppendScoreResponse(nil, resp)}, nil
+	return sdk.AppendScoreResponse(nil, resp), false
 }
 
 func (s *server) Exchange(stream pluginpb.Process_ExchangeServer) error {
+	var req []byte
 	for {
 		f, err := stream.Recv()
 		if err != nil {
 			return nil
 		}
-		if f.Last {
-			if err := stream.Send(&pluginpb.Frame{Data: []byte{0xff, 0xff, 0xff}, Last: true}); err != nil {
+		req = append(req, f.Data...)
+		if !f.Last {
+			continue
+		}
+		out, isErr := []byte{0xff, 0xff, 0xff}, false
+		if s.mode != "garbage" {
+			out, isErr = answer(req)
+		}
+		req = req[:0]
+		for first := true; first || len(out) > 0; first = false {
+			n := min(len(out), processrpc.ChunkSize)
+			if err := stream.Send(&pluginpb.Frame{Data: out[:n], Last: n == len(out), Error: isErr}); err != nil {
 				return err
 			}
+			out = out[n:]
 		}
 	}
 }
@@ -117,9 +139,14 @@ func main() {
 	}
 	handshake := processrpc.Handshake
 	versions := []int{processrpc.ProtocolUnary, processrpc.ProtocolStream}
+	// Served as by go-plugin's defaults, with none of this SDK's options,
+	// codec or buffers, but large enough messages for protocol 1.
+	options := []grpc.ServerOption{grpc.MaxRecvMsgSize(processrpc.MaxMessage), grpc.MaxSendMsgSize(processrpc.MaxMessage)}
 	switch mode {
 	case "v1":
 		versions = []int{processrpc.ProtocolUnary}
+	case "v2plain":
+		versions = []int{processrpc.ProtocolStream}
 	case "cookie":
 		handshake.MagicCookieValue = "some other host"
 	case "protocol":
@@ -129,7 +156,7 @@ func main() {
 		HandshakeConfig:  handshake,
 		VersionedPlugins: processrpc.Sets(&server{mode: mode}, versions...),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return plugin.DefaultGRPCServer(append(opts, processrpc.ServerOptions()...))
+			return plugin.DefaultGRPCServer(append(opts, options...))
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Warn}),
 	})

@@ -1,0 +1,166 @@
+package processrpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"io"
+	"math/big"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/rapportcrm/rapport/sdk/pluginpb"
+)
+
+// echo answers every call of an Exchange stream with its request
+// reversed, through the generated code and gRPC's own TLS, as a plugin
+// built with another SDK would.
+type echo struct {
+	pluginpb.UnimplementedProcessServer
+}
+
+func (echo) Exchange(s pluginpb.Process_ExchangeServer) error {
+	var req []byte
+	for {
+		f, err := s.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		req = append(req, f.Data...)
+		if !f.Last {
+			continue
+		}
+		out := bytes.Clone(req)
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+		req = req[:0]
+		for first := true; first || len(out) > 0; first = false {
+			n := min(len(out), ChunkSize)
+			if err := s.Send(&pluginpb.Frame{Data: out[:n], Last: n == len(out)}); err != nil {
+				return err
+			}
+			out = out[n:]
+		}
+	}
+}
+
+func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"}, SerialNumber: big.NewInt(1),
+		NotBefore: time.Now().Add(-time.Minute), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth, x509.ExtKeyUsageServerAuth},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(c)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+// TestHostCredentials calls a plugin served with gRPC's TLS credentials
+// (mutual, as go-plugin's AutoMTLS) through HostCredentials, with calls of
+// many records in flight on several streams at once: every answer comes
+// back intact.
+func TestHostCredentials(t *testing.T) {
+	serverCert, serverPool := testCert(t)
+	clientCert, clientPool := testCert(t)
+	sock := filepath.Join(t.TempDir(), "plugin")
+	lis, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+		Certificates: []tls.Certificate{serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientPool, MinVersion: tls.VersionTLS12,
+	})), grpc.MaxRecvMsgSize(MaxMessage))
+	pluginpb.RegisterProcessServer(srv, echo{})
+	go srv.Serve(lis)
+	defer srv.Stop()
+
+	var cfg *tls.Config // set after the options are built, as go-plugin does
+	opts := append(DialOptions(),
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}),
+		grpc.WithTransportCredentials(HostCredentials(func() *tls.Config { return cfg })))
+	cfg = &tls.Config{Certificates: []tls.Certificate{clientCert}, RootCAs: serverPool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
+	cc, err := grpc.Dial("plugin", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	client := pluginpb.NewProcessClient(cc)
+
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := client.Exchange(context.Background())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var out, in []byte
+			for i, size := range []int{0, 1, 16 << 10, 80_000, ChunkSize, 3*ChunkSize + 77, 5} {
+				req := make([]byte, size)
+				for j := range req {
+					req[j] = byte(j*7 + w + i)
+				}
+				out, in = out[:0], in[:0]
+				for first, rest := true, req; first || len(rest) > 0; first = false {
+					n := min(len(rest), ChunkSize)
+					if err := s.SendMsg(&Frame{Point: 1, Data: rest[:n], Last: n == len(rest), Buf: &out}); err != nil {
+						t.Error(err)
+						return
+					}
+					rest = rest[n:]
+				}
+				for f := (Frame{Buf: &in}); !f.Last; {
+					if err := s.RecvMsg(&f); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if len(in) != size {
+					t.Errorf("stream %d, call %d: %d bytes back, want %d", w, i, len(in), size)
+					return
+				}
+				for j := range in {
+					if in[j] != req[size-1-j] {
+						t.Errorf("stream %d, call %d: byte %d differs", w, i, j)
+						return
+					}
+				}
+			}
+			s.CloseSend()
+		}()
+	}
+	wg.Wait()
+}
