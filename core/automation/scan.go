@@ -184,22 +184,11 @@ func (e *Engine) fireIdle(sys context.Context, a *ent.Automation, c *compiled, n
 			if !c.cond.Eval(rec) {
 				continue
 			}
-			err = e.client.AutomationRun.Create().
-				SetWorkspaceID(a.WorkspaceID).
-				SetAutomationID(a.ID).
-				SetKey(keys[i]).
-				SetTrigger("schedule").
-				SetSubjectType(subject).
-				SetSubjectID(r.id).
-				SetActions(a.Actions).
-				SetSteps(newSteps(a.Actions)).
-				Exec(sys)
-			switch {
-			case ent.IsConstraintError(err):
-				// Another scan fired it first.
-			case err != nil:
+			ok, err := e.fireRun(sys, a, subject, r.id, keys[i])
+			if err != nil {
 				return fired, err
-			default:
+			}
+			if ok {
 				fired++
 			}
 		}
@@ -271,22 +260,11 @@ func (e *Engine) fireTick(sys context.Context, a *ent.Automation, c *compiled, n
 				if slices.Contains(done, key) {
 					continue
 				}
-				err := e.client.AutomationRun.Create().
-					SetWorkspaceID(a.WorkspaceID).
-					SetAutomationID(a.ID).
-					SetKey(key).
-					SetTrigger("schedule").
-					SetSubjectType(subject).
-					SetSubjectID(ids[i]).
-					SetActions(a.Actions).
-					SetSteps(newSteps(a.Actions)).
-					Exec(sys)
-				switch {
-				case ent.IsConstraintError(err):
-					// Another scan fired it first.
-				case err != nil:
+				ok, err := e.fireRun(sys, a, subject, ids[i], key)
+				if err != nil {
 					return fired, err
-				default:
+				}
+				if ok {
 					fired++
 				}
 			}
@@ -305,6 +283,25 @@ func (e *Engine) fireTick(sys context.Context, a *ent.Automation, c *compiled, n
 		SetScheduleFiredAt(tick).
 		Exec(sys)
 	return fired, err
+}
+
+// fireRun creates the scheduled run of a on one record under key, and
+// reports false when another scan created it first.
+func (e *Engine) fireRun(sys context.Context, a *ent.Automation, subject string, id pulid.ID, key string) (bool, error) {
+	err := e.client.AutomationRun.Create().
+		SetWorkspaceID(a.WorkspaceID).
+		SetAutomationID(a.ID).
+		SetKey(key).
+		SetTrigger("schedule").
+		SetSubjectType(subject).
+		SetSubjectID(id).
+		SetActions(a.Actions).
+		SetSteps(newSteps(a.Actions)).
+		Exec(sys)
+	if ent.IsConstraintError(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // recordPage lists, in ID order, up to scanBatch records of subject after
