@@ -56,7 +56,9 @@ func Schema(client *ent.Client, ext *extension.Registry) graphql.ExecutableSchem
 
 // NewHandler returns the server's routes: GraphiQL at /, the API at
 // /graphql, charts of the built-in metrics at /charts/{kind}.{svg|png},
-// health at /healthz and Prometheus metrics at /metrics.
+// health at /healthz (the server runs and its store answers), readiness at
+// /readyz (and no plugin is still loading) and Prometheus metrics at
+// /metrics.
 func NewHandler(cfg Config) http.Handler {
 	log := cfg.Logger
 	if log == nil {
@@ -105,6 +107,27 @@ func NewHandler(cfg Config) http.Handler {
 		if cfg.Ping != nil {
 			if err := cfg.Ping(ctx); err != nil {
 				http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	// /readyz is /healthz and also every plugin done loading (a server
+	// loads its plugins in the background; calls to one still loading
+	// wait for it).
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if cfg.Ping != nil {
+			if err := cfg.Ping(ctx); err != nil {
+				http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		if cfg.Extensions != nil {
+			if loading := cfg.Extensions.Loading(); len(loading) > 0 {
+				http.Error(w, "plugins loading: "+strings.Join(loading, ", "), http.StatusServiceUnavailable)
 				return
 			}
 		}

@@ -13,16 +13,15 @@ package plugins
 //go:generate go run ../cmd/rapport plugin build ./qci
 //go:generate go run ../cmd/rapport plugin build ./fiveprocess
 //go:generate go run ../cmd/rapport plugin build ./valuechain
+//go:generate go run ./internal/sums
 
 import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 )
 
 // Bundled are the bundled plugins' manifests, modules and questionnaires.
@@ -30,13 +29,21 @@ import (
 //go:embed */plugin.json */plugin.wasm qci/questions.json
 var Bundled embed.FS
 
+// Sums lists the SHA-256 of every file in Bundled, as sha256sum(1) does;
+// go generate writes it after building the modules, and a test holds it
+// to the files.
+//
+//go:embed SHA256SUMS
+var Sums []byte
+
 // Names lists the bundled plugins.
 var Names = []string{"fiveprocess", "idic", "qci", "valuechain"}
 
 // Extract writes the bundled plugins below dir, in a directory named by
-// their content's hash (so a new build never reuses an old one's files,
-// and a restart reuses its own), and returns that directory: a plugin
-// directory for the extension registry. Files already there are kept.
+// the hash of Sums (so a new build never reuses an old one's files, and a
+// restart reuses its own without hashing them again), and returns that
+// directory: a plugin directory for the extension registry. Files already
+// there are kept.
 func Extract(dir string) (string, error) {
 	var files []string
 	if err := fs.WalkDir(Bundled, ".", func(path string, d fs.DirEntry, err error) error {
@@ -47,23 +54,8 @@ func Extract(dir string) (string, error) {
 	}); err != nil {
 		return "", err
 	}
-	sort.Strings(files)
-	// Hash by streaming: ReadFile would copy every module onto the heap
-	// on every start.
-	h := sha256.New()
-	for _, f := range files {
-		r, err := Bundled.Open(f)
-		if err != nil {
-			return "", err
-		}
-		h.Write([]byte(f))
-		_, err = io.Copy(h, r)
-		r.Close()
-		if err != nil {
-			return "", err
-		}
-	}
-	out := filepath.Join(dir, "bundled-"+hex.EncodeToString(h.Sum(nil))[:16])
+	sum := sha256.Sum256(Sums)
+	out := filepath.Join(dir, "bundled-"+hex.EncodeToString(sum[:])[:16])
 	for _, f := range files {
 		dst := filepath.Join(out, filepath.FromSlash(f))
 		if _, err := os.Stat(dst); err == nil {

@@ -173,9 +173,13 @@ func TestServeDemo(t *testing.T) {
 			if status != http.StatusUnauthorized || !strings.Contains(toJSON(out), "UNAUTHENTICATED") {
 				t.Errorf("no token: %d %v", status, out)
 			}
-			res, err := http.Get(s.url + "/healthz")
-			if err != nil || res.StatusCode != 200 {
-				t.Errorf("healthz: %v %v", res, err)
+			for _, path := range []string{"/healthz", "/readyz"} {
+				// --demo waits for the plugins, so the server is ready
+				// when it prints its address.
+				res, err := http.Get(s.url + path)
+				if err != nil || res.StatusCode != 200 {
+					t.Errorf("%s: %v %v", path, res, err)
+				}
 			}
 			// The demo puts the bundled models to work: IDIC scores and the
 			// value chain segments organizations, and every report runs.

@@ -30,13 +30,15 @@ import (
 
 // pluginFlags are the flags of every command that loads plugins.
 type pluginFlags struct {
-	dirs     []string
-	cache    string
-	grants   []string
-	timeout  time.Duration
-	memoryMB int
-	start    string
-	bundled  bool
+	dirs  []string
+	cache string
+	// background loads plugins behind the registry's creation (serve).
+	background bool
+	grants     []string
+	timeout    time.Duration
+	memoryMB   int
+	start      string
+	bundled    bool
 }
 
 func (f *pluginFlags) register(cmd *cobra.Command) {
@@ -91,7 +93,7 @@ func (f *pluginFlags) open(ctx context.Context, log *slog.Logger, reg prometheus
 		return nil, err
 	}
 	return extension.NewRegistry(ctx, extension.Config{Dirs: dirs, Engine: engine, Grants: grants, Logger: log, Registerer: reg,
-		ProcessStart: process.Start(f.start), ProcessTimeout: f.timeout})
+		ProcessStart: process.Start(f.start), ProcessTimeout: f.timeout, Background: f.background})
 }
 
 // openTarget loads the plugin in dir as the server would, for the

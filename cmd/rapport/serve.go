@@ -33,15 +33,18 @@ func newServeCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the API server (GraphiQL at /, API at /graphql, /healthz, /metrics) and automation workers",
+		Short: "Run the API server (GraphiQL at /, API at /graphql, /healthz, /readyz, /metrics) and automation workers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-			// Plugins load while the store opens and migrates: loading
-			// them is most of a start, and neither needs the other.
+			// Plugins load in the background, while the store opens and
+			// migrates and the server starts: loading them is most of a
+			// start, and only calls to a plugin need it (they wait for
+			// it; /readyz says when all are loaded).
+			pf.background = true
 			var (
 				plugins   *extension.Registry
 				pluginErr error
@@ -81,6 +84,9 @@ func newServeCmd(g *globals) *cobra.Command {
 				return pluginErr
 			}
 			if seeded != nil {
+				if err := plugins.Wait(ctx); err != nil {
+					return err
+				}
 				did, err := demoModels(ctx, st.Client, plugins, seeded.Workspace, seeded.Created)
 				for _, d := range did {
 					log.Info("demo: " + d)

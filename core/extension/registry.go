@@ -57,6 +57,13 @@ type Config struct {
 	// ProcessTimeout caps the deadline of a process plugin's call
 	// (default 10 s).
 	ProcessTimeout time.Duration
+	// Background makes NewRegistry return once it has read the manifests,
+	// while the plugins load behind it: until a plugin's load ends, List
+	// and Get show it with status "loading", and a call to it waits for
+	// the load (or the call's context). Wait and Loading tell when all are
+	// done. A server that would otherwise wait for every module to compile
+	// before it serves anything starts serving at once.
+	Background bool
 }
 
 // runner is what runs a loaded plugin: a *wasm.Module or a
@@ -73,7 +80,8 @@ type Plugin struct {
 	Manifest *manifest.Manifest
 	// Dir is where its plugin.json is.
 	Dir string
-	// Status is "ready", or "failed: <reason>" when it could not load. For
+	// Status is "ready", "loading" while it loads in the background (see
+	// Config.Background), or "failed: <reason>" when it could not load. For
 	// a process plugin it is, as of the List or Get that returned it,
 	// "restarting: <reason>" while a failed process is being replaced and
 	// "unhealthy: <reason>" after repeated failures (see process.Client).
@@ -83,6 +91,7 @@ type Plugin struct {
 	modTime  time.Time
 	size     int64
 	inflight *sync.WaitGroup
+	loading  *pending // while it loads in the background
 }
 
 // Ref is "name@version".
@@ -95,6 +104,11 @@ type Registry struct {
 
 	mu      sync.RWMutex
 	plugins map[string]*Plugin // by ref
+
+	// loadSlots bounds the loads running at once to the processors:
+	// compiling or reading the compiled-code cache and instantiating is
+	// most of a server's start, and all CPU.
+	loadSlots chan struct{}
 }
 
 // NewRegistry loads every plugin in cfg.Dirs. A plugin that fails to load
@@ -113,8 +127,14 @@ func NewRegistry(ctx context.Context, cfg Config) (*Registry, error) {
 	default:
 		return nil, fmt.Errorf("process plugins start %q: want lazy or boot", cfg.ProcessStart)
 	}
-	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}}
+	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}, loadSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	r.metrics = newMetrics(cfg.Registerer, r)
+	if cfg.Background {
+		for _, path := range r.manifests() {
+			r.scanOne(ctx, path, true)
+		}
+		return r, nil
+	}
 	if err := r.Scan(ctx); err != nil {
 		return nil, err
 	}
@@ -138,17 +158,12 @@ func (r *Registry) manifests() []string {
 // version replaces the old one for new calls; calls in flight finish on the
 // old module, which is closed after them.
 func (r *Registry) Scan(ctx context.Context) error {
-	// Plugins load side by side (compiling or reading the compiled-code
-	// cache and instantiating is most of a server's start), as many at
-	// once as there are processors.
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for _, path := range r.manifests() {
 		wg.Add(1)
-		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
-			r.scanOne(ctx, path)
+			defer wg.Done()
+			r.scanOne(ctx, path, false)
 		}()
 	}
 	wg.Wait()
@@ -156,7 +171,10 @@ func (r *Registry) Scan(ctx context.Context) error {
 }
 
 // scanOne loads or reloads the plugin of one manifest, as Scan describes.
-func (r *Registry) scanOne(ctx context.Context, path string) {
+// In the background, a plugin not loaded before is listed as loading at
+// once and loads in a goroutine of its own; a reload happens in this one,
+// as the old version serves meanwhile.
+func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	m, err := manifest.Load(path)
 	if err != nil {
 		r.cfg.Logger.Warn("plugin not loaded", "manifest", path, "err", err)
@@ -175,7 +193,21 @@ func (r *Registry) scanOne(ctx context.Context, path string) {
 	if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() {
 		return
 	}
-	p, err := r.load(ctx, m, dir, modPath, st)
+	if old != nil && old.loading != nil {
+		// Still loading in the background; a change since is seen by
+		// the first scan after the load ends.
+		return
+	}
+	if background && (old == nil || old.run == nil) {
+		pend := &pending{done: make(chan struct{})}
+		r.put(&Plugin{Manifest: m, Dir: dir, Status: "loading", loading: pend})
+		go func() {
+			p, err := r.loadSlot(ctx, m, dir, modPath, st)
+			r.settle(m, dir, pend, p, err)
+		}()
+		return
+	}
+	p, err := r.loadSlot(ctx, m, dir, modPath, st)
 	if err != nil {
 		r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
 		if old == nil || old.run == nil {
@@ -192,6 +224,64 @@ func (r *Registry) scanOne(ctx context.Context, path string) {
 		}()
 	} else {
 		r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
+	}
+}
+
+// loadSlot is load, run when one of the registry's load slots is free.
+func (r *Registry) loadSlot(ctx context.Context, m *manifest.Manifest, dir, modPath string, st os.FileInfo) (*Plugin, error) {
+	select {
+	case r.loadSlots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-r.loadSlots }()
+	return r.load(ctx, m, dir, modPath, st)
+}
+
+// settle ends a background load: the loaded plugin (or a failed one)
+// replaces the loading entry, and the calls waiting on it go on.
+func (r *Registry) settle(m *manifest.Manifest, dir string, pend *pending, p *Plugin, err error) {
+	if err != nil {
+		r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
+		p = &Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()}
+	} else {
+		r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
+	}
+	r.mu.Lock()
+	if cur := r.plugins[m.Ref()]; cur != nil && cur.loading == pend {
+		r.plugins[m.Ref()] = p
+	}
+	r.mu.Unlock()
+	pend.plugin = p
+	close(pend.done)
+}
+
+// pending is a plugin's load in the background.
+type pending struct {
+	done   chan struct{}
+	plugin *Plugin // what the load gave, loaded or failed; set before done closes
+}
+
+func (p *pending) settled() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// ready returns p, or, when p is still loading in the background, what
+// its load gives once it ends (or ctx's error first).
+func (r *Registry) ready(ctx context.Context, p *Plugin) (*Plugin, error) {
+	if p.loading == nil {
+		return p, nil
+	}
+	select {
+	case <-p.loading.done:
+		return p.loading.plugin.current(), nil
+	case <-ctx.Done():
+		return nil, errcode.New(errcode.PluginFailed, "plugin %s is still loading: %v", p.Ref(), ctx.Err())
 	}
 }
 
@@ -223,10 +313,6 @@ func (r *Registry) load(ctx context.Context, m *manifest.Manifest, dir, modPath 
 		}
 		return loaded(c), nil
 	}
-	code, err := os.ReadFile(modPath)
-	if err != nil {
-		return nil, err
-	}
 	limits := wasm.Limits{
 		MemoryPages: uint32(m.Limits.MemoryPages),
 		Timeout:     time.Duration(m.Limits.TimeoutMS) * time.Millisecond,
@@ -235,7 +321,7 @@ func (r *Registry) load(ctx context.Context, m *manifest.Manifest, dir, modPath 
 		Clock:  m.Asks("clock") && r.cfg.Grants.Clock,
 		Random: m.Asks("random") && r.cfg.Grants.Random,
 	}
-	mod, err := r.cfg.Engine.Load(ctx, m.Ref(), code, limits, grants)
+	mod, err := r.cfg.Engine.LoadFile(ctx, m.Ref(), modPath, limits, grants)
 	if err != nil {
 		return nil, err
 	}
@@ -363,9 +449,47 @@ func newerVersion(a, b string) bool {
 	return pa > pb
 }
 
+// Loading lists the plugins whose background load has not ended, by ref.
+func (r *Registry) Loading() []string {
+	var out []string
+	for _, p := range r.pendingLoads() {
+		out = append(out, p.Ref())
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Wait returns once no plugin is loading, or with ctx's error.
+func (r *Registry) Wait(ctx context.Context) error {
+	for {
+		loads := r.pendingLoads()
+		if len(loads) == 0 {
+			return nil
+		}
+		select {
+		case <-loads[0].loading.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (r *Registry) pendingLoads() []*Plugin {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	var out []*Plugin
+	for _, p := range r.plugins {
+		if p.loading != nil && !p.loading.settled() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Close closes every module and stops every plugin process, waiting until
-// they have exited.
+// they have exited (and for loads in the background to end first).
 func (r *Registry) Close(ctx context.Context) {
+	_ = r.Wait(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.plugins {
@@ -391,6 +515,10 @@ func (p *Plugin) release() { p.inflight.Done() }
 
 // Score runs the plugin's score point on one batch.
 func (r *Registry) Score(ctx context.Context, p *Plugin, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+	p, err := r.ready(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	mod, err := p.acquire(sdk.PointScore)
 	if err != nil {
 		return nil, err
@@ -404,6 +532,10 @@ func (r *Registry) Score(ctx context.Context, p *Plugin, req *sdk.ScoreRequest) 
 
 // Segment runs the plugin's segment point on one batch.
 func (r *Registry) Segment(ctx context.Context, p *Plugin, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error) {
+	p, err := r.ready(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	mod, err := p.acquire(sdk.PointSegment)
 	if err != nil {
 		return nil, err
@@ -417,6 +549,10 @@ func (r *Registry) Segment(ctx context.Context, p *Plugin, req *sdk.SegmentReque
 
 // Report runs the plugin's report point.
 func (r *Registry) Report(ctx context.Context, p *Plugin, req *sdk.ReportRequest) (*sdk.Report, error) {
+	p, err := r.ready(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	mod, err := p.acquire(sdk.PointReport)
 	if err != nil {
 		return nil, err

@@ -39,6 +39,9 @@ type BindInput struct {
 // host provides. The change is audited in the timeline.
 func (r *Registry) Bind(ctx context.Context, client *ent.Client, in BindInput) (*ent.ExtensionBinding, error) {
 	p, err := r.Get(in.Plugin, in.Version)
+	if err == nil {
+		p, err = r.ready(ctx, p)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -4,8 +4,10 @@
 // asks; every call has a deadline; every module has a memory ceiling; an
 // instance that traps, times out or answers garbage is thrown away.
 //
-// Compiled modules are cached on disk; instances are pooled, one per
-// concurrent call. See sdk/ABI.md for the contract a module implements.
+// Compiled modules are cached on disk, and so are the modules as rewritten
+// for deadlines; module files are mapped rather than read. Instances are
+// pooled, one per concurrent call. See sdk/ABI.md for the contract a
+// module implements.
 package wasm
 
 import (
@@ -15,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -146,13 +149,6 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 	if limits.RecycleAfter <= 0 {
 		limits.RecycleAfter = 10_000
 	}
-	// Deadlines are enforced by the module's own interrupt checks (see
-	// package interrupt), not by wazero's close-on-context-done, which
-	// costs a trampoline call at every loop head and a goroutine per call.
-	code, err := interrupt.Instrument(code)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithCompilationCache(e.cache).
 		WithMemoryLimitPages(limits.MemoryPages))
@@ -165,7 +161,7 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 		return fail(err)
 	}
 	log := e.cfg.Logger.With("plugin", name)
-	_, err = rt.NewHostModuleBuilder("rapport").
+	_, err := rt.NewHostModuleBuilder("rapport").
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 			level, ptr, size := uint32(stack[0]), uint32(stack[1]), uint32(stack[2])
@@ -183,8 +179,10 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 	if err != nil {
 		return fail(err)
 	}
-	compiled, err := rt.CompileModule(ctx, code)
-	if err != nil {
+	compiled, err := e.compile(ctx, rt, code)
+	if errors.Is(err, interrupt.ErrMalformed) {
+		return fail(fmt.Errorf("%s: %w", name, err))
+	} else if err != nil {
 		return fail(fmt.Errorf("compile %s: %w", name, err))
 	}
 	m.mod = compiled
@@ -238,6 +236,48 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 	}
 	m.pool <- inst
 	return m, nil
+}
+
+// LoadFile is Load of the module in the file at path, which is mapped
+// rather than read where the system allows (reading a module into fresh
+// heap memory is much of a server's start). A file that another program
+// truncates while it is read gives an error, not a crash.
+func (e *Engine) LoadFile(ctx context.Context, name, path string, limits Limits, grants Grants) (*Module, error) {
+	code, unmap, err := mapFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer unmap()
+	return e.Load(ctx, name, code, limits, grants)
+}
+
+// compile rewrites code for deadlines (or maps the rewrite kept from an
+// earlier start) and compiles it. Deadlines are enforced by the module's
+// own interrupt checks (see package interrupt), not by wazero's
+// close-on-context-done, which costs a trampoline call at every loop head
+// and a goroutine per call.
+//
+// code and the kept rewrite may be file mappings, which fault when
+// another program truncates the file under them: the fault becomes a
+// panic in this goroutine (SetPanicOnFault), recovered as an error. Only
+// the module's bytes are read while it is armed; wazero copies what it
+// keeps of them.
+func (e *Engine) compile(ctx context.Context, rt wazero.Runtime, code []byte) (c wazero.CompiledModule, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(interface{ Addr() uintptr }); !ok {
+				panic(r)
+			}
+			c, err = nil, errors.New("the module's file changed while it was read")
+		}
+	}()
+	code, release, err := e.rewritten(code)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return rt.CompileModule(ctx, code)
 }
 
 func importedModules(c wazero.CompiledModule) map[string]bool {

@@ -47,6 +47,12 @@ const Start = "rapport.start"
 // YieldEvery is how many checks a guest runs between two returns to Go.
 const YieldEvery = 1 << 14
 
+// Version names the rewrite: hosts that keep rewritten modules across
+// restarts key them by it. It changes whenever Instrument's output for
+// some input does (TestVersionPinsTheRewrite holds a module's rewrite to
+// the hash recorded for this version).
+const Version = 1
+
 const (
 	secCustom  = 0
 	secImport  = 2

@@ -2,7 +2,9 @@ package interrupt
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -385,4 +387,23 @@ func FuzzInstrument(f *testing.F) {
 			t.Fatalf("original compiles, instrumented does not: %v", err)
 		}
 	})
+}
+
+// TestVersionPinsTheRewrite holds the rewrite of the hand-assembled module
+// to the hash recorded for [Version]. Hosts keep rewritten modules across
+// restarts keyed by Version, so a change to Instrument's output that kept
+// the version would have them run the old rewrite. When this fails, bump
+// Version and record the new hash.
+func TestVersionPinsTheRewrite(t *testing.T) {
+	pinned := map[int]string{
+		1: "6f5aec9f57c8447e6c42e95ca3e696f46d4f20857836543bde02df5ea1b94ea5",
+	}
+	out, err := Instrument(richModule())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%x", sha256.Sum256(out))
+	if want, ok := pinned[Version]; !ok || got != want {
+		t.Fatalf("the rewrite of the test module hashes to %s, but version %d recorded %q: bump Version and record the hash", got, Version, want)
+	}
 }
