@@ -12515,7 +12515,7 @@ type Plugin {
   "The CRM model it implements, if any."
   model: String
   description: String
-  "ready, or failed: <reason>."
+  "ready; loading while the server loads it (a call waits for it); failed: <reason>; for a process plugin also restarting: <reason> or unhealthy: <reason>."
   status: String!
 }
 

@@ -103,7 +103,7 @@ type Plugin struct {
 	// The CRM model it implements, if any.
 	Model       *string `json:"model,omitempty"`
 	Description *string `json:"description,omitempty"`
-	// ready, or failed: <reason>.
+	// ready; loading while the server loads it (a call waits for it); failed: <reason>; for a process plugin also restarting: <reason> or unhealthy: <reason>.
 	Status string `json:"status"`
 }
 
