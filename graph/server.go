@@ -101,39 +101,11 @@ func NewHandler(cfg Config) http.Handler {
 		mux.Handle("/charts/", authenticate(cfg.Client, cfg.Charts))
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if cfg.Ping != nil {
-			if err := cfg.Ping(ctx); err != nil {
-				http.Error(w, "store unreachable", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	// /readyz is /healthz and also every plugin done loading (a server
-	// loads its plugins in the background; calls to one still loading
-	// wait for it).
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if cfg.Ping != nil {
-			if err := cfg.Ping(ctx); err != nil {
-				http.Error(w, "store unreachable", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		if cfg.Extensions != nil {
-			if loading := cfg.Extensions.Loading(); len(loading) > 0 {
-				http.Error(w, "plugins loading: "+strings.Join(loading, ", "), http.StatusServiceUnavailable)
-				return
-			}
-		}
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	// /healthz: the server runs and its store answers. /readyz: also
+	// every plugin done loading (a server loads its plugins in the
+	// background; calls to one still loading wait for it).
+	mux.HandleFunc("/healthz", health(cfg, false))
+	mux.HandleFunc("/readyz", health(cfg, true))
 	page := playground.Handler("Rapport", "/graphql")
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
@@ -182,4 +154,27 @@ func unauthenticated(w http.ResponseWriter, msg string) {
 			"extensions": map[string]any{"code": errcode.Unauthenticated},
 		}},
 	})
+}
+
+// health answers 200 when the store answers and, for readiness, no plugin
+// is still loading; 503 saying why otherwise.
+func health(cfg Config, readiness bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if cfg.Ping != nil {
+			if err := cfg.Ping(ctx); err != nil {
+				http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		if readiness && cfg.Extensions != nil {
+			if loading := cfg.Extensions.Loading(); len(loading) > 0 {
+				http.Error(w, "plugins loading: "+strings.Join(loading, ", "), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	}
 }

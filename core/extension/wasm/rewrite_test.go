@@ -113,6 +113,18 @@ func TestRewriteIsKept(t *testing.T) {
 	m.Close(context.Background())
 }
 
+// engine is an engine caching in dir (none when ""), closed when the
+// test ends.
+func engine(t *testing.T, dir string) *Engine {
+	t.Helper()
+	e, err := NewEngine(Config{CacheDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close(context.Background()) })
+	return e
+}
+
 func hexSum(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
@@ -129,12 +141,7 @@ func TestLoadFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cache := range []string{"", t.TempDir()} {
-		e, err := NewEngine(Config{CacheDir: cache})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer e.Close(context.Background())
-		m, err := e.LoadFile(context.Background(), "guest@file", path, Limits{}, Grants{})
+		m, err := engine(t, cache).LoadFile(context.Background(), "guest@file", path, Limits{}, Grants{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,12 +164,7 @@ func TestLoadFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, cache := range []string{"", t.TempDir()} {
-		e, err := NewEngine(Config{CacheDir: cache})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer e.Close(context.Background())
-		_, err = e.Load(context.Background(), "guest@truncated", code, Limits{}, Grants{})
+		_, err := engine(t, cache).Load(context.Background(), "guest@truncated", code, Limits{}, Grants{})
 		if err == nil || !strings.Contains(err.Error(), "changed while it was read") {
 			t.Fatalf("cache %q: loading a truncated mapping: %v", cache, err)
 		}
