@@ -357,7 +357,7 @@ func (r *SegmentResponse) Of(i int) []string {
 
 // Validate checks the response against a request of n subjects.
 func (r *SegmentResponse) Validate(n int) error {
-	if len(r.Offsets) != n+1 || r.Offsets[0] != 0 {
+	if n < 0 || len(r.Offsets) != n+1 || r.Offsets[0] != 0 {
 		return fmt.Errorf("segment response: %d offsets for %d subjects", len(r.Offsets), n)
 	}
 	for i := 1; i < len(r.Offsets); i++ {

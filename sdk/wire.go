@@ -287,6 +287,21 @@ func (d *decoder) next() (field, bool, error) {
 	return f, true, nil
 }
 
+// copied returns a copy of raw (not empty) in memory of its own, or nil
+// when that memory is not aligned for elements of align bytes (Go aligns
+// an allocation whose size is a multiple of 4 or 8 to 4 or 8 bytes, so
+// this does not happen). Appending to a nil slice writes the copy into
+// fresh memory without clearing it first, as make and slices.Grow do: a
+// decoded batch is written once, not twice.
+func copied(raw []byte, align uintptr) unsafe.Pointer {
+	b := append([]byte(nil), raw...)
+	p := unsafe.Pointer(&b[0])
+	if uintptr(p)%align != 0 {
+		return nil
+	}
+	return p
+}
+
 func (d *decoder) doubles(dst []float64, f field) ([]float64, error) {
 	switch f.typ {
 	case protowire.Fixed64Type: // unpacked element
@@ -304,6 +319,11 @@ func (d *decoder) doubles(dst []float64, f field) ([]float64, error) {
 	}
 	if dst == nil && !d.copy && littleEndian && uintptr(unsafe.Pointer(&f.raw[0]))%8 == 0 {
 		return unsafe.Slice((*float64)(unsafe.Pointer(&f.raw[0])), n), nil
+	}
+	if dst == nil && littleEndian {
+		if p := copied(f.raw, 8); p != nil {
+			return unsafe.Slice((*float64)(p), n), nil
+		}
 	}
 	dst = slices.Grow(dst, n)
 	if littleEndian {
@@ -338,6 +358,11 @@ func (d *decoder) fixed32s(dst []uint32, f field) ([]uint32, error) {
 	}
 	if dst == nil && !d.copy && littleEndian && uintptr(unsafe.Pointer(&f.raw[0]))%4 == 0 {
 		return unsafe.Slice((*uint32)(unsafe.Pointer(&f.raw[0])), n), nil
+	}
+	if dst == nil && littleEndian {
+		if p := copied(f.raw, 4); p != nil {
+			return unsafe.Slice((*uint32)(p), n), nil
+		}
 	}
 	dst = slices.Grow(dst, n)
 	if littleEndian {

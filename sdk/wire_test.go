@@ -241,3 +241,24 @@ func TestDecodeAtEveryAlignment(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeScoreResponse decodes the answer to a batch of 1,000
+// leads with 8 factors and labels, as a host does after every call.
+func BenchmarkDecodeScoreResponse(b *testing.B) {
+	r := sdk.NewScoreResponse(1000, "a", "b", "c", "d", "e", "f", "g", "h")
+	for i := range r.Values {
+		r.Values[i] = float64(i)
+		r.SetLabel(i, []string{"cold", "warm", "hot"}[i%3])
+	}
+	for i := range r.Contributions {
+		r.Contributions[i] = float64(i) / 8
+	}
+	enc := sdk.AppendScoreResponse(nil, r)
+	b.SetBytes(int64(len(enc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := sdk.DecodeScoreResponse(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

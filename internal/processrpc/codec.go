@@ -1,6 +1,7 @@
 package processrpc
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -16,9 +17,10 @@ import (
 
 // Frame is the Frame message of process.proto as Codec writes and reads it,
 // without the copies and allocations of the generated code: Marshal
-// appends the encoded frame to Buf, and Unmarshal appends the frame's data
-// to Buf and points Data at it, so a stream that keeps its buffers
-// allocates nothing per call. The bytes on the wire are those of
+// appends the encoded frame to Buf (or, when Data already ends Buf, writes
+// the frame around it), and Unmarshal appends the frame's data to Buf and
+// points Data at it (or hands it to Use), so a stream that keeps its
+// buffers allocates nothing per call. The bytes on the wire are those of
 // pluginpb.Frame, and either end may use the generated type instead.
 type Frame struct {
 	Point       uint32
@@ -28,8 +30,23 @@ type Frame struct {
 	// (the frame must not be changed until gRPC has sent it), Unmarshal
 	// appends Data to it (gRPC's receive buffer is reused after
 	// Unmarshal returns).
+	//
+	// When Data is the end of Buf with at least Headroom bytes before it
+	// (the sender encoded its message there), Marshal writes the fields
+	// before the data into that room and appends the rest, instead of
+	// copying the data: a batch crosses the codec without a copy.
 	Buf *[]byte
+	// Use, when set, takes a message that arrives in one frame: Unmarshal
+	// of a frame with Last set hands its data, still in gRPC's receive
+	// buffer and valid only during the call, to Use and leaves Data nil,
+	// instead of copying the data to Buf first. A frame without Last
+	// clears Use, so the frames of a longer message are joined in Buf.
+	Use func(data []byte, isErr bool)
 }
+
+// Headroom is the room before a message in Buf that lets Marshal frame it
+// in place: the largest point and data length fields.
+const Headroom = 2 * (1 + binary.MaxVarintLen32)
 
 // Frame's field numbers and wire types in process.proto.
 const (
@@ -40,6 +57,9 @@ const (
 )
 
 func (f *Frame) marshal() []byte {
+	if b := f.inPlace(); b != nil {
+		return b
+	}
 	var b []byte
 	if f.Buf != nil {
 		b = *f.Buf
@@ -49,6 +69,32 @@ func (f *Frame) marshal() []byte {
 	if f.Buf != nil {
 		*f.Buf = b
 	}
+	return b[start:len(b):len(b)]
+}
+
+// inPlace encodes f around its data when Data ends *Buf with room for the
+// leading fields before it (see Buf), and returns the encoding; else nil.
+func (f *Frame) inPlace() []byte {
+	if f.Buf == nil || len(f.Data) == 0 {
+		return nil
+	}
+	b := *f.Buf
+	at := len(b) - len(f.Data)
+	if at < Headroom || &b[at] != &f.Data[0] {
+		return nil
+	}
+	var head [Headroom]byte
+	h := head[:0]
+	if f.Point != 0 {
+		h = protowire.AppendTag(h, framePoint, protowire.VarintType)
+		h = protowire.AppendVarint(h, uint64(f.Point))
+	}
+	h = protowire.AppendTag(h, frameData, protowire.BytesType)
+	h = protowire.AppendVarint(h, uint64(len(f.Data)))
+	start := at - len(h)
+	copy(b[start:], h)
+	b = f.appendTail(b)
+	*f.Buf = b
 	return b[start:len(b):len(b)]
 }
 
@@ -63,6 +109,11 @@ func (f *Frame) appendTo(b []byte) []byte {
 		b = protowire.AppendTag(b, frameData, protowire.BytesType)
 		b = protowire.AppendBytes(b, f.Data)
 	}
+	return f.appendTail(b)
+}
+
+// appendTail appends the fields that follow the data.
+func (f *Frame) appendTail(b []byte) []byte {
 	if f.Last {
 		b = protowire.AppendTag(b, frameLast, protowire.VarintType)
 		b = append(b, 1)
@@ -109,6 +160,14 @@ func (f *Frame) unmarshal(b []byte) error {
 			return protowire.ParseError(n)
 		}
 		b = b[n:]
+	}
+	if f.Use != nil {
+		if f.Last {
+			f.Data = nil
+			f.Use(data, f.Error)
+			return nil
+		}
+		f.Use = nil
 	}
 	if f.Buf == nil {
 		f.Data = append([]byte(nil), data...)

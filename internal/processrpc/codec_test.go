@@ -88,7 +88,66 @@ func FuzzFrame(f *testing.F) {
 		if got.Point != want.Point || got.Last != want.Last || got.Error != want.Error || !bytes.Equal(got.Data, want.Data) {
 			t.Fatalf("%x: generated code reads %v, codec %+v", b, &want, got)
 		}
+		// Read with Use, a frame with Last goes to Use (and nowhere
+		// else), any other to the buffer.
+		buf = buf[:0]
+		var used []byte
+		var usedErr, called bool
+		got = Frame{Buf: &buf, Use: func(d []byte, isErr bool) { called, used, usedErr = true, bytes.Clone(d), isErr }}
+		if err := Codec.Unmarshal(b, &got); err != nil {
+			t.Fatalf("%x: with Use: %v", b, err)
+		}
+		switch {
+		case called != want.Last:
+			t.Fatalf("%x: last %v, Use called %v", b, want.Last, called)
+		case called && (!bytes.Equal(used, want.Data) || usedErr != want.Error || len(buf) != 0 || got.Data != nil):
+			t.Fatalf("%x: Use got %x (error %v), buffer %x, Data %x; want %v", b, used, usedErr, buf, got.Data, &want)
+		case !called && (!bytes.Equal(got.Data, want.Data) || got.Use != nil):
+			t.Fatalf("%x: without Last, read %+v", b, got)
+		}
 	})
+}
+
+// TestFrameInPlace: a frame whose data ends its buffer, with Headroom
+// before it, is written around the data, byte for byte as the generated
+// code writes it; without the room, or when the data is elsewhere, it is
+// copied as usual.
+func TestFrameInPlace(t *testing.T) {
+	for _, want := range frames {
+		wire, err := proto.MarshalOptions{Deterministic: true}.Marshal(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, room := range []int{0, Headroom - 1, Headroom, Headroom + 9} {
+			buf := append(bytes.Repeat([]byte{0xee}, room), want.Data...)
+			data := buf[room:]
+			got, err := Codec.Marshal(&Frame{Point: want.Point, Data: data, Last: want.Last, Error: want.Error, Buf: &buf})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, wire) {
+				t.Errorf("%v, room %d: codec wrote %x, generated code %x", want, room, got, wire)
+			}
+			// In place, only the fields after the data are appended.
+			tail, grown := 0, len(buf)-room-len(want.Data)
+			if want.Last {
+				tail += 2
+			}
+			if want.Error {
+				tail += 2
+			}
+			if inPlace := room >= Headroom && len(want.Data) > 0; inPlace && grown != tail || !inPlace && grown != len(wire) {
+				t.Errorf("%v, room %d: buffer grew by %d bytes (in place: %v)", want, room, grown, inPlace)
+			}
+		}
+		// Data that does not end the buffer is copied.
+		buf := append(append([]byte(nil), make([]byte, Headroom)...), want.Data...)
+		buf = append(buf, 0xff)
+		got, err := Codec.Marshal(&Frame{Point: want.Point, Data: buf[Headroom : len(buf)-1], Last: want.Last, Error: want.Error, Buf: &buf})
+		if err != nil || !bytes.Equal(got, wire) {
+			t.Errorf("%v, data inside the buffer: codec wrote %x (%v), generated code %x", want, got, err, wire)
+		}
+	}
 }
 
 func TestBufferPool(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -85,10 +86,21 @@ func testCert(t *testing.T) (tls.Certificate, *x509.CertPool) {
 }
 
 // TestHostCredentials calls a plugin served with gRPC's TLS credentials
-// (mutual, as go-plugin's AutoMTLS) through HostCredentials, with calls of
-// many records in flight on several streams at once: every answer comes
-// back intact.
+// (mutual, as go-plugin's AutoMTLS), as they are or wrapped as the SDK's
+// plugins wrap them (WithServerCredentials), through HostCredentials,
+// with calls of many records in flight on several streams at once: every
+// answer comes back intact. Requests are sent as a host sends them (framed
+// in place, or copied) and answers read as it reads them (handed to Use,
+// or joined in the buffer).
 func TestHostCredentials(t *testing.T) {
+	for _, wrapped := range []bool{false, true} {
+		for _, inPlace := range []bool{false, true} {
+			t.Run(fmt.Sprintf("wrapped=%v,inPlace=%v", wrapped, inPlace), func(t *testing.T) { testHostCredentials(t, wrapped, inPlace) })
+		}
+	}
+}
+
+func testHostCredentials(t *testing.T, wrapped, inPlace bool) {
 	serverCert, serverPool := testCert(t)
 	clientCert, clientPool := testCert(t)
 	sock := filepath.Join(t.TempDir(), "plugin")
@@ -96,21 +108,25 @@ func TestHostCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer(grpc.Creds(credentials.NewTLS(&tls.Config{
+	opts := []grpc.ServerOption{grpc.Creds(credentials.NewTLS(&tls.Config{
 		Certificates: []tls.Certificate{serverCert}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientPool, MinVersion: tls.VersionTLS12,
-	})), grpc.MaxRecvMsgSize(MaxMessage))
+	}))}
+	if wrapped {
+		opts = WithServerCredentials(opts)
+	}
+	srv := grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(MaxMessage))...)
 	pluginpb.RegisterProcessServer(srv, echo{})
 	go srv.Serve(lis)
 	defer srv.Stop()
 
 	var cfg *tls.Config // set after the options are built, as go-plugin does
-	opts := append(DialOptions(),
+	dial := append(DialOptions(),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		}),
 		grpc.WithTransportCredentials(HostCredentials(func() *tls.Config { return cfg })))
 	cfg = &tls.Config{Certificates: []tls.Certificate{clientCert}, RootCAs: serverPool, ServerName: "localhost", MinVersion: tls.VersionTLS12}
-	cc, err := grpc.Dial("plugin", opts...)
+	cc, err := grpc.Dial("plugin", dial...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +150,12 @@ func TestHostCredentials(t *testing.T) {
 					req[j] = byte(j*7 + w + i)
 				}
 				out, in = out[:0], in[:0]
-				for first, rest := true, req; first || len(rest) > 0; first = false {
+				rest := req
+				if inPlace {
+					out = append(append(out, make([]byte, Headroom)...), req...)
+					rest = out[Headroom:]
+				}
+				for first := true; first || len(rest) > 0; first = false {
 					n := min(len(rest), ChunkSize)
 					if err := s.SendMsg(&Frame{Point: 1, Data: rest[:n], Last: n == len(rest), Buf: &out}); err != nil {
 						t.Error(err)
@@ -142,11 +163,19 @@ func TestHostCredentials(t *testing.T) {
 					}
 					rest = rest[n:]
 				}
-				for f := (Frame{Buf: &in}); !f.Last; {
+				var used bool
+				f := Frame{Buf: &in}
+				if inPlace {
+					f.Use = func(b []byte, isErr bool) { used, in = true, append(in, b...) }
+				}
+				for !f.Last {
 					if err := s.RecvMsg(&f); err != nil {
 						t.Error(err)
 						return
 					}
+				}
+				if inPlace && used != (size <= ChunkSize) {
+					t.Errorf("stream %d, call %d: an answer of %d bytes went to Use: %v", w, i, size, used)
 				}
 				if len(in) != size {
 					t.Errorf("stream %d, call %d: %d bytes back, want %d", w, i, len(in), size)
@@ -163,4 +192,27 @@ func TestHostCredentials(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestCredsOf: the credentials of a grpc.Creds option can be read back
+// (with the gRPC of go.mod; a gRPC that lays its options out otherwise
+// fails here, and plugins keep gRPC's own TLS connection), and no other
+// option has any.
+func TestCredsOf(t *testing.T) {
+	c := credentials.NewTLS(&tls.Config{})
+	if got := credsOf(grpc.Creds(c)); got != c {
+		t.Fatalf("credsOf(grpc.Creds(c)) = %v, want c", got)
+	}
+	for _, o := range []grpc.ServerOption{grpc.MaxRecvMsgSize(1), grpc.WriteBufferSize(1), grpc.ForceServerCodec(Codec), grpc.EmptyServerOption{}, nil} {
+		if got := credsOf(o); got != nil {
+			t.Errorf("credsOf(%T) = %v, want nil", o, got)
+		}
+	}
+	opts := WithServerCredentials([]grpc.ServerOption{grpc.MaxRecvMsgSize(1), grpc.Creds(c)})
+	if got, ok := credsOf(opts[1]).(serverCredentials); !ok || got.TransportCredentials != c {
+		t.Errorf("WithServerCredentials left %v", credsOf(opts[1]))
+	}
+	if credsOf(opts[0]) != nil {
+		t.Errorf("WithServerCredentials changed another option")
+	}
 }

@@ -2,10 +2,10 @@
 // agree on: the go-plugin handshake, the negotiated protocol versions, the
 // gRPC plugin sets that serve and dispense the Process service of
 // sdk/proto/rapport/plugin/v1/process.proto, and the gRPC settings, codec
-// (Frame, Codec) and host credentials (HostCredentials) that carry calls
-// with as few copies and system calls as the protocol allows. The plugin side
-// (sdk/process) and the host side (core/extension/process) import it; it
-// is not part of the SDK's public surface.
+// (Frame, Codec) and credentials (HostCredentials, ServerCredentials) that
+// carry calls with as few copies and system calls as the protocol allows.
+// The plugin side (sdk/process) and the host side (core/extension/process)
+// import it; it is not part of the SDK's public surface.
 package processrpc
 
 import (

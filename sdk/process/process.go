@@ -73,7 +73,7 @@ func Serve(p sdk.Plugin) {
 		HandshakeConfig:  processrpc.Handshake,
 		VersionedPlugins: processrpc.Sets(srv),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return plugin.DefaultGRPCServer(append(opts, processrpc.ServerOptions()...))
+			return plugin.DefaultGRPCServer(append(processrpc.WithServerCredentials(opts), processrpc.ServerOptions()...))
 		},
 		Logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Warn}),
 	}
@@ -189,9 +189,10 @@ func (s *server) context(config []byte) sdk.Context { return callContext{config,
 // run answers one call: the encoded response appended to out, or an Error
 // message and true.
 func (s *server) run(point uint32, in, out []byte) ([]byte, bool) {
+	n := len(out)
 	res, err := guest.Dispatch(&s.plugin, s.context, point, in, out)
 	if err != nil {
-		return sdk.AppendError(out[:0], err.Error()), true
+		return sdk.AppendError(out[:n], err.Error()), true
 	}
 	return res, false
 }
@@ -206,12 +207,13 @@ func (s *server) Call(_ context.Context, req *pluginpb.CallRequest) (*pluginpb.C
 }
 
 // Exchange answers the calls of one stream in turn. The stream's buffers
-// are reused from call to call: in receives a request, out holds its
-// encoded answer and frames the answer's frames. Reusing frames is safe
-// once the next request has arrived: the host sends it only after the
-// whole answer, so gRPC holds none of it any more.
+// are reused from call to call: in receives a request, and out holds its
+// encoded answer after processrpc.Headroom bytes, where the codec frames
+// it without a copy. Reusing out is safe once the next request has
+// arrived: the host sends it only after the whole answer, so gRPC holds
+// none of it any more.
 func (s *server) Exchange(stream pluginpb.Process_ExchangeServer) error {
-	var in, out, frames []byte
+	var in, out []byte
 	for {
 		point, err := receive(stream, &in)
 		if err == io.EOF {
@@ -220,10 +222,12 @@ func (s *server) Exchange(stream pluginpb.Process_ExchangeServer) error {
 		if err != nil {
 			return err
 		}
+		if cap(out) < processrpc.Headroom {
+			out = make([]byte, processrpc.Headroom, 64<<10)
+		}
 		var isErr bool
-		out, isErr = s.run(point, in, out[:0])
-		frames = frames[:0]
-		if err := send(stream, out, isErr, &frames); err != nil {
+		out, isErr = s.run(point, in, out[:processrpc.Headroom])
+		if err := send(stream, &out, isErr); err != nil {
 			return err
 		}
 		if cap(in) > maxKept {
@@ -231,9 +235,6 @@ func (s *server) Exchange(stream pluginpb.Process_ExchangeServer) error {
 		}
 		if cap(out) > maxKept {
 			out = nil
-		}
-		if cap(frames) > maxKept {
-			frames = nil
 		}
 	}
 }
@@ -262,9 +263,11 @@ func receive(stream grpc.ServerStream, buf *[]byte) (uint32, error) {
 	}
 }
 
-// send writes an answer as frames of at most ChunkSize bytes, encoded
-// into *buf.
-func send(stream grpc.ServerStream, b []byte, isErr bool, buf *[]byte) error {
+// send writes the answer that follows processrpc.Headroom bytes in *buf as
+// frames of at most ChunkSize bytes: an answer of one frame is framed in
+// place, the frames of a longer one are encoded after it in *buf.
+func send(stream grpc.ServerStream, buf *[]byte, isErr bool) error {
+	b := (*buf)[processrpc.Headroom:]
 	f := processrpc.Frame{Error: isErr, Buf: buf}
 	for {
 		n := min(len(b), processrpc.ChunkSize)

@@ -417,6 +417,13 @@ func (c *Client) nudge() {
 // Call runs point on the encoded request req and hands the encoded
 // response to decode, which must not keep it. A failure is a *Fault.
 func (c *Client) Call(ctx context.Context, point sdk.Point, req []byte, decode func([]byte) error) error {
+	return c.call(ctx, point, func(b []byte) []byte { return append(b, req...) }, decode)
+}
+
+// call is Call with the request written by encode, which appends it to
+// the buffer it is given: the stream's own, so that the request goes out
+// without another copy.
+func (c *Client) call(ctx context.Context, point sdk.Point, encode func([]byte) []byte, decode func([]byte) error) error {
 	num := processrpc.PointNumber(point)
 	if num == 0 {
 		return &Fault{Plugin: c.cfg.Name, Cause: "malformed", Err: fmt.Errorf("unknown extension point %q", point)}
@@ -427,7 +434,7 @@ func (c *Client) Call(ctx context.Context, point sdk.Point, req []byte, decode f
 	if err != nil {
 		return err
 	}
-	cause, err := cn.call(ctx, num, req, decode)
+	cause, err := cn.call(ctx, num, encode, decode)
 	if err == nil {
 		return nil
 	}
@@ -571,9 +578,11 @@ func (cn *conn) ping(ctx context.Context) error {
 }
 
 // stream is one long-lived Exchange stream and the buffers its calls
-// reuse: out holds the frames of the request being sent, in the answer
-// being received. Reusing out for the next call is safe: the answer has
-// arrived, so gRPC has written the request's frames and holds none.
+// reuse: out holds the request being sent, encoded after
+// processrpc.Headroom bytes so that it is framed where it lies, and in
+// the answer being received when it takes several frames. Reusing out for
+// the next call is safe: the answer has arrived, so gRPC has written the
+// request's frames and holds none.
 type stream struct {
 	s       pluginpb.Process_ExchangeClient
 	cancel  context.CancelFunc
@@ -614,9 +623,9 @@ func (cn *conn) putStream(st *stream) {
 }
 
 // call runs one call and returns the Fault cause with its error.
-func (cn *conn) call(ctx context.Context, point uint32, req []byte, decode func([]byte) error) (string, error) {
+func (cn *conn) call(ctx context.Context, point uint32, encode func([]byte) []byte, decode func([]byte) error) (string, error) {
 	if cn.remote.Version < processrpc.ProtocolStream {
-		resp, err := cn.remote.Client.Call(ctx, &pluginpb.CallRequest{Point: point, Request: req})
+		resp, err := cn.remote.Client.Call(ctx, &pluginpb.CallRequest{Point: point, Request: encode(nil)})
 		if err != nil {
 			return transportCause(ctx, err)
 		}
@@ -627,7 +636,15 @@ func (cn *conn) call(ctx context.Context, point uint32, req []byte, decode func(
 		return transportCause(ctx, err)
 	}
 	stop := context.AfterFunc(ctx, st.cancel)
-	out, isErr, err := st.exchange(point, req)
+	var (
+		answered bool
+		cause    string
+		bad      error
+	)
+	isErr, err := st.exchange(point, encode, func(b []byte, isErr bool) {
+		answered = true
+		cause, bad = answer(b, isErr, decode)
+	})
 	if !stop() || err != nil {
 		// The deadline cut the stream, or the stream broke: it cannot
 		// carry another call.
@@ -638,19 +655,29 @@ func (cn *conn) call(ctx context.Context, point uint32, req []byte, decode func(
 	} else {
 		defer cn.putStream(st)
 	}
-	return answer(out, isErr, decode)
+	if answered {
+		return cause, bad
+	}
+	return answer(st.in, isErr, decode)
 }
 
-// exchange sends one call on st and reads its answer, which stays valid
-// until st's next call.
-func (st *stream) exchange(point uint32, req []byte) ([]byte, bool, error) {
-	st.out, st.in = st.out[:0], st.in[:0]
+// exchange sends one call on st and reads its answer: an answer of one
+// frame goes to use while it is still in gRPC's receive buffer, and a
+// longer one is joined in st.in (whether it is an Error message is
+// returned), valid until st's next call.
+func (st *stream) exchange(point uint32, encode func([]byte) []byte, use func(b []byte, isErr bool)) (bool, error) {
+	if cap(st.out) < processrpc.Headroom {
+		st.out = make([]byte, processrpc.Headroom, 64<<10)
+	}
+	st.out = encode(st.out[:processrpc.Headroom])
+	req := st.out[processrpc.Headroom:]
+	st.in = st.in[:0]
 	f := processrpc.Frame{Point: point, Buf: &st.out}
 	for {
 		n := min(len(req), processrpc.ChunkSize)
 		f.Data, f.Last = req[:n], n == len(req)
 		if err := st.s.SendMsg(&f); err != nil {
-			return nil, false, err
+			return false, err
 		}
 		if f.Last {
 			break
@@ -658,16 +685,16 @@ func (st *stream) exchange(point uint32, req []byte) ([]byte, bool, error) {
 		f.Point = 0
 		req = req[n:]
 	}
-	in := processrpc.Frame{Buf: &st.in}
+	in := processrpc.Frame{Buf: &st.in, Use: use}
 	for {
 		if err := st.s.RecvMsg(&in); err != nil {
 			if err == io.EOF {
-				return nil, false, io.ErrUnexpectedEOF
+				return false, io.ErrUnexpectedEOF
 			}
-			return nil, false, err
+			return false, err
 		}
 		if in.Last {
-			return st.in, in.Error, nil
+			return in.Error, nil
 		}
 	}
 }

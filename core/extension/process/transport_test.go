@@ -80,8 +80,9 @@ var echoService = grpc.ServiceDesc{
 }
 
 // serveEcho serves echoService with the plugin's gRPC options and mutual
-// TLS (certificates from the environment), and raw bytes on sock+".raw",
-// until standard input closes.
+// TLS (certificates from the environment, the credentials wrapped as
+// sdk/process wraps go-plugin's), and raw bytes on sock+".raw", until
+// standard input closes.
 func serveEcho(sock string) error {
 	cfg, err := echoTLS("server", os.Getenv)
 	if err != nil {
@@ -115,7 +116,8 @@ func serveEcho(sock string) error {
 			}()
 		}
 	}()
-	srv := grpc.NewServer(append(processrpc.ServerOptions(), grpc.Creds(credentials.NewTLS(cfg)))...)
+	opts := processrpc.WithServerCredentials([]grpc.ServerOption{grpc.Creds(credentials.NewTLS(cfg))})
+	srv := grpc.NewServer(append(opts, processrpc.ServerOptions()...)...)
 	srv.RegisterService(&echoService, nil)
 	go srv.Serve(lis)
 	fmt.Println("ready")
