@@ -81,9 +81,10 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(gqlext.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(entgql.Transactioner{
 		TxOpener: cfg.Client,
-		// Queries need no transaction; scoreSubjects commits batch by batch.
+		// Queries need no transaction; scoreSubjects and segmentSubjects
+		// commit batch by batch.
 		SkipTxFunc: func(op *ast.OperationDefinition) bool {
-			return op.Operation != ast.Mutation || entgql.SkipIfHasFields("scoreSubjects")(op)
+			return op.Operation != ast.Mutation || entgql.SkipIfHasFields("scoreSubjects", "segmentSubjects")(op)
 		},
 	})
 	srv.AroundFields(pageLimit(limits.MaxPage))

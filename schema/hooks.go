@@ -50,6 +50,7 @@ var untracked = map[string]bool{
 	gen.TypeStageChange:       true,
 	gen.TypeAPIToken:          true,
 	gen.TypeSegmentMembership: true,
+	gen.TypeSegmentRun:        true,
 	gen.TypeEvent:             true,
 	gen.TypeAutomationRun:     true,
 	gen.TypeDelivery:          true,
@@ -319,4 +320,13 @@ func (d SoftDeleteMixin) Hooks() []ent.Hook {
 			})
 		}, ent.OpDeleteOne|ent.OpDelete),
 	}
+}
+
+// NewEvent starts an event about a subject for the host to write in the
+// transaction of the change it reports, as the hooks do for record
+// changes: segmentation runs write segment.entered and segment.left this
+// way. ws is the subject's workspace; the actor and automation depth come
+// from ctx.
+func NewEvent(ctx context.Context, c *gen.Client, ws pulid.ID, typ, subjectType string, id pulid.ID, changes []crm.Change, now time.Time) *gen.EventCreate {
+	return newEvent(ctx, c, ws, typ, subjectType, id, changes, now)
 }

@@ -12,6 +12,9 @@ var (
 	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 	keyPattern      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	// segmentKeyPattern is what a segment key, hand-made or a plugin's
+	// answer, looks like.
+	segmentKeyPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)
 
 	pulidID = pulid.ID("")
 	money   = crm.Money(0)

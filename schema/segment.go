@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"time"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
@@ -24,11 +26,14 @@ func (Segment) Mixin() []ent.Mixin {
 // Fields of the Segment.
 func (Segment) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("key").NotEmpty().MaxLen(63).Match(keyPattern).Annotations(entgql.OrderField("KEY")),
+		field.String("key").NotEmpty().MaxLen(64).Match(segmentKeyPattern).Annotations(entgql.OrderField("KEY")),
 		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.String("description").Optional().MaxLen(2000),
 		field.String("source").Default("manual").MaxLen(200).
 			Comment(`"manual", or the plugin@version that keeps the membership`),
+		field.String("binding_id").GoType(pulidID).Default("").Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)).
+			Comment("the extension binding whose segmentation runs keep this segment; empty for a hand-made one, which no plugin touches"),
 	}
 }
 
@@ -42,13 +47,18 @@ func (Segment) Edges() []ent.Edge {
 
 // Indexes of the Segment.
 func (Segment) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("workspace_id", "key").Unique()}
+	return []ent.Index{index.Fields("workspace_id", "binding_id", "key").Unique(), index.Fields("workspace_id", "key")}
 }
 
 // Annotations of the Segment.
 func (Segment) Annotations() []schema.Annotation { return crudAnnotations() }
 
-// SegmentMembership puts one subject in a segment, with an optional weight.
+// SegmentMembership puts one subject in a segment, with an optional weight,
+// from started_at until ended_at. A membership that ends is kept, so the
+// members of a segment on any date can be answered; a subject that enters
+// again gets a new row. At most one membership of a subject in a segment
+// is open at a time (a partial unique index, written by hand in the
+// migrations).
 type SegmentMembership struct{ ent.Schema }
 
 // Mixin of the SegmentMembership.
@@ -63,6 +73,14 @@ func (SegmentMembership) Fields() []ent.Field {
 		field.Enum("subject_type").Values(subjectTypes...),
 		field.String("subject_id").GoType(pulidID).Annotations(entgql.Type("ID")),
 		field.Float("weight").Optional().Nillable(),
+		field.Time("started_at").Default(time.Now).Immutable().Annotations(entgql.OrderField("STARTED_AT")).
+			Comment("when the subject entered the segment"),
+		field.Time("ended_at").Optional().Nillable().
+			Comment("when the subject left the segment; unset while it is a member"),
+		field.String("run_id").GoType(pulidID).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")).
+			Comment("the segmentation run that put the subject in; unset for a hand-made membership"),
+		field.String("ended_run_id").GoType(pulidID).Optional().Nillable().Annotations(entgql.Type("ID")).
+			Comment("the segmentation run that took the subject out"),
 	}
 }
 
@@ -76,12 +94,12 @@ func (SegmentMembership) Edges() []ent.Edge {
 // Indexes of the SegmentMembership.
 func (SegmentMembership) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("segment_id", "subject_type", "subject_id").Unique(),
+		index.Fields("segment_id", "subject_type", "subject_id"),
 		index.Fields("workspace_id", "subject_type", "subject_id"),
 	}
 }
 
 // Annotations of the SegmentMembership.
 func (SegmentMembership) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.RelayConnection()}
+	return []schema.Annotation{entgql.RelayConnection(), entgql.MultiOrder()}
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -93,6 +94,8 @@ type Client struct {
 	Segment *SegmentClient
 	// SegmentMembership is the client for interacting with the SegmentMembership builders.
 	SegmentMembership *SegmentMembershipClient
+	// SegmentRun is the client for interacting with the SegmentRun builders.
+	SegmentRun *SegmentRunClient
 	// Stage is the client for interacting with the Stage builders.
 	Stage *StageClient
 	// StageChange is the client for interacting with the StageChange builders.
@@ -135,6 +138,7 @@ func (c *Client) init() {
 	c.Score = NewScoreClient(c.config)
 	c.Segment = NewSegmentClient(c.config)
 	c.SegmentMembership = NewSegmentMembershipClient(c.config)
+	c.SegmentRun = NewSegmentRunClient(c.config)
 	c.Stage = NewStageClient(c.config)
 	c.StageChange = NewStageChangeClient(c.config)
 	c.Tag = NewTagClient(c.config)
@@ -253,6 +257,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Score:             NewScoreClient(cfg),
 		Segment:           NewSegmentClient(cfg),
 		SegmentMembership: NewSegmentMembershipClient(cfg),
+		SegmentRun:        NewSegmentRunClient(cfg),
 		Stage:             NewStageClient(cfg),
 		StageChange:       NewStageChangeClient(cfg),
 		Tag:               NewTagClient(cfg),
@@ -298,6 +303,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Score:             NewScoreClient(cfg),
 		Segment:           NewSegmentClient(cfg),
 		SegmentMembership: NewSegmentMembershipClient(cfg),
+		SegmentRun:        NewSegmentRunClient(cfg),
 		Stage:             NewStageClient(cfg),
 		StageChange:       NewStageChangeClient(cfg),
 		Tag:               NewTagClient(cfg),
@@ -335,8 +341,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.APIToken, c.Activity, c.AssessmentAnswer, c.Automation, c.AutomationRun,
 		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
 		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
-		c.Score, c.Segment, c.SegmentMembership, c.Stage, c.StageChange, c.Tag,
-		c.TimelineEvent, c.Workspace,
+		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Stage, c.StageChange,
+		c.Tag, c.TimelineEvent, c.Workspace,
 	} {
 		n.Use(hooks...)
 	}
@@ -349,8 +355,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.APIToken, c.Activity, c.AssessmentAnswer, c.Automation, c.AutomationRun,
 		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
 		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
-		c.Score, c.Segment, c.SegmentMembership, c.Stage, c.StageChange, c.Tag,
-		c.TimelineEvent, c.Workspace,
+		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Stage, c.StageChange,
+		c.Tag, c.TimelineEvent, c.Workspace,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -401,6 +407,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Segment.mutate(ctx, m)
 	case *SegmentMembershipMutation:
 		return c.SegmentMembership.mutate(ctx, m)
+	case *SegmentRunMutation:
+		return c.SegmentRun.mutate(ctx, m)
 	case *StageMutation:
 		return c.Stage.mutate(ctx, m)
 	case *StageChangeMutation:
@@ -4405,6 +4413,156 @@ func (c *SegmentMembershipClient) mutate(ctx context.Context, m *SegmentMembersh
 	}
 }
 
+// SegmentRunClient is a client for the SegmentRun schema.
+type SegmentRunClient struct {
+	config
+}
+
+// NewSegmentRunClient returns a client for the SegmentRun from the given config.
+func NewSegmentRunClient(c config) *SegmentRunClient {
+	return &SegmentRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `segmentrun.Hooks(f(g(h())))`.
+func (c *SegmentRunClient) Use(hooks ...Hook) {
+	c.hooks.SegmentRun = append(c.hooks.SegmentRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `segmentrun.Intercept(f(g(h())))`.
+func (c *SegmentRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SegmentRun = append(c.inters.SegmentRun, interceptors...)
+}
+
+// Create returns a builder for creating a SegmentRun entity.
+func (c *SegmentRunClient) Create() *SegmentRunCreate {
+	mutation := newSegmentRunMutation(c.config, OpCreate)
+	return &SegmentRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SegmentRun entities.
+func (c *SegmentRunClient) CreateBulk(builders ...*SegmentRunCreate) *SegmentRunCreateBulk {
+	return &SegmentRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SegmentRunClient) MapCreateBulk(slice any, setFunc func(*SegmentRunCreate, int)) *SegmentRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SegmentRunCreateBulk{err: fmt.Errorf("calling to SegmentRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SegmentRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SegmentRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SegmentRun.
+func (c *SegmentRunClient) Update() *SegmentRunUpdate {
+	mutation := newSegmentRunMutation(c.config, OpUpdate)
+	return &SegmentRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SegmentRunClient) UpdateOne(sr *SegmentRun) *SegmentRunUpdateOne {
+	mutation := newSegmentRunMutation(c.config, OpUpdateOne, withSegmentRun(sr))
+	return &SegmentRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SegmentRunClient) UpdateOneID(id pulid.ID) *SegmentRunUpdateOne {
+	mutation := newSegmentRunMutation(c.config, OpUpdateOne, withSegmentRunID(id))
+	return &SegmentRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SegmentRun.
+func (c *SegmentRunClient) Delete() *SegmentRunDelete {
+	mutation := newSegmentRunMutation(c.config, OpDelete)
+	return &SegmentRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SegmentRunClient) DeleteOne(sr *SegmentRun) *SegmentRunDeleteOne {
+	return c.DeleteOneID(sr.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SegmentRunClient) DeleteOneID(id pulid.ID) *SegmentRunDeleteOne {
+	builder := c.Delete().Where(segmentrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SegmentRunDeleteOne{builder}
+}
+
+// Query returns a query builder for SegmentRun.
+func (c *SegmentRunClient) Query() *SegmentRunQuery {
+	return &SegmentRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSegmentRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SegmentRun entity by its id.
+func (c *SegmentRunClient) Get(ctx context.Context, id pulid.ID) (*SegmentRun, error) {
+	return c.Query().Where(segmentrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SegmentRunClient) GetX(ctx context.Context, id pulid.ID) *SegmentRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a SegmentRun.
+func (c *SegmentRunClient) QueryWorkspace(sr *SegmentRun) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := sr.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(segmentrun.Table, segmentrun.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, segmentrun.WorkspaceTable, segmentrun.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(sr.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SegmentRunClient) Hooks() []Hook {
+	hooks := c.hooks.SegmentRun
+	return append(hooks[:len(hooks):len(hooks)], segmentrun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SegmentRunClient) Interceptors() []Interceptor {
+	return c.inters.SegmentRun
+}
+
+func (c *SegmentRunClient) mutate(ctx context.Context, m *SegmentRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SegmentRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SegmentRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SegmentRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SegmentRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SegmentRun mutation op: %q", m.Op())
+	}
+}
+
 // StageClient is a client for the Stage schema.
 type StageClient struct {
 	config
@@ -5273,13 +5431,13 @@ type (
 		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
 		CustomField, Deal, Delivery, Event, ExtensionBinding, Lead, LineItem, Member,
 		Order, Organization, Pipeline, Product, Score, Segment, SegmentMembership,
-		Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Hook
+		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Hook
 	}
 	inters struct {
 		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
 		CustomField, Deal, Delivery, Event, ExtensionBinding, Lead, LineItem, Member,
 		Order, Organization, Pipeline, Product, Score, Segment, SegmentMembership,
-		Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Interceptor
+		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Interceptor
 	}
 )
 

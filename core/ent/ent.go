@@ -33,6 +33,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -119,6 +120,7 @@ func checkColumn(table, column string) error {
 			score.Table:             score.ValidColumn,
 			segment.Table:           segment.ValidColumn,
 			segmentmembership.Table: segmentmembership.ValidColumn,
+			segmentrun.Table:        segmentrun.ValidColumn,
 			stage.Table:             stage.ValidColumn,
 			stagechange.Table:       stagechange.ValidColumn,
 			tag.Table:               tag.ValidColumn,

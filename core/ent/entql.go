@@ -25,6 +25,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -39,7 +40,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -525,6 +526,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segment.FieldName:        {Type: field.TypeString, Column: segment.FieldName},
 			segment.FieldDescription: {Type: field.TypeString, Column: segment.FieldDescription},
 			segment.FieldSource:      {Type: field.TypeString, Column: segment.FieldSource},
+			segment.FieldBindingID:   {Type: field.TypeString, Column: segment.FieldBindingID},
 		},
 	}
 	graph.Nodes[20] = &sqlgraph.Node{
@@ -545,9 +547,46 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentmembership.FieldSubjectType: {Type: field.TypeEnum, Column: segmentmembership.FieldSubjectType},
 			segmentmembership.FieldSubjectID:   {Type: field.TypeString, Column: segmentmembership.FieldSubjectID},
 			segmentmembership.FieldWeight:      {Type: field.TypeFloat64, Column: segmentmembership.FieldWeight},
+			segmentmembership.FieldStartedAt:   {Type: field.TypeTime, Column: segmentmembership.FieldStartedAt},
+			segmentmembership.FieldEndedAt:     {Type: field.TypeTime, Column: segmentmembership.FieldEndedAt},
+			segmentmembership.FieldRunID:       {Type: field.TypeString, Column: segmentmembership.FieldRunID},
+			segmentmembership.FieldEndedRunID:  {Type: field.TypeString, Column: segmentmembership.FieldEndedRunID},
 		},
 	}
 	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   segmentrun.Table,
+			Columns: segmentrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: segmentrun.FieldID,
+			},
+		},
+		Type: "SegmentRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			segmentrun.FieldCreatedAt:     {Type: field.TypeTime, Column: segmentrun.FieldCreatedAt},
+			segmentrun.FieldUpdatedAt:     {Type: field.TypeTime, Column: segmentrun.FieldUpdatedAt},
+			segmentrun.FieldWorkspaceID:   {Type: field.TypeString, Column: segmentrun.FieldWorkspaceID},
+			segmentrun.FieldBindingID:     {Type: field.TypeString, Column: segmentrun.FieldBindingID},
+			segmentrun.FieldPlugin:        {Type: field.TypeString, Column: segmentrun.FieldPlugin},
+			segmentrun.FieldSubjectType:   {Type: field.TypeEnum, Column: segmentrun.FieldSubjectType},
+			segmentrun.FieldTrigger:       {Type: field.TypeString, Column: segmentrun.FieldTrigger},
+			segmentrun.FieldStatus:        {Type: field.TypeEnum, Column: segmentrun.FieldStatus},
+			segmentrun.FieldSubjects:      {Type: field.TypeInt, Column: segmentrun.FieldSubjects},
+			segmentrun.FieldBatches:       {Type: field.TypeInt, Column: segmentrun.FieldBatches},
+			segmentrun.FieldSegmented:     {Type: field.TypeInt, Column: segmentrun.FieldSegmented},
+			segmentrun.FieldEntered:       {Type: field.TypeInt, Column: segmentrun.FieldEntered},
+			segmentrun.FieldLeft:          {Type: field.TypeInt, Column: segmentrun.FieldLeft},
+			segmentrun.FieldStayed:        {Type: field.TypeInt, Column: segmentrun.FieldStayed},
+			segmentrun.FieldFailedBatches: {Type: field.TypeInt, Column: segmentrun.FieldFailedBatches},
+			segmentrun.FieldErrors:        {Type: field.TypeJSON, Column: segmentrun.FieldErrors},
+			segmentrun.FieldLock:          {Type: field.TypeString, Column: segmentrun.FieldLock},
+			segmentrun.FieldHeartbeatAt:   {Type: field.TypeTime, Column: segmentrun.FieldHeartbeatAt},
+			segmentrun.FieldStartedAt:     {Type: field.TypeTime, Column: segmentrun.FieldStartedAt},
+			segmentrun.FieldFinishedAt:    {Type: field.TypeTime, Column: segmentrun.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stage.Table,
 			Columns: stage.Columns,
@@ -568,7 +607,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stage.FieldPipelineID:  {Type: field.TypeString, Column: stage.FieldPipelineID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stagechange.Table,
 			Columns: stagechange.Columns,
@@ -589,7 +628,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stagechange.FieldActor:       {Type: field.TypeString, Column: stagechange.FieldActor},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -607,7 +646,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -628,7 +667,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldCreatedAt:   {Type: field.TypeTime, Column: timelineevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -1520,6 +1559,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"SegmentMembership",
 		"Segment",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   segmentrun.WorkspaceTable,
+			Columns: []string{segmentrun.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"SegmentRun",
+		"Workspace",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -4575,6 +4626,11 @@ func (f *SegmentFilter) WhereSource(p entql.StringP) {
 	f.Where(p.Field(segment.FieldSource))
 }
 
+// WhereBindingID applies the entql string predicate on the binding_id field.
+func (f *SegmentFilter) WhereBindingID(p entql.StringP) {
+	f.Where(p.Field(segment.FieldBindingID))
+}
+
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
 func (f *SegmentFilter) WhereHasWorkspace() {
 	f.Where(entql.HasEdge("workspace"))
@@ -4678,6 +4734,26 @@ func (f *SegmentMembershipFilter) WhereWeight(p entql.Float64P) {
 	f.Where(p.Field(segmentmembership.FieldWeight))
 }
 
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *SegmentMembershipFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(segmentmembership.FieldStartedAt))
+}
+
+// WhereEndedAt applies the entql time.Time predicate on the ended_at field.
+func (f *SegmentMembershipFilter) WhereEndedAt(p entql.TimeP) {
+	f.Where(p.Field(segmentmembership.FieldEndedAt))
+}
+
+// WhereRunID applies the entql string predicate on the run_id field.
+func (f *SegmentMembershipFilter) WhereRunID(p entql.StringP) {
+	f.Where(p.Field(segmentmembership.FieldRunID))
+}
+
+// WhereEndedRunID applies the entql string predicate on the ended_run_id field.
+func (f *SegmentMembershipFilter) WhereEndedRunID(p entql.StringP) {
+	f.Where(p.Field(segmentmembership.FieldEndedRunID))
+}
+
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.
 func (f *SegmentMembershipFilter) WhereHasWorkspace() {
 	f.Where(entql.HasEdge("workspace"))
@@ -4700,6 +4776,160 @@ func (f *SegmentMembershipFilter) WhereHasSegment() {
 // WhereHasSegmentWith applies a predicate to check if query has an edge segment with a given conditions (other predicates).
 func (f *SegmentMembershipFilter) WhereHasSegmentWith(preds ...predicate.Segment) {
 	f.Where(entql.HasEdgeWith("segment", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (srq *SegmentRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	srq.predicates = append(srq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SegmentRunQuery builder.
+func (srq *SegmentRunQuery) Filter() *SegmentRunFilter {
+	return &SegmentRunFilter{config: srq.config, predicateAdder: srq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SegmentRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SegmentRunMutation builder.
+func (m *SegmentRunMutation) Filter() *SegmentRunFilter {
+	return &SegmentRunFilter{config: m.config, predicateAdder: m}
+}
+
+// SegmentRunFilter provides a generic filtering capability at runtime for SegmentRunQuery.
+type SegmentRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SegmentRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SegmentRunFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SegmentRunFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(segmentrun.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SegmentRunFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(segmentrun.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *SegmentRunFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldWorkspaceID))
+}
+
+// WhereBindingID applies the entql string predicate on the binding_id field.
+func (f *SegmentRunFilter) WhereBindingID(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldBindingID))
+}
+
+// WherePlugin applies the entql string predicate on the plugin field.
+func (f *SegmentRunFilter) WherePlugin(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldPlugin))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *SegmentRunFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldSubjectType))
+}
+
+// WhereTrigger applies the entql string predicate on the trigger field.
+func (f *SegmentRunFilter) WhereTrigger(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldTrigger))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *SegmentRunFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldStatus))
+}
+
+// WhereSubjects applies the entql int predicate on the subjects field.
+func (f *SegmentRunFilter) WhereSubjects(p entql.IntP) {
+	f.Where(p.Field(segmentrun.FieldSubjects))
+}
+
+// WhereBatches applies the entql int predicate on the batches field.
+func (f *SegmentRunFilter) WhereBatches(p entql.IntP) {
+	f.Where(p.Field(segmentrun.FieldBatches))
+}
+
+// WhereSegmented applies the entql int predicate on the segmented field.
+func (f *SegmentRunFilter) WhereSegmented(p entql.IntP) {
+	f.Where(p.Field(segmentrun.FieldSegmented))
+}
+
+// WhereEntered applies the entql int predicate on the entered field.
+func (f *SegmentRunFilter) WhereEntered(p entql.IntP) {
+	f.Where(p.Field(segmentrun.FieldEntered))
+}
+
+// WhereLeft applies the entql int predicate on the left field.
+func (f *SegmentRunFilter) WhereLeft(p entql.IntP) {
+	f.Where(p.Field(segmentrun.FieldLeft))
+}
+
+// WhereStayed applies the entql int predicate on the stayed field.
+func (f *SegmentRunFilter) WhereStayed(p entql.IntP) {
+	f.Where(p.Field(segmentrun.FieldStayed))
+}
+
+// WhereFailedBatches applies the entql int predicate on the failed_batches field.
+func (f *SegmentRunFilter) WhereFailedBatches(p entql.IntP) {
+	f.Where(p.Field(segmentrun.FieldFailedBatches))
+}
+
+// WhereErrors applies the entql json.RawMessage predicate on the errors field.
+func (f *SegmentRunFilter) WhereErrors(p entql.BytesP) {
+	f.Where(p.Field(segmentrun.FieldErrors))
+}
+
+// WhereLock applies the entql string predicate on the lock field.
+func (f *SegmentRunFilter) WhereLock(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldLock))
+}
+
+// WhereHeartbeatAt applies the entql time.Time predicate on the heartbeat_at field.
+func (f *SegmentRunFilter) WhereHeartbeatAt(p entql.TimeP) {
+	f.Where(p.Field(segmentrun.FieldHeartbeatAt))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *SegmentRunFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(segmentrun.FieldStartedAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *SegmentRunFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(segmentrun.FieldFinishedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *SegmentRunFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *SegmentRunFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -4735,7 +4965,7 @@ type StageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4857,7 +5087,7 @@ type StageChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4993,7 +5223,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5114,7 +5344,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5208,7 +5438,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -29,6 +29,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -4080,6 +4081,26 @@ func (sm *SegmentMembershipQuery) collectField(ctx context.Context, oneNode bool
 				selectedFields = append(selectedFields, segmentmembership.FieldWeight)
 				fieldSeen[segmentmembership.FieldWeight] = struct{}{}
 			}
+		case "startedAt":
+			if _, ok := fieldSeen[segmentmembership.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, segmentmembership.FieldStartedAt)
+				fieldSeen[segmentmembership.FieldStartedAt] = struct{}{}
+			}
+		case "endedAt":
+			if _, ok := fieldSeen[segmentmembership.FieldEndedAt]; !ok {
+				selectedFields = append(selectedFields, segmentmembership.FieldEndedAt)
+				fieldSeen[segmentmembership.FieldEndedAt] = struct{}{}
+			}
+		case "runID":
+			if _, ok := fieldSeen[segmentmembership.FieldRunID]; !ok {
+				selectedFields = append(selectedFields, segmentmembership.FieldRunID)
+				fieldSeen[segmentmembership.FieldRunID] = struct{}{}
+			}
+		case "endedRunID":
+			if _, ok := fieldSeen[segmentmembership.FieldEndedRunID]; !ok {
+				selectedFields = append(selectedFields, segmentmembership.FieldEndedRunID)
+				fieldSeen[segmentmembership.FieldEndedRunID] = struct{}{}
+			}
 		case "id":
 		case "__typename":
 		default:
@@ -4117,10 +4138,185 @@ func newSegmentMembershipPaginateArgs(rv map[string]any) *segmentmembershipPagin
 	}
 	if v, ok := rv[orderByField]; ok {
 		switch v := v.(type) {
+		case []*SegmentMembershipOrder:
+			args.opts = append(args.opts, WithSegmentMembershipOrder(v))
+		case []any:
+			var orders []*SegmentMembershipOrder
+			for i := range v {
+				mv, ok := v[i].(map[string]any)
+				if !ok {
+					continue
+				}
+				var (
+					err1, err2 error
+					order      = &SegmentMembershipOrder{Field: &SegmentMembershipOrderField{}, Direction: entgql.OrderDirectionAsc}
+				)
+				if d, ok := mv[directionField]; ok {
+					err1 = order.Direction.UnmarshalGQL(d)
+				}
+				if f, ok := mv[fieldField]; ok {
+					err2 = order.Field.UnmarshalGQL(f)
+				}
+				if err1 == nil && err2 == nil {
+					orders = append(orders, order)
+				}
+			}
+			args.opts = append(args.opts, WithSegmentMembershipOrder(orders))
+		}
+	}
+	if v, ok := rv[whereField].(*SegmentMembershipWhereInput); ok {
+		args.opts = append(args.opts, WithSegmentMembershipFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (sr *SegmentRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*SegmentRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return sr, nil
+	}
+	if err := sr.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return sr, nil
+}
+
+func (sr *SegmentRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(segmentrun.Columns))
+		selectedFields = []string{segmentrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[segmentrun.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldCreatedAt)
+				fieldSeen[segmentrun.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[segmentrun.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldUpdatedAt)
+				fieldSeen[segmentrun.FieldUpdatedAt] = struct{}{}
+			}
+		case "bindingID":
+			if _, ok := fieldSeen[segmentrun.FieldBindingID]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldBindingID)
+				fieldSeen[segmentrun.FieldBindingID] = struct{}{}
+			}
+		case "plugin":
+			if _, ok := fieldSeen[segmentrun.FieldPlugin]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldPlugin)
+				fieldSeen[segmentrun.FieldPlugin] = struct{}{}
+			}
+		case "subjectType":
+			if _, ok := fieldSeen[segmentrun.FieldSubjectType]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldSubjectType)
+				fieldSeen[segmentrun.FieldSubjectType] = struct{}{}
+			}
+		case "trigger":
+			if _, ok := fieldSeen[segmentrun.FieldTrigger]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldTrigger)
+				fieldSeen[segmentrun.FieldTrigger] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[segmentrun.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldStatus)
+				fieldSeen[segmentrun.FieldStatus] = struct{}{}
+			}
+		case "subjects":
+			if _, ok := fieldSeen[segmentrun.FieldSubjects]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldSubjects)
+				fieldSeen[segmentrun.FieldSubjects] = struct{}{}
+			}
+		case "batches":
+			if _, ok := fieldSeen[segmentrun.FieldBatches]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldBatches)
+				fieldSeen[segmentrun.FieldBatches] = struct{}{}
+			}
+		case "segmented":
+			if _, ok := fieldSeen[segmentrun.FieldSegmented]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldSegmented)
+				fieldSeen[segmentrun.FieldSegmented] = struct{}{}
+			}
+		case "entered":
+			if _, ok := fieldSeen[segmentrun.FieldEntered]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldEntered)
+				fieldSeen[segmentrun.FieldEntered] = struct{}{}
+			}
+		case "left":
+			if _, ok := fieldSeen[segmentrun.FieldLeft]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldLeft)
+				fieldSeen[segmentrun.FieldLeft] = struct{}{}
+			}
+		case "stayed":
+			if _, ok := fieldSeen[segmentrun.FieldStayed]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldStayed)
+				fieldSeen[segmentrun.FieldStayed] = struct{}{}
+			}
+		case "failedBatches":
+			if _, ok := fieldSeen[segmentrun.FieldFailedBatches]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldFailedBatches)
+				fieldSeen[segmentrun.FieldFailedBatches] = struct{}{}
+			}
+		case "errors":
+			if _, ok := fieldSeen[segmentrun.FieldErrors]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldErrors)
+				fieldSeen[segmentrun.FieldErrors] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[segmentrun.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldStartedAt)
+				fieldSeen[segmentrun.FieldStartedAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[segmentrun.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, segmentrun.FieldFinishedAt)
+				fieldSeen[segmentrun.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		sr.Select(selectedFields...)
+	}
+	return nil
+}
+
+type segmentrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SegmentRunPaginateOption
+}
+
+func newSegmentRunPaginateArgs(rv map[string]any) *segmentrunPaginateArgs {
+	args := &segmentrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
 		case map[string]any:
 			var (
 				err1, err2 error
-				order      = &SegmentMembershipOrder{Field: &SegmentMembershipOrderField{}, Direction: entgql.OrderDirectionAsc}
+				order      = &SegmentRunOrder{Field: &SegmentRunOrderField{}, Direction: entgql.OrderDirectionAsc}
 			)
 			if d, ok := v[directionField]; ok {
 				err1 = order.Direction.UnmarshalGQL(d)
@@ -4129,16 +4325,16 @@ func newSegmentMembershipPaginateArgs(rv map[string]any) *segmentmembershipPagin
 				err2 = order.Field.UnmarshalGQL(f)
 			}
 			if err1 == nil && err2 == nil {
-				args.opts = append(args.opts, WithSegmentMembershipOrder(order))
+				args.opts = append(args.opts, WithSegmentRunOrder(order))
 			}
-		case *SegmentMembershipOrder:
+		case *SegmentRunOrder:
 			if v != nil {
-				args.opts = append(args.opts, WithSegmentMembershipOrder(v))
+				args.opts = append(args.opts, WithSegmentRunOrder(v))
 			}
 		}
 	}
-	if v, ok := rv[whereField].(*SegmentMembershipWhereInput); ok {
-		args.opts = append(args.opts, WithSegmentMembershipFilter(v.Filter))
+	if v, ok := rv[whereField].(*SegmentRunWhereInput); ok {
+		args.opts = append(args.opts, WithSegmentRunFilter(v.Filter))
 	}
 	return args
 }

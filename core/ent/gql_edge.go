@@ -583,7 +583,7 @@ func (pr *Product) LineItems(ctx context.Context) (result []*LineItem, err error
 }
 
 func (s *Segment) Memberships(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *SegmentMembershipOrder, where *SegmentMembershipWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy []*SegmentMembershipOrder, where *SegmentMembershipWhereInput,
 ) (*SegmentMembershipConnection, error) {
 	opts := []SegmentMembershipPaginateOption{
 		WithSegmentMembershipOrder(orderBy),

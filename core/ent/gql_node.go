@@ -28,6 +28,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -135,6 +136,11 @@ var segmentmembershipImplementors = []string{"SegmentMembership", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*SegmentMembership) IsNode() {}
+
+var segmentrunImplementors = []string{"SegmentRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SegmentRun) IsNode() {}
 
 var stageImplementors = []string{"Stage", "Node"}
 
@@ -462,6 +468,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(segmentmembership.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, segmentmembershipImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case segmentrun.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.SegmentRun.Query().
+			Where(segmentrun.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, segmentrunImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -896,6 +915,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.SegmentMembership.Query().
 			Where(segmentmembership.IDIn(ids...))
 		query, err := query.CollectFields(ctx, segmentmembershipImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case segmentrun.Table:
+		query := c.SegmentRun.Query().
+			Where(segmentrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, segmentrunImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -6837,19 +6838,14 @@ func (c *SegmentMembershipConnection) build(nodes []*SegmentMembership, pager *s
 type SegmentMembershipPaginateOption func(*segmentmembershipPager) error
 
 // WithSegmentMembershipOrder configures pagination ordering.
-func WithSegmentMembershipOrder(order *SegmentMembershipOrder) SegmentMembershipPaginateOption {
-	if order == nil {
-		order = DefaultSegmentMembershipOrder
-	}
-	o := *order
+func WithSegmentMembershipOrder(order []*SegmentMembershipOrder) SegmentMembershipPaginateOption {
 	return func(pager *segmentmembershipPager) error {
-		if err := o.Direction.Validate(); err != nil {
-			return err
+		for _, o := range order {
+			if err := o.Direction.Validate(); err != nil {
+				return err
+			}
 		}
-		if o.Field == nil {
-			o.Field = DefaultSegmentMembershipOrder.Field
-		}
-		pager.order = &o
+		pager.order = append(pager.order, order...)
 		return nil
 	}
 }
@@ -6867,7 +6863,7 @@ func WithSegmentMembershipFilter(filter func(*SegmentMembershipQuery) (*SegmentM
 
 type segmentmembershipPager struct {
 	reverse bool
-	order   *SegmentMembershipOrder
+	order   []*SegmentMembershipOrder
 	filter  func(*SegmentMembershipQuery) (*SegmentMembershipQuery, error)
 }
 
@@ -6878,8 +6874,10 @@ func newSegmentMembershipPager(opts []SegmentMembershipPaginateOption, reverse b
 			return nil, err
 		}
 	}
-	if pager.order == nil {
-		pager.order = DefaultSegmentMembershipOrder
+	for i, o := range pager.order {
+		if i > 0 && o.Field == pager.order[i-1].Field {
+			return nil, fmt.Errorf("duplicate order direction %q", o.Direction)
+		}
 	}
 	return pager, nil
 }
@@ -6892,48 +6890,87 @@ func (p *segmentmembershipPager) applyFilter(query *SegmentMembershipQuery) (*Se
 }
 
 func (p *segmentmembershipPager) toCursor(sm *SegmentMembership) Cursor {
-	return p.order.Field.toCursor(sm)
+	cs_ := make([]any, 0, len(p.order))
+	for _, o_ := range p.order {
+		cs_ = append(cs_, o_.Field.toCursor(sm).Value)
+	}
+	return Cursor{ID: sm.ID, Value: cs_}
 }
 
 func (p *segmentmembershipPager) applyCursors(query *SegmentMembershipQuery, after, before *Cursor) (*SegmentMembershipQuery, error) {
-	direction := p.order.Direction
+	idDirection := entgql.OrderDirectionAsc
 	if p.reverse {
-		direction = direction.Reverse()
+		idDirection = entgql.OrderDirectionDesc
 	}
-	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSegmentMembershipOrder.Field.column, p.order.Field.column, direction) {
+	fields, directions := make([]string, 0, len(p.order)), make([]OrderDirection, 0, len(p.order))
+	for _, o := range p.order {
+		fields = append(fields, o.Field.column)
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		directions = append(directions, direction)
+	}
+	predicates, err := entgql.MultiCursorsPredicate(after, before, &entgql.MultiCursorsOptions{
+		FieldID:     DefaultSegmentMembershipOrder.Field.column,
+		DirectionID: idDirection,
+		Fields:      fields,
+		Directions:  directions,
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, predicate := range predicates {
 		query = query.Where(predicate)
 	}
 	return query, nil
 }
 
 func (p *segmentmembershipPager) applyOrder(query *SegmentMembershipQuery) *SegmentMembershipQuery {
-	direction := p.order.Direction
-	if p.reverse {
-		direction = direction.Reverse()
+	var defaultOrdered bool
+	for _, o := range p.order {
+		direction := o.Direction
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		query = query.Order(o.Field.toTerm(direction.OrderTermOption()))
+		if o.Field.column == DefaultSegmentMembershipOrder.Field.column {
+			defaultOrdered = true
+		}
+		if len(query.ctx.Fields) > 0 {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
 	}
-	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
-	if p.order.Field != DefaultSegmentMembershipOrder.Field {
+	if !defaultOrdered {
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
 		query = query.Order(DefaultSegmentMembershipOrder.Field.toTerm(direction.OrderTermOption()))
-	}
-	if len(query.ctx.Fields) > 0 {
-		query.ctx.AppendFieldOnce(p.order.Field.column)
 	}
 	return query
 }
 
 func (p *segmentmembershipPager) orderExpr(query *SegmentMembershipQuery) sql.Querier {
-	direction := p.order.Direction
-	if p.reverse {
-		direction = direction.Reverse()
-	}
 	if len(query.ctx.Fields) > 0 {
-		query.ctx.AppendFieldOnce(p.order.Field.column)
+		for _, o := range p.order {
+			query.ctx.AppendFieldOnce(o.Field.column)
+		}
 	}
 	return sql.ExprFunc(func(b *sql.Builder) {
-		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
-		if p.order.Field != DefaultSegmentMembershipOrder.Field {
-			b.Comma().Ident(DefaultSegmentMembershipOrder.Field.column).Pad().WriteString(string(direction))
+		for _, o := range p.order {
+			direction := o.Direction
+			if p.reverse {
+				direction = direction.Reverse()
+			}
+			b.Ident(o.Field.column).Pad().WriteString(string(direction))
+			b.Comma()
 		}
+		direction := entgql.OrderDirectionAsc
+		if p.reverse {
+			direction = direction.Reverse()
+		}
+		b.Ident(DefaultSegmentMembershipOrder.Field.column).Pad().WriteString(string(direction))
 	})
 }
 
@@ -7019,6 +7056,20 @@ var (
 			}
 		},
 	}
+	// SegmentMembershipOrderFieldStartedAt orders SegmentMembership by started_at.
+	SegmentMembershipOrderFieldStartedAt = &SegmentMembershipOrderField{
+		Value: func(sm *SegmentMembership) (ent.Value, error) {
+			return sm.StartedAt, nil
+		},
+		column: segmentmembership.FieldStartedAt,
+		toTerm: segmentmembership.ByStartedAt,
+		toCursor: func(sm *SegmentMembership) Cursor {
+			return Cursor{
+				ID:    sm.ID,
+				Value: sm.StartedAt,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -7029,6 +7080,8 @@ func (f SegmentMembershipOrderField) String() string {
 		str = "CREATED_AT"
 	case SegmentMembershipOrderFieldUpdatedAt.column:
 		str = "UPDATED_AT"
+	case SegmentMembershipOrderFieldStartedAt.column:
+		str = "STARTED_AT"
 	}
 	return str
 }
@@ -7049,6 +7102,8 @@ func (f *SegmentMembershipOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *SegmentMembershipOrderFieldCreatedAt
 	case "UPDATED_AT":
 		*f = *SegmentMembershipOrderFieldUpdatedAt
+	case "STARTED_AT":
+		*f = *SegmentMembershipOrderFieldStartedAt
 	default:
 		return fmt.Errorf("%s is not a valid SegmentMembershipOrderField", str)
 	}
@@ -7093,6 +7148,374 @@ func (sm *SegmentMembership) ToEdge(order *SegmentMembershipOrder) *SegmentMembe
 	return &SegmentMembershipEdge{
 		Node:   sm,
 		Cursor: order.Field.toCursor(sm),
+	}
+}
+
+// SegmentRunEdge is the edge representation of SegmentRun.
+type SegmentRunEdge struct {
+	Node   *SegmentRun `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// SegmentRunConnection is the connection containing edges to SegmentRun.
+type SegmentRunConnection struct {
+	Edges      []*SegmentRunEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *SegmentRunConnection) build(nodes []*SegmentRun, pager *segmentrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SegmentRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SegmentRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SegmentRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SegmentRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SegmentRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SegmentRunPaginateOption enables pagination customization.
+type SegmentRunPaginateOption func(*segmentrunPager) error
+
+// WithSegmentRunOrder configures pagination ordering.
+func WithSegmentRunOrder(order *SegmentRunOrder) SegmentRunPaginateOption {
+	if order == nil {
+		order = DefaultSegmentRunOrder
+	}
+	o := *order
+	return func(pager *segmentrunPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSegmentRunOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSegmentRunFilter configures pagination filter.
+func WithSegmentRunFilter(filter func(*SegmentRunQuery) (*SegmentRunQuery, error)) SegmentRunPaginateOption {
+	return func(pager *segmentrunPager) error {
+		if filter == nil {
+			return errors.New("SegmentRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type segmentrunPager struct {
+	reverse bool
+	order   *SegmentRunOrder
+	filter  func(*SegmentRunQuery) (*SegmentRunQuery, error)
+}
+
+func newSegmentRunPager(opts []SegmentRunPaginateOption, reverse bool) (*segmentrunPager, error) {
+	pager := &segmentrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSegmentRunOrder
+	}
+	return pager, nil
+}
+
+func (p *segmentrunPager) applyFilter(query *SegmentRunQuery) (*SegmentRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *segmentrunPager) toCursor(sr *SegmentRun) Cursor {
+	return p.order.Field.toCursor(sr)
+}
+
+func (p *segmentrunPager) applyCursors(query *SegmentRunQuery, after, before *Cursor) (*SegmentRunQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSegmentRunOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *segmentrunPager) applyOrder(query *SegmentRunQuery) *SegmentRunQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSegmentRunOrder.Field {
+		query = query.Order(DefaultSegmentRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *segmentrunPager) orderExpr(query *SegmentRunQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSegmentRunOrder.Field {
+			b.Comma().Ident(DefaultSegmentRunOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SegmentRun.
+func (sr *SegmentRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SegmentRunPaginateOption,
+) (*SegmentRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSegmentRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if sr, err = pager.applyFilter(sr); err != nil {
+		return nil, err
+	}
+	conn := &SegmentRunConnection{Edges: []*SegmentRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := sr.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if sr, err = pager.applyCursors(sr, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		sr.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := sr.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	sr = pager.applyOrder(sr)
+	nodes, err := sr.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SegmentRunOrderFieldCreatedAt orders SegmentRun by created_at.
+	SegmentRunOrderFieldCreatedAt = &SegmentRunOrderField{
+		Value: func(sr *SegmentRun) (ent.Value, error) {
+			return sr.CreatedAt, nil
+		},
+		column: segmentrun.FieldCreatedAt,
+		toTerm: segmentrun.ByCreatedAt,
+		toCursor: func(sr *SegmentRun) Cursor {
+			return Cursor{
+				ID:    sr.ID,
+				Value: sr.CreatedAt,
+			}
+		},
+	}
+	// SegmentRunOrderFieldUpdatedAt orders SegmentRun by updated_at.
+	SegmentRunOrderFieldUpdatedAt = &SegmentRunOrderField{
+		Value: func(sr *SegmentRun) (ent.Value, error) {
+			return sr.UpdatedAt, nil
+		},
+		column: segmentrun.FieldUpdatedAt,
+		toTerm: segmentrun.ByUpdatedAt,
+		toCursor: func(sr *SegmentRun) Cursor {
+			return Cursor{
+				ID:    sr.ID,
+				Value: sr.UpdatedAt,
+			}
+		},
+	}
+	// SegmentRunOrderFieldPlugin orders SegmentRun by plugin.
+	SegmentRunOrderFieldPlugin = &SegmentRunOrderField{
+		Value: func(sr *SegmentRun) (ent.Value, error) {
+			return sr.Plugin, nil
+		},
+		column: segmentrun.FieldPlugin,
+		toTerm: segmentrun.ByPlugin,
+		toCursor: func(sr *SegmentRun) Cursor {
+			return Cursor{
+				ID:    sr.ID,
+				Value: sr.Plugin,
+			}
+		},
+	}
+	// SegmentRunOrderFieldStatus orders SegmentRun by status.
+	SegmentRunOrderFieldStatus = &SegmentRunOrderField{
+		Value: func(sr *SegmentRun) (ent.Value, error) {
+			return sr.Status, nil
+		},
+		column: segmentrun.FieldStatus,
+		toTerm: segmentrun.ByStatus,
+		toCursor: func(sr *SegmentRun) Cursor {
+			return Cursor{
+				ID:    sr.ID,
+				Value: sr.Status,
+			}
+		},
+	}
+	// SegmentRunOrderFieldStartedAt orders SegmentRun by started_at.
+	SegmentRunOrderFieldStartedAt = &SegmentRunOrderField{
+		Value: func(sr *SegmentRun) (ent.Value, error) {
+			return sr.StartedAt, nil
+		},
+		column: segmentrun.FieldStartedAt,
+		toTerm: segmentrun.ByStartedAt,
+		toCursor: func(sr *SegmentRun) Cursor {
+			return Cursor{
+				ID:    sr.ID,
+				Value: sr.StartedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SegmentRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case SegmentRunOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SegmentRunOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case SegmentRunOrderFieldPlugin.column:
+		str = "PLUGIN"
+	case SegmentRunOrderFieldStatus.column:
+		str = "STATUS"
+	case SegmentRunOrderFieldStartedAt.column:
+		str = "STARTED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SegmentRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SegmentRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SegmentRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SegmentRunOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *SegmentRunOrderFieldUpdatedAt
+	case "PLUGIN":
+		*f = *SegmentRunOrderFieldPlugin
+	case "STATUS":
+		*f = *SegmentRunOrderFieldStatus
+	case "STARTED_AT":
+		*f = *SegmentRunOrderFieldStartedAt
+	default:
+		return fmt.Errorf("%s is not a valid SegmentRunOrderField", str)
+	}
+	return nil
+}
+
+// SegmentRunOrderField defines the ordering field of SegmentRun.
+type SegmentRunOrderField struct {
+	// Value extracts the ordering value from the given SegmentRun.
+	Value    func(*SegmentRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) segmentrun.OrderOption
+	toCursor func(*SegmentRun) Cursor
+}
+
+// SegmentRunOrder defines the ordering of SegmentRun.
+type SegmentRunOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *SegmentRunOrderField `json:"field"`
+}
+
+// DefaultSegmentRunOrder is the default ordering of SegmentRun.
+var DefaultSegmentRunOrder = &SegmentRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SegmentRunOrderField{
+		Value: func(sr *SegmentRun) (ent.Value, error) {
+			return sr.ID, nil
+		},
+		column: segmentrun.FieldID,
+		toTerm: segmentrun.ByID,
+		toCursor: func(sr *SegmentRun) Cursor {
+			return Cursor{ID: sr.ID}
+		},
+	},
+}
+
+// ToEdge converts SegmentRun into SegmentRunEdge.
+func (sr *SegmentRun) ToEdge(order *SegmentRunOrder) *SegmentRunEdge {
+	if order == nil {
+		order = DefaultSegmentRunOrder
+	}
+	return &SegmentRunEdge{
+		Node:   sr,
+		Cursor: order.Field.toCursor(sr),
 	}
 }
 

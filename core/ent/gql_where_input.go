@@ -28,6 +28,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -10806,6 +10807,62 @@ type SegmentMembershipWhereInput struct {
 	WeightIsNil  bool      `json:"weightIsNil,omitempty"`
 	WeightNotNil bool      `json:"weightNotNil,omitempty"`
 
+	// "started_at" field predicates.
+	StartedAt      *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ   *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn    []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT    *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE   *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT    *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE   *time.Time  `json:"startedAtLTE,omitempty"`
+
+	// "ended_at" field predicates.
+	EndedAt       *time.Time  `json:"endedAt,omitempty"`
+	EndedAtNEQ    *time.Time  `json:"endedAtNEQ,omitempty"`
+	EndedAtIn     []time.Time `json:"endedAtIn,omitempty"`
+	EndedAtNotIn  []time.Time `json:"endedAtNotIn,omitempty"`
+	EndedAtGT     *time.Time  `json:"endedAtGT,omitempty"`
+	EndedAtGTE    *time.Time  `json:"endedAtGTE,omitempty"`
+	EndedAtLT     *time.Time  `json:"endedAtLT,omitempty"`
+	EndedAtLTE    *time.Time  `json:"endedAtLTE,omitempty"`
+	EndedAtIsNil  bool        `json:"endedAtIsNil,omitempty"`
+	EndedAtNotNil bool        `json:"endedAtNotNil,omitempty"`
+
+	// "run_id" field predicates.
+	RunID             *pulid.ID  `json:"runID,omitempty"`
+	RunIDNEQ          *pulid.ID  `json:"runIDNEQ,omitempty"`
+	RunIDIn           []pulid.ID `json:"runIDIn,omitempty"`
+	RunIDNotIn        []pulid.ID `json:"runIDNotIn,omitempty"`
+	RunIDGT           *pulid.ID  `json:"runIDGT,omitempty"`
+	RunIDGTE          *pulid.ID  `json:"runIDGTE,omitempty"`
+	RunIDLT           *pulid.ID  `json:"runIDLT,omitempty"`
+	RunIDLTE          *pulid.ID  `json:"runIDLTE,omitempty"`
+	RunIDContains     *pulid.ID  `json:"runIDContains,omitempty"`
+	RunIDHasPrefix    *pulid.ID  `json:"runIDHasPrefix,omitempty"`
+	RunIDHasSuffix    *pulid.ID  `json:"runIDHasSuffix,omitempty"`
+	RunIDIsNil        bool       `json:"runIDIsNil,omitempty"`
+	RunIDNotNil       bool       `json:"runIDNotNil,omitempty"`
+	RunIDEqualFold    *pulid.ID  `json:"runIDEqualFold,omitempty"`
+	RunIDContainsFold *pulid.ID  `json:"runIDContainsFold,omitempty"`
+
+	// "ended_run_id" field predicates.
+	EndedRunID             *pulid.ID  `json:"endedRunID,omitempty"`
+	EndedRunIDNEQ          *pulid.ID  `json:"endedRunIDNEQ,omitempty"`
+	EndedRunIDIn           []pulid.ID `json:"endedRunIDIn,omitempty"`
+	EndedRunIDNotIn        []pulid.ID `json:"endedRunIDNotIn,omitempty"`
+	EndedRunIDGT           *pulid.ID  `json:"endedRunIDGT,omitempty"`
+	EndedRunIDGTE          *pulid.ID  `json:"endedRunIDGTE,omitempty"`
+	EndedRunIDLT           *pulid.ID  `json:"endedRunIDLT,omitempty"`
+	EndedRunIDLTE          *pulid.ID  `json:"endedRunIDLTE,omitempty"`
+	EndedRunIDContains     *pulid.ID  `json:"endedRunIDContains,omitempty"`
+	EndedRunIDHasPrefix    *pulid.ID  `json:"endedRunIDHasPrefix,omitempty"`
+	EndedRunIDHasSuffix    *pulid.ID  `json:"endedRunIDHasSuffix,omitempty"`
+	EndedRunIDIsNil        bool       `json:"endedRunIDIsNil,omitempty"`
+	EndedRunIDNotNil       bool       `json:"endedRunIDNotNil,omitempty"`
+	EndedRunIDEqualFold    *pulid.ID  `json:"endedRunIDEqualFold,omitempty"`
+	EndedRunIDContainsFold *pulid.ID  `json:"endedRunIDContainsFold,omitempty"`
+
 	// "segment" edge predicates.
 	HasSegment     *bool                `json:"hasSegment,omitempty"`
 	HasSegmentWith []*SegmentWhereInput `json:"hasSegmentWith,omitempty"`
@@ -11074,6 +11131,150 @@ func (i *SegmentMembershipWhereInput) P() (predicate.SegmentMembership, error) {
 	if i.WeightNotNil {
 		predicates = append(predicates, segmentmembership.WeightNotNil())
 	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, segmentmembership.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, segmentmembership.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, segmentmembership.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, segmentmembership.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, segmentmembership.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, segmentmembership.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, segmentmembership.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, segmentmembership.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.EndedAt != nil {
+		predicates = append(predicates, segmentmembership.EndedAtEQ(*i.EndedAt))
+	}
+	if i.EndedAtNEQ != nil {
+		predicates = append(predicates, segmentmembership.EndedAtNEQ(*i.EndedAtNEQ))
+	}
+	if len(i.EndedAtIn) > 0 {
+		predicates = append(predicates, segmentmembership.EndedAtIn(i.EndedAtIn...))
+	}
+	if len(i.EndedAtNotIn) > 0 {
+		predicates = append(predicates, segmentmembership.EndedAtNotIn(i.EndedAtNotIn...))
+	}
+	if i.EndedAtGT != nil {
+		predicates = append(predicates, segmentmembership.EndedAtGT(*i.EndedAtGT))
+	}
+	if i.EndedAtGTE != nil {
+		predicates = append(predicates, segmentmembership.EndedAtGTE(*i.EndedAtGTE))
+	}
+	if i.EndedAtLT != nil {
+		predicates = append(predicates, segmentmembership.EndedAtLT(*i.EndedAtLT))
+	}
+	if i.EndedAtLTE != nil {
+		predicates = append(predicates, segmentmembership.EndedAtLTE(*i.EndedAtLTE))
+	}
+	if i.EndedAtIsNil {
+		predicates = append(predicates, segmentmembership.EndedAtIsNil())
+	}
+	if i.EndedAtNotNil {
+		predicates = append(predicates, segmentmembership.EndedAtNotNil())
+	}
+	if i.RunID != nil {
+		predicates = append(predicates, segmentmembership.RunIDEQ(*i.RunID))
+	}
+	if i.RunIDNEQ != nil {
+		predicates = append(predicates, segmentmembership.RunIDNEQ(*i.RunIDNEQ))
+	}
+	if len(i.RunIDIn) > 0 {
+		predicates = append(predicates, segmentmembership.RunIDIn(i.RunIDIn...))
+	}
+	if len(i.RunIDNotIn) > 0 {
+		predicates = append(predicates, segmentmembership.RunIDNotIn(i.RunIDNotIn...))
+	}
+	if i.RunIDGT != nil {
+		predicates = append(predicates, segmentmembership.RunIDGT(*i.RunIDGT))
+	}
+	if i.RunIDGTE != nil {
+		predicates = append(predicates, segmentmembership.RunIDGTE(*i.RunIDGTE))
+	}
+	if i.RunIDLT != nil {
+		predicates = append(predicates, segmentmembership.RunIDLT(*i.RunIDLT))
+	}
+	if i.RunIDLTE != nil {
+		predicates = append(predicates, segmentmembership.RunIDLTE(*i.RunIDLTE))
+	}
+	if i.RunIDContains != nil {
+		predicates = append(predicates, segmentmembership.RunIDContains(*i.RunIDContains))
+	}
+	if i.RunIDHasPrefix != nil {
+		predicates = append(predicates, segmentmembership.RunIDHasPrefix(*i.RunIDHasPrefix))
+	}
+	if i.RunIDHasSuffix != nil {
+		predicates = append(predicates, segmentmembership.RunIDHasSuffix(*i.RunIDHasSuffix))
+	}
+	if i.RunIDIsNil {
+		predicates = append(predicates, segmentmembership.RunIDIsNil())
+	}
+	if i.RunIDNotNil {
+		predicates = append(predicates, segmentmembership.RunIDNotNil())
+	}
+	if i.RunIDEqualFold != nil {
+		predicates = append(predicates, segmentmembership.RunIDEqualFold(*i.RunIDEqualFold))
+	}
+	if i.RunIDContainsFold != nil {
+		predicates = append(predicates, segmentmembership.RunIDContainsFold(*i.RunIDContainsFold))
+	}
+	if i.EndedRunID != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDEQ(*i.EndedRunID))
+	}
+	if i.EndedRunIDNEQ != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDNEQ(*i.EndedRunIDNEQ))
+	}
+	if len(i.EndedRunIDIn) > 0 {
+		predicates = append(predicates, segmentmembership.EndedRunIDIn(i.EndedRunIDIn...))
+	}
+	if len(i.EndedRunIDNotIn) > 0 {
+		predicates = append(predicates, segmentmembership.EndedRunIDNotIn(i.EndedRunIDNotIn...))
+	}
+	if i.EndedRunIDGT != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDGT(*i.EndedRunIDGT))
+	}
+	if i.EndedRunIDGTE != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDGTE(*i.EndedRunIDGTE))
+	}
+	if i.EndedRunIDLT != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDLT(*i.EndedRunIDLT))
+	}
+	if i.EndedRunIDLTE != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDLTE(*i.EndedRunIDLTE))
+	}
+	if i.EndedRunIDContains != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDContains(*i.EndedRunIDContains))
+	}
+	if i.EndedRunIDHasPrefix != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDHasPrefix(*i.EndedRunIDHasPrefix))
+	}
+	if i.EndedRunIDHasSuffix != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDHasSuffix(*i.EndedRunIDHasSuffix))
+	}
+	if i.EndedRunIDIsNil {
+		predicates = append(predicates, segmentmembership.EndedRunIDIsNil())
+	}
+	if i.EndedRunIDNotNil {
+		predicates = append(predicates, segmentmembership.EndedRunIDNotNil())
+	}
+	if i.EndedRunIDEqualFold != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDEqualFold(*i.EndedRunIDEqualFold))
+	}
+	if i.EndedRunIDContainsFold != nil {
+		predicates = append(predicates, segmentmembership.EndedRunIDContainsFold(*i.EndedRunIDContainsFold))
+	}
 
 	if i.HasSegment != nil {
 		p := segmentmembership.HasSegment()
@@ -11100,6 +11301,710 @@ func (i *SegmentMembershipWhereInput) P() (predicate.SegmentMembership, error) {
 		return predicates[0], nil
 	default:
 		return segmentmembership.And(predicates...), nil
+	}
+}
+
+// SegmentRunWhereInput represents a where input for filtering SegmentRun queries.
+type SegmentRunWhereInput struct {
+	Predicates []predicate.SegmentRun  `json:"-"`
+	Not        *SegmentRunWhereInput   `json:"not,omitempty"`
+	Or         []*SegmentRunWhereInput `json:"or,omitempty"`
+	And        []*SegmentRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "binding_id" field predicates.
+	BindingID             *pulid.ID  `json:"bindingID,omitempty"`
+	BindingIDNEQ          *pulid.ID  `json:"bindingIDNEQ,omitempty"`
+	BindingIDIn           []pulid.ID `json:"bindingIDIn,omitempty"`
+	BindingIDNotIn        []pulid.ID `json:"bindingIDNotIn,omitempty"`
+	BindingIDGT           *pulid.ID  `json:"bindingIDGT,omitempty"`
+	BindingIDGTE          *pulid.ID  `json:"bindingIDGTE,omitempty"`
+	BindingIDLT           *pulid.ID  `json:"bindingIDLT,omitempty"`
+	BindingIDLTE          *pulid.ID  `json:"bindingIDLTE,omitempty"`
+	BindingIDContains     *pulid.ID  `json:"bindingIDContains,omitempty"`
+	BindingIDHasPrefix    *pulid.ID  `json:"bindingIDHasPrefix,omitempty"`
+	BindingIDHasSuffix    *pulid.ID  `json:"bindingIDHasSuffix,omitempty"`
+	BindingIDEqualFold    *pulid.ID  `json:"bindingIDEqualFold,omitempty"`
+	BindingIDContainsFold *pulid.ID  `json:"bindingIDContainsFold,omitempty"`
+
+	// "plugin" field predicates.
+	Plugin             *string  `json:"plugin,omitempty"`
+	PluginNEQ          *string  `json:"pluginNEQ,omitempty"`
+	PluginIn           []string `json:"pluginIn,omitempty"`
+	PluginNotIn        []string `json:"pluginNotIn,omitempty"`
+	PluginGT           *string  `json:"pluginGT,omitempty"`
+	PluginGTE          *string  `json:"pluginGTE,omitempty"`
+	PluginLT           *string  `json:"pluginLT,omitempty"`
+	PluginLTE          *string  `json:"pluginLTE,omitempty"`
+	PluginContains     *string  `json:"pluginContains,omitempty"`
+	PluginHasPrefix    *string  `json:"pluginHasPrefix,omitempty"`
+	PluginHasSuffix    *string  `json:"pluginHasSuffix,omitempty"`
+	PluginEqualFold    *string  `json:"pluginEqualFold,omitempty"`
+	PluginContainsFold *string  `json:"pluginContainsFold,omitempty"`
+
+	// "subject_type" field predicates.
+	SubjectType      *segmentrun.SubjectType  `json:"subjectType,omitempty"`
+	SubjectTypeNEQ   *segmentrun.SubjectType  `json:"subjectTypeNEQ,omitempty"`
+	SubjectTypeIn    []segmentrun.SubjectType `json:"subjectTypeIn,omitempty"`
+	SubjectTypeNotIn []segmentrun.SubjectType `json:"subjectTypeNotIn,omitempty"`
+
+	// "trigger" field predicates.
+	Trigger             *string  `json:"trigger,omitempty"`
+	TriggerNEQ          *string  `json:"triggerNEQ,omitempty"`
+	TriggerIn           []string `json:"triggerIn,omitempty"`
+	TriggerNotIn        []string `json:"triggerNotIn,omitempty"`
+	TriggerGT           *string  `json:"triggerGT,omitempty"`
+	TriggerGTE          *string  `json:"triggerGTE,omitempty"`
+	TriggerLT           *string  `json:"triggerLT,omitempty"`
+	TriggerLTE          *string  `json:"triggerLTE,omitempty"`
+	TriggerContains     *string  `json:"triggerContains,omitempty"`
+	TriggerHasPrefix    *string  `json:"triggerHasPrefix,omitempty"`
+	TriggerHasSuffix    *string  `json:"triggerHasSuffix,omitempty"`
+	TriggerEqualFold    *string  `json:"triggerEqualFold,omitempty"`
+	TriggerContainsFold *string  `json:"triggerContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *segmentrun.Status  `json:"status,omitempty"`
+	StatusNEQ   *segmentrun.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []segmentrun.Status `json:"statusIn,omitempty"`
+	StatusNotIn []segmentrun.Status `json:"statusNotIn,omitempty"`
+
+	// "subjects" field predicates.
+	Subjects      *int  `json:"subjects,omitempty"`
+	SubjectsNEQ   *int  `json:"subjectsNEQ,omitempty"`
+	SubjectsIn    []int `json:"subjectsIn,omitempty"`
+	SubjectsNotIn []int `json:"subjectsNotIn,omitempty"`
+	SubjectsGT    *int  `json:"subjectsGT,omitempty"`
+	SubjectsGTE   *int  `json:"subjectsGTE,omitempty"`
+	SubjectsLT    *int  `json:"subjectsLT,omitempty"`
+	SubjectsLTE   *int  `json:"subjectsLTE,omitempty"`
+
+	// "batches" field predicates.
+	Batches      *int  `json:"batches,omitempty"`
+	BatchesNEQ   *int  `json:"batchesNEQ,omitempty"`
+	BatchesIn    []int `json:"batchesIn,omitempty"`
+	BatchesNotIn []int `json:"batchesNotIn,omitempty"`
+	BatchesGT    *int  `json:"batchesGT,omitempty"`
+	BatchesGTE   *int  `json:"batchesGTE,omitempty"`
+	BatchesLT    *int  `json:"batchesLT,omitempty"`
+	BatchesLTE   *int  `json:"batchesLTE,omitempty"`
+
+	// "segmented" field predicates.
+	Segmented      *int  `json:"segmented,omitempty"`
+	SegmentedNEQ   *int  `json:"segmentedNEQ,omitempty"`
+	SegmentedIn    []int `json:"segmentedIn,omitempty"`
+	SegmentedNotIn []int `json:"segmentedNotIn,omitempty"`
+	SegmentedGT    *int  `json:"segmentedGT,omitempty"`
+	SegmentedGTE   *int  `json:"segmentedGTE,omitempty"`
+	SegmentedLT    *int  `json:"segmentedLT,omitempty"`
+	SegmentedLTE   *int  `json:"segmentedLTE,omitempty"`
+
+	// "entered" field predicates.
+	Entered      *int  `json:"entered,omitempty"`
+	EnteredNEQ   *int  `json:"enteredNEQ,omitempty"`
+	EnteredIn    []int `json:"enteredIn,omitempty"`
+	EnteredNotIn []int `json:"enteredNotIn,omitempty"`
+	EnteredGT    *int  `json:"enteredGT,omitempty"`
+	EnteredGTE   *int  `json:"enteredGTE,omitempty"`
+	EnteredLT    *int  `json:"enteredLT,omitempty"`
+	EnteredLTE   *int  `json:"enteredLTE,omitempty"`
+
+	// "left" field predicates.
+	Left      *int  `json:"left,omitempty"`
+	LeftNEQ   *int  `json:"leftNEQ,omitempty"`
+	LeftIn    []int `json:"leftIn,omitempty"`
+	LeftNotIn []int `json:"leftNotIn,omitempty"`
+	LeftGT    *int  `json:"leftGT,omitempty"`
+	LeftGTE   *int  `json:"leftGTE,omitempty"`
+	LeftLT    *int  `json:"leftLT,omitempty"`
+	LeftLTE   *int  `json:"leftLTE,omitempty"`
+
+	// "stayed" field predicates.
+	Stayed      *int  `json:"stayed,omitempty"`
+	StayedNEQ   *int  `json:"stayedNEQ,omitempty"`
+	StayedIn    []int `json:"stayedIn,omitempty"`
+	StayedNotIn []int `json:"stayedNotIn,omitempty"`
+	StayedGT    *int  `json:"stayedGT,omitempty"`
+	StayedGTE   *int  `json:"stayedGTE,omitempty"`
+	StayedLT    *int  `json:"stayedLT,omitempty"`
+	StayedLTE   *int  `json:"stayedLTE,omitempty"`
+
+	// "failed_batches" field predicates.
+	FailedBatches      *int  `json:"failedBatches,omitempty"`
+	FailedBatchesNEQ   *int  `json:"failedBatchesNEQ,omitempty"`
+	FailedBatchesIn    []int `json:"failedBatchesIn,omitempty"`
+	FailedBatchesNotIn []int `json:"failedBatchesNotIn,omitempty"`
+	FailedBatchesGT    *int  `json:"failedBatchesGT,omitempty"`
+	FailedBatchesGTE   *int  `json:"failedBatchesGTE,omitempty"`
+	FailedBatchesLT    *int  `json:"failedBatchesLT,omitempty"`
+	FailedBatchesLTE   *int  `json:"failedBatchesLTE,omitempty"`
+
+	// "started_at" field predicates.
+	StartedAt      *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ   *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn    []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT    *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE   *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT    *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE   *time.Time  `json:"startedAtLTE,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *SegmentRunWhereInput) AddPredicates(predicates ...predicate.SegmentRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the SegmentRunWhereInput filter on the SegmentRunQuery builder.
+func (i *SegmentRunWhereInput) Filter(q *SegmentRunQuery) (*SegmentRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptySegmentRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptySegmentRunWhereInput is returned in case the SegmentRunWhereInput is empty.
+var ErrEmptySegmentRunWhereInput = errors.New("ent: empty predicate SegmentRunWhereInput")
+
+// P returns a predicate for filtering segmentruns.
+// An error is returned if the input is empty or invalid.
+func (i *SegmentRunWhereInput) P() (predicate.SegmentRun, error) {
+	var predicates []predicate.SegmentRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, segmentrun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.SegmentRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, segmentrun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.SegmentRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, segmentrun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, segmentrun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, segmentrun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, segmentrun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, segmentrun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, segmentrun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, segmentrun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, segmentrun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, segmentrun.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, segmentrun.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, segmentrun.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, segmentrun.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, segmentrun.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, segmentrun.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, segmentrun.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, segmentrun.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, segmentrun.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, segmentrun.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, segmentrun.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, segmentrun.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, segmentrun.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, segmentrun.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, segmentrun.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, segmentrun.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, segmentrun.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.BindingID != nil {
+		predicates = append(predicates, segmentrun.BindingIDEQ(*i.BindingID))
+	}
+	if i.BindingIDNEQ != nil {
+		predicates = append(predicates, segmentrun.BindingIDNEQ(*i.BindingIDNEQ))
+	}
+	if len(i.BindingIDIn) > 0 {
+		predicates = append(predicates, segmentrun.BindingIDIn(i.BindingIDIn...))
+	}
+	if len(i.BindingIDNotIn) > 0 {
+		predicates = append(predicates, segmentrun.BindingIDNotIn(i.BindingIDNotIn...))
+	}
+	if i.BindingIDGT != nil {
+		predicates = append(predicates, segmentrun.BindingIDGT(*i.BindingIDGT))
+	}
+	if i.BindingIDGTE != nil {
+		predicates = append(predicates, segmentrun.BindingIDGTE(*i.BindingIDGTE))
+	}
+	if i.BindingIDLT != nil {
+		predicates = append(predicates, segmentrun.BindingIDLT(*i.BindingIDLT))
+	}
+	if i.BindingIDLTE != nil {
+		predicates = append(predicates, segmentrun.BindingIDLTE(*i.BindingIDLTE))
+	}
+	if i.BindingIDContains != nil {
+		predicates = append(predicates, segmentrun.BindingIDContains(*i.BindingIDContains))
+	}
+	if i.BindingIDHasPrefix != nil {
+		predicates = append(predicates, segmentrun.BindingIDHasPrefix(*i.BindingIDHasPrefix))
+	}
+	if i.BindingIDHasSuffix != nil {
+		predicates = append(predicates, segmentrun.BindingIDHasSuffix(*i.BindingIDHasSuffix))
+	}
+	if i.BindingIDEqualFold != nil {
+		predicates = append(predicates, segmentrun.BindingIDEqualFold(*i.BindingIDEqualFold))
+	}
+	if i.BindingIDContainsFold != nil {
+		predicates = append(predicates, segmentrun.BindingIDContainsFold(*i.BindingIDContainsFold))
+	}
+	if i.Plugin != nil {
+		predicates = append(predicates, segmentrun.PluginEQ(*i.Plugin))
+	}
+	if i.PluginNEQ != nil {
+		predicates = append(predicates, segmentrun.PluginNEQ(*i.PluginNEQ))
+	}
+	if len(i.PluginIn) > 0 {
+		predicates = append(predicates, segmentrun.PluginIn(i.PluginIn...))
+	}
+	if len(i.PluginNotIn) > 0 {
+		predicates = append(predicates, segmentrun.PluginNotIn(i.PluginNotIn...))
+	}
+	if i.PluginGT != nil {
+		predicates = append(predicates, segmentrun.PluginGT(*i.PluginGT))
+	}
+	if i.PluginGTE != nil {
+		predicates = append(predicates, segmentrun.PluginGTE(*i.PluginGTE))
+	}
+	if i.PluginLT != nil {
+		predicates = append(predicates, segmentrun.PluginLT(*i.PluginLT))
+	}
+	if i.PluginLTE != nil {
+		predicates = append(predicates, segmentrun.PluginLTE(*i.PluginLTE))
+	}
+	if i.PluginContains != nil {
+		predicates = append(predicates, segmentrun.PluginContains(*i.PluginContains))
+	}
+	if i.PluginHasPrefix != nil {
+		predicates = append(predicates, segmentrun.PluginHasPrefix(*i.PluginHasPrefix))
+	}
+	if i.PluginHasSuffix != nil {
+		predicates = append(predicates, segmentrun.PluginHasSuffix(*i.PluginHasSuffix))
+	}
+	if i.PluginEqualFold != nil {
+		predicates = append(predicates, segmentrun.PluginEqualFold(*i.PluginEqualFold))
+	}
+	if i.PluginContainsFold != nil {
+		predicates = append(predicates, segmentrun.PluginContainsFold(*i.PluginContainsFold))
+	}
+	if i.SubjectType != nil {
+		predicates = append(predicates, segmentrun.SubjectTypeEQ(*i.SubjectType))
+	}
+	if i.SubjectTypeNEQ != nil {
+		predicates = append(predicates, segmentrun.SubjectTypeNEQ(*i.SubjectTypeNEQ))
+	}
+	if len(i.SubjectTypeIn) > 0 {
+		predicates = append(predicates, segmentrun.SubjectTypeIn(i.SubjectTypeIn...))
+	}
+	if len(i.SubjectTypeNotIn) > 0 {
+		predicates = append(predicates, segmentrun.SubjectTypeNotIn(i.SubjectTypeNotIn...))
+	}
+	if i.Trigger != nil {
+		predicates = append(predicates, segmentrun.TriggerEQ(*i.Trigger))
+	}
+	if i.TriggerNEQ != nil {
+		predicates = append(predicates, segmentrun.TriggerNEQ(*i.TriggerNEQ))
+	}
+	if len(i.TriggerIn) > 0 {
+		predicates = append(predicates, segmentrun.TriggerIn(i.TriggerIn...))
+	}
+	if len(i.TriggerNotIn) > 0 {
+		predicates = append(predicates, segmentrun.TriggerNotIn(i.TriggerNotIn...))
+	}
+	if i.TriggerGT != nil {
+		predicates = append(predicates, segmentrun.TriggerGT(*i.TriggerGT))
+	}
+	if i.TriggerGTE != nil {
+		predicates = append(predicates, segmentrun.TriggerGTE(*i.TriggerGTE))
+	}
+	if i.TriggerLT != nil {
+		predicates = append(predicates, segmentrun.TriggerLT(*i.TriggerLT))
+	}
+	if i.TriggerLTE != nil {
+		predicates = append(predicates, segmentrun.TriggerLTE(*i.TriggerLTE))
+	}
+	if i.TriggerContains != nil {
+		predicates = append(predicates, segmentrun.TriggerContains(*i.TriggerContains))
+	}
+	if i.TriggerHasPrefix != nil {
+		predicates = append(predicates, segmentrun.TriggerHasPrefix(*i.TriggerHasPrefix))
+	}
+	if i.TriggerHasSuffix != nil {
+		predicates = append(predicates, segmentrun.TriggerHasSuffix(*i.TriggerHasSuffix))
+	}
+	if i.TriggerEqualFold != nil {
+		predicates = append(predicates, segmentrun.TriggerEqualFold(*i.TriggerEqualFold))
+	}
+	if i.TriggerContainsFold != nil {
+		predicates = append(predicates, segmentrun.TriggerContainsFold(*i.TriggerContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, segmentrun.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, segmentrun.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, segmentrun.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, segmentrun.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Subjects != nil {
+		predicates = append(predicates, segmentrun.SubjectsEQ(*i.Subjects))
+	}
+	if i.SubjectsNEQ != nil {
+		predicates = append(predicates, segmentrun.SubjectsNEQ(*i.SubjectsNEQ))
+	}
+	if len(i.SubjectsIn) > 0 {
+		predicates = append(predicates, segmentrun.SubjectsIn(i.SubjectsIn...))
+	}
+	if len(i.SubjectsNotIn) > 0 {
+		predicates = append(predicates, segmentrun.SubjectsNotIn(i.SubjectsNotIn...))
+	}
+	if i.SubjectsGT != nil {
+		predicates = append(predicates, segmentrun.SubjectsGT(*i.SubjectsGT))
+	}
+	if i.SubjectsGTE != nil {
+		predicates = append(predicates, segmentrun.SubjectsGTE(*i.SubjectsGTE))
+	}
+	if i.SubjectsLT != nil {
+		predicates = append(predicates, segmentrun.SubjectsLT(*i.SubjectsLT))
+	}
+	if i.SubjectsLTE != nil {
+		predicates = append(predicates, segmentrun.SubjectsLTE(*i.SubjectsLTE))
+	}
+	if i.Batches != nil {
+		predicates = append(predicates, segmentrun.BatchesEQ(*i.Batches))
+	}
+	if i.BatchesNEQ != nil {
+		predicates = append(predicates, segmentrun.BatchesNEQ(*i.BatchesNEQ))
+	}
+	if len(i.BatchesIn) > 0 {
+		predicates = append(predicates, segmentrun.BatchesIn(i.BatchesIn...))
+	}
+	if len(i.BatchesNotIn) > 0 {
+		predicates = append(predicates, segmentrun.BatchesNotIn(i.BatchesNotIn...))
+	}
+	if i.BatchesGT != nil {
+		predicates = append(predicates, segmentrun.BatchesGT(*i.BatchesGT))
+	}
+	if i.BatchesGTE != nil {
+		predicates = append(predicates, segmentrun.BatchesGTE(*i.BatchesGTE))
+	}
+	if i.BatchesLT != nil {
+		predicates = append(predicates, segmentrun.BatchesLT(*i.BatchesLT))
+	}
+	if i.BatchesLTE != nil {
+		predicates = append(predicates, segmentrun.BatchesLTE(*i.BatchesLTE))
+	}
+	if i.Segmented != nil {
+		predicates = append(predicates, segmentrun.SegmentedEQ(*i.Segmented))
+	}
+	if i.SegmentedNEQ != nil {
+		predicates = append(predicates, segmentrun.SegmentedNEQ(*i.SegmentedNEQ))
+	}
+	if len(i.SegmentedIn) > 0 {
+		predicates = append(predicates, segmentrun.SegmentedIn(i.SegmentedIn...))
+	}
+	if len(i.SegmentedNotIn) > 0 {
+		predicates = append(predicates, segmentrun.SegmentedNotIn(i.SegmentedNotIn...))
+	}
+	if i.SegmentedGT != nil {
+		predicates = append(predicates, segmentrun.SegmentedGT(*i.SegmentedGT))
+	}
+	if i.SegmentedGTE != nil {
+		predicates = append(predicates, segmentrun.SegmentedGTE(*i.SegmentedGTE))
+	}
+	if i.SegmentedLT != nil {
+		predicates = append(predicates, segmentrun.SegmentedLT(*i.SegmentedLT))
+	}
+	if i.SegmentedLTE != nil {
+		predicates = append(predicates, segmentrun.SegmentedLTE(*i.SegmentedLTE))
+	}
+	if i.Entered != nil {
+		predicates = append(predicates, segmentrun.EnteredEQ(*i.Entered))
+	}
+	if i.EnteredNEQ != nil {
+		predicates = append(predicates, segmentrun.EnteredNEQ(*i.EnteredNEQ))
+	}
+	if len(i.EnteredIn) > 0 {
+		predicates = append(predicates, segmentrun.EnteredIn(i.EnteredIn...))
+	}
+	if len(i.EnteredNotIn) > 0 {
+		predicates = append(predicates, segmentrun.EnteredNotIn(i.EnteredNotIn...))
+	}
+	if i.EnteredGT != nil {
+		predicates = append(predicates, segmentrun.EnteredGT(*i.EnteredGT))
+	}
+	if i.EnteredGTE != nil {
+		predicates = append(predicates, segmentrun.EnteredGTE(*i.EnteredGTE))
+	}
+	if i.EnteredLT != nil {
+		predicates = append(predicates, segmentrun.EnteredLT(*i.EnteredLT))
+	}
+	if i.EnteredLTE != nil {
+		predicates = append(predicates, segmentrun.EnteredLTE(*i.EnteredLTE))
+	}
+	if i.Left != nil {
+		predicates = append(predicates, segmentrun.LeftEQ(*i.Left))
+	}
+	if i.LeftNEQ != nil {
+		predicates = append(predicates, segmentrun.LeftNEQ(*i.LeftNEQ))
+	}
+	if len(i.LeftIn) > 0 {
+		predicates = append(predicates, segmentrun.LeftIn(i.LeftIn...))
+	}
+	if len(i.LeftNotIn) > 0 {
+		predicates = append(predicates, segmentrun.LeftNotIn(i.LeftNotIn...))
+	}
+	if i.LeftGT != nil {
+		predicates = append(predicates, segmentrun.LeftGT(*i.LeftGT))
+	}
+	if i.LeftGTE != nil {
+		predicates = append(predicates, segmentrun.LeftGTE(*i.LeftGTE))
+	}
+	if i.LeftLT != nil {
+		predicates = append(predicates, segmentrun.LeftLT(*i.LeftLT))
+	}
+	if i.LeftLTE != nil {
+		predicates = append(predicates, segmentrun.LeftLTE(*i.LeftLTE))
+	}
+	if i.Stayed != nil {
+		predicates = append(predicates, segmentrun.StayedEQ(*i.Stayed))
+	}
+	if i.StayedNEQ != nil {
+		predicates = append(predicates, segmentrun.StayedNEQ(*i.StayedNEQ))
+	}
+	if len(i.StayedIn) > 0 {
+		predicates = append(predicates, segmentrun.StayedIn(i.StayedIn...))
+	}
+	if len(i.StayedNotIn) > 0 {
+		predicates = append(predicates, segmentrun.StayedNotIn(i.StayedNotIn...))
+	}
+	if i.StayedGT != nil {
+		predicates = append(predicates, segmentrun.StayedGT(*i.StayedGT))
+	}
+	if i.StayedGTE != nil {
+		predicates = append(predicates, segmentrun.StayedGTE(*i.StayedGTE))
+	}
+	if i.StayedLT != nil {
+		predicates = append(predicates, segmentrun.StayedLT(*i.StayedLT))
+	}
+	if i.StayedLTE != nil {
+		predicates = append(predicates, segmentrun.StayedLTE(*i.StayedLTE))
+	}
+	if i.FailedBatches != nil {
+		predicates = append(predicates, segmentrun.FailedBatchesEQ(*i.FailedBatches))
+	}
+	if i.FailedBatchesNEQ != nil {
+		predicates = append(predicates, segmentrun.FailedBatchesNEQ(*i.FailedBatchesNEQ))
+	}
+	if len(i.FailedBatchesIn) > 0 {
+		predicates = append(predicates, segmentrun.FailedBatchesIn(i.FailedBatchesIn...))
+	}
+	if len(i.FailedBatchesNotIn) > 0 {
+		predicates = append(predicates, segmentrun.FailedBatchesNotIn(i.FailedBatchesNotIn...))
+	}
+	if i.FailedBatchesGT != nil {
+		predicates = append(predicates, segmentrun.FailedBatchesGT(*i.FailedBatchesGT))
+	}
+	if i.FailedBatchesGTE != nil {
+		predicates = append(predicates, segmentrun.FailedBatchesGTE(*i.FailedBatchesGTE))
+	}
+	if i.FailedBatchesLT != nil {
+		predicates = append(predicates, segmentrun.FailedBatchesLT(*i.FailedBatchesLT))
+	}
+	if i.FailedBatchesLTE != nil {
+		predicates = append(predicates, segmentrun.FailedBatchesLTE(*i.FailedBatchesLTE))
+	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, segmentrun.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, segmentrun.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, segmentrun.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, segmentrun.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, segmentrun.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, segmentrun.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, segmentrun.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, segmentrun.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, segmentrun.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, segmentrun.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, segmentrun.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, segmentrun.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, segmentrun.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, segmentrun.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, segmentrun.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, segmentrun.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, segmentrun.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, segmentrun.FinishedAtNotNil())
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptySegmentRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return segmentrun.And(predicates...), nil
 	}
 }
 

@@ -34,6 +34,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -72,6 +73,7 @@ const (
 	TypeScore             = "Score"
 	TypeSegment           = "Segment"
 	TypeSegmentMembership = "SegmentMembership"
+	TypeSegmentRun        = "SegmentRun"
 	TypeStage             = "Stage"
 	TypeStageChange       = "StageChange"
 	TypeTag               = "Tag"
@@ -23832,6 +23834,7 @@ type SegmentMutation struct {
 	name               *string
 	description        *string
 	source             *string
+	binding_id         *pulid.ID
 	clearedFields      map[string]struct{}
 	workspace          *pulid.ID
 	clearedworkspace   bool
@@ -24212,6 +24215,42 @@ func (m *SegmentMutation) ResetSource() {
 	m.source = nil
 }
 
+// SetBindingID sets the "binding_id" field.
+func (m *SegmentMutation) SetBindingID(pu pulid.ID) {
+	m.binding_id = &pu
+}
+
+// BindingID returns the value of the "binding_id" field in the mutation.
+func (m *SegmentMutation) BindingID() (r pulid.ID, exists bool) {
+	v := m.binding_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBindingID returns the old "binding_id" field's value of the Segment entity.
+// If the Segment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentMutation) OldBindingID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBindingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBindingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBindingID: %w", err)
+	}
+	return oldValue.BindingID, nil
+}
+
+// ResetBindingID resets all changes to the "binding_id" field.
+func (m *SegmentMutation) ResetBindingID() {
+	m.binding_id = nil
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *SegmentMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -24327,7 +24366,7 @@ func (m *SegmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SegmentMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 8)
 	if m.created_at != nil {
 		fields = append(fields, segment.FieldCreatedAt)
 	}
@@ -24348,6 +24387,9 @@ func (m *SegmentMutation) Fields() []string {
 	}
 	if m.source != nil {
 		fields = append(fields, segment.FieldSource)
+	}
+	if m.binding_id != nil {
+		fields = append(fields, segment.FieldBindingID)
 	}
 	return fields
 }
@@ -24371,6 +24413,8 @@ func (m *SegmentMutation) Field(name string) (ent.Value, bool) {
 		return m.Description()
 	case segment.FieldSource:
 		return m.Source()
+	case segment.FieldBindingID:
+		return m.BindingID()
 	}
 	return nil, false
 }
@@ -24394,6 +24438,8 @@ func (m *SegmentMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldDescription(ctx)
 	case segment.FieldSource:
 		return m.OldSource(ctx)
+	case segment.FieldBindingID:
+		return m.OldBindingID(ctx)
 	}
 	return nil, fmt.Errorf("unknown Segment field %s", name)
 }
@@ -24451,6 +24497,13 @@ func (m *SegmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSource(v)
+		return nil
+	case segment.FieldBindingID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBindingID(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Segment field %s", name)
@@ -24530,6 +24583,9 @@ func (m *SegmentMutation) ResetField(name string) error {
 		return nil
 	case segment.FieldSource:
 		m.ResetSource()
+		return nil
+	case segment.FieldBindingID:
+		m.ResetBindingID()
 		return nil
 	}
 	return fmt.Errorf("unknown Segment field %s", name)
@@ -24649,6 +24705,10 @@ type SegmentMembershipMutation struct {
 	subject_id       *pulid.ID
 	weight           *float64
 	addweight        *float64
+	started_at       *time.Time
+	ended_at         *time.Time
+	run_id           *pulid.ID
+	ended_run_id     *pulid.ID
 	clearedFields    map[string]struct{}
 	workspace        *pulid.ID
 	clearedworkspace bool
@@ -25049,6 +25109,189 @@ func (m *SegmentMembershipMutation) ResetWeight() {
 	delete(m.clearedFields, segmentmembership.FieldWeight)
 }
 
+// SetStartedAt sets the "started_at" field.
+func (m *SegmentMembershipMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *SegmentMembershipMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the SegmentMembership entity.
+// If the SegmentMembership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentMembershipMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *SegmentMembershipMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (m *SegmentMembershipMutation) SetEndedAt(t time.Time) {
+	m.ended_at = &t
+}
+
+// EndedAt returns the value of the "ended_at" field in the mutation.
+func (m *SegmentMembershipMutation) EndedAt() (r time.Time, exists bool) {
+	v := m.ended_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndedAt returns the old "ended_at" field's value of the SegmentMembership entity.
+// If the SegmentMembership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentMembershipMutation) OldEndedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndedAt: %w", err)
+	}
+	return oldValue.EndedAt, nil
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (m *SegmentMembershipMutation) ClearEndedAt() {
+	m.ended_at = nil
+	m.clearedFields[segmentmembership.FieldEndedAt] = struct{}{}
+}
+
+// EndedAtCleared returns if the "ended_at" field was cleared in this mutation.
+func (m *SegmentMembershipMutation) EndedAtCleared() bool {
+	_, ok := m.clearedFields[segmentmembership.FieldEndedAt]
+	return ok
+}
+
+// ResetEndedAt resets all changes to the "ended_at" field.
+func (m *SegmentMembershipMutation) ResetEndedAt() {
+	m.ended_at = nil
+	delete(m.clearedFields, segmentmembership.FieldEndedAt)
+}
+
+// SetRunID sets the "run_id" field.
+func (m *SegmentMembershipMutation) SetRunID(pu pulid.ID) {
+	m.run_id = &pu
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *SegmentMembershipMutation) RunID() (r pulid.ID, exists bool) {
+	v := m.run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the SegmentMembership entity.
+// If the SegmentMembership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentMembershipMutation) OldRunID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ClearRunID clears the value of the "run_id" field.
+func (m *SegmentMembershipMutation) ClearRunID() {
+	m.run_id = nil
+	m.clearedFields[segmentmembership.FieldRunID] = struct{}{}
+}
+
+// RunIDCleared returns if the "run_id" field was cleared in this mutation.
+func (m *SegmentMembershipMutation) RunIDCleared() bool {
+	_, ok := m.clearedFields[segmentmembership.FieldRunID]
+	return ok
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *SegmentMembershipMutation) ResetRunID() {
+	m.run_id = nil
+	delete(m.clearedFields, segmentmembership.FieldRunID)
+}
+
+// SetEndedRunID sets the "ended_run_id" field.
+func (m *SegmentMembershipMutation) SetEndedRunID(pu pulid.ID) {
+	m.ended_run_id = &pu
+}
+
+// EndedRunID returns the value of the "ended_run_id" field in the mutation.
+func (m *SegmentMembershipMutation) EndedRunID() (r pulid.ID, exists bool) {
+	v := m.ended_run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEndedRunID returns the old "ended_run_id" field's value of the SegmentMembership entity.
+// If the SegmentMembership object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentMembershipMutation) OldEndedRunID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEndedRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEndedRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEndedRunID: %w", err)
+	}
+	return oldValue.EndedRunID, nil
+}
+
+// ClearEndedRunID clears the value of the "ended_run_id" field.
+func (m *SegmentMembershipMutation) ClearEndedRunID() {
+	m.ended_run_id = nil
+	m.clearedFields[segmentmembership.FieldEndedRunID] = struct{}{}
+}
+
+// EndedRunIDCleared returns if the "ended_run_id" field was cleared in this mutation.
+func (m *SegmentMembershipMutation) EndedRunIDCleared() bool {
+	_, ok := m.clearedFields[segmentmembership.FieldEndedRunID]
+	return ok
+}
+
+// ResetEndedRunID resets all changes to the "ended_run_id" field.
+func (m *SegmentMembershipMutation) ResetEndedRunID() {
+	m.ended_run_id = nil
+	delete(m.clearedFields, segmentmembership.FieldEndedRunID)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *SegmentMembershipMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -25137,7 +25380,7 @@ func (m *SegmentMembershipMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SegmentMembershipMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 11)
 	if m.created_at != nil {
 		fields = append(fields, segmentmembership.FieldCreatedAt)
 	}
@@ -25158,6 +25401,18 @@ func (m *SegmentMembershipMutation) Fields() []string {
 	}
 	if m.weight != nil {
 		fields = append(fields, segmentmembership.FieldWeight)
+	}
+	if m.started_at != nil {
+		fields = append(fields, segmentmembership.FieldStartedAt)
+	}
+	if m.ended_at != nil {
+		fields = append(fields, segmentmembership.FieldEndedAt)
+	}
+	if m.run_id != nil {
+		fields = append(fields, segmentmembership.FieldRunID)
+	}
+	if m.ended_run_id != nil {
+		fields = append(fields, segmentmembership.FieldEndedRunID)
 	}
 	return fields
 }
@@ -25181,6 +25436,14 @@ func (m *SegmentMembershipMutation) Field(name string) (ent.Value, bool) {
 		return m.SubjectID()
 	case segmentmembership.FieldWeight:
 		return m.Weight()
+	case segmentmembership.FieldStartedAt:
+		return m.StartedAt()
+	case segmentmembership.FieldEndedAt:
+		return m.EndedAt()
+	case segmentmembership.FieldRunID:
+		return m.RunID()
+	case segmentmembership.FieldEndedRunID:
+		return m.EndedRunID()
 	}
 	return nil, false
 }
@@ -25204,6 +25467,14 @@ func (m *SegmentMembershipMutation) OldField(ctx context.Context, name string) (
 		return m.OldSubjectID(ctx)
 	case segmentmembership.FieldWeight:
 		return m.OldWeight(ctx)
+	case segmentmembership.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case segmentmembership.FieldEndedAt:
+		return m.OldEndedAt(ctx)
+	case segmentmembership.FieldRunID:
+		return m.OldRunID(ctx)
+	case segmentmembership.FieldEndedRunID:
+		return m.OldEndedRunID(ctx)
 	}
 	return nil, fmt.Errorf("unknown SegmentMembership field %s", name)
 }
@@ -25262,6 +25533,34 @@ func (m *SegmentMembershipMutation) SetField(name string, value ent.Value) error
 		}
 		m.SetWeight(v)
 		return nil
+	case segmentmembership.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case segmentmembership.FieldEndedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndedAt(v)
+		return nil
+	case segmentmembership.FieldRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
+	case segmentmembership.FieldEndedRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEndedRunID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown SegmentMembership field %s", name)
 }
@@ -25310,6 +25609,15 @@ func (m *SegmentMembershipMutation) ClearedFields() []string {
 	if m.FieldCleared(segmentmembership.FieldWeight) {
 		fields = append(fields, segmentmembership.FieldWeight)
 	}
+	if m.FieldCleared(segmentmembership.FieldEndedAt) {
+		fields = append(fields, segmentmembership.FieldEndedAt)
+	}
+	if m.FieldCleared(segmentmembership.FieldRunID) {
+		fields = append(fields, segmentmembership.FieldRunID)
+	}
+	if m.FieldCleared(segmentmembership.FieldEndedRunID) {
+		fields = append(fields, segmentmembership.FieldEndedRunID)
+	}
 	return fields
 }
 
@@ -25326,6 +25634,15 @@ func (m *SegmentMembershipMutation) ClearField(name string) error {
 	switch name {
 	case segmentmembership.FieldWeight:
 		m.ClearWeight()
+		return nil
+	case segmentmembership.FieldEndedAt:
+		m.ClearEndedAt()
+		return nil
+	case segmentmembership.FieldRunID:
+		m.ClearRunID()
+		return nil
+	case segmentmembership.FieldEndedRunID:
+		m.ClearEndedRunID()
 		return nil
 	}
 	return fmt.Errorf("unknown SegmentMembership nullable field %s", name)
@@ -25355,6 +25672,18 @@ func (m *SegmentMembershipMutation) ResetField(name string) error {
 		return nil
 	case segmentmembership.FieldWeight:
 		m.ResetWeight()
+		return nil
+	case segmentmembership.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case segmentmembership.FieldEndedAt:
+		m.ResetEndedAt()
+		return nil
+	case segmentmembership.FieldRunID:
+		m.ResetRunID()
+		return nil
+	case segmentmembership.FieldEndedRunID:
+		m.ResetEndedRunID()
 		return nil
 	}
 	return fmt.Errorf("unknown SegmentMembership field %s", name)
@@ -25450,6 +25779,1729 @@ func (m *SegmentMembershipMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown SegmentMembership edge %s", name)
+}
+
+// SegmentRunMutation represents an operation that mutates the SegmentRun nodes in the graph.
+type SegmentRunMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	binding_id        *pulid.ID
+	plugin            *string
+	subject_type      *segmentrun.SubjectType
+	trigger           *string
+	status            *segmentrun.Status
+	subjects          *int
+	addsubjects       *int
+	batches           *int
+	addbatches        *int
+	segmented         *int
+	addsegmented      *int
+	entered           *int
+	addentered        *int
+	left              *int
+	addleft           *int
+	stayed            *int
+	addstayed         *int
+	failed_batches    *int
+	addfailed_batches *int
+	errors            *[]string
+	appenderrors      []string
+	lock              *string
+	heartbeat_at      *time.Time
+	started_at        *time.Time
+	finished_at       *time.Time
+	clearedFields     map[string]struct{}
+	workspace         *pulid.ID
+	clearedworkspace  bool
+	done              bool
+	oldValue          func(context.Context) (*SegmentRun, error)
+	predicates        []predicate.SegmentRun
+}
+
+var _ ent.Mutation = (*SegmentRunMutation)(nil)
+
+// segmentrunOption allows management of the mutation configuration using functional options.
+type segmentrunOption func(*SegmentRunMutation)
+
+// newSegmentRunMutation creates new mutation for the SegmentRun entity.
+func newSegmentRunMutation(c config, op Op, opts ...segmentrunOption) *SegmentRunMutation {
+	m := &SegmentRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSegmentRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSegmentRunID sets the ID field of the mutation.
+func withSegmentRunID(id pulid.ID) segmentrunOption {
+	return func(m *SegmentRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SegmentRun
+		)
+		m.oldValue = func(ctx context.Context) (*SegmentRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SegmentRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSegmentRun sets the old SegmentRun of the mutation.
+func withSegmentRun(node *SegmentRun) segmentrunOption {
+	return func(m *SegmentRunMutation) {
+		m.oldValue = func(context.Context) (*SegmentRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SegmentRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SegmentRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SegmentRun entities.
+func (m *SegmentRunMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SegmentRunMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SegmentRunMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SegmentRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SegmentRunMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SegmentRunMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SegmentRunMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SegmentRunMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SegmentRunMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SegmentRunMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *SegmentRunMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *SegmentRunMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *SegmentRunMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetBindingID sets the "binding_id" field.
+func (m *SegmentRunMutation) SetBindingID(pu pulid.ID) {
+	m.binding_id = &pu
+}
+
+// BindingID returns the value of the "binding_id" field in the mutation.
+func (m *SegmentRunMutation) BindingID() (r pulid.ID, exists bool) {
+	v := m.binding_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBindingID returns the old "binding_id" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldBindingID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBindingID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBindingID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBindingID: %w", err)
+	}
+	return oldValue.BindingID, nil
+}
+
+// ResetBindingID resets all changes to the "binding_id" field.
+func (m *SegmentRunMutation) ResetBindingID() {
+	m.binding_id = nil
+}
+
+// SetPlugin sets the "plugin" field.
+func (m *SegmentRunMutation) SetPlugin(s string) {
+	m.plugin = &s
+}
+
+// Plugin returns the value of the "plugin" field in the mutation.
+func (m *SegmentRunMutation) Plugin() (r string, exists bool) {
+	v := m.plugin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlugin returns the old "plugin" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldPlugin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlugin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlugin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlugin: %w", err)
+	}
+	return oldValue.Plugin, nil
+}
+
+// ResetPlugin resets all changes to the "plugin" field.
+func (m *SegmentRunMutation) ResetPlugin() {
+	m.plugin = nil
+}
+
+// SetSubjectType sets the "subject_type" field.
+func (m *SegmentRunMutation) SetSubjectType(st segmentrun.SubjectType) {
+	m.subject_type = &st
+}
+
+// SubjectType returns the value of the "subject_type" field in the mutation.
+func (m *SegmentRunMutation) SubjectType() (r segmentrun.SubjectType, exists bool) {
+	v := m.subject_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectType returns the old "subject_type" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldSubjectType(ctx context.Context) (v segmentrun.SubjectType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectType: %w", err)
+	}
+	return oldValue.SubjectType, nil
+}
+
+// ResetSubjectType resets all changes to the "subject_type" field.
+func (m *SegmentRunMutation) ResetSubjectType() {
+	m.subject_type = nil
+}
+
+// SetTrigger sets the "trigger" field.
+func (m *SegmentRunMutation) SetTrigger(s string) {
+	m.trigger = &s
+}
+
+// Trigger returns the value of the "trigger" field in the mutation.
+func (m *SegmentRunMutation) Trigger() (r string, exists bool) {
+	v := m.trigger
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrigger returns the old "trigger" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldTrigger(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrigger is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrigger requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrigger: %w", err)
+	}
+	return oldValue.Trigger, nil
+}
+
+// ResetTrigger resets all changes to the "trigger" field.
+func (m *SegmentRunMutation) ResetTrigger() {
+	m.trigger = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *SegmentRunMutation) SetStatus(s segmentrun.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *SegmentRunMutation) Status() (r segmentrun.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldStatus(ctx context.Context) (v segmentrun.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *SegmentRunMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetSubjects sets the "subjects" field.
+func (m *SegmentRunMutation) SetSubjects(i int) {
+	m.subjects = &i
+	m.addsubjects = nil
+}
+
+// Subjects returns the value of the "subjects" field in the mutation.
+func (m *SegmentRunMutation) Subjects() (r int, exists bool) {
+	v := m.subjects
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjects returns the old "subjects" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldSubjects(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjects is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjects requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjects: %w", err)
+	}
+	return oldValue.Subjects, nil
+}
+
+// AddSubjects adds i to the "subjects" field.
+func (m *SegmentRunMutation) AddSubjects(i int) {
+	if m.addsubjects != nil {
+		*m.addsubjects += i
+	} else {
+		m.addsubjects = &i
+	}
+}
+
+// AddedSubjects returns the value that was added to the "subjects" field in this mutation.
+func (m *SegmentRunMutation) AddedSubjects() (r int, exists bool) {
+	v := m.addsubjects
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSubjects resets all changes to the "subjects" field.
+func (m *SegmentRunMutation) ResetSubjects() {
+	m.subjects = nil
+	m.addsubjects = nil
+}
+
+// SetBatches sets the "batches" field.
+func (m *SegmentRunMutation) SetBatches(i int) {
+	m.batches = &i
+	m.addbatches = nil
+}
+
+// Batches returns the value of the "batches" field in the mutation.
+func (m *SegmentRunMutation) Batches() (r int, exists bool) {
+	v := m.batches
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBatches returns the old "batches" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldBatches(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBatches is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBatches requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBatches: %w", err)
+	}
+	return oldValue.Batches, nil
+}
+
+// AddBatches adds i to the "batches" field.
+func (m *SegmentRunMutation) AddBatches(i int) {
+	if m.addbatches != nil {
+		*m.addbatches += i
+	} else {
+		m.addbatches = &i
+	}
+}
+
+// AddedBatches returns the value that was added to the "batches" field in this mutation.
+func (m *SegmentRunMutation) AddedBatches() (r int, exists bool) {
+	v := m.addbatches
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetBatches resets all changes to the "batches" field.
+func (m *SegmentRunMutation) ResetBatches() {
+	m.batches = nil
+	m.addbatches = nil
+}
+
+// SetSegmented sets the "segmented" field.
+func (m *SegmentRunMutation) SetSegmented(i int) {
+	m.segmented = &i
+	m.addsegmented = nil
+}
+
+// Segmented returns the value of the "segmented" field in the mutation.
+func (m *SegmentRunMutation) Segmented() (r int, exists bool) {
+	v := m.segmented
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSegmented returns the old "segmented" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldSegmented(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSegmented is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSegmented requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSegmented: %w", err)
+	}
+	return oldValue.Segmented, nil
+}
+
+// AddSegmented adds i to the "segmented" field.
+func (m *SegmentRunMutation) AddSegmented(i int) {
+	if m.addsegmented != nil {
+		*m.addsegmented += i
+	} else {
+		m.addsegmented = &i
+	}
+}
+
+// AddedSegmented returns the value that was added to the "segmented" field in this mutation.
+func (m *SegmentRunMutation) AddedSegmented() (r int, exists bool) {
+	v := m.addsegmented
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSegmented resets all changes to the "segmented" field.
+func (m *SegmentRunMutation) ResetSegmented() {
+	m.segmented = nil
+	m.addsegmented = nil
+}
+
+// SetEntered sets the "entered" field.
+func (m *SegmentRunMutation) SetEntered(i int) {
+	m.entered = &i
+	m.addentered = nil
+}
+
+// Entered returns the value of the "entered" field in the mutation.
+func (m *SegmentRunMutation) Entered() (r int, exists bool) {
+	v := m.entered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntered returns the old "entered" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldEntered(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntered is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntered requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntered: %w", err)
+	}
+	return oldValue.Entered, nil
+}
+
+// AddEntered adds i to the "entered" field.
+func (m *SegmentRunMutation) AddEntered(i int) {
+	if m.addentered != nil {
+		*m.addentered += i
+	} else {
+		m.addentered = &i
+	}
+}
+
+// AddedEntered returns the value that was added to the "entered" field in this mutation.
+func (m *SegmentRunMutation) AddedEntered() (r int, exists bool) {
+	v := m.addentered
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEntered resets all changes to the "entered" field.
+func (m *SegmentRunMutation) ResetEntered() {
+	m.entered = nil
+	m.addentered = nil
+}
+
+// SetLeft sets the "left" field.
+func (m *SegmentRunMutation) SetLeft(i int) {
+	m.left = &i
+	m.addleft = nil
+}
+
+// Left returns the value of the "left" field in the mutation.
+func (m *SegmentRunMutation) Left() (r int, exists bool) {
+	v := m.left
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLeft returns the old "left" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldLeft(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLeft is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLeft requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLeft: %w", err)
+	}
+	return oldValue.Left, nil
+}
+
+// AddLeft adds i to the "left" field.
+func (m *SegmentRunMutation) AddLeft(i int) {
+	if m.addleft != nil {
+		*m.addleft += i
+	} else {
+		m.addleft = &i
+	}
+}
+
+// AddedLeft returns the value that was added to the "left" field in this mutation.
+func (m *SegmentRunMutation) AddedLeft() (r int, exists bool) {
+	v := m.addleft
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLeft resets all changes to the "left" field.
+func (m *SegmentRunMutation) ResetLeft() {
+	m.left = nil
+	m.addleft = nil
+}
+
+// SetStayed sets the "stayed" field.
+func (m *SegmentRunMutation) SetStayed(i int) {
+	m.stayed = &i
+	m.addstayed = nil
+}
+
+// Stayed returns the value of the "stayed" field in the mutation.
+func (m *SegmentRunMutation) Stayed() (r int, exists bool) {
+	v := m.stayed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStayed returns the old "stayed" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldStayed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStayed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStayed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStayed: %w", err)
+	}
+	return oldValue.Stayed, nil
+}
+
+// AddStayed adds i to the "stayed" field.
+func (m *SegmentRunMutation) AddStayed(i int) {
+	if m.addstayed != nil {
+		*m.addstayed += i
+	} else {
+		m.addstayed = &i
+	}
+}
+
+// AddedStayed returns the value that was added to the "stayed" field in this mutation.
+func (m *SegmentRunMutation) AddedStayed() (r int, exists bool) {
+	v := m.addstayed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStayed resets all changes to the "stayed" field.
+func (m *SegmentRunMutation) ResetStayed() {
+	m.stayed = nil
+	m.addstayed = nil
+}
+
+// SetFailedBatches sets the "failed_batches" field.
+func (m *SegmentRunMutation) SetFailedBatches(i int) {
+	m.failed_batches = &i
+	m.addfailed_batches = nil
+}
+
+// FailedBatches returns the value of the "failed_batches" field in the mutation.
+func (m *SegmentRunMutation) FailedBatches() (r int, exists bool) {
+	v := m.failed_batches
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedBatches returns the old "failed_batches" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldFailedBatches(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedBatches is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedBatches requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedBatches: %w", err)
+	}
+	return oldValue.FailedBatches, nil
+}
+
+// AddFailedBatches adds i to the "failed_batches" field.
+func (m *SegmentRunMutation) AddFailedBatches(i int) {
+	if m.addfailed_batches != nil {
+		*m.addfailed_batches += i
+	} else {
+		m.addfailed_batches = &i
+	}
+}
+
+// AddedFailedBatches returns the value that was added to the "failed_batches" field in this mutation.
+func (m *SegmentRunMutation) AddedFailedBatches() (r int, exists bool) {
+	v := m.addfailed_batches
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailedBatches resets all changes to the "failed_batches" field.
+func (m *SegmentRunMutation) ResetFailedBatches() {
+	m.failed_batches = nil
+	m.addfailed_batches = nil
+}
+
+// SetErrors sets the "errors" field.
+func (m *SegmentRunMutation) SetErrors(s []string) {
+	m.errors = &s
+	m.appenderrors = nil
+}
+
+// Errors returns the value of the "errors" field in the mutation.
+func (m *SegmentRunMutation) Errors() (r []string, exists bool) {
+	v := m.errors
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldErrors returns the old "errors" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldErrors(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldErrors is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldErrors requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldErrors: %w", err)
+	}
+	return oldValue.Errors, nil
+}
+
+// AppendErrors adds s to the "errors" field.
+func (m *SegmentRunMutation) AppendErrors(s []string) {
+	m.appenderrors = append(m.appenderrors, s...)
+}
+
+// AppendedErrors returns the list of values that were appended to the "errors" field in this mutation.
+func (m *SegmentRunMutation) AppendedErrors() ([]string, bool) {
+	if len(m.appenderrors) == 0 {
+		return nil, false
+	}
+	return m.appenderrors, true
+}
+
+// ClearErrors clears the value of the "errors" field.
+func (m *SegmentRunMutation) ClearErrors() {
+	m.errors = nil
+	m.appenderrors = nil
+	m.clearedFields[segmentrun.FieldErrors] = struct{}{}
+}
+
+// ErrorsCleared returns if the "errors" field was cleared in this mutation.
+func (m *SegmentRunMutation) ErrorsCleared() bool {
+	_, ok := m.clearedFields[segmentrun.FieldErrors]
+	return ok
+}
+
+// ResetErrors resets all changes to the "errors" field.
+func (m *SegmentRunMutation) ResetErrors() {
+	m.errors = nil
+	m.appenderrors = nil
+	delete(m.clearedFields, segmentrun.FieldErrors)
+}
+
+// SetLock sets the "lock" field.
+func (m *SegmentRunMutation) SetLock(s string) {
+	m.lock = &s
+}
+
+// Lock returns the value of the "lock" field in the mutation.
+func (m *SegmentRunMutation) Lock() (r string, exists bool) {
+	v := m.lock
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLock returns the old "lock" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldLock(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLock is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLock requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLock: %w", err)
+	}
+	return oldValue.Lock, nil
+}
+
+// ClearLock clears the value of the "lock" field.
+func (m *SegmentRunMutation) ClearLock() {
+	m.lock = nil
+	m.clearedFields[segmentrun.FieldLock] = struct{}{}
+}
+
+// LockCleared returns if the "lock" field was cleared in this mutation.
+func (m *SegmentRunMutation) LockCleared() bool {
+	_, ok := m.clearedFields[segmentrun.FieldLock]
+	return ok
+}
+
+// ResetLock resets all changes to the "lock" field.
+func (m *SegmentRunMutation) ResetLock() {
+	m.lock = nil
+	delete(m.clearedFields, segmentrun.FieldLock)
+}
+
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (m *SegmentRunMutation) SetHeartbeatAt(t time.Time) {
+	m.heartbeat_at = &t
+}
+
+// HeartbeatAt returns the value of the "heartbeat_at" field in the mutation.
+func (m *SegmentRunMutation) HeartbeatAt() (r time.Time, exists bool) {
+	v := m.heartbeat_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeartbeatAt returns the old "heartbeat_at" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldHeartbeatAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeartbeatAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeartbeatAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeartbeatAt: %w", err)
+	}
+	return oldValue.HeartbeatAt, nil
+}
+
+// ResetHeartbeatAt resets all changes to the "heartbeat_at" field.
+func (m *SegmentRunMutation) ResetHeartbeatAt() {
+	m.heartbeat_at = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *SegmentRunMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *SegmentRunMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *SegmentRunMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *SegmentRunMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *SegmentRunMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *SegmentRunMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[segmentrun.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *SegmentRunMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[segmentrun.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *SegmentRunMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, segmentrun.FieldFinishedAt)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *SegmentRunMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[segmentrun.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *SegmentRunMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *SegmentRunMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *SegmentRunMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the SegmentRunMutation builder.
+func (m *SegmentRunMutation) Where(ps ...predicate.SegmentRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SegmentRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SegmentRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SegmentRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SegmentRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SegmentRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SegmentRun).
+func (m *SegmentRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SegmentRunMutation) Fields() []string {
+	fields := make([]string, 0, 20)
+	if m.created_at != nil {
+		fields = append(fields, segmentrun.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, segmentrun.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, segmentrun.FieldWorkspaceID)
+	}
+	if m.binding_id != nil {
+		fields = append(fields, segmentrun.FieldBindingID)
+	}
+	if m.plugin != nil {
+		fields = append(fields, segmentrun.FieldPlugin)
+	}
+	if m.subject_type != nil {
+		fields = append(fields, segmentrun.FieldSubjectType)
+	}
+	if m.trigger != nil {
+		fields = append(fields, segmentrun.FieldTrigger)
+	}
+	if m.status != nil {
+		fields = append(fields, segmentrun.FieldStatus)
+	}
+	if m.subjects != nil {
+		fields = append(fields, segmentrun.FieldSubjects)
+	}
+	if m.batches != nil {
+		fields = append(fields, segmentrun.FieldBatches)
+	}
+	if m.segmented != nil {
+		fields = append(fields, segmentrun.FieldSegmented)
+	}
+	if m.entered != nil {
+		fields = append(fields, segmentrun.FieldEntered)
+	}
+	if m.left != nil {
+		fields = append(fields, segmentrun.FieldLeft)
+	}
+	if m.stayed != nil {
+		fields = append(fields, segmentrun.FieldStayed)
+	}
+	if m.failed_batches != nil {
+		fields = append(fields, segmentrun.FieldFailedBatches)
+	}
+	if m.errors != nil {
+		fields = append(fields, segmentrun.FieldErrors)
+	}
+	if m.lock != nil {
+		fields = append(fields, segmentrun.FieldLock)
+	}
+	if m.heartbeat_at != nil {
+		fields = append(fields, segmentrun.FieldHeartbeatAt)
+	}
+	if m.started_at != nil {
+		fields = append(fields, segmentrun.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, segmentrun.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SegmentRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case segmentrun.FieldCreatedAt:
+		return m.CreatedAt()
+	case segmentrun.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case segmentrun.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case segmentrun.FieldBindingID:
+		return m.BindingID()
+	case segmentrun.FieldPlugin:
+		return m.Plugin()
+	case segmentrun.FieldSubjectType:
+		return m.SubjectType()
+	case segmentrun.FieldTrigger:
+		return m.Trigger()
+	case segmentrun.FieldStatus:
+		return m.Status()
+	case segmentrun.FieldSubjects:
+		return m.Subjects()
+	case segmentrun.FieldBatches:
+		return m.Batches()
+	case segmentrun.FieldSegmented:
+		return m.Segmented()
+	case segmentrun.FieldEntered:
+		return m.Entered()
+	case segmentrun.FieldLeft:
+		return m.Left()
+	case segmentrun.FieldStayed:
+		return m.Stayed()
+	case segmentrun.FieldFailedBatches:
+		return m.FailedBatches()
+	case segmentrun.FieldErrors:
+		return m.Errors()
+	case segmentrun.FieldLock:
+		return m.Lock()
+	case segmentrun.FieldHeartbeatAt:
+		return m.HeartbeatAt()
+	case segmentrun.FieldStartedAt:
+		return m.StartedAt()
+	case segmentrun.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SegmentRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case segmentrun.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case segmentrun.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case segmentrun.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case segmentrun.FieldBindingID:
+		return m.OldBindingID(ctx)
+	case segmentrun.FieldPlugin:
+		return m.OldPlugin(ctx)
+	case segmentrun.FieldSubjectType:
+		return m.OldSubjectType(ctx)
+	case segmentrun.FieldTrigger:
+		return m.OldTrigger(ctx)
+	case segmentrun.FieldStatus:
+		return m.OldStatus(ctx)
+	case segmentrun.FieldSubjects:
+		return m.OldSubjects(ctx)
+	case segmentrun.FieldBatches:
+		return m.OldBatches(ctx)
+	case segmentrun.FieldSegmented:
+		return m.OldSegmented(ctx)
+	case segmentrun.FieldEntered:
+		return m.OldEntered(ctx)
+	case segmentrun.FieldLeft:
+		return m.OldLeft(ctx)
+	case segmentrun.FieldStayed:
+		return m.OldStayed(ctx)
+	case segmentrun.FieldFailedBatches:
+		return m.OldFailedBatches(ctx)
+	case segmentrun.FieldErrors:
+		return m.OldErrors(ctx)
+	case segmentrun.FieldLock:
+		return m.OldLock(ctx)
+	case segmentrun.FieldHeartbeatAt:
+		return m.OldHeartbeatAt(ctx)
+	case segmentrun.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case segmentrun.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SegmentRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SegmentRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case segmentrun.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case segmentrun.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case segmentrun.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case segmentrun.FieldBindingID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBindingID(v)
+		return nil
+	case segmentrun.FieldPlugin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlugin(v)
+		return nil
+	case segmentrun.FieldSubjectType:
+		v, ok := value.(segmentrun.SubjectType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectType(v)
+		return nil
+	case segmentrun.FieldTrigger:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrigger(v)
+		return nil
+	case segmentrun.FieldStatus:
+		v, ok := value.(segmentrun.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case segmentrun.FieldSubjects:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjects(v)
+		return nil
+	case segmentrun.FieldBatches:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBatches(v)
+		return nil
+	case segmentrun.FieldSegmented:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSegmented(v)
+		return nil
+	case segmentrun.FieldEntered:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntered(v)
+		return nil
+	case segmentrun.FieldLeft:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLeft(v)
+		return nil
+	case segmentrun.FieldStayed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStayed(v)
+		return nil
+	case segmentrun.FieldFailedBatches:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedBatches(v)
+		return nil
+	case segmentrun.FieldErrors:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetErrors(v)
+		return nil
+	case segmentrun.FieldLock:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLock(v)
+		return nil
+	case segmentrun.FieldHeartbeatAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeartbeatAt(v)
+		return nil
+	case segmentrun.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case segmentrun.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SegmentRunMutation) AddedFields() []string {
+	var fields []string
+	if m.addsubjects != nil {
+		fields = append(fields, segmentrun.FieldSubjects)
+	}
+	if m.addbatches != nil {
+		fields = append(fields, segmentrun.FieldBatches)
+	}
+	if m.addsegmented != nil {
+		fields = append(fields, segmentrun.FieldSegmented)
+	}
+	if m.addentered != nil {
+		fields = append(fields, segmentrun.FieldEntered)
+	}
+	if m.addleft != nil {
+		fields = append(fields, segmentrun.FieldLeft)
+	}
+	if m.addstayed != nil {
+		fields = append(fields, segmentrun.FieldStayed)
+	}
+	if m.addfailed_batches != nil {
+		fields = append(fields, segmentrun.FieldFailedBatches)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SegmentRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case segmentrun.FieldSubjects:
+		return m.AddedSubjects()
+	case segmentrun.FieldBatches:
+		return m.AddedBatches()
+	case segmentrun.FieldSegmented:
+		return m.AddedSegmented()
+	case segmentrun.FieldEntered:
+		return m.AddedEntered()
+	case segmentrun.FieldLeft:
+		return m.AddedLeft()
+	case segmentrun.FieldStayed:
+		return m.AddedStayed()
+	case segmentrun.FieldFailedBatches:
+		return m.AddedFailedBatches()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SegmentRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case segmentrun.FieldSubjects:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSubjects(v)
+		return nil
+	case segmentrun.FieldBatches:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddBatches(v)
+		return nil
+	case segmentrun.FieldSegmented:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSegmented(v)
+		return nil
+	case segmentrun.FieldEntered:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEntered(v)
+		return nil
+	case segmentrun.FieldLeft:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLeft(v)
+		return nil
+	case segmentrun.FieldStayed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStayed(v)
+		return nil
+	case segmentrun.FieldFailedBatches:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailedBatches(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SegmentRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(segmentrun.FieldErrors) {
+		fields = append(fields, segmentrun.FieldErrors)
+	}
+	if m.FieldCleared(segmentrun.FieldLock) {
+		fields = append(fields, segmentrun.FieldLock)
+	}
+	if m.FieldCleared(segmentrun.FieldFinishedAt) {
+		fields = append(fields, segmentrun.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SegmentRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SegmentRunMutation) ClearField(name string) error {
+	switch name {
+	case segmentrun.FieldErrors:
+		m.ClearErrors()
+		return nil
+	case segmentrun.FieldLock:
+		m.ClearLock()
+		return nil
+	case segmentrun.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SegmentRunMutation) ResetField(name string) error {
+	switch name {
+	case segmentrun.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case segmentrun.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case segmentrun.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case segmentrun.FieldBindingID:
+		m.ResetBindingID()
+		return nil
+	case segmentrun.FieldPlugin:
+		m.ResetPlugin()
+		return nil
+	case segmentrun.FieldSubjectType:
+		m.ResetSubjectType()
+		return nil
+	case segmentrun.FieldTrigger:
+		m.ResetTrigger()
+		return nil
+	case segmentrun.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case segmentrun.FieldSubjects:
+		m.ResetSubjects()
+		return nil
+	case segmentrun.FieldBatches:
+		m.ResetBatches()
+		return nil
+	case segmentrun.FieldSegmented:
+		m.ResetSegmented()
+		return nil
+	case segmentrun.FieldEntered:
+		m.ResetEntered()
+		return nil
+	case segmentrun.FieldLeft:
+		m.ResetLeft()
+		return nil
+	case segmentrun.FieldStayed:
+		m.ResetStayed()
+		return nil
+	case segmentrun.FieldFailedBatches:
+		m.ResetFailedBatches()
+		return nil
+	case segmentrun.FieldErrors:
+		m.ResetErrors()
+		return nil
+	case segmentrun.FieldLock:
+		m.ResetLock()
+		return nil
+	case segmentrun.FieldHeartbeatAt:
+		m.ResetHeartbeatAt()
+		return nil
+	case segmentrun.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case segmentrun.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SegmentRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, segmentrun.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SegmentRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case segmentrun.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SegmentRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SegmentRunMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SegmentRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, segmentrun.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SegmentRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case segmentrun.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SegmentRunMutation) ClearEdge(name string) error {
+	switch name {
+	case segmentrun.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SegmentRunMutation) ResetEdge(name string) error {
+	switch name {
+	case segmentrun.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown SegmentRun edge %s", name)
 }
 
 // StageMutation represents an operation that mutates the Stage nodes in the graph.

@@ -26,6 +26,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -67,6 +68,7 @@ var PrefixTables = map[string]TableInfo{
 	"scr": {Table: "scores", SoftDelete: false, Workspaced: true},
 	"seg": {Table: "segments", SoftDelete: false, Workspaced: true},
 	"sgm": {Table: "segment_memberships", SoftDelete: false, Workspaced: true},
+	"sgr": {Table: "segment_runs", SoftDelete: false, Workspaced: true},
 	"stg": {Table: "stages", SoftDelete: false, Workspaced: true},
 	"stc": {Table: "stage_changes", SoftDelete: false, Workspaced: true},
 	"tag": {Table: "tags", SoftDelete: false, Workspaced: true},
@@ -192,6 +194,9 @@ var EdgeTargets = map[string]map[string]string{
 		"workspace": "wsp",
 		"segment":   "seg",
 	},
+	"SegmentRun": {
+		"workspace": "wsp",
+	},
 	"Stage": {
 		"workspace": "wsp",
 		"pipeline":  "pip",
@@ -271,6 +276,8 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.Segment.Query().Where(segment.IDIn(ids...)).Count(ctx)
 	case "sgm":
 		return c.SegmentMembership.Query().Where(segmentmembership.IDIn(ids...)).Count(ctx)
+	case "sgr":
+		return c.SegmentRun.Query().Where(segmentrun.IDIn(ids...)).Count(ctx)
 	case "stg":
 		return c.Stage.Query().Where(stage.IDIn(ids...)).Count(ctx)
 	case "stc":

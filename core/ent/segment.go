@@ -33,6 +33,8 @@ type Segment struct {
 	Description string `json:"description,omitempty"`
 	// "manual", or the plugin@version that keeps the membership
 	Source string `json:"source,omitempty"`
+	// the extension binding whose segmentation runs keep this segment; empty for a hand-made one, which no plugin touches
+	BindingID pulid.ID `json:"binding_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SegmentQuery when eager-loading is set.
 	Edges        SegmentEdges `json:"edges"`
@@ -79,7 +81,7 @@ func (*Segment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case segment.FieldID, segment.FieldWorkspaceID:
+		case segment.FieldID, segment.FieldWorkspaceID, segment.FieldBindingID:
 			values[i] = new(pulid.ID)
 		case segment.FieldKey, segment.FieldName, segment.FieldDescription, segment.FieldSource:
 			values[i] = new(sql.NullString)
@@ -148,6 +150,12 @@ func (s *Segment) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				s.Source = value.String
 			}
+		case segment.FieldBindingID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field binding_id", values[i])
+			} else if value != nil {
+				s.BindingID = *value
+			}
 		default:
 			s.selectValues.Set(columns[i], values[i])
 		}
@@ -214,6 +222,9 @@ func (s *Segment) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("source=")
 	builder.WriteString(s.Source)
+	builder.WriteString(", ")
+	builder.WriteString("binding_id=")
+	builder.WriteString(fmt.Sprintf("%v", s.BindingID))
 	builder.WriteByte(')')
 	return builder.String()
 }

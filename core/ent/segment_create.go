@@ -100,6 +100,20 @@ func (sc *SegmentCreate) SetNillableSource(s *string) *SegmentCreate {
 	return sc
 }
 
+// SetBindingID sets the "binding_id" field.
+func (sc *SegmentCreate) SetBindingID(pu pulid.ID) *SegmentCreate {
+	sc.mutation.SetBindingID(pu)
+	return sc
+}
+
+// SetNillableBindingID sets the "binding_id" field if the given value is not nil.
+func (sc *SegmentCreate) SetNillableBindingID(pu *pulid.ID) *SegmentCreate {
+	if pu != nil {
+		sc.SetBindingID(*pu)
+	}
+	return sc
+}
+
 // SetID sets the "id" field.
 func (sc *SegmentCreate) SetID(pu pulid.ID) *SegmentCreate {
 	sc.mutation.SetID(pu)
@@ -189,6 +203,10 @@ func (sc *SegmentCreate) defaults() error {
 		v := segment.DefaultSource
 		sc.mutation.SetSource(v)
 	}
+	if _, ok := sc.mutation.BindingID(); !ok {
+		v := segment.DefaultBindingID
+		sc.mutation.SetBindingID(v)
+	}
 	if _, ok := sc.mutation.ID(); !ok {
 		if segment.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized segment.DefaultID (forgotten import ent/runtime?)")
@@ -238,6 +256,9 @@ func (sc *SegmentCreate) check() error {
 		if err := segment.SourceValidator(v); err != nil {
 			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "Segment.source": %w`, err)}
 		}
+	}
+	if _, ok := sc.mutation.BindingID(); !ok {
+		return &ValidationError{Name: "binding_id", err: errors.New(`ent: missing required field "Segment.binding_id"`)}
 	}
 	if v, ok := sc.mutation.ID(); ok {
 		if err := segment.IDValidator(string(v)); err != nil {
@@ -306,6 +327,10 @@ func (sc *SegmentCreate) createSpec() (*Segment, *sqlgraph.CreateSpec) {
 	if value, ok := sc.mutation.Source(); ok {
 		_spec.SetField(segment.FieldSource, field.TypeString, value)
 		_node.Source = value
+	}
+	if value, ok := sc.mutation.BindingID(); ok {
+		_spec.SetField(segment.FieldBindingID, field.TypeString, value)
+		_node.BindingID = value
 	}
 	if nodes := sc.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -480,6 +505,9 @@ func (u *SegmentUpsertOne) UpdateNewValues() *SegmentUpsertOne {
 		}
 		if _, exists := u.create.mutation.WorkspaceID(); exists {
 			s.SetIgnore(segment.FieldWorkspaceID)
+		}
+		if _, exists := u.create.mutation.BindingID(); exists {
+			s.SetIgnore(segment.FieldBindingID)
 		}
 	}))
 	return u
@@ -777,6 +805,9 @@ func (u *SegmentUpsertBulk) UpdateNewValues() *SegmentUpsertBulk {
 			}
 			if _, exists := b.mutation.WorkspaceID(); exists {
 				s.SetIgnore(segment.FieldWorkspaceID)
+			}
+			if _, exists := b.mutation.BindingID(); exists {
+				s.SetIgnore(segment.FieldBindingID)
 			}
 		}
 	}))

@@ -34,6 +34,14 @@ type SegmentMembership struct {
 	SubjectID pulid.ID `json:"subject_id,omitempty"`
 	// Weight holds the value of the "weight" field.
 	Weight *float64 `json:"weight,omitempty"`
+	// when the subject entered the segment
+	StartedAt time.Time `json:"started_at,omitempty"`
+	// when the subject left the segment; unset while it is a member
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// the segmentation run that put the subject in; unset for a hand-made membership
+	RunID *pulid.ID `json:"run_id,omitempty"`
+	// the segmentation run that took the subject out
+	EndedRunID *pulid.ID `json:"ended_run_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SegmentMembershipQuery when eager-loading is set.
 	Edges        SegmentMembershipEdges `json:"edges"`
@@ -80,13 +88,15 @@ func (*SegmentMembership) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case segmentmembership.FieldRunID, segmentmembership.FieldEndedRunID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case segmentmembership.FieldID, segmentmembership.FieldWorkspaceID, segmentmembership.FieldSegmentID, segmentmembership.FieldSubjectID:
 			values[i] = new(pulid.ID)
 		case segmentmembership.FieldWeight:
 			values[i] = new(sql.NullFloat64)
 		case segmentmembership.FieldSubjectType:
 			values[i] = new(sql.NullString)
-		case segmentmembership.FieldCreatedAt, segmentmembership.FieldUpdatedAt:
+		case segmentmembership.FieldCreatedAt, segmentmembership.FieldUpdatedAt, segmentmembership.FieldStartedAt, segmentmembership.FieldEndedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -151,6 +161,33 @@ func (sm *SegmentMembership) assignValues(columns []string, values []any) error 
 			} else if value.Valid {
 				sm.Weight = new(float64)
 				*sm.Weight = value.Float64
+			}
+		case segmentmembership.FieldStartedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field started_at", values[i])
+			} else if value.Valid {
+				sm.StartedAt = value.Time
+			}
+		case segmentmembership.FieldEndedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field ended_at", values[i])
+			} else if value.Valid {
+				sm.EndedAt = new(time.Time)
+				*sm.EndedAt = value.Time
+			}
+		case segmentmembership.FieldRunID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field run_id", values[i])
+			} else if value.Valid {
+				sm.RunID = new(pulid.ID)
+				*sm.RunID = *value.S.(*pulid.ID)
+			}
+		case segmentmembership.FieldEndedRunID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field ended_run_id", values[i])
+			} else if value.Valid {
+				sm.EndedRunID = new(pulid.ID)
+				*sm.EndedRunID = *value.S.(*pulid.ID)
 			}
 		default:
 			sm.selectValues.Set(columns[i], values[i])
@@ -218,6 +255,24 @@ func (sm *SegmentMembership) String() string {
 	builder.WriteString(", ")
 	if v := sm.Weight; v != nil {
 		builder.WriteString("weight=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("started_at=")
+	builder.WriteString(sm.StartedAt.Format(time.ANSIC))
+	builder.WriteString(", ")
+	if v := sm.EndedAt; v != nil {
+		builder.WriteString("ended_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := sm.RunID; v != nil {
+		builder.WriteString("run_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := sm.EndedRunID; v != nil {
+		builder.WriteString("ended_run_id=")
 		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')

@@ -92,6 +92,62 @@ func (smc *SegmentMembershipCreate) SetNillableWeight(f *float64) *SegmentMember
 	return smc
 }
 
+// SetStartedAt sets the "started_at" field.
+func (smc *SegmentMembershipCreate) SetStartedAt(t time.Time) *SegmentMembershipCreate {
+	smc.mutation.SetStartedAt(t)
+	return smc
+}
+
+// SetNillableStartedAt sets the "started_at" field if the given value is not nil.
+func (smc *SegmentMembershipCreate) SetNillableStartedAt(t *time.Time) *SegmentMembershipCreate {
+	if t != nil {
+		smc.SetStartedAt(*t)
+	}
+	return smc
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (smc *SegmentMembershipCreate) SetEndedAt(t time.Time) *SegmentMembershipCreate {
+	smc.mutation.SetEndedAt(t)
+	return smc
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (smc *SegmentMembershipCreate) SetNillableEndedAt(t *time.Time) *SegmentMembershipCreate {
+	if t != nil {
+		smc.SetEndedAt(*t)
+	}
+	return smc
+}
+
+// SetRunID sets the "run_id" field.
+func (smc *SegmentMembershipCreate) SetRunID(pu pulid.ID) *SegmentMembershipCreate {
+	smc.mutation.SetRunID(pu)
+	return smc
+}
+
+// SetNillableRunID sets the "run_id" field if the given value is not nil.
+func (smc *SegmentMembershipCreate) SetNillableRunID(pu *pulid.ID) *SegmentMembershipCreate {
+	if pu != nil {
+		smc.SetRunID(*pu)
+	}
+	return smc
+}
+
+// SetEndedRunID sets the "ended_run_id" field.
+func (smc *SegmentMembershipCreate) SetEndedRunID(pu pulid.ID) *SegmentMembershipCreate {
+	smc.mutation.SetEndedRunID(pu)
+	return smc
+}
+
+// SetNillableEndedRunID sets the "ended_run_id" field if the given value is not nil.
+func (smc *SegmentMembershipCreate) SetNillableEndedRunID(pu *pulid.ID) *SegmentMembershipCreate {
+	if pu != nil {
+		smc.SetEndedRunID(*pu)
+	}
+	return smc
+}
+
 // SetID sets the "id" field.
 func (smc *SegmentMembershipCreate) SetID(pu pulid.ID) *SegmentMembershipCreate {
 	smc.mutation.SetID(pu)
@@ -167,6 +223,13 @@ func (smc *SegmentMembershipCreate) defaults() error {
 		v := segmentmembership.DefaultUpdatedAt()
 		smc.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := smc.mutation.StartedAt(); !ok {
+		if segmentmembership.DefaultStartedAt == nil {
+			return fmt.Errorf("ent: uninitialized segmentmembership.DefaultStartedAt (forgotten import ent/runtime?)")
+		}
+		v := segmentmembership.DefaultStartedAt()
+		smc.mutation.SetStartedAt(v)
+	}
 	if _, ok := smc.mutation.ID(); !ok {
 		if segmentmembership.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized segmentmembership.DefaultID (forgotten import ent/runtime?)")
@@ -201,6 +264,9 @@ func (smc *SegmentMembershipCreate) check() error {
 	}
 	if _, ok := smc.mutation.SubjectID(); !ok {
 		return &ValidationError{Name: "subject_id", err: errors.New(`ent: missing required field "SegmentMembership.subject_id"`)}
+	}
+	if _, ok := smc.mutation.StartedAt(); !ok {
+		return &ValidationError{Name: "started_at", err: errors.New(`ent: missing required field "SegmentMembership.started_at"`)}
 	}
 	if v, ok := smc.mutation.ID(); ok {
 		if err := segmentmembership.IDValidator(string(v)); err != nil {
@@ -268,6 +334,22 @@ func (smc *SegmentMembershipCreate) createSpec() (*SegmentMembership, *sqlgraph.
 	if value, ok := smc.mutation.Weight(); ok {
 		_spec.SetField(segmentmembership.FieldWeight, field.TypeFloat64, value)
 		_node.Weight = &value
+	}
+	if value, ok := smc.mutation.StartedAt(); ok {
+		_spec.SetField(segmentmembership.FieldStartedAt, field.TypeTime, value)
+		_node.StartedAt = value
+	}
+	if value, ok := smc.mutation.EndedAt(); ok {
+		_spec.SetField(segmentmembership.FieldEndedAt, field.TypeTime, value)
+		_node.EndedAt = &value
+	}
+	if value, ok := smc.mutation.RunID(); ok {
+		_spec.SetField(segmentmembership.FieldRunID, field.TypeString, value)
+		_node.RunID = &value
+	}
+	if value, ok := smc.mutation.EndedRunID(); ok {
+		_spec.SetField(segmentmembership.FieldEndedRunID, field.TypeString, value)
+		_node.EndedRunID = &value
 	}
 	if nodes := smc.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -427,6 +509,42 @@ func (u *SegmentMembershipUpsert) ClearWeight() *SegmentMembershipUpsert {
 	return u
 }
 
+// SetEndedAt sets the "ended_at" field.
+func (u *SegmentMembershipUpsert) SetEndedAt(v time.Time) *SegmentMembershipUpsert {
+	u.Set(segmentmembership.FieldEndedAt, v)
+	return u
+}
+
+// UpdateEndedAt sets the "ended_at" field to the value that was provided on create.
+func (u *SegmentMembershipUpsert) UpdateEndedAt() *SegmentMembershipUpsert {
+	u.SetExcluded(segmentmembership.FieldEndedAt)
+	return u
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (u *SegmentMembershipUpsert) ClearEndedAt() *SegmentMembershipUpsert {
+	u.SetNull(segmentmembership.FieldEndedAt)
+	return u
+}
+
+// SetEndedRunID sets the "ended_run_id" field.
+func (u *SegmentMembershipUpsert) SetEndedRunID(v pulid.ID) *SegmentMembershipUpsert {
+	u.Set(segmentmembership.FieldEndedRunID, v)
+	return u
+}
+
+// UpdateEndedRunID sets the "ended_run_id" field to the value that was provided on create.
+func (u *SegmentMembershipUpsert) UpdateEndedRunID() *SegmentMembershipUpsert {
+	u.SetExcluded(segmentmembership.FieldEndedRunID)
+	return u
+}
+
+// ClearEndedRunID clears the value of the "ended_run_id" field.
+func (u *SegmentMembershipUpsert) ClearEndedRunID() *SegmentMembershipUpsert {
+	u.SetNull(segmentmembership.FieldEndedRunID)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -449,6 +567,12 @@ func (u *SegmentMembershipUpsertOne) UpdateNewValues() *SegmentMembershipUpsertO
 		}
 		if _, exists := u.create.mutation.WorkspaceID(); exists {
 			s.SetIgnore(segmentmembership.FieldWorkspaceID)
+		}
+		if _, exists := u.create.mutation.StartedAt(); exists {
+			s.SetIgnore(segmentmembership.FieldStartedAt)
+		}
+		if _, exists := u.create.mutation.RunID(); exists {
+			s.SetIgnore(segmentmembership.FieldRunID)
 		}
 	}))
 	return u
@@ -562,6 +686,48 @@ func (u *SegmentMembershipUpsertOne) UpdateWeight() *SegmentMembershipUpsertOne 
 func (u *SegmentMembershipUpsertOne) ClearWeight() *SegmentMembershipUpsertOne {
 	return u.Update(func(s *SegmentMembershipUpsert) {
 		s.ClearWeight()
+	})
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (u *SegmentMembershipUpsertOne) SetEndedAt(v time.Time) *SegmentMembershipUpsertOne {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.SetEndedAt(v)
+	})
+}
+
+// UpdateEndedAt sets the "ended_at" field to the value that was provided on create.
+func (u *SegmentMembershipUpsertOne) UpdateEndedAt() *SegmentMembershipUpsertOne {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.UpdateEndedAt()
+	})
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (u *SegmentMembershipUpsertOne) ClearEndedAt() *SegmentMembershipUpsertOne {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.ClearEndedAt()
+	})
+}
+
+// SetEndedRunID sets the "ended_run_id" field.
+func (u *SegmentMembershipUpsertOne) SetEndedRunID(v pulid.ID) *SegmentMembershipUpsertOne {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.SetEndedRunID(v)
+	})
+}
+
+// UpdateEndedRunID sets the "ended_run_id" field to the value that was provided on create.
+func (u *SegmentMembershipUpsertOne) UpdateEndedRunID() *SegmentMembershipUpsertOne {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.UpdateEndedRunID()
+	})
+}
+
+// ClearEndedRunID clears the value of the "ended_run_id" field.
+func (u *SegmentMembershipUpsertOne) ClearEndedRunID() *SegmentMembershipUpsertOne {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.ClearEndedRunID()
 	})
 }
 
@@ -754,6 +920,12 @@ func (u *SegmentMembershipUpsertBulk) UpdateNewValues() *SegmentMembershipUpsert
 			if _, exists := b.mutation.WorkspaceID(); exists {
 				s.SetIgnore(segmentmembership.FieldWorkspaceID)
 			}
+			if _, exists := b.mutation.StartedAt(); exists {
+				s.SetIgnore(segmentmembership.FieldStartedAt)
+			}
+			if _, exists := b.mutation.RunID(); exists {
+				s.SetIgnore(segmentmembership.FieldRunID)
+			}
 		}
 	}))
 	return u
@@ -867,6 +1039,48 @@ func (u *SegmentMembershipUpsertBulk) UpdateWeight() *SegmentMembershipUpsertBul
 func (u *SegmentMembershipUpsertBulk) ClearWeight() *SegmentMembershipUpsertBulk {
 	return u.Update(func(s *SegmentMembershipUpsert) {
 		s.ClearWeight()
+	})
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (u *SegmentMembershipUpsertBulk) SetEndedAt(v time.Time) *SegmentMembershipUpsertBulk {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.SetEndedAt(v)
+	})
+}
+
+// UpdateEndedAt sets the "ended_at" field to the value that was provided on create.
+func (u *SegmentMembershipUpsertBulk) UpdateEndedAt() *SegmentMembershipUpsertBulk {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.UpdateEndedAt()
+	})
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (u *SegmentMembershipUpsertBulk) ClearEndedAt() *SegmentMembershipUpsertBulk {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.ClearEndedAt()
+	})
+}
+
+// SetEndedRunID sets the "ended_run_id" field.
+func (u *SegmentMembershipUpsertBulk) SetEndedRunID(v pulid.ID) *SegmentMembershipUpsertBulk {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.SetEndedRunID(v)
+	})
+}
+
+// UpdateEndedRunID sets the "ended_run_id" field to the value that was provided on create.
+func (u *SegmentMembershipUpsertBulk) UpdateEndedRunID() *SegmentMembershipUpsertBulk {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.UpdateEndedRunID()
+	})
+}
+
+// ClearEndedRunID clears the value of the "ended_run_id" field.
+func (u *SegmentMembershipUpsertBulk) ClearEndedRunID() *SegmentMembershipUpsertBulk {
+	return u.Update(func(s *SegmentMembershipUpsert) {
+		s.ClearEndedRunID()
 	})
 }
 

@@ -106,6 +106,46 @@ func (smu *SegmentMembershipUpdate) ClearWeight() *SegmentMembershipUpdate {
 	return smu
 }
 
+// SetEndedAt sets the "ended_at" field.
+func (smu *SegmentMembershipUpdate) SetEndedAt(t time.Time) *SegmentMembershipUpdate {
+	smu.mutation.SetEndedAt(t)
+	return smu
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (smu *SegmentMembershipUpdate) SetNillableEndedAt(t *time.Time) *SegmentMembershipUpdate {
+	if t != nil {
+		smu.SetEndedAt(*t)
+	}
+	return smu
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (smu *SegmentMembershipUpdate) ClearEndedAt() *SegmentMembershipUpdate {
+	smu.mutation.ClearEndedAt()
+	return smu
+}
+
+// SetEndedRunID sets the "ended_run_id" field.
+func (smu *SegmentMembershipUpdate) SetEndedRunID(pu pulid.ID) *SegmentMembershipUpdate {
+	smu.mutation.SetEndedRunID(pu)
+	return smu
+}
+
+// SetNillableEndedRunID sets the "ended_run_id" field if the given value is not nil.
+func (smu *SegmentMembershipUpdate) SetNillableEndedRunID(pu *pulid.ID) *SegmentMembershipUpdate {
+	if pu != nil {
+		smu.SetEndedRunID(*pu)
+	}
+	return smu
+}
+
+// ClearEndedRunID clears the value of the "ended_run_id" field.
+func (smu *SegmentMembershipUpdate) ClearEndedRunID() *SegmentMembershipUpdate {
+	smu.mutation.ClearEndedRunID()
+	return smu
+}
+
 // SetSegment sets the "segment" edge to the Segment entity.
 func (smu *SegmentMembershipUpdate) SetSegment(s *Segment) *SegmentMembershipUpdate {
 	return smu.SetSegmentID(s.ID)
@@ -215,6 +255,21 @@ func (smu *SegmentMembershipUpdate) sqlSave(ctx context.Context) (n int, err err
 	}
 	if smu.mutation.WeightCleared() {
 		_spec.ClearField(segmentmembership.FieldWeight, field.TypeFloat64)
+	}
+	if value, ok := smu.mutation.EndedAt(); ok {
+		_spec.SetField(segmentmembership.FieldEndedAt, field.TypeTime, value)
+	}
+	if smu.mutation.EndedAtCleared() {
+		_spec.ClearField(segmentmembership.FieldEndedAt, field.TypeTime)
+	}
+	if smu.mutation.RunIDCleared() {
+		_spec.ClearField(segmentmembership.FieldRunID, field.TypeString)
+	}
+	if value, ok := smu.mutation.EndedRunID(); ok {
+		_spec.SetField(segmentmembership.FieldEndedRunID, field.TypeString, value)
+	}
+	if smu.mutation.EndedRunIDCleared() {
+		_spec.ClearField(segmentmembership.FieldEndedRunID, field.TypeString)
 	}
 	if smu.mutation.SegmentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -339,6 +394,46 @@ func (smuo *SegmentMembershipUpdateOne) AddWeight(f float64) *SegmentMembershipU
 // ClearWeight clears the value of the "weight" field.
 func (smuo *SegmentMembershipUpdateOne) ClearWeight() *SegmentMembershipUpdateOne {
 	smuo.mutation.ClearWeight()
+	return smuo
+}
+
+// SetEndedAt sets the "ended_at" field.
+func (smuo *SegmentMembershipUpdateOne) SetEndedAt(t time.Time) *SegmentMembershipUpdateOne {
+	smuo.mutation.SetEndedAt(t)
+	return smuo
+}
+
+// SetNillableEndedAt sets the "ended_at" field if the given value is not nil.
+func (smuo *SegmentMembershipUpdateOne) SetNillableEndedAt(t *time.Time) *SegmentMembershipUpdateOne {
+	if t != nil {
+		smuo.SetEndedAt(*t)
+	}
+	return smuo
+}
+
+// ClearEndedAt clears the value of the "ended_at" field.
+func (smuo *SegmentMembershipUpdateOne) ClearEndedAt() *SegmentMembershipUpdateOne {
+	smuo.mutation.ClearEndedAt()
+	return smuo
+}
+
+// SetEndedRunID sets the "ended_run_id" field.
+func (smuo *SegmentMembershipUpdateOne) SetEndedRunID(pu pulid.ID) *SegmentMembershipUpdateOne {
+	smuo.mutation.SetEndedRunID(pu)
+	return smuo
+}
+
+// SetNillableEndedRunID sets the "ended_run_id" field if the given value is not nil.
+func (smuo *SegmentMembershipUpdateOne) SetNillableEndedRunID(pu *pulid.ID) *SegmentMembershipUpdateOne {
+	if pu != nil {
+		smuo.SetEndedRunID(*pu)
+	}
+	return smuo
+}
+
+// ClearEndedRunID clears the value of the "ended_run_id" field.
+func (smuo *SegmentMembershipUpdateOne) ClearEndedRunID() *SegmentMembershipUpdateOne {
+	smuo.mutation.ClearEndedRunID()
 	return smuo
 }
 
@@ -481,6 +576,21 @@ func (smuo *SegmentMembershipUpdateOne) sqlSave(ctx context.Context) (_node *Seg
 	}
 	if smuo.mutation.WeightCleared() {
 		_spec.ClearField(segmentmembership.FieldWeight, field.TypeFloat64)
+	}
+	if value, ok := smuo.mutation.EndedAt(); ok {
+		_spec.SetField(segmentmembership.FieldEndedAt, field.TypeTime, value)
+	}
+	if smuo.mutation.EndedAtCleared() {
+		_spec.ClearField(segmentmembership.FieldEndedAt, field.TypeTime)
+	}
+	if smuo.mutation.RunIDCleared() {
+		_spec.ClearField(segmentmembership.FieldRunID, field.TypeString)
+	}
+	if value, ok := smuo.mutation.EndedRunID(); ok {
+		_spec.SetField(segmentmembership.FieldEndedRunID, field.TypeString, value)
+	}
+	if smuo.mutation.EndedRunIDCleared() {
+		_spec.ClearField(segmentmembership.FieldEndedRunID, field.TypeString)
 	}
 	if smuo.mutation.SegmentCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -56,6 +56,8 @@ type Tx struct {
 	Segment *SegmentClient
 	// SegmentMembership is the client for interacting with the SegmentMembership builders.
 	SegmentMembership *SegmentMembershipClient
+	// SegmentRun is the client for interacting with the SegmentRun builders.
+	SegmentRun *SegmentRunClient
 	// Stage is the client for interacting with the Stage builders.
 	Stage *StageClient
 	// StageChange is the client for interacting with the StageChange builders.
@@ -218,6 +220,7 @@ func (tx *Tx) init() {
 	tx.Score = NewScoreClient(tx.config)
 	tx.Segment = NewSegmentClient(tx.config)
 	tx.SegmentMembership = NewSegmentMembershipClient(tx.config)
+	tx.SegmentRun = NewSegmentRunClient(tx.config)
 	tx.Stage = NewStageClient(tx.config)
 	tx.StageChange = NewStageChangeClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)

@@ -17,7 +17,10 @@ const (
 	BadUserInput    Code = "BAD_USER_INPUT"
 	NotFound        Code = "NOT_FOUND"
 	PluginFailed    Code = "PLUGIN_FAILED"
-	Internal        Code = "INTERNAL"
+	// Conflict: the request is valid but clashes with work in progress
+	// (another segmentation run of the same binding, say); retry later.
+	Conflict Code = "CONFLICT"
+	Internal Code = "INTERNAL"
 )
 
 // Error is an error with a code and, for input errors, the offending field

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/crm"
@@ -224,97 +223,42 @@ func (r *Registry) ScoreSubjects(ctx context.Context, client *ent.Client, opts S
 	}
 	run := &ScoreRun{Plugin: p.Ref(), SubjectType: opts.SubjectType, Subjects: total}
 	attrs := p.Manifest.Inputs[opts.SubjectType]
-
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() {
-		cancel()
-		wg.Wait()
-	}()
-	loaded, scored := make(chan *scoreBatch, 1), make(chan *scoreBatch, 1)
-	complete := false // every page was read; set before loaded closes
-	wg.Add(2)
-	go func() { // read the next batch from the database
-		defer wg.Done()
-		defer close(loaded)
-		for {
-			b := &scoreBatch{}
-			b.ids, b.err = next()
-			switch {
-			case b.err != nil:
-				b.ids = nil
-			case len(b.ids) == 0:
-				complete = true
-				return
-			default:
-				b.req.Config = cfg
-				b.req.Batch, b.err = BuildBatch(ctx, client, opts.SubjectType, b.ids, attrs, opts.Now)
+	err = runStaged(ctx, next,
+		func(ctx context.Context, ids []pulid.ID) (*sdk.ScoreRequest, error) {
+			b, err := BuildBatch(ctx, client, opts.SubjectType, ids, attrs, opts.Now)
+			return &sdk.ScoreRequest{Batch: b, Config: cfg}, err
+		},
+		func(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+			return r.Score(ctx, p, req)
+		},
+		func(ids []pulid.ID, resp *sdk.ScoreResponse, err error) error {
+			run.Batches++
+			if err == nil {
+				err = r.storeScores(ctx, client, p, opts, ids, resp)
 			}
-			failed := b.err != nil // b is the scorer's once sent
-			select {
-			case loaded <- b:
-			case <-ctx.Done():
-				return
+			if err != nil {
+				if errcode.Of(err) != errcode.PluginFailed {
+					return err
+				}
+				run.FailedBatches++
+				if len(run.Errors) < 10 {
+					run.Errors = append(run.Errors, err.Error())
+				}
+			} else {
+				run.Scored += len(ids)
 			}
-			if failed {
-				return
+			if opts.Progress != nil {
+				opts.Progress(run.Scored+run.FailedBatches*opts.BatchSize, total)
 			}
-		}
-	}()
-	go func() { // have the plugin score it
-		defer wg.Done()
-		defer close(scored)
-		for b := range loaded {
-			if b.err == nil {
-				b.resp, b.err = r.Score(ctx, p, &b.req)
-			}
-			select {
-			case scored <- b:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	for b := range scored { // and store it
-		if b.ids == nil {
-			return run, b.err // paging failed
-		}
-		run.Batches++
-		err := b.err
-		if err == nil {
-			err = r.storeScores(ctx, client, p, opts, b.ids, b.resp)
-		}
-		if err != nil {
-			if errcode.Of(err) != errcode.PluginFailed {
-				return run, err
-			}
-			run.FailedBatches++
-			if len(run.Errors) < 10 {
-				run.Errors = append(run.Errors, err.Error())
-			}
-		} else {
-			run.Scored += len(b.ids)
-		}
-		if opts.Progress != nil {
-			opts.Progress(run.Scored+run.FailedBatches*opts.BatchSize, total)
-		}
-	}
-	if !complete {
-		return run, ctx.Err() // cancelled before every batch went through
+			return nil
+		})
+	if err != nil {
+		return run, err
 	}
 	if run.FailedBatches > 0 && run.Scored == 0 {
 		return run, &errcode.Error{Code: errcode.PluginFailed, Msg: run.Errors[0]}
 	}
 	return run, nil
-}
-
-// scoreBatch is one batch on its way through ScoreSubjects: read, then
-// scored, then stored, or failed at one of these.
-type scoreBatch struct {
-	ids  []pulid.ID
-	req  sdk.ScoreRequest
-	resp *sdk.ScoreResponse
-	err  error
 }
 
 // storeScores stores a batch's scores in a transaction of their own.

@@ -27,6 +27,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/metrics"
@@ -55,6 +56,11 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	Query() QueryResolver
+	Segment() SegmentResolver
+	ContactWhereInput() ContactWhereInputResolver
+	DealWhereInput() DealWhereInputResolver
+	LeadWhereInput() LeadWhereInputResolver
+	OrganizationWhereInput() OrganizationWhereInputResolver
 }
 
 type DirectiveRoot struct {
@@ -250,6 +256,7 @@ type ComplexityRoot struct {
 		OwnerID        func(childComplexity int) int
 		Phone          func(childComplexity int) int
 		Scores         func(childComplexity int, first *int) int
+		Segments       func(childComplexity int, asOf *time.Time) int
 		Tags           func(childComplexity int) int
 		Title          func(childComplexity int) int
 		UpdatedAt      func(childComplexity int) int
@@ -337,6 +344,7 @@ type ComplexityRoot struct {
 		PipelineID        func(childComplexity int) int
 		Probability       func(childComplexity int) int
 		Scores            func(childComplexity int, first *int) int
+		Segments          func(childComplexity int, asOf *time.Time) int
 		Stage             func(childComplexity int) int
 		StageChanges      func(childComplexity int) int
 		StageID           func(childComplexity int) int
@@ -520,6 +528,7 @@ type ComplexityRoot struct {
 		OwnerID        func(childComplexity int) int
 		Phone          func(childComplexity int) int
 		Scores         func(childComplexity int, first *int) int
+		Segments       func(childComplexity int, asOf *time.Time) int
 		Source         func(childComplexity int) int
 		Status         func(childComplexity int) int
 		Title          func(childComplexity int) int
@@ -614,6 +623,7 @@ type ComplexityRoot struct {
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
 		RecordAssessmentAnswers func(childComplexity int, plugin string, answers []*model.AssessmentAnswerInput) int
 		ScoreSubjects           func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
+		SegmentSubjects         func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SetAutomationEnabled    func(childComplexity int, id pulid.ID, enabled bool) int
 		UpdateActivity          func(childComplexity int, id pulid.ID, input ent.UpdateActivityInput) int
 		UpdateAutomation        func(childComplexity int, id pulid.ID, input model.AutomationInput) int
@@ -676,6 +686,7 @@ type ComplexityRoot struct {
 		Owner        func(childComplexity int) int
 		OwnerID      func(childComplexity int) int
 		Scores       func(childComplexity int, first *int) int
+		Segments     func(childComplexity int, asOf *time.Time) int
 		Tags         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 	}
@@ -780,6 +791,7 @@ type ComplexityRoot struct {
 		Questionnaire        func(childComplexity int, plugin string) int
 		RunReport            func(childComplexity int, plugin string, params map[string]any) int
 		Scores               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ScoreOrder, where *ent.ScoreWhereInput) int
+		SegmentRuns          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SegmentRunOrder, where *ent.SegmentRunWhereInput) int
 		Segments             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentOrder, where *ent.SegmentWhereInput) int
 		ShadowScore          func(childComplexity int, point extensionbinding.Point, baseline string, candidate string, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		Stages               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) int
@@ -879,14 +891,21 @@ type ComplexityRoot struct {
 	}
 
 	Segment struct {
-		CreatedAt   func(childComplexity int) int
-		Description func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Key         func(childComplexity int) int
-		Memberships func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SegmentMembershipOrder, where *ent.SegmentMembershipWhereInput) int
-		Name        func(childComplexity int) int
-		Source      func(childComplexity int) int
-		UpdatedAt   func(childComplexity int) int
+		Binding       func(childComplexity int) int
+		Contacts      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, asOf *time.Time) int
+		CreatedAt     func(childComplexity int) int
+		Deals         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput, asOf *time.Time) int
+		Description   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Key           func(childComplexity int) int
+		Leads         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, asOf *time.Time) int
+		Managed       func(childComplexity int) int
+		Memberships   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentMembershipOrder, where *ent.SegmentMembershipWhereInput) int
+		Name          func(childComplexity int) int
+		Organizations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput, asOf *time.Time) int
+		Size          func(childComplexity int, subjectType *extensionbinding.SubjectType, asOf *time.Time) int
+		Source        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
 	}
 
 	SegmentConnection struct {
@@ -902,9 +921,13 @@ type ComplexityRoot struct {
 
 	SegmentMembership struct {
 		CreatedAt   func(childComplexity int) int
+		EndedAt     func(childComplexity int) int
+		EndedRunID  func(childComplexity int) int
 		ID          func(childComplexity int) int
+		RunID       func(childComplexity int) int
 		Segment     func(childComplexity int) int
 		SegmentID   func(childComplexity int) int
+		StartedAt   func(childComplexity int) int
 		SubjectID   func(childComplexity int) int
 		SubjectType func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
@@ -918,6 +941,38 @@ type ComplexityRoot struct {
 	}
 
 	SegmentMembershipEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SegmentRun struct {
+		Batches       func(childComplexity int) int
+		BindingID     func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Entered       func(childComplexity int) int
+		Errors        func(childComplexity int) int
+		FailedBatches func(childComplexity int) int
+		FinishedAt    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Left          func(childComplexity int) int
+		Plugin        func(childComplexity int) int
+		Segmented     func(childComplexity int) int
+		StartedAt     func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Stayed        func(childComplexity int) int
+		SubjectType   func(childComplexity int) int
+		Subjects      func(childComplexity int) int
+		Trigger       func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	SegmentRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SegmentRunEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
 	}
@@ -1050,12 +1105,15 @@ type AutomationRunResolver interface {
 }
 type ContactResolver interface {
 	Scores(ctx context.Context, obj *ent.Contact, first *int) ([]*ent.Score, error)
+	Segments(ctx context.Context, obj *ent.Contact, asOf *time.Time) ([]*ent.Segment, error)
 }
 type DealResolver interface {
 	Scores(ctx context.Context, obj *ent.Deal, first *int) ([]*ent.Score, error)
+	Segments(ctx context.Context, obj *ent.Deal, asOf *time.Time) ([]*ent.Segment, error)
 }
 type LeadResolver interface {
 	Scores(ctx context.Context, obj *ent.Lead, first *int) ([]*ent.Score, error)
+	Segments(ctx context.Context, obj *ent.Lead, asOf *time.Time) ([]*ent.Segment, error)
 }
 type MetricsResolver interface {
 	Customers(ctx context.Context, obj *metrics.Query) ([]*metrics.CustomerPeriod, error)
@@ -1119,9 +1177,11 @@ type MutationResolver interface {
 	BindExtension(ctx context.Context, input model.BindExtensionInput) (*ent.ExtensionBinding, error)
 	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
 	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
+	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.SegmentRun, error)
 }
 type OrganizationResolver interface {
 	Scores(ctx context.Context, obj *ent.Organization, first *int) ([]*ent.Score, error)
+	Segments(ctx context.Context, obj *ent.Organization, asOf *time.Time) ([]*ent.Segment, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -1142,6 +1202,7 @@ type QueryResolver interface {
 	Products(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) (*ent.ProductConnection, error)
 	Scores(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ScoreOrder, where *ent.ScoreWhereInput) (*ent.ScoreConnection, error)
 	Segments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentOrder, where *ent.SegmentWhereInput) (*ent.SegmentConnection, error)
+	SegmentRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SegmentRunOrder, where *ent.SegmentRunWhereInput) (*ent.SegmentRunConnection, error)
 	Stages(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) (*ent.StageConnection, error)
 	Tags(ctx context.Context) ([]*ent.Tag, error)
 	TimelineEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) (*ent.TimelineEventConnection, error)
@@ -1154,6 +1215,32 @@ type QueryResolver interface {
 	CohortRetention(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.CohortMatrix, error)
 	Forecast(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) (*metrics.Forecast, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
+}
+type SegmentResolver interface {
+	Binding(ctx context.Context, obj *ent.Segment) (*ent.ExtensionBinding, error)
+	Managed(ctx context.Context, obj *ent.Segment) (bool, error)
+	Size(ctx context.Context, obj *ent.Segment, subjectType *extensionbinding.SubjectType, asOf *time.Time) (int, error)
+	Contacts(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ContactOrder, where *ent.ContactWhereInput, asOf *time.Time) (*ent.ContactConnection, error)
+	Organizations(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput, asOf *time.Time) (*ent.OrganizationConnection, error)
+	Leads(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, asOf *time.Time) (*ent.LeadConnection, error)
+	Deals(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput, asOf *time.Time) (*ent.DealConnection, error)
+}
+
+type ContactWhereInputResolver interface {
+	InSegment(ctx context.Context, obj *ent.ContactWhereInput, data *string) error
+	InSegmentIn(ctx context.Context, obj *ent.ContactWhereInput, data []string) error
+}
+type DealWhereInputResolver interface {
+	InSegment(ctx context.Context, obj *ent.DealWhereInput, data *string) error
+	InSegmentIn(ctx context.Context, obj *ent.DealWhereInput, data []string) error
+}
+type LeadWhereInputResolver interface {
+	InSegment(ctx context.Context, obj *ent.LeadWhereInput, data *string) error
+	InSegmentIn(ctx context.Context, obj *ent.LeadWhereInput, data []string) error
+}
+type OrganizationWhereInputResolver interface {
+	InSegment(ctx context.Context, obj *ent.OrganizationWhereInput, data *string) error
+	InSegmentIn(ctx context.Context, obj *ent.OrganizationWhereInput, data []string) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2004,6 +2091,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.Scores(childComplexity, args["first"].(*int)), true
+	case "Contact.segments":
+		if e.ComplexityRoot.Contact.Segments == nil {
+			break
+		}
+
+		args, err := ec.field_Contact_segments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Contact.Segments(childComplexity, args["asOf"].(*time.Time)), true
 	case "Contact.tags":
 		if e.ComplexityRoot.Contact.Tags == nil {
 			break
@@ -2434,6 +2532,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Deal.Scores(childComplexity, args["first"].(*int)), true
+	case "Deal.segments":
+		if e.ComplexityRoot.Deal.Segments == nil {
+			break
+		}
+
+		args, err := ec.field_Deal_segments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Deal.Segments(childComplexity, args["asOf"].(*time.Time)), true
 	case "Deal.stage":
 		if e.ComplexityRoot.Deal.Stage == nil {
 			break
@@ -3231,6 +3340,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Lead.Scores(childComplexity, args["first"].(*int)), true
+	case "Lead.segments":
+		if e.ComplexityRoot.Lead.Segments == nil {
+			break
+		}
+
+		args, err := ec.field_Lead_segments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Lead.Segments(childComplexity, args["asOf"].(*time.Time)), true
 	case "Lead.source":
 		if e.ComplexityRoot.Lead.Source == nil {
 			break
@@ -3888,6 +4008,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScoreSubjects(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
+	case "Mutation.segmentSubjects":
+		if e.ComplexityRoot.Mutation.SegmentSubjects == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_segmentSubjects_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SegmentSubjects(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
 	case "Mutation.setAutomationEnabled":
 		if e.ComplexityRoot.Mutation.SetAutomationEnabled == nil {
 			break
@@ -4292,6 +4423,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Organization.Scores(childComplexity, args["first"].(*int)), true
+	case "Organization.segments":
+		if e.ComplexityRoot.Organization.Segments == nil {
+			break
+		}
+
+		args, err := ec.field_Organization_segments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Organization.Segments(childComplexity, args["asOf"].(*time.Time)), true
 	case "Organization.tags":
 		if e.ComplexityRoot.Organization.Tags == nil {
 			break
@@ -4835,6 +4977,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Scores(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.ScoreOrder), args["where"].(*ent.ScoreWhereInput)), true
+	case "Query.segmentRuns":
+		if e.ComplexityRoot.Query.SegmentRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_segmentRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SegmentRuns(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.SegmentRunOrder), args["where"].(*ent.SegmentRunWhereInput)), true
 	case "Query.segments":
 		if e.ComplexityRoot.Query.Segments == nil {
 			break
@@ -5228,12 +5381,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ScoreRun.Subjects(childComplexity), true
 
+	case "Segment.binding":
+		if e.ComplexityRoot.Segment.Binding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Binding(childComplexity), true
+	case "Segment.contacts":
+		if e.ComplexityRoot.Segment.Contacts == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_contacts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Contacts(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.ContactOrder), args["where"].(*ent.ContactWhereInput), args["asOf"].(*time.Time)), true
 	case "Segment.createdAt":
 		if e.ComplexityRoot.Segment.CreatedAt == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Segment.CreatedAt(childComplexity), true
+	case "Segment.deals":
+		if e.ComplexityRoot.Segment.Deals == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_deals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Deals(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.DealOrder), args["where"].(*ent.DealWhereInput), args["asOf"].(*time.Time)), true
 	case "Segment.description":
 		if e.ComplexityRoot.Segment.Description == nil {
 			break
@@ -5252,6 +5433,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Segment.Key(childComplexity), true
+	case "Segment.leads":
+		if e.ComplexityRoot.Segment.Leads == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_leads_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Leads(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.LeadOrder), args["where"].(*ent.LeadWhereInput), args["asOf"].(*time.Time)), true
+	case "Segment.managed":
+		if e.ComplexityRoot.Segment.Managed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Segment.Managed(childComplexity), true
 	case "Segment.memberships":
 		if e.ComplexityRoot.Segment.Memberships == nil {
 			break
@@ -5262,13 +5460,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Segment.Memberships(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.SegmentMembershipOrder), args["where"].(*ent.SegmentMembershipWhereInput)), true
+		return e.ComplexityRoot.Segment.Memberships(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.SegmentMembershipOrder), args["where"].(*ent.SegmentMembershipWhereInput)), true
 	case "Segment.name":
 		if e.ComplexityRoot.Segment.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Segment.Name(childComplexity), true
+	case "Segment.organizations":
+		if e.ComplexityRoot.Segment.Organizations == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_organizations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Organizations(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.OrganizationOrder), args["where"].(*ent.OrganizationWhereInput), args["asOf"].(*time.Time)), true
+	case "Segment.size":
+		if e.ComplexityRoot.Segment.Size == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_size_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Size(childComplexity, args["subjectType"].(*extensionbinding.SubjectType), args["asOf"].(*time.Time)), true
 	case "Segment.source":
 		if e.ComplexityRoot.Segment.Source == nil {
 			break
@@ -5320,12 +5540,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SegmentMembership.CreatedAt(childComplexity), true
+	case "SegmentMembership.endedAt":
+		if e.ComplexityRoot.SegmentMembership.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMembership.EndedAt(childComplexity), true
+	case "SegmentMembership.endedRunID":
+		if e.ComplexityRoot.SegmentMembership.EndedRunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMembership.EndedRunID(childComplexity), true
 	case "SegmentMembership.id":
 		if e.ComplexityRoot.SegmentMembership.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.SegmentMembership.ID(childComplexity), true
+	case "SegmentMembership.runID":
+		if e.ComplexityRoot.SegmentMembership.RunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMembership.RunID(childComplexity), true
 	case "SegmentMembership.segment":
 		if e.ComplexityRoot.SegmentMembership.Segment == nil {
 			break
@@ -5338,6 +5576,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SegmentMembership.SegmentID(childComplexity), true
+	case "SegmentMembership.startedAt":
+		if e.ComplexityRoot.SegmentMembership.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMembership.StartedAt(childComplexity), true
 	case "SegmentMembership.subjectID":
 		if e.ComplexityRoot.SegmentMembership.SubjectID == nil {
 			break
@@ -5394,6 +5638,147 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SegmentMembershipEdge.Node(childComplexity), true
+
+	case "SegmentRun.batches":
+		if e.ComplexityRoot.SegmentRun.Batches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Batches(childComplexity), true
+	case "SegmentRun.bindingID":
+		if e.ComplexityRoot.SegmentRun.BindingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.BindingID(childComplexity), true
+	case "SegmentRun.createdAt":
+		if e.ComplexityRoot.SegmentRun.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.CreatedAt(childComplexity), true
+	case "SegmentRun.entered":
+		if e.ComplexityRoot.SegmentRun.Entered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Entered(childComplexity), true
+	case "SegmentRun.errors":
+		if e.ComplexityRoot.SegmentRun.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Errors(childComplexity), true
+	case "SegmentRun.failedBatches":
+		if e.ComplexityRoot.SegmentRun.FailedBatches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.FailedBatches(childComplexity), true
+	case "SegmentRun.finishedAt":
+		if e.ComplexityRoot.SegmentRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.FinishedAt(childComplexity), true
+	case "SegmentRun.id":
+		if e.ComplexityRoot.SegmentRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.ID(childComplexity), true
+	case "SegmentRun.left":
+		if e.ComplexityRoot.SegmentRun.Left == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Left(childComplexity), true
+	case "SegmentRun.plugin":
+		if e.ComplexityRoot.SegmentRun.Plugin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Plugin(childComplexity), true
+	case "SegmentRun.segmented":
+		if e.ComplexityRoot.SegmentRun.Segmented == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Segmented(childComplexity), true
+	case "SegmentRun.startedAt":
+		if e.ComplexityRoot.SegmentRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.StartedAt(childComplexity), true
+	case "SegmentRun.status":
+		if e.ComplexityRoot.SegmentRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Status(childComplexity), true
+	case "SegmentRun.stayed":
+		if e.ComplexityRoot.SegmentRun.Stayed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Stayed(childComplexity), true
+	case "SegmentRun.subjectType":
+		if e.ComplexityRoot.SegmentRun.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.SubjectType(childComplexity), true
+	case "SegmentRun.subjects":
+		if e.ComplexityRoot.SegmentRun.Subjects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Subjects(childComplexity), true
+	case "SegmentRun.trigger":
+		if e.ComplexityRoot.SegmentRun.Trigger == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.Trigger(childComplexity), true
+	case "SegmentRun.updatedAt":
+		if e.ComplexityRoot.SegmentRun.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRun.UpdatedAt(childComplexity), true
+
+	case "SegmentRunConnection.edges":
+		if e.ComplexityRoot.SegmentRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRunConnection.Edges(childComplexity), true
+	case "SegmentRunConnection.pageInfo":
+		if e.ComplexityRoot.SegmentRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRunConnection.PageInfo(childComplexity), true
+	case "SegmentRunConnection.totalCount":
+		if e.ComplexityRoot.SegmentRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRunConnection.TotalCount(childComplexity), true
+
+	case "SegmentRunEdge.cursor":
+		if e.ComplexityRoot.SegmentRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRunEdge.Cursor(childComplexity), true
+	case "SegmentRunEdge.node":
+		if e.ComplexityRoot.SegmentRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentRunEdge.Node(childComplexity), true
 
 	case "ShadowComparison.baseline":
 		if e.ComplexityRoot.ShadowComparison.Baseline == nil {
@@ -5912,6 +6297,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("SegmentMembershipOrder", ec.unmarshalInputSegmentMembershipOrder),
 			graphql.NewInputUnmarshaler("SegmentMembershipWhereInput", ec.unmarshalInputSegmentMembershipWhereInput),
 			graphql.NewInputUnmarshaler("SegmentOrder", ec.unmarshalInputSegmentOrder),
+			graphql.NewInputUnmarshaler("SegmentRunOrder", ec.unmarshalInputSegmentRunOrder),
+			graphql.NewInputUnmarshaler("SegmentRunWhereInput", ec.unmarshalInputSegmentRunWhereInput),
 			graphql.NewInputUnmarshaler("SegmentWhereInput", ec.unmarshalInputSegmentWhereInput),
 			graphql.NewInputUnmarshaler("StageChangeOrder", ec.unmarshalInputStageChangeOrder),
 			graphql.NewInputUnmarshaler("StageChangeWhereInput", ec.unmarshalInputStageChangeWhereInput),
@@ -10830,6 +11217,37 @@ type Query {
     """
     where: SegmentWhereInput
   ): SegmentConnection!
+  segmentRuns(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for SegmentRuns returned from the connection.
+    """
+    orderBy: SegmentRunOrder
+
+    """
+    Filtering options for SegmentRuns returned from the connection.
+    """
+    where: SegmentRunWhereInput
+  ): SegmentRunConnection!
   stages(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -11135,7 +11553,7 @@ type Segment implements Node {
     """
     Ordering options for SegmentMemberships returned from the connection.
     """
-    orderBy: SegmentMembershipOrder
+    orderBy: [SegmentMembershipOrder!]
 
     """
     Filtering options for SegmentMemberships returned from the connection.
@@ -11181,6 +11599,22 @@ type SegmentMembership implements Node {
   subjectType: SegmentMembershipSubjectType!
   subjectID: ID!
   weight: Float
+  """
+  when the subject entered the segment
+  """
+  startedAt: Time!
+  """
+  when the subject left the segment; unset while it is a member
+  """
+  endedAt: Time
+  """
+  the segmentation run that put the subject in; unset for a hand-made membership
+  """
+  runID: ID
+  """
+  the segmentation run that took the subject out
+  """
+  endedRunID: ID
   segment: Segment!
 }
 """
@@ -11232,6 +11666,7 @@ Properties by which SegmentMembership connections can be ordered.
 enum SegmentMembershipOrderField {
   CREATED_AT
   UPDATED_AT
+  STARTED_AT
 }
 """
 SegmentMembershipSubjectType is enum for the field subject_type
@@ -11336,6 +11771,66 @@ input SegmentMembershipWhereInput {
   weightIsNil: Boolean
   weightNotNil: Boolean
   """
+  started_at field predicates
+  """
+  startedAt: Time
+  startedAtNEQ: Time
+  startedAtIn: [Time!]
+  startedAtNotIn: [Time!]
+  startedAtGT: Time
+  startedAtGTE: Time
+  startedAtLT: Time
+  startedAtLTE: Time
+  """
+  ended_at field predicates
+  """
+  endedAt: Time
+  endedAtNEQ: Time
+  endedAtIn: [Time!]
+  endedAtNotIn: [Time!]
+  endedAtGT: Time
+  endedAtGTE: Time
+  endedAtLT: Time
+  endedAtLTE: Time
+  endedAtIsNil: Boolean
+  endedAtNotNil: Boolean
+  """
+  run_id field predicates
+  """
+  runID: ID
+  runIDNEQ: ID
+  runIDIn: [ID!]
+  runIDNotIn: [ID!]
+  runIDGT: ID
+  runIDGTE: ID
+  runIDLT: ID
+  runIDLTE: ID
+  runIDContains: ID
+  runIDHasPrefix: ID
+  runIDHasSuffix: ID
+  runIDIsNil: Boolean
+  runIDNotNil: Boolean
+  runIDEqualFold: ID
+  runIDContainsFold: ID
+  """
+  ended_run_id field predicates
+  """
+  endedRunID: ID
+  endedRunIDNEQ: ID
+  endedRunIDIn: [ID!]
+  endedRunIDNotIn: [ID!]
+  endedRunIDGT: ID
+  endedRunIDGTE: ID
+  endedRunIDLT: ID
+  endedRunIDLTE: ID
+  endedRunIDContains: ID
+  endedRunIDHasPrefix: ID
+  endedRunIDHasSuffix: ID
+  endedRunIDIsNil: Boolean
+  endedRunIDNotNil: Boolean
+  endedRunIDEqualFold: ID
+  endedRunIDContainsFold: ID
+  """
   segment edge predicates
   """
   hasSegment: Boolean
@@ -11362,6 +11857,330 @@ enum SegmentOrderField {
   UPDATED_AT
   KEY
   NAME
+}
+type SegmentRun implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  bindingID: ID!
+  """
+  plugin@version that segmented
+  """
+  plugin: String!
+  subjectType: SegmentRunSubjectType!
+  """
+  what started the run: api, cli, demo or automation
+  """
+  trigger: String!
+  """
+  partial: some batches failed; interrupted: the process running it stopped
+  """
+  status: SegmentRunStatus!
+  """
+  subjects that matched
+  """
+  subjects: Int!
+  batches: Int!
+  """
+  subjects whose memberships were computed and stored
+  """
+  segmented: Int!
+  """
+  memberships the run started
+  """
+  entered: Int!
+  """
+  memberships the run ended
+  """
+  left: Int!
+  """
+  memberships the run kept
+  """
+  stayed: Int!
+  failedBatches: Int!
+  """
+  what went wrong with the failed batches, at most 10
+  """
+  errors: [String!]
+  startedAt: Time!
+  finishedAt: Time
+}
+"""
+A connection to a list of items.
+"""
+type SegmentRunConnection {
+  """
+  A list of edges.
+  """
+  edges: [SegmentRunEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type SegmentRunEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: SegmentRun
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+Ordering options for SegmentRun connections
+"""
+input SegmentRunOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order SegmentRuns.
+  """
+  field: SegmentRunOrderField!
+}
+"""
+Properties by which SegmentRun connections can be ordered.
+"""
+enum SegmentRunOrderField {
+  CREATED_AT
+  UPDATED_AT
+  PLUGIN
+  STATUS
+  STARTED_AT
+}
+"""
+SegmentRunStatus is enum for the field status
+"""
+enum SegmentRunStatus @goModel(model: "github.com/rapportcrm/rapport/core/ent/segmentrun.Status") {
+  running
+  succeeded
+  partial
+  failed
+  interrupted
+}
+"""
+SegmentRunSubjectType is enum for the field subject_type
+"""
+enum SegmentRunSubjectType @goModel(model: "github.com/rapportcrm/rapport/core/ent/segmentrun.SubjectType") {
+  contact
+  organization
+  lead
+  deal
+}
+"""
+SegmentRunWhereInput is used for filtering SegmentRun objects.
+Input was generated by ent.
+"""
+input SegmentRunWhereInput {
+  not: SegmentRunWhereInput
+  and: [SegmentRunWhereInput!]
+  or: [SegmentRunWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  binding_id field predicates
+  """
+  bindingID: ID
+  bindingIDNEQ: ID
+  bindingIDIn: [ID!]
+  bindingIDNotIn: [ID!]
+  bindingIDGT: ID
+  bindingIDGTE: ID
+  bindingIDLT: ID
+  bindingIDLTE: ID
+  bindingIDContains: ID
+  bindingIDHasPrefix: ID
+  bindingIDHasSuffix: ID
+  bindingIDEqualFold: ID
+  bindingIDContainsFold: ID
+  """
+  plugin field predicates
+  """
+  plugin: String
+  pluginNEQ: String
+  pluginIn: [String!]
+  pluginNotIn: [String!]
+  pluginGT: String
+  pluginGTE: String
+  pluginLT: String
+  pluginLTE: String
+  pluginContains: String
+  pluginHasPrefix: String
+  pluginHasSuffix: String
+  pluginEqualFold: String
+  pluginContainsFold: String
+  """
+  subject_type field predicates
+  """
+  subjectType: SegmentRunSubjectType
+  subjectTypeNEQ: SegmentRunSubjectType
+  subjectTypeIn: [SegmentRunSubjectType!]
+  subjectTypeNotIn: [SegmentRunSubjectType!]
+  """
+  trigger field predicates
+  """
+  trigger: String
+  triggerNEQ: String
+  triggerIn: [String!]
+  triggerNotIn: [String!]
+  triggerGT: String
+  triggerGTE: String
+  triggerLT: String
+  triggerLTE: String
+  triggerContains: String
+  triggerHasPrefix: String
+  triggerHasSuffix: String
+  triggerEqualFold: String
+  triggerContainsFold: String
+  """
+  status field predicates
+  """
+  status: SegmentRunStatus
+  statusNEQ: SegmentRunStatus
+  statusIn: [SegmentRunStatus!]
+  statusNotIn: [SegmentRunStatus!]
+  """
+  subjects field predicates
+  """
+  subjects: Int
+  subjectsNEQ: Int
+  subjectsIn: [Int!]
+  subjectsNotIn: [Int!]
+  subjectsGT: Int
+  subjectsGTE: Int
+  subjectsLT: Int
+  subjectsLTE: Int
+  """
+  batches field predicates
+  """
+  batches: Int
+  batchesNEQ: Int
+  batchesIn: [Int!]
+  batchesNotIn: [Int!]
+  batchesGT: Int
+  batchesGTE: Int
+  batchesLT: Int
+  batchesLTE: Int
+  """
+  segmented field predicates
+  """
+  segmented: Int
+  segmentedNEQ: Int
+  segmentedIn: [Int!]
+  segmentedNotIn: [Int!]
+  segmentedGT: Int
+  segmentedGTE: Int
+  segmentedLT: Int
+  segmentedLTE: Int
+  """
+  entered field predicates
+  """
+  entered: Int
+  enteredNEQ: Int
+  enteredIn: [Int!]
+  enteredNotIn: [Int!]
+  enteredGT: Int
+  enteredGTE: Int
+  enteredLT: Int
+  enteredLTE: Int
+  """
+  left field predicates
+  """
+  left: Int
+  leftNEQ: Int
+  leftIn: [Int!]
+  leftNotIn: [Int!]
+  leftGT: Int
+  leftGTE: Int
+  leftLT: Int
+  leftLTE: Int
+  """
+  stayed field predicates
+  """
+  stayed: Int
+  stayedNEQ: Int
+  stayedIn: [Int!]
+  stayedNotIn: [Int!]
+  stayedGT: Int
+  stayedGTE: Int
+  stayedLT: Int
+  stayedLTE: Int
+  """
+  failed_batches field predicates
+  """
+  failedBatches: Int
+  failedBatchesNEQ: Int
+  failedBatchesIn: [Int!]
+  failedBatchesNotIn: [Int!]
+  failedBatchesGT: Int
+  failedBatchesGTE: Int
+  failedBatchesLT: Int
+  failedBatchesLTE: Int
+  """
+  started_at field predicates
+  """
+  startedAt: Time
+  startedAtNEQ: Time
+  startedAtIn: [Time!]
+  startedAtNotIn: [Time!]
+  startedAtGT: Time
+  startedAtGTE: Time
+  startedAtLT: Time
+  startedAtLTE: Time
+  """
+  finished_at field predicates
+  """
+  finishedAt: Time
+  finishedAtNEQ: Time
+  finishedAtIn: [Time!]
+  finishedAtNotIn: [Time!]
+  finishedAtGT: Time
+  finishedAtGTE: Time
+  finishedAtLT: Time
+  finishedAtLTE: Time
+  finishedAtIsNil: Boolean
+  finishedAtNotNil: Boolean
 }
 """
 SegmentWhereInput is used for filtering Segment objects.
@@ -13228,6 +14047,92 @@ type Mutation {
   moveDeal(id: ID!, stageID: ID!): Deal!
 }
 `, BuiltIn: false},
+	{Name: "../schema/segments.graphql", Input: `extend type Mutation {
+  """
+  Runs the segmenter bound to (segment, subjectType) over the matching
+  subjects and stores its answer: each segment key the plugin answers is a
+  Segment kept by the binding (created on first use), and each subject's
+  memberships of those segments are replaced by the plugin's answer, one
+  transaction per batch of 1,000 (subjects entering and leaving, each with a
+  segment.entered or segment.left event). A batch the plugin fails on
+  changes nothing and is counted in failedBatches; when every batch fails,
+  the run is returned together with a PLUGIN_FAILED error. A second run of
+  the same binding while one is in progress fails with CONFLICT.
+  """
+  segmentSubjects(
+    subjectType: ExtensionBindingSubjectType!
+    leadWhere: LeadWhereInput
+    contactWhere: ContactWhereInput
+    organizationWhere: OrganizationWhereInput
+    dealWhere: DealWhereInput
+  ): SegmentRun!
+}
+
+extend type Segment {
+  "The extension binding whose segmentation runs keep this segment; null for a hand-made segment, which no plugin touches."
+  binding: ExtensionBinding
+  "Whether a segmentation plugin keeps this segment: its members change only when the plugin runs."
+  managed: Boolean!
+  "Members of the segment (on the date asOf; now when omitted), of each subject type."
+  size(subjectType: ExtensionBindingSubjectType, asOf: Time): Int!
+  "Contacts that are members now, or on the date asOf."
+  contacts(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: [ContactOrder!], where: ContactWhereInput, asOf: Time): ContactConnection!
+  "Organizations that are members now, or on the date asOf."
+  organizations(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: [OrganizationOrder!], where: OrganizationWhereInput, asOf: Time): OrganizationConnection!
+  "Leads that are members now, or on the date asOf."
+  leads(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: [LeadOrder!], where: LeadWhereInput, asOf: Time): LeadConnection!
+  "Deals that are members now, or on the date asOf."
+  deals(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: [DealOrder!], where: DealWhereInput, asOf: Time): DealConnection!
+}
+
+extend type Contact {
+  "The segments this contact is a member of now, or on the date asOf, by key."
+  segments(asOf: Time): [Segment!]!
+}
+
+extend type Organization {
+  "The segments this organization is a member of now, or on the date asOf, by key."
+  segments(asOf: Time): [Segment!]!
+}
+
+extend type Lead {
+  "The segments this lead is a member of now, or on the date asOf, by key."
+  segments(asOf: Time): [Segment!]!
+}
+
+extend type Deal {
+  "The segments this deal is a member of now, or on the date asOf, by key."
+  segments(asOf: Time): [Segment!]!
+}
+
+extend input ContactWhereInput {
+  "Members now of a segment with this key (hand-made or a plugin's)."
+  inSegment: String
+  "Members now of a segment with any of these keys (at most 100)."
+  inSegmentIn: [String!]
+}
+
+extend input OrganizationWhereInput {
+  "Members now of a segment with this key (hand-made or a plugin's)."
+  inSegment: String
+  "Members now of a segment with any of these keys (at most 100)."
+  inSegmentIn: [String!]
+}
+
+extend input LeadWhereInput {
+  "Members now of a segment with this key (hand-made or a plugin's)."
+  inSegment: String
+  "Members now of a segment with any of these keys (at most 100)."
+  inSegmentIn: [String!]
+}
+
+extend input DealWhereInput {
+  "Members now of a segment with this key (hand-made or a plugin's)."
+  inSegment: String
+  "Members now of a segment with any of these keys (at most 100)."
+  inSegmentIn: [String!]
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -13619,6 +14524,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_tags(ctx, field)
 	case "scores":
 		return ec.fieldContext_Contact_scores(ctx, field)
+	case "segments":
+		return ec.fieldContext_Contact_segments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
@@ -13799,6 +14706,8 @@ func (ec *executionContext) childFields_Deal(ctx context.Context, field graphql.
 		return ec.fieldContext_Deal_tags(ctx, field)
 	case "scores":
 		return ec.fieldContext_Deal_scores(ctx, field)
+	case "segments":
+		return ec.fieldContext_Deal_segments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Deal", field.Name)
 }
@@ -14161,6 +15070,8 @@ func (ec *executionContext) childFields_Lead(ctx context.Context, field graphql.
 		return ec.fieldContext_Lead_activities(ctx, field)
 	case "scores":
 		return ec.fieldContext_Lead_scores(ctx, field)
+	case "segments":
+		return ec.fieldContext_Lead_segments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Lead", field.Name)
 }
@@ -14359,6 +15270,8 @@ func (ec *executionContext) childFields_Organization(ctx context.Context, field 
 		return ec.fieldContext_Organization_tags(ctx, field)
 	case "scores":
 		return ec.fieldContext_Organization_scores(ctx, field)
+	case "segments":
+		return ec.fieldContext_Organization_segments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Organization", field.Name)
 }
@@ -14711,6 +15624,20 @@ func (ec *executionContext) childFields_Segment(ctx context.Context, field graph
 		return ec.fieldContext_Segment_source(ctx, field)
 	case "memberships":
 		return ec.fieldContext_Segment_memberships(ctx, field)
+	case "binding":
+		return ec.fieldContext_Segment_binding(ctx, field)
+	case "managed":
+		return ec.fieldContext_Segment_managed(ctx, field)
+	case "size":
+		return ec.fieldContext_Segment_size(ctx, field)
+	case "contacts":
+		return ec.fieldContext_Segment_contacts(ctx, field)
+	case "organizations":
+		return ec.fieldContext_Segment_organizations(ctx, field)
+	case "leads":
+		return ec.fieldContext_Segment_leads(ctx, field)
+	case "deals":
+		return ec.fieldContext_Segment_deals(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Segment", field.Name)
 }
@@ -14753,6 +15680,14 @@ func (ec *executionContext) childFields_SegmentMembership(ctx context.Context, f
 		return ec.fieldContext_SegmentMembership_subjectID(ctx, field)
 	case "weight":
 		return ec.fieldContext_SegmentMembership_weight(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_SegmentMembership_startedAt(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_SegmentMembership_endedAt(ctx, field)
+	case "runID":
+		return ec.fieldContext_SegmentMembership_runID(ctx, field)
+	case "endedRunID":
+		return ec.fieldContext_SegmentMembership_endedRunID(ctx, field)
 	case "segment":
 		return ec.fieldContext_SegmentMembership_segment(ctx, field)
 	}
@@ -14779,6 +15714,70 @@ func (ec *executionContext) childFields_SegmentMembershipEdge(ctx context.Contex
 		return ec.fieldContext_SegmentMembershipEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SegmentMembershipEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SegmentRun_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SegmentRun_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SegmentRun_updatedAt(ctx, field)
+	case "bindingID":
+		return ec.fieldContext_SegmentRun_bindingID(ctx, field)
+	case "plugin":
+		return ec.fieldContext_SegmentRun_plugin(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_SegmentRun_subjectType(ctx, field)
+	case "trigger":
+		return ec.fieldContext_SegmentRun_trigger(ctx, field)
+	case "status":
+		return ec.fieldContext_SegmentRun_status(ctx, field)
+	case "subjects":
+		return ec.fieldContext_SegmentRun_subjects(ctx, field)
+	case "batches":
+		return ec.fieldContext_SegmentRun_batches(ctx, field)
+	case "segmented":
+		return ec.fieldContext_SegmentRun_segmented(ctx, field)
+	case "entered":
+		return ec.fieldContext_SegmentRun_entered(ctx, field)
+	case "left":
+		return ec.fieldContext_SegmentRun_left(ctx, field)
+	case "stayed":
+		return ec.fieldContext_SegmentRun_stayed(ctx, field)
+	case "failedBatches":
+		return ec.fieldContext_SegmentRun_failedBatches(ctx, field)
+	case "errors":
+		return ec.fieldContext_SegmentRun_errors(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_SegmentRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_SegmentRun_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentRun", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SegmentRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SegmentRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SegmentRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SegmentRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_SegmentRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_SegmentRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentRunEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ShadowComparison(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15343,6 +16342,20 @@ func (ec *executionContext) field_Contact_scores_args(ctx context.Context, rawAr
 	return args, nil
 }
 
+func (ec *executionContext) field_Contact_segments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Deal_activities_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15411,6 +16424,20 @@ func (ec *executionContext) field_Deal_scores_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Deal_segments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Lead_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15422,6 +16449,20 @@ func (ec *executionContext) field_Lead_scores_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Lead_segments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
 	return args, nil
 }
 
@@ -16035,6 +17076,52 @@ func (ec *executionContext) field_Mutation_scoreSubjects_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_segmentSubjects_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+			return ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leadWhere"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactWhere"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationWhere"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dealWhere"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setAutomationEnabled_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -16592,6 +17679,20 @@ func (ec *executionContext) field_Organization_scores_args(ctx context.Context, 
 		return nil, err
 	}
 	args["first"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Organization_segments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg0
 	return args, nil
 }
 
@@ -17535,6 +18636,60 @@ func (ec *executionContext) field_Query_scores_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_segmentRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.SegmentRunOrder, error) {
+			return ec.unmarshalOSegmentRunOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.SegmentRunWhereInput, error) {
+			return ec.unmarshalOSegmentRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_segments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17767,6 +18922,192 @@ func (ec *executionContext) field_Query_timelineEvents_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Segment_contacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.ContactOrder, error) {
+			return ec.unmarshalOContactOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Segment_deals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.DealOrder, error) {
+			return ec.unmarshalODealOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Segment_leads_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.LeadOrder, error) {
+			return ec.unmarshalOLeadOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg6
+	return args, nil
+}
+
 func (ec *executionContext) field_Segment_memberships_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17803,8 +19144,8 @@ func (ec *executionContext) field_Segment_memberships_args(ctx context.Context, 
 	}
 	args["last"] = arg3
 	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
-		func(ctx context.Context, v any) (*ent.SegmentMembershipOrder, error) {
-			return ec.unmarshalOSegmentMembershipOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrder(ctx, v)
+		func(ctx context.Context, v any) ([]*ent.SegmentMembershipOrder, error) {
+			return ec.unmarshalOSegmentMembershipOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrderᚄ(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -17818,6 +19159,90 @@ func (ec *executionContext) field_Segment_memberships_args(ctx context.Context, 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Segment_organizations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.OrganizationOrder, error) {
+			return ec.unmarshalOOrganizationOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Segment_size_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (*extensionbinding.SubjectType, error) {
+			return ec.unmarshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg1
 	return args, nil
 }
 
@@ -21379,6 +22804,50 @@ func (ec *executionContext) fieldContext_Contact_scores(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Contact_segments(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Contact().Segments(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_segments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Contact_segments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23188,6 +24657,50 @@ func (ec *executionContext) fieldContext_Deal_scores(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Deal_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Deal_segments(ctx context.Context, field graphql.CollectedField, obj *ent.Deal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Deal_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Deal().Segments(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Deal_segments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Deal",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Deal_segments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -26328,6 +27841,50 @@ func (ec *executionContext) fieldContext_Lead_scores(ctx context.Context, field 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Lead_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Lead_segments(ctx context.Context, field graphql.CollectedField, obj *ent.Lead) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Lead_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Lead().Segments(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Lead_segments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Lead",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Lead_segments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -29568,6 +31125,50 @@ func (ec *executionContext) fieldContext_Mutation_recordAssessmentAnswers(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_segmentSubjects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_segmentSubjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SegmentSubjects(ctx, fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SegmentRun) graphql.Marshaler {
+			return ec.marshalNSegmentRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_segmentSubjects(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_segmentSubjects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -30608,6 +32209,50 @@ func (ec *executionContext) fieldContext_Organization_scores(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Organization_scores_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Organization_segments(ctx context.Context, field graphql.CollectedField, obj *ent.Organization) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Organization_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Organization().Segments(ctx, obj, fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+			return ec.marshalNSegment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Organization_segments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Organization",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Organization_segments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -32531,6 +34176,50 @@ func (ec *executionContext) fieldContext_Query_segments(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_segments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_segmentRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_segmentRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SegmentRuns(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.SegmentRunOrder), fc.Args["where"].(*ent.SegmentRunWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SegmentRunConnection) graphql.Marshaler {
+			return ec.marshalNSegmentRunConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_segmentRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_segmentRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34596,7 +36285,7 @@ func (ec *executionContext) _Segment_memberships(ctx context.Context, field grap
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return obj.Memberships(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.SegmentMembershipOrder), fc.Args["where"].(*ent.SegmentMembershipWhereInput))
+			return obj.Memberships(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.SegmentMembershipOrder), fc.Args["where"].(*ent.SegmentMembershipWhereInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.SegmentMembershipConnection) graphql.Marshaler {
@@ -34624,6 +36313,281 @@ func (ec *executionContext) fieldContext_Segment_memberships(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Segment_memberships_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Segment_binding(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_binding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Segment().Binding(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ExtensionBinding) graphql.Marshaler {
+			return ec.marshalOExtensionBinding2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBinding(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_binding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ExtensionBinding(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Segment_managed(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_managed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Segment().Managed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_managed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Segment", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Segment_size(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Size(ctx, obj, fc.Args["subjectType"].(*extensionbinding.SubjectType), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_size(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_size_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Segment_contacts(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_contacts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Contacts(ctx, obj, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.ContactOrder), fc.Args["where"].(*ent.ContactWhereInput), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_contacts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_contacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Segment_organizations(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_organizations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Organizations(ctx, obj, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.OrganizationOrder), fc.Args["where"].(*ent.OrganizationWhereInput), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OrganizationConnection) graphql.Marshaler {
+			return ec.marshalNOrganizationConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_organizations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OrganizationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_organizations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Segment_leads(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_leads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Leads(ctx, obj, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.LeadOrder), fc.Args["where"].(*ent.LeadWhereInput), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.LeadConnection) graphql.Marshaler {
+			return ec.marshalNLeadConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_leads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeadConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_leads_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Segment_deals(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_deals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Deals(ctx, obj, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].([]*ent.DealOrder), fc.Args["where"].(*ent.DealWhereInput), fc.Args["asOf"].(*time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.DealConnection) graphql.Marshaler {
+			return ec.marshalNDealConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_deals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DealConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_deals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34933,6 +36897,98 @@ func (ec *executionContext) fieldContext_SegmentMembership_weight(_ context.Cont
 	return graphql.NewScalarFieldContext("SegmentMembership", field, false, false, "Float")
 }
 
+func (ec *executionContext) _SegmentMembership_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMembership_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMembership_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentMembership", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SegmentMembership_endedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMembership_endedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMembership_endedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentMembership", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SegmentMembership_runID(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMembership_runID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMembership_runID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentMembership", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SegmentMembership_endedRunID(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMembership_endedRunID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndedRunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMembership_endedRunID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentMembership", field, false, false, "ID")
+}
+
 func (ec *executionContext) _SegmentMembership_segment(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentMembership) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35105,6 +37161,562 @@ func (ec *executionContext) _SegmentMembershipEdge_cursor(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_SegmentMembershipEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SegmentMembershipEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _SegmentRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SegmentRun_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SegmentRun_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SegmentRun_bindingID(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_bindingID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BindingID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_bindingID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SegmentRun_plugin(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_plugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plugin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_plugin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentRun_subjectType(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_subjectType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v segmentrun.SubjectType) graphql.Marshaler {
+			return ec.marshalNSegmentRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "SegmentRunSubjectType")
+}
+
+func (ec *executionContext) _SegmentRun_trigger(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_trigger(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Trigger, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_trigger(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentRun_status(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v segmentrun.Status) graphql.Marshaler {
+			return ec.marshalNSegmentRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "SegmentRunStatus")
+}
+
+func (ec *executionContext) _SegmentRun_subjects(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_subjects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subjects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_subjects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRun_batches(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_batches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Batches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_batches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRun_segmented(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_segmented(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segmented, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_segmented(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRun_entered(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_entered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_entered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRun_left(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_left(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Left, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_left(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRun_stayed(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_stayed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stayed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_stayed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRun_failedBatches(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_failedBatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedBatches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_failedBatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRun_errors(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Errors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SegmentRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SegmentRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SegmentRunEdge) graphql.Marshaler {
+			return ec.marshalOSegmentRunEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRunConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SegmentRun) graphql.Marshaler {
+			return ec.marshalOSegmentRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentRunEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _ShadowComparison_baseline(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
@@ -42049,7 +44661,7 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleIsNil", "titleNotNil", "titleEqualFold", "titleContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleIsNil", "titleNotNil", "titleEqualFold", "titleContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -43050,6 +45662,24 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasTagsWith = data
+		case "inSegment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.ContactWhereInput().InSegment(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "inSegmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.ContactWhereInput().InSegmentIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -44983,7 +47613,7 @@ func (ec *executionContext) unmarshalInputDealWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "amount", "amountNEQ", "amountIn", "amountNotIn", "amountGT", "amountGTE", "amountLT", "amountLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "probability", "probabilityNEQ", "probabilityIn", "probabilityNotIn", "probabilityGT", "probabilityGTE", "probabilityLT", "probabilityLTE", "probabilityIsNil", "probabilityNotNil", "expectedCloseDate", "expectedCloseDateNEQ", "expectedCloseDateIn", "expectedCloseDateNotIn", "expectedCloseDateGT", "expectedCloseDateGTE", "expectedCloseDateLT", "expectedCloseDateLTE", "expectedCloseDateIsNil", "expectedCloseDateNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "lostReason", "lostReasonNEQ", "lostReasonIn", "lostReasonNotIn", "lostReasonGT", "lostReasonGTE", "lostReasonLT", "lostReasonLTE", "lostReasonContains", "lostReasonHasPrefix", "lostReasonHasSuffix", "lostReasonIsNil", "lostReasonNotNil", "lostReasonEqualFold", "lostReasonContainsFold", "pipelineID", "pipelineIDNEQ", "pipelineIDIn", "pipelineIDNotIn", "pipelineIDGT", "pipelineIDGTE", "pipelineIDLT", "pipelineIDLTE", "pipelineIDContains", "pipelineIDHasPrefix", "pipelineIDHasSuffix", "pipelineIDEqualFold", "pipelineIDContainsFold", "stageID", "stageIDNEQ", "stageIDIn", "stageIDNotIn", "stageIDGT", "stageIDGTE", "stageIDLT", "stageIDLTE", "stageIDContains", "stageIDHasPrefix", "stageIDHasSuffix", "stageIDEqualFold", "stageIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasPipeline", "hasPipelineWith", "hasStage", "hasStageWith", "hasContact", "hasContactWith", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasLineItems", "hasLineItemsWith", "hasStageChanges", "hasStageChangesWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLead", "hasLeadWith", "hasTags", "hasTagsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "amount", "amountNEQ", "amountIn", "amountNotIn", "amountGT", "amountGTE", "amountLT", "amountLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "probability", "probabilityNEQ", "probabilityIn", "probabilityNotIn", "probabilityGT", "probabilityGTE", "probabilityLT", "probabilityLTE", "probabilityIsNil", "probabilityNotNil", "expectedCloseDate", "expectedCloseDateNEQ", "expectedCloseDateIn", "expectedCloseDateNotIn", "expectedCloseDateGT", "expectedCloseDateGTE", "expectedCloseDateLT", "expectedCloseDateLTE", "expectedCloseDateIsNil", "expectedCloseDateNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "lostReason", "lostReasonNEQ", "lostReasonIn", "lostReasonNotIn", "lostReasonGT", "lostReasonGTE", "lostReasonLT", "lostReasonLTE", "lostReasonContains", "lostReasonHasPrefix", "lostReasonHasSuffix", "lostReasonIsNil", "lostReasonNotNil", "lostReasonEqualFold", "lostReasonContainsFold", "pipelineID", "pipelineIDNEQ", "pipelineIDIn", "pipelineIDNotIn", "pipelineIDGT", "pipelineIDGTE", "pipelineIDLT", "pipelineIDLTE", "pipelineIDContains", "pipelineIDHasPrefix", "pipelineIDHasSuffix", "pipelineIDEqualFold", "pipelineIDContainsFold", "stageID", "stageIDNEQ", "stageIDIn", "stageIDNotIn", "stageIDGT", "stageIDGTE", "stageIDLT", "stageIDLTE", "stageIDContains", "stageIDHasPrefix", "stageIDHasSuffix", "stageIDEqualFold", "stageIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasPipeline", "hasPipelineWith", "hasStage", "hasStageWith", "hasContact", "hasContactWith", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasLineItems", "hasLineItemsWith", "hasStageChanges", "hasStageChangesWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLead", "hasLeadWith", "hasTags", "hasTagsWith", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -46411,6 +49041,24 @@ func (ec *executionContext) unmarshalInputDealWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasTagsWith = data
+		case "inSegment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.DealWhereInput().InSegment(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "inSegmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.DealWhereInput().InSegmentIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -47998,7 +50646,7 @@ func (ec *executionContext) unmarshalInputLeadWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameIsNil", "firstNameNotNil", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameIsNil", "lastNameNotNil", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "company", "companyNEQ", "companyIn", "companyNotIn", "companyGT", "companyGTE", "companyLT", "companyLTE", "companyContains", "companyHasPrefix", "companyHasSuffix", "companyIsNil", "companyNotNil", "companyEqualFold", "companyContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "estimatedValue", "estimatedValueNEQ", "estimatedValueIn", "estimatedValueNotIn", "estimatedValueGT", "estimatedValueGTE", "estimatedValueLT", "estimatedValueLTE", "estimatedValueIsNil", "estimatedValueNotNil", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "convertedAt", "convertedAtNEQ", "convertedAtIn", "convertedAtNotIn", "convertedAtGT", "convertedAtGTE", "convertedAtLT", "convertedAtLTE", "convertedAtIsNil", "convertedAtNotNil", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "dealID", "dealIDNEQ", "dealIDIn", "dealIDNotIn", "dealIDGT", "dealIDGTE", "dealIDLT", "dealIDLTE", "dealIDContains", "dealIDHasPrefix", "dealIDHasSuffix", "dealIDIsNil", "dealIDNotNil", "dealIDEqualFold", "dealIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasContact", "hasContactWith", "hasDeal", "hasDealWith", "hasOwner", "hasOwnerWith", "hasActivities", "hasActivitiesWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameIsNil", "firstNameNotNil", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameIsNil", "lastNameNotNil", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "company", "companyNEQ", "companyIn", "companyNotIn", "companyGT", "companyGTE", "companyLT", "companyLTE", "companyContains", "companyHasPrefix", "companyHasSuffix", "companyIsNil", "companyNotNil", "companyEqualFold", "companyContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "estimatedValue", "estimatedValueNEQ", "estimatedValueIn", "estimatedValueNotIn", "estimatedValueGT", "estimatedValueGTE", "estimatedValueLT", "estimatedValueLTE", "estimatedValueIsNil", "estimatedValueNotNil", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "convertedAt", "convertedAtNEQ", "convertedAtIn", "convertedAtNotIn", "convertedAtGT", "convertedAtGTE", "convertedAtLT", "convertedAtLTE", "convertedAtIsNil", "convertedAtNotNil", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "dealID", "dealIDNEQ", "dealIDIn", "dealIDNotIn", "dealIDGT", "dealIDGTE", "dealIDLT", "dealIDLTE", "dealIDContains", "dealIDHasPrefix", "dealIDHasSuffix", "dealIDIsNil", "dealIDNotNil", "dealIDEqualFold", "dealIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasContact", "hasContactWith", "hasDeal", "hasDealWith", "hasOwner", "hasOwnerWith", "hasActivities", "hasActivitiesWith", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -49664,6 +52312,24 @@ func (ec *executionContext) unmarshalInputLeadWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasActivitiesWith = data
+		case "inSegment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.LeadWhereInput().InSegment(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "inSegmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.LeadWhereInput().InSegmentIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -52242,7 +54908,7 @@ func (ec *executionContext) unmarshalInputOrganizationWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainGT", "domainGTE", "domainLT", "domainLTE", "domainContains", "domainHasPrefix", "domainHasSuffix", "domainIsNil", "domainNotNil", "domainEqualFold", "domainContainsFold", "industry", "industryNEQ", "industryIn", "industryNotIn", "industryGT", "industryGTE", "industryLT", "industryLTE", "industryContains", "industryHasPrefix", "industryHasSuffix", "industryIsNil", "industryNotNil", "industryEqualFold", "industryContainsFold", "employees", "employeesNEQ", "employeesIn", "employeesNotIn", "employeesGT", "employeesGTE", "employeesLT", "employeesLTE", "employeesIsNil", "employeesNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOwner", "hasOwnerWith", "hasContacts", "hasContactsWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainGT", "domainGTE", "domainLT", "domainLTE", "domainContains", "domainHasPrefix", "domainHasSuffix", "domainIsNil", "domainNotNil", "domainEqualFold", "domainContainsFold", "industry", "industryNEQ", "industryIn", "industryNotIn", "industryGT", "industryGTE", "industryLT", "industryLTE", "industryContains", "industryHasPrefix", "industryHasSuffix", "industryIsNil", "industryNotNil", "industryEqualFold", "industryContainsFold", "employees", "employeesNEQ", "employeesIn", "employeesNotIn", "employeesGT", "employeesGTE", "employeesLT", "employeesLTE", "employeesIsNil", "employeesNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOwner", "hasOwnerWith", "hasContacts", "hasContactsWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -53012,6 +55678,24 @@ func (ec *executionContext) unmarshalInputOrganizationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasTagsWith = data
+		case "inSegment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.OrganizationWhereInput().InSegment(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "inSegmentIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegmentIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.OrganizationWhereInput().InSegmentIn(ctx, &it, data); err != nil {
+				return it, err
+			}
 		}
 	}
 	return it, nil
@@ -55086,7 +57770,7 @@ func (ec *executionContext) unmarshalInputSegmentMembershipWhereInput(ctx contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "segmentID", "segmentIDNEQ", "segmentIDIn", "segmentIDNotIn", "segmentIDGT", "segmentIDGTE", "segmentIDLT", "segmentIDLTE", "segmentIDContains", "segmentIDHasPrefix", "segmentIDHasSuffix", "segmentIDEqualFold", "segmentIDContainsFold", "subjectType", "subjectTypeNEQ", "subjectTypeIn", "subjectTypeNotIn", "subjectID", "subjectIDNEQ", "subjectIDIn", "subjectIDNotIn", "subjectIDGT", "subjectIDGTE", "subjectIDLT", "subjectIDLTE", "subjectIDContains", "subjectIDHasPrefix", "subjectIDHasSuffix", "subjectIDEqualFold", "subjectIDContainsFold", "weight", "weightNEQ", "weightIn", "weightNotIn", "weightGT", "weightGTE", "weightLT", "weightLTE", "weightIsNil", "weightNotNil", "hasSegment", "hasSegmentWith"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "segmentID", "segmentIDNEQ", "segmentIDIn", "segmentIDNotIn", "segmentIDGT", "segmentIDGTE", "segmentIDLT", "segmentIDLTE", "segmentIDContains", "segmentIDHasPrefix", "segmentIDHasSuffix", "segmentIDEqualFold", "segmentIDContainsFold", "subjectType", "subjectTypeNEQ", "subjectTypeIn", "subjectTypeNotIn", "subjectID", "subjectIDNEQ", "subjectIDIn", "subjectIDNotIn", "subjectIDGT", "subjectIDGTE", "subjectIDLT", "subjectIDLTE", "subjectIDContains", "subjectIDHasPrefix", "subjectIDHasSuffix", "subjectIDEqualFold", "subjectIDContainsFold", "weight", "weightNEQ", "weightIn", "weightNotIn", "weightGT", "weightGTE", "weightLT", "weightLTE", "weightIsNil", "weightNotNil", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "endedAt", "endedAtNEQ", "endedAtIn", "endedAtNotIn", "endedAtGT", "endedAtGTE", "endedAtLT", "endedAtLTE", "endedAtIsNil", "endedAtNotNil", "runID", "runIDNEQ", "runIDIn", "runIDNotIn", "runIDGT", "runIDGTE", "runIDLT", "runIDLTE", "runIDContains", "runIDHasPrefix", "runIDHasSuffix", "runIDIsNil", "runIDNotNil", "runIDEqualFold", "runIDContainsFold", "endedRunID", "endedRunIDNEQ", "endedRunIDIn", "endedRunIDNotIn", "endedRunIDGT", "endedRunIDGTE", "endedRunIDLT", "endedRunIDLTE", "endedRunIDContains", "endedRunIDHasPrefix", "endedRunIDHasSuffix", "endedRunIDIsNil", "endedRunIDNotNil", "endedRunIDEqualFold", "endedRunIDContainsFold", "hasSegment", "hasSegmentWith"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -55562,6 +58246,342 @@ func (ec *executionContext) unmarshalInputSegmentMembershipWhereInput(ctx contex
 				return it, err
 			}
 			it.WeightNotNil = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "startedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNEQ = data
+		case "startedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtIn = data
+		case "startedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNotIn = data
+		case "startedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGT = data
+		case "startedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGTE = data
+		case "startedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLT = data
+		case "startedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLTE = data
+		case "endedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAt = data
+		case "endedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtNEQ = data
+		case "endedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtIn = data
+		case "endedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtNotIn = data
+		case "endedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtGT = data
+		case "endedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtGTE = data
+		case "endedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtLT = data
+		case "endedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtLTE = data
+		case "endedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtIsNil = data
+		case "endedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedAtNotNil = data
+		case "runID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunID = data
+		case "runIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNEQ = data
+		case "runIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDIn = data
+		case "runIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNotIn = data
+		case "runIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDGT = data
+		case "runIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDGTE = data
+		case "runIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDLT = data
+		case "runIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDLTE = data
+		case "runIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDContains = data
+		case "runIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDHasPrefix = data
+		case "runIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDHasSuffix = data
+		case "runIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDIsNil = data
+		case "runIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDNotNil = data
+		case "runIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDEqualFold = data
+		case "runIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("runIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RunIDContainsFold = data
+		case "endedRunID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunID = data
+		case "endedRunIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDNEQ = data
+		case "endedRunIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDIn = data
+		case "endedRunIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDNotIn = data
+		case "endedRunIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDGT = data
+		case "endedRunIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDGTE = data
+		case "endedRunIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDLT = data
+		case "endedRunIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDLTE = data
+		case "endedRunIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDContains = data
+		case "endedRunIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDHasPrefix = data
+		case "endedRunIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDHasSuffix = data
+		case "endedRunIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDIsNil = data
+		case "endedRunIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDNotNil = data
+		case "endedRunIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDEqualFold = data
+		case "endedRunIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endedRunIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndedRunIDContainsFold = data
 		case "hasSegment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("hasSegment"))
 			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
@@ -55643,6 +58663,1130 @@ func (ec *executionContext) unmarshalInputSegmentOrder(ctx context.Context, obj 
 func UnmarshalSegmentOrder(ctx context.Context, raw any) (ent.SegmentOrder, error) {
 	var out ent.SegmentOrder
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "SegmentOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSegmentRunOrder(ctx context.Context, obj any) (ent.SegmentRunOrder, error) {
+	var it ent.SegmentRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSegmentRunOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSegmentRunOrder unmarshals raw into the SegmentRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSegmentRunOrder(ctx context.Context, raw any) (ent.SegmentRunOrder, error) {
+	var out ent.SegmentRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SegmentRunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputSegmentRunWhereInput(ctx context.Context, obj any) (ent.SegmentRunWhereInput, error) {
+	var it ent.SegmentRunWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "bindingID", "bindingIDNEQ", "bindingIDIn", "bindingIDNotIn", "bindingIDGT", "bindingIDGTE", "bindingIDLT", "bindingIDLTE", "bindingIDContains", "bindingIDHasPrefix", "bindingIDHasSuffix", "bindingIDEqualFold", "bindingIDContainsFold", "plugin", "pluginNEQ", "pluginIn", "pluginNotIn", "pluginGT", "pluginGTE", "pluginLT", "pluginLTE", "pluginContains", "pluginHasPrefix", "pluginHasSuffix", "pluginEqualFold", "pluginContainsFold", "subjectType", "subjectTypeNEQ", "subjectTypeIn", "subjectTypeNotIn", "trigger", "triggerNEQ", "triggerIn", "triggerNotIn", "triggerGT", "triggerGTE", "triggerLT", "triggerLTE", "triggerContains", "triggerHasPrefix", "triggerHasSuffix", "triggerEqualFold", "triggerContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "subjects", "subjectsNEQ", "subjectsIn", "subjectsNotIn", "subjectsGT", "subjectsGTE", "subjectsLT", "subjectsLTE", "batches", "batchesNEQ", "batchesIn", "batchesNotIn", "batchesGT", "batchesGTE", "batchesLT", "batchesLTE", "segmented", "segmentedNEQ", "segmentedIn", "segmentedNotIn", "segmentedGT", "segmentedGTE", "segmentedLT", "segmentedLTE", "entered", "enteredNEQ", "enteredIn", "enteredNotIn", "enteredGT", "enteredGTE", "enteredLT", "enteredLTE", "left", "leftNEQ", "leftIn", "leftNotIn", "leftGT", "leftGTE", "leftLT", "leftLTE", "stayed", "stayedNEQ", "stayedIn", "stayedNotIn", "stayedGT", "stayedGTE", "stayedLT", "stayedLTE", "failedBatches", "failedBatchesNEQ", "failedBatchesIn", "failedBatchesNotIn", "failedBatchesGT", "failedBatchesGTE", "failedBatchesLT", "failedBatchesLTE", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOSegmentRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOSegmentRunWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOSegmentRunWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "bindingID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingID = data
+		case "bindingIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDNEQ = data
+		case "bindingIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDIn = data
+		case "bindingIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDNotIn = data
+		case "bindingIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDGT = data
+		case "bindingIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDGTE = data
+		case "bindingIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDLT = data
+		case "bindingIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDLTE = data
+		case "bindingIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDContains = data
+		case "bindingIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDHasPrefix = data
+		case "bindingIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDHasSuffix = data
+		case "bindingIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDEqualFold = data
+		case "bindingIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bindingIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BindingIDContainsFold = data
+		case "plugin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plugin"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plugin = data
+		case "pluginNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNEQ = data
+		case "pluginIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginIn = data
+		case "pluginNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNotIn = data
+		case "pluginGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGT = data
+		case "pluginGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGTE = data
+		case "pluginLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLT = data
+		case "pluginLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLTE = data
+		case "pluginContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContains = data
+		case "pluginHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasPrefix = data
+		case "pluginHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasSuffix = data
+		case "pluginEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginEqualFold = data
+		case "pluginContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContainsFold = data
+		case "subjectType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectType"))
+			data, err := ec.unmarshalOSegmentRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectType = data
+		case "subjectTypeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeNEQ"))
+			data, err := ec.unmarshalOSegmentRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeNEQ = data
+		case "subjectTypeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeIn"))
+			data, err := ec.unmarshalOSegmentRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeIn = data
+		case "subjectTypeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeNotIn"))
+			data, err := ec.unmarshalOSegmentRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeNotIn = data
+		case "trigger":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trigger"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Trigger = data
+		case "triggerNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNEQ = data
+		case "triggerIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerIn = data
+		case "triggerNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerNotIn = data
+		case "triggerGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerGT = data
+		case "triggerGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerGTE = data
+		case "triggerLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerLT = data
+		case "triggerLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerLTE = data
+		case "triggerContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerContains = data
+		case "triggerHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerHasPrefix = data
+		case "triggerHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerHasSuffix = data
+		case "triggerEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerEqualFold = data
+		case "triggerContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("triggerContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TriggerContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOSegmentRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOSegmentRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOSegmentRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOSegmentRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "subjects":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjects"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subjects = data
+		case "subjectsNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectsNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectsNEQ = data
+		case "subjectsIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectsIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectsIn = data
+		case "subjectsNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectsNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectsNotIn = data
+		case "subjectsGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectsGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectsGT = data
+		case "subjectsGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectsGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectsGTE = data
+		case "subjectsLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectsLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectsLT = data
+		case "subjectsLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectsLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectsLTE = data
+		case "batches":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batches"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Batches = data
+		case "batchesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchesNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchesNEQ = data
+		case "batchesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchesIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchesIn = data
+		case "batchesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchesNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchesNotIn = data
+		case "batchesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchesGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchesGT = data
+		case "batchesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchesGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchesGTE = data
+		case "batchesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchesLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchesLT = data
+		case "batchesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchesLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchesLTE = data
+		case "segmented":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmented"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Segmented = data
+		case "segmentedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentedNEQ = data
+		case "segmentedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentedIn = data
+		case "segmentedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentedNotIn = data
+		case "segmentedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentedGT = data
+		case "segmentedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentedGTE = data
+		case "segmentedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentedLT = data
+		case "segmentedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentedLTE = data
+		case "entered":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entered"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Entered = data
+		case "enteredNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enteredNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnteredNEQ = data
+		case "enteredIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enteredIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnteredIn = data
+		case "enteredNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enteredNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnteredNotIn = data
+		case "enteredGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enteredGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnteredGT = data
+		case "enteredGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enteredGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnteredGTE = data
+		case "enteredLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enteredLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnteredLT = data
+		case "enteredLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enteredLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnteredLTE = data
+		case "left":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("left"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Left = data
+		case "leftNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftNEQ = data
+		case "leftIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftIn = data
+		case "leftNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftNotIn = data
+		case "leftGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftGT = data
+		case "leftGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftGTE = data
+		case "leftLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftLT = data
+		case "leftLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("leftLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LeftLTE = data
+		case "stayed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayed"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stayed = data
+		case "stayedNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayedNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StayedNEQ = data
+		case "stayedIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayedIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StayedIn = data
+		case "stayedNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayedNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StayedNotIn = data
+		case "stayedGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayedGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StayedGT = data
+		case "stayedGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayedGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StayedGTE = data
+		case "stayedLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayedLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StayedLT = data
+		case "stayedLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stayedLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StayedLTE = data
+		case "failedBatches":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatches"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatches = data
+		case "failedBatchesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesNEQ = data
+		case "failedBatchesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesIn = data
+		case "failedBatchesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesNotIn = data
+		case "failedBatchesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesGT = data
+		case "failedBatchesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesGTE = data
+		case "failedBatchesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesLT = data
+		case "failedBatchesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesLTE = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "startedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNEQ = data
+		case "startedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtIn = data
+		case "startedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNotIn = data
+		case "startedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGT = data
+		case "startedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGTE = data
+		case "startedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLT = data
+		case "startedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLTE = data
+		case "finishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAt = data
+		case "finishedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNEQ = data
+		case "finishedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIn = data
+		case "finishedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotIn = data
+		case "finishedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGT = data
+		case "finishedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGTE = data
+		case "finishedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLT = data
+		case "finishedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLTE = data
+		case "finishedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIsNil = data
+		case "finishedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotNil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSegmentRunWhereInput unmarshals raw into the SegmentRunWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSegmentRunWhereInput(ctx context.Context, raw any) (ent.SegmentRunWhereInput, error) {
+	var out ent.SegmentRunWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SegmentRunWhereInput", raw, &out)
 	return out, err
 }
 
@@ -60669,6 +64813,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Stage(ctx, sel, obj)
+	case *ent.SegmentRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SegmentRun(ctx, sel, obj)
 	case *ent.SegmentMembership:
 		if obj == nil {
 			return graphql.Null
@@ -62009,6 +66158,12 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_scores(ctx, field, obj)
 				})
+		case "segments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_segments(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -62548,6 +66703,12 @@ func (ec *executionContext) _Deal(ctx context.Context, sel ast.SelectionSet, obj
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Deal_scores(ctx, field, obj)
+				})
+		case "segments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Deal_segments(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -63695,6 +67856,12 @@ func (ec *executionContext) _Lead(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Lead_scores(ctx, field, obj)
 				})
+		case "segments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Lead_segments(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -64420,6 +68587,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "segmentSubjects":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_segmentSubjects(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -64728,6 +68902,12 @@ func (ec *executionContext) _Organization(ctx context.Context, sel ast.Selection
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Organization_scores(ctx, field, obj)
+				})
+		case "segments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Organization_segments(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -65380,6 +69560,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_segments(ctx, field)
+				})
+		case "segmentRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_segmentRuns(ctx, field)
 				})
 		case "stages":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -66142,6 +70328,48 @@ func (ec *executionContext) _Segment(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Segment_memberships(ctx, field, obj)
 				})
+		case "binding":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_binding(ctx, field, obj)
+				})
+		case "managed":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_managed(ctx, field, obj)
+				})
+		case "size":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_size(ctx, field, obj)
+				})
+		case "contacts":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_contacts(ctx, field, obj)
+				})
+		case "organizations":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_organizations(ctx, field, obj)
+				})
+		case "leads":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_leads(ctx, field, obj)
+				})
+		case "deals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_deals(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -66286,6 +70514,26 @@ func (ec *executionContext) _SegmentMembership(ctx context.Context, sel ast.Sele
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "startedAt":
+			out.Values[i] = ec._SegmentMembership_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedAt":
+			out.Values[i] = ec._SegmentMembership_endedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "runID":
+			out.Values[i] = ec._SegmentMembership_runID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endedRunID":
+			out.Values[i] = ec._SegmentMembership_endedRunID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "segment":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -66370,6 +70618,205 @@ func (ec *executionContext) _SegmentMembershipEdge(ctx context.Context, sel ast.
 			}
 		case "cursor":
 			out.Values[i] = ec._SegmentMembershipEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var segmentRunImplementors = []string{"SegmentRun", "Node"}
+
+func (ec *executionContext) _SegmentRun(ctx context.Context, sel ast.SelectionSet, obj *ent.SegmentRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentRun")
+		case "id":
+			out.Values[i] = ec._SegmentRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SegmentRun_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SegmentRun_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bindingID":
+			out.Values[i] = ec._SegmentRun_bindingID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "plugin":
+			out.Values[i] = ec._SegmentRun_plugin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjectType":
+			out.Values[i] = ec._SegmentRun_subjectType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "trigger":
+			out.Values[i] = ec._SegmentRun_trigger(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SegmentRun_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subjects":
+			out.Values[i] = ec._SegmentRun_subjects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "batches":
+			out.Values[i] = ec._SegmentRun_batches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "segmented":
+			out.Values[i] = ec._SegmentRun_segmented(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entered":
+			out.Values[i] = ec._SegmentRun_entered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "left":
+			out.Values[i] = ec._SegmentRun_left(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stayed":
+			out.Values[i] = ec._SegmentRun_stayed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedBatches":
+			out.Values[i] = ec._SegmentRun_failedBatches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "errors":
+			out.Values[i] = ec._SegmentRun_errors(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._SegmentRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._SegmentRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var segmentRunConnectionImplementors = []string{"SegmentRunConnection"}
+
+func (ec *executionContext) _SegmentRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SegmentRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentRunConnection")
+		case "edges":
+			out.Values[i] = ec._SegmentRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SegmentRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SegmentRunConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var segmentRunEdgeImplementors = []string{"SegmentRunEdge"}
+
+func (ec *executionContext) _SegmentRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.SegmentRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentRunEdge")
+		case "node":
+			out.Values[i] = ec._SegmentRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._SegmentRunEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -69267,6 +73714,22 @@ func (ec *executionContext) unmarshalNScoreWhereInput2ᚖgithubᚗcomᚋrapportc
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNSegment2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Segment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNSegment2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegment(ctx context.Context, sel ast.SelectionSet, v *ent.Segment) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Segment!")
@@ -69289,6 +73752,11 @@ func (ec *executionContext) marshalNSegmentMembershipConnection2ᚖgithubᚗcom�
 		return graphql.Null
 	}
 	return ec._SegmentMembershipConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSegmentMembershipOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrder(ctx context.Context, v any) (*ent.SegmentMembershipOrder, error) {
+	res, err := ec.unmarshalInputSegmentMembershipOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSegmentMembershipOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrderField(ctx context.Context, v any) (*ent.SegmentMembershipOrderField, error) {
@@ -69337,6 +73805,61 @@ func (ec *executionContext) marshalNSegmentOrderField2ᚖgithubᚗcomᚋrapportc
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNSegmentRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRun(ctx context.Context, sel ast.SelectionSet, v *ent.SegmentRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SegmentRun!")
+		return graphql.Null
+	}
+	return ec._SegmentRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSegmentRunConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.SegmentRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SegmentRunConnection!")
+		return graphql.Null
+	}
+	return ec._SegmentRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSegmentRunOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunOrderField(ctx context.Context, v any) (*ent.SegmentRunOrderField, error) {
+	var res = new(ent.SegmentRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSegmentRunOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SegmentRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SegmentRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNSegmentRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx context.Context, v any) (segmentrun.Status, error) {
+	var res segmentrun.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSegmentRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v segmentrun.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSegmentRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx context.Context, v any) (segmentrun.SubjectType, error) {
+	var res segmentrun.SubjectType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSegmentRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx context.Context, sel ast.SelectionSet, v segmentrun.SubjectType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSegmentRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInput(ctx context.Context, v any) (*ent.SegmentRunWhereInput, error) {
+	res, err := ec.unmarshalInputSegmentRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNSegmentWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentWhereInput(ctx context.Context, v any) (*ent.SegmentWhereInput, error) {
@@ -70943,6 +75466,13 @@ func (ec *executionContext) unmarshalODeliveryWhereInput2ᚖgithubᚗcomᚋrappo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOExtensionBinding2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBinding(ctx context.Context, sel ast.SelectionSet, v *ent.ExtensionBinding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ExtensionBinding(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOExtensionBindingPoint2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPointᚄ(ctx context.Context, v any) ([]extensionbinding.Point, error) {
 	if v == nil {
 		return nil, nil
@@ -72140,12 +76670,21 @@ func (ec *executionContext) marshalOSegmentMembershipEdge2ᚖgithubᚗcomᚋrapp
 	return ec._SegmentMembershipEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) unmarshalOSegmentMembershipOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrder(ctx context.Context, v any) (*ent.SegmentMembershipOrder, error) {
+func (ec *executionContext) unmarshalOSegmentMembershipOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrderᚄ(ctx context.Context, v any) ([]*ent.SegmentMembershipOrder, error) {
 	if v == nil {
 		return nil, nil
 	}
-	res, err := ec.unmarshalInputSegmentMembershipOrder(ctx, v)
-	return &res, graphql.ErrorOnPath(ctx, err)
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.SegmentMembershipOrder, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSegmentMembershipOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrder(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOSegmentMembershipSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentmembershipᚐSubjectTypeᚄ(ctx context.Context, v any) ([]segmentmembership.SubjectType, error) {
@@ -72240,6 +76779,170 @@ func (ec *executionContext) unmarshalOSegmentOrder2ᚕᚖgithubᚗcomᚋrapportc
 		}
 	}
 	return res, nil
+}
+
+func (ec *executionContext) marshalOSegmentRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRun(ctx context.Context, sel ast.SelectionSet, v *ent.SegmentRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SegmentRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSegmentRunEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SegmentRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOSegmentRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOSegmentRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunEdge(ctx context.Context, sel ast.SelectionSet, v *ent.SegmentRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SegmentRunEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSegmentRunOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunOrder(ctx context.Context, v any) (*ent.SegmentRunOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSegmentRunOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSegmentRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatusᚄ(ctx context.Context, v any) ([]segmentrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]segmentrun.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSegmentRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSegmentRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []segmentrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegmentRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSegmentRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx context.Context, v any) (*segmentrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(segmentrun.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSegmentRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v *segmentrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSegmentRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectTypeᚄ(ctx context.Context, v any) ([]segmentrun.SubjectType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]segmentrun.SubjectType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSegmentRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSegmentRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []segmentrun.SubjectType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegmentRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOSegmentRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx context.Context, v any) (*segmentrun.SubjectType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(segmentrun.SubjectType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSegmentRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋsegmentrunᚐSubjectType(ctx context.Context, sel ast.SelectionSet, v *segmentrun.SubjectType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOSegmentRunWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInputᚄ(ctx context.Context, v any) ([]*ent.SegmentRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.SegmentRunWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSegmentRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOSegmentRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInput(ctx context.Context, v any) (*ent.SegmentRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputSegmentRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOSegmentWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentWhereInputᚄ(ctx context.Context, v any) ([]*ent.SegmentWhereInput, error) {

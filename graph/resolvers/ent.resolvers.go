@@ -7,6 +7,7 @@ package resolvers
 
 import (
 	"context"
+	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/rapportcrm/rapport/core/ent"
@@ -146,6 +147,11 @@ func (r *queryResolver) Segments(ctx context.Context, after *entgql.Cursor[pulid
 	)
 }
 
+// SegmentRuns is the resolver for the segmentRuns field.
+func (r *queryResolver) SegmentRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SegmentRunOrder, where *ent.SegmentRunWhereInput) (*ent.SegmentRunConnection, error) {
+	panic(fmt.Errorf("not implemented: SegmentRuns - segmentRuns"))
+}
+
 // Stages is the resolver for the stages field.
 func (r *queryResolver) Stages(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) (*ent.StageConnection, error) {
 	return r.Client.Stage.Query().Paginate(ctx, after, pageSize(first, last), before, last,
@@ -188,12 +194,40 @@ func (r *Resolver) Organization() generated.OrganizationResolver { return &organ
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
+// Segment returns generated.SegmentResolver implementation.
+func (r *Resolver) Segment() generated.SegmentResolver { return &segmentResolver{r} }
+
+// ContactWhereInput returns generated.ContactWhereInputResolver implementation.
+func (r *Resolver) ContactWhereInput() generated.ContactWhereInputResolver {
+	return &contactWhereInputResolver{r}
+}
+
+// DealWhereInput returns generated.DealWhereInputResolver implementation.
+func (r *Resolver) DealWhereInput() generated.DealWhereInputResolver {
+	return &dealWhereInputResolver{r}
+}
+
+// LeadWhereInput returns generated.LeadWhereInputResolver implementation.
+func (r *Resolver) LeadWhereInput() generated.LeadWhereInputResolver {
+	return &leadWhereInputResolver{r}
+}
+
+// OrganizationWhereInput returns generated.OrganizationWhereInputResolver implementation.
+func (r *Resolver) OrganizationWhereInput() generated.OrganizationWhereInputResolver {
+	return &organizationWhereInputResolver{r}
+}
+
 type (
-	automationResolver    struct{ *Resolver }
-	automationRunResolver struct{ *Resolver }
-	contactResolver       struct{ *Resolver }
-	dealResolver          struct{ *Resolver }
-	leadResolver          struct{ *Resolver }
-	organizationResolver  struct{ *Resolver }
-	queryResolver         struct{ *Resolver }
+	automationResolver             struct{ *Resolver }
+	automationRunResolver          struct{ *Resolver }
+	contactResolver                struct{ *Resolver }
+	dealResolver                   struct{ *Resolver }
+	leadResolver                   struct{ *Resolver }
+	organizationResolver           struct{ *Resolver }
+	queryResolver                  struct{ *Resolver }
+	segmentResolver                struct{ *Resolver }
+	contactWhereInputResolver      struct{ *Resolver }
+	dealWhereInputResolver         struct{ *Resolver }
+	leadWhereInputResolver         struct{ *Resolver }
+	organizationWhereInputResolver struct{ *Resolver }
 )

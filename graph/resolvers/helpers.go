@@ -2,13 +2,20 @@ package resolvers
 
 import (
 	"context"
+	"time"
+
+	"entgo.io/ent/dialect/sql"
 
 	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/predicate"
 	"github.com/rapportcrm/rapport/core/ent/score"
+	"github.com/rapportcrm/rapport/core/ent/segment"
+	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/segments"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/graph/model"
 	"github.com/rapportcrm/rapport/sdk"
@@ -152,4 +159,51 @@ func reportModel(plugin string, r *sdk.Report) *model.Report {
 func automationInput(in model.AutomationInput) automation.Input {
 	return automation.Input{Name: in.Name, Enabled: in.Enabled, Event: deref(in.Event),
 		Schedule: in.Schedule, Condition: in.Condition, Actions: in.Actions}
+}
+
+// workspaceOf is the caller's workspace.
+func workspaceOf(ctx context.Context) (pulid.ID, error) {
+	v := tenancy.FromContext(ctx)
+	if v == nil {
+		return "", errcode.New(errcode.Unauthenticated, "no token")
+	}
+	return v.WorkspaceID, nil
+}
+
+// timeOf is *t in UTC, or the zero time (now) for nil.
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func subjectTypes(types []string) []segmentmembership.SubjectType {
+	out := make([]segmentmembership.SubjectType, len(types))
+	for i, t := range types {
+		out[i] = segmentmembership.SubjectType(t)
+	}
+	return out
+}
+
+// segmentsOf lists the segments a subject is a member of at asOf (now
+// when nil), by key.
+func (r *Resolver) segmentsOf(ctx context.Context, subjectType string, id pulid.ID, asOf *time.Time) ([]*ent.Segment, error) {
+	return r.Client.Segment.Query().
+		Where(predicate.Segment(segments.Of(subjectType, id, timeOf(asOf)))).
+		Order(ent.Asc(segment.FieldKey), ent.Asc(segment.FieldID)).
+		All(ctx)
+}
+
+// inSegment narrows a where input of subjectType to the members of the
+// segments with the given keys.
+func inSegment(ctx context.Context, subjectType string, keys []string) (func(*sql.Selector), error) {
+	if len(keys) > segments.MaxKeys {
+		return nil, errcode.Input("where.inSegmentIn", "at most %d segment keys", segments.MaxKeys)
+	}
+	ws, err := workspaceOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return segments.WithKeys(ws, subjectType, keys, time.Time{}), nil
 }

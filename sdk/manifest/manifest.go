@@ -50,6 +50,11 @@ type Manifest struct {
 	// JSON), relative to the manifest, for a plugin whose report reads
 	// assessment records.
 	Questions string `json:"questions,omitempty"`
+	// Segments names, by key, the segments a segmentation plugin answers,
+	// for people: the host creates a segment the first time the plugin
+	// puts a subject in it, with this name and description (a key not
+	// listed is named from the key itself: at_risk becomes "At risk").
+	Segments map[string]SegmentInfo `json:"segments,omitempty"`
 	// Model names the CRM model the plugin implements, e.g. "idic".
 	Model string `json:"model,omitempty"`
 	// Description says what the plugin does, for people.
@@ -60,6 +65,29 @@ type Manifest struct {
 	Capabilities []string `json:"capabilities,omitempty"`
 	// Limits bound each call.
 	Limits Limits `json:"limits"`
+}
+
+// SegmentInfo describes a segment a segmentation plugin answers.
+type SegmentInfo struct {
+	// Name is shown to people, e.g. "At risk"; at most 200 characters.
+	Name string `json:"name"`
+	// Description says who is in it; at most 2,000 characters.
+	Description string `json:"description,omitempty"`
+}
+
+// SegmentKey reports whether key is a valid segment key: 1 to 64 lower
+// case letters, digits, underscores and dashes.
+func SegmentKey(key string) bool {
+	if len(key) == 0 || len(key) > 64 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // Limits are a plugin's requested resource bounds; the operator's caps
@@ -189,6 +217,19 @@ func (m *Manifest) Validate() error {
 			if !slices.Contains(known, a) {
 				add("records.%s: unknown attribute %q (known: %s)", r, a, strings.Join(known, ", "))
 			}
+		}
+	}
+	if len(m.Segments) > 0 && !m.Implements(sdk.PointSegment) {
+		add("segments: only a plugin that implements segment names segments")
+	}
+	for key, info := range m.Segments {
+		switch {
+		case !SegmentKey(key):
+			add("segments.%s: a segment key is 1 to 64 of a-z, 0-9, _ and -", key)
+		case strings.TrimSpace(info.Name) == "" || len(info.Name) > 200:
+			add("segments.%s.name: give a name of 1 to 200 characters", key)
+		case len(info.Description) > 2000:
+			add("segments.%s.description: at most 2,000 characters", key)
 		}
 	}
 	if m.Questions != "" && (strings.Contains(m.Questions, "..") || strings.HasPrefix(m.Questions, "/")) {

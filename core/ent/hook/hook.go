@@ -261,6 +261,18 @@ func (f SegmentMembershipFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SegmentMembershipMutation", m)
 }
 
+// The SegmentRunFunc type is an adapter to allow the use of ordinary
+// function as SegmentRun mutator.
+type SegmentRunFunc func(context.Context, *ent.SegmentRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SegmentRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SegmentRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SegmentRunMutation", m)
+}
+
 // The StageFunc type is an adapter to allow the use of ordinary
 // function as Stage mutator.
 type StageFunc func(context.Context, *ent.StageMutation) (ent.Value, error)

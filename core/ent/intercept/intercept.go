@@ -30,6 +30,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -660,6 +661,33 @@ func (f TraverseSegmentMembership) Traverse(ctx context.Context, q ent.Query) er
 	return fmt.Errorf("unexpected query type %T. expect *ent.SegmentMembershipQuery", q)
 }
 
+// The SegmentRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SegmentRunFunc func(context.Context, *ent.SegmentRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SegmentRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SegmentRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SegmentRunQuery", q)
+}
+
+// The TraverseSegmentRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSegmentRun func(context.Context, *ent.SegmentRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSegmentRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSegmentRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SegmentRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SegmentRunQuery", q)
+}
+
 // The StageFunc type is an adapter to allow the use of ordinary function as a Querier.
 type StageFunc func(context.Context, *ent.StageQuery) (ent.Value, error)
 
@@ -840,6 +868,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.SegmentQuery, predicate.Segment, segment.OrderOption]{typ: ent.TypeSegment, tq: q}, nil
 	case *ent.SegmentMembershipQuery:
 		return &query[*ent.SegmentMembershipQuery, predicate.SegmentMembership, segmentmembership.OrderOption]{typ: ent.TypeSegmentMembership, tq: q}, nil
+	case *ent.SegmentRunQuery:
+		return &query[*ent.SegmentRunQuery, predicate.SegmentRun, segmentrun.OrderOption]{typ: ent.TypeSegmentRun, tq: q}, nil
 	case *ent.StageQuery:
 		return &query[*ent.StageQuery, predicate.Stage, stage.OrderOption]{typ: ent.TypeStage, tq: q}, nil
 	case *ent.StageChangeQuery:

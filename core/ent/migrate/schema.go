@@ -1039,10 +1039,11 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "key", Type: field.TypeString, Size: 63},
+		{Name: "key", Type: field.TypeString, Size: 64},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 2000},
 		{Name: "source", Type: field.TypeString, Size: 200, Default: "manual"},
+		{Name: "binding_id", Type: field.TypeString, Default: ""},
 		{Name: "workspace_id", Type: field.TypeString, Size: 40},
 	}
 	// SegmentsTable holds the schema information for the "segments" table.
@@ -1053,7 +1054,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "segments_workspaces_workspace",
-				Columns:    []*schema.Column{SegmentsColumns[7]},
+				Columns:    []*schema.Column{SegmentsColumns[8]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1062,12 +1063,17 @@ var (
 			{
 				Name:    "segment_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{SegmentsColumns[7], SegmentsColumns[1]},
+				Columns: []*schema.Column{SegmentsColumns[8], SegmentsColumns[1]},
+			},
+			{
+				Name:    "segment_workspace_id_binding_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{SegmentsColumns[8], SegmentsColumns[7], SegmentsColumns[3]},
 			},
 			{
 				Name:    "segment_workspace_id_key",
-				Unique:  true,
-				Columns: []*schema.Column{SegmentsColumns[7], SegmentsColumns[3]},
+				Unique:  false,
+				Columns: []*schema.Column{SegmentsColumns[8], SegmentsColumns[3]},
 			},
 		},
 	}
@@ -1079,6 +1085,10 @@ var (
 		{Name: "subject_type", Type: field.TypeEnum, Enums: []string{"contact", "organization", "lead", "deal"}},
 		{Name: "subject_id", Type: field.TypeString},
 		{Name: "weight", Type: field.TypeFloat64, Nullable: true},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "ended_at", Type: field.TypeTime, Nullable: true},
+		{Name: "run_id", Type: field.TypeString, Nullable: true},
+		{Name: "ended_run_id", Type: field.TypeString, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeString, Size: 40},
 		{Name: "segment_id", Type: field.TypeString, Size: 40},
 	}
@@ -1090,13 +1100,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "segment_memberships_workspaces_workspace",
-				Columns:    []*schema.Column{SegmentMembershipsColumns[6]},
+				Columns:    []*schema.Column{SegmentMembershipsColumns[10]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "segment_memberships_segments_segment",
-				Columns:    []*schema.Column{SegmentMembershipsColumns[7]},
+				Columns:    []*schema.Column{SegmentMembershipsColumns[11]},
 				RefColumns: []*schema.Column{SegmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1105,17 +1115,72 @@ var (
 			{
 				Name:    "segmentmembership_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{SegmentMembershipsColumns[6], SegmentMembershipsColumns[1]},
+				Columns: []*schema.Column{SegmentMembershipsColumns[10], SegmentMembershipsColumns[1]},
 			},
 			{
 				Name:    "segmentmembership_segment_id_subject_type_subject_id",
-				Unique:  true,
-				Columns: []*schema.Column{SegmentMembershipsColumns[7], SegmentMembershipsColumns[3], SegmentMembershipsColumns[4]},
+				Unique:  false,
+				Columns: []*schema.Column{SegmentMembershipsColumns[11], SegmentMembershipsColumns[3], SegmentMembershipsColumns[4]},
 			},
 			{
 				Name:    "segmentmembership_workspace_id_subject_type_subject_id",
 				Unique:  false,
-				Columns: []*schema.Column{SegmentMembershipsColumns[6], SegmentMembershipsColumns[3], SegmentMembershipsColumns[4]},
+				Columns: []*schema.Column{SegmentMembershipsColumns[10], SegmentMembershipsColumns[3], SegmentMembershipsColumns[4]},
+			},
+		},
+	}
+	// SegmentRunsColumns holds the columns for the "segment_runs" table.
+	SegmentRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "binding_id", Type: field.TypeString},
+		{Name: "plugin", Type: field.TypeString, Size: 200},
+		{Name: "subject_type", Type: field.TypeEnum, Enums: []string{"contact", "organization", "lead", "deal"}},
+		{Name: "trigger", Type: field.TypeString, Size: 100, Default: "api"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"running", "succeeded", "partial", "failed", "interrupted"}, Default: "running"},
+		{Name: "subjects", Type: field.TypeInt, Default: 0},
+		{Name: "batches", Type: field.TypeInt, Default: 0},
+		{Name: "segmented", Type: field.TypeInt, Default: 0},
+		{Name: "entered", Type: field.TypeInt, Default: 0},
+		{Name: "left", Type: field.TypeInt, Default: 0},
+		{Name: "stayed", Type: field.TypeInt, Default: 0},
+		{Name: "failed_batches", Type: field.TypeInt, Default: 0},
+		{Name: "errors", Type: field.TypeJSON, Nullable: true},
+		{Name: "lock", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "heartbeat_at", Type: field.TypeTime},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// SegmentRunsTable holds the schema information for the "segment_runs" table.
+	SegmentRunsTable = &schema.Table{
+		Name:       "segment_runs",
+		Columns:    SegmentRunsColumns,
+		PrimaryKey: []*schema.Column{SegmentRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "segment_runs_workspaces_workspace",
+				Columns:    []*schema.Column{SegmentRunsColumns[20]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "segmentrun_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{SegmentRunsColumns[20], SegmentRunsColumns[1]},
+			},
+			{
+				Name:    "segmentrun_workspace_id_started_at",
+				Unique:  false,
+				Columns: []*schema.Column{SegmentRunsColumns[20], SegmentRunsColumns[18]},
+			},
+			{
+				Name:    "segmentrun_binding_id_started_at",
+				Unique:  false,
+				Columns: []*schema.Column{SegmentRunsColumns[3], SegmentRunsColumns[18]},
 			},
 		},
 	}
@@ -1414,6 +1479,7 @@ var (
 		ScoresTable,
 		SegmentsTable,
 		SegmentMembershipsTable,
+		SegmentRunsTable,
 		StagesTable,
 		StageChangesTable,
 		TagsTable,
@@ -1474,6 +1540,7 @@ func init() {
 	SegmentsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SegmentMembershipsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SegmentMembershipsTable.ForeignKeys[1].RefTable = SegmentsTable
+	SegmentRunsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	StagesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	StagesTable.ForeignKeys[1].RefTable = PipelinesTable
 	StageChangesTable.ForeignKeys[0].RefTable = WorkspacesTable

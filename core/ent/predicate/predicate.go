@@ -69,6 +69,9 @@ type Segment func(*sql.Selector)
 // SegmentMembership is the predicate function for segmentmembership builders.
 type SegmentMembership func(*sql.Selector)
 
+// SegmentRun is the predicate function for segmentrun builders.
+type SegmentRun func(*sql.Selector)
+
 // Stage is the predicate function for stage builders.
 type Stage func(*sql.Selector)
 

@@ -615,6 +615,30 @@ func (f SegmentMembershipMutationRuleFunc) EvalMutation(ctx context.Context, m e
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SegmentMembershipMutation", m)
 }
 
+// The SegmentRunQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SegmentRunQueryRuleFunc func(context.Context, *ent.SegmentRunQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SegmentRunQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SegmentRunQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SegmentRunQuery", q)
+}
+
+// The SegmentRunMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SegmentRunMutationRuleFunc func(context.Context, *ent.SegmentRunMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SegmentRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SegmentRunMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SegmentRunMutation", m)
+}
+
 // The StageQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type StageQueryRuleFunc func(context.Context, *ent.StageQuery) error
@@ -812,6 +836,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.SegmentMembershipQuery:
 		return q.Filter(), nil
+	case *ent.SegmentRunQuery:
+		return q.Filter(), nil
 	case *ent.StageQuery:
 		return q.Filter(), nil
 	case *ent.StageChangeQuery:
@@ -870,6 +896,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.SegmentMutation:
 		return m.Filter(), nil
 	case *ent.SegmentMembershipMutation:
+		return m.Filter(), nil
+	case *ent.SegmentRunMutation:
 		return m.Filter(), nil
 	case *ent.StageMutation:
 		return m.Filter(), nil

@@ -28,6 +28,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -1521,12 +1522,15 @@ func init() {
 		})
 	}
 	segmentMixinHooks2 := segmentMixin[2].Hooks()
+	segmentHooks := schema.Segment{}.Hooks()
 
 	segment.Hooks[1] = segmentMixinHooks2[0]
 
 	segment.Hooks[2] = segmentMixinHooks2[1]
 
 	segment.Hooks[3] = segmentMixinHooks2[2]
+
+	segment.Hooks[4] = segmentHooks[0]
 	segmentMixinFields0 := segmentMixin[0].Fields()
 	_ = segmentMixinFields0
 	segmentMixinFields1 := segmentMixin[1].Fields()
@@ -1590,6 +1594,10 @@ func init() {
 	segment.DefaultSource = segmentDescSource.Default.(string)
 	// segment.SourceValidator is a validator for the "source" field. It is called by the builders before save.
 	segment.SourceValidator = segmentDescSource.Validators[0].(func(string) error)
+	// segmentDescBindingID is the schema descriptor for binding_id field.
+	segmentDescBindingID := segmentFields[4].Descriptor()
+	// segment.DefaultBindingID holds the default value on creation for the binding_id field.
+	segment.DefaultBindingID = pulid.ID(segmentDescBindingID.Default.(string))
 	// segmentDescID is the schema descriptor for id field.
 	segmentDescID := segmentMixinFields0[0].Descriptor()
 	// segment.DefaultID holds the default value on creation for the id field.
@@ -1607,12 +1615,15 @@ func init() {
 		})
 	}
 	segmentmembershipMixinHooks2 := segmentmembershipMixin[2].Hooks()
+	segmentmembershipHooks := schema.SegmentMembership{}.Hooks()
 
 	segmentmembership.Hooks[1] = segmentmembershipMixinHooks2[0]
 
 	segmentmembership.Hooks[2] = segmentmembershipMixinHooks2[1]
 
 	segmentmembership.Hooks[3] = segmentmembershipMixinHooks2[2]
+
+	segmentmembership.Hooks[4] = segmentmembershipHooks[0]
 	segmentmembershipMixinFields0 := segmentmembershipMixin[0].Fields()
 	_ = segmentmembershipMixinFields0
 	segmentmembershipMixinFields1 := segmentmembershipMixin[1].Fields()
@@ -1629,12 +1640,129 @@ func init() {
 	segmentmembership.DefaultUpdatedAt = segmentmembershipDescUpdatedAt.Default.(func() time.Time)
 	// segmentmembership.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	segmentmembership.UpdateDefaultUpdatedAt = segmentmembershipDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// segmentmembershipDescStartedAt is the schema descriptor for started_at field.
+	segmentmembershipDescStartedAt := segmentmembershipFields[4].Descriptor()
+	// segmentmembership.DefaultStartedAt holds the default value on creation for the started_at field.
+	segmentmembership.DefaultStartedAt = segmentmembershipDescStartedAt.Default.(func() time.Time)
 	// segmentmembershipDescID is the schema descriptor for id field.
 	segmentmembershipDescID := segmentmembershipMixinFields0[0].Descriptor()
 	// segmentmembership.DefaultID holds the default value on creation for the id field.
 	segmentmembership.DefaultID = segmentmembershipDescID.Default.(func() pulid.ID)
 	// segmentmembership.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	segmentmembership.IDValidator = segmentmembershipDescID.Validators[0].(func(string) error)
+	segmentrunMixin := schema.SegmentRun{}.Mixin()
+	segmentrun.Policy = privacy.NewPolicies(segmentrunMixin[2], schema.SegmentRun{})
+	segmentrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := segmentrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	segmentrunMixinHooks2 := segmentrunMixin[2].Hooks()
+
+	segmentrun.Hooks[1] = segmentrunMixinHooks2[0]
+
+	segmentrun.Hooks[2] = segmentrunMixinHooks2[1]
+
+	segmentrun.Hooks[3] = segmentrunMixinHooks2[2]
+	segmentrunMixinFields0 := segmentrunMixin[0].Fields()
+	_ = segmentrunMixinFields0
+	segmentrunMixinFields1 := segmentrunMixin[1].Fields()
+	_ = segmentrunMixinFields1
+	segmentrunFields := schema.SegmentRun{}.Fields()
+	_ = segmentrunFields
+	// segmentrunDescCreatedAt is the schema descriptor for created_at field.
+	segmentrunDescCreatedAt := segmentrunMixinFields1[0].Descriptor()
+	// segmentrun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	segmentrun.DefaultCreatedAt = segmentrunDescCreatedAt.Default.(func() time.Time)
+	// segmentrunDescUpdatedAt is the schema descriptor for updated_at field.
+	segmentrunDescUpdatedAt := segmentrunMixinFields1[1].Descriptor()
+	// segmentrun.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	segmentrun.DefaultUpdatedAt = segmentrunDescUpdatedAt.Default.(func() time.Time)
+	// segmentrun.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	segmentrun.UpdateDefaultUpdatedAt = segmentrunDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// segmentrunDescPlugin is the schema descriptor for plugin field.
+	segmentrunDescPlugin := segmentrunFields[1].Descriptor()
+	// segmentrun.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	segmentrun.PluginValidator = func() func(string) error {
+		validators := segmentrunDescPlugin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plugin string) error {
+			for _, fn := range fns {
+				if err := fn(plugin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// segmentrunDescTrigger is the schema descriptor for trigger field.
+	segmentrunDescTrigger := segmentrunFields[3].Descriptor()
+	// segmentrun.DefaultTrigger holds the default value on creation for the trigger field.
+	segmentrun.DefaultTrigger = segmentrunDescTrigger.Default.(string)
+	// segmentrun.TriggerValidator is a validator for the "trigger" field. It is called by the builders before save.
+	segmentrun.TriggerValidator = segmentrunDescTrigger.Validators[0].(func(string) error)
+	// segmentrunDescSubjects is the schema descriptor for subjects field.
+	segmentrunDescSubjects := segmentrunFields[5].Descriptor()
+	// segmentrun.DefaultSubjects holds the default value on creation for the subjects field.
+	segmentrun.DefaultSubjects = segmentrunDescSubjects.Default.(int)
+	// segmentrun.SubjectsValidator is a validator for the "subjects" field. It is called by the builders before save.
+	segmentrun.SubjectsValidator = segmentrunDescSubjects.Validators[0].(func(int) error)
+	// segmentrunDescBatches is the schema descriptor for batches field.
+	segmentrunDescBatches := segmentrunFields[6].Descriptor()
+	// segmentrun.DefaultBatches holds the default value on creation for the batches field.
+	segmentrun.DefaultBatches = segmentrunDescBatches.Default.(int)
+	// segmentrun.BatchesValidator is a validator for the "batches" field. It is called by the builders before save.
+	segmentrun.BatchesValidator = segmentrunDescBatches.Validators[0].(func(int) error)
+	// segmentrunDescSegmented is the schema descriptor for segmented field.
+	segmentrunDescSegmented := segmentrunFields[7].Descriptor()
+	// segmentrun.DefaultSegmented holds the default value on creation for the segmented field.
+	segmentrun.DefaultSegmented = segmentrunDescSegmented.Default.(int)
+	// segmentrun.SegmentedValidator is a validator for the "segmented" field. It is called by the builders before save.
+	segmentrun.SegmentedValidator = segmentrunDescSegmented.Validators[0].(func(int) error)
+	// segmentrunDescEntered is the schema descriptor for entered field.
+	segmentrunDescEntered := segmentrunFields[8].Descriptor()
+	// segmentrun.DefaultEntered holds the default value on creation for the entered field.
+	segmentrun.DefaultEntered = segmentrunDescEntered.Default.(int)
+	// segmentrun.EnteredValidator is a validator for the "entered" field. It is called by the builders before save.
+	segmentrun.EnteredValidator = segmentrunDescEntered.Validators[0].(func(int) error)
+	// segmentrunDescLeft is the schema descriptor for left field.
+	segmentrunDescLeft := segmentrunFields[9].Descriptor()
+	// segmentrun.DefaultLeft holds the default value on creation for the left field.
+	segmentrun.DefaultLeft = segmentrunDescLeft.Default.(int)
+	// segmentrun.LeftValidator is a validator for the "left" field. It is called by the builders before save.
+	segmentrun.LeftValidator = segmentrunDescLeft.Validators[0].(func(int) error)
+	// segmentrunDescStayed is the schema descriptor for stayed field.
+	segmentrunDescStayed := segmentrunFields[10].Descriptor()
+	// segmentrun.DefaultStayed holds the default value on creation for the stayed field.
+	segmentrun.DefaultStayed = segmentrunDescStayed.Default.(int)
+	// segmentrun.StayedValidator is a validator for the "stayed" field. It is called by the builders before save.
+	segmentrun.StayedValidator = segmentrunDescStayed.Validators[0].(func(int) error)
+	// segmentrunDescFailedBatches is the schema descriptor for failed_batches field.
+	segmentrunDescFailedBatches := segmentrunFields[11].Descriptor()
+	// segmentrun.DefaultFailedBatches holds the default value on creation for the failed_batches field.
+	segmentrun.DefaultFailedBatches = segmentrunDescFailedBatches.Default.(int)
+	// segmentrun.FailedBatchesValidator is a validator for the "failed_batches" field. It is called by the builders before save.
+	segmentrun.FailedBatchesValidator = segmentrunDescFailedBatches.Validators[0].(func(int) error)
+	// segmentrunDescHeartbeatAt is the schema descriptor for heartbeat_at field.
+	segmentrunDescHeartbeatAt := segmentrunFields[14].Descriptor()
+	// segmentrun.DefaultHeartbeatAt holds the default value on creation for the heartbeat_at field.
+	segmentrun.DefaultHeartbeatAt = segmentrunDescHeartbeatAt.Default.(func() time.Time)
+	// segmentrunDescStartedAt is the schema descriptor for started_at field.
+	segmentrunDescStartedAt := segmentrunFields[15].Descriptor()
+	// segmentrun.DefaultStartedAt holds the default value on creation for the started_at field.
+	segmentrun.DefaultStartedAt = segmentrunDescStartedAt.Default.(func() time.Time)
+	// segmentrunDescID is the schema descriptor for id field.
+	segmentrunDescID := segmentrunMixinFields0[0].Descriptor()
+	// segmentrun.DefaultID holds the default value on creation for the id field.
+	segmentrun.DefaultID = segmentrunDescID.Default.(func() pulid.ID)
+	// segmentrun.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	segmentrun.IDValidator = segmentrunDescID.Validators[0].(func(string) error)
 	stageMixin := schema.Stage{}.Mixin()
 	stage.Policy = privacy.NewPolicies(stageMixin[2], schema.Stage{})
 	stage.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -30,6 +30,8 @@ const (
 	FieldDescription = "description"
 	// FieldSource holds the string denoting the source field in the database.
 	FieldSource = "source"
+	// FieldBindingID holds the string denoting the binding_id field in the database.
+	FieldBindingID = "binding_id"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeMemberships holds the string denoting the memberships edge name in mutations.
@@ -62,6 +64,7 @@ var Columns = []string{
 	FieldName,
 	FieldDescription,
 	FieldSource,
+	FieldBindingID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -80,7 +83,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/rapportcrm/rapport/core/ent/runtime"
 var (
-	Hooks  [4]ent.Hook
+	Hooks  [5]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -98,6 +101,8 @@ var (
 	DefaultSource string
 	// SourceValidator is a validator for the "source" field. It is called by the builders before save.
 	SourceValidator func(string) error
+	// DefaultBindingID holds the default value on creation for the "binding_id" field.
+	DefaultBindingID pulid.ID
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -145,6 +150,11 @@ func ByDescription(opts ...sql.OrderTermOption) OrderOption {
 // BySource orders the results by the source field.
 func BySource(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSource, opts...).ToFunc()
+}
+
+// ByBindingID orders the results by the binding_id field.
+func ByBindingID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldBindingID, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

@@ -91,6 +91,11 @@ func Source(v string) predicate.Segment {
 	return predicate.Segment(sql.FieldEQ(FieldSource, v))
 }
 
+// BindingID applies equality check predicate on the "binding_id" field. It's identical to BindingIDEQ.
+func BindingID(v pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldEQ(FieldBindingID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.Segment {
 	return predicate.Segment(sql.FieldEQ(FieldCreatedAt, v))
@@ -509,6 +514,76 @@ func SourceEqualFold(v string) predicate.Segment {
 // SourceContainsFold applies the ContainsFold predicate on the "source" field.
 func SourceContainsFold(v string) predicate.Segment {
 	return predicate.Segment(sql.FieldContainsFold(FieldSource, v))
+}
+
+// BindingIDEQ applies the EQ predicate on the "binding_id" field.
+func BindingIDEQ(v pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldEQ(FieldBindingID, v))
+}
+
+// BindingIDNEQ applies the NEQ predicate on the "binding_id" field.
+func BindingIDNEQ(v pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldNEQ(FieldBindingID, v))
+}
+
+// BindingIDIn applies the In predicate on the "binding_id" field.
+func BindingIDIn(vs ...pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldIn(FieldBindingID, vs...))
+}
+
+// BindingIDNotIn applies the NotIn predicate on the "binding_id" field.
+func BindingIDNotIn(vs ...pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldNotIn(FieldBindingID, vs...))
+}
+
+// BindingIDGT applies the GT predicate on the "binding_id" field.
+func BindingIDGT(v pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldGT(FieldBindingID, v))
+}
+
+// BindingIDGTE applies the GTE predicate on the "binding_id" field.
+func BindingIDGTE(v pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldGTE(FieldBindingID, v))
+}
+
+// BindingIDLT applies the LT predicate on the "binding_id" field.
+func BindingIDLT(v pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldLT(FieldBindingID, v))
+}
+
+// BindingIDLTE applies the LTE predicate on the "binding_id" field.
+func BindingIDLTE(v pulid.ID) predicate.Segment {
+	return predicate.Segment(sql.FieldLTE(FieldBindingID, v))
+}
+
+// BindingIDContains applies the Contains predicate on the "binding_id" field.
+func BindingIDContains(v pulid.ID) predicate.Segment {
+	vc := string(v)
+	return predicate.Segment(sql.FieldContains(FieldBindingID, vc))
+}
+
+// BindingIDHasPrefix applies the HasPrefix predicate on the "binding_id" field.
+func BindingIDHasPrefix(v pulid.ID) predicate.Segment {
+	vc := string(v)
+	return predicate.Segment(sql.FieldHasPrefix(FieldBindingID, vc))
+}
+
+// BindingIDHasSuffix applies the HasSuffix predicate on the "binding_id" field.
+func BindingIDHasSuffix(v pulid.ID) predicate.Segment {
+	vc := string(v)
+	return predicate.Segment(sql.FieldHasSuffix(FieldBindingID, vc))
+}
+
+// BindingIDEqualFold applies the EqualFold predicate on the "binding_id" field.
+func BindingIDEqualFold(v pulid.ID) predicate.Segment {
+	vc := string(v)
+	return predicate.Segment(sql.FieldEqualFold(FieldBindingID, vc))
+}
+
+// BindingIDContainsFold applies the ContainsFold predicate on the "binding_id" field.
+func BindingIDContainsFold(v pulid.ID) predicate.Segment {
+	vc := string(v)
+	return predicate.Segment(sql.FieldContainsFold(FieldBindingID, vc))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

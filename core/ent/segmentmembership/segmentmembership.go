@@ -33,6 +33,14 @@ const (
 	FieldSubjectID = "subject_id"
 	// FieldWeight holds the string denoting the weight field in the database.
 	FieldWeight = "weight"
+	// FieldStartedAt holds the string denoting the started_at field in the database.
+	FieldStartedAt = "started_at"
+	// FieldEndedAt holds the string denoting the ended_at field in the database.
+	FieldEndedAt = "ended_at"
+	// FieldRunID holds the string denoting the run_id field in the database.
+	FieldRunID = "run_id"
+	// FieldEndedRunID holds the string denoting the ended_run_id field in the database.
+	FieldEndedRunID = "ended_run_id"
 	// EdgeWorkspace holds the string denoting the workspace edge name in mutations.
 	EdgeWorkspace = "workspace"
 	// EdgeSegment holds the string denoting the segment edge name in mutations.
@@ -65,6 +73,10 @@ var Columns = []string{
 	FieldSubjectType,
 	FieldSubjectID,
 	FieldWeight,
+	FieldStartedAt,
+	FieldEndedAt,
+	FieldRunID,
+	FieldEndedRunID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -83,7 +95,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/rapportcrm/rapport/core/ent/runtime"
 var (
-	Hooks  [4]ent.Hook
+	Hooks  [5]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
@@ -91,6 +103,8 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// DefaultStartedAt holds the default value on creation for the "started_at" field.
+	DefaultStartedAt func() time.Time
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -163,6 +177,26 @@ func BySubjectID(opts ...sql.OrderTermOption) OrderOption {
 // ByWeight orders the results by the weight field.
 func ByWeight(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWeight, opts...).ToFunc()
+}
+
+// ByStartedAt orders the results by the started_at field.
+func ByStartedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStartedAt, opts...).ToFunc()
+}
+
+// ByEndedAt orders the results by the ended_at field.
+func ByEndedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEndedAt, opts...).ToFunc()
+}
+
+// ByRunID orders the results by the run_id field.
+func ByRunID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRunID, opts...).ToFunc()
+}
+
+// ByEndedRunID orders the results by the ended_run_id field.
+func ByEndedRunID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldEndedRunID, opts...).ToFunc()
 }
 
 // ByWorkspaceField orders the results by workspace field.

@@ -86,6 +86,26 @@ func Weight(v float64) predicate.SegmentMembership {
 	return predicate.SegmentMembership(sql.FieldEQ(FieldWeight, v))
 }
 
+// StartedAt applies equality check predicate on the "started_at" field. It's identical to StartedAtEQ.
+func StartedAt(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldStartedAt, v))
+}
+
+// EndedAt applies equality check predicate on the "ended_at" field. It's identical to EndedAtEQ.
+func EndedAt(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldEndedAt, v))
+}
+
+// RunID applies equality check predicate on the "run_id" field. It's identical to RunIDEQ.
+func RunID(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldRunID, v))
+}
+
+// EndedRunID applies equality check predicate on the "ended_run_id" field. It's identical to EndedRunIDEQ.
+func EndedRunID(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldEndedRunID, v))
+}
+
 // CreatedAtEQ applies the EQ predicate on the "created_at" field.
 func CreatedAtEQ(v time.Time) predicate.SegmentMembership {
 	return predicate.SegmentMembership(sql.FieldEQ(FieldCreatedAt, v))
@@ -444,6 +464,256 @@ func WeightIsNil() predicate.SegmentMembership {
 // WeightNotNil applies the NotNil predicate on the "weight" field.
 func WeightNotNil() predicate.SegmentMembership {
 	return predicate.SegmentMembership(sql.FieldNotNull(FieldWeight))
+}
+
+// StartedAtEQ applies the EQ predicate on the "started_at" field.
+func StartedAtEQ(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldStartedAt, v))
+}
+
+// StartedAtNEQ applies the NEQ predicate on the "started_at" field.
+func StartedAtNEQ(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNEQ(FieldStartedAt, v))
+}
+
+// StartedAtIn applies the In predicate on the "started_at" field.
+func StartedAtIn(vs ...time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldIn(FieldStartedAt, vs...))
+}
+
+// StartedAtNotIn applies the NotIn predicate on the "started_at" field.
+func StartedAtNotIn(vs ...time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNotIn(FieldStartedAt, vs...))
+}
+
+// StartedAtGT applies the GT predicate on the "started_at" field.
+func StartedAtGT(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGT(FieldStartedAt, v))
+}
+
+// StartedAtGTE applies the GTE predicate on the "started_at" field.
+func StartedAtGTE(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGTE(FieldStartedAt, v))
+}
+
+// StartedAtLT applies the LT predicate on the "started_at" field.
+func StartedAtLT(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLT(FieldStartedAt, v))
+}
+
+// StartedAtLTE applies the LTE predicate on the "started_at" field.
+func StartedAtLTE(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLTE(FieldStartedAt, v))
+}
+
+// EndedAtEQ applies the EQ predicate on the "ended_at" field.
+func EndedAtEQ(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldEndedAt, v))
+}
+
+// EndedAtNEQ applies the NEQ predicate on the "ended_at" field.
+func EndedAtNEQ(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNEQ(FieldEndedAt, v))
+}
+
+// EndedAtIn applies the In predicate on the "ended_at" field.
+func EndedAtIn(vs ...time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldIn(FieldEndedAt, vs...))
+}
+
+// EndedAtNotIn applies the NotIn predicate on the "ended_at" field.
+func EndedAtNotIn(vs ...time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNotIn(FieldEndedAt, vs...))
+}
+
+// EndedAtGT applies the GT predicate on the "ended_at" field.
+func EndedAtGT(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGT(FieldEndedAt, v))
+}
+
+// EndedAtGTE applies the GTE predicate on the "ended_at" field.
+func EndedAtGTE(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGTE(FieldEndedAt, v))
+}
+
+// EndedAtLT applies the LT predicate on the "ended_at" field.
+func EndedAtLT(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLT(FieldEndedAt, v))
+}
+
+// EndedAtLTE applies the LTE predicate on the "ended_at" field.
+func EndedAtLTE(v time.Time) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLTE(FieldEndedAt, v))
+}
+
+// EndedAtIsNil applies the IsNil predicate on the "ended_at" field.
+func EndedAtIsNil() predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldIsNull(FieldEndedAt))
+}
+
+// EndedAtNotNil applies the NotNil predicate on the "ended_at" field.
+func EndedAtNotNil() predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNotNull(FieldEndedAt))
+}
+
+// RunIDEQ applies the EQ predicate on the "run_id" field.
+func RunIDEQ(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldRunID, v))
+}
+
+// RunIDNEQ applies the NEQ predicate on the "run_id" field.
+func RunIDNEQ(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNEQ(FieldRunID, v))
+}
+
+// RunIDIn applies the In predicate on the "run_id" field.
+func RunIDIn(vs ...pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldIn(FieldRunID, vs...))
+}
+
+// RunIDNotIn applies the NotIn predicate on the "run_id" field.
+func RunIDNotIn(vs ...pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNotIn(FieldRunID, vs...))
+}
+
+// RunIDGT applies the GT predicate on the "run_id" field.
+func RunIDGT(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGT(FieldRunID, v))
+}
+
+// RunIDGTE applies the GTE predicate on the "run_id" field.
+func RunIDGTE(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGTE(FieldRunID, v))
+}
+
+// RunIDLT applies the LT predicate on the "run_id" field.
+func RunIDLT(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLT(FieldRunID, v))
+}
+
+// RunIDLTE applies the LTE predicate on the "run_id" field.
+func RunIDLTE(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLTE(FieldRunID, v))
+}
+
+// RunIDContains applies the Contains predicate on the "run_id" field.
+func RunIDContains(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldContains(FieldRunID, vc))
+}
+
+// RunIDHasPrefix applies the HasPrefix predicate on the "run_id" field.
+func RunIDHasPrefix(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldHasPrefix(FieldRunID, vc))
+}
+
+// RunIDHasSuffix applies the HasSuffix predicate on the "run_id" field.
+func RunIDHasSuffix(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldHasSuffix(FieldRunID, vc))
+}
+
+// RunIDIsNil applies the IsNil predicate on the "run_id" field.
+func RunIDIsNil() predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldIsNull(FieldRunID))
+}
+
+// RunIDNotNil applies the NotNil predicate on the "run_id" field.
+func RunIDNotNil() predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNotNull(FieldRunID))
+}
+
+// RunIDEqualFold applies the EqualFold predicate on the "run_id" field.
+func RunIDEqualFold(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldEqualFold(FieldRunID, vc))
+}
+
+// RunIDContainsFold applies the ContainsFold predicate on the "run_id" field.
+func RunIDContainsFold(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldContainsFold(FieldRunID, vc))
+}
+
+// EndedRunIDEQ applies the EQ predicate on the "ended_run_id" field.
+func EndedRunIDEQ(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldEQ(FieldEndedRunID, v))
+}
+
+// EndedRunIDNEQ applies the NEQ predicate on the "ended_run_id" field.
+func EndedRunIDNEQ(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNEQ(FieldEndedRunID, v))
+}
+
+// EndedRunIDIn applies the In predicate on the "ended_run_id" field.
+func EndedRunIDIn(vs ...pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldIn(FieldEndedRunID, vs...))
+}
+
+// EndedRunIDNotIn applies the NotIn predicate on the "ended_run_id" field.
+func EndedRunIDNotIn(vs ...pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNotIn(FieldEndedRunID, vs...))
+}
+
+// EndedRunIDGT applies the GT predicate on the "ended_run_id" field.
+func EndedRunIDGT(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGT(FieldEndedRunID, v))
+}
+
+// EndedRunIDGTE applies the GTE predicate on the "ended_run_id" field.
+func EndedRunIDGTE(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldGTE(FieldEndedRunID, v))
+}
+
+// EndedRunIDLT applies the LT predicate on the "ended_run_id" field.
+func EndedRunIDLT(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLT(FieldEndedRunID, v))
+}
+
+// EndedRunIDLTE applies the LTE predicate on the "ended_run_id" field.
+func EndedRunIDLTE(v pulid.ID) predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldLTE(FieldEndedRunID, v))
+}
+
+// EndedRunIDContains applies the Contains predicate on the "ended_run_id" field.
+func EndedRunIDContains(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldContains(FieldEndedRunID, vc))
+}
+
+// EndedRunIDHasPrefix applies the HasPrefix predicate on the "ended_run_id" field.
+func EndedRunIDHasPrefix(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldHasPrefix(FieldEndedRunID, vc))
+}
+
+// EndedRunIDHasSuffix applies the HasSuffix predicate on the "ended_run_id" field.
+func EndedRunIDHasSuffix(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldHasSuffix(FieldEndedRunID, vc))
+}
+
+// EndedRunIDIsNil applies the IsNil predicate on the "ended_run_id" field.
+func EndedRunIDIsNil() predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldIsNull(FieldEndedRunID))
+}
+
+// EndedRunIDNotNil applies the NotNil predicate on the "ended_run_id" field.
+func EndedRunIDNotNil() predicate.SegmentMembership {
+	return predicate.SegmentMembership(sql.FieldNotNull(FieldEndedRunID))
+}
+
+// EndedRunIDEqualFold applies the EqualFold predicate on the "ended_run_id" field.
+func EndedRunIDEqualFold(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldEqualFold(FieldEndedRunID, vc))
+}
+
+// EndedRunIDContainsFold applies the ContainsFold predicate on the "ended_run_id" field.
+func EndedRunIDContainsFold(v pulid.ID) predicate.SegmentMembership {
+	vc := string(v)
+	return predicate.SegmentMembership(sql.FieldContainsFold(FieldEndedRunID, vc))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

@@ -119,7 +119,8 @@ func diff(ctx context.Context, db *sql.DB, dia, path, name string) error {
 // handWritten names the indexes that hand-written migrations create and
 // the ent schema cannot describe; diffs never drop them.
 var handWritten = map[string]bool{
-	"order_customer_month": true, // core/metrics: customerMonth
+	"order_customer_month":   true, // core/metrics: customerMonth
+	"segmentmembership_open": true, // one open membership per subject and segment
 }
 
 // keepHandWritten removes the drops of handWritten indexes from a diff.
