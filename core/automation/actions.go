@@ -25,6 +25,12 @@ func (e *Engine) runAction(ctx context.Context, rs *runState, i int, a compiledA
 	case ActionAssignOwner:
 		return e.assignOwner(rs, i, a)
 	case ActionRunPlugin:
+		if a.Point == "segment" {
+			if e.cfg.Segmenter == nil {
+				return permanent("run_plugin: this server runs no plugins")
+			}
+			return e.cfg.Segmenter.SegmentRecords(rs.ctx, e.client, rs.run.SubjectType, []pulid.ID{rs.run.SubjectID})
+		}
 		if e.cfg.Scorer == nil {
 			return permanent("run_plugin: this server runs no plugins")
 		}

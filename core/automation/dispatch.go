@@ -142,6 +142,7 @@ func (e *Engine) dispatchEvent(sys context.Context, ev *ent.Event, autos []*ent.
 			}
 			rec.setChanges(ev.Changes)
 			rec.asOf(wctx, e.client, ev.Changes)
+			rec.withSegment(wctx, e.client, ev)
 		}
 		if !c.cond.Eval(rec) {
 			continue

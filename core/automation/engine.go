@@ -72,6 +72,16 @@ type Scorer interface {
 	ScoreRecords(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) error
 }
 
+// Segmenter re-segments records with the plugin bound to their
+// workspace's segment point; the run_plugin action with point segment
+// calls it. The server adapts its plugin registry to it.
+type Segmenter interface {
+	// SegmentRecords runs the bound segmenter over the records of
+	// subjectType with the given IDs, through client in ctx's workspace,
+	// and stores their memberships.
+	SegmentRecords(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) error
+}
+
 // Config configures an Engine. Zero durations and counts take the
 // defaults above.
 type Config struct {
@@ -115,6 +125,9 @@ type Config struct {
 	SMTPAddr, SMTPFrom string
 	// Scorer runs the run_plugin action; it fails without one.
 	Scorer Scorer
+	// Segmenter runs the run_plugin action with point segment; it fails
+	// without one.
+	Segmenter Segmenter
 	// HTTPClient posts webhooks; a client with WebhookTimeout when nil.
 	HTTPClient *http.Client
 }

@@ -41,6 +41,7 @@ var columns = map[string][]string{
 	"lead":         lead.Columns,
 	"organization": organization.Columns,
 	"activity":     activity.Columns,
+	"segment":      segmentFields,
 }
 
 // related are the records a subject's templates and conditions may also
@@ -51,6 +52,34 @@ var related = map[string][]string{
 	"lead":         {"lead", "contact", "organization"},
 	"organization": {"organization"},
 	"activity":     {"activity", "contact", "organization", "deal", "lead"},
+	segmentSubject: {"segment", "contact", "organization", "lead", "deal"},
+}
+
+// segmentFields are what automations on segment events read of the
+// segment: its key and name, and the run that moved the subject.
+var segmentFields = []string{"key", "name", "run"}
+
+// withSegment adds the segment of a segment event to the record.
+func (r *record) withSegment(ctx context.Context, client *ent.Client, ev *ent.Event) {
+	if ev == nil || !isSegmentEvent(ev.Type) {
+		return
+	}
+	for _, f := range segmentFields {
+		r.Fields["segment."+f] = nil
+	}
+	for _, c := range ev.Changes {
+		switch c.Field {
+		case "segment":
+			r.Fields["segment.key"] = c.After
+		case "run":
+			r.Fields["segment.run"] = c.After
+		case "segment_id":
+			id, _ := c.After.(string)
+			if sg, err := client.Segment.Get(ctx, pulid.ID(id)); err == nil {
+				r.Fields["segment.name"] = sg.Name
+			}
+		}
+	}
 }
 
 // knownFields returns the check for field paths readable on subject: the

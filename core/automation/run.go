@@ -88,7 +88,11 @@ func (e *Engine) work(ctx context.Context, args runArgs) error {
 		SetStatus(automationrun.StatusRunning).AddAttempts(1).Exec(sys); err != nil {
 		return err
 	}
-	actions, err := compileStored(run.SubjectType, run.Actions)
+	subject := run.SubjectType
+	if isSegmentEvent(run.Trigger) {
+		subject = segmentSubject // compiled as saved
+	}
+	actions, err := compileStored(subject, run.Actions)
 	if err != nil {
 		return e.finish(sys, rs, fmt.Errorf("invalid actions: %w", err))
 	}
@@ -106,6 +110,7 @@ func (e *Engine) work(ctx context.Context, args runArgs) error {
 	}
 	if rs.event != nil {
 		rs.rec.setChanges(rs.event.Changes)
+		rs.rec.withSegment(rs.ctx, e.client, rs.event)
 	}
 	for i, a := range actions {
 		st := &rs.steps[i]

@@ -45,7 +45,8 @@ const MaxRecipients = 100
 //	                 admin and member of the workspace); member, with Members[0];
 //	                 or rule: the member of the first of Rules whose condition the
 //	                 record meets, else round robin
-//	run_plugin       Point (score): re-score the record with the bound plugin
+//	run_plugin       Point (score or segment): re-score or re-segment the record
+//	                 with the bound plugin
 //	send_email       Subject and Body (templates), and either To (a template such
 //	                 as {{contact.email}}) or Recipients (a condition on contacts;
 //	                 up to 100, one message each, rendered with contact.* of the
@@ -131,8 +132,27 @@ func EventTypes(subject string) []string {
 	return out
 }
 
+// Segment events fire for any subject a segmentation run moves; an
+// automation on them reads segment.key, segment.name and segment.run
+// beside the fields of the subject (contact.*, organization.*, lead.*,
+// deal.*: those of other subject types are empty).
+const (
+	EventSegmentEntered = "segment.entered"
+	EventSegmentLeft    = "segment.left"
+)
+
+// segmentSubject is the subject that automations on segment events
+// compile against: any of the four, plus the segment.
+const segmentSubject = "segment"
+
+// isSegmentEvent reports whether ev is a segment event.
+func isSegmentEvent(ev string) bool { return ev == EventSegmentEntered || ev == EventSegmentLeft }
+
 // subjectOfEvent returns the subject type of a known event type.
 func subjectOfEvent(ev string) (string, bool) {
+	if isSegmentEvent(ev) {
+		return segmentSubject, true
+	}
 	subj, _, _ := strings.Cut(ev, ".")
 	if !slices.Contains(Subjects, subj) || !slices.Contains(EventTypes(subj), ev) {
 		return "", false
@@ -173,7 +193,7 @@ func compileInput(in Input, checkInterval bool) (*compiled, error) {
 	case in.Event != "":
 		subj, ok := subjectOfEvent(in.Event)
 		if !ok {
-			return nil, errcode.Input("input.event", "unknown event type %q (e.g. deal.stage_changed, contact.created)", in.Event)
+			return nil, errcode.Input("input.event", "unknown event type %q (e.g. deal.stage_changed, contact.created, segment.entered)", in.Event)
 		}
 		c.subject = subj
 	case len(in.Schedule) > 0:
@@ -338,11 +358,11 @@ func compileAction(subject string, raw map[string]any) (*compiledAction, error) 
 		if a.Point == "" {
 			a.Point = "score"
 		}
-		if a.Point != "score" {
-			return nil, errcode.Input("point", "only the score point runs from automations")
+		if a.Point != "score" && a.Point != "segment" {
+			return nil, errcode.Input("point", "run_plugin runs the score or the segment point")
 		}
-		if !slices.Contains([]string{"deal", "contact", "lead", "organization"}, subject) {
-			return nil, errcode.Input("type", "%s records are not scored", subject)
+		if !slices.Contains([]string{"deal", "contact", "lead", "organization", segmentSubject}, subject) {
+			return nil, errcode.Input("type", "%s records are not %sd", subject, a.Point)
 		}
 	case ActionSendEmail:
 		if strings.TrimSpace(a.Subject) == "" {

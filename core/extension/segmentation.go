@@ -226,14 +226,16 @@ func startSegmentRun(ctx context.Context, client *ent.Client, binding *ent.Exten
 		}
 		if time.Since(other.HeartbeatAt) > staleRunAfter {
 			// Its process died: end it, unless it beat meanwhile.
-			_, err := client.SegmentRun.Update().
-				Where(segmentrun.ID(other.ID), segmentrun.HeartbeatAt(other.HeartbeatAt), segmentrun.Lock(lock)).
+			n, err := client.SegmentRun.Update().
+				Where(segmentrun.ID(other.ID), segmentrun.Lock(lock), segmentrun.HeartbeatAtLT(time.Now().Add(-staleRunAfter))).
 				ClearLock().SetStatus(segmentrun.StatusInterrupted).SetFinishedAt(time.Now()).
 				Save(ctx)
 			if err != nil {
 				return nil, err
 			}
-			continue
+			if n > 0 {
+				continue
+			}
 		}
 		if !opts.Wait {
 			return nil, &errcode.Error{Code: errcode.Conflict, Msg: fmt.Sprintf(

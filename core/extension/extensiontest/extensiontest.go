@@ -1,7 +1,8 @@
 // Package extensiontest gives tests real plugins: the example lead scorer
 // (examples/leadscore) built to WebAssembly with `rapport plugin build`'s
 // code, and "faulty", a test guest whose config selects a misbehaviour
-// (loop, bomb, crash, panic, error, wrongcount, nan), each beside its
+// (loop, bomb, crash, panic, error, wrongcount, nan; and for its lead
+// segmenter failbig, badkey, longkey, emptykey, garbage), each beside its
 // plugin.json in a temporary plugins directory; and the same scorer built
 // as a process plugin, with "sleeper", a process plugin for supervision
 // tests (see ProcessPlugins).
@@ -76,8 +77,9 @@ func lay() (string, error) {
 	}
 	return d, os.WriteFile(filepath.Join(faulty, "plugin.json"), []byte(`{
   "name": "faulty", "version": "0.1.0", "abi": 1, "runtime": "wasm", "module": "plugin.wasm",
-  "points": ["score"], "subjects": ["lead"], "inputs": {"lead": ["estimated_value"]},
-  "config_schema": {"type": "object", "properties": {"Mode": {"type": "string"}}},
+  "points": ["score", "segment"], "subjects": ["lead"], "inputs": {"lead": ["estimated_value"]},
+  "segments": {"big": {"name": "Big leads", "description": "An estimated value of 10,000 or more."}},
+  "config_schema": {"type": "object", "properties": {"Mode": {"type": "string"}, "Threshold": {"type": "number"}}},
   "limits": {"timeout_ms": 1000}
 }
 `), 0o644)

@@ -1,6 +1,11 @@
 // Command guest is a test plugin whose behaviour its config selects: a
 // well-behaved lead scorer by default, or one of the faults the host must
 // survive ("loop", "bomb", "crash", "panic", "error", "wrongcount", "nan").
+// Its segmenter puts each lead with an estimated value in "known" and in
+// "big" (10,000 or more) or "small", or misbehaves as its config's Mode
+// says ("error", "loop", "failbig": fail a batch holding a lead of
+// Threshold or more, "badkey", "longkey", "emptykey", "wrongcount",
+// "garbage").
 package main
 
 import (
@@ -8,12 +13,13 @@ import (
 	"errors"
 	"math"
 	"runtime/debug"
+	"strings"
 
 	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/wasm"
 )
 
-func init() { wasm.Register(sdk.Plugin{Score: score}) }
+func init() { wasm.Register(sdk.Plugin{Score: score, Segment: segment}) }
 
 func main() {}
 
@@ -76,4 +82,52 @@ func score(ctx sdk.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
 		}
 	}
 	return resp, nil
+}
+
+func segment(ctx sdk.Context, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error) {
+	var cfg struct {
+		Mode      string
+		Threshold float64
+	}
+	_ = json.Unmarshal(ctx.Config(), &cfg)
+	n := req.Batch.Count
+	value := req.Batch.Numbers("estimated_value")
+	s := sdk.NewSegments(n)
+	for i := 0; i < n; i++ {
+		v := value[i]
+		switch {
+		case math.IsNaN(v):
+			continue
+		case v >= 10000:
+			s.Assign(i, "big", 1)
+		default:
+			s.Assign(i, "small", 1)
+		}
+		s.Assign(i, "known", 1)
+		if cfg.Mode == "failbig" && v >= cfg.Threshold {
+			return nil, errors.New("a big lead in this batch")
+		}
+	}
+	switch cfg.Mode {
+	case "error":
+		return nil, errors.New("refusing on purpose")
+	case "loop":
+		for {
+			spin++
+		}
+	case "badkey":
+		s.Assign(0, "Bad Key!", 1)
+	case "longkey":
+		s.Assign(0, strings.Repeat("k", 65), 1)
+	case "emptykey":
+		s.Assign(0, "", 1)
+	case "wrongcount":
+		return sdk.NewSegments(n + 1).Response(), nil
+	case "garbage":
+		r := s.Response()
+		r.KeyCodes = append(r.KeyCodes, 99)
+		r.Offsets[n]++
+		return r, nil
+	}
+	return s.Response(), nil
 }
