@@ -70,7 +70,7 @@ command covers the last 12 months (forecast: the next 12).`,
 		fl.StringVar(&f.from, "from", "", "first period: 2025, 2025-03, 2025-03-15 or an RFC 3339 time")
 		fl.StringVar(&f.to, "to", "", "last period (inclusive), same forms as --from")
 		fl.StringVar(&f.period, "period", "month", "month, quarter or year")
-		fl.StringVar(&f.segment, "segment", "", "only this segment's members (ID)")
+		fl.StringVar(&f.segment, "segment", "", "only the members of this segment (ID), or of the segments with this key")
 		fl.StringVar(&f.owner, "owner", "", "only records owned by this member (ID)")
 		fl.StringVar(&f.pipeline, "pipeline", "", "only this pipeline's deals, and orders linked to them (ID)")
 		fl.IntVar(&f.window, "window", 1, "periods an order keeps a customer active")
@@ -173,13 +173,16 @@ func (f *metricsFlags) query(forward bool) (metrics.Query, error) {
 	for _, id := range []struct {
 		flag, value string
 		dst         *pulid.ID
-	}{{"segment", f.segment, &q.Filter.SegmentID}, {"owner", f.owner, &q.Filter.OwnerID}, {"pipeline", f.pipeline, &q.Filter.PipelineID}} {
+	}{{"owner", f.owner, &q.Filter.OwnerID}, {"pipeline", f.pipeline, &q.Filter.PipelineID}} {
 		if id.value == "" {
 			continue
 		}
 		if *id.dst, err = pulid.Parse(id.value); err != nil {
 			return q, errcode.Input(id.flag, "%v", err)
 		}
+	}
+	if err := metrics.ParseSegment(f.segment, &q.Filter); err != nil {
+		return q, errcode.Input("segment", "%v", err)
 	}
 	if f.top > 0 {
 		q.TopCustomers = f.top

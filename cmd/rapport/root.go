@@ -38,6 +38,7 @@ func newRootCmd() *cobra.Command {
 		newSchemaCmd(),
 		newPluginCmd(g),
 		newScoreCmd(g),
+		newSegmentCmd(g),
 		newReportCmd(g),
 		newBenchCmd(),
 		newMetricsCmd(g),

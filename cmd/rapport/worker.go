@@ -67,6 +67,7 @@ func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logg
 	}
 	if plugins != nil {
 		cfg.Scorer = pluginScorer{plugins}
+		cfg.Segmenter = pluginScorer{plugins}
 	}
 	eng, err := automation.New(ctx, cfg)
 	if err != nil {
@@ -84,7 +85,8 @@ func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logg
 	}, nil
 }
 
-// pluginScorer runs run_plugin actions with the server's plugins.
+// pluginScorer runs run_plugin actions (score and segment) with the
+// server's plugins.
 type pluginScorer struct{ r *extension.Registry }
 
 // ScoreRecords implements automation.Scorer.
@@ -108,6 +110,19 @@ func (p pluginScorer) ScoreRecords(ctx context.Context, client *ent.Client, subj
 	}
 	if run.FailedBatches > 0 {
 		return fmt.Errorf("scoring with %s: %d batches failed: %v", run.Plugin, run.FailedBatches, run.Errors)
+	}
+	return nil
+}
+
+// SegmentRecords implements automation.Segmenter: it waits for a run of
+// the same binding in progress rather than failing.
+func (p pluginScorer) SegmentRecords(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) error {
+	run, err := p.r.SegmentSubjects(ctx, client, extension.SegmentOptions{SubjectType: subjectType, IDs: ids, Trigger: "automation", Wait: true})
+	if err != nil {
+		return err
+	}
+	if run.FailedBatches > 0 {
+		return fmt.Errorf("segmenting with %s: %d batches failed: %v", run.Plugin, run.FailedBatches, run.Errors)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/delivery"
+	"github.com/rapportcrm/rapport/core/pulid"
 )
 
 // recipient is one addressee of an email action, with the record its
@@ -44,12 +46,23 @@ func (e *Engine) recipients(rs *runState, a compiledAction) ([]recipient, error)
 	if err != nil {
 		return nil, err
 	}
+	var keys map[pulid.ID][]string
+	if slices.Contains(a.recipients.Fields(), "contact.segments") {
+		ids := make([]pulid.ID, len(cs))
+		for i, c := range cs {
+			ids[i] = c.ID
+		}
+		if keys, err = segmentKeys(rs.ctx, e.client, "contact", ids); err != nil {
+			return nil, err
+		}
+	}
 	var out []recipient
 	seen := map[string]bool{}
 	for _, c := range cs {
 		cr := &record{Type: "contact", ID: c.ID, Fields: map[string]any{}}
 		flatten(cr.Fields, "contact", c)
 		cr.Fields["contact.name"] = strings.TrimSpace(c.FirstName + " " + c.LastName)
+		cr.Fields["contact.segments"] = append([]string{}, keys[c.ID]...)
 		if !a.recipients.Eval(cr) {
 			continue
 		}
@@ -63,6 +76,7 @@ func (e *Engine) recipients(rs *runState, a compiledAction) ([]recipient, error)
 		}
 		r := rs.rec.with("contact", c)
 		r.Fields["contact.name"] = cr.Fields["contact.name"]
+		r.Fields["contact.segments"] = cr.Fields["contact.segments"]
 		out = append(out, recipient{addr: c.Email, rec: r})
 	}
 	return out, nil

@@ -15,6 +15,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/deal"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/organization"
+	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/schema"
@@ -28,11 +29,44 @@ var hidden = map[string]bool{"workspace_id": true, "deleted_at": true, "custom_f
 
 // derived are the fields computed from a record's links, by entity, and
 // the column whose change changes them.
+// A subject's "segments" are the keys and IDs of the segments it is a
+// member of now (a list: eq, contains and in test for a key or an ID); no
+// column changes them.
 var derived = map[string]map[string]string{
-	"deal":     {"stage": "stage_id", "pipeline": "pipeline_id", "owner": "owner_id", "owner_email": "owner_id"},
-	"contact":  {"owner": "owner_id", "owner_email": "owner_id", "name": "first_name"},
-	"lead":     {"owner": "owner_id", "owner_email": "owner_id"},
-	"activity": {"owner": "owner_id", "owner_email": "owner_id"},
+	"deal":         {"stage": "stage_id", "pipeline": "pipeline_id", "owner": "owner_id", "owner_email": "owner_id", "segments": ""},
+	"contact":      {"owner": "owner_id", "owner_email": "owner_id", "name": "first_name", "segments": ""},
+	"lead":         {"owner": "owner_id", "owner_email": "owner_id", "segments": ""},
+	"organization": {"segments": ""},
+	"activity":     {"owner": "owner_id", "owner_email": "owner_id"},
+}
+
+// segmentKeys returns the keys, then the IDs, of the segments each of the
+// subjects is a member of now.
+func segmentKeys(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) (map[pulid.ID][]string, error) {
+	out := map[pulid.ID][]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	ms, err := client.SegmentMembership.Query().
+		Where(segmentmembership.SubjectTypeEQ(segmentmembership.SubjectType(subjectType)),
+			segmentmembership.SubjectIDIn(ids...), segmentmembership.EndedAtIsNil()).
+		WithSegment().All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	segIDs := map[pulid.ID][]string{}
+	for _, m := range ms {
+		if m.Edges.Segment != nil && !slices.Contains(out[m.SubjectID], m.Edges.Segment.Key) {
+			out[m.SubjectID] = append(out[m.SubjectID], m.Edges.Segment.Key)
+		}
+		segIDs[m.SubjectID] = append(segIDs[m.SubjectID], string(m.SegmentID))
+	}
+	for s, keys := range out {
+		slices.Sort(keys)
+		slices.Sort(segIDs[s])
+		out[s] = append(keys, segIDs[s]...)
+	}
+	return out, nil
 }
 
 var columns = map[string][]string{
@@ -301,6 +335,13 @@ func loadRecord(ctx context.Context, client *ent.Client, subjectType string, id 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loading %s %s: %w", subjectType, id, err)
+	}
+	if _, ok := derived[subjectType]["segments"]; ok {
+		keys, err := segmentKeys(ctx, client, subjectType, []pulid.ID{id})
+		if err != nil {
+			return nil, fmt.Errorf("loading the segments of %s %s: %w", subjectType, id, err)
+		}
+		r.Fields[subjectType+".segments"] = append([]string{}, keys[id]...)
 	}
 	return r, nil
 }

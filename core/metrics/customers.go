@@ -197,12 +197,25 @@ const customerKey = "COALESCE(organization_id, contact_id)"
 // change here needs a migration that recreates it.
 func customerMonth(d sqlDialect) string { return d.period("ordered_at", Month) }
 
+// segmentMatch returns the SQL condition on segment_memberships.segment_id
+// that q's segment filter sets (by ID, or by key: every segment of that
+// key), or "" when it sets none.
+func segmentMatch(a *args, p *plan, ws string) string {
+	switch {
+	case p.Filter.SegmentID != "":
+		return "segment_id = " + a.add(string(p.Filter.SegmentID))
+	case p.Filter.SegmentKey != "":
+		return fmt.Sprintf("segment_id IN (SELECT id FROM segments WHERE workspace_id = %s AND key = %s)", ws, a.add(p.Filter.SegmentKey))
+	}
+	return ""
+}
+
 // orderFilter returns the SQL conditions that apply q's filter to orders.
 func orderFilter(a *args, p *plan, ws string) string {
 	var b strings.Builder
-	if p.Filter.SegmentID != "" {
-		fmt.Fprintf(&b, " AND %s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %s AND segment_id = %s AND subject_type IN ('organization', 'contact'))",
-			customerKey, ws, a.add(string(p.Filter.SegmentID)))
+	if seg := segmentMatch(a, p, ws); seg != "" {
+		fmt.Fprintf(&b, " AND %s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %s AND %s AND ended_at IS NULL AND subject_type IN ('organization', 'contact'))",
+			customerKey, ws, seg)
 	}
 	if p.Filter.OwnerID != "" {
 		o := a.add(string(p.Filter.OwnerID))

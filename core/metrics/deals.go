@@ -52,11 +52,10 @@ func dealFilter(a *args, p *plan, ws, t string) string {
 		return t + "." + c
 	}
 	var b strings.Builder
-	if p.Filter.SegmentID != "" {
-		seg := a.add(string(p.Filter.SegmentID))
-		fmt.Fprintf(&b, " AND (%[1]s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %[4]s AND segment_id = %[5]s AND subject_type = 'deal')"+
-			" OR %[2]s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %[4]s AND segment_id = %[5]s AND subject_type = 'organization')"+
-			" OR %[3]s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %[4]s AND segment_id = %[5]s AND subject_type = 'contact'))",
+	if seg := segmentMatch(a, p, ws); seg != "" {
+		fmt.Fprintf(&b, " AND (%[1]s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %[4]s AND %[5]s AND ended_at IS NULL AND subject_type = 'deal')"+
+			" OR %[2]s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %[4]s AND %[5]s AND ended_at IS NULL AND subject_type = 'organization')"+
+			" OR %[3]s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %[4]s AND %[5]s AND ended_at IS NULL AND subject_type = 'contact'))",
 			col("id"), col("organization_id"), col("contact_id"), ws, seg)
 	}
 	if p.Filter.OwnerID != "" {

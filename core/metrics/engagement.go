@@ -91,8 +91,8 @@ func contactFilter(a *args, p *plan, ws, t string) string {
 		return t + "." + c
 	}
 	var b strings.Builder
-	if p.Filter.SegmentID != "" {
-		fmt.Fprintf(&b, " AND %s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %s AND segment_id = %s AND subject_type = 'contact')", col("id"), ws, a.add(string(p.Filter.SegmentID)))
+	if seg := segmentMatch(a, p, ws); seg != "" {
+		fmt.Fprintf(&b, " AND %s IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %s AND %s AND ended_at IS NULL AND subject_type = 'contact')", col("id"), ws, seg)
 	}
 	if p.Filter.OwnerID != "" {
 		fmt.Fprintf(&b, " AND %s = %s", col("owner_id"), a.add(string(p.Filter.OwnerID)))

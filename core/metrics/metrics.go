@@ -18,6 +18,7 @@ import (
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/sdk/manifest"
 )
 
 // MaxPeriods is the most periods one query may span.
@@ -53,12 +54,36 @@ type Query struct {
 	CLV CLVConfig
 }
 
+// ParseSegment sets f's segment filter from s: a segment ID (seg_…), or
+// a segment key (every segment of that key); "" sets none.
+func ParseSegment(s string, f *Filter) error {
+	if s == "" {
+		return nil
+	}
+	if strings.HasPrefix(s, "seg_") {
+		id, err := pulid.Parse(s)
+		if err != nil {
+			return err
+		}
+		f.SegmentID = id
+		return nil
+	}
+	if !manifest.SegmentKey(s) {
+		return fmt.Errorf("%q is neither a segment ID (seg_…) nor a segment key (1 to 64 of a-z, 0-9, _ and -)", s)
+	}
+	f.SegmentKey = s
+	return nil
+}
+
 // Filter narrows the records measured. Empty fields do not filter.
 type Filter struct {
 	// SegmentID keeps customers (organizations, contacts) that are members
 	// of the segment; for deals, deals that are members or whose
 	// organization or contact is; for engagement, contacts that are members.
 	SegmentID pulid.ID
+	// SegmentKey does the same for every segment with this key (a person's
+	// or a plugin's), when SegmentID is empty.
+	SegmentKey string
 	// OwnerID keeps records owned by the member: the customer's owner for
 	// customer metrics, the deal's owner for deal metrics, the contact's
 	// owner for engagement.

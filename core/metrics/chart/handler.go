@@ -99,7 +99,7 @@ func QueryFromValues(v map[string][]string, kind Kind, now time.Time) (metrics.Q
 	for _, f := range []struct {
 		param string
 		dst   *pulid.ID
-	}{{"segment", &q.Filter.SegmentID}, {"owner", &q.Filter.OwnerID}, {"pipeline", &q.Filter.PipelineID}} {
+	}{{"owner", &q.Filter.OwnerID}, {"pipeline", &q.Filter.PipelineID}} {
 		if s := get(f.param); s != "" {
 			id, err := pulid.Parse(s)
 			if err != nil {
@@ -107,6 +107,9 @@ func QueryFromValues(v map[string][]string, kind Kind, now time.Time) (metrics.Q
 			}
 			*f.dst = id
 		}
+	}
+	if err := metrics.ParseSegment(get("segment"), &q.Filter); err != nil {
+		return q, errcode.Input("segment", "%v", err)
 	}
 	if s := get("window"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -271,6 +271,9 @@ func (n *Node) Eval(r Record) bool {
 		return r.Changed(n.Field) == n.Value.(bool)
 	}
 	got, ok := r.Lookup(n.Field)
+	if list, isList := got.([]string); isList {
+		return evalList(n, list)
+	}
 	if n.Op == "exists" {
 		return (ok && got != nil && fmt.Sprint(got) != "") == n.Value.(bool)
 	}
@@ -309,6 +312,37 @@ func (n *Node) Eval(r Record) bool {
 	default:
 		return c <= 0
 	}
+}
+
+// evalList evaluates a condition on a list-valued field (a record's
+// segment keys): eq and contains hold when an element equals the value
+// (case-insensitively), in when an element is among the values, exists
+// when the list is not empty; ne is the negation of eq, and the order
+// comparisons never hold.
+func evalList(n *Node, list []string) bool {
+	has := func(v any) bool {
+		for _, x := range list {
+			if strings.EqualFold(x, fmt.Sprint(v)) {
+				return true
+			}
+		}
+		return false
+	}
+	switch n.Op {
+	case "exists":
+		return (len(list) > 0) == n.Value.(bool)
+	case "eq", "contains":
+		return has(n.Value)
+	case "ne":
+		return !has(n.Value)
+	case "in":
+		for _, v := range n.Value.([]any) {
+			if has(v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func number(v any) (float64, bool) {
