@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/sdk"
@@ -12,9 +13,12 @@ import (
 
 // demoModels puts the bundled CRM models to work in the demo workspace:
 // IDIC scores organizations and contacts (actual and potential value) and
-// the value chain segments them by lifecycle stage. On the first start
-// (fresh) it also records a QCI self-assessment and scores everyone, so
-// the reports and scores have something to show. Plugins that are not
+// segments organizations by value tier (differentiate), and the value
+// chain segments organizations and contacts by lifecycle stage. On the
+// first start (fresh) it also records a QCI self-assessment, scores
+// everyone and runs the segmenters, so that the reports, scores and
+// segments have something to show: the demo's segments are the plugins'
+// output. Plugins that are not
 // loaded are skipped; it returns what it did, for the log.
 func demoModels(ctx context.Context, client *ent.Client, reg *extension.Registry, ws *ent.Workspace, fresh bool) ([]string, error) {
 	ctx = tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
@@ -37,6 +41,9 @@ func demoModels(ctx context.Context, client *ent.Client, reg *extension.Registry
 		if err := bind(sdk.PointSegment, subject, "valuechain"); err != nil {
 			return did, err
 		}
+	}
+	if err := bind(sdk.PointSegment, "organization", "idic"); err != nil {
+		return did, err
 	}
 	if !fresh {
 		return did, nil
@@ -66,6 +73,18 @@ func demoModels(ctx context.Context, client *ent.Client, reg *extension.Registry
 			return did, err
 		}
 		did = append(did, fmt.Sprintf("scored %d %ss with %s", run.Scored, subject, run.Plugin))
+	}
+	for _, subject := range []string{"organization", "contact"} {
+		runs, err := reg.SegmentAll(ctx, client, extension.SegmentOptions{SubjectType: subject, Trigger: "demo"})
+		if errcode.Of(err) == errcode.NotFound {
+			continue // no segmenter loaded
+		}
+		if err != nil {
+			return did, err
+		}
+		for _, run := range runs {
+			did = append(did, fmt.Sprintf("segmented %d %ss with %s: %d memberships", run.Segmented, subject, run.Plugin, run.Entered))
+		}
 	}
 	return did, nil
 }

@@ -29,9 +29,9 @@ func newSegmentCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "segment --workspace SLUG --subject TYPE [--plugin NAME --version V] [--where JSON]",
-		Short: "Segment a workspace's subjects with its bound segmenter (or bind one first), storing memberships",
-		Long: `Runs the segmenter bound to the workspace's segment point for the subject
-type over the matching subjects, and replaces the memberships of the
+		Short: "Segment a workspace's subjects with its bound segmenters (or bind one first), storing memberships",
+		Long: `Runs the segmenters bound to the workspace's segment point for the subject
+type (or the one --plugin names) over the matching subjects, and replaces the memberships of the
 segments the binding keeps with the plugin's answer, one transaction per
 batch: subjects enter and leave segments (each with a segment.entered or
 segment.left event); a batch the plugin fails on changes nothing. The run
@@ -58,15 +58,15 @@ is recorded: see rapport segment runs.`,
 				return err
 			}
 			defer reg.Close(ctx)
-			if plugin != "" {
+			if plugin != "" && ver != "" {
 				if _, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: "segment", SubjectType: subject, Plugin: plugin, Version: ver}); err != nil {
 					return err
 				}
 			}
 			var bar *progressbar.ProgressBar
-			run, err := reg.SegmentSubjects(ctx, st.Client, extension.SegmentOptions{SubjectType: subject, Where: w, Trigger: "cli", Wait: wait,
+			runs, err := reg.SegmentAll(ctx, st.Client, extension.SegmentOptions{SubjectType: subject, Plugin: plugin, Where: w, Trigger: "cli", Wait: wait,
 				Progress: func(done, total int) {
-					if bar == nil {
+					if bar == nil || done == 0 {
 						bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()), progressbar.OptionSetDescription("segmenting "+subject+"s"), progressbar.OptionShowCount())
 					}
 					_ = bar.Set(done)
@@ -75,12 +75,14 @@ is recorded: see rapport segment runs.`,
 				_ = bar.Finish()
 				fmt.Fprintln(cmd.ErrOrStderr())
 			}
-			if run != nil {
-				if werr := segmentRunTable([]*ent.SegmentRun{run}).write(cmd.OutOrStdout(), output); werr != nil {
+			if len(runs) > 0 {
+				if werr := segmentRunTable(runs).write(cmd.OutOrStdout(), output); werr != nil {
 					return werr
 				}
-				for _, e := range run.Errors {
-					fmt.Fprintln(cmd.ErrOrStderr(), "failed batch:", e)
+				for _, run := range runs {
+					for _, e := range run.Errors {
+						fmt.Fprintln(cmd.ErrOrStderr(), "failed batch:", e)
+					}
 				}
 			}
 			return err
@@ -89,7 +91,7 @@ is recorded: see rapport segment runs.`,
 	pf.register(cmd)
 	cmd.Flags().StringVarP(&slug, "workspace", "w", "", "workspace slug (required)")
 	cmd.Flags().StringVar(&subject, "subject", "contact", "contact, organization, lead or deal")
-	cmd.Flags().StringVar(&plugin, "plugin", "", "bind this plugin first (with --version)")
+	cmd.Flags().StringVar(&plugin, "plugin", "", "run only this bound segmenter; with --version, bind it first")
 	cmd.Flags().StringVar(&ver, "version", "", "the plugin version to bind")
 	cmd.Flags().StringVar(&where, "where", "", `filter as JSON, the GraphQL where input, e.g. {"industry":"Retail"}`)
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")

@@ -114,15 +114,18 @@ func (p pluginScorer) ScoreRecords(ctx context.Context, client *ent.Client, subj
 	return nil
 }
 
-// SegmentRecords implements automation.Segmenter: it waits for a run of
-// the same binding in progress rather than failing.
+// SegmentRecords implements automation.Segmenter: it runs every segmenter
+// bound for the subject type, each waiting for a run of its binding in
+// progress rather than failing.
 func (p pluginScorer) SegmentRecords(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) error {
-	run, err := p.r.SegmentSubjects(ctx, client, extension.SegmentOptions{SubjectType: subjectType, IDs: ids, Trigger: "automation", Wait: true})
+	runs, err := p.r.SegmentAll(ctx, client, extension.SegmentOptions{SubjectType: subjectType, IDs: ids, Trigger: "automation", Wait: true})
 	if err != nil {
 		return err
 	}
-	if run.FailedBatches > 0 {
-		return fmt.Errorf("segmenting with %s: %d batches failed: %v", run.Plugin, run.FailedBatches, run.Errors)
+	for _, run := range runs {
+		if run.FailedBatches > 0 {
+			return fmt.Errorf("segmenting with %s: %d batches failed: %v", run.Plugin, run.FailedBatches, run.Errors)
+		}
 	}
 	return nil
 }

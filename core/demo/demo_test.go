@@ -116,8 +116,6 @@ func TestSeed(t *testing.T) {
 				{"activities", c.Activities, 2000},
 				{"orders", c.Orders, 3000},
 				{"tags", c.Tags, 3},
-				{"segments", c.Segments, 2},
-				{"segment memberships", c.SegmentMemberships, 1},
 				{"custom fields", c.CustomFields, 2},
 			} {
 				if m.got < m.min {

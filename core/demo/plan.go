@@ -180,11 +180,6 @@ type orderPlan struct {
 	seq          int // generation order, to sort ties
 }
 
-type segmentPlan struct {
-	key, name, description string
-	orgs                   []int
-}
-
 type plan struct {
 	now, start, setup time.Time
 
@@ -199,7 +194,6 @@ type plan struct {
 	leads      []leadPlan
 	activities []activityPlan
 	orders     []orderPlan
-	segments   []segmentPlan
 
 	// customers by organization index (nil: never bought), for renewals
 	// and tags.
@@ -267,7 +261,7 @@ func newPlan(now time.Time) *plan {
 	g.renewalDeals()
 	g.leads()
 	g.activitiesFor()
-	g.tagsAndSegments()
+	g.tagCustomers()
 	g.createdTimes()
 	g.numberOrders()
 	return p
@@ -1061,17 +1055,11 @@ func (g *generator) activitiesFor() {
 	}
 }
 
-func (g *generator) tagsAndSegments() {
+func (g *generator) tagCustomers() {
 	p := g.p
 	var active []*customer
-	var lapsed []int
 	for _, c := range p.customers {
-		if c == nil {
-			continue
-		}
-		if c.churned {
-			lapsed = append(lapsed, c.org)
-		} else {
+		if c != nil && !c.churned {
 			active = append(active, c)
 		}
 	}
@@ -1094,16 +1082,6 @@ func (g *generator) tagsAndSegments() {
 		if g.chance(0.3) {
 			c.tags = append(c.tags, tagNewsletter)
 		}
-	}
-	var enterprise []int
-	for i, o := range p.orgs {
-		if o.employees >= 1000 {
-			enterprise = append(enterprise, i)
-		}
-	}
-	p.segments = []segmentPlan{
-		{"enterprise_accounts", "Enterprise accounts", "Organizations with 1,000 employees or more.", enterprise},
-		{"lapsed_customers", "Lapsed customers", "Customers who stopped ordering; candidates for a win-back campaign.", lapsed},
 	}
 }
 

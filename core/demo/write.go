@@ -11,7 +11,6 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/member"
-	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/pulid"
@@ -89,7 +88,6 @@ func (w *writer) write() error {
 		{"leads", w.writeLeads},
 		{"activities", w.writeActivities},
 		{"orders", w.writeOrders},
-		{"segments", w.writeSegments},
 	} {
 		if err := step.do(); err != nil {
 			return fmt.Errorf("write %s: %w", step.what, err)
@@ -457,37 +455,4 @@ func (w *writer) writeOrders() error {
 		}
 		return w.c.Order.CreateBulk(bs...).Exec(w.ctx)
 	})
-}
-
-func (w *writer) writeSegments() error {
-	p := w.p
-	at := p.now.AddDate(0, 0, -7)
-	for _, s := range p.segments {
-		seg, err := w.c.Segment.Create().
-			SetKey(s.key).
-			SetName(s.name).
-			SetDescription(s.description).
-			SetCreatedAt(at).
-			SetUpdatedAt(at).
-			Save(w.ctx)
-		if err != nil {
-			return err
-		}
-		bs := make([]*ent.SegmentMembershipCreate, len(s.orgs))
-		for i, o := range s.orgs {
-			bs[i] = w.c.SegmentMembership.Create().
-				SetSegmentID(seg.ID).
-				SetSubjectType(segmentmembership.SubjectTypeOrganization).
-				SetSubjectID(w.orgs[o]).
-				SetCreatedAt(at).
-				SetUpdatedAt(at)
-		}
-		err = batches(len(bs), func(lo, hi int) error {
-			return w.c.SegmentMembership.CreateBulk(bs[lo:hi]...).Exec(w.ctx)
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }

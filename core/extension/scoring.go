@@ -33,7 +33,8 @@ type BindInput struct {
 }
 
 // Bind creates or replaces the binding of (point, subject type) in the
-// caller's workspace, after checking that the plugin is loaded, implements
+// caller's workspace (for the segment point, of (segment, subject type,
+// plugin): several segmenters can be bound side by side), after checking that the plugin is loaded, implements
 // the point, accepts the subject type, and asks only for attributes the
 // host provides. The change is audited in the timeline.
 func (r *Registry) Bind(ctx context.Context, client *ent.Client, in BindInput) (*ent.ExtensionBinding, error) {
@@ -66,6 +67,12 @@ func (r *Registry) Bind(ctx context.Context, client *ent.Client, in BindInput) (
 		return nil, err
 	}
 	q := client.ExtensionBinding.Query().Where(extensionbinding.PointEQ(extensionbinding.Point(in.Point)))
+	if in.Point == sdk.PointSegment {
+		// Segmenters sit side by side (a lifecycle stage, a value tier…),
+		// each keeping its own segments: binding one replaces only an
+		// earlier binding of the same plugin.
+		q = q.Where(extensionbinding.PluginEQ(in.Plugin))
+	}
 	if in.SubjectType == "" {
 		q = q.Where(extensionbinding.SubjectTypeIsNil())
 	} else {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
@@ -46,6 +47,9 @@ type SegmentOptions struct {
 	Progress func(done, total int)
 	// Now dates the membership changes (default time.Now).
 	Now time.Time
+	// Plugin names the bound segmenter to run, when several are bound for
+	// the subject type; SegmentAll runs them all.
+	Plugin string
 	// Trigger says what started the run: api (default), cli, demo or
 	// automation.
 	Trigger string
@@ -95,7 +99,19 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 	if _, ok := Attributes[opts.SubjectType]; !ok {
 		return nil, errcode.Input("subjectType", "unknown subject type %q", opts.SubjectType)
 	}
-	binding, p, err := r.Binding(ctx, client, sdk.PointSegment, opts.SubjectType)
+	bs, err := r.segmentBindings(ctx, client, opts.SubjectType, opts.Plugin)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs) > 1 {
+		var names []string
+		for _, b := range bs {
+			names = append(names, b.Plugin)
+		}
+		return nil, errcode.Input("plugin", "%d segmenters are bound for %s subjects (%s): name one", len(bs), opts.SubjectType, strings.Join(names, ", "))
+	}
+	binding := bs[0]
+	p, err := r.Get(binding.Plugin, binding.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +177,72 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 		})
 	err = s.finish(ctx, err)
 	return s.run, err
+}
+
+// SegmentAll runs every segmenter bound for opts.SubjectType (or the one
+// opts.Plugin names) with SegmentSubjects, one after another in plugin
+// name order, and returns the runs that started. A run that fails does
+// not stop the next; the first error is returned with the runs.
+func (r *Registry) SegmentAll(ctx context.Context, client *ent.Client, opts SegmentOptions) ([]*ent.SegmentRun, error) {
+	bs, err := r.segmentBindings(ctx, client, opts.SubjectType, opts.Plugin)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		runs  []*ent.SegmentRun
+		first error
+	)
+	for _, b := range bs {
+		o := opts
+		o.Plugin = b.Plugin
+		run, err := r.SegmentSubjects(ctx, client, o)
+		if run != nil {
+			runs = append(runs, run)
+		}
+		if err != nil && first == nil {
+			first = err
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return runs, first
+}
+
+// segmentBindings returns the segmenters bound for subjectType, one per
+// plugin (a binding for the type over one for all types), in plugin name
+// order, or only plugin's when it is set.
+func (r *Registry) segmentBindings(ctx context.Context, client *ent.Client, subjectType, plugin string) ([]*ent.ExtensionBinding, error) {
+	if _, ok := Attributes[subjectType]; !ok {
+		return nil, errcode.Input("subjectType", "unknown subject type %q", subjectType)
+	}
+	q := client.ExtensionBinding.Query().
+		Where(extensionbinding.PointEQ(extensionbinding.PointSegment),
+			extensionbinding.Or(extensionbinding.SubjectTypeEQ(extensionbinding.SubjectType(subjectType)), extensionbinding.SubjectTypeIsNil()))
+	if plugin != "" {
+		q = q.Where(extensionbinding.PluginEQ(plugin))
+	}
+	all, err := q.Order(ent.Asc(extensionbinding.FieldPlugin), ent.Asc(extensionbinding.FieldID)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*ent.ExtensionBinding
+	for _, b := range all {
+		if n := len(out); n > 0 && out[n-1].Plugin == b.Plugin {
+			if b.SubjectType != nil {
+				out[n-1] = b
+			}
+			continue
+		}
+		out = append(out, b)
+	}
+	if len(out) == 0 {
+		if plugin != "" {
+			return nil, errcode.New(errcode.NotFound, "plugin %s is not bound to segment %s subjects in this workspace", plugin, subjectType)
+		}
+		return nil, errcode.New(errcode.NotFound, "no plugin is bound to segment for %s subjects in this workspace", subjectType)
+	}
+	return out, nil
 }
 
 // idsWhere is a where input of subjectType that matches the given IDs.

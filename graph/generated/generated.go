@@ -623,7 +623,7 @@ type ComplexityRoot struct {
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
 		RecordAssessmentAnswers func(childComplexity int, plugin string, answers []*model.AssessmentAnswerInput) int
 		ScoreSubjects           func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
-		SegmentSubjects         func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
+		SegmentSubjects         func(childComplexity int, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SetAutomationEnabled    func(childComplexity int, id pulid.ID, enabled bool) int
 		UpdateActivity          func(childComplexity int, id pulid.ID, input ent.UpdateActivityInput) int
 		UpdateAutomation        func(childComplexity int, id pulid.ID, input model.AutomationInput) int
@@ -1177,7 +1177,7 @@ type MutationResolver interface {
 	BindExtension(ctx context.Context, input model.BindExtensionInput) (*ent.ExtensionBinding, error)
 	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
 	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
-	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.SegmentRun, error)
+	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) ([]*ent.SegmentRun, error)
 }
 type OrganizationResolver interface {
 	Scores(ctx context.Context, obj *ent.Organization, first *int) ([]*ent.Score, error)
@@ -4018,7 +4018,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SegmentSubjects(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
+		return e.ComplexityRoot.Mutation.SegmentSubjects(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["plugin"].(*string), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
 	case "Mutation.setAutomationEnabled":
 		if e.ComplexityRoot.Mutation.SetAutomationEnabled == nil {
 			break
@@ -13587,6 +13587,8 @@ input MetricFilter @goModel(model: "github.com/rapportcrm/rapport/core/metrics.F
   organization or contact is; contacts that are.
   """
   segmentID: ID
+  "As segmentID, for every segment with this key (a person's or a plugin's)."
+  segmentKey: String
   "The owner of the customer, deal or contact."
   ownerID: ID
   "Deals of the pipeline, and orders linked to one of its deals."
@@ -14049,23 +14051,26 @@ type Mutation {
 `, BuiltIn: false},
 	{Name: "../schema/segments.graphql", Input: `extend type Mutation {
   """
-  Runs the segmenter bound to (segment, subjectType) over the matching
-  subjects and stores its answer: each segment key the plugin answers is a
-  Segment kept by the binding (created on first use), and each subject's
-  memberships of those segments are replaced by the plugin's answer, one
-  transaction per batch of 1,000 (subjects entering and leaving, each with a
-  segment.entered or segment.left event). A batch the plugin fails on
-  changes nothing and is counted in failedBatches; when every batch fails,
-  the run is returned together with a PLUGIN_FAILED error. A second run of
-  the same binding while one is in progress fails with CONFLICT.
+  Runs the segmenters bound to (segment, subjectType), or the one plugin
+  names, over the matching subjects and stores their answers, one run each:
+  each segment key a plugin answers is a Segment kept by its binding
+  (created on first use), and each subject's memberships of those segments
+  are replaced by the plugin's answer, one transaction per batch of 1,000
+  (subjects entering and leaving, each with a segment.entered or
+  segment.left event). A batch the plugin fails on changes nothing and is
+  counted in failedBatches; when every batch of a run fails, the runs are
+  returned together with a PLUGIN_FAILED error. A run of a binding while
+  another of it is in progress fails with CONFLICT.
   """
   segmentSubjects(
     subjectType: ExtensionBindingSubjectType!
+    "The bound segmenter to run; every one bound for the subject type when omitted."
+    plugin: String
     leadWhere: LeadWhereInput
     contactWhere: ContactWhereInput
     organizationWhere: OrganizationWhereInput
     dealWhere: DealWhereInput
-  ): SegmentRun!
+  ): [SegmentRun!]!
 }
 
 extend type Segment {
@@ -17087,38 +17092,46 @@ func (ec *executionContext) field_Mutation_segmentSubjects_args(ctx context.Cont
 		return nil, err
 	}
 	args["subjectType"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "plugin",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["plugin"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
 		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
 			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["leadWhere"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+	args["leadWhere"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
 		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
 			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["contactWhere"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+	args["contactWhere"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
 		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
 			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["organizationWhere"] = arg3
-	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+	args["organizationWhere"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
 		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
 			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["dealWhere"] = arg4
+	args["dealWhere"] = arg5
 	return args, nil
 }
 
@@ -31135,11 +31148,11 @@ func (ec *executionContext) _Mutation_segmentSubjects(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SegmentSubjects(ctx, fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+			return ec.Resolvers.Mutation().SegmentSubjects(ctx, fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["plugin"].(*string), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *ent.SegmentRun) graphql.Marshaler {
-			return ec.marshalNSegmentRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRun(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SegmentRun) graphql.Marshaler {
+			return ec.marshalNSegmentRun2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -53738,7 +53751,7 @@ func (ec *executionContext) unmarshalInputMetricFilter(ctx context.Context, obj 
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"segmentID", "ownerID", "pipelineID"}
+	fieldsInOrder := [...]string{"segmentID", "segmentKey", "ownerID", "pipelineID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -53752,6 +53765,13 @@ func (ec *executionContext) unmarshalInputMetricFilter(ctx context.Context, obj 
 				return it, err
 			}
 			it.SegmentID = data
+		case "segmentKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentKey"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentKey = data
 		case "ownerID":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ownerID"))
 			data, err := ec.unmarshalOID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
@@ -73805,6 +73825,22 @@ func (ec *executionContext) marshalNSegmentOrderField2ᚖgithubᚗcomᚋrapportc
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalNSegmentRun2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SegmentRun) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegmentRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRun(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNSegmentRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRun(ctx context.Context, sel ast.SelectionSet, v *ent.SegmentRun) graphql.Marshaler {

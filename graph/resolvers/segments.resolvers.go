@@ -12,12 +12,12 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/predicate"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/extension"
-	"github.com/rapportcrm/rapport/core/segments"
-	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/segments"
 )
 
 // Segments is the resolver for the segments field.
@@ -36,18 +36,18 @@ func (r *leadResolver) Segments(ctx context.Context, obj *ent.Lead, asOf *time.T
 }
 
 // SegmentSubjects is the resolver for the segmentSubjects field.
-func (r *mutationResolver) SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.SegmentRun, error) {
+func (r *mutationResolver) SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) ([]*ent.SegmentRun, error) {
 	if r.Extensions == nil {
 		return nil, errNoPlugins
 	}
 	where := whereOf(subjectType, leadWhere, contactWhere, organizationWhere, dealWhere)
-	run, err := r.Extensions.SegmentSubjects(ctx, r.Client, extension.SegmentOptions{SubjectType: string(subjectType), Where: where})
-	if err != nil && run != nil {
-		// The run happened: return what it did beside the error.
+	runs, err := r.Extensions.SegmentAll(ctx, r.Client, extension.SegmentOptions{SubjectType: string(subjectType), Plugin: deref(plugin), Where: where})
+	if err != nil && len(runs) > 0 {
+		// The runs happened: return what they did beside the error.
 		graphql.AddError(ctx, err)
-		return run, nil
+		return runs, nil
 	}
-	return run, err
+	return runs, err
 }
 
 // Segments is the resolver for the segments field.
