@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/rapportcrm/rapport/core/ent"
@@ -149,7 +148,14 @@ func (r *queryResolver) Segments(ctx context.Context, after *entgql.Cursor[pulid
 
 // SegmentRuns is the resolver for the segmentRuns field.
 func (r *queryResolver) SegmentRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SegmentRunOrder, where *ent.SegmentRunWhereInput) (*ent.SegmentRunConnection, error) {
-	panic(fmt.Errorf("not implemented: SegmentRuns - segmentRuns"))
+	if orderBy == nil {
+		// Newest first unless asked otherwise.
+		orderBy = &ent.SegmentRunOrder{Direction: entgql.OrderDirectionDesc, Field: ent.SegmentRunOrderFieldStartedAt}
+	}
+	return r.Client.SegmentRun.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithSegmentRunOrder(orderBy),
+		ent.WithSegmentRunFilter(where.Filter),
+	)
 }
 
 // Stages is the resolver for the stages field.
