@@ -45,6 +45,8 @@ func (SegmentRun) Fields() []ent.Field {
 			Comment("what went wrong with the failed batches, at most 10"),
 		field.String("lock").Optional().Nillable().Unique().Annotations(entgql.Skip(entgql.SkipAll)).
 			Comment("binding and subject type while running, so that two runs of one binding never interleave; cleared when it ends"),
+		field.String("holder").Default("").MaxLen(300).Annotations(entgql.Skip(entgql.SkipAll)).
+			Comment("host:pid of the process running it, so that a run on the same host whose process is gone is taken over at once"),
 		field.Time("heartbeat_at").Default(time.Now).Annotations(entgql.Skip(entgql.SkipAll)).
 			Comment("when the run last stored a batch: a lock whose run stopped beating is taken over"),
 		field.Time("started_at").Default(time.Now).Immutable().Annotations(entgql.OrderField("STARTED_AT")),

@@ -194,6 +194,7 @@ func TestServeDemo(t *testing.T) {
 				strings.Count(got, `"status":"ready"`) < 4 || strings.Count(got, `"key":`) != 5 {
 				t.Errorf("demo models: %s", got)
 			}
+			checkDemoSegments(t, s, db)
 			s.stop(t)
 			// The same reports from the command line, as JSON and CSV.
 			for _, plugin := range []string{"idic", "qci", "fiveprocess", "valuechain"} {

@@ -258,7 +258,7 @@ the second.`,
 		},
 	}
 	test.Flags().StringVarP(&testOutput, "output", "o", "table", "table, json or csv")
-	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd(), newCompareCmd(g))
+	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd(), newBatchCmd(g), newCompareCmd(g))
 	return cmd
 }
 

@@ -581,6 +581,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentrun.FieldFailedBatches: {Type: field.TypeInt, Column: segmentrun.FieldFailedBatches},
 			segmentrun.FieldErrors:        {Type: field.TypeJSON, Column: segmentrun.FieldErrors},
 			segmentrun.FieldLock:          {Type: field.TypeString, Column: segmentrun.FieldLock},
+			segmentrun.FieldHolder:        {Type: field.TypeString, Column: segmentrun.FieldHolder},
 			segmentrun.FieldHeartbeatAt:   {Type: field.TypeTime, Column: segmentrun.FieldHeartbeatAt},
 			segmentrun.FieldStartedAt:     {Type: field.TypeTime, Column: segmentrun.FieldStartedAt},
 			segmentrun.FieldFinishedAt:    {Type: field.TypeTime, Column: segmentrun.FieldFinishedAt},
@@ -4905,6 +4906,11 @@ func (f *SegmentRunFilter) WhereErrors(p entql.BytesP) {
 // WhereLock applies the entql string predicate on the lock field.
 func (f *SegmentRunFilter) WhereLock(p entql.StringP) {
 	f.Where(p.Field(segmentrun.FieldLock))
+}
+
+// WhereHolder applies the entql string predicate on the holder field.
+func (f *SegmentRunFilter) WhereHolder(p entql.StringP) {
+	f.Where(p.Field(segmentrun.FieldHolder))
 }
 
 // WhereHeartbeatAt applies the entql time.Time predicate on the heartbeat_at field.

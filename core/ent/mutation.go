@@ -25811,6 +25811,7 @@ type SegmentRunMutation struct {
 	errors            *[]string
 	appenderrors      []string
 	lock              *string
+	holder            *string
 	heartbeat_at      *time.Time
 	started_at        *time.Time
 	finished_at       *time.Time
@@ -26720,6 +26721,42 @@ func (m *SegmentRunMutation) ResetLock() {
 	delete(m.clearedFields, segmentrun.FieldLock)
 }
 
+// SetHolder sets the "holder" field.
+func (m *SegmentRunMutation) SetHolder(s string) {
+	m.holder = &s
+}
+
+// Holder returns the value of the "holder" field in the mutation.
+func (m *SegmentRunMutation) Holder() (r string, exists bool) {
+	v := m.holder
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHolder returns the old "holder" field's value of the SegmentRun entity.
+// If the SegmentRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SegmentRunMutation) OldHolder(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHolder is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHolder requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHolder: %w", err)
+	}
+	return oldValue.Holder, nil
+}
+
+// ResetHolder resets all changes to the "holder" field.
+func (m *SegmentRunMutation) ResetHolder() {
+	m.holder = nil
+}
+
 // SetHeartbeatAt sets the "heartbeat_at" field.
 func (m *SegmentRunMutation) SetHeartbeatAt(t time.Time) {
 	m.heartbeat_at = &t
@@ -26902,7 +26939,7 @@ func (m *SegmentRunMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SegmentRunMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 21)
 	if m.created_at != nil {
 		fields = append(fields, segmentrun.FieldCreatedAt)
 	}
@@ -26953,6 +26990,9 @@ func (m *SegmentRunMutation) Fields() []string {
 	}
 	if m.lock != nil {
 		fields = append(fields, segmentrun.FieldLock)
+	}
+	if m.holder != nil {
+		fields = append(fields, segmentrun.FieldHolder)
 	}
 	if m.heartbeat_at != nil {
 		fields = append(fields, segmentrun.FieldHeartbeatAt)
@@ -27005,6 +27045,8 @@ func (m *SegmentRunMutation) Field(name string) (ent.Value, bool) {
 		return m.Errors()
 	case segmentrun.FieldLock:
 		return m.Lock()
+	case segmentrun.FieldHolder:
+		return m.Holder()
 	case segmentrun.FieldHeartbeatAt:
 		return m.HeartbeatAt()
 	case segmentrun.FieldStartedAt:
@@ -27054,6 +27096,8 @@ func (m *SegmentRunMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldErrors(ctx)
 	case segmentrun.FieldLock:
 		return m.OldLock(ctx)
+	case segmentrun.FieldHolder:
+		return m.OldHolder(ctx)
 	case segmentrun.FieldHeartbeatAt:
 		return m.OldHeartbeatAt(ctx)
 	case segmentrun.FieldStartedAt:
@@ -27187,6 +27231,13 @@ func (m *SegmentRunMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetLock(v)
+		return nil
+	case segmentrun.FieldHolder:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHolder(v)
 		return nil
 	case segmentrun.FieldHeartbeatAt:
 		v, ok := value.(time.Time)
@@ -27416,6 +27467,9 @@ func (m *SegmentRunMutation) ResetField(name string) error {
 		return nil
 	case segmentrun.FieldLock:
 		m.ResetLock()
+		return nil
+	case segmentrun.FieldHolder:
+		m.ResetHolder()
 		return nil
 	case segmentrun.FieldHeartbeatAt:
 		m.ResetHeartbeatAt()

@@ -54,6 +54,8 @@ type SegmentRun struct {
 	Errors []string `json:"errors,omitempty"`
 	// binding and subject type while running, so that two runs of one binding never interleave; cleared when it ends
 	Lock *string `json:"lock,omitempty"`
+	// host:pid of the process running it, so that a run on the same host whose process is gone is taken over at once
+	Holder string `json:"holder,omitempty"`
 	// when the run last stored a batch: a lock whose run stopped beating is taken over
 	HeartbeatAt time.Time `json:"heartbeat_at,omitempty"`
 	// StartedAt holds the value of the "started_at" field.
@@ -97,7 +99,7 @@ func (*SegmentRun) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case segmentrun.FieldSubjects, segmentrun.FieldBatches, segmentrun.FieldSegmented, segmentrun.FieldEntered, segmentrun.FieldLeft, segmentrun.FieldStayed, segmentrun.FieldFailedBatches:
 			values[i] = new(sql.NullInt64)
-		case segmentrun.FieldPlugin, segmentrun.FieldSubjectType, segmentrun.FieldTrigger, segmentrun.FieldStatus, segmentrun.FieldLock:
+		case segmentrun.FieldPlugin, segmentrun.FieldSubjectType, segmentrun.FieldTrigger, segmentrun.FieldStatus, segmentrun.FieldLock, segmentrun.FieldHolder:
 			values[i] = new(sql.NullString)
 		case segmentrun.FieldCreatedAt, segmentrun.FieldUpdatedAt, segmentrun.FieldHeartbeatAt, segmentrun.FieldStartedAt, segmentrun.FieldFinishedAt:
 			values[i] = new(sql.NullTime)
@@ -227,6 +229,12 @@ func (sr *SegmentRun) assignValues(columns []string, values []any) error {
 				sr.Lock = new(string)
 				*sr.Lock = value.String
 			}
+		case segmentrun.FieldHolder:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field holder", values[i])
+			} else if value.Valid {
+				sr.Holder = value.String
+			}
 		case segmentrun.FieldHeartbeatAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
 				return fmt.Errorf("unexpected type %T for field heartbeat_at", values[i])
@@ -339,6 +347,9 @@ func (sr *SegmentRun) String() string {
 		builder.WriteString("lock=")
 		builder.WriteString(*v)
 	}
+	builder.WriteString(", ")
+	builder.WriteString("holder=")
+	builder.WriteString(sr.Holder)
 	builder.WriteString(", ")
 	builder.WriteString("heartbeat_at=")
 	builder.WriteString(sr.HeartbeatAt.Format(time.ANSIC))

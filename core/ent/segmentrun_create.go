@@ -223,6 +223,20 @@ func (src *SegmentRunCreate) SetNillableLock(s *string) *SegmentRunCreate {
 	return src
 }
 
+// SetHolder sets the "holder" field.
+func (src *SegmentRunCreate) SetHolder(s string) *SegmentRunCreate {
+	src.mutation.SetHolder(s)
+	return src
+}
+
+// SetNillableHolder sets the "holder" field if the given value is not nil.
+func (src *SegmentRunCreate) SetNillableHolder(s *string) *SegmentRunCreate {
+	if s != nil {
+		src.SetHolder(*s)
+	}
+	return src
+}
+
 // SetHeartbeatAt sets the "heartbeat_at" field.
 func (src *SegmentRunCreate) SetHeartbeatAt(t time.Time) *SegmentRunCreate {
 	src.mutation.SetHeartbeatAt(t)
@@ -371,6 +385,10 @@ func (src *SegmentRunCreate) defaults() error {
 		v := segmentrun.DefaultFailedBatches
 		src.mutation.SetFailedBatches(v)
 	}
+	if _, ok := src.mutation.Holder(); !ok {
+		v := segmentrun.DefaultHolder
+		src.mutation.SetHolder(v)
+	}
 	if _, ok := src.mutation.HeartbeatAt(); !ok {
 		if segmentrun.DefaultHeartbeatAt == nil {
 			return fmt.Errorf("ent: uninitialized segmentrun.DefaultHeartbeatAt (forgotten import ent/runtime?)")
@@ -497,6 +515,14 @@ func (src *SegmentRunCreate) check() error {
 			return &ValidationError{Name: "failed_batches", err: fmt.Errorf(`ent: validator failed for field "SegmentRun.failed_batches": %w`, err)}
 		}
 	}
+	if _, ok := src.mutation.Holder(); !ok {
+		return &ValidationError{Name: "holder", err: errors.New(`ent: missing required field "SegmentRun.holder"`)}
+	}
+	if v, ok := src.mutation.Holder(); ok {
+		if err := segmentrun.HolderValidator(v); err != nil {
+			return &ValidationError{Name: "holder", err: fmt.Errorf(`ent: validator failed for field "SegmentRun.holder": %w`, err)}
+		}
+	}
 	if _, ok := src.mutation.HeartbeatAt(); !ok {
 		return &ValidationError{Name: "heartbeat_at", err: errors.New(`ent: missing required field "SegmentRun.heartbeat_at"`)}
 	}
@@ -610,6 +636,10 @@ func (src *SegmentRunCreate) createSpec() (*SegmentRun, *sqlgraph.CreateSpec) {
 	if value, ok := src.mutation.Lock(); ok {
 		_spec.SetField(segmentrun.FieldLock, field.TypeString, value)
 		_node.Lock = &value
+	}
+	if value, ok := src.mutation.Holder(); ok {
+		_spec.SetField(segmentrun.FieldHolder, field.TypeString, value)
+		_node.Holder = value
 	}
 	if value, ok := src.mutation.HeartbeatAt(); ok {
 		_spec.SetField(segmentrun.FieldHeartbeatAt, field.TypeTime, value)
@@ -875,6 +905,18 @@ func (u *SegmentRunUpsert) UpdateLock() *SegmentRunUpsert {
 // ClearLock clears the value of the "lock" field.
 func (u *SegmentRunUpsert) ClearLock() *SegmentRunUpsert {
 	u.SetNull(segmentrun.FieldLock)
+	return u
+}
+
+// SetHolder sets the "holder" field.
+func (u *SegmentRunUpsert) SetHolder(v string) *SegmentRunUpsert {
+	u.Set(segmentrun.FieldHolder, v)
+	return u
+}
+
+// UpdateHolder sets the "holder" field to the value that was provided on create.
+func (u *SegmentRunUpsert) UpdateHolder() *SegmentRunUpsert {
+	u.SetExcluded(segmentrun.FieldHolder)
 	return u
 }
 
@@ -1191,6 +1233,20 @@ func (u *SegmentRunUpsertOne) UpdateLock() *SegmentRunUpsertOne {
 func (u *SegmentRunUpsertOne) ClearLock() *SegmentRunUpsertOne {
 	return u.Update(func(s *SegmentRunUpsert) {
 		s.ClearLock()
+	})
+}
+
+// SetHolder sets the "holder" field.
+func (u *SegmentRunUpsertOne) SetHolder(v string) *SegmentRunUpsertOne {
+	return u.Update(func(s *SegmentRunUpsert) {
+		s.SetHolder(v)
+	})
+}
+
+// UpdateHolder sets the "holder" field to the value that was provided on create.
+func (u *SegmentRunUpsertOne) UpdateHolder() *SegmentRunUpsertOne {
+	return u.Update(func(s *SegmentRunUpsert) {
+		s.UpdateHolder()
 	})
 }
 
@@ -1679,6 +1735,20 @@ func (u *SegmentRunUpsertBulk) UpdateLock() *SegmentRunUpsertBulk {
 func (u *SegmentRunUpsertBulk) ClearLock() *SegmentRunUpsertBulk {
 	return u.Update(func(s *SegmentRunUpsert) {
 		s.ClearLock()
+	})
+}
+
+// SetHolder sets the "holder" field.
+func (u *SegmentRunUpsertBulk) SetHolder(v string) *SegmentRunUpsertBulk {
+	return u.Update(func(s *SegmentRunUpsert) {
+		s.SetHolder(v)
+	})
+}
+
+// UpdateHolder sets the "holder" field to the value that was provided on create.
+func (u *SegmentRunUpsertBulk) UpdateHolder() *SegmentRunUpsertBulk {
+	return u.Update(func(s *SegmentRunUpsert) {
+		s.UpdateHolder()
 	})
 }
 

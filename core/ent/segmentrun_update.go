@@ -235,6 +235,20 @@ func (sru *SegmentRunUpdate) ClearLock() *SegmentRunUpdate {
 	return sru
 }
 
+// SetHolder sets the "holder" field.
+func (sru *SegmentRunUpdate) SetHolder(s string) *SegmentRunUpdate {
+	sru.mutation.SetHolder(s)
+	return sru
+}
+
+// SetNillableHolder sets the "holder" field if the given value is not nil.
+func (sru *SegmentRunUpdate) SetNillableHolder(s *string) *SegmentRunUpdate {
+	if s != nil {
+		sru.SetHolder(*s)
+	}
+	return sru
+}
+
 // SetHeartbeatAt sets the "heartbeat_at" field.
 func (sru *SegmentRunUpdate) SetHeartbeatAt(t time.Time) *SegmentRunUpdate {
 	sru.mutation.SetHeartbeatAt(t)
@@ -358,6 +372,11 @@ func (sru *SegmentRunUpdate) check() error {
 			return &ValidationError{Name: "failed_batches", err: fmt.Errorf(`ent: validator failed for field "SegmentRun.failed_batches": %w`, err)}
 		}
 	}
+	if v, ok := sru.mutation.Holder(); ok {
+		if err := segmentrun.HolderValidator(v); err != nil {
+			return &ValidationError{Name: "holder", err: fmt.Errorf(`ent: validator failed for field "SegmentRun.holder": %w`, err)}
+		}
+	}
 	if sru.mutation.WorkspaceCleared() && len(sru.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "SegmentRun.workspace"`)
 	}
@@ -446,6 +465,9 @@ func (sru *SegmentRunUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if sru.mutation.LockCleared() {
 		_spec.ClearField(segmentrun.FieldLock, field.TypeString)
+	}
+	if value, ok := sru.mutation.Holder(); ok {
+		_spec.SetField(segmentrun.FieldHolder, field.TypeString, value)
 	}
 	if value, ok := sru.mutation.HeartbeatAt(); ok {
 		_spec.SetField(segmentrun.FieldHeartbeatAt, field.TypeTime, value)
@@ -683,6 +705,20 @@ func (sruo *SegmentRunUpdateOne) ClearLock() *SegmentRunUpdateOne {
 	return sruo
 }
 
+// SetHolder sets the "holder" field.
+func (sruo *SegmentRunUpdateOne) SetHolder(s string) *SegmentRunUpdateOne {
+	sruo.mutation.SetHolder(s)
+	return sruo
+}
+
+// SetNillableHolder sets the "holder" field if the given value is not nil.
+func (sruo *SegmentRunUpdateOne) SetNillableHolder(s *string) *SegmentRunUpdateOne {
+	if s != nil {
+		sruo.SetHolder(*s)
+	}
+	return sruo
+}
+
 // SetHeartbeatAt sets the "heartbeat_at" field.
 func (sruo *SegmentRunUpdateOne) SetHeartbeatAt(t time.Time) *SegmentRunUpdateOne {
 	sruo.mutation.SetHeartbeatAt(t)
@@ -819,6 +855,11 @@ func (sruo *SegmentRunUpdateOne) check() error {
 			return &ValidationError{Name: "failed_batches", err: fmt.Errorf(`ent: validator failed for field "SegmentRun.failed_batches": %w`, err)}
 		}
 	}
+	if v, ok := sruo.mutation.Holder(); ok {
+		if err := segmentrun.HolderValidator(v); err != nil {
+			return &ValidationError{Name: "holder", err: fmt.Errorf(`ent: validator failed for field "SegmentRun.holder": %w`, err)}
+		}
+	}
 	if sruo.mutation.WorkspaceCleared() && len(sruo.mutation.WorkspaceIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "SegmentRun.workspace"`)
 	}
@@ -924,6 +965,9 @@ func (sruo *SegmentRunUpdateOne) sqlSave(ctx context.Context) (_node *SegmentRun
 	}
 	if sruo.mutation.LockCleared() {
 		_spec.ClearField(segmentrun.FieldLock, field.TypeString)
+	}
+	if value, ok := sruo.mutation.Holder(); ok {
+		_spec.SetField(segmentrun.FieldHolder, field.TypeString, value)
 	}
 	if value, ok := sruo.mutation.HeartbeatAt(); ok {
 		_spec.SetField(segmentrun.FieldHeartbeatAt, field.TypeTime, value)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"sort"
 	"strings"
 	"time"
@@ -279,10 +281,33 @@ func lockOf(binding *ent.ExtensionBinding, subjectType string) string {
 	return string(binding.ID) + ":" + subjectType
 }
 
+// holder names this process to other runs: host and process ID.
+var holder = func() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+}()
+
+// holderGone reports whether h names a process of this host that no
+// longer runs (killed, say), so that its lock can be taken over at once.
+func holderGone(h string) bool {
+	host, pid, ok := strings.Cut(h, ":")
+	if !ok || h == holder {
+		return false
+	}
+	if me, _ := os.Hostname(); host != me {
+		return false
+	}
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	return !processAlive(n)
+}
+
 // startSegmentRun records a new run holding the binding's lock. A lock
-// held by a run that stopped beating is taken over (that run is marked
-// interrupted); one held by a live run fails with CONFLICT, or is waited
-// for with opts.Wait.
+// held by a run that stopped beating, or by a process of this host that
+// is gone, is taken over (that run is marked interrupted); one held by a
+// live run fails with CONFLICT, or is waited for with opts.Wait.
 func startSegmentRun(ctx context.Context, client *ent.Client, binding *ent.ExtensionBinding, p *Plugin, opts SegmentOptions, total int) (*ent.SegmentRun, error) {
 	lock := lockOf(binding, opts.SubjectType)
 	wait := 50 * time.Millisecond
@@ -294,6 +319,7 @@ func startSegmentRun(ctx context.Context, client *ent.Client, binding *ent.Exten
 			SetTrigger(opts.Trigger).
 			SetSubjects(total).
 			SetLock(lock).
+			SetHolder(holder).
 			SetErrors([]string{}).
 			Save(ctx)
 		if err == nil || !ent.IsConstraintError(err) {
@@ -306,10 +332,14 @@ func startSegmentRun(ctx context.Context, client *ent.Client, binding *ent.Exten
 		case err != nil:
 			return nil, err
 		}
-		if time.Since(other.HeartbeatAt) > staleRunAfter {
+		gone := holderGone(other.Holder)
+		if gone || time.Since(other.HeartbeatAt) > staleRunAfter {
 			// Its process died: end it, unless it beat meanwhile.
-			n, err := client.SegmentRun.Update().
-				Where(segmentrun.ID(other.ID), segmentrun.Lock(lock), segmentrun.HeartbeatAtLT(time.Now().Add(-staleRunAfter))).
+			u := client.SegmentRun.Update().Where(segmentrun.ID(other.ID), segmentrun.Lock(lock))
+			if !gone {
+				u.Where(segmentrun.HeartbeatAtLT(time.Now().Add(-staleRunAfter)))
+			}
+			n, err := u.
 				ClearLock().SetStatus(segmentrun.StatusInterrupted).SetFinishedAt(time.Now()).
 				Save(ctx)
 			if err != nil {

@@ -1148,6 +1148,7 @@ var (
 		{Name: "failed_batches", Type: field.TypeInt, Default: 0},
 		{Name: "errors", Type: field.TypeJSON, Nullable: true},
 		{Name: "lock", Type: field.TypeString, Unique: true, Nullable: true},
+		{Name: "holder", Type: field.TypeString, Size: 300, Default: ""},
 		{Name: "heartbeat_at", Type: field.TypeTime},
 		{Name: "started_at", Type: field.TypeTime},
 		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
@@ -1161,7 +1162,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "segment_runs_workspaces_workspace",
-				Columns:    []*schema.Column{SegmentRunsColumns[20]},
+				Columns:    []*schema.Column{SegmentRunsColumns[21]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1170,17 +1171,17 @@ var (
 			{
 				Name:    "segmentrun_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{SegmentRunsColumns[20], SegmentRunsColumns[1]},
+				Columns: []*schema.Column{SegmentRunsColumns[21], SegmentRunsColumns[1]},
 			},
 			{
 				Name:    "segmentrun_workspace_id_started_at",
 				Unique:  false,
-				Columns: []*schema.Column{SegmentRunsColumns[20], SegmentRunsColumns[18]},
+				Columns: []*schema.Column{SegmentRunsColumns[21], SegmentRunsColumns[19]},
 			},
 			{
 				Name:    "segmentrun_binding_id_started_at",
 				Unique:  false,
-				Columns: []*schema.Column{SegmentRunsColumns[3], SegmentRunsColumns[18]},
+				Columns: []*schema.Column{SegmentRunsColumns[3], SegmentRunsColumns[19]},
 			},
 		},
 	}

@@ -1749,12 +1749,18 @@ func init() {
 	segmentrun.DefaultFailedBatches = segmentrunDescFailedBatches.Default.(int)
 	// segmentrun.FailedBatchesValidator is a validator for the "failed_batches" field. It is called by the builders before save.
 	segmentrun.FailedBatchesValidator = segmentrunDescFailedBatches.Validators[0].(func(int) error)
+	// segmentrunDescHolder is the schema descriptor for holder field.
+	segmentrunDescHolder := segmentrunFields[14].Descriptor()
+	// segmentrun.DefaultHolder holds the default value on creation for the holder field.
+	segmentrun.DefaultHolder = segmentrunDescHolder.Default.(string)
+	// segmentrun.HolderValidator is a validator for the "holder" field. It is called by the builders before save.
+	segmentrun.HolderValidator = segmentrunDescHolder.Validators[0].(func(string) error)
 	// segmentrunDescHeartbeatAt is the schema descriptor for heartbeat_at field.
-	segmentrunDescHeartbeatAt := segmentrunFields[14].Descriptor()
+	segmentrunDescHeartbeatAt := segmentrunFields[15].Descriptor()
 	// segmentrun.DefaultHeartbeatAt holds the default value on creation for the heartbeat_at field.
 	segmentrun.DefaultHeartbeatAt = segmentrunDescHeartbeatAt.Default.(func() time.Time)
 	// segmentrunDescStartedAt is the schema descriptor for started_at field.
-	segmentrunDescStartedAt := segmentrunFields[15].Descriptor()
+	segmentrunDescStartedAt := segmentrunFields[16].Descriptor()
 	// segmentrun.DefaultStartedAt holds the default value on creation for the started_at field.
 	segmentrun.DefaultStartedAt = segmentrunDescStartedAt.Default.(func() time.Time)
 	// segmentrunDescID is the schema descriptor for id field.

@@ -53,6 +53,8 @@ const (
 	FieldErrors = "errors"
 	// FieldLock holds the string denoting the lock field in the database.
 	FieldLock = "lock"
+	// FieldHolder holds the string denoting the holder field in the database.
+	FieldHolder = "holder"
 	// FieldHeartbeatAt holds the string denoting the heartbeat_at field in the database.
 	FieldHeartbeatAt = "heartbeat_at"
 	// FieldStartedAt holds the string denoting the started_at field in the database.
@@ -92,6 +94,7 @@ var Columns = []string{
 	FieldFailedBatches,
 	FieldErrors,
 	FieldLock,
+	FieldHolder,
 	FieldHeartbeatAt,
 	FieldStartedAt,
 	FieldFinishedAt,
@@ -155,6 +158,10 @@ var (
 	DefaultFailedBatches int
 	// FailedBatchesValidator is a validator for the "failed_batches" field. It is called by the builders before save.
 	FailedBatchesValidator func(int) error
+	// DefaultHolder holds the default value on creation for the "holder" field.
+	DefaultHolder string
+	// HolderValidator is a validator for the "holder" field. It is called by the builders before save.
+	HolderValidator func(string) error
 	// DefaultHeartbeatAt holds the default value on creation for the "heartbeat_at" field.
 	DefaultHeartbeatAt func() time.Time
 	// DefaultStartedAt holds the default value on creation for the "started_at" field.
@@ -305,6 +312,11 @@ func ByFailedBatches(opts ...sql.OrderTermOption) OrderOption {
 // ByLock orders the results by the lock field.
 func ByLock(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldLock, opts...).ToFunc()
+}
+
+// ByHolder orders the results by the holder field.
+func ByHolder(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldHolder, opts...).ToFunc()
 }
 
 // ByHeartbeatAt orders the results by the heartbeat_at field.

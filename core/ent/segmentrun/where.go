@@ -126,6 +126,11 @@ func Lock(v string) predicate.SegmentRun {
 	return predicate.SegmentRun(sql.FieldEQ(FieldLock, v))
 }
 
+// Holder applies equality check predicate on the "holder" field. It's identical to HolderEQ.
+func Holder(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldEQ(FieldHolder, v))
+}
+
 // HeartbeatAt applies equality check predicate on the "heartbeat_at" field. It's identical to HeartbeatAtEQ.
 func HeartbeatAt(v time.Time) predicate.SegmentRun {
 	return predicate.SegmentRun(sql.FieldEQ(FieldHeartbeatAt, v))
@@ -894,6 +899,71 @@ func LockEqualFold(v string) predicate.SegmentRun {
 // LockContainsFold applies the ContainsFold predicate on the "lock" field.
 func LockContainsFold(v string) predicate.SegmentRun {
 	return predicate.SegmentRun(sql.FieldContainsFold(FieldLock, v))
+}
+
+// HolderEQ applies the EQ predicate on the "holder" field.
+func HolderEQ(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldEQ(FieldHolder, v))
+}
+
+// HolderNEQ applies the NEQ predicate on the "holder" field.
+func HolderNEQ(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldNEQ(FieldHolder, v))
+}
+
+// HolderIn applies the In predicate on the "holder" field.
+func HolderIn(vs ...string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldIn(FieldHolder, vs...))
+}
+
+// HolderNotIn applies the NotIn predicate on the "holder" field.
+func HolderNotIn(vs ...string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldNotIn(FieldHolder, vs...))
+}
+
+// HolderGT applies the GT predicate on the "holder" field.
+func HolderGT(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldGT(FieldHolder, v))
+}
+
+// HolderGTE applies the GTE predicate on the "holder" field.
+func HolderGTE(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldGTE(FieldHolder, v))
+}
+
+// HolderLT applies the LT predicate on the "holder" field.
+func HolderLT(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldLT(FieldHolder, v))
+}
+
+// HolderLTE applies the LTE predicate on the "holder" field.
+func HolderLTE(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldLTE(FieldHolder, v))
+}
+
+// HolderContains applies the Contains predicate on the "holder" field.
+func HolderContains(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldContains(FieldHolder, v))
+}
+
+// HolderHasPrefix applies the HasPrefix predicate on the "holder" field.
+func HolderHasPrefix(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldHasPrefix(FieldHolder, v))
+}
+
+// HolderHasSuffix applies the HasSuffix predicate on the "holder" field.
+func HolderHasSuffix(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldHasSuffix(FieldHolder, v))
+}
+
+// HolderEqualFold applies the EqualFold predicate on the "holder" field.
+func HolderEqualFold(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldEqualFold(FieldHolder, v))
+}
+
+// HolderContainsFold applies the ContainsFold predicate on the "holder" field.
+func HolderContainsFold(v string) predicate.SegmentRun {
+	return predicate.SegmentRun(sql.FieldContainsFold(FieldHolder, v))
 }
 
 // HeartbeatAtEQ applies the EQ predicate on the "heartbeat_at" field.
