@@ -72,20 +72,25 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	m := newMetrics(reg)
 
-	srv := handler.New(newPagedSchema(Schema(cfg.Client, cfg.Extensions), limits.MaxPage))
+	heavy := newGate(limits.MaxHeavyConcurrent, limits.MaxHeavyPerWorkspace, limits.HeavyWait)
+	srv := handler.New(newPagedSchema(Schema(cfg.Client, cfg.Extensions), limits.MaxPage, limits.HeavyCost))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.Use(gqlext.Introspection{})
+	srv.Use(&operationGuard{limits: limits})
 	srv.Use(depthLimit{max: limits.MaxDepth})
 	srv.Use(gqlext.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(entgql.Transactioner{
 		TxOpener: cfg.Client,
-		// Queries need no transaction; scoreSubjects commits batch by batch.
+		// Every mutation operation runs in one transaction, except one of
+		// batch mutations only (operationGuard refuses mixing them with
+		// others): those commit batch by batch with the store's client.
 		SkipTxFunc: func(op *ast.OperationDefinition) bool {
-			return op.Operation != ast.Mutation || entgql.SkipIfHasFields("scoreSubjects")(op)
+			return op.Operation != ast.Mutation || onlyBatchMutations(op)
 		},
 	})
+	srv.AroundRootFields(heavy.rootFields)
 	srv.AroundFields(pageLimit(limits.MaxPage))
 	srv.AroundResponses(m.observe)
 	srv.SetErrorPresenter(presentErrors(log))
@@ -95,10 +100,10 @@ func NewHandler(cfg Config) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(cfg.Client, srv))
+	mux.Handle("/graphql", capBody(limits.MaxBody, authenticate(cfg.Client, checkRequest(limits, srv))))
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
-		mux.Handle("/charts/", authenticate(cfg.Client, cfg.Charts))
+		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, heavy.handler(cfg.Charts))))
 	}
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	// /healthz: the server runs and its store answers. /readyz: also

@@ -17,7 +17,10 @@ const (
 	BadUserInput    Code = "BAD_USER_INPUT"
 	NotFound        Code = "NOT_FOUND"
 	PluginFailed    Code = "PLUGIN_FAILED"
-	Internal        Code = "INTERNAL"
+	// Unavailable means the server is at capacity for the work asked
+	// (reports, metrics, plugin runs): retry later.
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 )
 
 // Error is an error with a code and, for input errors, the offending field
