@@ -159,6 +159,9 @@ func (w *walk) value(v any, t *ast.Type, path string, depth, objects int) *gqler
 				if objects >= l.MaxFilterDepth {
 					return inputError(reasonInputLimit, path, "a filter is nested at most %d levels deep", l.MaxFilterDepth)
 				}
+				if len(x) == 0 && objects > 0 {
+					return inputError(reasonInvalidValue, path, "an empty condition: give at least one field")
+				}
 			}
 			for k, e := range x {
 				fd := def.Fields.ForName(k)

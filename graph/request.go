@@ -82,23 +82,29 @@ func checkBody(body []byte, l Limits) (reason, msg string) {
 	if !utf8.Valid(body) {
 		return reasonBadBody, "the request body is not valid UTF-8"
 	}
+	// Measured first, as it is the cheapest pass: a huge filter is
+	// refused before anything else reads it. The request's envelope nests
+	// variables two levels down.
+	if msg := checkShape(body, l.MaxInputDepth+2, l.MaxInputList); msg != "" {
+		return reasonInputLimit, msg
+	}
 	if !json.Valid(body) {
 		return reasonBadBody, "the request body is not JSON (NaN and Infinity are not JSON numbers)"
 	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return reasonBadBody, "the request body must be a JSON object: {\"query\": …, \"variables\": {…}}"
 	}
+	if msg := checkEnvelope(body); msg != "" {
+		return reasonBadBody, msg
+	}
 	if msg := checkEscapes(body); msg != "" {
 		return reasonInvalidValue, msg
-	}
-	// The request's envelope nests variables two levels down.
-	if msg := checkShape(body, l.MaxInputDepth+2, l.MaxInputList); msg != "" {
-		return reasonInputLimit, msg
 	}
 	return "", ""
 }
 
-// checkShape measures a valid JSON text without decoding it: it refuses
+// checkShape measures a JSON text without decoding it (it need not be
+// valid; json.Valid decides that afterwards): it refuses
 // one nested deeper than maxDepth or with an array longer than maxList, so
 // a huge filter costs a scan, not the allocations of decoding it.
 func checkShape(b []byte, maxDepth, maxList int) string {
@@ -127,7 +133,9 @@ func checkShape(b []byte, maxDepth, maxList int) string {
 			}
 			continue
 		case '}', ']':
-			stack = stack[:len(stack)-1]
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
 			continue
 		case ',':
 			if top := len(stack) - 1; top >= 0 && stack[top].array {
@@ -144,6 +152,37 @@ func checkShape(b []byte, maxDepth, maxList int) string {
 			stack[top].empty = false
 			stack[top].n = 1
 		}
+	}
+	return ""
+}
+
+// checkEnvelope checks the request object's own members: query a string,
+// operationName a string, variables and extensions objects (each may be
+// null or absent).
+func checkEnvelope(body []byte) string {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(body, &env); err != nil {
+		return "the request body must be a JSON object"
+	}
+	kind := func(raw json.RawMessage) byte {
+		if len(raw) == 0 {
+			return 'n'
+		}
+		return raw[0]
+	}
+	for _, m := range []struct {
+		name string
+		want byte
+	}{{"query", '"'}, {"operationName", '"'}, {"variables", '{'}, {"extensions", '{'}} {
+		raw, ok := env[m.name]
+		if !ok || kind(raw) == 'n' || kind(raw) == m.want {
+			continue
+		}
+		what := "a string"
+		if m.want == '{' {
+			what = "an object"
+		}
+		return m.name + " must be " + what
 	}
 	return ""
 }

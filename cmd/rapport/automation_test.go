@@ -133,7 +133,7 @@ func TestAutomationDeliveryAcrossCrash(t *testing.T) {
 			downSince := time.Now()
 			waitFor(t, 2*time.Minute, "failed attempts while the receiver is down", func() bool {
 				out, err := run(t, "--db", db, "automation", "deliveries", "--workspace", "acme", "-o", "json")
-				return err == nil && strings.Contains(out, "refused") && time.Since(downSince) >= down
+				return err == nil && strings.Contains(out, "destination unreachable") && time.Since(downSince) >= down
 			})
 			recv.Up(t)
 			waitFor(t, 2*time.Minute, "the delayed webhook", func() bool { return len(recv.Hooks()) == 1 })
