@@ -5,6 +5,7 @@ package graph
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,28 @@ type Config struct {
 	Extensions *extension.Registry
 	// Charts serves /charts/ (see core/metrics/chart.Handler); none when nil.
 	Charts http.Handler
+	// MetricsOff leaves /metrics out of the handler, for a server that
+	// serves MetricsHandler on an address of its own (--metrics-addr).
+	MetricsOff bool
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+}
+
+// MetricsHandler serves reg's metrics in Prometheus' format, to the bearer
+// of token when token is not empty.
+func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			unauthenticated(w, "metrics need the operator's token: send Authorization: Bearer <token>")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Schema returns the executable GraphQL schema.
@@ -105,7 +128,9 @@ func NewHandler(cfg Config) http.Handler {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
 		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, heavy.handler(cfg.Charts))))
 	}
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if !cfg.MetricsOff {
+		mux.Handle("/metrics", MetricsHandler(reg, cfg.MetricsToken))
+	}
 	// /healthz: the server runs and its store answers. /readyz: also
 	// every plugin done loading (a server loads its plugins in the
 	// background; calls to one still loading wait for it).
