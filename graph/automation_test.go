@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -52,7 +53,8 @@ func TestAutomationsOverGraphQL(t *testing.T) {
 			t.Errorf("event types %v", types)
 		}
 
-		eng, err := automation.New(context.Background(), automation.Config{Store: e.st, PollInterval: 50 * time.Millisecond})
+		eng, err := automation.New(context.Background(), automation.Config{Store: e.st, PollInterval: 50 * time.Millisecond,
+			OutboundAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
 		if err != nil {
 			t.Fatal(err)
 		}

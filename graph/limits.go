@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -22,6 +23,40 @@ type Limits struct {
 	MaxComplexity int
 	// MaxPage is the largest first/last a connection accepts (default 1,000).
 	MaxPage int
+	// HeavyCost is what each HeavyFields field costs in the complexity
+	// budget, besides its selections (default 5,000). A field with a
+	// range argument (metrics, cohortRetention, forecast) also costs its
+	// selections once per period of the range.
+	HeavyCost int
+	// MaxHeavy is how many HeavyFields root fields one operation may hold
+	// (default 3).
+	MaxHeavy int
+	// MaxHeavyConcurrent is how many HeavyFields root fields, and chart
+	// renderings, run at once on the server (default 4); more wait for a
+	// slot up to HeavyWait, then fail with UNAVAILABLE.
+	MaxHeavyConcurrent int
+	// MaxHeavyPerWorkspace is how many of those one workspace runs at once
+	// (default 2), so one tenant cannot take every slot.
+	MaxHeavyPerWorkspace int
+	// HeavyWait is how long a heavy field waits for a slot (default 30s).
+	HeavyWait time.Duration
+	// MaxBody is the largest request body read, in bytes (default 8 MiB);
+	// a larger one is answered 413.
+	MaxBody int64
+	// MaxFilterDepth is how deeply filter (where) inputs nest and, or and
+	// not (default 10).
+	MaxFilterDepth int
+	// MaxFilterBranches is how many conditions one filter holds (default
+	// 500).
+	MaxFilterBranches int
+	// MaxFilterList is the longest list in a filter, e.g. idIn (default
+	// 1,000).
+	MaxFilterList int
+	// MaxInputList is the longest list in any argument (default 5,000, the
+	// bulk mutations' limit).
+	MaxInputList int
+	// MaxInputDepth is how deeply any argument's value nests (default 32).
+	MaxInputDepth int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -34,6 +69,26 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxPage <= 0 {
 		l.MaxPage = 1_000
 	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.HeavyCost, 5_000)
+	def(&l.MaxHeavy, 3)
+	def(&l.MaxHeavyConcurrent, 4)
+	def(&l.MaxHeavyPerWorkspace, 2)
+	def(&l.MaxFilterDepth, 10)
+	def(&l.MaxFilterBranches, 500)
+	def(&l.MaxFilterList, 1_000)
+	def(&l.MaxInputList, 5_000)
+	def(&l.MaxInputDepth, 32)
+	if l.HeavyWait <= 0 {
+		l.HeavyWait = 30 * time.Second
+	}
+	if l.MaxBody <= 0 {
+		l.MaxBody = 8 << 20
+	}
 	return l
 }
 
@@ -41,13 +96,14 @@ func (l Limits) withDefaults() Limits {
 // of one item, which gqlgen's default (1 + children) does not.
 type pagedSchema struct {
 	graphql.ExecutableSchema
-	maxPage int
+	maxPage   int
+	heavyCost int
 	// connections holds "Type.field" for every field returning a Relay
 	// connection.
 	connections map[string]bool
 }
 
-func newPagedSchema(es graphql.ExecutableSchema, maxPage int) pagedSchema {
+func newPagedSchema(es graphql.ExecutableSchema, maxPage, heavyCost int) pagedSchema {
 	conns := map[string]bool{}
 	for name, def := range es.Schema().Types {
 		for _, f := range def.Fields {
@@ -56,12 +112,19 @@ func newPagedSchema(es graphql.ExecutableSchema, maxPage int) pagedSchema {
 			}
 		}
 	}
-	return pagedSchema{ExecutableSchema: es, maxPage: maxPage, connections: conns}
+	return pagedSchema{ExecutableSchema: es, maxPage: maxPage, heavyCost: heavyCost, connections: conns}
 }
 
 func (s pagedSchema) Complexity(ctx context.Context, typeName, field string, child int, args map[string]any) (int, bool) {
 	if c, ok := s.ExecutableSchema.Complexity(ctx, typeName, field, child, args); ok {
 		return c, true
+	}
+	if HeavyFields[typeName+"."+field] {
+		return s.heavyCost + periods(args)*child, true
+	}
+	if typeName == "Metrics" && child > 0 {
+		// Metrics' series are computed per period by queries of their own.
+		return 100 + child, true
 	}
 	n := pageSize(args["first"])
 	if m := pageSize(args["last"]); m > n {
@@ -76,6 +139,43 @@ func (s pagedSchema) Complexity(ctx context.Context, typeName, field string, chi
 	}
 	return 1 + n*child, true
 }
+
+// periods is how many periods a metric's range and period arguments span
+// (1 when it has none or they do not parse: validation refuses those).
+func periods(args map[string]any) int {
+	r, _ := args["range"].(map[string]any)
+	if r == nil {
+		return 1
+	}
+	from, err1 := timeArg(r["from"])
+	to, err2 := timeArg(r["to"])
+	if err1 != nil || err2 != nil || !to.After(from) {
+		return 1
+	}
+	months := (to.Year()-from.Year())*12 + int(to.Month()) - int(from.Month()) + 1
+	switch p, _ := args["period"].(string); p {
+	case "QUARTER":
+		months = months/3 + 1
+	case "YEAR":
+		months = months/12 + 1
+	}
+	if months < 1 || months > 100_000 {
+		return 100_000
+	}
+	return months
+}
+
+func timeArg(v any) (time.Time, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return x, nil
+	case string:
+		return time.Parse(time.RFC3339Nano, x)
+	}
+	return time.Time{}, errNotTime
+}
+
+var errNotTime = errcode.New(errcode.BadUserInput, "not a time")
 
 func pageSize(v any) int {
 	switch x := v.(type) {

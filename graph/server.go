@@ -5,6 +5,7 @@ package graph
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -47,6 +48,28 @@ type Config struct {
 	Extensions *extension.Registry
 	// Charts serves /charts/ (see core/metrics/chart.Handler); none when nil.
 	Charts http.Handler
+	// MetricsOff leaves /metrics out of the handler, for a server that
+	// serves MetricsHandler on an address of its own (--metrics-addr).
+	MetricsOff bool
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+}
+
+// MetricsHandler serves reg's metrics in Prometheus' format, to the bearer
+// of token when token is not empty.
+func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
+	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if token == "" {
+		return h
+	}
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			unauthenticated(w, "metrics need the operator's token: send Authorization: Bearer <token>")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Schema returns the executable GraphQL schema.
@@ -72,21 +95,25 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	m := newMetrics(reg)
 
-	srv := handler.New(newPagedSchema(Schema(cfg.Client, cfg.Extensions), limits.MaxPage))
+	heavy := newGate(limits.MaxHeavyConcurrent, limits.MaxHeavyPerWorkspace, limits.HeavyWait)
+	srv := handler.New(newPagedSchema(Schema(cfg.Client, cfg.Extensions), limits.MaxPage, limits.HeavyCost))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.Use(gqlext.Introspection{})
+	srv.Use(&operationGuard{limits: limits})
 	srv.Use(depthLimit{max: limits.MaxDepth})
 	srv.Use(gqlext.FixedComplexityLimit(limits.MaxComplexity))
 	srv.Use(entgql.Transactioner{
 		TxOpener: cfg.Client,
-		// Queries need no transaction; scoreSubjects and segmentSubjects
-		// commit batch by batch.
+		// Every mutation operation runs in one transaction, except one of
+		// batch mutations only (operationGuard refuses mixing them with
+		// others): those commit batch by batch with the store's client.
 		SkipTxFunc: func(op *ast.OperationDefinition) bool {
-			return op.Operation != ast.Mutation || entgql.SkipIfHasFields("scoreSubjects", "segmentSubjects")(op)
+			return op.Operation != ast.Mutation || onlyBatchMutations(op)
 		},
 	})
+	srv.AroundRootFields(heavy.rootFields)
 	srv.AroundFields(pageLimit(limits.MaxPage))
 	srv.AroundResponses(m.observe)
 	srv.SetErrorPresenter(presentErrors(log))
@@ -96,12 +123,14 @@ func NewHandler(cfg Config) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", authenticate(cfg.Client, srv))
+	mux.Handle("/graphql", capBody(limits.MaxBody, authenticate(cfg.Client, checkRequest(limits, srv))))
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
-		mux.Handle("/charts/", authenticate(cfg.Client, cfg.Charts))
+		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, heavy.handler(cfg.Charts))))
 	}
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if !cfg.MetricsOff {
+		mux.Handle("/metrics", MetricsHandler(reg, cfg.MetricsToken))
+	}
 	// /healthz: the server runs and its store answers. /readyz: also
 	// every plugin done loading (a server loads its plugins in the
 	// background; calls to one still loading wait for it).

@@ -78,7 +78,7 @@ func TestAutomationDeliveryAcrossCrash(t *testing.T) {
 			smtp := automationtest.NewSMTPReceiver(t)
 			flags := []string{"--retry-base", "200ms", "--retry-max", "2s", "--automation-poll", "100ms",
 				"--webhook-timeout", "4s", "--job-timeout", "5s", "--job-rescue-after", "7s",
-				"--smtp-addr", smtp.Addr, "--smtp-from", "crm@example.com"}
+				"--smtp-addr", smtp.Addr, "--smtp-from", "crm@example.com", "--outbound-allow", "127.0.0.0/8"}
 			recv := automationtest.NewWebhookReceiver(t, testSecret)
 			recv.Down()
 			s := startServer(t, db, flags...)
@@ -133,7 +133,7 @@ func TestAutomationDeliveryAcrossCrash(t *testing.T) {
 			downSince := time.Now()
 			waitFor(t, 2*time.Minute, "failed attempts while the receiver is down", func() bool {
 				out, err := run(t, "--db", db, "automation", "deliveries", "--workspace", "acme", "-o", "json")
-				return err == nil && strings.Contains(out, "refused") && time.Since(downSince) >= down
+				return err == nil && strings.Contains(out, "destination unreachable") && time.Since(downSince) >= down
 			})
 			recv.Up(t)
 			waitFor(t, 2*time.Minute, "the delayed webhook", func() bool { return len(recv.Hooks()) == 1 })
@@ -340,7 +340,7 @@ func TestWorkerProcess(t *testing.T) {
 			}
 			s := startServer(t, db, "--workers=false")
 			s.gql(t, token, `mutation { createContact(input: {lastName: "Lovelace"}) { id } }`, nil)
-			w := startWorker(t, db, "--automation-poll", "100ms")
+			w := startWorker(t, db, "--automation-poll", "100ms", "--outbound-allow", "127.0.0.0/8")
 			waitFor(t, 2*time.Minute, "the webhook", func() bool { return len(recv.Hooks()) == 1 })
 			if h := recv.Hooks()[0]; !h.SignatureOK || h.Event != "contact.created" {
 				t.Errorf("hook %+v", h)

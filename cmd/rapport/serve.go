@@ -25,11 +25,12 @@ import (
 
 func newServeCmd(g *globals) *cobra.Command {
 	var (
-		addr     string
-		withDemo bool
-		workers  bool
-		pf       pluginFlags
-		ef       engineFlags
+		addr                      string
+		withDemo                  bool
+		workers                   bool
+		metricsAddr, metricsToken string
+		pf                        pluginFlags
+		ef                        engineFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -110,8 +111,22 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
-					Charts: chart.Handler(metrics.New(st))}),
+					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken}),
 				ReadHeaderTimeout: 10 * time.Second,
+			}
+			if metricsAddr != "" {
+				// Operator metrics on an address of their own, off the
+				// public listener.
+				mln, err := net.Listen("tcp", metricsAddr)
+				if err != nil {
+					return err
+				}
+				mux := http.NewServeMux()
+				mux.Handle("/metrics", graph.MetricsHandler(reg, metricsToken))
+				msrv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+				go func() { _ = msrv.Serve(mln) }()
+				defer msrv.Close()
+				fmt.Fprintf(cmd.OutOrStdout(), "metrics on http://%s/metrics\n", mln.Addr())
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "listening on http://%s (GraphiQL at /, API at /graphql)\n", ln.Addr())
 			errc := make(chan error, 1)
@@ -133,6 +148,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (env RAPPORT_ADDR)")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the demo workspace (once) and print an admin token for it")
 	cmd.Flags().BoolVar(&workers, "workers", true, "also run automation workers (see rapport worker) (env RAPPORT_WORKERS)")
+	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr (env RAPPORT_METRICS_ADDR)")
+	cmd.Flags().StringVar(&metricsToken, "metrics-token", "", "bearer token /metrics requires (env RAPPORT_METRICS_TOKEN)")
 	pf.register(cmd)
 	ef.register(cmd)
 	return cmd

@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/outbound"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
 )
@@ -36,6 +37,7 @@ type engineFlags struct {
 	jobTimeout     time.Duration
 	rescueAfter    time.Duration
 	maxDepth       int
+	outboundAllow  []string
 }
 
 func (f *engineFlags) register(cmd *cobra.Command) {
@@ -53,13 +55,19 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.jobTimeout, "job-timeout", automation.DefaultJobTimeout, "longest attempt of one automation run")
 	fl.DurationVar(&f.rescueAfter, "job-rescue-after", automation.DefaultRescueAfter, "when a run whose worker died is taken over by another (more than --job-timeout)")
 	fl.IntVar(&f.maxDepth, "automation-max-depth", automation.DefaultMaxDepth, "automation runs that may lead to one another before the chain is stopped as a loop")
+	fl.StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "CIDR ranges webhooks may reach although internal (loopback, private, link-local and multicast addresses are refused otherwise), e.g. 127.0.0.0/8 (env RAPPORT_OUTBOUND_ALLOW)")
 }
 
 // start runs the automation engine over st until ctx ends; stop it with
 // the returned function.
 func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logger, reg prometheus.Registerer, plugins *extension.Registry) (func(), error) {
+	allow, err := outbound.ParseAllow(f.outboundAllow)
+	if err != nil {
+		return nil, err
+	}
 	cfg := automation.Config{
-		Store: st, Logger: log, Registerer: reg, Workers: f.workers,
+		OutboundAllow: allow,
+		Store:         st, Logger: log, Registerer: reg, Workers: f.workers,
 		PollInterval: f.poll, ScanInterval: f.scan, TickInterval: f.tick,
 		RetryBase: f.retryBase, RetryMax: f.retryMax, RetryFor: f.retryFor,
 		WebhookTimeout: f.webhookTimeout, JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter,

@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/member"
+	"github.com/rapportcrm/rapport/core/outbound"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
@@ -161,6 +163,9 @@ func (e *Engine) postWebhook(ctx context.Context, rs *runState, i int, a compile
 		// Delivered but not recorded: the retry will post again, with
 		// the same delivery ID.
 		return rerr
+	}
+	if errors.Is(err, outbound.ErrRefused) {
+		return permanent("%v", err) // the operator's policy will not change on retry
 	}
 	return err
 }

@@ -30,6 +30,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -43,6 +44,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/outbound"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
 )
@@ -128,7 +130,12 @@ type Config struct {
 	// Segmenter runs the run_plugin action with point segment; it fails
 	// without one.
 	Segmenter Segmenter
-	// HTTPClient posts webhooks; a client with WebhookTimeout when nil.
+	// OutboundAllow lists internal address ranges webhooks may reach
+	// (loopback, private, link-local and multicast ones are refused
+	// otherwise; see core/outbound).
+	OutboundAllow []netip.Prefix
+	// HTTPClient posts webhooks; when nil, a client with WebhookTimeout
+	// that refuses internal destinations outside OutboundAllow.
 	HTTPClient *http.Client
 }
 
@@ -161,7 +168,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: c.WebhookTimeout}
+		c.HTTPClient = outbound.Policy{Allow: c.OutboundAllow}.Client(c.WebhookTimeout)
 	}
 	return c
 }

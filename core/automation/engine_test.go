@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
 	"sort"
 	"strings"
 	"testing"
@@ -84,6 +86,9 @@ func (f *fixture) engine(t *testing.T, tweak func(*Config)) *Engine {
 		Store: f.st, Registerer: f.reg, PollInterval: 50 * time.Millisecond,
 		RetryBase: 100 * time.Millisecond, RetryMax: 500 * time.Millisecond, RetryFor: time.Hour,
 		WebhookTimeout: 2 * time.Second, ScanInterval: time.Hour,
+		// The test receivers listen on loopback, which is refused unless
+		// allowed.
+		OutboundAllow: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -283,6 +288,42 @@ func TestWebhookRetriedUntilReceiverIsBack(t *testing.T) {
 	})
 }
 
+// TestWebhookToInternalAddressRefused: without the operator's allow-list,
+// a webhook to a loopback, private or metadata address, or to a name that
+// resolves to one, fails at once, permanently, and reaches nothing.
+func TestWebhookToInternalAddressRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		recv := automationtest.NewWebhookReceiver(t, secret)
+		_, port, _ := net.SplitHostPort(strings.TrimPrefix(strings.TrimSuffix(recv.URL, "/hook"), "http://"))
+		urls := []string{recv.URL, "http://localhost:" + port + "/hook", "http://10.0.0.1/hook", "http://169.254.169.254/latest/meta-data/"}
+		for i, u := range urls {
+			in := webhookAutomation(u)
+			in.Name = fmt.Sprintf("hook %d", i)
+			f.a.automation(t, f.client, in)
+		}
+		f.engine(t, func(c *Config) { c.OutboundAllow = nil })
+		d := f.a.deal(t, f.client, "Big", "Qualified", 20000)
+		if _, err := sales.MoveDeal(f.a.ctx, f.client, d.ID, f.a.stages["Proposal"]); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the runs to fail", func() bool { return finished(runs(t, f.client), len(urls)) })
+		for _, r := range runs(t, f.client) {
+			if r.Status != automationrun.StatusFailed || !strings.Contains(r.Error, "destination not allowed") {
+				t.Errorf("run status %s error %q", r.Status, r.Error)
+			}
+		}
+		for _, dl := range f.client.Delivery.Query().AllX(f.a.ctx) {
+			if dl.Status != delivery.StatusFailed || dl.Attempts != 1 {
+				t.Errorf("delivery %s: status %s after %d attempts, want failed after 1", dl.Target, dl.Status, dl.Attempts)
+			}
+		}
+		if n := len(recv.Hooks()); n != 0 {
+			t.Errorf("receiver got %d webhooks", n)
+		}
+	})
+}
+
 func TestWebhookFailsAfterRetryWindow(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -290,8 +331,8 @@ func TestWebhookFailsAfterRetryWindow(t *testing.T) {
 		want  string
 	}{
 		{"answers 500", func(r *automationtest.WebhookReceiver) { r.SetFail(true) }, "500"},
-		{"down", func(r *automationtest.WebhookReceiver) { r.Down() }, "refused"},
-		{"slow", func(r *automationtest.WebhookReceiver) { r.Hang() }, "deadline exceeded"},
+		{"down", func(r *automationtest.WebhookReceiver) { r.Down() }, "destination unreachable"},
+		{"slow", func(r *automationtest.WebhookReceiver) { r.Hang() }, "did not answer in time"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -317,6 +358,12 @@ func TestWebhookFailsAfterRetryWindow(t *testing.T) {
 				dl := f.client.Delivery.Query().OnlyX(f.a.ctx)
 				if dl.Status != delivery.StatusFailed || dl.Attempts < 2 || !strings.Contains(dl.LastError, tt.want) {
 					t.Errorf("delivery %+v", dl)
+				}
+				// Nothing of the connection's details reaches the tenant.
+				for _, leak := range []string{"connection refused", "dial tcp", "i/o timeout"} {
+					if strings.Contains(dl.LastError, leak) || strings.Contains(r.Error, leak) {
+						t.Errorf("error shows %q: %s / %s", leak, dl.LastError, r.Error)
+					}
 				}
 			})
 		})

@@ -20,7 +20,10 @@ const (
 	// Conflict: the request is valid but clashes with work in progress
 	// (another segmentation run of the same binding, say); retry later.
 	Conflict Code = "CONFLICT"
-	Internal Code = "INTERNAL"
+	// Unavailable means the server is at capacity for the work asked
+	// (reports, metrics, plugin runs): retry later.
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 )
 
 // Error is an error with a code and, for input errors, the offending field

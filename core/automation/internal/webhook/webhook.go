@@ -24,6 +24,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rapportcrm/rapport/core/outbound"
 )
 
 // Header names.
@@ -100,7 +102,9 @@ func Post(ctx context.Context, client *http.Client, r Request) (Result, error) {
 	req.Header.Set(HeaderSignature, Sign(r.Secret, ts, r.Body))
 	res, err := client.Do(req)
 	if err != nil {
-		return Result{}, fmt.Errorf("webhook POST %s: %w", redact(r.URL), err)
+		// What a tenant reads of the failure says refused, timed out or
+		// unreachable, never the addresses or system messages behind it.
+		return Result{}, outbound.Error("webhook POST "+redact(r.URL), err)
 	}
 	defer res.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
