@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -10,8 +11,8 @@ import (
 
 // TestReportsThroughTheAPI runs the bundled models over GraphQL: the QCI
 // questionnaire and its answers (checked, audited, per workspace), reports
-// whose figures come from the caller's workspace only, and a shadow
-// comparison; bad input gets codes.
+// whose figures come from the caller's workspace only, and shadow
+// comparisons of scores and of segments; bad input gets codes.
 func TestReportsThroughTheAPI(t *testing.T) {
 	reg := extensiontest.Registry(t, filepath.Join(extensiontest.Root(), "plugins"))
 	for _, dia := range storetest.Dialects {
@@ -96,6 +97,36 @@ func TestReportsThroughTheAPI(t *testing.T) {
 				t.Errorf("shadow = %v", d)
 			}
 			e.fail("a", `{ shadowScore(baseline: "idic", candidate: "qci", subjectType: organization) { subjects } }`, nil, "BAD_USER_INPUT")
+			if d = e.ok("a", `{ shadowScore(baseline: "idic", candidate: "idic", subjectType: organization) { segments { changedShare } } }`, nil); get(d, "shadowScore", "segments") != nil {
+				t.Errorf("a score comparison has segments: %v", d)
+			}
+			// IDIC's value tiers against the value chain's lifecycle stages:
+			// each puts each organization in exactly one segment, and their
+			// keys (the four and five each declares) share nothing, so every
+			// key set changed but no shared membership did.
+			d = e.ok("a", `{ shadowScore(point: segment, baseline: "idic", candidate: "valuechain", subjectType: organization) { subjects labelChangeCount
+				segments { sizes { key baseline candidate } baselineOnlyKeys candidateOnlyKeys sharedKeys changedShare sharedChangedShare
+					confusion { baseline candidate count } confusionCellCount baselineLabels candidateLabels } } }`, nil)
+			sg := get(d, "shadowScore", "segments")
+			if num(d, "shadowScore", "subjects") != 2 || num(d, "shadowScore", "labelChangeCount") != 2 || num(sg, "changedShare") != 1 || num(sg, "sharedChangedShare") != 0 ||
+				fmt.Sprint(get(sg, "baselineOnlyKeys")) != "[below_zero maintain most_growable most_valuable]" ||
+				fmt.Sprint(get(sg, "candidateOnlyKeys")) != "[first_time lapsed loyal prospect repeat]" || fmt.Sprint(get(sg, "sharedKeys")) != "[]" {
+				t.Errorf("segment shadow = %v", d)
+			}
+			var sizes [2]float64
+			for _, z := range get(sg, "sizes").([]any) {
+				sizes[0] += num(z, "baseline")
+				sizes[1] += num(z, "candidate")
+			}
+			cells, in := 0.0, 0.0
+			for _, c := range get(sg, "confusion").([]any) {
+				cells++
+				in += num(c, "count")
+			}
+			if len(get(sg, "sizes").([]any)) != 9 || sizes != [2]float64{2, 2} || in != 2 || cells != num(sg, "confusionCellCount") ||
+				len(get(sg, "baselineLabels").([]any)) > 2 || len(get(sg, "candidateLabels").([]any)) > 2 {
+				t.Errorf("segment sizes and matrix = %v", sg)
+			}
 		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/store"
+	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
 
@@ -167,7 +168,12 @@ func TestSegmentKilled(t *testing.T) {
 	if testing.Short() {
 		t.Skip("100,000 contacts")
 	}
-	db := "sqlite:" + filepath.Join(t.TempDir(), "kill.db")
+	for _, dialect := range storetest.Dialects {
+		t.Run(dialect, func(t *testing.T) { segmentKilled(t, storetest.URL(t, dialect)) })
+	}
+}
+
+func segmentKilled(t *testing.T, db string) {
 	const n = 100_000
 	if _, err := run(t, "--db", db, "workspace", "create", "bulk"); err != nil {
 		t.Fatal(err)
@@ -316,8 +322,9 @@ func (s *testStore) consistent(t *testing.T) runState {
 		}
 	}
 	var dup []struct {
-		SegmentID, SubjectID string
-		Count                int
+		SegmentID string `json:"segment_id"`
+		SubjectID string `json:"subject_id"`
+		Count     int    `json:"count"`
 	}
 	err := c.SegmentMembership.Query().Where(segmentmembership.EndedAtIsNil()).
 		GroupBy(segmentmembership.FieldSegmentID, segmentmembership.FieldSubjectID).

@@ -56,6 +56,9 @@ type ShadowComparison struct {
 	// LabelChangeCount counts them all.
 	LabelChanges     []LabelChange
 	LabelChangeCount int
+	// Segments compares the two plugins' segments, for point segment;
+	// nil for score.
+	Segments *SegmentComparison
 }
 
 // maxLabelChanges bounds ShadowComparison.LabelChanges.
@@ -72,9 +75,12 @@ func (r *Registry) resolve(ref string) (*Plugin, error) {
 
 // ShadowScore runs two plugins over the same subjects, in the same
 // batches, storing nothing, and compares their answers. For segment, a
-// subject's label is its segment keys (sorted, comma-separated) and its
-// value the number of its segments. Each plugin runs with the workspace's
-// binding configuration when that binding names it, else its defaults.
+// subject's label is its segment keys (sorted, joined with "+", "(none)"
+// for none) and its value the number of its segments, and Segments
+// compares the segments themselves; an answer with an invalid segment key
+// fails as a segmentation run would. Each plugin runs with the
+// workspace's binding configuration when that binding names it, else its
+// defaults.
 func (r *Registry) ShadowScore(ctx context.Context, client *ent.Client, opts ShadowOptions) (*ShadowComparison, error) {
 	if opts.Point == "" {
 		opts.Point = sdk.PointScore
@@ -135,6 +141,7 @@ func (r *Registry) ShadowScore(ctx context.Context, client *ent.Client, opts Sha
 		ids    []pulid.ID
 		values [2][]float64
 		labels [2][]string
+		keys   [2][][]string
 	)
 	for {
 		page, err := next()
@@ -149,43 +156,57 @@ func (r *Registry) ShadowScore(ctx context.Context, client *ent.Client, opts Sha
 			return nil, err
 		}
 		for i, p := range plugins {
-			v, l, err := r.answer(ctx, p, opts.Point, batch, cfgs[i])
+			v, l, k, err := r.answer(ctx, p, opts.Point, batch, cfgs[i])
 			if err != nil {
 				return nil, err
 			}
 			values[i] = append(values[i], v...)
 			labels[i] = append(labels[i], l...)
+			keys[i] = append(keys[i], k...)
 		}
 		ids = append(ids, page...)
 	}
-	return compare(plugins[0].Ref(), plugins[1].Ref(), opts.SubjectType, ids, values, labels), nil
+	c := compare(plugins[0].Ref(), plugins[1].Ref(), opts.SubjectType, ids, values, labels)
+	if opts.Point == sdk.PointSegment {
+		var declared [2][]string
+		for i, p := range plugins {
+			for k := range p.Manifest.Segments {
+				declared[i] = append(declared[i], k)
+			}
+		}
+		c.Segments = compareSegments(keys, declared)
+	}
+	return c, nil
 }
 
 // answer runs one plugin on a batch and returns a value and a label per
-// subject.
-func (r *Registry) answer(ctx context.Context, p *Plugin, point sdk.Point, batch sdk.Batch, cfg []byte) ([]float64, []string, error) {
+// subject, and for segment its key set (as segmentKeys returns).
+func (r *Registry) answer(ctx context.Context, p *Plugin, point sdk.Point, batch sdk.Batch, cfg []byte) ([]float64, []string, [][]string, error) {
 	n := batch.Count
 	values, labels := make([]float64, n), make([]string, n)
 	if point == sdk.PointScore {
 		resp, err := r.Score(ctx, p, &sdk.ScoreRequest{Batch: batch, Config: cfg})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		for i := 0; i < n; i++ {
 			values[i], labels[i] = resp.Values[i], resp.Label(i)
 		}
-		return values, labels, nil
+		return values, labels, nil, nil
 	}
 	resp, err := r.Segment(ctx, p, &sdk.SegmentRequest{Batch: batch, Config: cfg})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	if err := checkSegmentKeys(p, resp); err != nil {
+		return nil, nil, nil, err
+	}
+	keys := make([][]string, n)
 	for i := 0; i < n; i++ {
-		keys := resp.Of(i)
-		sort.Strings(keys)
-		values[i], labels[i] = float64(len(keys)), strings.Join(keys, ",")
+		keys[i] = segmentKeys(resp.Of(i))
+		values[i], labels[i] = float64(len(keys[i])), segmentLabel(keys[i])
 	}
-	return values, labels, nil
+	return values, labels, keys, nil
 }
 
 // compare computes the comparison of two answer sets over the same

@@ -1,6 +1,7 @@
 package extension
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -67,4 +68,100 @@ func TestCompare(t *testing.T) {
 		t.Errorf("ρ with ties %v, want %v", *rho, want)
 	}
 	_ = shifted
+}
+
+// TestCompareSegments works a segment comparison by hand. The baseline
+// sorts six subjects into big or small, both known (like the test
+// guest); the candidate renames big to large, lowers its threshold (s3
+// moves from small to large), adds vip, and declares huge without
+// assigning it:
+//
+//	subject  baseline     candidate
+//	s1       big known    known large
+//	s2       big known    known large vip
+//	s3       known small  known large
+//	s4       known small  known small
+//	s5       known small  known small
+//	s6       (none)       (none)
+//
+// Keys: the baseline's big, known, small (big also declared); the
+// candidate's known, large, small, vip and the declared huge. Shared:
+// known, small; baseline only: big; candidate only: huge, large, vip.
+// Sizes (baseline/candidate): big 2/0, huge 0/0, known 5/5, large 0/3,
+// small 3/2, vip 0/1.
+//
+// Key sets differ for s1, s2, s3: 3/6 = 0.5 changed. On the shared keys
+// {known, small}: s1 {known} vs {known}, s2 the same, s3 {known, small}
+// vs {known}: only s3 changed, 1/6.
+//
+// Cells: known+small→known+small 2 (s4, s5), then the ones in label
+// order: big+known→known+large (s1), big+known→known+large+vip (s2),
+// known+small→known+large (s3), (none)→(none) (s6). Rows: big+known,
+// known+small, (none); columns: known+large, known+large+vip,
+// known+small, (none).
+func TestCompareSegments(t *testing.T) {
+	set := func(keys ...string) []string { return segmentKeys(keys) }
+	base := [][]string{set("known", "big"), set("big", "known"), set("small", "known"), set("known", "small"), set("small", "known", "small"), set()}
+	cand := [][]string{set("large", "known"), set("vip", "known", "large"), set("known", "large"), set("known", "small"), set("small", "known"), nil}
+	c := compareSegments([2][][]string{base, cand}, [2][]string{{"big"}, {"vip", "huge", "large"}})
+	if want := []SegmentSize{{"big", 2, 0}, {"huge", 0, 0}, {"known", 5, 5}, {"large", 0, 3}, {"small", 3, 2}, {"vip", 0, 1}}; !reflect.DeepEqual(c.Sizes, want) {
+		t.Errorf("sizes %v, want %v", c.Sizes, want)
+	}
+	if !reflect.DeepEqual(c.BaselineOnly, []string{"big"}) || !reflect.DeepEqual(c.CandidateOnly, []string{"huge", "large", "vip"}) ||
+		!reflect.DeepEqual(c.Shared, []string{"known", "small"}) {
+		t.Errorf("keys: baseline only %v, candidate only %v, shared %v", c.BaselineOnly, c.CandidateOnly, c.Shared)
+	}
+	if c.ChangedShare != 0.5 || math.Abs(c.SharedChangedShare-1.0/6) > 1e-15 {
+		t.Errorf("changed %v, shared changed %v; want 0.5 and 1/6", c.ChangedShare, c.SharedChangedShare)
+	}
+	wantCells := []ConfusionCell{{"known+small", "known+small", 2}, {"big+known", "known+large", 1}, {"big+known", "known+large+vip", 1},
+		{"known+small", "known+large", 1}, {"(none)", "(none)", 1}}
+	if !reflect.DeepEqual(c.Confusion, wantCells) || c.ConfusionCellCount != 5 {
+		t.Errorf("confusion %v (%d cells), want %v", c.Confusion, c.ConfusionCellCount, wantCells)
+	}
+	if !reflect.DeepEqual(c.BaselineLabels, []string{"big+known", "known+small", "(none)"}) ||
+		!reflect.DeepEqual(c.CandidateLabels, []string{"known+large", "known+large+vip", "known+small", "(none)"}) {
+		t.Errorf("rows %v, columns %v", c.BaselineLabels, c.CandidateLabels)
+	}
+
+	// The same plugin on both sides: nothing changed, a diagonal matrix.
+	c = compareSegments([2][][]string{base, base}, [2][]string{{"big"}, {"big"}})
+	if c.ChangedShare != 0 || c.SharedChangedShare != 0 || len(c.BaselineOnly)+len(c.CandidateOnly) != 0 || len(c.Shared) != 3 ||
+		!reflect.DeepEqual(c.Confusion, []ConfusionCell{{"known+small", "known+small", 3}, {"big+known", "big+known", 2}, {"(none)", "(none)", 1}}) {
+		t.Errorf("self: %+v", c)
+	}
+	// Pure renaming: every key set changes, none of the shared ones (there
+	// are none).
+	c = compareSegments([2][][]string{{set("a"), set("b")}, {set("x"), set("y")}}, [2][]string{})
+	if c.ChangedShare != 1 || c.SharedChangedShare != 0 || len(c.Shared) != 0 {
+		t.Errorf("renamed: %+v", c)
+	}
+	// No subjects: empty lists, not nil (JSON [] rather than null).
+	c = compareSegments([2][][]string{}, [2][]string{})
+	if c.ChangedShare != 0 || c.Sizes == nil || c.Confusion == nil || c.BaselineLabels == nil || c.Shared == nil {
+		t.Errorf("empty: %+v", c)
+	}
+	// 600 subjects each in its own baseline segment and none of the
+	// candidate's: 600 cells of 1, the first 500 (by label) kept.
+	many := make([][]string, 600)
+	for i := range many {
+		many[i] = set(fmt.Sprintf("k%03d", i))
+	}
+	c = compareSegments([2][][]string{many, make([][]string, 600)}, [2][]string{})
+	if c.ConfusionCellCount != 600 || len(c.Confusion) != 500 || c.Confusion[499].Baseline != "k499" || len(c.BaselineLabels) != 500 ||
+		!reflect.DeepEqual(c.CandidateLabels, []string{"(none)"}) || c.ChangedShare != 1 {
+		t.Errorf("many: %d cells, %d kept, last %v, columns %v", c.ConfusionCellCount, len(c.Confusion), c.Confusion[499], c.CandidateLabels)
+	}
+}
+
+func TestSegmentLabel(t *testing.T) {
+	if got := segmentKeys([]string{"small", "known", "small"}); !reflect.DeepEqual(got, []string{"known", "small"}) {
+		t.Errorf("keys %v", got)
+	}
+	if got := segmentLabel(segmentKeys([]string{"small", "known"})); got != "known+small" {
+		t.Errorf("label %q", got)
+	}
+	if got := segmentLabel(nil); got != "(none)" {
+		t.Errorf("empty label %q", got)
+	}
 }

@@ -239,6 +239,12 @@ type ComplexityRoot struct {
 		Period       func(childComplexity int) int
 	}
 
+	ConfusionCell struct {
+		Baseline  func(childComplexity int) int
+		Candidate func(childComplexity int) int
+		Count     func(childComplexity int) int
+	}
+
 	Contact struct {
 		Activities     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ActivityOrder, where *ent.ActivityWhereInput) int
 		CreatedAt      func(childComplexity int) int
@@ -908,6 +914,19 @@ type ComplexityRoot struct {
 		UpdatedAt     func(childComplexity int) int
 	}
 
+	SegmentComparison struct {
+		BaselineLabels     func(childComplexity int) int
+		BaselineOnlyKeys   func(childComplexity int) int
+		CandidateLabels    func(childComplexity int) int
+		CandidateOnlyKeys  func(childComplexity int) int
+		ChangedShare       func(childComplexity int) int
+		Confusion          func(childComplexity int) int
+		ConfusionCellCount func(childComplexity int) int
+		SharedChangedShare func(childComplexity int) int
+		SharedKeys         func(childComplexity int) int
+		Sizes              func(childComplexity int) int
+	}
+
 	SegmentConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -977,6 +996,12 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SegmentSize struct {
+		Baseline  func(childComplexity int) int
+		Candidate func(childComplexity int) int
+		Key       func(childComplexity int) int
+	}
+
 	ShadowComparison struct {
 		Baseline         func(childComplexity int) int
 		Candidate        func(childComplexity int) int
@@ -984,6 +1009,7 @@ type ComplexityRoot struct {
 		LabelChanges     func(childComplexity int) int
 		MeanShift        func(childComplexity int) int
 		RankCorrelation  func(childComplexity int) int
+		Segments         func(childComplexity int) int
 		SubjectType      func(childComplexity int) int
 		Subjects         func(childComplexity int) int
 		TopK             func(childComplexity int) int
@@ -1974,6 +2000,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CohortMatrix.Period(childComplexity), true
+
+	case "ConfusionCell.baseline":
+		if e.ComplexityRoot.ConfusionCell.Baseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfusionCell.Baseline(childComplexity), true
+	case "ConfusionCell.candidate":
+		if e.ComplexityRoot.ConfusionCell.Candidate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfusionCell.Candidate(childComplexity), true
+	case "ConfusionCell.count":
+		if e.ComplexityRoot.ConfusionCell.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConfusionCell.Count(childComplexity), true
 
 	case "Contact.activities":
 		if e.ComplexityRoot.Contact.Activities == nil {
@@ -5502,6 +5547,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Segment.UpdatedAt(childComplexity), true
 
+	case "SegmentComparison.baselineLabels":
+		if e.ComplexityRoot.SegmentComparison.BaselineLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.BaselineLabels(childComplexity), true
+	case "SegmentComparison.baselineOnlyKeys":
+		if e.ComplexityRoot.SegmentComparison.BaselineOnlyKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.BaselineOnlyKeys(childComplexity), true
+	case "SegmentComparison.candidateLabels":
+		if e.ComplexityRoot.SegmentComparison.CandidateLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.CandidateLabels(childComplexity), true
+	case "SegmentComparison.candidateOnlyKeys":
+		if e.ComplexityRoot.SegmentComparison.CandidateOnlyKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.CandidateOnlyKeys(childComplexity), true
+	case "SegmentComparison.changedShare":
+		if e.ComplexityRoot.SegmentComparison.ChangedShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.ChangedShare(childComplexity), true
+	case "SegmentComparison.confusion":
+		if e.ComplexityRoot.SegmentComparison.Confusion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.Confusion(childComplexity), true
+	case "SegmentComparison.confusionCellCount":
+		if e.ComplexityRoot.SegmentComparison.ConfusionCellCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.ConfusionCellCount(childComplexity), true
+	case "SegmentComparison.sharedChangedShare":
+		if e.ComplexityRoot.SegmentComparison.SharedChangedShare == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.SharedChangedShare(childComplexity), true
+	case "SegmentComparison.sharedKeys":
+		if e.ComplexityRoot.SegmentComparison.SharedKeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.SharedKeys(childComplexity), true
+	case "SegmentComparison.sizes":
+		if e.ComplexityRoot.SegmentComparison.Sizes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentComparison.Sizes(childComplexity), true
+
 	case "SegmentConnection.edges":
 		if e.ComplexityRoot.SegmentConnection.Edges == nil {
 			break
@@ -5780,6 +5886,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SegmentRunEdge.Node(childComplexity), true
 
+	case "SegmentSize.baseline":
+		if e.ComplexityRoot.SegmentSize.Baseline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentSize.Baseline(childComplexity), true
+	case "SegmentSize.candidate":
+		if e.ComplexityRoot.SegmentSize.Candidate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentSize.Candidate(childComplexity), true
+	case "SegmentSize.key":
+		if e.ComplexityRoot.SegmentSize.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentSize.Key(childComplexity), true
+
 	case "ShadowComparison.baseline":
 		if e.ComplexityRoot.ShadowComparison.Baseline == nil {
 			break
@@ -5816,6 +5941,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ShadowComparison.RankCorrelation(childComplexity), true
+	case "ShadowComparison.segments":
+		if e.ComplexityRoot.ShadowComparison.Segments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowComparison.Segments(childComplexity), true
 	case "ShadowComparison.subjectType":
 		if e.ComplexityRoot.ShadowComparison.SubjectType == nil {
 			break
@@ -13492,7 +13623,12 @@ input AssessmentAnswerInput {
   note: String
 }
 
-"""How a candidate plugin's scores compare with a baseline's on the same subjects."""
+"""
+How a candidate plugin's answers compare with a baseline's on the same
+subjects. For segment plugins a subject's value is its number of segments
+and its label its segment keys, sorted and joined with "+" ("(none)" for
+none), and segments compares the segments themselves.
+"""
 type ShadowComparison {
   baseline: String!
   candidate: String!
@@ -13511,6 +13647,59 @@ type ShadowComparison {
   labelChanges: [LabelChange!]!
   "How many subjects' labels differ in all."
   labelChangeCount: Int!
+  "The segments compared, for point segment; null for score."
+  segments: SegmentComparison
+}
+
+"""
+How two segmenters' memberships compare on the same subjects. A plugin's
+keys are those it assigned to any of the subjects and those its manifest
+declares. A subject's label is its segment keys, sorted and joined with "+"
+(e.g. "big+known"), or "(none)" when it is in no segment.
+"""
+type SegmentComparison {
+  "Every key of either plugin, by key, with its size under each."
+  sizes: [SegmentSize!]!
+  "The keys only the baseline has, sorted."
+  baselineOnlyKeys: [String!]!
+  "The keys only the candidate has, sorted."
+  candidateOnlyKeys: [String!]!
+  "The keys both plugins have, sorted."
+  sharedKeys: [String!]!
+  "Share (0 to 1) of the subjects whose set of segment keys differs."
+  changedShare: Float!
+  """
+  Share (0 to 1) of the subjects whose membership of the shared keys
+  differs: segments only one plugin has (renamed, added or dropped) change
+  nothing here.
+  """
+  sharedChangedShare: Float!
+  """
+  The confusion matrix of baseline label against candidate label: its
+  non-empty cells, most subjects first (ties by baseline label, then
+  candidate label), at most 500.
+  """
+  confusion: [ConfusionCell!]!
+  "How many non-empty cells the matrix has in all."
+  confusionCellCount: Int!
+  "The matrix's rows: the baseline labels of the cells in confusion, by bytes, (none) last."
+  baselineLabels: [String!]!
+  "The matrix's columns: the candidate labels of the cells in confusion, by bytes, (none) last."
+  candidateLabels: [String!]!
+}
+
+"""How many of the subjects a segment key holds under each plugin."""
+type SegmentSize {
+  key: String!
+  baseline: Int!
+  candidate: Int!
+}
+
+"""The subjects the baseline labels baseline and the candidate labels candidate."""
+type ConfusionCell {
+  baseline: String!
+  candidate: String!
+  count: Int!
 }
 
 """A subject whose label differs between baseline and candidate."""
@@ -13533,8 +13722,8 @@ extend type Query {
   "A plugin's questionnaire and the workspace's answers."
   questionnaire(plugin: String!): Questionnaire!
   """
-  Runs two score plugins (name or name@version each) over the same
-  subjects without storing anything and compares them.
+  Runs two score or segment plugins (name or name@version each) over the
+  same subjects without storing anything and compares them.
   """
   shadowScore(
     point: ExtensionBindingPoint! = score
@@ -14487,6 +14676,18 @@ func (ec *executionContext) childFields_CohortMatrix(ctx context.Context, field 
 		return ec.fieldContext_CohortMatrix_cohorts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CohortMatrix", field.Name)
+}
+
+func (ec *executionContext) childFields_ConfusionCell(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "baseline":
+		return ec.fieldContext_ConfusionCell_baseline(ctx, field)
+	case "candidate":
+		return ec.fieldContext_ConfusionCell_candidate(ctx, field)
+	case "count":
+		return ec.fieldContext_ConfusionCell_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConfusionCell", field.Name)
 }
 
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -15647,6 +15848,32 @@ func (ec *executionContext) childFields_Segment(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Segment", field.Name)
 }
 
+func (ec *executionContext) childFields_SegmentComparison(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sizes":
+		return ec.fieldContext_SegmentComparison_sizes(ctx, field)
+	case "baselineOnlyKeys":
+		return ec.fieldContext_SegmentComparison_baselineOnlyKeys(ctx, field)
+	case "candidateOnlyKeys":
+		return ec.fieldContext_SegmentComparison_candidateOnlyKeys(ctx, field)
+	case "sharedKeys":
+		return ec.fieldContext_SegmentComparison_sharedKeys(ctx, field)
+	case "changedShare":
+		return ec.fieldContext_SegmentComparison_changedShare(ctx, field)
+	case "sharedChangedShare":
+		return ec.fieldContext_SegmentComparison_sharedChangedShare(ctx, field)
+	case "confusion":
+		return ec.fieldContext_SegmentComparison_confusion(ctx, field)
+	case "confusionCellCount":
+		return ec.fieldContext_SegmentComparison_confusionCellCount(ctx, field)
+	case "baselineLabels":
+		return ec.fieldContext_SegmentComparison_baselineLabels(ctx, field)
+	case "candidateLabels":
+		return ec.fieldContext_SegmentComparison_candidateLabels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentComparison", field.Name)
+}
+
 func (ec *executionContext) childFields_SegmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -15785,6 +16012,18 @@ func (ec *executionContext) childFields_SegmentRunEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type SegmentRunEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SegmentSize(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_SegmentSize_key(ctx, field)
+	case "baseline":
+		return ec.fieldContext_SegmentSize_baseline(ctx, field)
+	case "candidate":
+		return ec.fieldContext_SegmentSize_candidate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SegmentSize", field.Name)
+}
+
 func (ec *executionContext) childFields_ShadowComparison(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "baseline":
@@ -15807,6 +16046,8 @@ func (ec *executionContext) childFields_ShadowComparison(ctx context.Context, fi
 		return ec.fieldContext_ShadowComparison_labelChanges(ctx, field)
 	case "labelChangeCount":
 		return ec.fieldContext_ShadowComparison_labelChangeCount(ctx, field)
+	case "segments":
+		return ec.fieldContext_ShadowComparison_segments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ShadowComparison", field.Name)
 }
@@ -22258,6 +22499,75 @@ func (ec *executionContext) fieldContext_CohortMatrix_cohorts(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ConfusionCell_baseline(ctx context.Context, field graphql.CollectedField, obj *model.ConfusionCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfusionCell_baseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Baseline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfusionCell_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfusionCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConfusionCell_candidate(ctx context.Context, field graphql.CollectedField, obj *model.ConfusionCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfusionCell_candidate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfusionCell_candidate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfusionCell", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConfusionCell_count(ctx context.Context, field graphql.CollectedField, obj *model.ConfusionCell) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConfusionCell_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConfusionCell_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConfusionCell", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
@@ -36607,6 +36917,254 @@ func (ec *executionContext) fieldContext_Segment_deals(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _SegmentComparison_sizes(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_sizes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sizes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SegmentSize) graphql.Marshaler {
+			return ec.marshalNSegmentSize2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSegmentSizeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_sizes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentComparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentSize(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentComparison_baselineOnlyKeys(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_baselineOnlyKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineOnlyKeys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_baselineOnlyKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentComparison_candidateOnlyKeys(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_candidateOnlyKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CandidateOnlyKeys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_candidateOnlyKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentComparison_sharedKeys(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_sharedKeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedKeys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_sharedKeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentComparison_changedShare(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_changedShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_changedShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SegmentComparison_sharedChangedShare(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_sharedChangedShare(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SharedChangedShare, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_sharedChangedShare(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "Float")
+}
+
+func (ec *executionContext) _SegmentComparison_confusion(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_confusion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Confusion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ConfusionCell) graphql.Marshaler {
+			return ec.marshalNConfusionCell2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐConfusionCellᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_confusion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentComparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConfusionCell(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentComparison_confusionCellCount(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_confusionCellCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfusionCellCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_confusionCellCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentComparison_baselineLabels(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_baselineLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineLabels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_baselineLabels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentComparison_candidateLabels(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentComparison_candidateLabels(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CandidateLabels, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentComparison_candidateLabels(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentComparison", field, false, false, "String")
+}
+
 func (ec *executionContext) _SegmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37732,6 +38290,75 @@ func (ec *executionContext) fieldContext_SegmentRunEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("SegmentRunEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _SegmentSize_key(ctx context.Context, field graphql.CollectedField, obj *model.SegmentSize) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentSize_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentSize_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentSize", field, false, false, "String")
+}
+
+func (ec *executionContext) _SegmentSize_baseline(ctx context.Context, field graphql.CollectedField, obj *model.SegmentSize) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentSize_baseline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Baseline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentSize_baseline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentSize", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SegmentSize_candidate(ctx context.Context, field graphql.CollectedField, obj *model.SegmentSize) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentSize_candidate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Candidate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentSize_candidate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SegmentSize", field, false, false, "Int")
+}
+
 func (ec *executionContext) _ShadowComparison_baseline(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37969,6 +38596,38 @@ func (ec *executionContext) _ShadowComparison_labelChangeCount(ctx context.Conte
 }
 func (ec *executionContext) fieldContext_ShadowComparison_labelChangeCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ShadowComparison", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ShadowComparison_segments(ctx context.Context, field graphql.CollectedField, obj *model.ShadowComparison) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowComparison_segments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Segments, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SegmentComparison) graphql.Marshaler {
+			return ec.marshalOSegmentComparison2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSegmentComparison(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowComparison_segments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShadowComparison",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentComparison(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Stage_id(ctx context.Context, field graphql.CollectedField, obj *ent.Stage) (ret graphql.Marshaler) {
@@ -66064,6 +66723,49 @@ func (ec *executionContext) _CohortMatrix(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var confusionCellImplementors = []string{"ConfusionCell"}
+
+func (ec *executionContext) _ConfusionCell(ctx context.Context, sel ast.SelectionSet, obj *model.ConfusionCell) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, confusionCellImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConfusionCell")
+		case "baseline":
+			out.Values[i] = ec._ConfusionCell_baseline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidate":
+			out.Values[i] = ec._ConfusionCell_candidate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ConfusionCell_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
@@ -70407,6 +71109,84 @@ func (ec *executionContext) _Segment(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var segmentComparisonImplementors = []string{"SegmentComparison"}
+
+func (ec *executionContext) _SegmentComparison(ctx context.Context, sel ast.SelectionSet, obj *model.SegmentComparison) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentComparisonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentComparison")
+		case "sizes":
+			out.Values[i] = ec._SegmentComparison_sizes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baselineOnlyKeys":
+			out.Values[i] = ec._SegmentComparison_baselineOnlyKeys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidateOnlyKeys":
+			out.Values[i] = ec._SegmentComparison_candidateOnlyKeys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharedKeys":
+			out.Values[i] = ec._SegmentComparison_sharedKeys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedShare":
+			out.Values[i] = ec._SegmentComparison_changedShare(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sharedChangedShare":
+			out.Values[i] = ec._SegmentComparison_sharedChangedShare(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confusion":
+			out.Values[i] = ec._SegmentComparison_confusion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confusionCellCount":
+			out.Values[i] = ec._SegmentComparison_confusionCellCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baselineLabels":
+			out.Values[i] = ec._SegmentComparison_baselineLabels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidateLabels":
+			out.Values[i] = ec._SegmentComparison_candidateLabels(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var segmentConnectionImplementors = []string{"SegmentConnection"}
 
 func (ec *executionContext) _SegmentConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.SegmentConnection) graphql.Marshaler {
@@ -70857,6 +71637,49 @@ func (ec *executionContext) _SegmentRunEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var segmentSizeImplementors = []string{"SegmentSize"}
+
+func (ec *executionContext) _SegmentSize(ctx context.Context, sel ast.SelectionSet, obj *model.SegmentSize) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, segmentSizeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SegmentSize")
+		case "key":
+			out.Values[i] = ec._SegmentSize_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baseline":
+			out.Values[i] = ec._SegmentSize_baseline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidate":
+			out.Values[i] = ec._SegmentSize_candidate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var shadowComparisonImplementors = []string{"ShadowComparison"}
 
 func (ec *executionContext) _ShadowComparison(ctx context.Context, sel ast.SelectionSet, obj *model.ShadowComparison) graphql.Marshaler {
@@ -70916,6 +71739,11 @@ func (ec *executionContext) _ShadowComparison(ctx context.Context, sel ast.Selec
 		case "labelChangeCount":
 			out.Values[i] = ec._ShadowComparison_labelChangeCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "segments":
+			out.Values[i] = ec._ShadowComparison_segments(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -72300,6 +73128,30 @@ func (ec *executionContext) marshalNCohortMatrix2ᚖgithubᚗcomᚋrapportcrmᚋ
 		return graphql.Null
 	}
 	return ec._CohortMatrix(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConfusionCell2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐConfusionCellᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ConfusionCell) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConfusionCell2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐConfusionCell(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConfusionCell2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐConfusionCell(ctx context.Context, sel ast.SelectionSet, v *model.ConfusionCell) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConfusionCell!")
+		return graphql.Null
+	}
+	return ec._ConfusionCell(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
@@ -73896,6 +74748,30 @@ func (ec *executionContext) marshalNSegmentRunSubjectType2githubᚗcomᚋrapport
 func (ec *executionContext) unmarshalNSegmentRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunWhereInput(ctx context.Context, v any) (*ent.SegmentRunWhereInput, error) {
 	res, err := ec.unmarshalInputSegmentRunWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSegmentSize2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSegmentSizeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SegmentSize) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSegmentSize2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSegmentSize(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSegmentSize2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSegmentSize(ctx context.Context, sel ast.SelectionSet, v *model.SegmentSize) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SegmentSize!")
+		return graphql.Null
+	}
+	return ec._SegmentSize(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSegmentWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentWhereInput(ctx context.Context, v any) (*ent.SegmentWhereInput, error) {
@@ -76657,6 +77533,13 @@ func (ec *executionContext) marshalOSegment2ᚖgithubᚗcomᚋrapportcrmᚋrappo
 		return graphql.Null
 	}
 	return ec._Segment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSegmentComparison2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐSegmentComparison(ctx context.Context, sel ast.SelectionSet, v *model.SegmentComparison) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SegmentComparison(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOSegmentEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.SegmentEdge) graphql.Marshaler {

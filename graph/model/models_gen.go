@@ -62,6 +62,13 @@ type BindExtensionInput struct {
 	Config map[string]any `json:"config,omitempty"`
 }
 
+// The subjects the baseline labels baseline and the candidate labels candidate.
+type ConfusionCell struct {
+	Baseline  string `json:"baseline"`
+	Candidate string `json:"candidate"`
+	Count     int    `json:"count"`
+}
+
 // Optional details for the deal a lead converts into.
 type ConvertLeadInput struct {
 	// Deal name; defaults to the lead's title.
@@ -193,7 +200,48 @@ type ScoreRun struct {
 	Errors        []string `json:"errors"`
 }
 
-// How a candidate plugin's scores compare with a baseline's on the same subjects.
+// How two segmenters' memberships compare on the same subjects. A plugin's
+// keys are those it assigned to any of the subjects and those its manifest
+// declares. A subject's label is its segment keys, sorted and joined with "+"
+// (e.g. "big+known"), or "(none)" when it is in no segment.
+type SegmentComparison struct {
+	// Every key of either plugin, by key, with its size under each.
+	Sizes []*SegmentSize `json:"sizes"`
+	// The keys only the baseline has, sorted.
+	BaselineOnlyKeys []string `json:"baselineOnlyKeys"`
+	// The keys only the candidate has, sorted.
+	CandidateOnlyKeys []string `json:"candidateOnlyKeys"`
+	// The keys both plugins have, sorted.
+	SharedKeys []string `json:"sharedKeys"`
+	// Share (0 to 1) of the subjects whose set of segment keys differs.
+	ChangedShare float64 `json:"changedShare"`
+	// Share (0 to 1) of the subjects whose membership of the shared keys
+	// differs: segments only one plugin has (renamed, added or dropped) change
+	// nothing here.
+	SharedChangedShare float64 `json:"sharedChangedShare"`
+	// The confusion matrix of baseline label against candidate label: its
+	// non-empty cells, most subjects first (ties by baseline label, then
+	// candidate label), at most 500.
+	Confusion []*ConfusionCell `json:"confusion"`
+	// How many non-empty cells the matrix has in all.
+	ConfusionCellCount int `json:"confusionCellCount"`
+	// The matrix's rows: the baseline labels of the cells in confusion, by bytes, (none) last.
+	BaselineLabels []string `json:"baselineLabels"`
+	// The matrix's columns: the candidate labels of the cells in confusion, by bytes, (none) last.
+	CandidateLabels []string `json:"candidateLabels"`
+}
+
+// How many of the subjects a segment key holds under each plugin.
+type SegmentSize struct {
+	Key       string `json:"key"`
+	Baseline  int    `json:"baseline"`
+	Candidate int    `json:"candidate"`
+}
+
+// How a candidate plugin's answers compare with a baseline's on the same
+// subjects. For segment plugins a subject's value is its number of segments
+// and its label its segment keys, sorted and joined with "+" ("(none)" for
+// none), and segments compares the segments themselves.
 type ShadowComparison struct {
 	Baseline    string `json:"baseline"`
 	Candidate   string `json:"candidate"`
@@ -212,6 +260,8 @@ type ShadowComparison struct {
 	LabelChanges []*LabelChange `json:"labelChanges"`
 	// How many subjects' labels differ in all.
 	LabelChangeCount int `json:"labelChangeCount"`
+	// The segments compared, for point segment; null for score.
+	Segments *SegmentComparison `json:"segments,omitempty"`
 }
 
 // The identity a request acts as.

@@ -168,5 +168,6 @@ func (r *queryResolver) ShadowScore(ctx context.Context, point extensionbinding.
 		out.LabelChanges = append(out.LabelChanges, &model.LabelChange{SubjectID: l.SubjectID, Baseline: l.Baseline, Candidate: l.Candidate,
 			BaselineValue: l.BaselineValue, CandidateValue: l.CandidateValue})
 	}
+	out.Segments = segmentComparison(c.Segments)
 	return out, nil
 }
