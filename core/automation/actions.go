@@ -31,7 +31,11 @@ func (e *Engine) runAction(ctx context.Context, rs *runState, i int, a compiledA
 			if e.cfg.Segmenter == nil {
 				return permanent("run_plugin: this server runs no plugins")
 			}
-			return e.cfg.Segmenter.SegmentRecords(rs.ctx, e.client, rs.run.SubjectType, []pulid.ID{rs.run.SubjectID})
+			ids := []pulid.ID{rs.run.SubjectID}
+			if rs.run.SubjectID == rs.run.WorkspaceID {
+				ids = nil // a scheduled re-segmentation of the whole workspace
+			}
+			return e.cfg.Segmenter.SegmentRecords(rs.ctx, e.client, rs.run.SubjectType, ids)
 		}
 		if e.cfg.Scorer == nil {
 			return permanent("run_plugin: this server runs no plugins")

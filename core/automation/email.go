@@ -48,11 +48,7 @@ func (e *Engine) recipients(rs *runState, a compiledAction) ([]recipient, error)
 	}
 	var keys map[pulid.ID][]string
 	if slices.Contains(a.recipients.Fields(), "contact.segments") {
-		ids := make([]pulid.ID, len(cs))
-		for i, c := range cs {
-			ids[i] = c.ID
-		}
-		if keys, err = segmentKeys(rs.ctx, e.client, "contact", ids); err != nil {
+		if keys, err = segmentKeys(rs.ctx, e.client, "contact", nil); err != nil {
 			return nil, err
 		}
 	}

@@ -78,9 +78,9 @@ type Scorer interface {
 // workspace's segment point; the run_plugin action with point segment
 // calls it. The server adapts its plugin registry to it.
 type Segmenter interface {
-	// SegmentRecords runs the bound segmenter over the records of
-	// subjectType with the given IDs, through client in ctx's workspace,
-	// and stores their memberships.
+	// SegmentRecords runs the bound segmenters over the records of
+	// subjectType with the given IDs (every record when ids is nil),
+	// through client in ctx's workspace, and stores their memberships.
 	SegmentRecords(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) error
 }
 

@@ -41,16 +41,15 @@ var derived = map[string]map[string]string{
 }
 
 // segmentKeys returns the keys, then the IDs, of the segments each of the
-// subjects is a member of now.
+// subjects is a member of now; every subject of the type when ids is nil.
 func segmentKeys(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID) (map[pulid.ID][]string, error) {
 	out := map[pulid.ID][]string{}
-	if len(ids) == 0 {
-		return out, nil
+	q := client.SegmentMembership.Query().
+		Where(segmentmembership.SubjectTypeEQ(segmentmembership.SubjectType(subjectType)), segmentmembership.EndedAtIsNil())
+	if ids != nil {
+		q.Where(segmentmembership.SubjectIDIn(ids...))
 	}
-	ms, err := client.SegmentMembership.Query().
-		Where(segmentmembership.SubjectTypeEQ(segmentmembership.SubjectType(subjectType)),
-			segmentmembership.SubjectIDIn(ids...), segmentmembership.EndedAtIsNil()).
-		WithSegment().All(ctx)
+	ms, err := q.WithSegment().All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -140,11 +139,20 @@ type record struct {
 	ID      pulid.ID
 	Fields  map[string]any
 	changed map[string]bool
+	// lazy computes fields that cost a query (the subject's segments) the
+	// first time they are looked up.
+	lazy map[string]func() any
 }
 
 // Lookup implements condition.Record.
 func (r *record) Lookup(path string) (any, bool) {
 	v, ok := r.Fields[path]
+	if !ok {
+		if f := r.lazy[path]; f != nil {
+			v, ok = f(), true
+			r.Fields[path] = v
+		}
+	}
 	return v, ok
 }
 
@@ -163,6 +171,9 @@ func (r *record) Changed(path string) bool {
 
 // nested returns the record as {entity: {field: value}} for payloads.
 func (r *record) nested() map[string]map[string]any {
+	for path := range r.lazy {
+		r.Lookup(path)
+	}
 	out := map[string]map[string]any{}
 	for k, v := range r.Fields {
 		ent, field, _ := strings.Cut(k, ".")
@@ -177,10 +188,15 @@ func (r *record) nested() map[string]map[string]any {
 // with returns a copy of r whose entity namespace is replaced by fields
 // of v (e.g. the recipient contact of a group email).
 func (r *record) with(entity string, v any) *record {
-	out := &record{Type: r.Type, ID: r.ID, Fields: map[string]any{}, changed: r.changed}
+	out := &record{Type: r.Type, ID: r.ID, Fields: map[string]any{}, changed: r.changed, lazy: map[string]func() any{}}
 	for k, val := range r.Fields {
 		if !strings.HasPrefix(k, entity+".") {
 			out.Fields[k] = val
+		}
+	}
+	for k, f := range r.lazy {
+		if !strings.HasPrefix(k, entity+".") {
+			out.lazy[k] = f
 		}
 	}
 	flatten(out.Fields, entity, v)
@@ -337,11 +353,13 @@ func loadRecord(ctx context.Context, client *ent.Client, subjectType string, id 
 		return nil, fmt.Errorf("loading %s %s: %w", subjectType, id, err)
 	}
 	if _, ok := derived[subjectType]["segments"]; ok {
-		keys, err := segmentKeys(ctx, client, subjectType, []pulid.ID{id})
-		if err != nil {
-			return nil, fmt.Errorf("loading the segments of %s %s: %w", subjectType, id, err)
-		}
-		r.Fields[subjectType+".segments"] = append([]string{}, keys[id]...)
+		r.lazy = map[string]func() any{subjectType + ".segments": func() any {
+			keys, err := segmentKeys(ctx, client, subjectType, []pulid.ID{id})
+			if err != nil {
+				return nil // as if unknown: conditions on it do not hold
+			}
+			return append([]string{}, keys[id]...)
+		}}
 	}
 	return r, nil
 }

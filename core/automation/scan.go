@@ -225,7 +225,18 @@ func (e *Engine) fireTick(sys context.Context, a *ent.Automation, c *compiled, n
 	wctx := workspaceCtx(sys, a.WorkspaceID)
 	fired := 0
 	var cursor pulid.ID
-	for {
+	if c.wholeWorkspace() {
+		// One run re-segments every record of the subject type.
+		ok, err := e.fireRun(sys, a, subject, a.WorkspaceID, fmt.Sprintf("%s:cron:%d:workspace", a.ID, tick.Unix()))
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			fired++
+		}
+		cursor = maxID // no record pages
+	}
+	for cursor != maxID {
 		page, err := recordPage(wctx, e.client, subject, cursor, idleBefore)
 		if err != nil {
 			return fired, err
@@ -284,6 +295,9 @@ func (e *Engine) fireTick(sys context.Context, a *ent.Automation, c *compiled, n
 		Exec(sys)
 	return fired, err
 }
+
+// maxID sorts after every ID: a scan with it as its cursor is done.
+const maxID = pulid.ID("~")
 
 // fireRun creates the scheduled run of a on one record under key, and
 // reports false when another scan created it first.

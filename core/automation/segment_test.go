@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
@@ -147,4 +148,68 @@ func asError(err error, target **errcode.Error) bool {
 		*target = e
 	}
 	return ok
+}
+
+// TestNightlyResegmentation: a cron schedule whose only action is
+// run_plugin segment fires one run per tick for the whole workspace (not a
+// run per record), and that run segments every lead; a schedule with a
+// condition still fires per record.
+func TestNightlyResegmentation(t *testing.T) {
+	dir := extensiontest.Plugins(t)
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		reg := extensiontest.Registry(t, dir)
+		w := f.a
+		c := f.client
+		for i := 0; i < 7; i++ {
+			c.Lead.Create().SetTitle("N").SetEstimatedValue(crm.Money(i * 3_000 * 100)).ExecX(w.ctx)
+		}
+		if _, err := reg.Bind(w.ctx, c, extension.BindInput{Point: sdk.PointSegment, SubjectType: "lead", Plugin: "faulty", Version: "0.1.0"}); err != nil {
+			t.Fatal(err)
+		}
+		nightly := w.automation(t, c, Input{Name: "Nightly", Schedule: map[string]any{"subject": "lead", "cron": "0 2 * * *", "timezone": "Europe/Berlin"},
+			Actions: []map[string]any{{"type": "run_plugin", "point": "segment"}}})
+		perRecord := w.automation(t, c, Input{Name: "Big ones", Schedule: map[string]any{"subject": "lead", "cron": "0 2 * * *"},
+			Condition: map[string]any{"field": "lead.estimated_value", "op": "gte", "value": 10000},
+			Actions:   []map[string]any{{"type": "run_plugin", "point": "segment"}}})
+		for _, a := range []*ent.Automation{nightly, perRecord} {
+			f.startAt(t, a, time.Now().Add(-48*time.Hour))
+		}
+		f.engine(t, func(cfg *Config) {
+			cfg.Segmenter = registrySegmenter{reg}
+			cfg.TickInterval = 200 * time.Millisecond
+		})
+		// Values 0, 3,000 … 18,000: 3 of 10,000 or more.
+		deadline := time.Now().Add(60 * time.Second)
+		for !(finished(runsOf(t, c, nightly), 1) && finished(runsOf(t, c, perRecord), 3)) {
+			if time.Now().After(deadline) {
+				for _, r := range runs(t, c) {
+					t.Logf("run %s %s %s attempts %d: %s", r.Trigger, r.SubjectID, r.Status, r.Attempts, r.Error)
+				}
+				t.Fatal("timed out waiting for one nightly run and 3 per-record runs")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r := runsOf(t, c, nightly)[0]
+		if r.Status != automationrun.StatusSucceeded || r.SubjectID != w.id {
+			t.Fatalf("nightly run: %+v", r)
+		}
+		var whole, single int
+		for _, sr := range c.SegmentRun.Query().AllX(w.ctx) {
+			switch sr.Subjects {
+			case 7:
+				whole++
+			case 1:
+				single++
+			default:
+				t.Errorf("a run over %d leads", sr.Subjects)
+			}
+		}
+		if whole != 1 || single != 3 {
+			t.Fatalf("segment runs: %d whole, %d single; want 1 and 3", whole, single)
+		}
+		if n := c.SegmentMembership.Query().CountX(w.ctx); n != 14 {
+			t.Fatalf("%d memberships, want 14 (known and big or small for each of 7 leads)", n)
+		}
+	})
 }

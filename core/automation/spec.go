@@ -177,6 +177,15 @@ type compiledAction struct {
 	rules             []*condition.Node
 }
 
+// wholeWorkspace reports whether c is a cron schedule, without idle_days
+// or a condition, whose only action re-segments the record: each tick
+// then fires one run that re-segments every record of the subject type at
+// once (its subject is the workspace), instead of a run per record.
+func (c *compiled) wholeWorkspace() bool {
+	return c.cron != nil && c.schedule.IdleDays == 0 && c.cond == nil && len(c.actions) == 1 &&
+		c.actions[0].Type == ActionRunPlugin && c.actions[0].Point == "segment"
+}
+
 // compile validates in; errors are BAD_USER_INPUT naming the field.
 func compile(in Input) (*compiled, error) { return compileInput(in, true) }
 
