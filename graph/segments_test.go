@@ -62,6 +62,17 @@ func TestSegmentSubjectsThroughTheAPI(t *testing.T) {
 			if num(d, "big", "totalCount") != 5 || num(d, "either", "totalCount") != 15 || num(d, "nested", "totalCount") != 6 || num(d, "segmentRuns", "totalCount") != 1 {
 				t.Errorf("filters = %v", d)
 			}
+			// Members as memberships, with their subjects, now and before the run.
+			d = e.ok("a", `{ segments(first: 1, where: {key: "big"}) { edges { node {
+				members(first: 10, orderBy: [{field: STARTED_AT}]) { totalCount edges { node { subjectType runID endedAt subject { ... on Lead { title } } } } }
+				before: members(asOf: "2001-01-01T00:00:00Z") { totalCount }
+				none: members(subjectType: contact) { totalCount } } } } }`, nil)
+			m := get(d, "segments", "edges", 0, "node")
+			if num(m, "members", "totalCount") != 5 || num(m, "before", "totalCount") != 0 || num(m, "none", "totalCount") != 0 ||
+				!strings.HasPrefix(str(m, "members", "edges", 0, "node", "subject", "title"), "L1") || str(m, "members", "edges", 0, "node", "runID") == "" ||
+				get(m, "members", "edges", 0, "node", "endedAt") != nil {
+				t.Fatalf("members = %v", m)
+			}
 			// Workspace B: no segments, no runs, and A's keys match nothing.
 			d = e.ok("b", `{ segments { totalCount } segmentRuns { totalCount } leads(where: {inSegment: "big"}) { totalCount } }`, nil)
 			if num(d, "segments", "totalCount")+num(d, "segmentRuns", "totalCount")+num(d, "leads", "totalCount") != 0 {

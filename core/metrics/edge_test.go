@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -257,6 +258,28 @@ func testFixtureFilters(t *testing.T, fx *fixture) {
 	// A 230 + B 210 = 440 over 2 customers.
 	if clv.Customers != 2 || clv.HistoricalMargin != dollars(440) || len(clv.Top) != 2 {
 		t.Errorf("segment CLV %+v", clv)
+	}
+	// The same segment by its key ("ab") gives the same figures; a key no
+	// segment has gives none.
+	byKey := janToApr
+	if err := metrics.ParseSegment("ab", &byKey.Filter); err != nil || byKey.Filter.SegmentKey != "ab" {
+		t.Fatalf("ParseSegment: %+v %v", byKey.Filter, err)
+	}
+	keyed, err := svc.Customers(fx.ctx, byKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(keyed, got) {
+		t.Errorf("by key %v, by ID %v", keyed, got)
+	}
+	byKey.Filter.SegmentKey = "nobody"
+	if none, err := svc.CLV(fx.ctx, byKey); err != nil || none.Customers != 0 {
+		t.Errorf("an unknown key: %+v %v", none, err)
+	}
+	for _, bad := range []string{"Not A Key", "seg_nope"} {
+		if err := metrics.ParseSegment(bad, &byKey.Filter); err == nil {
+			t.Errorf("ParseSegment(%q) accepted", bad)
+		}
 	}
 	e, err := svc.Engagement(fx.ctx, q)
 	if err != nil {

@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	Organization() OrganizationResolver
 	Query() QueryResolver
 	Segment() SegmentResolver
+	SegmentMembership() SegmentMembershipResolver
 	ContactWhereInput() ContactWhereInputResolver
 	DealWhereInput() DealWhereInputResolver
 	LeadWhereInput() LeadWhereInputResolver
@@ -906,6 +907,7 @@ type ComplexityRoot struct {
 		Key           func(childComplexity int) int
 		Leads         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, asOf *time.Time) int
 		Managed       func(childComplexity int) int
+		Members       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, subjectType *extensionbinding.SubjectType, asOf *time.Time, orderBy []*ent.SegmentMembershipOrder, where *ent.SegmentMembershipWhereInput) int
 		Memberships   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentMembershipOrder, where *ent.SegmentMembershipWhereInput) int
 		Name          func(childComplexity int) int
 		Organizations func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput, asOf *time.Time) int
@@ -947,6 +949,7 @@ type ComplexityRoot struct {
 		Segment     func(childComplexity int) int
 		SegmentID   func(childComplexity int) int
 		StartedAt   func(childComplexity int) int
+		Subject     func(childComplexity int) int
 		SubjectID   func(childComplexity int) int
 		SubjectType func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
@@ -1250,6 +1253,10 @@ type SegmentResolver interface {
 	Organizations(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput, asOf *time.Time) (*ent.OrganizationConnection, error)
 	Leads(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput, asOf *time.Time) (*ent.LeadConnection, error)
 	Deals(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.DealOrder, where *ent.DealWhereInput, asOf *time.Time) (*ent.DealConnection, error)
+	Members(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, subjectType *extensionbinding.SubjectType, asOf *time.Time, orderBy []*ent.SegmentMembershipOrder, where *ent.SegmentMembershipWhereInput) (*ent.SegmentMembershipConnection, error)
+}
+type SegmentMembershipResolver interface {
+	Subject(ctx context.Context, obj *ent.SegmentMembership) (ent.Noder, error)
 }
 
 type ContactWhereInputResolver interface {
@@ -5495,6 +5502,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Segment.Managed(childComplexity), true
+	case "Segment.members":
+		if e.ComplexityRoot.Segment.Members == nil {
+			break
+		}
+
+		args, err := ec.field_Segment_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Segment.Members(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["subjectType"].(*extensionbinding.SubjectType), args["asOf"].(*time.Time), args["orderBy"].([]*ent.SegmentMembershipOrder), args["where"].(*ent.SegmentMembershipWhereInput)), true
 	case "Segment.memberships":
 		if e.ComplexityRoot.Segment.Memberships == nil {
 			break
@@ -5688,6 +5706,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SegmentMembership.StartedAt(childComplexity), true
+	case "SegmentMembership.subject":
+		if e.ComplexityRoot.SegmentMembership.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SegmentMembership.Subject(childComplexity), true
 	case "SegmentMembership.subjectID":
 		if e.ComplexityRoot.SegmentMembership.SubjectID == nil {
 			break
@@ -14326,6 +14350,30 @@ extend input DealWhereInput {
   "Members now of a segment with any of these keys (at most 100)."
   inSegmentIn: [String!]
 }
+
+extend type Segment {
+  """
+  The segment's members now, or on the date asOf, of one subject type or
+  all, as memberships with their subjects (when each entered and which run
+  put it there). The typed connections (contacts, organizations, leads,
+  deals) filter and order by the subjects' own fields.
+  """
+  members(
+    after: Cursor
+    first: Int
+    before: Cursor
+    last: Int
+    subjectType: ExtensionBindingSubjectType
+    asOf: Time
+    orderBy: [SegmentMembershipOrder!]
+    where: SegmentMembershipWhereInput
+  ): SegmentMembershipConnection!
+}
+
+extend type SegmentMembership {
+  "The contact, organization, lead or deal that is the member."
+  subject: Node
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -15844,6 +15892,8 @@ func (ec *executionContext) childFields_Segment(ctx context.Context, field graph
 		return ec.fieldContext_Segment_leads(ctx, field)
 	case "deals":
 		return ec.fieldContext_Segment_deals(ctx, field)
+	case "members":
+		return ec.fieldContext_Segment_members(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Segment", field.Name)
 }
@@ -15922,6 +15972,8 @@ func (ec *executionContext) childFields_SegmentMembership(ctx context.Context, f
 		return ec.fieldContext_SegmentMembership_endedRunID(ctx, field)
 	case "segment":
 		return ec.fieldContext_SegmentMembership_segment(ctx, field)
+	case "subject":
+		return ec.fieldContext_SegmentMembership_subject(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SegmentMembership", field.Name)
 }
@@ -19359,6 +19411,76 @@ func (ec *executionContext) field_Segment_leads_args(ctx context.Context, rawArg
 		return nil, err
 	}
 	args["asOf"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Segment_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (*extensionbinding.SubjectType, error) {
+			return ec.unmarshalOExtensionBindingSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "asOf",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asOf"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) ([]*ent.SegmentMembershipOrder, error) {
+			return ec.unmarshalOSegmentMembershipOrder2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipOrderᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.SegmentMembershipWhereInput, error) {
+			return ec.unmarshalOSegmentMembershipWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg7
 	return args, nil
 }
 
@@ -36917,6 +37039,50 @@ func (ec *executionContext) fieldContext_Segment_deals(ctx context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Segment_members(ctx context.Context, field graphql.CollectedField, obj *ent.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Segment_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Segment().Members(ctx, obj, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["subjectType"].(*extensionbinding.SubjectType), fc.Args["asOf"].(*time.Time), fc.Args["orderBy"].([]*ent.SegmentMembershipOrder), fc.Args["where"].(*ent.SegmentMembershipWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.SegmentMembershipConnection) graphql.Marshaler {
+			return ec.marshalNSegmentMembershipConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Segment_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Segment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentMembershipConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Segment_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SegmentComparison_sizes(ctx context.Context, field graphql.CollectedField, obj *model.SegmentComparison) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -37587,6 +37753,38 @@ func (ec *executionContext) fieldContext_SegmentMembership_segment(_ context.Con
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Segment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SegmentMembership_subject(ctx context.Context, field graphql.CollectedField, obj *ent.SegmentMembership) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SegmentMembership_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SegmentMembership().Subject(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐNoder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SegmentMembership_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SegmentMembership",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
 		},
 	}
 	return fc, nil
@@ -71092,6 +71290,12 @@ func (ec *executionContext) _Segment(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Segment_deals(ctx, field, obj)
 				})
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Segment_members(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -71339,6 +71543,12 @@ func (ec *executionContext) _SegmentMembership(ctx context.Context, sel ast.Sele
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SegmentMembership_segment(ctx, field, obj)
+				})
+		case "subject":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SegmentMembership_subject(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

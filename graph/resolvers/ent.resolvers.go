@@ -203,6 +203,11 @@ func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 // Segment returns generated.SegmentResolver implementation.
 func (r *Resolver) Segment() generated.SegmentResolver { return &segmentResolver{r} }
 
+// SegmentMembership returns generated.SegmentMembershipResolver implementation.
+func (r *Resolver) SegmentMembership() generated.SegmentMembershipResolver {
+	return &segmentMembershipResolver{r}
+}
+
 // ContactWhereInput returns generated.ContactWhereInputResolver implementation.
 func (r *Resolver) ContactWhereInput() generated.ContactWhereInputResolver {
 	return &contactWhereInputResolver{r}
@@ -232,6 +237,7 @@ type (
 	organizationResolver           struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }
 	segmentResolver                struct{ *Resolver }
+	segmentMembershipResolver      struct{ *Resolver }
 	contactWhereInputResolver      struct{ *Resolver }
 	dealWhereInputResolver         struct{ *Resolver }
 	leadWhereInputResolver         struct{ *Resolver }

@@ -130,6 +130,31 @@ func (r *segmentResolver) Deals(ctx context.Context, obj *ent.Segment, after *en
 		Paginate(ctx, after, first, before, last, ent.WithDealOrder(orderBy), ent.WithDealFilter(where.Filter))
 }
 
+// Members is the resolver for the members field.
+func (r *segmentResolver) Members(ctx context.Context, obj *ent.Segment, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, subjectType *extensionbinding.SubjectType, asOf *time.Time, orderBy []*ent.SegmentMembershipOrder, where *ent.SegmentMembershipWhereInput) (*ent.SegmentMembershipConnection, error) {
+	q := r.Client.SegmentMembership.Query().Where(segmentmembership.SegmentID(obj.ID))
+	if subjectType != nil {
+		q = q.Where(segmentmembership.SubjectTypeEQ(segmentmembership.SubjectType(*subjectType)))
+	}
+	if at := timeOf(asOf); at.IsZero() {
+		q = q.Where(segmentmembership.EndedAtIsNil())
+	} else {
+		q = q.Where(segmentmembership.StartedAtLTE(at),
+			segmentmembership.Or(segmentmembership.EndedAtIsNil(), segmentmembership.EndedAtGT(at)))
+	}
+	return q.Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithSegmentMembershipOrder(orderBy), ent.WithSegmentMembershipFilter(where.Filter))
+}
+
+// Subject is the resolver for the subject field.
+func (r *segmentMembershipResolver) Subject(ctx context.Context, obj *ent.SegmentMembership) (ent.Noder, error) {
+	n, err := r.Client.Noder(ctx, obj.SubjectID, ent.WithNodeType(ent.IDToType))
+	if ent.IsNotFound(err) {
+		return nil, nil // deleted since
+	}
+	return n, err
+}
+
 // InSegment is the resolver for the inSegment field.
 func (r *contactWhereInputResolver) InSegment(ctx context.Context, obj *ent.ContactWhereInput, data *string) error {
 	if data == nil {

@@ -134,7 +134,7 @@ func TestHandler(t *testing.T) {
 		{"/charts/churn.gif", 400, "application/json"},
 		{"/charts/churn.svg?from=2025-06&to=2025-01", 400, "application/json"},
 		{"/charts/churn.svg?from=yesterday", 400, "application/json"},
-		{"/charts/churn.svg?segment=nope", 400, "application/json"},
+		{"/charts/churn.svg?segment=Not%20a%20key", 400, "application/json"},
 		{"/charts/churn.svg?window=x", 400, "application/json"},
 	} {
 		rec := httptest.NewRecorder()

@@ -342,11 +342,11 @@ func (g *gen) segment() error {
 	if err := b.close(); err != nil {
 		return err
 	}
-	m := g.batch("segment_memberships", "id", "created_at", "updated_at", "subject_type", "subject_id", "workspace_id", "segment_id")
+	m := g.batch("segment_memberships", "id", "created_at", "updated_at", "started_at", "subject_type", "subject_id", "workspace_id", "segment_id")
 	add := func(kind string, ids []pulid.ID) error {
 		for _, sid := range ids {
 			if g.r.Float64() < 0.2 {
-				if err := m.add(string(g.id("sgm")), g.start, g.start, kind, string(sid), string(g.ws), string(id)); err != nil {
+				if err := m.add(string(g.id("sgm")), g.start, g.start, g.start, kind, string(sid), string(g.ws), string(id)); err != nil {
 					return err
 				}
 			}
@@ -648,9 +648,9 @@ func (g *gen) dealsAndHistory() error {
 	if err := hb.close(); err != nil {
 		return err
 	}
-	mb := g.batch("segment_memberships", "id", "created_at", "updated_at", "subject_type", "subject_id", "workspace_id", "segment_id")
+	mb := g.batch("segment_memberships", "id", "created_at", "updated_at", "started_at", "subject_type", "subject_id", "workspace_id", "segment_id")
 	for _, id := range members {
-		if err := mb.add(string(g.id("sgm")), g.start, g.start, "deal", string(id), string(g.ws), string(g.res.SegmentID)); err != nil {
+		if err := mb.add(string(g.id("sgm")), g.start, g.start, g.start, "deal", string(id), string(g.ws), string(g.res.SegmentID)); err != nil {
 			return err
 		}
 	}
