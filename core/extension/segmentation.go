@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,6 +149,10 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 		return s.run, s.finish(ctx, err)
 	}
 
+	// A run over every subject also ends the memberships of subjects it
+	// did not see (deleted since the last run).
+	full := where == nil || reflect.ValueOf(where).IsNil()
+	seen := map[pulid.ID]bool{}
 	err = runStaged(ctx, next,
 		func(ctx context.Context, ids []pulid.ID) (*sdk.SegmentRequest, error) {
 			b, err := BuildBatch(ctx, client, opts.SubjectType, ids, attrs, opts.Now)
@@ -161,6 +166,11 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 			return resp, err
 		},
 		func(ids []pulid.ID, resp *sdk.SegmentResponse, err error) error {
+			if full {
+				for _, id := range ids {
+					seen[id] = true
+				}
+			}
 			if err == nil {
 				err = s.store(ctx, ids, resp)
 			}
@@ -177,6 +187,9 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 			}
 			return nil
 		})
+	if err == nil && full {
+		err = s.sweep(ctx, seen)
+	}
 	err = s.finish(ctx, err)
 	return s.run, err
 }
@@ -552,6 +565,75 @@ func sameWeight(a, b *float64) bool {
 		return a == b
 	}
 	return *a == *b
+}
+
+// sweep ends, in batches with their segment.left events, the open
+// memberships of the binding's segments whose subjects are not among
+// seen: subjects deleted since they were segmented.
+func (s *segmentStore) sweep(ctx context.Context, seen map[pulid.ID]bool) error {
+	open, err := s.client.SegmentMembership.Query().
+		Where(segmentmembership.HasSegmentWith(segment.BindingID(s.binding.ID)),
+			segmentmembership.SubjectTypeEQ(segmentmembership.SubjectType(s.opts.SubjectType)),
+			segmentmembership.EndedAtIsNil()).
+		Select(segmentmembership.FieldID, segmentmembership.FieldSubjectID, segmentmembership.FieldSegmentID).
+		All(ctx)
+	if err != nil {
+		return err
+	}
+	var gone []*ent.SegmentMembership
+	for _, m := range open {
+		if !seen[m.SubjectID] {
+			gone = append(gone, m)
+		}
+	}
+	for lo := 0; lo < len(gone); lo += 1000 {
+		if err := s.end(ctx, gone[lo:min(lo+1000, len(gone))]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// end ends memberships whose subjects are gone, with their events and the
+// run's count, in one transaction.
+func (s *segmentStore) end(ctx context.Context, ms []*ent.SegmentMembership) (err error) {
+	ctx = schema.SubjectsVerified(schema.Segmentation(ctx))
+	tx, err := s.client.Tx(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, tx.Rollback())
+		}
+	}()
+	keyOf := map[pulid.ID]string{}
+	for k, sg := range s.segments {
+		keyOf[sg.ID] = k
+	}
+	ids := make([]pulid.ID, len(ms))
+	events := make([]*ent.EventCreate, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+		events[i] = schema.NewEvent(ctx, tx.Client(), s.binding.WorkspaceID, EventSegmentLeft, s.opts.SubjectType, m.SubjectID,
+			[]crm.Change{{Field: "segment", After: keyOf[m.SegmentID]}, {Field: "segment_id", After: string(m.SegmentID)}, {Field: "run", After: string(s.run.ID)}}, s.opts.Now)
+	}
+	if err := tx.SegmentMembership.Update().Where(segmentmembership.IDIn(ids...)).
+		SetEndedAt(s.opts.Now).SetEndedRunID(s.run.ID).Exec(ctx); err != nil {
+		return err
+	}
+	if err := tx.Event.CreateBulk(events...).Exec(ctx); err != nil {
+		return err
+	}
+	run, err := tx.SegmentRun.UpdateOneID(s.run.ID).AddLeft(len(ms)).SetHeartbeatAt(time.Now()).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.run = run
+	return nil
 }
 
 // failed records a batch the plugin failed on.

@@ -226,6 +226,24 @@ func TestSegmentSubjects(t *testing.T) {
 		if run4.Subjects != 1 || run4.Entered != 0 || run4.Left != 0 || run4.Stayed != 2 {
 			t.Fatalf("narrowed run: %+v", run4)
 		}
+		// A full run ends the memberships of a lead deleted since: leads 1-9
+		// move from small to big (9 leave, 9 enter), lead 11 is deleted (its
+		// big and known end), the rest stay (lead 0: 2, lead 10: 2, 1-9: known).
+		last := c.Lead.Query().Order(ent.Desc(lead.FieldID)).FirstX(ctx)
+		c.Lead.DeleteOneID(last.ID).ExecX(ctx)
+		run5, err := r.SegmentSubjects(ctx, c, extension.SegmentOptions{SubjectType: "lead", Where: (*ent.LeadWhereInput)(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run5.Subjects != 11 || run5.Entered != 9 || run5.Left != 11 || run5.Stayed != 13 {
+			t.Fatalf("run after a deletion: %+v", run5)
+		}
+		if _, left := segmentEvents(t, ctx, c, run5.ID); len(left) != 11 {
+			t.Fatalf("%d left events, want 11", len(left))
+		}
+		if n := c.SegmentMembership.Query().Where(segmentmembership.SubjectID(last.ID), segmentmembership.EndedAtIsNil()).CountX(ctx); n != 0 {
+			t.Fatalf("the deleted lead keeps %d open memberships", n)
+		}
 	})
 }
 
