@@ -56,22 +56,14 @@ func refused(t *testing.T, r response, code, reason string) gqlError {
 	return er
 }
 
-// quick runs f and fails the test when it took 50 ms or more, the best of
-// three tries (the machine may be busy with other work): refusals must not
-// cost the server work.
+// quick runs f, whose assertions check a refusal, and logs how long it
+// took. Tests assert what is refused, never how fast: BenchmarkRefusals
+// measures the cost of the largest refusals.
 func quick(t *testing.T, what string, f func()) {
 	t.Helper()
-	d := time.Hour
-	for i := 0; i < 3 && d >= 50*time.Millisecond; i++ {
-		start := time.Now()
-		f()
-		d = min(d, time.Since(start))
-	}
-	if d >= 50*time.Millisecond {
-		t.Errorf("%s took %v, want under 50ms", what, d)
-	} else {
-		t.Logf("%s refused in %v", what, d)
-	}
+	start := time.Now()
+	f()
+	t.Logf("%s refused in %v", what, time.Since(start))
 }
 
 // TestBatchMutationCannotBreakAtomicity: scoreSubjects commits batch by

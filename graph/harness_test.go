@@ -37,7 +37,7 @@ func (d *countingDriver) Query(ctx context.Context, query string, args, v any) e
 
 // env is one running API over one database with two workspaces.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	st      *store.Store
 	srv     *httptest.Server
 	counter *countingDriver
@@ -47,10 +47,10 @@ type env struct {
 	wsB    *ent.Workspace
 }
 
-func newEnv(t *testing.T, dia string) *env { return newEnvWith(t, dia, nil) }
+func newEnv(t testing.TB, dia string) *env { return newEnvWith(t, dia, nil) }
 
 // newEnvWith is newEnv with plugins.
-func newEnvWith(t *testing.T, dia string, ext *extension.Registry) *env {
+func newEnvWith(t testing.TB, dia string, ext *extension.Registry) *env {
 	t.Helper()
 	counter := &countingDriver{}
 	st := storetest.Open(t, dia, store.WithDriver(func(d dialect.Driver) dialect.Driver {

@@ -50,13 +50,13 @@ func TestLeadscoreWASM(t *testing.T) {
 // config selects a fault, to check that faults inside the sandbox reach
 // the kit as the right kind of failure. (Its well-behaved mode is left out:
 // it scores a missing amount NaN, which score/missing-values rightly
-// reports.)
+// reports. The guest also segments; only its score answers are judged.)
 func TestWASMFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: not building the WASM module")
 	}
 	m, err := manifest.Parse([]byte(`{"name": "guest", "version": "0.0.1", "abi": 1, "runtime": "wasm", "module": "guest.wasm",
-		"points": ["score"], "subjects": ["lead"], "inputs": {"lead": ["amount"]}}`))
+		"points": ["score", "segment"], "subjects": ["lead"], "inputs": {"lead": ["amount", "estimated_value"]}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
