@@ -29,6 +29,22 @@ func Members(ctx context.Context, client *ent.Client, wsID pulid.ID) ([]*ent.Mem
 		Order(ent.Asc(member.FieldName), ent.Asc(member.FieldID)).All(ctx)
 }
 
+// AddMember adds a member to the workspace. A second member with the same
+// email is refused (BAD_USER_INPUT on email).
+func AddMember(ctx context.Context, client *ent.Client, wsID pulid.ID, name, email string, role tenancy.Role) (*ent.Member, error) {
+	if !role.Valid() {
+		return nil, errcode.Input("role", "role must be admin, member or viewer, not %q", role)
+	}
+	if name == "" {
+		name = email
+	}
+	m, err := client.Member.Create().SetWorkspaceID(wsID).SetName(name).SetEmail(email).SetRole(member.Role(role)).Save(ctx)
+	if ent.IsConstraintError(err) {
+		return nil, errcode.Input("email", "%s is already a member of this workspace", email)
+	}
+	return m, err
+}
+
 // MemberByID finds a member of the workspace by ID or, for the operator's
 // tools, by email.
 func MemberByID(ctx context.Context, client *ent.Client, wsID pulid.ID, idOrEmail string) (*ent.Member, error) {
