@@ -86,6 +86,16 @@ func bulkCreate[In, Out any](ctx context.Context, c *ent.Client, inputs []*In, c
 	return out, nil
 }
 
+// inInput returns v and err, with err's field given as a path in the
+// mutation's input argument ("input.organizationID"), as bulk mutations
+// give theirs ("input.3.organizationID").
+func inInput[T any](v T, err error) (T, error) {
+	if err != nil && errcode.FieldOf(err) != "" {
+		return v, errcode.Under("input", err)
+	}
+	return v, err
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
