@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -23,6 +24,15 @@ import (
 var BatchMutations = map[string]bool{
 	"scoreSubjects":   true,
 	"segmentSubjects": true,
+}
+
+// AdminMutations are the root mutation fields only a workspace's admin
+// may run. Another role's operation holding one is FORBIDDEN before its
+// input is looked at, like a viewer's write.
+var AdminMutations = map[string]bool{
+	"updateMemberRole": true,
+	"removeMember":     true,
+	"deleteWorkspace":  true,
 }
 
 // HeavyFields are the root fields whose work is a plugin call or a scan of
@@ -94,7 +104,8 @@ func (g *operationGuard) Validate(es graphql.ExecutableSchema) error {
 func (g *operationGuard) MutateOperationParameters(ctx context.Context, p *graphql.RawParams) *gqlerror.Error {
 	v := tenancy.FromContext(ctx)
 	readOnly := v != nil && !v.Role.CanWrite()
-	if !readOnly && len(p.Variables) == 0 {
+	notAdmin := v != nil && v.Role != tenancy.RoleAdmin && mentionsAdminMutation(p.Query)
+	if !readOnly && !notAdmin && len(p.Variables) == 0 {
 		return nil
 	}
 	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
@@ -110,6 +121,13 @@ func (g *operationGuard) MutateOperationParameters(ctx context.Context, p *graph
 	}
 	if readOnly && op.Operation != ast.Query {
 		return codedError(errcode.Forbidden, "", "role %s may not run a %s", v.Role, op.Operation)
+	}
+	if notAdmin && op.Operation == ast.Mutation {
+		for _, f := range rootFields(op.SelectionSet, map[string]bool{}, doc.Fragments) {
+			if AdminMutations[f.Name] {
+				return codedError(errcode.Forbidden, "", "only an admin may run %s", f.Name)
+			}
+		}
 	}
 	return checkVariables(op, p.Variables, g.schema, g.limits)
 }
@@ -179,23 +197,40 @@ func onlyBatchMutations(op *ast.OperationDefinition) bool {
 }
 
 // rootFields lists the fields of a selection set, through inline fragments
-// and fragment spreads, whatever their directives say.
-func rootFields(set ast.SelectionSet, seen map[string]bool) []*ast.Field {
+// and fragment spreads, whatever their directives say. Spreads are followed
+// to their definition, or before validation (which links them) to the
+// fragment of that name in frags.
+func rootFields(set ast.SelectionSet, seen map[string]bool, frags ...ast.FragmentDefinitionList) []*ast.Field {
 	var out []*ast.Field
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
 			out = append(out, s)
 		case *ast.InlineFragment:
-			out = append(out, rootFields(s.SelectionSet, seen)...)
+			out = append(out, rootFields(s.SelectionSet, seen, frags...)...)
 		case *ast.FragmentSpread:
-			if s.Definition != nil && !seen[s.Name] {
+			def := s.Definition
+			if def == nil && len(frags) > 0 {
+				def = frags[0].ForName(s.Name)
+			}
+			if def != nil && !seen[s.Name] {
 				seen[s.Name] = true
-				out = append(out, rootFields(s.Definition.SelectionSet, seen)...)
+				out = append(out, rootFields(def.SelectionSet, seen, frags...)...)
 			}
 		}
 	}
 	return out
+}
+
+// mentionsAdminMutation reports whether query may hold an admin-only
+// mutation: a cheap test that spares parsing the others.
+func mentionsAdminMutation(query string) bool {
+	for name := range AdminMutations {
+		if strings.Contains(query, name) {
+			return true
+		}
+	}
+	return false
 }
 
 type methodKey struct{}

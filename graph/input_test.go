@@ -18,17 +18,17 @@ func TestBadInputIsRefusedWithCodes(t *testing.T) {
 			{"unknown filter", `{ contacts(where: {shoeSize: 3}) { totalCount } }`, nil, "BAD_USER_INPUT", ""},
 			{"wrong type", `{ contacts(first: "ten") { totalCount } }`, nil, "BAD_USER_INPUT", ""},
 			{"wrong variable type", `query($n: Int) { contacts(first: $n) { totalCount } }`, map[string]any{"n": "ten"}, "BAD_USER_INPUT", ""},
-			{"over-long string", createContact, map[string]any{"in": map[string]any{"lastName": strings.Repeat("x", 101)}}, "BAD_USER_INPUT", "lastName"},
-			{"empty required string", createOrg, map[string]any{"in": map[string]any{"name": ""}}, "BAD_USER_INPUT", "name"},
+			{"over-long string", createContact, map[string]any{"in": map[string]any{"lastName": strings.Repeat("x", 101)}}, "BAD_USER_INPUT", "input.lastName"},
+			{"empty required string", createOrg, map[string]any{"in": map[string]any{"name": ""}}, "BAD_USER_INPUT", "input.name"},
 			{"negative amount", `mutation($in: CreateDealInput!) { createDeal(input: $in) { id } }`, map[string]any{"in": map[string]any{
-				"name": "Neg", "amount": -5, "pipelineID": pid, "stageID": st["Lead"]}}, "BAD_USER_INPUT", "amount"},
+				"name": "Neg", "amount": -5, "pipelineID": pid, "stageID": st["Lead"]}}, "BAD_USER_INPUT", "input.amount"},
 			{"money with three decimals", `mutation($in: CreateDealInput!) { createDeal(input: $in) { id } }`, map[string]any{"in": map[string]any{
 				"name": "Neg", "amount": "1.234", "pipelineID": pid, "stageID": st["Lead"]}}, "BAD_USER_INPUT", ""},
 			{"unknown stage", `mutation($id: ID!, $s: ID!) { moveDeal(id: $id, stageID: $s) { id } }`, map[string]any{
 				"id": "del_01jd8z2x9t3v4w5y6z7a8b9c0d", "s": "stg_01jd8z2x9t3v4w5y6z7a8b9c0d"}, "NOT_FOUND", ""},
 			{"bad currency", `mutation($in: CreateDealInput!) { createDeal(input: $in) { id } }`, map[string]any{"in": map[string]any{
-				"name": "X", "currency": "dollars", "pipelineID": pid, "stageID": st["Lead"]}}, "BAD_USER_INPUT", "currency"},
-			{"id of wrong type for edge", createContact, map[string]any{"in": map[string]any{"lastName": "X", "organizationID": st["Lead"]}}, "NOT_FOUND", "organization"},
+				"name": "X", "currency": "dollars", "pipelineID": pid, "stageID": st["Lead"]}}, "BAD_USER_INPUT", "input.currency"},
+			{"id of wrong type for edge", createContact, map[string]any{"in": map[string]any{"lastName": "X", "organizationID": st["Lead"]}}, "NOT_FOUND", "input.organizationID"},
 			{"page too large", `{ contacts(first: 5000) { totalCount } }`, nil, "BAD_USER_INPUT", "first"},
 			{"syntax error", `{ contacts { `, nil, "BAD_USER_INPUT", ""},
 		}
@@ -75,10 +75,10 @@ func TestCustomFieldsAreValidatedOnWrite(t *testing.T) {
 			fields map[string]any
 			field  string
 		}{
-			{map[string]any{"tier": "bronze"}, "customFields.tier"},
-			{map[string]any{"seats": 3}, "customFields.tier"},
-			{map[string]any{"tier": "gold", "seats": "many"}, "customFields.seats"},
-			{map[string]any{"tier": "gold", "color": "red"}, "customFields.color"},
+			{map[string]any{"tier": "bronze"}, "input.customFields.tier"},
+			{map[string]any{"seats": 3}, "input.customFields.tier"},
+			{map[string]any{"tier": "gold", "seats": "many"}, "input.customFields.seats"},
+			{map[string]any{"tier": "gold", "color": "red"}, "input.customFields.color"},
 		} {
 			er := e.fail("a", createOrg, map[string]any{"in": map[string]any{"name": "Bad", "customFields": c.fields}}, "BAD_USER_INPUT")
 			if er.field() != c.field {

@@ -52,7 +52,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 		e.fail("b", `mutation($id: ID!) { convertLead(id: $id) { id } }`, map[string]any{"id": conA}, "NOT_FOUND")
 		// Links from B's records to A's.
 		er := e.fail("b", createContact, map[string]any{"in": map[string]any{"lastName": "Spy", "organizationID": orgA}}, "NOT_FOUND")
-		if er.field() != "organization" {
+		if er.field() != "input.organizationID" {
 			t.Errorf("link error field = %q", er.field())
 		}
 		e.fail("b", `mutation($in: CreateDealInput!) { createDeal(input: $in) { id } }`, map[string]any{"in": map[string]any{

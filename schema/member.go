@@ -30,7 +30,8 @@ func (Member) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("workspace_id", "email").Unique()}
 }
 
-// Annotations of the Member.
+// Annotations of the Member: members are listed by the members query and
+// changed only by the member-management mutations (admins only).
 func (Member) Annotations() []schema.Annotation {
-	return []schema.Annotation{entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
+	return []schema.Annotation{entgql.QueryField(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)}
 }

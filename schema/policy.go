@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"entgo.io/ent"
 	"entgo.io/ent/entql"
@@ -162,7 +163,7 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 		want := gen.EdgeTargets[m.Type()][e]
 		for prefix, ids := range byPrefix {
 			if want != "" && prefix != want {
-				return &errcode.Error{Code: errcode.NotFound, Field: errcode.FieldName(e), Msg: "no such record in this workspace"}
+				return &errcode.Error{Code: errcode.NotFound, Field: linkField(m, e), Msg: "no such record in this workspace"}
 			}
 			ids = uniqueIDs(ids)
 			n, err := cm.Client().CountIDs(scoped, prefix, ids)
@@ -170,11 +171,34 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 				return fmt.Errorf("checking %s: %w", e, err)
 			}
 			if n != len(ids) {
-				return &errcode.Error{Code: errcode.NotFound, Field: errcode.FieldName(e), Msg: "no such record in this workspace"}
+				return &errcode.Error{Code: errcode.NotFound, Field: linkField(m, e), Msg: "no such record in this workspace"}
 			}
 		}
 	}
 	return nil
+}
+
+// linkField names the input field that sets edge e of m, as the generated
+// GraphQL inputs name it: organizationID for a unique edge with a field
+// (organization_id), tagIDs for a list on create, addTagIDs on update.
+func linkField(m ent.Mutation, e string) string {
+	if _, ok := m.Field(e + "_id"); ok {
+		return errcode.FieldName(e) + "ID"
+	}
+	one := e
+	switch {
+	case strings.HasSuffix(e, "ies"):
+		one = strings.TrimSuffix(e, "ies") + "y"
+	case strings.HasSuffix(e, "s"):
+		one = strings.TrimSuffix(e, "s")
+	default:
+		return errcode.FieldName(e) + "ID"
+	}
+	name := errcode.FieldName(one) + "IDs"
+	if !m.Op().Is(ent.OpCreate) {
+		name = "add" + strings.ToUpper(name[:1]) + name[1:]
+	}
+	return name
 }
 
 // describesAnyRecord are the entities whose subject_id may name a record

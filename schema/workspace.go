@@ -8,7 +8,10 @@ import (
 )
 
 // Workspace is a tenant: a team's own CRM. Every other record belongs to
-// exactly one workspace.
+// exactly one workspace. Deleting a workspace archives it: deleted_at is
+// set, its tokens are revoked and its automations disabled, its records
+// stay (every one references the workspace) but no token reaches them, and
+// its slug stays reserved so that it never names another tenant.
 type Workspace struct{ ent.Schema }
 
 // Mixin of the Workspace.
@@ -22,6 +25,9 @@ func (Workspace) Fields() []ent.Field {
 		field.String("name").NotEmpty().MaxLen(200),
 		field.String("slug").NotEmpty().MaxLen(63).Unique().Immutable().
 			Match(slugPattern),
+		field.Time("deleted_at").Optional().Nillable().
+			Comment("when the workspace was deleted (archived); unset while it is live").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

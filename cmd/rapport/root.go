@@ -35,6 +35,7 @@ func newRootCmd() *cobra.Command {
 		newMigrateCmd(g),
 		newWorkspaceCmd(g),
 		newTokenCmd(g),
+		newMemberCmd(g),
 		newSchemaCmd(),
 		newPluginCmd(g),
 		newScoreCmd(g),

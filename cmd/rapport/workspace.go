@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -9,6 +12,8 @@ import (
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
 
@@ -34,10 +39,13 @@ func newWorkspaceCmd(g *globals) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "display name (default: the slug)")
-	var output string
+	var (
+		output  string
+		deleted bool
+	)
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List workspaces",
+		Short: "List workspaces (deleted ones only with --deleted)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := g.openStore(cmd.Context())
@@ -45,19 +53,171 @@ func newWorkspaceCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			all, err := st.Client.Workspace.Query().Order(ent.Asc("slug")).All(tenancy.System(cmd.Context()))
+			q := st.Client.Workspace.Query().Order(ent.Asc("slug"))
+			if deleted {
+				q.Where(workspace.DeletedAtNotNil())
+			} else {
+				q.Where(workspace.DeletedAtIsNil())
+			}
+			all, err := q.All(tenancy.System(cmd.Context()))
 			if err != nil {
 				return err
 			}
 			t := table{Columns: []string{"slug", "name", "id", "created_at"}}
+			if deleted {
+				t.Columns = append(t.Columns, "deleted_at")
+			}
 			for _, w := range all {
-				t.Rows = append(t.Rows, []string{w.Slug, w.Name, string(w.ID), w.CreatedAt.Format(time.RFC3339)})
+				row := []string{w.Slug, w.Name, string(w.ID), w.CreatedAt.Format(time.RFC3339)}
+				if deleted {
+					row = append(row, w.DeletedAt.Format(time.RFC3339))
+				}
+				t.Rows = append(t.Rows, row)
 			}
 			return t.write(cmd.OutOrStdout(), output)
 		},
 	}
 	list.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
-	cmd.AddCommand(create, list)
+	list.Flags().BoolVar(&deleted, "deleted", false, "list the deleted (archived) workspaces instead")
+
+	var confirm string
+	del := &cobra.Command{
+		Use:   "delete SLUG [--confirm SLUG]",
+		Short: "Delete a workspace: archive it, revoke every token and disable its automations",
+		Long: `Delete a workspace. It is archived: every token of it is revoked (and a
+token of a deleted workspace never authenticates), its automations are
+disabled, its records stay in the database but no token reaches them, and
+it leaves workspace list. Its slug stays reserved: no new workspace can
+take it. Confirm with --confirm SLUG, or by typing the slug when asked.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			slug := args[0]
+			if !cmd.Flags().Changed("confirm") {
+				fmt.Fprintf(cmd.ErrOrStderr(), "Deleting workspace %s revokes every token of it. Type its slug to confirm: ", slug)
+				line, _ := bufio.NewReader(cmd.InOrStdin()).ReadString('\n')
+				confirm = strings.TrimSpace(line)
+			}
+			if confirm != slug {
+				return errcode.Input("confirm", "not confirmed: give --confirm %s, or type the slug when asked", slug)
+			}
+			st, err := g.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ws, err := access.WorkspaceBySlug(cmd.Context(), st.Client, slug)
+			if err != nil {
+				return err
+			}
+			n, err := access.DeleteWorkspace(cmd.Context(), st.Client, ws)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "deleted workspace %s (%s); %d tokens revoked\n", ws.Slug, ws.ID, n)
+			return nil
+		},
+	}
+	del.Flags().StringVar(&confirm, "confirm", "", "the workspace's slug again, to confirm")
+	cmd.AddCommand(create, list, del)
+	return cmd
+}
+
+func newMemberCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "member", Short: "Manage a workspace's members"}
+	var slug, output string
+	// withWorkspace opens the store and finds the workspace for f.
+	withWorkspace := func(cmd *cobra.Command, f func(ctx context.Context, c *ent.Client, ws *ent.Workspace) error) error {
+		st, err := g.openStore(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		ws, err := access.WorkspaceBySlug(cmd.Context(), st.Client, slug)
+		if err != nil {
+			return err
+		}
+		return f(tenancy.System(cmd.Context()), st.Client, ws)
+	}
+	list := &cobra.Command{
+		Use:   "list --workspace SLUG",
+		Short: "List a workspace's members",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWorkspace(cmd, func(ctx context.Context, c *ent.Client, ws *ent.Workspace) error {
+				ms, err := access.Members(ctx, c, ws.ID)
+				if err != nil {
+					return err
+				}
+				t := table{Columns: []string{"id", "name", "email", "role", "created_at"}}
+				for _, m := range ms {
+					t.Rows = append(t.Rows, []string{string(m.ID), m.Name, m.Email, string(m.Role), m.CreatedAt.Format(time.RFC3339)})
+				}
+				return t.write(cmd.OutOrStdout(), output)
+			})
+		},
+	}
+	list.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
+	role := &cobra.Command{
+		Use:   "role --workspace SLUG MEMBER ROLE",
+		Short: "Change a member's role (MEMBER is an ID or an email); the last admin cannot be demoted",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withWorkspace(cmd, func(ctx context.Context, c *ent.Client, ws *ent.Workspace) error {
+				m, err := access.MemberByID(ctx, c, ws.ID, args[0])
+				if err != nil {
+					return err
+				}
+				if m, err = access.SetMemberRole(ctx, c, ws.ID, m.ID, tenancy.Role(args[1])); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s (%s) is now %s\n", m.Email, m.ID, m.Role)
+				return nil
+			})
+		},
+	}
+	remove := &cobra.Command{
+		Use:   "remove --workspace SLUG MEMBER",
+		Short: "Remove a member (MEMBER is an ID or an email) and revoke its tokens; the last admin cannot be removed",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withWorkspace(cmd, func(ctx context.Context, c *ent.Client, ws *ent.Workspace) error {
+				m, err := access.MemberByID(ctx, c, ws.ID, args[0])
+				if err != nil {
+					return err
+				}
+				if err := access.RemoveMember(ctx, c, ws.ID, m.ID); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "removed %s (%s)\n", m.Email, m.ID)
+				return nil
+			})
+		},
+	}
+	var name, email, newRole string
+	add := &cobra.Command{
+		Use:   "add --workspace SLUG --email EMAIL [--name NAME] [--role ROLE]",
+		Short: "Add a member to a workspace",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWorkspace(cmd, func(ctx context.Context, c *ent.Client, ws *ent.Workspace) error {
+				m, err := access.AddMember(ctx, c, ws.ID, name, email, tenancy.Role(newRole))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "added %s (%s) as %s\n", m.Email, m.ID, m.Role)
+				return nil
+			})
+		},
+	}
+	add.Flags().StringVar(&email, "email", "", "the member's email (required)")
+	add.Flags().StringVar(&name, "name", "", "the member's name (default: the email)")
+	add.Flags().StringVar(&newRole, "role", "member", "admin, member or viewer")
+	_ = add.MarkFlagRequired("email")
+	for _, c := range []*cobra.Command{add, list, role, remove} {
+		c.Flags().StringVarP(&slug, "workspace", "w", "", "workspace slug (required)")
+		_ = c.MarkFlagRequired("workspace")
+	}
+	cmd.AddCommand(add, list, role, remove)
 	return cmd
 }
 

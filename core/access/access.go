@@ -8,12 +8,14 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
+	"github.com/rapportcrm/rapport/core/ent/automation"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
@@ -33,8 +35,11 @@ func CreateWorkspace(ctx context.Context, client *ent.Client, slug, name string)
 	if name == "" {
 		name = slug
 	}
-	ws, err := client.Workspace.Create().SetSlug(slug).SetName(name).Save(tenancy.System(ctx))
+	ws, err := client.Workspace.Create().SetSlug(slug).SetName(name).Save(operator(ctx))
 	if ent.IsConstraintError(err) {
+		if old, _ := client.Workspace.Query().Where(workspace.Slug(slug)).Only(operator(ctx)); old != nil && old.DeletedAt != nil {
+			return nil, errcode.Input("slug", "workspace %q was deleted; its slug stays reserved", slug)
+		}
 		return nil, errcode.Input("slug", "workspace %q already exists", slug)
 	}
 	if err != nil {
@@ -43,9 +48,10 @@ func CreateWorkspace(ctx context.Context, client *ent.Client, slug, name string)
 	return ws, nil
 }
 
-// WorkspaceBySlug finds a workspace by slug (operator tools only).
+// WorkspaceBySlug finds a live (not deleted) workspace by slug (operator
+// tools only).
 func WorkspaceBySlug(ctx context.Context, client *ent.Client, slug string) (*ent.Workspace, error) {
-	ws, err := client.Workspace.Query().Where(workspace.Slug(slug)).Only(tenancy.System(ctx))
+	ws, err := client.Workspace.Query().Where(workspace.Slug(slug), workspace.DeletedAtIsNil()).Only(operator(ctx))
 	if ent.IsNotFound(err) {
 		return nil, errcode.New(errcode.NotFound, "no workspace %q", slug)
 	}
@@ -82,20 +88,23 @@ func CreateToken(ctx context.Context, client *ent.Client, ws *ent.Workspace, opt
 	if opts.TTL > 0 {
 		b.SetExpiresAt(time.Now().Add(opts.TTL))
 	}
-	tok, err := b.Save(tenancy.System(ctx))
+	tok, err := b.Save(operator(ctx))
 	if err != nil {
 		return "", nil, fmt.Errorf("create token: %w", err)
 	}
 	return secret, tok, nil
 }
 
-// Authenticate returns the viewer a token acts as.
+// Authenticate returns the viewer a token acts as. A token of a deleted
+// workspace does not authenticate, even if it was somehow left unrevoked.
 func Authenticate(ctx context.Context, client *ent.Client, secret string) (*tenancy.Viewer, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
 		return nil, ErrInvalidToken
 	}
-	sys := tenancy.System(ctx)
-	tok, err := client.APIToken.Query().Where(apitoken.TokenHash(hashToken(secret))).Only(sys)
+	sys := operator(ctx)
+	tok, err := client.APIToken.Query().
+		Where(apitoken.TokenHash(hashToken(secret)), apitoken.HasWorkspaceWith(workspace.DeletedAtIsNil())).
+		Only(sys)
 	if ent.IsNotFound(err) {
 		return nil, ErrInvalidToken
 	}
@@ -122,7 +131,7 @@ func RevokeToken(ctx context.Context, client *ent.Client, ws *ent.Workspace, id 
 	n, err := client.APIToken.Update().
 		Where(apitoken.WorkspaceID(ws.ID), apitoken.IDEQ(pulidOf(id)), apitoken.RevokedAtIsNil()).
 		SetRevokedAt(time.Now()).
-		Save(tenancy.System(ctx))
+		Save(operator(ctx))
 	if err != nil {
 		return err
 	}
@@ -130,6 +139,67 @@ func RevokeToken(ctx context.Context, client *ent.Client, ws *ent.Workspace, id 
 		return errcode.New(errcode.NotFound, "no active token %q in workspace %q", id, ws.Slug)
 	}
 	return nil
+}
+
+// DeleteWorkspace deletes a workspace by archiving it, atomically: it
+// sets the workspace's deleted_at, revokes every token of it and disables
+// its automations. Its records stay, unreachable: no token of it
+// authenticates, it is left out of workspace listings, and its slug stays
+// reserved (a new workspace cannot take it, so links and integrations that
+// name the slug never reach another tenant). It returns how many tokens it
+// revoked. Callers check that whoever asks may do it; client may be a
+// transaction's.
+func DeleteWorkspace(ctx context.Context, client *ent.Client, ws *ent.Workspace) (revoked int, err error) {
+	sys := operator(ctx)
+	err = inTx(sys, client, func(c *ent.Client) error {
+		now := time.Now()
+		n, err := c.Workspace.Update().
+			Where(workspace.ID(ws.ID), workspace.DeletedAtIsNil()).
+			SetDeletedAt(now).
+			Save(sys)
+		if err != nil {
+			return fmt.Errorf("archive workspace: %w", err)
+		}
+		if n == 0 {
+			return errcode.New(errcode.NotFound, "no workspace %q", ws.Slug)
+		}
+		if revoked, err = c.APIToken.Update().
+			Where(apitoken.WorkspaceID(ws.ID), apitoken.RevokedAtIsNil()).
+			SetRevokedAt(now).
+			Save(sys); err != nil {
+			return fmt.Errorf("revoke tokens: %w", err)
+		}
+		if err := c.Automation.Update().
+			Where(automation.WorkspaceID(ws.ID), automation.Enabled(true)).
+			SetEnabled(false).
+			Exec(sys); err != nil {
+			return fmt.Errorf("disable automations: %w", err)
+		}
+		return nil
+	})
+	return revoked, err
+}
+
+// operator is ctx as the operator's tools act: system, with no viewer.
+func operator(ctx context.Context) context.Context {
+	return tenancy.System(tenancy.NewContext(ctx, nil))
+}
+
+// inTx runs f in a transaction of client, or in client's own when it is
+// already a transaction's.
+func inTx(ctx context.Context, client *ent.Client, f func(*ent.Client) error) error {
+	tx, err := client.Tx(ctx)
+	if errors.Is(err, ent.ErrTxStarted) {
+		return f(client)
+	}
+	if err != nil {
+		return err
+	}
+	if err := f(tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 func hashToken(secret string) string {

@@ -683,6 +683,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workspace.FieldUpdatedAt: {Type: field.TypeTime, Column: workspace.FieldUpdatedAt},
 			workspace.FieldName:      {Type: field.TypeString, Column: workspace.FieldName},
 			workspace.FieldSlug:      {Type: field.TypeString, Column: workspace.FieldSlug},
+			workspace.FieldDeletedAt: {Type: field.TypeTime, Column: workspace.FieldDeletedAt},
 		},
 	}
 	graph.MustAddE(
@@ -5473,4 +5474,9 @@ func (f *WorkspaceFilter) WhereName(p entql.StringP) {
 // WhereSlug applies the entql string predicate on the slug field.
 func (f *WorkspaceFilter) WhereSlug(p entql.StringP) {
 	f.Where(p.Field(workspace.FieldSlug))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *WorkspaceFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(workspace.FieldDeletedAt))
 }

@@ -25,7 +25,9 @@ type Workspace struct {
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// Slug holds the value of the "slug" field.
-	Slug         string `json:"slug,omitempty"`
+	Slug string `json:"slug,omitempty"`
+	// when the workspace was deleted (archived); unset while it is live
+	DeletedAt    *time.Time `json:"deleted_at,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -38,7 +40,7 @@ func (*Workspace) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case workspace.FieldName, workspace.FieldSlug:
 			values[i] = new(sql.NullString)
-		case workspace.FieldCreatedAt, workspace.FieldUpdatedAt:
+		case workspace.FieldCreatedAt, workspace.FieldUpdatedAt, workspace.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -84,6 +86,13 @@ func (w *Workspace) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field slug", values[i])
 			} else if value.Valid {
 				w.Slug = value.String
+			}
+		case workspace.FieldDeletedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field deleted_at", values[i])
+			} else if value.Valid {
+				w.DeletedAt = new(time.Time)
+				*w.DeletedAt = value.Time
 			}
 		default:
 			w.selectValues.Set(columns[i], values[i])
@@ -132,6 +141,11 @@ func (w *Workspace) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("slug=")
 	builder.WriteString(w.Slug)
+	builder.WriteString(", ")
+	if v := w.DeletedAt; v != nil {
+		builder.WriteString("deleted_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -64,6 +64,20 @@ func (wc *WorkspaceCreate) SetSlug(s string) *WorkspaceCreate {
 	return wc
 }
 
+// SetDeletedAt sets the "deleted_at" field.
+func (wc *WorkspaceCreate) SetDeletedAt(t time.Time) *WorkspaceCreate {
+	wc.mutation.SetDeletedAt(t)
+	return wc
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (wc *WorkspaceCreate) SetNillableDeletedAt(t *time.Time) *WorkspaceCreate {
+	if t != nil {
+		wc.SetDeletedAt(*t)
+	}
+	return wc
+}
+
 // SetID sets the "id" field.
 func (wc *WorkspaceCreate) SetID(pu pulid.ID) *WorkspaceCreate {
 	wc.mutation.SetID(pu)
@@ -220,6 +234,10 @@ func (wc *WorkspaceCreate) createSpec() (*Workspace, *sqlgraph.CreateSpec) {
 		_spec.SetField(workspace.FieldSlug, field.TypeString, value)
 		_node.Slug = value
 	}
+	if value, ok := wc.mutation.DeletedAt(); ok {
+		_spec.SetField(workspace.FieldDeletedAt, field.TypeTime, value)
+		_node.DeletedAt = &value
+	}
 	return _node, _spec
 }
 
@@ -293,6 +311,24 @@ func (u *WorkspaceUpsert) SetName(v string) *WorkspaceUpsert {
 // UpdateName sets the "name" field to the value that was provided on create.
 func (u *WorkspaceUpsert) UpdateName() *WorkspaceUpsert {
 	u.SetExcluded(workspace.FieldName)
+	return u
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *WorkspaceUpsert) SetDeletedAt(v time.Time) *WorkspaceUpsert {
+	u.Set(workspace.FieldDeletedAt, v)
+	return u
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *WorkspaceUpsert) UpdateDeletedAt() *WorkspaceUpsert {
+	u.SetExcluded(workspace.FieldDeletedAt)
+	return u
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *WorkspaceUpsert) ClearDeletedAt() *WorkspaceUpsert {
+	u.SetNull(workspace.FieldDeletedAt)
 	return u
 }
 
@@ -375,6 +411,27 @@ func (u *WorkspaceUpsertOne) SetName(v string) *WorkspaceUpsertOne {
 func (u *WorkspaceUpsertOne) UpdateName() *WorkspaceUpsertOne {
 	return u.Update(func(s *WorkspaceUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *WorkspaceUpsertOne) SetDeletedAt(v time.Time) *WorkspaceUpsertOne {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *WorkspaceUpsertOne) UpdateDeletedAt() *WorkspaceUpsertOne {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *WorkspaceUpsertOne) ClearDeletedAt() *WorkspaceUpsertOne {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.ClearDeletedAt()
 	})
 }
 
@@ -624,6 +681,27 @@ func (u *WorkspaceUpsertBulk) SetName(v string) *WorkspaceUpsertBulk {
 func (u *WorkspaceUpsertBulk) UpdateName() *WorkspaceUpsertBulk {
 	return u.Update(func(s *WorkspaceUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (u *WorkspaceUpsertBulk) SetDeletedAt(v time.Time) *WorkspaceUpsertBulk {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.SetDeletedAt(v)
+	})
+}
+
+// UpdateDeletedAt sets the "deleted_at" field to the value that was provided on create.
+func (u *WorkspaceUpsertBulk) UpdateDeletedAt() *WorkspaceUpsertBulk {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.UpdateDeletedAt()
+	})
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (u *WorkspaceUpsertBulk) ClearDeletedAt() *WorkspaceUpsertBulk {
+	return u.Update(func(s *WorkspaceUpsert) {
+		s.ClearDeletedAt()
 	})
 }
 

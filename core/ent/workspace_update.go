@@ -49,6 +49,26 @@ func (wu *WorkspaceUpdate) SetNillableName(s *string) *WorkspaceUpdate {
 	return wu
 }
 
+// SetDeletedAt sets the "deleted_at" field.
+func (wu *WorkspaceUpdate) SetDeletedAt(t time.Time) *WorkspaceUpdate {
+	wu.mutation.SetDeletedAt(t)
+	return wu
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (wu *WorkspaceUpdate) SetNillableDeletedAt(t *time.Time) *WorkspaceUpdate {
+	if t != nil {
+		wu.SetDeletedAt(*t)
+	}
+	return wu
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (wu *WorkspaceUpdate) ClearDeletedAt() *WorkspaceUpdate {
+	wu.mutation.ClearDeletedAt()
+	return wu
+}
+
 // Mutation returns the WorkspaceMutation object of the builder.
 func (wu *WorkspaceUpdate) Mutation() *WorkspaceMutation {
 	return wu.mutation
@@ -130,6 +150,12 @@ func (wu *WorkspaceUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	if value, ok := wu.mutation.Name(); ok {
 		_spec.SetField(workspace.FieldName, field.TypeString, value)
 	}
+	if value, ok := wu.mutation.DeletedAt(); ok {
+		_spec.SetField(workspace.FieldDeletedAt, field.TypeTime, value)
+	}
+	if wu.mutation.DeletedAtCleared() {
+		_spec.ClearField(workspace.FieldDeletedAt, field.TypeTime)
+	}
 	_spec.AddModifiers(wu.modifiers...)
 	if n, err = sqlgraph.UpdateNodes(ctx, wu.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -169,6 +195,26 @@ func (wuo *WorkspaceUpdateOne) SetNillableName(s *string) *WorkspaceUpdateOne {
 	if s != nil {
 		wuo.SetName(*s)
 	}
+	return wuo
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (wuo *WorkspaceUpdateOne) SetDeletedAt(t time.Time) *WorkspaceUpdateOne {
+	wuo.mutation.SetDeletedAt(t)
+	return wuo
+}
+
+// SetNillableDeletedAt sets the "deleted_at" field if the given value is not nil.
+func (wuo *WorkspaceUpdateOne) SetNillableDeletedAt(t *time.Time) *WorkspaceUpdateOne {
+	if t != nil {
+		wuo.SetDeletedAt(*t)
+	}
+	return wuo
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (wuo *WorkspaceUpdateOne) ClearDeletedAt() *WorkspaceUpdateOne {
+	wuo.mutation.ClearDeletedAt()
 	return wuo
 }
 
@@ -282,6 +328,12 @@ func (wuo *WorkspaceUpdateOne) sqlSave(ctx context.Context) (_node *Workspace, e
 	}
 	if value, ok := wuo.mutation.Name(); ok {
 		_spec.SetField(workspace.FieldName, field.TypeString, value)
+	}
+	if value, ok := wuo.mutation.DeletedAt(); ok {
+		_spec.SetField(workspace.FieldDeletedAt, field.TypeTime, value)
+	}
+	if wuo.mutation.DeletedAtCleared() {
+		_spec.ClearField(workspace.FieldDeletedAt, field.TypeTime)
 	}
 	_spec.AddModifiers(wuo.modifiers...)
 	_node = &Workspace{config: wuo.config}

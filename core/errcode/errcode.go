@@ -73,7 +73,14 @@ func As(err error) (*Error, bool) {
 // bulk call learns which record failed: "input.3.email". The code of err is
 // kept.
 func AtIndex(list string, index int, err error) *Error {
-	prefix := fmt.Sprintf("%s.%d", list, index)
+	return Under(fmt.Sprintf("%s.%d", list, index), err)
+}
+
+// Under prefixes the field of err with prefix, the path of the argument
+// that holds it: a record's error about "organizationID" becomes one about
+// "input.organizationID". An error that names no field is about the whole
+// argument, prefix. The code of err is kept.
+func Under(prefix string, err error) *Error {
 	e := &Error{Code: Of(err), Field: prefix, Err: err}
 	if inner, ok := As(err); ok {
 		e.Msg = inner.Msg

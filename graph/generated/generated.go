@@ -627,8 +627,10 @@ type ComplexityRoot struct {
 		DeleteSegment           func(childComplexity int, id pulid.ID) int
 		DeleteStage             func(childComplexity int, id pulid.ID) int
 		DeleteTag               func(childComplexity int, id pulid.ID) int
+		DeleteWorkspace         func(childComplexity int, confirm string) int
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
 		RecordAssessmentAnswers func(childComplexity int, plugin string, answers []*model.AssessmentAnswerInput) int
+		RemoveMember            func(childComplexity int, id pulid.ID) int
 		ScoreSubjects           func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SegmentSubjects         func(childComplexity int, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SetAutomationEnabled    func(childComplexity int, id pulid.ID, enabled bool) int
@@ -639,6 +641,7 @@ type ComplexityRoot struct {
 		UpdateDeal              func(childComplexity int, id pulid.ID, input ent.UpdateDealInput) int
 		UpdateLead              func(childComplexity int, id pulid.ID, input ent.UpdateLeadInput) int
 		UpdateLineItem          func(childComplexity int, id pulid.ID, input ent.UpdateLineItemInput) int
+		UpdateMemberRole        func(childComplexity int, id pulid.ID, role member.Role) int
 		UpdateOrder             func(childComplexity int, id pulid.ID, input ent.UpdateOrderInput) int
 		UpdateOrganization      func(childComplexity int, id pulid.ID, input ent.UpdateOrganizationInput) int
 		UpdatePipeline          func(childComplexity int, id pulid.ID, input ent.UpdatePipelineInput) int
@@ -787,6 +790,7 @@ type ComplexityRoot struct {
 		ExtensionBindings    func(childComplexity int) int
 		Forecast             func(childComplexity int, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) int
 		Leads                func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) int
+		Members              func(childComplexity int) int
 		Metrics              func(childComplexity int, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) int
 		Node                 func(childComplexity int, id pulid.ID) int
 		Nodes                func(childComplexity int, ids []pulid.ID) int
@@ -1207,6 +1211,9 @@ type MutationResolver interface {
 	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
 	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
 	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) ([]*ent.SegmentRun, error)
+	UpdateMemberRole(ctx context.Context, id pulid.ID, role member.Role) (*ent.Member, error)
+	RemoveMember(ctx context.Context, id pulid.ID) (pulid.ID, error)
+	DeleteWorkspace(ctx context.Context, confirm string) (pulid.ID, error)
 }
 type OrganizationResolver interface {
 	Scores(ctx context.Context, obj *ent.Organization, first *int) ([]*ent.Score, error)
@@ -1225,6 +1232,7 @@ type QueryResolver interface {
 	Deliveries(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.DeliveryOrder, where *ent.DeliveryWhereInput) (*ent.DeliveryConnection, error)
 	ExtensionBindings(ctx context.Context) ([]*ent.ExtensionBinding, error)
 	Leads(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error)
+	Members(ctx context.Context) ([]*ent.Member, error)
 	Orders(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error)
 	Organizations(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) (*ent.OrganizationConnection, error)
 	Pipelines(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) (*ent.PipelineConnection, error)
@@ -4027,6 +4035,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTag(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.deleteWorkspace":
+		if e.ComplexityRoot.Mutation.DeleteWorkspace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWorkspace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWorkspace(childComplexity, args["confirm"].(string)), true
 	case "Mutation.moveDeal":
 		if e.ComplexityRoot.Mutation.MoveDeal == nil {
 			break
@@ -4049,6 +4068,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordAssessmentAnswers(childComplexity, args["plugin"].(string), args["answers"].([]*model.AssessmentAnswerInput)), true
+	case "Mutation.removeMember":
+		if e.ComplexityRoot.Mutation.RemoveMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_removeMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RemoveMember(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.scoreSubjects":
 		if e.ComplexityRoot.Mutation.ScoreSubjects == nil {
 			break
@@ -4159,6 +4189,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLineItem(childComplexity, args["id"].(pulid.ID), args["input"].(ent.UpdateLineItemInput)), true
+	case "Mutation.updateMemberRole":
+		if e.ComplexityRoot.Mutation.UpdateMemberRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMemberRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMemberRole(childComplexity, args["id"].(pulid.ID), args["role"].(member.Role)), true
 	case "Mutation.updateOrder":
 		if e.ComplexityRoot.Mutation.UpdateOrder == nil {
 			break
@@ -4913,6 +4954,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Leads(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.LeadOrder), args["where"].(*ent.LeadWhereInput)), true
+	case "Query.members":
+		if e.ComplexityRoot.Query.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Members(childComplexity), true
 	case "Query.metrics":
 		if e.ComplexityRoot.Query.Metrics == nil {
 			break
@@ -11186,6 +11233,7 @@ type Query {
     """
     where: LeadWhereInput
   ): LeadConnection!
+  members: [Member!]!
   orders(
     """
     Returns the elements in the list that come after the specified cursor.
@@ -14375,6 +14423,29 @@ extend type SegmentMembership {
   subject: Node
 }
 `, BuiltIn: false},
+	{Name: "../schema/workspace.graphql", Input: `extend type Mutation {
+  """
+  Changes a member's role (admins only). The workspace's last admin cannot
+  be demoted. Tokens issued to the member that grant more than the new role
+  are lowered to it.
+  """
+  updateMemberRole(id: ID!, role: MemberRole!): Member!
+  """
+  Removes a member from the workspace (admins only) and returns its ID:
+  every token issued to it is revoked, and the records it owned are left
+  without an owner. The workspace's last admin cannot be removed.
+  """
+  removeMember(id: ID!): ID!
+  """
+  Deletes the caller's own workspace (admins only) and returns its ID.
+  confirm must be the workspace's slug. The workspace is archived: every
+  token of it, the caller's included, is revoked at once, its automations
+  are disabled, its records become unreachable, and its slug stays
+  reserved. It cannot be undone through the API.
+  """
+  deleteWorkspace(confirm: String!): ID!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -17284,6 +17355,20 @@ func (ec *executionContext) field_Mutation_deleteTag_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteWorkspace_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "confirm",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["confirm"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_moveDeal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17325,6 +17410,20 @@ func (ec *executionContext) field_Mutation_recordAssessmentAnswers_args(ctx cont
 		return nil, err
 	}
 	args["answers"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_removeMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -17601,6 +17700,28 @@ func (ec *executionContext) field_Mutation_updateLineItem_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMemberRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (member.Role, error) {
+			return ec.unmarshalNMemberRole2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋmemberᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg1
 	return args, nil
 }
 
@@ -31614,6 +31735,138 @@ func (ec *executionContext) fieldContext_Mutation_segmentSubjects(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateMemberRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMemberRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMemberRole(ctx, fc.Args["id"].(pulid.ID), fc.Args["role"].(member.Role))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐMember(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMemberRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMemberRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_removeMember(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_removeMember(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RemoveMember(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_removeMember(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_removeMember_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWorkspace(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWorkspace(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWorkspace(ctx, fc.Args["confirm"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWorkspace(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWorkspace_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Order_id(ctx context.Context, field graphql.CollectedField, obj *ent.Order) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -34359,6 +34612,38 @@ func (ec *executionContext) fieldContext_Query_leads(ctx context.Context, field 
 	if fc.Args, err = ec.field_Query_leads_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_members(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Members(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Member) graphql.Marshaler {
+			return ec.marshalNMember2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐMemberᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_members(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Member(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -69514,6 +69799,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateMemberRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMemberRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "removeMember":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_removeMember(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWorkspace":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWorkspace(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -70444,6 +70750,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_leads(ctx, field)
+				})
+		case "members":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_members(ctx, field)
 				})
 		case "orders":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -74240,6 +74552,30 @@ func (ec *executionContext) marshalNMap2ᚕmapᚄ(ctx context.Context, sel ast.S
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNMember2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐMemberᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Member) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMember2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐMember(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMember2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐMember(ctx context.Context, sel ast.SelectionSet, v *ent.Member) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Member!")
+		return graphql.Null
+	}
+	return ec._Member(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNMemberOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐMemberOrderField(ctx context.Context, v any) (*ent.MemberOrderField, error) {

@@ -98,6 +98,11 @@ func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[pulid.ID
 	)
 }
 
+// Members is the resolver for the members field.
+func (r *queryResolver) Members(ctx context.Context) ([]*ent.Member, error) {
+	return r.members(ctx)
+}
+
 // Orders is the resolver for the orders field.
 func (r *queryResolver) Orders(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) (*ent.OrderConnection, error) {
 	return r.Client.Order.Query().Paginate(ctx, after, pageSize(first, last), before, last,

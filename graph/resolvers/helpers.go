@@ -6,6 +6,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 
+	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
@@ -31,6 +32,28 @@ func (r *Resolver) tx(ctx context.Context) *ent.Client {
 		return c
 	}
 	return r.Client
+}
+
+// requireAdmin returns the caller if it is an admin of its workspace, and
+// FORBIDDEN otherwise.
+func requireAdmin(ctx context.Context) (*tenancy.Viewer, error) {
+	v := tenancy.FromContext(ctx)
+	if v == nil {
+		return nil, errcode.New(errcode.Unauthenticated, "no token")
+	}
+	if v.Role != tenancy.RoleAdmin {
+		return nil, errcode.New(errcode.Forbidden, "only an admin manages members and the workspace")
+	}
+	return v, nil
+}
+
+// members lists the caller's workspace's members, for any role.
+func (r *Resolver) members(ctx context.Context) ([]*ent.Member, error) {
+	v := tenancy.FromContext(ctx)
+	if v == nil {
+		return nil, errcode.New(errcode.Unauthenticated, "no token")
+	}
+	return access.Members(ctx, r.Client, v.WorkspaceID)
 }
 
 func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
@@ -61,6 +84,16 @@ func bulkCreate[In, Out any](ctx context.Context, c *ent.Client, inputs []*In, c
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// inInput returns v and err, with err's field given as a path in the
+// mutation's input argument ("input.organizationID"), as bulk mutations
+// give theirs ("input.3.organizationID").
+func inInput[T any](v T, err error) (T, error) {
+	if err != nil && errcode.FieldOf(err) != "" {
+		return v, errcode.Under("input", err)
+	}
+	return v, err
 }
 
 func deref(s *string) string {

@@ -17,12 +17,12 @@ import (
 
 // CreateOrganization is the resolver for the createOrganization field.
 func (r *mutationResolver) CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error) {
-	return r.tx(ctx).Organization.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Organization.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateOrganization is the resolver for the updateOrganization field.
 func (r *mutationResolver) UpdateOrganization(ctx context.Context, id pulid.ID, input ent.UpdateOrganizationInput) (*ent.Organization, error) {
-	return r.tx(ctx).Organization.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Organization.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteOrganization is the resolver for the deleteOrganization field.
@@ -39,12 +39,12 @@ func (r *mutationResolver) BulkCreateOrganizations(ctx context.Context, input []
 
 // CreateContact is the resolver for the createContact field.
 func (r *mutationResolver) CreateContact(ctx context.Context, input ent.CreateContactInput) (*ent.Contact, error) {
-	return r.tx(ctx).Contact.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Contact.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateContact is the resolver for the updateContact field.
 func (r *mutationResolver) UpdateContact(ctx context.Context, id pulid.ID, input ent.UpdateContactInput) (*ent.Contact, error) {
-	return r.tx(ctx).Contact.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Contact.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteContact is the resolver for the deleteContact field.
@@ -61,12 +61,12 @@ func (r *mutationResolver) BulkCreateContacts(ctx context.Context, input []*ent.
 
 // CreateLead is the resolver for the createLead field.
 func (r *mutationResolver) CreateLead(ctx context.Context, input ent.CreateLeadInput) (*ent.Lead, error) {
-	return r.tx(ctx).Lead.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Lead.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateLead is the resolver for the updateLead field.
 func (r *mutationResolver) UpdateLead(ctx context.Context, id pulid.ID, input ent.UpdateLeadInput) (*ent.Lead, error) {
-	return r.tx(ctx).Lead.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Lead.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteLead is the resolver for the deleteLead field.
@@ -76,12 +76,12 @@ func (r *mutationResolver) DeleteLead(ctx context.Context, id pulid.ID) (pulid.I
 
 // CreateDeal is the resolver for the createDeal field.
 func (r *mutationResolver) CreateDeal(ctx context.Context, input ent.CreateDealInput) (*ent.Deal, error) {
-	return r.tx(ctx).Deal.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Deal.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateDeal is the resolver for the updateDeal field.
 func (r *mutationResolver) UpdateDeal(ctx context.Context, id pulid.ID, input ent.UpdateDealInput) (*ent.Deal, error) {
-	return r.tx(ctx).Deal.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Deal.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteDeal is the resolver for the deleteDeal field.
@@ -98,12 +98,12 @@ func (r *mutationResolver) BulkCreateDeals(ctx context.Context, input []*ent.Cre
 
 // CreatePipeline is the resolver for the createPipeline field.
 func (r *mutationResolver) CreatePipeline(ctx context.Context, input ent.CreatePipelineInput) (*ent.Pipeline, error) {
-	return r.tx(ctx).Pipeline.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Pipeline.Create().SetInput(input).Save(ctx))
 }
 
 // UpdatePipeline is the resolver for the updatePipeline field.
 func (r *mutationResolver) UpdatePipeline(ctx context.Context, id pulid.ID, input ent.UpdatePipelineInput) (*ent.Pipeline, error) {
-	return r.tx(ctx).Pipeline.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Pipeline.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeletePipeline is the resolver for the deletePipeline field.
@@ -113,12 +113,12 @@ func (r *mutationResolver) DeletePipeline(ctx context.Context, id pulid.ID) (pul
 
 // CreateStage is the resolver for the createStage field.
 func (r *mutationResolver) CreateStage(ctx context.Context, input ent.CreateStageInput) (*ent.Stage, error) {
-	return r.tx(ctx).Stage.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Stage.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateStage is the resolver for the updateStage field.
 func (r *mutationResolver) UpdateStage(ctx context.Context, id pulid.ID, input ent.UpdateStageInput) (*ent.Stage, error) {
-	return r.tx(ctx).Stage.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Stage.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteStage is the resolver for the deleteStage field.
@@ -128,12 +128,12 @@ func (r *mutationResolver) DeleteStage(ctx context.Context, id pulid.ID) (pulid.
 
 // CreateActivity is the resolver for the createActivity field.
 func (r *mutationResolver) CreateActivity(ctx context.Context, input ent.CreateActivityInput) (*ent.Activity, error) {
-	return r.tx(ctx).Activity.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Activity.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateActivity is the resolver for the updateActivity field.
 func (r *mutationResolver) UpdateActivity(ctx context.Context, id pulid.ID, input ent.UpdateActivityInput) (*ent.Activity, error) {
-	return r.tx(ctx).Activity.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Activity.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteActivity is the resolver for the deleteActivity field.
@@ -143,12 +143,12 @@ func (r *mutationResolver) DeleteActivity(ctx context.Context, id pulid.ID) (pul
 
 // CreateProduct is the resolver for the createProduct field.
 func (r *mutationResolver) CreateProduct(ctx context.Context, input ent.CreateProductInput) (*ent.Product, error) {
-	return r.tx(ctx).Product.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Product.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateProduct is the resolver for the updateProduct field.
 func (r *mutationResolver) UpdateProduct(ctx context.Context, id pulid.ID, input ent.UpdateProductInput) (*ent.Product, error) {
-	return r.tx(ctx).Product.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Product.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteProduct is the resolver for the deleteProduct field.
@@ -158,12 +158,12 @@ func (r *mutationResolver) DeleteProduct(ctx context.Context, id pulid.ID) (puli
 
 // CreateOrder is the resolver for the createOrder field.
 func (r *mutationResolver) CreateOrder(ctx context.Context, input ent.CreateOrderInput) (*ent.Order, error) {
-	return r.tx(ctx).Order.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Order.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateOrder is the resolver for the updateOrder field.
 func (r *mutationResolver) UpdateOrder(ctx context.Context, id pulid.ID, input ent.UpdateOrderInput) (*ent.Order, error) {
-	return r.tx(ctx).Order.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Order.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteOrder is the resolver for the deleteOrder field.
@@ -180,12 +180,12 @@ func (r *mutationResolver) BulkCreateOrders(ctx context.Context, input []*ent.Cr
 
 // CreateLineItem is the resolver for the createLineItem field.
 func (r *mutationResolver) CreateLineItem(ctx context.Context, input ent.CreateLineItemInput) (*ent.LineItem, error) {
-	return r.tx(ctx).LineItem.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).LineItem.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateLineItem is the resolver for the updateLineItem field.
 func (r *mutationResolver) UpdateLineItem(ctx context.Context, id pulid.ID, input ent.UpdateLineItemInput) (*ent.LineItem, error) {
-	return r.tx(ctx).LineItem.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).LineItem.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteLineItem is the resolver for the deleteLineItem field.
@@ -195,12 +195,12 @@ func (r *mutationResolver) DeleteLineItem(ctx context.Context, id pulid.ID) (pul
 
 // CreateSegment is the resolver for the createSegment field.
 func (r *mutationResolver) CreateSegment(ctx context.Context, input ent.CreateSegmentInput) (*ent.Segment, error) {
-	return r.tx(ctx).Segment.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Segment.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateSegment is the resolver for the updateSegment field.
 func (r *mutationResolver) UpdateSegment(ctx context.Context, id pulid.ID, input ent.UpdateSegmentInput) (*ent.Segment, error) {
-	return r.tx(ctx).Segment.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Segment.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteSegment is the resolver for the deleteSegment field.
@@ -210,12 +210,12 @@ func (r *mutationResolver) DeleteSegment(ctx context.Context, id pulid.ID) (puli
 
 // CreateTag is the resolver for the createTag field.
 func (r *mutationResolver) CreateTag(ctx context.Context, input ent.CreateTagInput) (*ent.Tag, error) {
-	return r.tx(ctx).Tag.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Tag.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateTag is the resolver for the updateTag field.
 func (r *mutationResolver) UpdateTag(ctx context.Context, id pulid.ID, input ent.UpdateTagInput) (*ent.Tag, error) {
-	return r.tx(ctx).Tag.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).Tag.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteTag is the resolver for the deleteTag field.
@@ -225,12 +225,12 @@ func (r *mutationResolver) DeleteTag(ctx context.Context, id pulid.ID) (pulid.ID
 
 // CreateCustomField is the resolver for the createCustomField field.
 func (r *mutationResolver) CreateCustomField(ctx context.Context, input ent.CreateCustomFieldInput) (*ent.CustomField, error) {
-	return r.tx(ctx).CustomField.Create().SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).CustomField.Create().SetInput(input).Save(ctx))
 }
 
 // UpdateCustomField is the resolver for the updateCustomField field.
 func (r *mutationResolver) UpdateCustomField(ctx context.Context, id pulid.ID, input ent.UpdateCustomFieldInput) (*ent.CustomField, error) {
-	return r.tx(ctx).CustomField.UpdateOneID(id).SetInput(input).Save(ctx)
+	return inInput(r.tx(ctx).CustomField.UpdateOneID(id).SetInput(input).Save(ctx))
 }
 
 // DeleteCustomField is the resolver for the deleteCustomField field.

@@ -1375,6 +1375,7 @@ var (
 		{Name: "updated_at", Type: field.TypeTime},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "slug", Type: field.TypeString, Unique: true, Size: 63},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 	}
 	// WorkspacesTable holds the schema information for the "workspaces" table.
 	WorkspacesTable = &schema.Table{
