@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 )
@@ -38,7 +39,7 @@ func TestAbuseSuiteMemoryIsFlat(t *testing.T) {
 			before = heap()
 		}
 		for _, s := range suite {
-			if !t.Run(s.name, s.f) {
+			if !t.Run(fmt.Sprintf("pass%d-%s", pass, s.name), s.f) {
 				t.FailNow()
 			}
 		}

@@ -60,7 +60,7 @@ func (Segment) Hooks() []ent.Hook {
 					if deleting {
 						return nil, errcode.Input("id", "this segment is kept by a segmentation plugin: unbind the plugin instead of deleting its segments")
 					}
-					return nil, errcode.Input("input.key", "this segment is kept by a segmentation plugin, which names it by its key: change its name instead")
+					return nil, errcode.Input("key", "this segment is kept by a segmentation plugin, which names it by its key: change its name instead")
 				}
 				return next.Mutate(ctx, m)
 			})
