@@ -174,15 +174,18 @@ func checkEnvelope(body []byte) string {
 		name string
 		want byte
 	}{{"query", '"'}, {"operationName", '"'}, {"variables", '{'}, {"extensions", '{'}} {
-		raw, ok := env[m.name]
-		if !ok || kind(raw) == 'n' || kind(raw) == m.want {
-			continue
+		// The request is decoded into a struct, whose member names match
+		// case-insensitively ("querY" is query): check every spelling.
+		for key, raw := range env {
+			if !strings.EqualFold(key, m.name) || kind(raw) == 'n' || kind(raw) == m.want {
+				continue
+			}
+			what := "a string"
+			if m.want == '{' {
+				what = "an object"
+			}
+			return m.name + " must be " + what
 		}
-		what := "a string"
-		if m.want == '{' {
-			what = "an object"
-		}
-		return m.name + " must be " + what
 	}
 	return ""
 }
