@@ -159,7 +159,7 @@ func (w *walk) value(v any, t *ast.Type, path string, depth, objects int) *gqler
 				if objects >= l.MaxFilterDepth {
 					return inputError(reasonInputLimit, path, "a filter is nested at most %d levels deep", l.MaxFilterDepth)
 				}
-				if len(x) == 0 && objects > 0 {
+				if objects > 0 && emptyCondition(x) {
 					return inputError(reasonInvalidValue, path, "an empty condition: give at least one field")
 				}
 			}
@@ -275,4 +275,22 @@ func short(v any) string {
 		return string(s[:40]) + "…"
 	}
 	return string(s)
+}
+
+// emptyCondition reports whether a nested filter object sets nothing: no
+// field, or only nulls and empty lists, which the filters ignore (so
+// {"not": {"idIn": []}} would negate nothing).
+func emptyCondition(x map[string]any) bool {
+	for _, v := range x {
+		switch e := v.(type) {
+		case nil:
+		case []any:
+			if len(e) > 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
