@@ -4,11 +4,15 @@
 package automationtest
 
 import (
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime/quotedprintable"
 	"net"
 	"net/http"
 	"net/mail"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +22,28 @@ import (
 
 	"github.com/rapportcrm/rapport/core/automation/internal/webhook"
 )
+
+// listenReusable listens on a loopback port below the kernel's range of
+// ephemeral ports, which it never gives to outgoing connections: after
+// Down, no connection of another test can be holding the port when Up
+// listens on it again. Without such a port it takes any.
+func listenReusable() (net.Listener, error) {
+	first := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				first = n
+			}
+		}
+	}
+	const low = 10_000
+	for i := 0; first > low+1000 && i < 200; i++ {
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", low+rand.IntN(first-low))); err == nil {
+			return ln, nil
+		}
+	}
+	return net.Listen("tcp", "127.0.0.1:0")
+}
 
 // Hook is one request a WebhookReceiver got.
 type Hook struct {
@@ -50,7 +76,7 @@ type WebhookReceiver struct {
 // stops when the test ends.
 func NewWebhookReceiver(t testing.TB, secret string) *WebhookReceiver {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := listenReusable()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +170,7 @@ func (r *WebhookReceiver) Up(t testing.TB) {
 	t.Helper()
 	var ln net.Listener
 	var err error
-	for i := 0; i < 50; i++ {
+	for i := 0; i < 300; i++ {
 		if ln, err = net.Listen("tcp", r.addr); err == nil {
 			break
 		}
