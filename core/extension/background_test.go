@@ -50,7 +50,8 @@ func TestBackgroundLoading(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	r, err := extension.NewRegistry(ctx, extension.Config{Dirs: []string{dir}, Engine: e, ProcessStart: process.StartBoot, Background: true})
+	r, err := extension.NewRegistry(ctx, extension.Config{Dirs: []string{dir}, Engine: e, ProcessStart: process.StartBoot, Background: true,
+		ProcessStartTimeout: 5 * time.Minute}) // the test opens the gate itself; under -race its steps before that can take over 30 s
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,9 @@ type Config struct {
 	// ProcessStart says when process plugins start: process.StartLazy (on
 	// their first call; the default) or process.StartBoot (when loaded).
 	ProcessStart process.Start
+	// ProcessStartTimeout bounds starting a process plugin and its
+	// handshake (default 30 s).
+	ProcessStartTimeout time.Duration
 	// ProcessTimeout caps the deadline of a process plugin's call
 	// (default 10 s).
 	ProcessTimeout time.Duration
@@ -304,6 +307,7 @@ func (r *Registry) load(ctx context.Context, m *manifest.Manifest, dir, modPath 
 		c := process.New(process.Config{
 			Name: m.Ref(), Plugin: m.Name, Command: append([]string{modPath}, m.Command[1:]...), Dir: dir, Points: m.Points,
 			Timeout: capTimeout(time.Duration(m.Limits.TimeoutMS)*time.Millisecond, r.cfg.ProcessTimeout), Logger: r.cfg.Logger,
+			StartTimeout: r.cfg.ProcessStartTimeout,
 		})
 		if r.cfg.ProcessStart == process.StartBoot {
 			if err := c.Start(ctx); err != nil {
