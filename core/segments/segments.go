@@ -27,14 +27,7 @@ func members(ws pulid.ID, subjectType string, asOf time.Time, segs func(*sql.Sel
 		sql.EQ(t.C(segmentmembership.FieldWorkspaceID), ws),
 		sql.EQ(t.C(segmentmembership.FieldSubjectType), subjectType),
 	))
-	if asOf.IsZero() {
-		q.Where(sql.IsNull(t.C(segmentmembership.FieldEndedAt)))
-	} else {
-		q.Where(sql.And(
-			sql.LTE(t.C(segmentmembership.FieldStartedAt), asOf),
-			sql.Or(sql.IsNull(t.C(segmentmembership.FieldEndedAt)), sql.GT(t.C(segmentmembership.FieldEndedAt), asOf)),
-		))
-	}
+	OpenAt(asOf)(q)
 	s := sql.Table(segment.Table)
 	in := sql.Select(s.C(segment.FieldID)).From(s).Where(sql.EQ(s.C(segment.FieldWorkspaceID), ws))
 	segs(in)
@@ -81,14 +74,22 @@ func Of(subjectType string, id pulid.ID, asOf time.Time) func(*sql.Selector) {
 			sql.EQ(t.C(segmentmembership.FieldSubjectType), subjectType),
 			sql.EQ(t.C(segmentmembership.FieldSubjectID), id),
 		))
-		if asOf.IsZero() {
-			q.Where(sql.IsNull(t.C(segmentmembership.FieldEndedAt)))
-		} else {
-			q.Where(sql.And(
-				sql.LTE(t.C(segmentmembership.FieldStartedAt), asOf),
-				sql.Or(sql.IsNull(t.C(segmentmembership.FieldEndedAt)), sql.GT(t.C(segmentmembership.FieldEndedAt), asOf)),
-			))
-		}
+		OpenAt(asOf)(q)
 		s.Where(sql.In(s.C(segment.FieldID), q))
+	}
+}
+
+// OpenAt is a predicate on segment memberships: the membership is open
+// at asOf (started then and not yet ended), or now when asOf is zero.
+func OpenAt(asOf time.Time) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		if asOf.IsZero() {
+			s.Where(sql.IsNull(s.C(segmentmembership.FieldEndedAt)))
+			return
+		}
+		s.Where(sql.And(
+			sql.LTE(s.C(segmentmembership.FieldStartedAt), asOf),
+			sql.Or(sql.IsNull(s.C(segmentmembership.FieldEndedAt)), sql.GT(s.C(segmentmembership.FieldEndedAt), asOf)),
+		))
 	}
 }

@@ -81,12 +81,7 @@ func (r *segmentResolver) Size(ctx context.Context, obj *ent.Segment, subjectTyp
 	q := r.Client.SegmentMembership.Query().Where(
 		segmentmembership.SegmentID(obj.ID),
 		segmentmembership.SubjectTypeIn(subjectTypes(types)...))
-	if at := timeOf(asOf); at.IsZero() {
-		q = q.Where(segmentmembership.EndedAtIsNil())
-	} else {
-		q = q.Where(segmentmembership.StartedAtLTE(at),
-			segmentmembership.Or(segmentmembership.EndedAtIsNil(), segmentmembership.EndedAtGT(at)))
-	}
+	q = q.Where(predicate.SegmentMembership(segments.OpenAt(timeOf(asOf))))
 	return q.Count(ctx)
 }
 
@@ -136,12 +131,7 @@ func (r *segmentResolver) Members(ctx context.Context, obj *ent.Segment, after *
 	if subjectType != nil {
 		q = q.Where(segmentmembership.SubjectTypeEQ(segmentmembership.SubjectType(*subjectType)))
 	}
-	if at := timeOf(asOf); at.IsZero() {
-		q = q.Where(segmentmembership.EndedAtIsNil())
-	} else {
-		q = q.Where(segmentmembership.StartedAtLTE(at),
-			segmentmembership.Or(segmentmembership.EndedAtIsNil(), segmentmembership.EndedAtGT(at)))
-	}
+	q = q.Where(predicate.SegmentMembership(segments.OpenAt(timeOf(asOf))))
 	return q.Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithSegmentMembershipOrder(orderBy), ent.WithSegmentMembershipFilter(where.Filter))
 }
