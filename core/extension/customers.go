@@ -3,7 +3,6 @@ package extension
 import (
 	"context"
 	"math"
-	"sort"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/ent"
@@ -11,40 +10,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/deal"
 	"github.com/rapportcrm/rapport/core/ent/order"
 	"github.com/rapportcrm/rapport/core/ent/predicate"
-	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/pulid"
 )
-
-// customerAttributes are the figures of organizations and contacts as
-// customers, beyond the counts of aggregates: what the CRM models read.
-// Orders, deals and activities count for a contact when they name it, and
-// for an organization when they name it.
-var customerAttributes = map[string]string{
-	"order_margin":             "number", // Σ (amount − cost) of its orders
-	"days_since_first_order":   "number",
-	"days_since_last_order":    "number",
-	"open_pipeline":            "number",   // Σ amount of its open deals
-	"open_probability":         "number",   // mean probability of its open deals (the deal's, else its stage's)
-	"segment":                  "category", // the key of its first segment, by key
-	"call_count":               "number",
-	"email_count":              "number",
-	"meeting_count":            "number",
-	"note_count":               "number",
-	"task_count":               "number",
-	"inbound_call_count":       "number",
-	"inbound_email_count":      "number",
-	"inbound_meeting_count":    "number",
-	"days_since_last_activity": "number",
-	"activity_span_days":       "number", // from the first activity to the latest
-}
-
-func init() {
-	for _, subject := range []string{"organization", "contact"} {
-		for name, kind := range customerAttributes {
-			Attributes[subject][name] = kind
-		}
-	}
-}
 
 // customerFigures fills the customerAttributes the batch asks for. It
 // reads the subjects' orders, open deals and activities a row each (a
@@ -183,26 +150,6 @@ func customerFigures(ctx context.Context, client *ent.Client, cols map[string]*c
 			if !first[i].IsZero() {
 				setNumber(cols["days_since_last_activity"], i, days(now.Sub(last[i])))
 				setNumber(cols["activity_span_days"], i, days(last[i].Sub(first[i])))
-			}
-		}
-	}
-	if c := cols["segment"]; c != nil {
-		ms, err := client.SegmentMembership.Query().
-			Where(segmentmembership.SubjectIDIn(ids...), segmentmembership.SubjectTypeEQ(segmentmembership.SubjectType(of))).
-			WithSegment().All(ctx)
-		if err != nil {
-			return err
-		}
-		keys := make([][]string, n)
-		for _, m := range ms {
-			if i, ok := index[m.SubjectID]; ok && m.Edges.Segment != nil {
-				keys[i] = append(keys[i], m.Edges.Segment.Key)
-			}
-		}
-		for i := range keys {
-			if len(keys[i]) > 0 {
-				sort.Strings(keys[i])
-				c.setText(i, keys[i][0])
 			}
 		}
 	}

@@ -185,6 +185,10 @@ func allSubjects(ctx context.Context, client *ent.Client, subjectType string, at
 		return sdk.Batch{}, errcode.Input("plugin", "the workspace has %d %s subjects; reports read at most %d", total, subjectType, MaxReportSubjects)
 	}
 	out := sdk.Batch{SubjectType: subjectType}
+	plan, err := CompileInputs(ctx, client, subjectType, attrs)
+	if err != nil {
+		return out, err
+	}
 	for {
 		ids, err := next()
 		if err != nil {
@@ -193,7 +197,7 @@ func allSubjects(ctx context.Context, client *ent.Client, subjectType string, at
 		if len(ids) == 0 {
 			return out, nil
 		}
-		page, err := BuildBatch(ctx, client, subjectType, ids, attrs, now)
+		page, err := plan.Build(ctx, client, ids, now)
 		if err != nil {
 			return out, err
 		}

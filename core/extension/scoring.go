@@ -59,7 +59,7 @@ func (r *Registry) Bind(ctx context.Context, client *ent.Client, in BindInput) (
 		return nil, errcode.Input("subjectType", "plugin %s does not take %s subjects", m.Ref(), in.SubjectType)
 	}
 	for _, t := range types {
-		if err := CheckInputs(t, m.Inputs[t]); err != nil {
+		if _, err := CompileInputs(ctx, client, t, m.Inputs[t]); err != nil {
 			return nil, err
 		}
 	}
@@ -229,10 +229,13 @@ func (r *Registry) ScoreSubjects(ctx context.Context, client *ent.Client, opts S
 		return nil, err
 	}
 	run := &ScoreRun{Plugin: p.Ref(), SubjectType: opts.SubjectType, Subjects: total}
-	attrs := p.Manifest.Inputs[opts.SubjectType]
+	plan, err := CompileInputs(ctx, client, opts.SubjectType, p.Manifest.Inputs[opts.SubjectType])
+	if err != nil {
+		return nil, err
+	}
 	err = runStaged(ctx, next,
 		func(ctx context.Context, ids []pulid.ID) (*sdk.ScoreRequest, error) {
-			b, err := BuildBatch(ctx, client, opts.SubjectType, ids, attrs, opts.Now)
+			b, err := plan.Build(ctx, client, ids, opts.Now)
 			return &sdk.ScoreRequest{Batch: b, Config: cfg}, err
 		},
 		func(ctx context.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {

@@ -122,8 +122,8 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 	if len(m.Subjects) > 0 && !contains(m.Subjects, opts.SubjectType) {
 		return nil, errcode.Input("subjectType", "plugin %s does not segment %s subjects (it takes %s)", m.Ref(), opts.SubjectType, strings.Join(m.Subjects, ", "))
 	}
-	attrs := m.Inputs[opts.SubjectType]
-	if err := CheckInputs(opts.SubjectType, attrs); err != nil {
+	plan, err := CompileInputs(ctx, client, opts.SubjectType, m.Inputs[opts.SubjectType])
+	if err != nil {
 		return nil, err
 	}
 	cfg, err := configFor(m.ConfigSchema, binding.Config)
@@ -155,7 +155,7 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 	seen := map[pulid.ID]bool{}
 	err = runStaged(ctx, next,
 		func(ctx context.Context, ids []pulid.ID) (*sdk.SegmentRequest, error) {
-			b, err := BuildBatch(ctx, client, opts.SubjectType, ids, attrs, opts.Now)
+			b, err := plan.Build(ctx, client, ids, opts.Now)
 			return &sdk.SegmentRequest{Batch: b, Config: cfg}, err
 		},
 		func(ctx context.Context, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error) {

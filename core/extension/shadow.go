@@ -109,7 +109,7 @@ func (r *Registry) ShadowScore(ctx context.Context, client *ent.Client, opts Sha
 		if len(m.Subjects) > 0 && !contains(m.Subjects, opts.SubjectType) {
 			return nil, errcode.Input("subjectType", "plugin %s does not take %s subjects", m.Ref(), opts.SubjectType)
 		}
-		if err := CheckInputs(opts.SubjectType, m.Inputs[opts.SubjectType]); err != nil {
+		if _, err := CompileInputs(ctx, client, opts.SubjectType, m.Inputs[opts.SubjectType]); err != nil {
 			return nil, err
 		}
 		var bound map[string]any
@@ -133,6 +133,10 @@ func (r *Registry) ShadowScore(ctx context.Context, client *ent.Client, opts Sha
 			attrs = append(attrs, a)
 		}
 	}
+	plan, err := CompileInputs(ctx, client, opts.SubjectType, attrs)
+	if err != nil {
+		return nil, err
+	}
 	next, _, err := subjectPages(ctx, client, opts.SubjectType, opts.Where, opts.BatchSize)
 	if err != nil {
 		return nil, err
@@ -151,7 +155,7 @@ func (r *Registry) ShadowScore(ctx context.Context, client *ent.Client, opts Sha
 		if len(page) == 0 {
 			break
 		}
-		batch, err := BuildBatch(ctx, client, opts.SubjectType, page, attrs, opts.Now)
+		batch, err := plan.Build(ctx, client, page, opts.Now)
 		if err != nil {
 			return nil, err
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -20,54 +19,28 @@ import (
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/inputs"
 )
 
-// Attributes lists, per subject type, the attributes a manifest may ask
-// for in "inputs". Numbers are plain (money in currency units, durations in
-// days, flags 0 or 1); names ending in a category are categorical. "id"
-// sends the subject IDs.
-var Attributes = map[string]map[string]string{
-	"lead": {
-		"estimated_value": "number", "source": "category", "status": "category",
-		"has_email": "number", "has_phone": "number", "has_company": "number",
-		"activity_count": "number", "age_days": "number", "id": "id",
-	},
-	"contact": {
-		"has_email": "number", "has_phone": "number", "has_title": "number", "has_organization": "number",
-		"email_domain": "category", "title": "category",
-		"activity_count": "number", "deal_count": "number", "won_amount": "number",
-		"order_count": "number", "order_total": "number", "age_days": "number", "id": "id",
-		"first_name": "category", "last_name": "category", "email": "category", "phone": "category", "organization_id": "category",
-	},
-	"organization": {
-		"employees": "number", "industry": "category", "has_domain": "number",
-		"contact_count": "number", "deal_count": "number", "won_amount": "number",
-		"order_count": "number", "order_total": "number", "age_days": "number", "id": "id",
-	},
-	"deal": {
-		"amount": "number", "status": "category", "probability": "number",
-		"has_contact": "number", "has_organization": "number",
-		"activity_count": "number", "age_days": "number", "days_to_close": "number", "id": "id",
-	},
-}
+// Attributes lists, per subject type, the built-in inputs: "number"
+// (numbers and flags), "category", or "id" (which sends the subject IDs).
+// Declared inputs go further: see the sdk/inputs package.
+var Attributes = map[string]map[string]string{}
 
-// CheckInputs reports an error naming every attribute of subjectType that
-// the host cannot provide.
-func CheckInputs(subjectType string, attrs []string) error {
-	known, ok := Attributes[subjectType]
-	if !ok {
-		return errcode.Input("subjectType", "unknown subject type %q", subjectType)
-	}
-	var missing []string
-	for _, a := range attrs {
-		if _, ok := known[a]; !ok {
-			missing = append(missing, a)
+func init() {
+	for subject, names := range inputs.Builtins {
+		Attributes[subject] = map[string]string{}
+		for name, k := range names {
+			kind := "number"
+			switch k {
+			case inputs.Category:
+				kind = "category"
+			case inputs.ID:
+				kind = "id"
+			}
+			Attributes[subject][name] = kind
 		}
 	}
-	if len(missing) > 0 {
-		return errcode.Input("plugin", "asks for %s attributes the host does not provide: %s", subjectType, strings.Join(missing, ", "))
-	}
-	return nil
 }
 
 // column accumulates one attribute's values for a batch.
@@ -131,14 +104,11 @@ func toMap(rows []idValue) map[pulid.ID]float64 {
 	return m
 }
 
-// BuildBatch loads the subjects with the given IDs (in that order) and
-// fills one column per asked attribute. Queries run through the client with
-// the caller's context, so tenancy applies; IDs the caller cannot see are
-// an error.
-func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID, attrs []string, now time.Time) (sdk.Batch, error) {
-	if err := CheckInputs(subjectType, attrs); err != nil {
-		return sdk.Batch{}, err
-	}
+// buildBuiltins loads the subjects with the given IDs (in that order) and
+// fills one column per built-in attribute. Queries run through the client
+// with the caller's context, so tenancy applies; IDs the caller cannot see
+// are an error. The columns are returned by name, not yet in the batch.
+func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID, attrs []string, now time.Time) (sdk.Batch, map[string]*column, error) {
 	n := len(ids)
 	b := sdk.Batch{SubjectType: subjectType, Count: n}
 	index := make(map[pulid.ID]int, n)
@@ -169,7 +139,7 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 	case "lead":
 		var rows []*ent.Lead
 		if rows, err = client.Lead.Query().Where(lead.IDIn(ids...)).All(ctx); err != nil {
-			return b, err
+			return b, nil, err
 		}
 		for _, l := range rows {
 			i := index[l.ID]
@@ -186,14 +156,14 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 			var agg []idValue
 			if err := client.Activity.Query().Where(activity.LeadIDIn(ids...)).
 				Modify(countBy(activity.FieldLeadID)).Scan(ctx, &agg); err != nil {
-				return b, err
+				return b, nil, err
 			}
 			fill(cols["activity_count"], index, agg, 0)
 		}
 	case "contact":
 		var rows []*ent.Contact
 		if rows, err = client.Contact.Query().Where(contact.IDIn(ids...)).All(ctx); err != nil {
-			return b, err
+			return b, nil, err
 		}
 		for _, c := range rows {
 			i := index[c.ID]
@@ -218,15 +188,15 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 			}
 		}
 		if err := aggregates(ctx, client, cols, index, ids, "contact"); err != nil {
-			return b, err
+			return b, nil, err
 		}
 		if err := customerFigures(ctx, client, cols, index, ids, "contact", now); err != nil {
-			return b, err
+			return b, nil, err
 		}
 	case "organization":
 		var rows []*ent.Organization
 		if rows, err = client.Organization.Query().Where(organization.IDIn(ids...)).All(ctx); err != nil {
-			return b, err
+			return b, nil, err
 		}
 		for _, o := range rows {
 			i := index[o.ID]
@@ -242,20 +212,20 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 			var agg []idValue
 			if err := client.Contact.Query().Where(contact.OrganizationIDIn(ids...)).
 				Modify(countBy(contact.FieldOrganizationID)).Scan(ctx, &agg); err != nil {
-				return b, err
+				return b, nil, err
 			}
 			fill(cols["contact_count"], index, agg, 0)
 		}
 		if err := aggregates(ctx, client, cols, index, ids, "organization"); err != nil {
-			return b, err
+			return b, nil, err
 		}
 		if err := customerFigures(ctx, client, cols, index, ids, "organization", now); err != nil {
-			return b, err
+			return b, nil, err
 		}
 	case "deal":
 		var rows []*ent.Deal
 		if rows, err = client.Deal.Query().Where(deal.IDIn(ids...)).WithStage().All(ctx); err != nil {
-			return b, err
+			return b, nil, err
 		}
 		for _, d := range rows {
 			i := index[d.ID]
@@ -280,21 +250,13 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 			var agg []idValue
 			if err := client.Activity.Query().Where(activity.DealIDIn(ids...)).
 				Modify(countBy(activity.FieldDealID)).Scan(ctx, &agg); err != nil {
-				return b, err
+				return b, nil, err
 			}
 			fill(cols["activity_count"], index, agg, 0)
 		}
 	}
 	if found != n {
-		return b, errcode.New(errcode.NotFound, "%d of %d %s subjects not found in this workspace", n-found, n, subjectType)
-	}
-	names := make([]string, 0, len(cols))
-	for name := range cols {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		b.Columns = append(b.Columns, cols[name].Column)
+		return b, nil, errcode.New(errcode.NotFound, "%d of %d %s subjects not found in this workspace", n-found, n, subjectType)
 	}
 	if want["id"] {
 		b.IDs = make([]string, n)
@@ -302,7 +264,7 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 			b.IDs[i] = string(id)
 		}
 	}
-	return b, nil
+	return b, cols, nil
 }
 
 // countBy selects, per value of the column col, the number of rows, as
