@@ -526,7 +526,7 @@ func (r *resolver) aggregate(ctx context.Context, in *inputs.Input, c *column) e
 			preds = append(preds, func(s *sql.Selector) { s.Where(sql.LTE(s.C(timeField), now)) })
 		}
 		var rows []struct {
-			ID pulid.ID      `json:"id"`
+			ID pulid.ID       `json:"id"`
 			T  gosql.NullTime `json:"t"`
 		}
 		field := a.Field
