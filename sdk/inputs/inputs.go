@@ -238,7 +238,7 @@ func (in *Input) Canonical() string {
 		if identLike(in.Tag) {
 			return "tag:" + in.Tag
 		}
-		return "tag:" + strconv.Quote(in.Tag)
+		return "tag:" + quote(in.Tag)
 	case in.Segment && in.SegmentKey != "":
 		return "segment:" + in.SegmentKey
 	case in.Segment:
@@ -262,7 +262,7 @@ func (in *Input) Canonical() string {
 				if identLike(v) || c.Kind != Category {
 					vals[j] = v
 				} else {
-					vals[j] = strconv.Quote(v)
+					vals[j] = quote(v)
 				}
 			}
 			if c.Op == "in" {
@@ -279,9 +279,25 @@ func (in *Input) Canonical() string {
 	}
 	parts := append([]string{}, in.Path...)
 	if in.Custom {
-		parts = append(parts, "custom")
+		return strings.Join(append(parts, "custom", in.Field), ".") + ":" + string(in.Kind)
 	}
 	return strings.Join(append(parts, in.Field), ".")
+}
+
+// defaultName is the column's name when the input gives none: its
+// canonical form, without the kind of a custom field.
+func (in *Input) defaultName() string {
+	c := in.Canonical()
+	if in.Custom {
+		c = c[:strings.LastIndexByte(c, ':')]
+	}
+	return c
+}
+
+// quote writes s as the lexer reads a string: in double quotes, with \
+// before each double quote and backslash.
+func quote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 func identLike(s string) bool {
@@ -340,7 +356,11 @@ func ParseWindow(s string) (time.Duration, error) {
 func suggest(s string, candidates []string) string {
 	best, bestD := "", math.MaxInt
 	for _, c := range candidates {
-		if d := distance(s, c); d < bestD {
+		d := distance(s, c)
+		if rest, ok := strings.CutPrefix(c, "custom."); ok {
+			d = min(d, distance(s, rest))
+		}
+		if d < bestD {
 			best, bestD = c, d
 		}
 	}

@@ -66,6 +66,9 @@ func lex(s string) ([]token, error) {
 				if s[j] == '\\' && j+1 < len(s) {
 					j++
 				}
+				if s[j] < 0x20 || s[j] == 0x7f {
+					return nil, fmt.Errorf("control character in string at %d", j)
+				}
 				b.WriteByte(s[j])
 				j++
 			}
@@ -158,7 +161,7 @@ func (p *parser) input() (*Input, error) {
 	if alias != "" {
 		in.Name = alias
 	} else {
-		in.Name = in.Canonical()
+		in.Name = in.defaultName()
 	}
 	return in, nil
 }
