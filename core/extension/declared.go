@@ -48,7 +48,7 @@ func CompileInputs(ctx context.Context, client *ent.Client, subjectType string, 
 		return nil, errcode.Input("subjectType", "unknown subject type %q", subjectType)
 	}
 	ws := &inputs.Workspace{Custom: map[string]map[string]string{}}
-	if needsCustom(texts) && client != nil {
+	if needsCustom(subjectType, texts) && client != nil {
 		defs, err := client.CustomField.Query().Select(customfield.FieldEntity, customfield.FieldKey, customfield.FieldType).All(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("loading custom fields: %w", err)
@@ -80,10 +80,11 @@ func CompileInputs(ctx context.Context, client *ent.Client, subjectType string, 
 	return p, nil
 }
 
-// needsCustom reports whether any input may name a custom field.
-func needsCustom(texts []string) bool {
+// needsCustom reports whether any input is more than a built-in: it may
+// name a custom field, or need them for a suggestion.
+func needsCustom(subjectType string, texts []string) bool {
 	for _, t := range texts {
-		if strings.Contains(t, "custom.") {
+		if _, builtin := inputs.Builtins[subjectType][t]; !builtin {
 			return true
 		}
 	}
