@@ -202,12 +202,15 @@ the second.`,
 		Short: "Check a plugin's manifest and module or program and print what they declare",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkManifest(args[0]); err != nil {
+				return err
+			}
 			m, _, artifact, closeTarget, err := openTarget(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			closeTarget()
-			info := map[string]any{"manifest": m, "abi": "ok"}
+			info := map[string]any{"manifest": m, "schema": "ok", "abi": "ok"}
 			if m.Runtime == "process" {
 				info["program"] = artifact
 			} else {
@@ -259,6 +262,7 @@ the second.`,
 	}
 	test.Flags().StringVarP(&testOutput, "output", "o", "table", "table, json or csv")
 	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd(), newBatchCmd(g), newCompareCmd(g))
+	cmd.AddCommand(newPluginSchemaCmd())
 	return cmd
 }
 

@@ -175,7 +175,7 @@ func (m *Manifest) Validate() error {
 			add("module %q: want the .wasm file's path relative to plugin.json", m.Module)
 		}
 	case "process":
-		if len(m.Command) == 0 || strings.Contains(m.Command[0], "..") {
+		if len(m.Command) == 0 || m.Command[0] == "" || strings.Contains(m.Command[0], "..") {
 			add("command: want the program to start, relative to plugin.json")
 		}
 	default:

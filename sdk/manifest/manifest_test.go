@@ -139,3 +139,12 @@ func TestValidateConfig(t *testing.T) {
 		t.Errorf("remote $ref: %v", err)
 	}
 }
+
+// TestProcessProgramNotEmpty: a process plugin's command names a program;
+// an empty one would start the plugin's directory.
+func TestProcessProgramNotEmpty(t *testing.T) {
+	m := strings.Replace(good, `"runtime": "wasm", "module": "plugin.wasm"`, `"runtime": "process", "command": ["", "--flag"]`, 1)
+	if _, err := Parse([]byte(m)); err == nil || !strings.Contains(err.Error(), "command:") {
+		t.Errorf("empty program: %v", err)
+	}
+}
