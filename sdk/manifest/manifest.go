@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/inputs"
 )
 
 // FileName is the manifest's name beside a module or binary.
@@ -198,9 +199,11 @@ func (m *Manifest) Validate() error {
 		if !slices.Contains(subjects, s) {
 			add("inputs: unknown subject type %q", s)
 		}
-		for _, a := range attrs {
-			if !attrPattern.MatchString(a) {
-				add("inputs.%s: bad attribute name %q", s, a)
+		if slices.Contains(subjects, s) {
+			// Custom fields are checked when the plugin is bound to a
+			// workspace; everything else here.
+			if _, err := inputs.ParseAll(nil, s, attrs); err != nil {
+				add("%v", err)
 			}
 		}
 	}
