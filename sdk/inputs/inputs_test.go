@@ -40,7 +40,9 @@ func TestParse(t *testing.T) {
 			func(in *Input) bool { return in.Agg.Field == "occurred_at" }},
 		{"contact", "max(orders.ordered_at)", "max(orders.ordered_at)", Time, nil},
 		{"contact", "mean(deals.amount where status in (won, lost) and amount >= 100)", "mean(deals.amount where status in (won, lost) and amount >= 100)", Number,
-			func(in *Input) bool { return len(in.Agg.Where) == 2 && in.Agg.Where[0].Op == "in" && len(in.Agg.Where[0].Values) == 2 }},
+			func(in *Input) bool {
+				return len(in.Agg.Where) == 2 && in.Agg.Where[0].Op == "in" && len(in.Agg.Where[0].Values) == 2
+			}},
 		{"deal", "count(stage_changes within 12h)", "count(stage_changes within 12h)", Number, nil},
 		{"contact", "organization.owner.name", "organization.owner.name", Category, nil},
 	}
@@ -225,4 +227,56 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%q: canonical %q reparsed as %q", text, in.Canonical(), again.Canonical())
 		}
 	})
+}
+
+// Every listed input without a placeholder parses as written, against
+// the same workspace, to the kind listed.
+func TestList(t *testing.T) {
+	cat := &Catalog{
+		Workspace: Workspace{Custom: map[string]map[string]string{"lead": {"budget": "number"}, "organization": {"tier": "select"}}},
+		Tags:      []string{"vip", "Key account"},
+		Segments:  []string{"gold"},
+	}
+	for _, subject := range Subjects {
+		list, err := List(subject, cat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[Source]int{}
+		for _, a := range list {
+			seen[a.Source]++
+			if strings.ContainsAny(a.Input, "ABCDEFGHIJKLMNOPQRSTUVWXYZ[") && !strings.Contains(a.Input, `"`) {
+				continue
+			}
+			in, err := ParseIn(&cat.Workspace, subject, 0, a.Input)
+			if err != nil {
+				t.Errorf("%s: listed %q does not parse: %v", subject, a.Input, err)
+				continue
+			}
+			if in.Kind != a.Kind {
+				t.Errorf("%s: %q listed as %s, parses as %s", subject, a.Input, a.Kind, in.Kind)
+			}
+		}
+		for _, s := range []Source{FromBuiltin, FromField, FromRelation, FromSegment, FromAggregate} {
+			if seen[s] == 0 {
+				t.Errorf("%s: nothing from %s", subject, s)
+			}
+		}
+	}
+	list, _ := List("lead", cat)
+	want := map[string]bool{"custom.budget:number": false, "organization.custom.tier:category": false, "contact.organization.employees": false,
+		"count(activities [where FIELD = VALUE [and …]] [within 30d])": false}
+	for _, a := range list {
+		if _, ok := want[a.Input]; ok {
+			want[a.Input] = true
+		}
+	}
+	for in, found := range want {
+		if !found {
+			t.Errorf("lead: %q not listed", in)
+		}
+	}
+	if _, err := List("widget", nil); err == nil {
+		t.Error("unknown subject listed")
+	}
 }
