@@ -9,22 +9,37 @@ import (
 	"strings"
 
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/inputs"
 )
 
-// shape is what a numeric attribute holds, inferred from its name.
+// shape is what a column holds.
 type shape uint8
 
 const (
-	categorical shape = iota
-	flag              // 0 or 1
-	timestamp         // Unix seconds
-	wholeNumber       // 0–365
-	fraction          // 0–1
-	amount            // 0 to about 10⁶
+	categorical shape = iota // codes into a dictionary
+	flag                     // 0 or 1
+	timestamp                // Unix seconds
+	date                     // Unix seconds at midnight UTC
+	wholeNumber              // 0–365
+	days                     // 0–365, fractional
+	fraction                 // 0–1
+	amount                   // 0 to about 10⁶, to the cent
+	scale                    // a whole number 0–9 (an answer on a scale)
+	ids                      // the batch's IDs, no column
 )
 
-// inferShape applies the naming rule of the package documentation.
+// inferShape applies the naming rule of the package documentation to an
+// attribute's name. The kit uses it for the shape of a declared number
+// (see numberShape), for metrics and record attributes it does not know,
+// and for inputs the language refuses.
 func inferShape(attr string) shape {
+	sh, _ := nameShape(attr)
+	return sh
+}
+
+// nameShape is inferShape, and whether a rule matched (false: the
+// attribute is categorical by default).
+func nameShape(attr string) (shape, bool) {
 	if i := strings.LastIndexByte(attr, '.'); i >= 0 {
 		attr = attr[i+1:]
 	}
@@ -38,22 +53,25 @@ func inferShape(attr string) shape {
 	}
 	switch {
 	case strings.HasPrefix(attr, "has_") || strings.HasPrefix(attr, "is_"):
-		return flag
+		return flag, true
 	case hasSuffix("_at", "_on", "_date", "_time"):
-		return timestamp
+		return timestamp, true
+	case strings.HasPrefix(attr, "days_"):
+		return days, true
 	case hasSuffix("_count", "_days", "_hours", "_age") || attr == "count" || attr == "age":
-		return wholeNumber
+		return wholeNumber, true
 	case hasSuffix("_rate", "_ratio", "_probability", "_share") || attr == "probability":
-		return fraction
+		return fraction, true
 	case hasSuffix("_value", "_amount", "_revenue", "_price", "_total", "_score", "_size", "_budget"),
 		slices.Contains([]string{"value", "amount", "revenue", "price", "score", "employees", "budget"}, attr):
-		return amount
+		return amount, true
 	}
-	return categorical
+	return categorical, false
 }
 
-// vocabulary is the dictionary of every categorical column: common CRM
-// values and awkward ones. Codes never point at the last entry.
+// vocabulary is the dictionary of a categorical column that is not an
+// enum: common CRM values and awkward ones. Codes never point at the last
+// entry.
 var vocabulary = []string{
 	"new", "contacted", "qualified", "won", "lost",
 	"web", "referral", "partner", "event",
@@ -61,25 +79,159 @@ var vocabulary = []string{
 	"unused",
 }
 
-// layout is how a canonical batch carries its attributes.
+// enumExtras follow an enum's values in its dictionary: a value the
+// plugin does not know (enums grow) and an empty one, then the unused
+// entry.
+var enumExtras = []string{"", "Zürich ✓", "unused"}
+
+// column is what the kit sends for one input or record attribute.
+type column struct {
+	name  string
+	kind  inputs.Kind
+	shape shape
+	// dict is a categorical column's dictionary; its last entry is unused.
+	dict []string
+}
+
+// declaredColumns returns the columns of a subject type's inputs, in
+// manifest order: each input as its declared kind, named by its Name. An
+// input the language refuses (the manifest check reports it) is sent as
+// its name suggests (inferShape); an input whose column name repeats an
+// earlier one is left out.
+func declaredColumns(subject string, texts []string) []column {
+	var out []column
+	seen := map[string]bool{}
+	for i, t := range texts {
+		var c column
+		if in, err := inputs.Parse(subject, i, t); err == nil {
+			c = declared(in)
+		} else {
+			c = inferred(t)
+		}
+		if seen[c.name] {
+			continue
+		}
+		seen[c.name] = true
+		out = append(out, c)
+	}
+	return out
+}
+
+// recordShapes are the kinds of the record attributes of sdk.RecordTypes.
+var recordShapes = map[string]map[string]shape{
+	sdk.RecordPurchases:  {"customer_id": categorical, "product": categorical, "quantity": wholeNumber, "amount": amount},
+	sdk.RecordAssessment: {"question": categorical, "answer": scale},
+}
+
+// recordColumns returns the columns of a record type's attributes.
+func recordColumns(record string, attrs []string) []column {
+	var out []column
+	for _, a := range attrs {
+		sh, ok := recordShapes[record][a]
+		if !ok {
+			out = append(out, inferred(a))
+			continue
+		}
+		out = append(out, withShape(a, sh))
+	}
+	return out
+}
+
+// inferred is the column of an attribute the kit knows only by name.
+func inferred(name string) column {
+	if name == "id" {
+		return column{name: name, kind: inputs.ID, shape: ids}
+	}
+	return withShape(name, inferShape(name))
+}
+
+func withShape(name string, sh shape) column {
+	c := column{name: name, shape: sh, kind: inputs.Number}
+	switch sh {
+	case categorical:
+		c.kind, c.dict = inputs.Category, vocabulary
+	case flag:
+		c.kind = inputs.Flag
+	case timestamp, date:
+		c.kind = inputs.Time
+	}
+	return c
+}
+
+// declared is the column of a parsed input.
+func declared(in *inputs.Input) column {
+	c := column{name: in.Name, kind: in.Kind}
+	switch in.Kind {
+	case inputs.ID:
+		c.shape = ids
+	case inputs.Flag:
+		c.shape = flag
+	case inputs.Time:
+		c.shape = timestamp
+		field := in.Field
+		if in.Agg != nil {
+			field = in.Agg.Field
+		}
+		if strings.HasSuffix(field, "_date") {
+			c.shape = date
+		}
+	case inputs.Category:
+		c.shape, c.dict = categorical, vocabulary
+		if in.Agg == nil && !in.Custom && !in.Segment {
+			if e, ok := inputs.Lookup(in.Entity); ok && len(e.Fields[in.Field].Enum) > 0 {
+				c.dict = append(slices.Clone(e.Fields[in.Field].Enum), enumExtras...)
+			}
+		}
+	default:
+		c.shape = numberShape(in)
+	}
+	return c
+}
+
+// numberShape is how the kit draws a declared number: an aggregate by its
+// function (count: whole numbers; days_since_*: days; sum, mean, min and
+// max by the field aggregated), anything else by its field: money is an
+// amount, otherwise the field's name, then the column's, decides
+// (inferShape); a number no name explains is an amount.
+func numberShape(in *inputs.Input) shape {
+	entity, field := in.Entity, in.Field
+	if a := in.Agg; a != nil {
+		switch a.Func {
+		case "count":
+			return wholeNumber
+		case "days_since_first", "days_since_last":
+			return days
+		}
+		entity, field = a.Target, a.Field
+	}
+	if e, ok := inputs.Lookup(entity); ok && !in.Custom && !in.Builtin && e.Fields[field].Money {
+		return amount
+	}
+	for _, name := range []string{field, in.Name} {
+		switch sh, ok := nameShape(name); {
+		case !ok:
+		case sh == wholeNumber || sh == days || sh == fraction || sh == amount:
+			return sh
+		}
+	}
+	return amount
+}
+
+// layout is how a canonical batch orders its columns.
 type layout uint8
 
 const (
-	inferred   layout = iota // each attribute as its name suggests
-	allNumbers               // every attribute numeric
-	allCodes                 // every attribute categorical, columns reversed
+	declaredOrder layout = iota // manifest order
+	reverseOrder                // the reverse of the manifest's order
 )
 
-var layouts = []layout{inferred, allNumbers, allCodes}
+var layouts = []layout{declaredOrder, reverseOrder}
 
 func (l layout) String() string {
-	switch l {
-	case allNumbers:
-		return "numbers"
-	case allCodes:
-		return "codes"
+	if l == reverseOrder {
+		return "declared layout, columns in reverse order"
 	}
-	return "inferred"
+	return "declared layout"
 }
 
 // missing is how many values a canonical batch leaves out.
@@ -102,7 +254,7 @@ type batchSpec struct {
 
 func (s batchSpec) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d subjects, %s layout", s.count, s.layout)
+	fmt.Fprintf(&b, "%d subjects, %s", s.count, s.layout)
 	switch s.missing {
 	case someMissing:
 		b.WriteString(", a third of the values missing")
@@ -119,14 +271,14 @@ func (s batchSpec) String() string {
 const seed = 0x5eed_2a9e
 
 // canonicalBatch builds a batch of subject type subject with the given
-// inputs.
-func canonicalBatch(subject string, inputs []string, s batchSpec) sdk.Batch {
+// columns.
+func canonicalBatch(subject string, cols []column, s batchSpec) sdk.Batch {
 	b := sdk.Batch{SubjectType: subject, Count: s.count}
 	if s.noColumns {
 		return b
 	}
-	for j, attr := range inputs {
-		if attr == "id" {
+	for j, col := range cols {
+		if col.shape == ids {
 			b.IDs = make([]string, s.count)
 			for i := range b.IDs {
 				b.IDs[i] = fmt.Sprintf("%s_%06d", subject, i)
@@ -134,7 +286,7 @@ func canonicalBatch(subject string, inputs []string, s batchSpec) sdk.Batch {
 			continue
 		}
 		h := fnv.New64a()
-		h.Write([]byte(subject + "/" + attr))
+		h.Write([]byte(subject + "/" + col.name))
 		r := rand.New(rand.NewPCG(seed, h.Sum64()))
 		gone := func(i int) bool {
 			switch s.missing {
@@ -145,15 +297,14 @@ func canonicalBatch(subject string, inputs []string, s batchSpec) sdk.Batch {
 			}
 			return false
 		}
-		sh := inferShape(attr)
-		c := sdk.Column{Name: attr}
-		if s.layout == allCodes || (s.layout == inferred && sh == categorical) {
+		c := sdk.Column{Name: col.name}
+		if col.shape == categorical {
 			c.Codes = make([]uint32, s.count)
 			if s.missing != allMissing {
-				c.Dictionary = slices.Clone(vocabulary)
+				c.Dictionary = slices.Clone(col.dict)
 			}
 			for i := range c.Codes {
-				c.Codes[i] = uint32(r.IntN(len(vocabulary) - 1))
+				c.Codes[i] = uint32(r.IntN(len(col.dict) - 1))
 				if gone(i) {
 					c.Codes[i] = sdk.Missing
 				}
@@ -161,7 +312,7 @@ func canonicalBatch(subject string, inputs []string, s batchSpec) sdk.Batch {
 		} else {
 			c.Numbers = make([]float64, s.count)
 			for i := range c.Numbers {
-				c.Numbers[i] = number(r, sh)
+				c.Numbers[i] = number(r, col.shape)
 				if gone(i) {
 					c.Numbers[i] = math.NaN()
 				}
@@ -169,7 +320,7 @@ func canonicalBatch(subject string, inputs []string, s batchSpec) sdk.Batch {
 		}
 		b.Columns = append(b.Columns, c)
 	}
-	if s.layout == allCodes {
+	if s.layout == reverseOrder {
 		slices.Reverse(b.Columns)
 	}
 	return b
@@ -181,8 +332,12 @@ func number(r *rand.Rand, sh shape) float64 {
 		return float64(r.IntN(2))
 	case timestamp:
 		return float64(1_600_000_000 + r.IntN(100_000_000))
+	case date:
+		return float64(1_600_041_600 + 86_400*r.IntN(1_157))
 	case wholeNumber:
 		return float64(r.IntN(366))
+	case days:
+		return math.Round(r.Float64()*365*1e4) / 1e4
 	case fraction:
 		return r.Float64()
 	case amount:

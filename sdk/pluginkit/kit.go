@@ -28,6 +28,9 @@ type kit struct {
 	subjects []string
 	// config is sent with every request.
 	config []byte
+	// columns are the columns of each subject type's inputs, and
+	// records those of each record type's attributes, in manifest order.
+	columns, records map[string][]column
 }
 
 func (s Suite) newKit(target Target) (*kit, error) {
@@ -51,6 +54,13 @@ func (s Suite) newKit(target Target) (*kit, error) {
 			k.subjects = append(k.subjects, subj)
 		}
 		sort.Strings(k.subjects)
+	}
+	k.columns, k.records = map[string][]column{}, map[string][]column{}
+	for subj, texts := range m.Inputs {
+		k.columns[subj] = declaredColumns(subj, texts)
+	}
+	for r, attrs := range m.Records {
+		k.records[r] = recordColumns(r, attrs)
 	}
 	switch {
 	case s.Config != nil:
@@ -118,7 +128,7 @@ func (k *kit) requests(point sdk.Point, s batchSpec) []*request {
 	if point == sdk.PointReport {
 		req := &sdk.ReportRequest{Params: []byte("{}"), Config: k.config, Metrics: canonicalMetrics(k.m.Metrics, s)}
 		for _, subj := range k.subjects {
-			req.Batches = append(req.Batches, canonicalBatch(subj, k.m.Inputs[subj], s))
+			req.Batches = append(req.Batches, canonicalBatch(subj, k.columns[subj], s))
 		}
 		records := make([]string, 0, len(k.m.Records))
 		for r := range k.m.Records {
@@ -126,7 +136,7 @@ func (k *kit) requests(point sdk.Point, s batchSpec) []*request {
 		}
 		sort.Strings(records)
 		for _, r := range records {
-			req.Batches = append(req.Batches, canonicalBatch(r, k.m.Records[r], s))
+			req.Batches = append(req.Batches, canonicalBatch(r, k.records[r], s))
 		}
 		what := "request with no batches"
 		if len(req.Batches) > 0 {
@@ -136,7 +146,7 @@ func (k *kit) requests(point sdk.Point, s batchSpec) []*request {
 	}
 	var out []*request
 	for _, subj := range subjects {
-		b := canonicalBatch(subj, k.m.Inputs[subj], s)
+		b := canonicalBatch(subj, k.columns[subj], s)
 		out = append(out, k.withBatch(point, b, fmt.Sprintf("%s batch (%s)", subj, s)))
 	}
 	return out

@@ -31,8 +31,8 @@ const goodManifest = `{
   "points": ["score", "segment", "report"],
   "subjects": ["lead", "deal"],
   "inputs": {
-    "lead": ["id", "estimated_value", "source", "has_email"],
-    "deal": ["amount", "stage"]
+    "lead": ["id", "estimated_value", "source", "has_email", "converted_at", "status"],
+    "deal": ["amount", "stage = stage.name", "calls = count(activities where kind = call within 30d)", "tag:vip", "max(orders.ordered_at)", "status"]
   },
   "config_schema": {
     "type": "object",
@@ -76,8 +76,8 @@ func value(b *sdk.Batch) []float64 {
 	return out
 }
 
-// category is a subject's main category: source for leads, stage for
-// deals.
+// category is a subject's main category: source for leads, the stage's
+// name (declared as "stage = stage.name") for deals.
 func category(b *sdk.Batch, i int) (string, bool) {
 	name := "source"
 	if b.SubjectType == "deal" {
@@ -278,25 +278,65 @@ func TestBrokenPluginsFail(t *testing.T) {
 			}
 		},
 		failing: map[string]string{
-			"score/missing-values":    "is NaN",
-			"score/well-formed":       "codes layout): malformed answer: score response: value 0 is NaN",
-			"score/deterministic":     "is NaN",
+			"score/missing-values":    "lead batch (100 subjects, declared layout, a third of the values missing): malformed answer: score response: value 2 is NaN",
 			"score/order-independent": "is NaN",
 		},
 	}, {
-		name: "a panic on a column of the other kind",
+		name: "a column found by position",
 		plugin: func(p *sdk.Plugin) {
+			// It takes the first column for the value, as the manifest
+			// lists the inputs: the reversed layout puts a category there.
 			p.Segment = func(ctx sdk.Context, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error) {
-				if c := req.Batch.Column("source"); c != nil && c.Numbers != nil && len(c.Numbers) > 0 {
-					_ = c.Codes[0]
+				if b := &req.Batch; b.Count > 0 && len(b.Columns) > 0 {
+					_ = b.Columns[0].Numbers[0]
 				}
 				return goodSegment(ctx, req)
 			}
 		},
 		failing: map[string]string{
-			"segment/well-formed":    "failed (not a refusal: a crash, a trap or a bad answer): segment: plugin panicked: runtime error: index out of range",
-			"segment/deterministic":  "panicked",
-			"segment/missing-values": "panicked",
+			"segment/well-formed":       "lead batch (100 subjects, declared layout, columns in reverse order): failed (not a refusal: a crash, a trap or a bad answer): segment: plugin panicked: runtime error: index out of range",
+			"segment/deterministic":     "columns in reverse order): failed (not a refusal",
+			"segment/order-independent": "panicked",
+		},
+	}, {
+		name: "trusts the declared kinds",
+		plugin: func(p *sdk.Plugin) {
+			// It reads each column as its declared kind without checking:
+			// the kit never sends another.
+			p.Score = func(ctx sdk.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
+				b := &req.Batch
+				kinds := map[string]map[string]string{
+					"lead": {"estimated_value": "number", "source": "category", "has_email": "flag", "converted_at": "time", "status": "status"},
+					"deal": {"amount": "number", "stage": "category", "calls": "count", "tag:vip": "flag", "max(orders.ordered_at)": "time", "status": "status"},
+				}[b.SubjectType]
+				for name, kind := range kinds {
+					c := b.Column(name)
+					if c == nil {
+						if len(b.Columns) > 0 {
+							return nil, fmt.Errorf("no column %q", name)
+						}
+						continue
+					}
+					for i := range b.Count {
+						if kind == "category" || kind == "status" {
+							if s, ok := c.Text(i); ok && kind == "status" && !slices.Contains([]string{"new", "contacted", "qualified", "unqualified", "converted", "open", "won", "lost", "", "Zürich ✓"}, s) {
+								return nil, fmt.Errorf("%s: status %q", name, s)
+							}
+							_ = c.Codes[i]
+							continue
+						}
+						v := c.Numbers[i]
+						switch {
+						case math.IsNaN(v):
+						case kind == "flag" && v != 0 && v != 1,
+							kind == "time" && (v < 1e9 || v > 2e9),
+							kind == "count" && (v < 0 || v != math.Trunc(v)):
+							return nil, fmt.Errorf("%s: %v is no %s", name, v, kind)
+						}
+					}
+				}
+				return goodScore(ctx, req)
+			}
 		},
 	}, {
 		name: "a different answer each call",
@@ -469,13 +509,13 @@ func TestBrokenPluginsFail(t *testing.T) {
 		name: "a sloppy manifest",
 		manifest: strings.NewReplacer(
 			`"points": ["score", "segment", "report"]`, `"points": ["score", "score"]`,
-			`"deal": ["amount", "stage"]`, `"deal": [], "contact": ["name", "name"]`,
+			`"deal": ["amount", "stage = stage.name",`, `"deal": [], "contact": ["first_name", "first_name"], "x": ["amount", "stage = stage.name",`,
 		).Replace(goodManifest),
 		plugin: func(p *sdk.Plugin) { p.Segment, p.Report = nil, nil },
 		failing: map[string]string{"manifest": strings.Join([]string{
 			`points: "score" is listed twice`,
 			`subject type "deal" is declared but has no inputs`,
-			`inputs.contact: "name" is listed twice`,
+			`inputs.contact: "first_name" is listed twice`,
 			`subject type "contact" has inputs but is not among subjects`,
 		}, "\n")},
 	}} {
@@ -581,5 +621,52 @@ func TestMalformedInputFailures(t *testing.T) {
 			}
 			expect(t, results, failing)
 		})
+	}
+}
+
+// codeRecorder passes calls on and records why the SDK refuses the bytes
+// sent through Raw.
+type codeRecorder struct {
+	pluginkit.Target
+	refusals []string
+}
+
+func (c *codeRecorder) Raw(ctx context.Context, point sdk.Point, b []byte) ([]byte, error) {
+	if _, err := sdk.DecodeScoreRequest(b, true); err != nil {
+		c.refusals = append(c.refusals, err.Error())
+	}
+	return c.Target.Raw(ctx, point, b)
+}
+
+// TestMalformedCodeInDeclaredCategory checks that the code outside its
+// dictionary is sent in the first categorical column of the declared
+// layout, and not at all when every input is numeric.
+func TestMalformedCodeInDeclaredCategory(t *testing.T) {
+	scoreOnly := strings.Replace(goodManifest, `"points": ["score", "segment", "report"]`, `"points": ["score"]`, 1)
+	for _, c := range []struct{ inputs, want string }{
+		{`"lead": ["id", "estimated_value", "source", "has_email", "converted_at", "status"]`, `column "source": code`},
+		{`"lead": ["has_email", "estimated_value", "status", "source"]`, `column "status": code`},
+		{`"lead": ["id", "estimated_value", "has_email", "converted_at"]`, ""},
+	} {
+		src := strings.Replace(scoreOnly, `"lead": ["id", "estimated_value", "source", "has_email", "converted_at", "status"]`, c.inputs, 1)
+		src = strings.Replace(src, `"subjects": ["lead", "deal"]`, `"subjects": ["lead"]`, 1)
+		src = src[:strings.Index(src, `,
+    "deal":`)] + src[strings.Index(src, `
+  },
+  "config_schema"`):]
+		rec := &codeRecorder{Target: pluginkit.Native(mustManifest(t, src), sdk.Plugin{Score: goodScore})}
+		expect(t, check(t, pluginkit.Suite{}, rec), nil)
+		var got []string
+		for _, r := range rec.refusals {
+			if strings.Contains(r, "outside dictionary") {
+				got = append(got, r)
+			}
+		}
+		switch {
+		case c.want == "" && len(got) > 0:
+			t.Errorf("%s: sent %q; want no code outside a dictionary without a categorical input", c.inputs, got)
+		case c.want != "" && (len(got) != 1 || !strings.Contains(got[0], c.want)):
+			t.Errorf("%s: sent %q; want a code outside the dictionary of %s", c.inputs, got, c.want)
+		}
 	}
 }

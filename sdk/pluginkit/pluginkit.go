@@ -25,7 +25,7 @@
 //     subject types it does not; a score or segment plugin declares at least
 //     one subject type.
 //   - POINT/well-formed, for each declared point: canonical requests (see
-//     below) of 100 subjects in each of the three layouts get well-formed
+//     below) of 100 subjects in both layouts get well-formed
 //     answers: ScoreResponse.Validate and SegmentResponse.Validate pass for
 //     the request's count (and segment weights are finite); a report has a
 //     title or sections, finite numbers, series with as many labels as
@@ -36,18 +36,20 @@
 //     with no columns at all) gets a well-formed answer.
 //   - POINT/large-batch: a batch of 10,000 subjects gets a well-formed
 //     answer.
-//   - POINT/missing-values: batches where some values, every value, every
-//     number (NaN) or every code (sdk.Missing, empty dictionary) is missing
-//     get well-formed answers: no error, no NaN.
+//   - POINT/missing-values: batches where some values or every value is
+//     missing (NaN in numeric columns; sdk.Missing, with an empty dictionary
+//     when every value is, in categorical ones) get well-formed answers: no
+//     error, no NaN.
 //   - score/order-independent and segment/order-independent: reversing the
 //     subjects of a batch reverses the answers (numbers to a relative 1e-9).
 //   - POINT/malformed-input: request bytes that no protobuf parser accepts
 //     (truncated requests, bad tags, bad wire types, lengths past the end)
 //     sent through Target.Raw are refused with an error answer (ErrRefused),
-//     within the deadline; a zero-length request and batches whose columns
-//     disagree with their count or dictionary are refused or answered, but
-//     never crash or hang the plugin; afterwards the plugin still answers a
-//     good request.
+//     within the deadline; a zero-length request, a batch whose count
+//     exceeds its columns' length and, when an input is categorical, a
+//     batch whose first categorical column has a code outside its
+//     dictionary are refused or answered, but never crash or hang the
+//     plugin; afterwards the plugin still answers a good request.
 //   - POINT/config-defaults: a request whose config is the manifest's
 //     defaults (see below) gets a well-formed answer.
 //   - undeclared-points: each of score, segment and report that the
@@ -66,32 +68,57 @@
 // labelled "all" for single values, or a point per kind or source (no
 // points at all when every value is missing).
 //
-// A manifest names the attributes a plugin needs but not their kinds, so
-// the kit sends every input both ways, in three layouts of the same
-// subjects:
+// Each input is sent only in its declared form: as the kind sdk/inputs
+// gives it (see sdk/INPUTS.md), in a column named by its Name (the alias,
+// else the canonical expression, e.g. "stage = stage.name" is the column
+// "stage", "tag:vip" the column "tag:vip"). A batch comes in two layouts
+// of the same subjects:
 //
-//   - inferred: each attribute as the kind its name suggests (below);
-//   - numbers: every attribute as a numeric column;
-//   - codes: every attribute as a categorical column, in reverse manifest
-//     order (plugins must find columns by name, not position).
+//   - declared: one column per input, in manifest order;
+//   - declared, columns in reverse order: the same columns, last input
+//     first (plugins must find columns by name, not position).
 //
-// A plugin must therefore read a column of the kind it does not expect as
-// missing, which is what sdk.Batch.Numbers and sdk.Column.Text do.
+// The values of each kind:
 //
-// The inferred kind looks at the attribute's last dot-separated part. It is
-// numeric when it starts with has_ or is_ (a 0/1 flag); ends with _at,
-// _on, _date or _time (Unix seconds); ends with _count, _days, _hours or
-// _age, or is count or age (a whole number 0–365); ends with _rate,
-// _ratio, _probability or _share, or is probability (a fraction 0–1); ends
-// with _value, _amount, _revenue, _price, _total, _score, _size or
-// _budget, or is value, amount, revenue, price, score, employees or budget
-// (an amount from 0 to about 10⁶). Every other attribute is categorical,
-// with codes into a dictionary of common CRM values ("new", "qualified",
-// "web", "referral", …) and awkward ones ("", "1", "true", non-ASCII text),
-// one entry unused. An attribute named "id" is never a column: the batch's
-// IDs are set instead, as the ABI says. A categorical attribute sent as
-// numbers gets whole numbers 0–9. Values are pseudo-random with a fixed
-// seed, so every run sends the same requests.
+//   - id: never a column; the batch's IDs are set ("lead_000000", …).
+//   - flag: 0 or 1.
+//   - time: Unix seconds from 1,600,000,000 to 1,700,000,000 (September
+//     2020 to November 2023), whole; a field whose name ends with _date at
+//     midnight UTC.
+//   - category: codes into a dictionary whose last entry no code uses. An
+//     enum field (inputs.Lookup(entity).Fields[field].Enum: a lead's
+//     status, an activity's kind, a stage's kind, …) gets its enum values,
+//     then "" and "Zürich ✓" (a value the plugin cannot know: enums grow);
+//     every other category (text, IDs, custom fields, segment) gets common
+//     CRM values and awkward ones: "new", "qualified", "web", "referral", …,
+//     "", "1", "true", "Zürich ✓".
+//   - number: shaped by what it counts. count(…) is a whole number 0–365;
+//     days_since_first(…) and days_since_last(…) are days 0–365, with a
+//     fractional part. Money (an amount, a cost, a margin, sum, mean, min
+//     or max of one) is an amount from 0 to about 10⁶ to the cent. Any
+//     other number, a built-in or a custom field, goes by the name of its
+//     field (for an aggregate, the field aggregated), then by its column's
+//     name: a name ending with _count, _days, _hours or _age, or count or
+//     age, is a whole number 0–365; starting with days_, days 0–365; ending
+//     with _rate, _ratio, _probability or _share, or probability, a
+//     fraction 0–1; anything else an amount. min(…) or max(…) of a time
+//     field is a time.
+//
+// Missing values are NaN in numeric columns and sdk.Missing in categorical
+// ones; when every value of a batch is missing, categorical columns have
+// an empty dictionary. Values are pseudo-random with a fixed seed per
+// subject type and column name, so every run sends the same requests.
+//
+// An input the language refuses (the manifest check reports it) is still
+// sent, by its text and as its name suggests: has_ or is_ a flag, _at, _on,
+// _date or _time a time, the number rules above, else a category; "id" the
+// IDs. Of two inputs with the same column name only the first is sent.
+//
+// Records are sent with the kinds sdk.RecordTypes documents: customer_id,
+// product and question are categories; quantity a whole number 0–365;
+// amount an amount; answer a whole number 0–9 (a position on the
+// question set's scale). Metric series are drawn by their names, as
+// numbers are.
 //
 // Score and segment requests hold one batch of one subject type, for each
 // subject type the manifest declares (or, when it declares none, each it

@@ -56,7 +56,7 @@ func TestWASMFaults(t *testing.T) {
 		t.Skip("-short: not building the WASM module")
 	}
 	m, err := manifest.Parse([]byte(`{"name": "guest", "version": "0.0.1", "abi": 1, "runtime": "wasm", "module": "guest.wasm",
-		"points": ["score", "segment"], "subjects": ["lead"], "inputs": {"lead": ["amount", "estimated_value"]}}`))
+		"points": ["score", "segment"], "subjects": ["lead"], "inputs": {"lead": ["amount = custom.amount:number", "estimated_value"]}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
