@@ -304,8 +304,15 @@ func (r *Registry) load(ctx context.Context, m *manifest.Manifest, dir, modPath 
 		return &Plugin{Manifest: m, Dir: dir, Status: "ready", run: run, modTime: st.ModTime(), size: st.Size(), inflight: &sync.WaitGroup{}}
 	}
 	if m.Runtime == "process" {
+		// The process runs in dir: a program path relative to the
+		// server's directory (under a relative plugins directory such as
+		// ./plugins.d) would be resolved against dir a second time.
+		prog, err := filepath.Abs(modPath)
+		if err != nil {
+			return nil, err
+		}
 		c := process.New(process.Config{
-			Name: m.Ref(), Plugin: m.Name, Command: append([]string{modPath}, m.Command[1:]...), Dir: dir, Points: m.Points,
+			Name: m.Ref(), Plugin: m.Name, Command: append([]string{prog}, m.Command[1:]...), Dir: dir, Points: m.Points,
 			Timeout: capTimeout(time.Duration(m.Limits.TimeoutMS)*time.Millisecond, r.cfg.ProcessTimeout), Logger: r.cfg.Logger,
 			StartTimeout: r.cfg.ProcessStartTimeout,
 		})
