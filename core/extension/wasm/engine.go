@@ -466,7 +466,7 @@ func (m *Module) Call(ctx context.Context, point uint32, req []byte, decode func
 		if cause == "timeout" && ctx.Err() != nil {
 			err = fmt.Errorf("%w (caller gave up)", ctx.Err())
 		}
-		return &Fault{Module: m.Name, Cause: cause, Err: err}
+		return &Fault{Module: m.Name, Cause: cause, Err: m.withoutTrace(cause, err)}
 	}
 	return nil
 }
@@ -514,6 +514,31 @@ func (m *Module) call(ctx context.Context, inst *instance, point uint32, req []b
 	}
 	return "", nil
 }
+
+// withoutTrace keeps a failed call's error to its first line: a trap's
+// error from wazero goes on with the guest's stack trace, which belongs in
+// the server's log (where it goes, with the plugin's name), not in the
+// errors callers and API clients see. The whole error stays reachable
+// with errors.Unwrap.
+func (m *Module) withoutTrace(cause string, err error) error {
+	msg := err.Error()
+	first, _, ok := strings.Cut(msg, "\n")
+	if !ok {
+		return err
+	}
+	m.engine.cfg.Logger.Warn("plugin call failed", "plugin", m.Name, "cause", cause, "err", msg)
+	return &tracedError{msg: strings.TrimPrefix(first, "wasm error: ") + " (stack trace in the log)", err: err}
+}
+
+// tracedError is an error whose message leaves out the stack trace of
+// the error it wraps.
+type tracedError struct {
+	msg string
+	err error
+}
+
+func (e *tracedError) Error() string { return e.msg }
+func (e *tracedError) Unwrap() error { return e.err }
 
 // inputSize is the input region to ask for a request of n bytes: a power
 // of two from 4 KiB, so that a run of growing requests asks rarely, or n
