@@ -16,6 +16,7 @@ package extension
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,6 +94,7 @@ type Plugin struct {
 	run      runner
 	modTime  time.Time
 	size     int64
+	manifest [sha256.Size]byte // of the plugin.json it was loaded from
 	inflight *sync.WaitGroup
 	loading  *pending // while it loads in the background
 }
@@ -157,9 +159,14 @@ func (r *Registry) manifests() []string {
 	return out
 }
 
-// Scan loads new plugins and reloads those whose module changed. A reloaded
-// version replaces the old one for new calls; calls in flight finish on the
-// old module, which is closed after them.
+// Scan loads new plugins and reloads those whose module or plugin.json
+// changed. A reloaded version replaces the old one for new calls; calls in
+// flight finish on the old module, which is closed after them.
+//
+// A plugin.json that names a new version over the module another version
+// of the plugin was loaded from, unchanged (same modification time and
+// size), is refused: that version is listed as failed, and the loaded one
+// serves on. A new version must ship a new module.
 func (r *Registry) Scan(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, path := range r.manifests() {
@@ -183,6 +190,12 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 		r.cfg.Logger.Warn("plugin not loaded", "manifest", path, "err", err)
 		return
 	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		r.cfg.Logger.Warn("plugin not loaded", "manifest", path, "err", err)
+		return
+	}
+	sum := sha256.Sum256(b)
 	dir := filepath.Dir(path)
 	modPath := artifact(m, dir)
 	st, err := os.Stat(modPath)
@@ -193,7 +206,7 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	r.mu.RLock()
 	old := r.plugins[m.Ref()]
 	r.mu.RUnlock()
-	if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() {
+	if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() && old.manifest == sum {
 		return
 	}
 	if old != nil && old.loading != nil {
@@ -201,11 +214,20 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 		// the first scan after the load ends.
 		return
 	}
+	if old == nil || old.run == nil {
+		if prev := r.sameModule(m, dir, st); prev != nil {
+			r.put(&Plugin{Manifest: m, Dir: dir, Status: fmt.Sprintf("failed: version %s ships the module of version %s unchanged: a new version must ship a new module", m.Version, prev.Manifest.Version)})
+			return
+		}
+	}
 	if background && (old == nil || old.run == nil) {
 		pend := &pending{done: make(chan struct{})}
 		r.put(&Plugin{Manifest: m, Dir: dir, Status: "loading", loading: pend})
 		go func() {
 			p, err := r.loadSlot(ctx, m, dir, modPath, st)
+			if p != nil {
+				p.manifest = sum
+			}
 			r.settle(m, dir, pend, p, err)
 		}()
 		return
@@ -218,6 +240,7 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 		}
 		return
 	}
+	p.manifest = sum
 	r.put(p)
 	if old != nil && old.run != nil {
 		r.cfg.Logger.Info("plugin reloaded", "plugin", m.Ref())
@@ -228,6 +251,20 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	} else {
 		r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
 	}
+}
+
+// sameModule returns another loaded version of m's plugin, from the same
+// directory, whose module is the one at st unchanged.
+func (r *Registry) sameModule(m *manifest.Manifest, dir string, st os.FileInfo) *Plugin {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, p := range r.plugins {
+		if p.run != nil && p.Manifest.Name == m.Name && p.Manifest.Version != m.Version && p.Dir == dir &&
+			p.modTime.Equal(st.ModTime()) && p.size == st.Size() {
+			return p
+		}
+	}
+	return nil
 }
 
 // loadSlot is load, run when one of the registry's load slots is free.
@@ -362,7 +399,7 @@ func (p *Plugin) current() *Plugin {
 	if h == "" {
 		return p
 	}
-	cp := &Plugin{Manifest: p.Manifest, Dir: p.Dir, Status: h, run: p.run, modTime: p.modTime, size: p.size, inflight: p.inflight}
+	cp := &Plugin{Manifest: p.Manifest, Dir: p.Dir, Status: h, run: p.run, modTime: p.modTime, size: p.size, manifest: p.manifest, inflight: p.inflight}
 	return cp
 }
 
