@@ -95,6 +95,11 @@ type Plugin struct {
 	modTime  time.Time
 	size     int64
 	manifest [sha256.Size]byte // of the plugin.json it was loaded from
+	// failures counts a failed plugin's failed loads in a row, of the
+	// same files (modTime, size, manifest); retryAt is when the next may
+	// start (see retryDelay).
+	failures int
+	retryAt  time.Time
 	inflight *sync.WaitGroup
 	loading  *pending // while it loads in the background
 }
@@ -114,6 +119,8 @@ type Registry struct {
 	// compiling or reading the compiled-code cache and instantiating is
 	// most of a server's start, and all CPU.
 	loadSlots chan struct{}
+
+	now func() time.Time // the clock of retry backoff
 }
 
 // NewRegistry loads every plugin in cfg.Dirs. A plugin that fails to load
@@ -132,7 +139,7 @@ func NewRegistry(ctx context.Context, cfg Config) (*Registry, error) {
 	default:
 		return nil, fmt.Errorf("process plugins start %q: want lazy or boot", cfg.ProcessStart)
 	}
-	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}, loadSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}, loadSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), now: time.Now}
 	r.metrics = newMetrics(cfg.Registerer, r)
 	if cfg.Background {
 		for _, path := range r.manifests() {
@@ -160,7 +167,9 @@ func (r *Registry) manifests() []string {
 }
 
 // Scan loads new plugins and reloads those whose module or plugin.json
-// changed. A reloaded version replaces the old one for new calls; calls in
+// changed. A plugin that failed to load is tried again after 2 s, then
+// after twice as long each time up to 5 minutes, or at the first scan
+// after its files change. A reloaded version replaces the old one for new calls; calls in
 // flight finish on the old module, which is closed after them.
 //
 // A plugin.json that names a new version over the module another version
@@ -209,6 +218,10 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() && old.manifest == sum {
 		return
 	}
+	if old != nil && old.run == nil && old.failures > 0 && r.now().Before(old.retryAt) &&
+		old.modTime.Equal(st.ModTime()) && old.size == st.Size() && old.manifest == sum {
+		return // failed to load these very files: retried with backoff
+	}
 	if old != nil && old.loading != nil {
 		// Still loading in the background; a change since is seen by
 		// the first scan after the load ends.
@@ -225,10 +238,11 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 		r.put(&Plugin{Manifest: m, Dir: dir, Status: "loading", loading: pend})
 		go func() {
 			p, err := r.loadSlot(ctx, m, dir, modPath, st)
-			if p != nil {
-				p.manifest = sum
+			if err != nil {
+				p = r.failed(m, dir, old, st, sum, err)
 			}
-			r.settle(m, dir, pend, p, err)
+			p.manifest = sum
+			r.settle(m, pend, p, err)
 		}()
 		return
 	}
@@ -236,7 +250,7 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	if err != nil {
 		r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
 		if old == nil || old.run == nil {
-			r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
+			r.put(r.failed(m, dir, old, st, sum, err))
 		}
 		return
 	}
@@ -278,12 +292,41 @@ func (r *Registry) loadSlot(ctx context.Context, m *manifest.Manifest, dir, modP
 	return r.load(ctx, m, dir, modPath, st)
 }
 
-// settle ends a background load: the loaded plugin (or a failed one)
-// replaces the loading entry, and the calls waiting on it go on.
-func (r *Registry) settle(m *manifest.Manifest, dir string, pend *pending, p *Plugin, err error) {
+// Retries of a plugin that failed to load start retryBase apart and
+// double up to retryMax.
+const (
+	retryBase = 2 * time.Second
+	retryMax  = 5 * time.Minute
+)
+
+// retryDelay is the wait before the next load of a plugin whose loads
+// failed failures times in a row.
+func retryDelay(failures int) time.Duration {
+	d := retryBase
+	for i := 1; i < failures && d < retryMax; i++ {
+		d *= 2
+	}
+	return min(d, retryMax)
+}
+
+// failed is the entry of a plugin whose load of the files st and sum
+// describe failed with err: after old (its entry before) failed on the
+// same files, the wait for the next try doubles.
+func (r *Registry) failed(m *manifest.Manifest, dir string, old *Plugin, st os.FileInfo, sum [sha256.Size]byte, err error) *Plugin {
+	n := 1
+	if old != nil && old.run == nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() && old.manifest == sum {
+		n = old.failures + 1
+	}
+	return &Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error(), modTime: st.ModTime(), size: st.Size(), manifest: sum,
+		failures: n, retryAt: r.now().Add(retryDelay(n))}
+}
+
+// settle ends a background load: the loaded plugin (or, after err, the
+// failed one) replaces the loading entry, and the calls waiting on it go
+// on.
+func (r *Registry) settle(m *manifest.Manifest, pend *pending, p *Plugin, err error) {
 	if err != nil {
 		r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
-		p = &Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()}
 	} else {
 		r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
 	}
