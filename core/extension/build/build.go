@@ -26,8 +26,33 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/manifest"
 )
+
+// AppendABISection returns module with the custom section sdk.ABISection
+// stating sdk.ABIVersion appended (custom sections may come anywhere after
+// the header). A module that already ends with that section is returned
+// as it is. Build adds it to every WASM module it writes.
+func AppendABISection(module []byte) []byte {
+	payload := appendULEB128(nil, uint64(len(sdk.ABISection)))
+	payload = append(payload, sdk.ABISection...)
+	payload = appendULEB128(payload, sdk.ABIVersion)
+	sec := append(appendULEB128([]byte{0}, uint64(len(payload))), payload...)
+	if bytes.HasSuffix(module, sec) {
+		return module
+	}
+	return append(module, sec...)
+}
+
+// appendULEB128 appends v as unsigned LEB128.
+func appendULEB128(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
 
 // ProcessProgram is the program a process build writes beside plugin.json
 // when the manifest names no command.
@@ -168,6 +193,18 @@ func Build(ctx context.Context, opts Options) (string, error) {
 	}
 	if err != nil {
 		return "", fmt.Errorf("go build %s for %s: %w\n%s", m.Ref(), runtime, err, stderr.String())
+	}
+	if runtime == "wasm" {
+		// A Go module runs nothing before _initialize, so it states its
+		// ABI in a custom section, which the host reads without running
+		// any of its code.
+		code, err := os.ReadFile(out)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(out, AppendABISection(code), 0o644); err != nil {
+			return "", err
+		}
 	}
 	return out, nil
 }
