@@ -182,24 +182,41 @@ func TestCompareSegmentsCommand(t *testing.T) {
 
 // TestComparisonJSONMatchesSchema checks that `plugin compare -o json`
 // spells every member as the GraphQL ShadowComparison (and the types of
-// its fields) does, and has every field of them.
+// its fields) does, has every field of them, and is null only where
+// GraphQL may be: for a segment comparison, a score comparison with no
+// label changes and a segment comparison of no subjects.
 func TestComparisonJSONMatchesSchema(t *testing.T) {
 	schema := graph.Schema(nil, nil).Schema()
-	var b bytes.Buffer
-	if err := writeComparison(&b, segmentComparison(), "json"); err != nil {
-		t.Fatal(err)
+	score := &extension.ShadowComparison{Baseline: "a@1.0.0", Candidate: "a@1.0.1", SubjectType: "lead"}
+	emptySegments := &extension.ShadowComparison{Baseline: "a@1.0.0", Candidate: "a@1.0.1", SubjectType: "lead", Segments: &extension.SegmentComparison{}}
+	for _, c := range []*extension.ShadowComparison{segmentComparison(), score, emptySegments} {
+		var b bytes.Buffer
+		if err := writeComparison(&b, c, "json"); err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		checkAgainstSchema(t, schema, "comparison", "ShadowComparison", got, false)
 	}
-	var got map[string]any
-	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
-		t.Fatal(err)
-	}
-	var check func(path, typeName string, v any)
-	check = func(path, typeName string, v any) {
+}
+
+// checkAgainstSchema checks that the decoded JSON value v has the shape of
+// GraphQL type typeName: the same member names, and null only where
+// nullable.
+func checkAgainstSchema(t *testing.T, schema *ast.Schema, path, typeName string, v any, nonNull bool) {
+	t.Helper()
+	var check func(path, typeName string, v any, nonNull bool)
+	check = func(path, typeName string, v any, nonNull bool) {
+		if v == nil && nonNull {
+			t.Errorf("%s: null where GraphQL's %s is non-null", path, typeName)
+		}
 		typ := schema.Types[typeName]
 		switch v := v.(type) {
 		case []any:
 			for i, e := range v {
-				check(fmt.Sprintf("%s.%d", path, i), typeName, e)
+				check(fmt.Sprintf("%s.%d", path, i), typeName, e, true)
 			}
 		case map[string]any:
 			if typ == nil || typ.Kind != ast.Object {
@@ -212,7 +229,7 @@ func TestComparisonJSONMatchesSchema(t *testing.T) {
 					t.Errorf("%s.%s: GraphQL %s has no field %s", path, key, typeName, key)
 					continue
 				}
-				check(path+"."+key, f.Type.Name(), e)
+				check(path+"."+key, f.Type.Name(), e, f.Type.NonNull)
 			}
 			for _, f := range typ.Fields {
 				if _, ok := v[f.Name]; !ok {
@@ -221,5 +238,5 @@ func TestComparisonJSONMatchesSchema(t *testing.T) {
 			}
 		}
 	}
-	check("comparison", "ShadowComparison", got)
+	check(path, typeName, v, nonNull)
 }
