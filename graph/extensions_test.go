@@ -1,11 +1,19 @@
 package graph_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/extension/extensiontest"
+	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 )
 
@@ -84,5 +92,61 @@ func TestScoreSubjectsThroughTheAPI(t *testing.T) {
 				t.Errorf("failed run stored %v scores", n)
 			}
 		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestPluginTrapThroughTheAPI scores with a WASM plugin that traps (the
+// test guest overflows its stack) and one that panics: the GraphQL error
+// is PLUGIN_FAILED with one line naming the plugin and what it said,
+// and the runtime's stack trace is in the server's log, not the answer.
+func TestPluginTrapThroughTheAPI(t *testing.T) {
+	var logged syncBuffer
+	engine, err := wasm.NewEngine(wasm.Config{CacheDir: filepath.Join(os.TempDir(), "rapport-wasm-test-cache"),
+		Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := extension.NewRegistry(context.Background(), extension.Config{Dirs: []string{extensiontest.Plugins(t)}, Engine: engine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reg.Close(context.Background()) })
+	e := newEnvWith(t, "sqlite", reg)
+	e.ok("a", `mutation { createLead(input: {title: "L", estimatedValue: 100}) { id } }`, nil)
+	for _, tc := range []struct{ mode, says string }{
+		{"crash", "trap"},
+		{"panic", "assignment to entry in nil map"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			e.ok("a", bindLeads, map[string]any{"p": "faulty", "v": "0.1.0", "c": map[string]any{"Mode": tc.mode}})
+			er := e.fail("a", `mutation { scoreSubjects(subjectType: lead) { scored } }`, nil, "PLUGIN_FAILED")
+			if !strings.Contains(er.Message, "faulty@0.1.0") || !strings.Contains(er.Message, tc.says) {
+				t.Errorf("message %q does not name the plugin and %q", er.Message, tc.says)
+			}
+			if strings.Contains(er.Message, "\n") || strings.Contains(er.Message, "wasm stack trace") || strings.Contains(er.Message, "wasm error") {
+				t.Errorf("message carries the runtime's trace: %q", er.Message)
+			}
+		})
+	}
+	if !strings.Contains(logged.String(), "wasm stack trace") {
+		t.Errorf("the server log lacks the trap's stack trace:\n%s", logged.String())
 	}
 }

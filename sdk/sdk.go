@@ -37,6 +37,12 @@ import (
 // manifest's "abi" must equal it.
 const ABIVersion = 1
 
+// ABISection is the name of the WebAssembly custom section in which a
+// module states the ABI version it speaks, as an unsigned LEB128 number
+// (sdk/ABI.md, "The module"). The host reads it without running any of
+// the module's code; `rapport plugin build` adds it to Go plugins.
+const ABISection = "rapport.abi"
+
 // Missing marks a missing categorical value in Column.Codes.
 const Missing = math.MaxUint32
 

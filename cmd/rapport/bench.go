@@ -6,17 +6,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/extension/build"
 	"github.com/rapportcrm/rapport/core/extension/process"
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/examples/leadscore"
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/manifest"
 )
 
 // benchResult is what `rapport bench score` reports.
@@ -30,11 +34,13 @@ type benchResult struct {
 	ModuleBytes         int     `json:"wasm_module_bytes"`
 	ModuleLoadMillis    float64 `json:"wasm_load_ms"`
 	WASMMatchesNativeTo float64 `json:"wasm_max_abs_difference"`
-	ProcessItemsPerS    float64 `json:"process_items_per_s"`
-	ProcessToNative     float64 `json:"process_to_native"`
-	ProcessEmptyMicros  float64 `json:"process_empty_call_us"`
-	ProcessInFlight     int     `json:"process_in_flight"`
-	ProcessMatches      float64 `json:"process_max_abs_difference"`
+	// The process figures are left out when there is no process build
+	// to measure: the scorer's directory holds no Go source.
+	ProcessItemsPerS   float64 `json:"process_items_per_s,omitempty"`
+	ProcessToNative    float64 `json:"process_to_native,omitempty"`
+	ProcessEmptyMicros float64 `json:"process_empty_call_us,omitempty"`
+	ProcessInFlight    int     `json:"process_in_flight,omitempty"`
+	ProcessMatches     float64 `json:"process_max_abs_difference,omitempty"`
 }
 
 func newBenchCmd() *cobra.Command {
@@ -48,11 +54,20 @@ func newBenchCmd() *cobra.Command {
 	score := &cobra.Command{
 		Use:   "score",
 		Short: "Score synthetic leads natively and through the WASM and process builds of the same scorer, in one run",
-		Long: `Scores N synthetic leads with the example lead scorer (examples/leadscore):
-natively, as a Go function on Go values (no encoding: the physical limit); as
-its WASM build; and as its process build (with --in-flight batches in flight
-at once), in batches, including the host's columnar encoding and the decoding
-of the answers. Reports leads per second and their ratios to native.`,
+		Long: `Scores N synthetic leads with the example lead scorer (examples/leadscore)
+natively, as a Go function on Go values (no encoding: the physical limit), and
+with the scorer in --plugin DIR: its WASM module, and its process build (with
+--in-flight batches in flight at once), in batches, including the host's
+columnar encoding and the decoding of the answers. Reports leads per second
+and their ratios to native, and how far the plugin's values are from the
+native example's (nothing when DIR is the example, in any language).
+
+DIR holds plugin.json. When it also holds the plugin's Go source, both builds
+are made from it first; otherwise the module the manifest names is taken as
+built (any language, anywhere), and there is no process build. The plugin
+gets the columns its manifest asks for among the synthetic leads' (estimated_value,
+source, status, has_email, has_phone, has_company, activity_count, age_days)
+and its config_schema's defaults.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -68,8 +83,10 @@ of the answers. Reports leads per second and their ratios to native.`,
 			t := table{Columns: []string{"runtime", "leads_per_s", "ratio_to_native"}, Rows: [][]string{
 				{"native", fmt.Sprintf("%.0f", res.NativeItemsPerS), "1"},
 				{"wasm", fmt.Sprintf("%.0f", res.WASMItemsPerS), fmt.Sprintf("%.3f", res.WASMToNative)},
-				{"process", fmt.Sprintf("%.0f", res.ProcessItemsPerS), fmt.Sprintf("%.3f", res.ProcessToNative)},
 			}}
+			if res.ProcessInFlight > 0 {
+				t.Rows = append(t.Rows, []string{"process", fmt.Sprintf("%.0f", res.ProcessItemsPerS), fmt.Sprintf("%.3f", res.ProcessToNative)})
+			}
 			if err := t.write(cmd.OutOrStdout(), output); err != nil {
 				return err
 			}
@@ -81,7 +98,7 @@ of the answers. Reports leads per second and their ratios to native.`,
 	score.Flags().IntVar(&n, "n", 1_000_000, "leads to score")
 	score.Flags().IntVar(&batch, "batch", 1000, "leads per call")
 	score.Flags().IntVar(&inFlight, "in-flight", 4, "batches in flight at once to the process plugin")
-	score.Flags().StringVar(&dir, "plugin", "examples/leadscore", "the example scorer's directory (built with rapport plugin build)")
+	score.Flags().StringVar(&dir, "plugin", "examples/leadscore", "the scorer's directory: plugin.json with its Go source or its built module")
 	score.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
 	cmd.AddCommand(score)
 	return cmd
@@ -91,20 +108,40 @@ func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*bench
 	if n <= 0 || batch <= 0 || inFlight <= 0 {
 		return nil, fmt.Errorf("--n, --batch and --in-flight must be positive")
 	}
-	path, err := build.Build(ctx, build.Options{Dir: dir})
+	m, err := manifest.Load(filepath.Join(dir, manifest.FileName))
 	if err != nil {
 		return nil, err
 	}
-	code, err := os.ReadFile(path)
+	if !m.Implements(sdk.PointScore) || (len(m.Subjects) > 0 && !slices.Contains(m.Subjects, "lead")) {
+		return nil, fmt.Errorf("%s does not score leads", m.Ref())
+	}
+	columns, err := benchColumns(m)
 	if err != nil {
 		return nil, err
+	}
+	cfg, err := extension.ConfigFor(m, nil)
+	if err != nil {
+		return nil, err
+	}
+	goSource, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	path := filepath.Join(dir, filepath.FromSlash(m.Module))
+	if len(goSource) > 0 {
+		if path, err = build.Build(ctx, build.Options{Dir: dir, Runtime: "wasm"}); err != nil {
+			return nil, err
+		}
+	} else if m.Module == "" {
+		return nil, fmt.Errorf("%s: no Go source to build and no module named in its manifest", dir)
+	}
+	code, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%w (build it first)", err)
 	}
 	engine, err := wasm.NewEngine(wasm.Config{CacheDir: defaultCacheDir(), MaxTimeout: time.Minute})
 	if err != nil {
 		return nil, err
 	}
 	start := time.Now()
-	mod, err := engine.Load(ctx, "leadscore@bench", code, wasm.Limits{Timeout: time.Minute}, wasm.Grants{})
+	mod, err := engine.Load(ctx, m.Ref(), code, wasm.Limits{Timeout: time.Minute, MemoryPages: uint32(m.Limits.MemoryPages)}, wasm.Grants{})
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +157,11 @@ func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*bench
 	}
 	res.NativeItemsPerS = float64(n) / time.Since(start).Seconds()
 
-	cols := leadscore.NewColumns(batch)
+	cols := newBenchColumns(batch, columns, cfg)
 	start = time.Now()
 	for lo := 0; lo < n; lo += batch {
 		hi := min(lo+batch, n)
-		resp, err := mod.Score(ctx, cols.Fill(leads[lo:hi]))
+		resp, err := mod.Score(ctx, cols.fill(leads[lo:hi]))
 		if err != nil {
 			return nil, err
 		}
@@ -137,7 +174,7 @@ func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*bench
 	res.WASMItemsPerS = float64(n) / time.Since(start).Seconds()
 	res.WASMToNative = res.WASMItemsPerS / res.NativeItemsPerS
 
-	empty := &sdk.ScoreRequest{Batch: sdk.Batch{SubjectType: "lead"}}
+	empty := &sdk.ScoreRequest{Batch: sdk.Batch{SubjectType: "lead"}, Config: cfg}
 	const calls = 2000
 	start = time.Now()
 	for range calls {
@@ -147,15 +184,59 @@ func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*bench
 	}
 	res.EmptyCallMicros = float64(time.Since(start).Microseconds()) / calls
 
-	if err := benchProcess(ctx, dir, res, leads, values, inFlight, empty); err != nil {
-		return nil, err
+	if len(goSource) > 0 {
+		if err := benchProcess(ctx, dir, res, leads, values, inFlight, empty, columns, cfg); err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }
 
+// benchColumns is which of the synthetic leads' columns (indexes into
+// what leadscore.Columns fills) the manifest asks for, in its order.
+func benchColumns(m *manifest.Manifest) ([]int, error) {
+	all := leadscore.NewColumns(0).Fill(nil).Batch.Columns
+	var names []string
+	for _, c := range all {
+		names = append(names, c.Name)
+	}
+	var out []int
+	for _, attr := range m.Inputs["lead"] {
+		i := slices.Index(names, attr)
+		if i < 0 {
+			return nil, fmt.Errorf("%s asks for lead attribute %q; the synthetic leads have %s", m.Ref(), attr, strings.Join(names, ", "))
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+// benchColumnSet encodes synthetic leads as requests holding the columns a
+// plugin asks for and its config, reusing its buffers.
+type benchColumnSet struct {
+	all     *leadscore.Columns
+	columns []int
+	req     sdk.ScoreRequest
+}
+
+func newBenchColumns(size int, columns []int, cfg []byte) *benchColumnSet {
+	return &benchColumnSet{all: leadscore.NewColumns(size), columns: columns, req: sdk.ScoreRequest{Config: cfg}}
+}
+
+// fill encodes leads as a request; the request is reused by the next fill.
+func (c *benchColumnSet) fill(leads []leadscore.Lead) *sdk.ScoreRequest {
+	full := c.all.Fill(leads)
+	c.req.Batch.SubjectType, c.req.Batch.Count = full.Batch.SubjectType, full.Batch.Count
+	c.req.Batch.Columns = c.req.Batch.Columns[:0]
+	for _, i := range c.columns {
+		c.req.Batch.Columns = append(c.req.Batch.Columns, full.Batch.Columns[i])
+	}
+	return &c.req
+}
+
 // benchProcess scores leads through the process build, inFlight batches
 // at a time, and measures an empty call.
-func benchProcess(ctx context.Context, dir string, res *benchResult, leads []leadscore.Lead, values []float64, inFlight int, empty *sdk.ScoreRequest) error {
+func benchProcess(ctx context.Context, dir string, res *benchResult, leads []leadscore.Lead, values []float64, inFlight int, empty *sdk.ScoreRequest, columns []int, cfg []byte) error {
 	prog, err := build.Build(ctx, build.Options{Dir: dir, Runtime: "process"})
 	if err != nil {
 		return err
@@ -176,13 +257,13 @@ func benchProcess(ctx context.Context, dir string, res *benchResult, leads []lea
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			cols := leadscore.NewColumns(batch)
+			cols := newBenchColumns(batch, columns, cfg)
 			for {
 				lo := int(next.Add(int64(batch))) - batch
 				if lo >= n {
 					return
 				}
-				resp, err := c.Score(ctx, cols.Fill(leads[lo:min(lo+batch, n)]))
+				resp, err := c.Score(ctx, cols.fill(leads[lo:min(lo+batch, n)]))
 				if err != nil {
 					errs[w] = err
 					return

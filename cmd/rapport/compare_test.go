@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/crm"
@@ -16,6 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/graph"
 )
 
 // segmentComparison is core/extension's TestCompareSegments case: six
@@ -174,4 +178,65 @@ func TestCompareSegmentsCommand(t *testing.T) {
 	if err != nil || !strings.Contains(got, "size,big,2,2,shared\n") || !strings.Contains(got, "confusion,,big+known,big+known,2\nconfusion,,known+small,known+small,1\n") {
 		t.Errorf("csv: %v\n%s", err, got)
 	}
+}
+
+// TestComparisonJSONMatchesSchema checks that `plugin compare -o json`
+// spells every member as the GraphQL ShadowComparison (and the types of
+// its fields) does, has every field of them, and is null only where
+// GraphQL may be: for a segment comparison, a score comparison with no
+// label changes and a segment comparison of no subjects.
+func TestComparisonJSONMatchesSchema(t *testing.T) {
+	schema := graph.Schema(nil, nil).Schema()
+	score := &extension.ShadowComparison{Baseline: "a@1.0.0", Candidate: "a@1.0.1", SubjectType: "lead"}
+	emptySegments := &extension.ShadowComparison{Baseline: "a@1.0.0", Candidate: "a@1.0.1", SubjectType: "lead", Segments: &extension.SegmentComparison{}}
+	for _, c := range []*extension.ShadowComparison{segmentComparison(), score, emptySegments} {
+		var b bytes.Buffer
+		if err := writeComparison(&b, c, "json"); err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		checkAgainstSchema(t, schema, "comparison", "ShadowComparison", got, false)
+	}
+}
+
+// checkAgainstSchema checks that the decoded JSON value v has the shape of
+// GraphQL type typeName: the same member names, and null only where
+// nullable.
+func checkAgainstSchema(t *testing.T, schema *ast.Schema, path, typeName string, v any, nonNull bool) {
+	t.Helper()
+	var check func(path, typeName string, v any, nonNull bool)
+	check = func(path, typeName string, v any, nonNull bool) {
+		if v == nil && nonNull {
+			t.Errorf("%s: null where GraphQL's %s is non-null", path, typeName)
+		}
+		typ := schema.Types[typeName]
+		switch v := v.(type) {
+		case []any:
+			for i, e := range v {
+				check(fmt.Sprintf("%s.%d", path, i), typeName, e, true)
+			}
+		case map[string]any:
+			if typ == nil || typ.Kind != ast.Object {
+				t.Errorf("%s: an object where GraphQL has %s", path, typeName)
+				return
+			}
+			for key, e := range v {
+				f := typ.Fields.ForName(key)
+				if f == nil {
+					t.Errorf("%s.%s: GraphQL %s has no field %s", path, key, typeName, key)
+					continue
+				}
+				check(path+"."+key, f.Type.Name(), e, f.Type.NonNull)
+			}
+			for _, f := range typ.Fields {
+				if _, ok := v[f.Name]; !ok {
+					t.Errorf("%s: lacks %s of GraphQL %s", path, f.Name, typeName)
+				}
+			}
+		}
+	}
+	check(path, typeName, v, nonNull)
 }

@@ -7,10 +7,13 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/manifest"
 )
@@ -19,10 +22,10 @@ import (
 // column by column. A column of numbers (null = missing) is numeric; a
 // column of strings (null = missing) is categorical.
 type invokeInput struct {
-	SubjectType string                     `json:"subject_type"`
-	Columns     map[string][]any           `json:"columns"`
-	IDs         []string                   `json:"ids,omitempty"`
-	Config      map[string]json.RawMessage `json:"config,omitempty"`
+	SubjectType string           `json:"subject_type"`
+	Columns     map[string][]any `json:"columns"`
+	IDs         []string         `json:"ids,omitempty"`
+	Config      map[string]any   `json:"config,omitempty"`
 }
 
 func (in *invokeInput) batch() (sdk.Batch, error) {
@@ -92,11 +95,20 @@ func newInvokeCmd() *cobra.Command {
 		Short: "Call a plugin on a batch given as JSON (- for standard input) and print its answer as JSON",
 		Long: `Input: {"subject_type": "lead", "columns": {"estimated_value": [1200, null], "source": ["web", "referral"]}, "config": {}}
 Numbers (or booleans) make a numeric column and strings a categorical one; null is a missing value.
+As the server does, the config gets the manifest's config_schema defaults and is checked against
+it, and a point or subject type the manifest does not declare is refused, before the plugin runs.
 Works for WASM and process plugins alike.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := manifest.Load(filepath.Join(args[0], manifest.FileName)); err != nil {
+			m, err := manifest.Load(filepath.Join(args[0], manifest.FileName))
+			if err != nil {
 				return err
+			}
+			switch pt := sdk.Point(point); {
+			case pt != sdk.PointScore && pt != sdk.PointSegment:
+				return errcode.Input("point", "--point %q: invoke takes score or segment", point)
+			case !m.Implements(pt):
+				return errcode.Input("point", "plugin %s does not implement %s (its manifest's points: %v)", m.Ref(), pt, m.Points)
 			}
 			var r io.Reader = cmd.InOrStdin()
 			if input != "-" {
@@ -117,9 +129,12 @@ Works for WASM and process plugins alike.`,
 			if err != nil {
 				return fmt.Errorf("input: %w", err)
 			}
-			cfg, _ := json.Marshal(in.Config)
-			if in.Config == nil {
-				cfg = []byte("{}")
+			if len(m.Subjects) > 0 && !slices.Contains(m.Subjects, in.SubjectType) {
+				return errcode.Input("subject_type", "plugin %s does not take %s subjects (its manifest's subjects: %v)", m.Ref(), in.SubjectType, m.Subjects)
+			}
+			cfg, err := extension.ConfigFor(m, in.Config)
+			if err != nil {
+				return err
 			}
 			_, mod, _, closeTarget, err := openTarget(cmd.Context(), args[0])
 			if err != nil {

@@ -215,13 +215,38 @@ func writeComparison(w io.Writer, c *extension.ShadowComparison, format string) 
 	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
-		return enc.Encode(c)
+		return enc.Encode(nonNullLists(c))
 	case "csv":
 		return comparisonCSV(c).write(w, "csv")
 	case "", "table":
 		return comparisonTables(w, c)
 	}
 	return errcode.Input("output", "unknown output format %q: use table, json or csv", format)
+}
+
+// nonNullLists is a copy of c whose nil lists are empty, so that its JSON
+// has [] where GraphQL's ShadowComparison does, never null.
+func nonNullLists(c *extension.ShadowComparison) *extension.ShadowComparison {
+	cp := *c
+	if cp.LabelChanges == nil {
+		cp.LabelChanges = []extension.LabelChange{}
+	}
+	if c.Segments != nil {
+		s := *c.Segments
+		for _, l := range []*[]string{&s.BaselineOnly, &s.CandidateOnly, &s.Shared, &s.BaselineLabels, &s.CandidateLabels} {
+			if *l == nil {
+				*l = []string{}
+			}
+		}
+		if s.Sizes == nil {
+			s.Sizes = []extension.SegmentSize{}
+		}
+		if s.Confusion == nil {
+			s.Confusion = []extension.ConfusionCell{}
+		}
+		cp.Segments = &s
+	}
+	return &cp
 }
 
 // comparisonTables prints a comparison as aligned tables.

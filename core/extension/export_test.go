@@ -1,6 +1,10 @@
 package extension
 
-import "github.com/rapportcrm/rapport/core/extension/process"
+import (
+	"time"
+
+	"github.com/rapportcrm/rapport/core/extension/process"
+)
 
 // PluginPID is the PID of p's plugin process, or 0 (for tests).
 func PluginPID(p *Plugin) int {
@@ -9,3 +13,6 @@ func PluginPID(p *Plugin) int {
 	}
 	return 0
 }
+
+// SetClock makes r read the time from now (for tests of retry backoff).
+func SetClock(r *Registry, now func() time.Time) { r.now = now }

@@ -1,10 +1,12 @@
 package extension_test
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,3 +201,67 @@ func TestReloadOnChange(t *testing.T) {
 func sdkMoney(cents int) crmMoney { return crmMoney(cents) }
 
 type crmMoney = crm.Money
+
+// TestReloadOnManifestChange edits a loaded plugin's plugin.json alone:
+// a change within its version reloads it with the new manifest; a new
+// version over the same module is refused, with a status that says a new
+// version must ship a new module, while the old version serves on; and
+// once a new module ships, the new version loads.
+func TestReloadOnManifestChange(t *testing.T) {
+	dir := t.TempDir()
+	if err := copyPlugin(filepath.Join(plugins(t), "leadscore"), filepath.Join(dir, "p")); err != nil {
+		t.Fatal(err)
+	}
+	manifestPath := filepath.Join(dir, "p", "plugin.json")
+	r := registry(t, dir)
+	p, err := r.Get("leadscore", "1.0.0")
+	if err != nil || p.Status != "ready" {
+		t.Fatalf("%v %v", p, err)
+	}
+	edit := func(from, to string) {
+		t.Helper()
+		b, err := os.ReadFile(manifestPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte(from)) {
+			t.Fatalf("plugin.json lacks %s", from)
+		}
+		if err := os.WriteFile(manifestPath, bytes.Replace(b, []byte(from), []byte(to), 1), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	edit(`"Scores leads`, `"Rates leads`)
+	q, err := r.Get("leadscore", "1.0.0")
+	if err != nil || q.Status != "ready" || !strings.HasPrefix(q.Manifest.Description, "Rates leads") {
+		t.Fatalf("after editing the description: %+v %v", q, err)
+	}
+
+	edit(`"version": "1.0.0"`, `"version": "1.1.0"`)
+	n, err := r.Get("leadscore", "1.1.0")
+	if err != nil || !strings.HasPrefix(n.Status, "failed:") || !strings.Contains(n.Status, "new version must ship a new module") {
+		t.Fatalf("1.1.0 over 1.0.0's module: %+v %v", n, err)
+	}
+	if _, err := r.Score(context.Background(), n, &sdk.ScoreRequest{Batch: sdk.Batch{SubjectType: "lead"}}); errcode.Of(err) != errcode.PluginFailed {
+		t.Errorf("scoring with the refused version: %v", err)
+	}
+	if old, err := r.Get("leadscore", "1.0.0"); err != nil || old.Status != "ready" {
+		t.Errorf("1.0.0 after the refusal: %+v %v", old, err)
+	}
+
+	// A new module ships: 1.1.0 loads.
+	later := time.Now().Add(time.Minute)
+	code, _ := os.ReadFile(filepath.Join(dir, "p", "plugin.wasm"))
+	os.WriteFile(filepath.Join(dir, "p", "plugin.wasm"), code, 0o644)
+	os.Chtimes(filepath.Join(dir, "p", "plugin.wasm"), later, later)
+	if err := r.Scan(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Get("leadscore", "1.1.0"); err != nil || n.Status != "ready" {
+		t.Fatalf("1.1.0 with a new module: %+v %v", n, err)
+	}
+}

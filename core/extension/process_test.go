@@ -406,3 +406,39 @@ func sameReport(x, y *sdk.Report) bool {
 	}
 	return true
 }
+
+// TestProcessPluginInRelativeDir loads a process plugin from a relative
+// plugins directory, as serve's default ./plugins.d is, and scores
+// through it: the program's path is resolved against the directory once,
+// not again against the process's working directory.
+func TestProcessPluginInRelativeDir(t *testing.T) {
+	work := t.TempDir()
+	proc := filepath.Join(extensiontest.ProcessPlugins(t), "leadscore")
+	to := filepath.Join(work, "plugins.d", "leadscore")
+	if err := os.MkdirAll(to, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"plugin.json", "plugin-process"} {
+		b, err := os.ReadFile(filepath.Join(proc, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(to, f), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(work)
+	r := extensiontest.RegistryWith(t, "plugins.d", extensiontest.Options{ProcessStart: process.StartBoot})
+	p, err := r.Get("leadscore", "1.0.0")
+	if err != nil || p.Status != "ready" {
+		t.Fatalf("plugin %v, err %v", p, err)
+	}
+	leads := leadscore.Synthetic(10)
+	resp, err := r.Score(context.Background(), p, leadscore.NewColumns(len(leads)).Fill(leads))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Values) != len(leads) {
+		t.Fatalf("%d values for %d leads", len(resp.Values), len(leads))
+	}
+}

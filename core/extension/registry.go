@@ -16,6 +16,7 @@ package extension
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,6 +94,12 @@ type Plugin struct {
 	run      runner
 	modTime  time.Time
 	size     int64
+	manifest [sha256.Size]byte // of the plugin.json it was loaded from
+	// failures counts a failed plugin's failed loads in a row, of the
+	// same files (modTime, size, manifest); retryAt is when the next may
+	// start (see retryDelay).
+	failures int
+	retryAt  time.Time
 	inflight *sync.WaitGroup
 	loading  *pending // while it loads in the background
 }
@@ -112,6 +119,8 @@ type Registry struct {
 	// compiling or reading the compiled-code cache and instantiating is
 	// most of a server's start, and all CPU.
 	loadSlots chan struct{}
+
+	now func() time.Time // the clock of retry backoff
 }
 
 // NewRegistry loads every plugin in cfg.Dirs. A plugin that fails to load
@@ -130,7 +139,7 @@ func NewRegistry(ctx context.Context, cfg Config) (*Registry, error) {
 	default:
 		return nil, fmt.Errorf("process plugins start %q: want lazy or boot", cfg.ProcessStart)
 	}
-	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}, loadSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	r := &Registry{cfg: cfg, plugins: map[string]*Plugin{}, loadSlots: make(chan struct{}, runtime.GOMAXPROCS(0)), now: time.Now}
 	r.metrics = newMetrics(cfg.Registerer, r)
 	if cfg.Background {
 		for _, path := range r.manifests() {
@@ -157,9 +166,16 @@ func (r *Registry) manifests() []string {
 	return out
 }
 
-// Scan loads new plugins and reloads those whose module changed. A reloaded
-// version replaces the old one for new calls; calls in flight finish on the
-// old module, which is closed after them.
+// Scan loads new plugins and reloads those whose module or plugin.json
+// changed. A plugin that failed to load is tried again after 2 s, then
+// after twice as long each time up to 5 minutes, or at the first scan
+// after its files change. A reloaded version replaces the old one for new calls; calls in
+// flight finish on the old module, which is closed after them.
+//
+// A plugin.json that names a new version over the module another version
+// of the plugin was loaded from, unchanged (same modification time and
+// size), is refused: that version is listed as failed, and the loaded one
+// serves on. A new version must ship a new module.
 func (r *Registry) Scan(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, path := range r.manifests() {
@@ -183,6 +199,12 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 		r.cfg.Logger.Warn("plugin not loaded", "manifest", path, "err", err)
 		return
 	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		r.cfg.Logger.Warn("plugin not loaded", "manifest", path, "err", err)
+		return
+	}
+	sum := sha256.Sum256(b)
 	dir := filepath.Dir(path)
 	modPath := artifact(m, dir)
 	st, err := os.Stat(modPath)
@@ -193,20 +215,34 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	r.mu.RLock()
 	old := r.plugins[m.Ref()]
 	r.mu.RUnlock()
-	if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() {
+	if old != nil && old.run != nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() && old.manifest == sum {
 		return
+	}
+	if old != nil && old.run == nil && old.failures > 0 && r.now().Before(old.retryAt) &&
+		old.modTime.Equal(st.ModTime()) && old.size == st.Size() && old.manifest == sum {
+		return // failed to load these very files: retried with backoff
 	}
 	if old != nil && old.loading != nil {
 		// Still loading in the background; a change since is seen by
 		// the first scan after the load ends.
 		return
 	}
+	if old == nil || old.run == nil {
+		if prev := r.sameModule(m, dir, st); prev != nil {
+			r.put(&Plugin{Manifest: m, Dir: dir, Status: fmt.Sprintf("failed: version %s ships the module of version %s unchanged: a new version must ship a new module", m.Version, prev.Manifest.Version)})
+			return
+		}
+	}
 	if background && (old == nil || old.run == nil) {
 		pend := &pending{done: make(chan struct{})}
 		r.put(&Plugin{Manifest: m, Dir: dir, Status: "loading", loading: pend})
 		go func() {
 			p, err := r.loadSlot(ctx, m, dir, modPath, st)
-			r.settle(m, dir, pend, p, err)
+			if err != nil {
+				p = r.failed(m, dir, old, st, sum, err)
+			}
+			p.manifest = sum
+			r.settle(m, pend, p, err)
 		}()
 		return
 	}
@@ -214,10 +250,11 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	if err != nil {
 		r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
 		if old == nil || old.run == nil {
-			r.put(&Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()})
+			r.put(r.failed(m, dir, old, st, sum, err))
 		}
 		return
 	}
+	p.manifest = sum
 	r.put(p)
 	if old != nil && old.run != nil {
 		r.cfg.Logger.Info("plugin reloaded", "plugin", m.Ref())
@@ -228,6 +265,20 @@ func (r *Registry) scanOne(ctx context.Context, path string, background bool) {
 	} else {
 		r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
 	}
+}
+
+// sameModule returns another loaded version of m's plugin, from the same
+// directory, whose module is the one at st unchanged.
+func (r *Registry) sameModule(m *manifest.Manifest, dir string, st os.FileInfo) *Plugin {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, p := range r.plugins {
+		if p.run != nil && p.Manifest.Name == m.Name && p.Manifest.Version != m.Version && p.Dir == dir &&
+			p.modTime.Equal(st.ModTime()) && p.size == st.Size() {
+			return p
+		}
+	}
+	return nil
 }
 
 // loadSlot is load, run when one of the registry's load slots is free.
@@ -241,12 +292,41 @@ func (r *Registry) loadSlot(ctx context.Context, m *manifest.Manifest, dir, modP
 	return r.load(ctx, m, dir, modPath, st)
 }
 
-// settle ends a background load: the loaded plugin (or a failed one)
-// replaces the loading entry, and the calls waiting on it go on.
-func (r *Registry) settle(m *manifest.Manifest, dir string, pend *pending, p *Plugin, err error) {
+// Retries of a plugin that failed to load start retryBase apart and
+// double up to retryMax.
+const (
+	retryBase = 2 * time.Second
+	retryMax  = 5 * time.Minute
+)
+
+// retryDelay is the wait before the next load of a plugin whose loads
+// failed failures times in a row.
+func retryDelay(failures int) time.Duration {
+	d := retryBase
+	for i := 1; i < failures && d < retryMax; i++ {
+		d *= 2
+	}
+	return min(d, retryMax)
+}
+
+// failed is the entry of a plugin whose load of the files st and sum
+// describe failed with err: after old (its entry before) failed on the
+// same files, the wait for the next try doubles.
+func (r *Registry) failed(m *manifest.Manifest, dir string, old *Plugin, st os.FileInfo, sum [sha256.Size]byte, err error) *Plugin {
+	n := 1
+	if old != nil && old.run == nil && old.modTime.Equal(st.ModTime()) && old.size == st.Size() && old.manifest == sum {
+		n = old.failures + 1
+	}
+	return &Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error(), modTime: st.ModTime(), size: st.Size(), manifest: sum,
+		failures: n, retryAt: r.now().Add(retryDelay(n))}
+}
+
+// settle ends a background load: the loaded plugin (or, after err, the
+// failed one) replaces the loading entry, and the calls waiting on it go
+// on.
+func (r *Registry) settle(m *manifest.Manifest, pend *pending, p *Plugin, err error) {
 	if err != nil {
 		r.cfg.Logger.Warn("plugin failed to load", "plugin", m.Ref(), "err", err)
-		p = &Plugin{Manifest: m, Dir: dir, Status: "failed: " + err.Error()}
 	} else {
 		r.cfg.Logger.Info("plugin loaded", "plugin", m.Ref(), "points", m.Points)
 	}
@@ -304,8 +384,15 @@ func (r *Registry) load(ctx context.Context, m *manifest.Manifest, dir, modPath 
 		return &Plugin{Manifest: m, Dir: dir, Status: "ready", run: run, modTime: st.ModTime(), size: st.Size(), inflight: &sync.WaitGroup{}}
 	}
 	if m.Runtime == "process" {
+		// The process runs in dir: a program path relative to the
+		// server's directory (under a relative plugins directory such as
+		// ./plugins.d) would be resolved against dir a second time.
+		prog, err := filepath.Abs(modPath)
+		if err != nil {
+			return nil, err
+		}
 		c := process.New(process.Config{
-			Name: m.Ref(), Plugin: m.Name, Command: append([]string{modPath}, m.Command[1:]...), Dir: dir, Points: m.Points,
+			Name: m.Ref(), Plugin: m.Name, Command: append([]string{prog}, m.Command[1:]...), Dir: dir, Points: m.Points,
 			Timeout: capTimeout(time.Duration(m.Limits.TimeoutMS)*time.Millisecond, r.cfg.ProcessTimeout), Logger: r.cfg.Logger,
 			StartTimeout: r.cfg.ProcessStartTimeout,
 		})
@@ -355,7 +442,7 @@ func (p *Plugin) current() *Plugin {
 	if h == "" {
 		return p
 	}
-	cp := &Plugin{Manifest: p.Manifest, Dir: p.Dir, Status: h, run: p.run, modTime: p.modTime, size: p.size, inflight: p.inflight}
+	cp := &Plugin{Manifest: p.Manifest, Dir: p.Dir, Status: h, run: p.run, modTime: p.modTime, size: p.size, manifest: p.manifest, inflight: p.inflight}
 	return cp
 }
 

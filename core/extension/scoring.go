@@ -103,6 +103,14 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// ConfigFor is the configuration a call of the plugin of m receives for a
+// binding's config: the manifest's config_schema defaults applied and the
+// result checked against the schema, as Bind and every run do. A refused
+// configuration is BAD_USER_INPUT naming config.<path>.
+func ConfigFor(m *manifest.Manifest, config map[string]any) ([]byte, error) {
+	return configFor(m.ConfigSchema, config)
+}
+
 // configFor applies the schema's top-level property defaults to a binding's
 // configuration, checks the result against the whole schema (JSON Schema:
 // types, ranges, enums, nested objects, additionalProperties…) and returns

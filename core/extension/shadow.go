@@ -30,35 +30,40 @@ type ShadowOptions struct {
 }
 
 // LabelChange is a subject whose label differs between the two plugins.
+// Its JSON members are named as the GraphQL LabelChange's fields, as are
+// those of ShadowComparison and the types it holds.
 type LabelChange struct {
-	SubjectID                     pulid.ID
-	Baseline, Candidate           string
-	BaselineValue, CandidateValue float64
+	SubjectID      pulid.ID `json:"subjectID"`
+	Baseline       string   `json:"baseline"`
+	Candidate      string   `json:"candidate"`
+	BaselineValue  float64  `json:"baselineValue"`
+	CandidateValue float64  `json:"candidateValue"`
 }
 
 // ShadowComparison is how a candidate plugin's answers compare with a
 // baseline's on the same subjects.
 type ShadowComparison struct {
-	Baseline, Candidate string // name@version
-	SubjectType         string
-	Subjects            int
+	Baseline    string `json:"baseline"`  // name@version
+	Candidate   string `json:"candidate"` // name@version
+	SubjectType string `json:"subjectType"`
+	Subjects    int    `json:"subjects"`
 	// RankCorrelation is Spearman's ρ (ties ranked by their mean rank);
 	// nil with fewer than two subjects or when either side is constant.
-	RankCorrelation *float64
+	RankCorrelation *float64 `json:"rankCorrelation"`
 	// MeanShift is the mean of candidate − baseline.
-	MeanShift float64
+	MeanShift float64 `json:"meanShift"`
 	// TopK is k: 10 % of the subjects, at least 1 and at most 100.
-	TopK int
+	TopK int `json:"topK"`
 	// TopKOverlap is the share of the baseline's k highest (ties by ID)
 	// that are among the candidate's k highest.
-	TopKOverlap float64
+	TopKOverlap float64 `json:"topKOverlap"`
 	// LabelChanges lists up to 100 subjects whose label differs, by ID;
 	// LabelChangeCount counts them all.
-	LabelChanges     []LabelChange
-	LabelChangeCount int
+	LabelChanges     []LabelChange `json:"labelChanges"`
+	LabelChangeCount int           `json:"labelChangeCount"`
 	// Segments compares the two plugins' segments, for point segment;
 	// nil for score.
-	Segments *SegmentComparison
+	Segments *SegmentComparison `json:"segments"`
 }
 
 // maxLabelChanges bounds ShadowComparison.LabelChanges.

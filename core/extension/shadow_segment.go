@@ -14,15 +14,17 @@ const maxConfusionCells = 500
 // SegmentSize is how many subjects a segment key holds under each
 // plugin.
 type SegmentSize struct {
-	Key                 string
-	Baseline, Candidate int
+	Key       string `json:"key"`
+	Baseline  int    `json:"baseline"`
+	Candidate int    `json:"candidate"`
 }
 
 // ConfusionCell counts the subjects the baseline labels Baseline and the
 // candidate labels Candidate (labels as in SegmentComparison).
 type ConfusionCell struct {
-	Baseline, Candidate string
-	Count               int
+	Baseline  string `json:"baseline"`
+	Candidate string `json:"candidate"`
+	Count     int    `json:"count"`
 }
 
 // SegmentComparison is how two segmenters' memberships compare on the
@@ -33,27 +35,30 @@ type ConfusionCell struct {
 type SegmentComparison struct {
 	// Sizes has every key of either plugin, by key, with the number of
 	// subjects it holds under each.
-	Sizes []SegmentSize
+	Sizes []SegmentSize `json:"sizes"`
 	// BaselineOnly, CandidateOnly and Shared split the keys, each sorted:
 	// the baseline's only, the candidate's only, and both plugins'.
-	BaselineOnly, CandidateOnly, Shared []string
+	BaselineOnly  []string `json:"baselineOnlyKeys"`
+	CandidateOnly []string `json:"candidateOnlyKeys"`
+	Shared        []string `json:"sharedKeys"`
 	// ChangedShare is the share of the subjects whose set of keys
 	// differs.
-	ChangedShare float64
+	ChangedShare float64 `json:"changedShare"`
 	// SharedChangedShare is the share of the subjects whose membership of
 	// the shared keys differs: a segment only one plugin has (renamed,
 	// added or dropped) changes nothing here.
-	SharedChangedShare float64
+	SharedChangedShare float64 `json:"sharedChangedShare"`
 	// Confusion counts the subjects by baseline label and candidate label:
 	// the cells holding any, most subjects first (ties by baseline label,
 	// then candidate label, in label order), at most 500;
 	// ConfusionCellCount counts them all.
-	Confusion          []ConfusionCell
-	ConfusionCellCount int
+	Confusion          []ConfusionCell `json:"confusion"`
+	ConfusionCellCount int             `json:"confusionCellCount"`
 	// BaselineLabels and CandidateLabels are the rows and columns of the
 	// matrix Confusion holds: the labels of its cells in label order (by
 	// bytes, "(none)" last).
-	BaselineLabels, CandidateLabels []string
+	BaselineLabels  []string `json:"baselineLabels"`
+	CandidateLabels []string `json:"candidateLabels"`
 }
 
 // segmentKeys returns a subject's keys as a set: sorted, each once.

@@ -3231,7 +3231,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LabelChange.CandidateValue(childComplexity), true
-	case "LabelChange.subjectId":
+	case "LabelChange.subjectID":
 		if e.ComplexityRoot.LabelChange.SubjectID == nil {
 			break
 		}
@@ -13776,7 +13776,7 @@ type ConfusionCell {
 
 """A subject whose label differs between baseline and candidate."""
 type LabelChange {
-  subjectId: ID!
+  subjectID: ID!
   baseline: String!
   candidate: String!
   baselineValue: Float!
@@ -15313,8 +15313,8 @@ func (ec *executionContext) childFields_FunnelStep(ctx context.Context, field gr
 
 func (ec *executionContext) childFields_LabelChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "subjectId":
-		return ec.fieldContext_LabelChange_subjectId(ctx, field)
+	case "subjectID":
+		return ec.fieldContext_LabelChange_subjectID(ctx, field)
 	case "baseline":
 		return ec.fieldContext_LabelChange_baseline(ctx, field)
 	case "candidate":
@@ -27533,13 +27533,13 @@ func (ec *executionContext) fieldContext_FunnelStep_fromFirst(_ context.Context,
 	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
 }
 
-func (ec *executionContext) _LabelChange_subjectId(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
+func (ec *executionContext) _LabelChange_subjectID(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_LabelChange_subjectId(ctx, field)
+			return ec.fieldContext_LabelChange_subjectID(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.SubjectID, nil
@@ -27552,7 +27552,7 @@ func (ec *executionContext) _LabelChange_subjectId(ctx context.Context, field gr
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_LabelChange_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_LabelChange_subjectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LabelChange", field, false, false, "ID")
 }
 
@@ -68824,8 +68824,8 @@ func (ec *executionContext) _LabelChange(ctx context.Context, sel ast.SelectionS
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("LabelChange")
-		case "subjectId":
-			out.Values[i] = ec._LabelChange_subjectId(ctx, field, obj)
+		case "subjectID":
+			out.Values[i] = ec._LabelChange_subjectID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -83,7 +83,7 @@ type ConvertLeadInput struct {
 
 // A subject whose label differs between baseline and candidate.
 type LabelChange struct {
-	SubjectID      pulid.ID `json:"subjectId"`
+	SubjectID      pulid.ID `json:"subjectID"`
 	Baseline       string   `json:"baseline"`
 	Candidate      string   `json:"candidate"`
 	BaselineValue  float64  `json:"baselineValue"`

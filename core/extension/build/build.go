@@ -26,8 +26,33 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/manifest"
 )
+
+// AppendABISection returns module with the custom section sdk.ABISection
+// stating sdk.ABIVersion appended (custom sections may come anywhere after
+// the header). A module that already ends with that section is returned
+// as it is. Build adds it to every WASM module it writes.
+func AppendABISection(module []byte) []byte {
+	payload := appendULEB128(nil, uint64(len(sdk.ABISection)))
+	payload = append(payload, sdk.ABISection...)
+	payload = appendULEB128(payload, sdk.ABIVersion)
+	sec := append(appendULEB128([]byte{0}, uint64(len(payload))), payload...)
+	if bytes.HasSuffix(module, sec) {
+		return module
+	}
+	return append(module, sec...)
+}
+
+// appendULEB128 appends v as unsigned LEB128.
+func appendULEB128(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
 
 // ProcessProgram is the program a process build writes beside plugin.json
 // when the manifest names no command.
@@ -89,7 +114,7 @@ func Build(ctx context.Context, opts Options) (string, error) {
 		runtime = m.Runtime
 	}
 	out := opts.Output
-	var src string
+	var src, entry string
 	var flags, env []string
 	switch runtime {
 	case "wasm":
@@ -99,7 +124,7 @@ func Build(ctx context.Context, opts Options) (string, error) {
 			}
 			out = filepath.Join(dir, filepath.FromSlash(m.Module))
 		}
-		src = wasmMain
+		src, entry = wasmMain, wasmPackage
 		flags = []string{"-buildmode=c-shared"}
 		env = []string{"GOOS=wasip1", "GOARCH=wasm"}
 	case "process":
@@ -109,7 +134,7 @@ func Build(ctx context.Context, opts Options) (string, error) {
 				out = filepath.Join(dir, filepath.FromSlash(m.Command[0]))
 			}
 		}
-		src = processMain
+		src, entry = processMain, processPackage
 	default:
 		return "", fmt.Errorf("runtime %q: want wasm or process", runtime)
 	}
@@ -153,15 +178,64 @@ func Build(ctx context.Context, opts Options) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
-	cmd.Stdout, cmd.Stderr = log, log
 	var stderr bytes.Buffer
-	if log == io.Discard {
-		cmd.Stderr = &stderr
+	cmd.Stdout, cmd.Stderr = log, &stderr
+	err = cmd.Run()
+	if err != nil && missingRequirement(stderr.String()) {
+		// The go command would say "go mod tidy", which cannot help: the
+		// entry point exists only in the build's overlay.
+		return "", fmt.Errorf("go build %s for %s: the plugin's module lacks requirements of %s, which the entry point imports (go mod tidy does not see it, and removes them); in %s run:\n\t%s",
+			m.Ref(), runtime, entry, dir, goGet(ctx, dir, entry))
 	}
-	if err := cmd.Run(); err != nil {
+	if log != io.Discard {
+		_, _ = log.Write(stderr.Bytes())
+		stderr.Reset()
+	}
+	if err != nil {
 		return "", fmt.Errorf("go build %s for %s: %w\n%s", m.Ref(), runtime, err, stderr.String())
 	}
+	if runtime == "wasm" {
+		// A Go module runs nothing before _initialize, so it states its
+		// ABI in a custom section, which the host reads without running
+		// any of its code.
+		code, err := os.ReadFile(out)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(out, AppendABISection(code), 0o644); err != nil {
+			return "", err
+		}
+	}
 	return out, nil
+}
+
+// The packages of the generated entry points.
+const (
+	sdkModule      = "github.com/rapportcrm/rapport"
+	wasmPackage    = sdkModule + "/sdk/wasm"
+	processPackage = sdkModule + "/sdk/process"
+)
+
+// missingRequirement reports whether the go command's output says the
+// main module's go.mod or go.sum lacks what a package needs: a plugin
+// with a module of its own, tidied for its own imports only.
+func missingRequirement(output string) bool {
+	for _, s := range []string{"updates to go.mod needed", "missing go.sum entry", "no required module provides package"} {
+		if strings.Contains(output, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// goGet is the command that adds the requirements of pkg to the module in
+// dir, at the version of the SDK module that module already requires.
+func goGet(ctx context.Context, dir, pkg string) string {
+	v, err := goOutput(ctx, dir, "list", "-m", "-f", "{{.Version}}", sdkModule)
+	if v = strings.TrimSpace(v); err != nil || v == "" {
+		return "go get " + pkg
+	}
+	return "go get " + pkg + "@" + v
 }
 
 func goOutput(ctx context.Context, dir string, args ...string) (string, error) {

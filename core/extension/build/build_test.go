@@ -84,3 +84,62 @@ func TestBuildProcess(t *testing.T) {
 		t.Errorf("left behind %v", entries)
 	}
 }
+
+// TestBuildOutsideModuleNamesGoGet builds a plugin that has a module of
+// its own (testdata/outside, pointed at this checkout), tidied for its own
+// imports only: a process build then lacks the requirements of the entry
+// point's package, and the error names the go get that adds them; after
+// that command the build succeeds.
+func TestBuildOutsideModuleNamesGoGet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles a program")
+	}
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Everything comes from the module cache: no network.
+	t.Setenv("GOPROXY", "off")
+	t.Setenv("GOSUMDB", "off")
+	t.Setenv("GOFLAGS", "")
+	dir := t.TempDir()
+	for _, f := range []string{"scorer.go", "plugin.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "outside", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gomod := "module example.com/outside\n\ngo 1.26.0\n\nrequire github.com/rapportcrm/rapport v0.0.0\n\nreplace github.com/rapportcrm/rapport => " + root + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	goCmd := func(args ...string) {
+		t.Helper()
+		cmd := exec.Command("go", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	goCmd("mod", "tidy")
+	out := filepath.Join(dir, build.ProcessProgram)
+	var log bytes.Buffer
+	_, err = build.Build(context.Background(), build.Options{Dir: dir, Runtime: "process", Output: out, Log: &log})
+	if strings.Contains(log.String(), "go mod tidy") {
+		t.Errorf("the build's log suggests go mod tidy:\n%s", log.String())
+	}
+	want := "go get github.com/rapportcrm/rapport/sdk/process@v0.0.0"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want one naming %q", err, want)
+	}
+	goCmd("get", "github.com/rapportcrm/rapport/sdk/process@v0.0.0")
+	if _, err := build.Build(context.Background(), build.Options{Dir: dir, Runtime: "process", Output: out}); err != nil {
+		t.Fatalf("after go get: %v", err)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Fatal(err)
+	}
+}

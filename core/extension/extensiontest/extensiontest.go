@@ -75,6 +75,14 @@ func lay() (string, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", errors.New(string(out))
 	}
+	// As rapport plugin build does, the module states its ABI.
+	code, err := os.ReadFile(filepath.Join(faulty, "plugin.wasm"))
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(faulty, "plugin.wasm"), build.AppendABISection(code), 0o644); err != nil {
+		return "", err
+	}
 	return d, os.WriteFile(filepath.Join(faulty, "plugin.json"), []byte(`{
   "name": "faulty", "version": "0.1.0", "abi": 1, "runtime": "wasm", "module": "plugin.wasm",
   "points": ["score", "segment"], "subjects": ["lead"], "inputs": {"lead": ["estimated_value"]},

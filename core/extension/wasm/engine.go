@@ -136,6 +136,13 @@ const maxSleep = 50 * time.Millisecond
 // Load compiles code (or takes it from the cache) and checks that it
 // implements the ABI. grants are what the operator allows this module,
 // already narrowed to what its manifest asks.
+//
+// The module's ABI version is checked before any of its code runs: the
+// version its custom section sdk.ABISection states, read before it is
+// compiled; or, without that section, the answer of rapport_abi_version,
+// called first and alone on a fresh instance, before the module's start
+// function and _initialize. A module of another ABI never runs anything
+// else.
 func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limits, grants Grants) (*Module, error) {
 	if limits.MemoryPages == 0 || limits.MemoryPages > e.cfg.MaxMemoryPages {
 		limits.MemoryPages = e.cfg.MaxMemoryPages
@@ -160,8 +167,15 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		return fail(err)
 	}
+	version, stated, err := statedABI(code)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", name, err))
+	}
+	if stated && version != sdk.ABIVersion {
+		return fail(fmt.Errorf("%s: module speaks ABI %d (its %s section), host speaks %d", name, version, sdk.ABISection, sdk.ABIVersion))
+	}
 	log := e.cfg.Logger.With("plugin", name)
-	_, err := rt.NewHostModuleBuilder("rapport").
+	_, err = rt.NewHostModuleBuilder("rapport").
 		NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 			level, ptr, size := uint32(stack[0]), uint32(stack[1]), uint32(stack[2])
@@ -221,18 +235,45 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 		cfg = cfg.WithRandSource(rand.Reader)
 	}
 	m.config = cfg
-	// Check the ABI version on a first instance, which then joins the pool.
-	inst, err := m.newInstance(ctx)
+	// A first instance, which then joins the pool. Instantiation runs no
+	// guest code: the start function is run by initialize.
+	inst, err := m.instantiate(ctx)
 	if err != nil {
 		return fail(fmt.Errorf("%s: instantiate: %w", name, err))
 	}
-	stack := inst.stack[:]
-	err = inst.guard(ctx, limits.Timeout, func() error { return inst.version.CallWithStack(ctx, stack) })
-	if err != nil {
-		return fail(fmt.Errorf("%s: rapport_abi_version: %w", name, err))
+	probe := func() (uint32, error) {
+		stack := inst.stack[:]
+		err := inst.guard(ctx, limits.Timeout, func() error { return inst.version.CallWithStack(ctx, stack) })
+		return uint32(stack[0]), err
 	}
-	if v := uint32(stack[0]); v != sdk.ABIVersion {
-		return fail(fmt.Errorf("%s: module speaks ABI %d, host speaks %d", name, v, sdk.ABIVersion))
+	if !stated {
+		// No section: rapport_abi_version is the only guest code to run
+		// before the check, on an instance not yet initialised.
+		v, err := probe()
+		if err != nil {
+			inst.mod.Close(ctx)
+			return fail(fmt.Errorf("%s: rapport_abi_version, called before the module is initialised since it states no ABI in a %q custom section, failed "+
+				"(a Go plugin must be built with rapport plugin build, which adds the section): %w", name, sdk.ABISection, m.withoutTrace("trap", err)))
+		}
+		if v != sdk.ABIVersion {
+			inst.mod.Close(ctx)
+			return fail(fmt.Errorf("%s: module speaks ABI %d, host speaks %d", name, v, sdk.ABIVersion))
+		}
+	}
+	if err := m.initialize(ctx, inst); err != nil {
+		return fail(fmt.Errorf("%s: instantiate: %w", name, err))
+	}
+	if stated {
+		// The section and the export must agree.
+		v, err := probe()
+		if err != nil {
+			inst.mod.Close(ctx)
+			return fail(fmt.Errorf("%s: rapport_abi_version: %w", name, m.withoutTrace("trap", err)))
+		}
+		if v != version {
+			inst.mod.Close(ctx)
+			return fail(fmt.Errorf("%s: module states ABI %d in its %s section but rapport_abi_version answers %d", name, version, sdk.ABISection, v))
+		}
 	}
 	m.pool <- inst
 	return m, nil
@@ -315,7 +356,20 @@ type instance struct {
 	stack   [2]uint64
 }
 
+// newInstance instantiates the module and initialises the instance.
 func (m *Module) newInstance(ctx context.Context) (*instance, error) {
+	inst, err := m.instantiate(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.initialize(ctx, inst); err != nil {
+		return nil, err
+	}
+	return inst, nil
+}
+
+// instantiate makes an instance without running any of its code.
+func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	mod, err := m.runtime.InstantiateModule(context.WithoutCancel(ctx), m.mod, m.config)
 	if err != nil {
 		return nil, err
@@ -334,6 +388,13 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		call:    mod.ExportedFunction("rapport_call"),
 	}
 	inst.timer.Stop()
+	return inst, nil
+}
+
+// initialize runs the instance's start function and _initialize, under
+// the call deadline; the instance is closed when they fail.
+func (m *Module) initialize(ctx context.Context, inst *instance) error {
+	mod := inst.mod
 	if len(m.inits) > 0 {
 		ictx := context.WithoutCancel(ctx)
 		err := inst.guard(ictx, m.limits.Timeout, func() error {
@@ -347,12 +408,12 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 		if err != nil {
 			mod.Close(ctx)
 			if errors.Is(err, errStopped) {
-				return nil, fmt.Errorf("initialisation did not finish within %s", m.limits.Timeout)
+				return fmt.Errorf("initialisation did not finish within %s", m.limits.Timeout)
 			}
-			return nil, err
+			return err
 		}
 	}
-	return inst, nil
+	return nil
 }
 
 // guard runs fn, stopping the instance through its interrupt flag when
@@ -466,7 +527,7 @@ func (m *Module) Call(ctx context.Context, point uint32, req []byte, decode func
 		if cause == "timeout" && ctx.Err() != nil {
 			err = fmt.Errorf("%w (caller gave up)", ctx.Err())
 		}
-		return &Fault{Module: m.Name, Cause: cause, Err: err}
+		return &Fault{Module: m.Name, Cause: cause, Err: m.withoutTrace(cause, err)}
 	}
 	return nil
 }
@@ -514,6 +575,31 @@ func (m *Module) call(ctx context.Context, inst *instance, point uint32, req []b
 	}
 	return "", nil
 }
+
+// withoutTrace keeps a failed call's error to its first line: a trap's
+// error from wazero goes on with the guest's stack trace, which belongs in
+// the server's log (where it goes, with the plugin's name), not in the
+// errors callers and API clients see. The whole error stays reachable
+// with errors.Unwrap.
+func (m *Module) withoutTrace(cause string, err error) error {
+	msg := err.Error()
+	first, _, ok := strings.Cut(msg, "\n")
+	if !ok {
+		return err
+	}
+	m.engine.cfg.Logger.Warn("plugin call failed", "plugin", m.Name, "cause", cause, "err", msg)
+	return &tracedError{msg: strings.TrimPrefix(first, "wasm error: ") + " (stack trace in the log)", err: err}
+}
+
+// tracedError is an error whose message leaves out the stack trace of
+// the error it wraps.
+type tracedError struct {
+	msg string
+	err error
+}
+
+func (e *tracedError) Error() string { return e.msg }
+func (e *tracedError) Unwrap() error { return e.err }
 
 // inputSize is the input region to ask for a request of n bytes: a power
 // of two from 4 KiB, so that a run of growing requests asks rarely, or n

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rapportcrm/rapport/core/extension/build"
 	"github.com/rapportcrm/rapport/sdk"
 )
 
@@ -42,7 +43,9 @@ func guest(t testing.TB) []byte {
 	if guestErr != nil {
 		t.Fatal(guestErr)
 	}
-	return guestWasm
+	// As rapport plugin build does: a Go guest runs nothing before
+	// _initialize, so it states its ABI in a custom section.
+	return build.AppendABISection(guestWasm[:len(guestWasm):len(guestWasm)])
 }
 
 func load(t testing.TB, limits Limits) *Module {

@@ -140,7 +140,8 @@ func guestModule(t *testing.T, m *manifest.Manifest) *wasm.Module {
 			guestErr = err
 			return
 		}
-		guest, guestErr = load(m, code, wasm.Limits{Timeout: 5 * time.Second})
+		// As rapport plugin build does, the module states its ABI.
+		guest, guestErr = load(m, build.AppendABISection(code), wasm.Limits{Timeout: 5 * time.Second})
 	})
 	if guestErr != nil {
 		t.Fatal(guestErr)
