@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -95,6 +96,10 @@ type Plugin struct {
 	size     int64
 	inflight *sync.WaitGroup
 	loading  *pending // while it loads in the background
+	// origin and questions are set for a workspace plugin (see
+	// workspaceplugins.go).
+	origin    string
+	questions []byte
 }
 
 // Ref is "name@version".
@@ -112,6 +117,10 @@ type Registry struct {
 	// compiling or reading the compiled-code cache and instantiating is
 	// most of a server's start, and all CPU.
 	loadSlots chan struct{}
+
+	// wsPlugins, when set, lets workspaces install plugins of their own
+	// (see workspaceplugins.go).
+	wsPlugins atomic.Pointer[workspacePlugins]
 }
 
 // NewRegistry loads every plugin in cfg.Dirs. A plugin that fails to load
@@ -494,6 +503,7 @@ func (r *Registry) pendingLoads() []*Plugin {
 // they have exited (and for loads in the background to end first).
 func (r *Registry) Close(ctx context.Context) {
 	_ = r.Wait(ctx)
+	r.closeWorkspacePlugins(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.plugins {
