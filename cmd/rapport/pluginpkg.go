@@ -6,12 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/rapportcrm/rapport/core/access"
+	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/sdk/pluginpkg"
 )
 
@@ -157,7 +162,101 @@ with --require-signed requires it).`,
 	}
 	tf.register(verify, false)
 	verify.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
-	return []*cobra.Command{pack, keygen, sign, verify}
+	return []*cobra.Command{pack, keygen, sign, verify, newInstallCmd(g)}
+}
+
+// workspacePluginFlags are the operator's caps on workspace plugins
+// (serve, plugin install).
+type workspacePluginFlags struct {
+	enabled     bool
+	maxMemoryMB int
+	maxTimeout  time.Duration
+	maxCount    int
+	maxSizeMB   int
+	trust       trustFlags
+}
+
+func (f *workspacePluginFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.enabled, "workspace-plugins", true, "let workspace admins install WASM plugin packages into their own workspace (env RAPPORT_WORKSPACE_PLUGINS)")
+	cmd.Flags().IntVar(&f.maxMemoryMB, "workspace-plugin-max-memory", 32, "the most memory a workspace plugin may ask for, in MiB")
+	cmd.Flags().DurationVar(&f.maxTimeout, "workspace-plugin-max-timeout", 5*time.Second, "the longest call deadline a workspace plugin may ask for")
+	cmd.Flags().IntVar(&f.maxCount, "workspace-plugin-max-count", 20, "the most plugins one workspace may install")
+	cmd.Flags().IntVar(&f.maxSizeMB, "workspace-plugin-max-size", 16, "the largest plugin package a workspace may install, in MiB")
+	f.trust.register(cmd, true)
+}
+
+// apply turns workspace plugins on in reg, as the flags say, and returns
+// the upload cap for the GraphQL handler (0 when off).
+func (f *workspacePluginFlags) apply(reg *extension.Registry) (int64, error) {
+	pol, err := f.trust.policy(false)
+	if err != nil {
+		return 0, err
+	}
+	if !f.enabled {
+		return 0, nil
+	}
+	if f.maxMemoryMB <= 0 || f.maxCount <= 0 || f.maxSizeMB <= 0 || f.maxTimeout <= 0 {
+		return 0, errors.New("--workspace-plugin-max-memory, -max-timeout, -max-count and -max-size must be above 0")
+	}
+	size := int64(f.maxSizeMB) << 20
+	reg.EnableWorkspacePlugins(extension.WorkspacePluginConfig{MaxMemoryPages: f.maxMemoryMB * 16, MaxTimeout: f.maxTimeout,
+		MaxCount: f.maxCount, MaxPackageSize: size, Policy: pol})
+	return size, nil
+}
+
+func newInstallCmd(g *globals) *cobra.Command {
+	var (
+		slug string
+		pf   pluginFlags
+		wf   workspacePluginFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "install FILE --workspace SLUG",
+		Short: "Install a plugin package into one workspace, as its admin would with installPlugin",
+		Long: `Checks the package as the server does (its archive, checksums, module imports,
+the trust policy of --plugin-trust and --require-signed, and the workspace
+plugin caps) and stores it in the workspace, where only that workspace sees
+it. The same package installed again changes nothing.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			data, err := readPackageFile(args[0])
+			if err != nil {
+				return err
+			}
+			st, err := g.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ws, err := access.WorkspaceBySlug(ctx, st.Client, slug)
+			if err != nil {
+				return err
+			}
+			ctx = tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
+			reg, err := pf.open(ctx, slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})), nil)
+			if err != nil {
+				return err
+			}
+			defer reg.Close(ctx)
+			wf.enabled = true
+			if _, err := wf.apply(reg); err != nil {
+				return err
+			}
+			row, err := reg.Install(ctx, st.Client, data)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "installed %s@%s in %s (sha256 %s)\n", row.Name, row.Version, ws.Slug, row.Sha256)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&slug, "workspace", "w", "", "workspace slug (required)")
+	_ = cmd.MarkFlagRequired("workspace")
+	pf.register(cmd)
+	wf.register(cmd)
+	_ = cmd.Flags().MarkHidden("workspace-plugins")
+	return cmd
 }
 
 // trustFlags are the trust policy's flags (serve, plugin install, verify).

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/rapportcrm/rapport/core/extension/extensiontest"
 )
 
 // tinyModule is a WASM binary that imports rapport.log: enough for the
@@ -87,5 +89,42 @@ func TestPackSignVerify(t *testing.T) {
 	os.WriteFile(pkg, plain, 0o644)
 	if _, err := run(t, "plugin", "verify", pkg); err == nil || !strings.Contains(err.Error(), `"plugin.wasm" does not match its checksum`) {
 		t.Fatalf("tampered: %v", err)
+	}
+}
+
+// TestPluginInstall installs a signed package into one workspace from the
+// command line, under --require-signed: an unsigned one is refused,
+// nothing is stored, and the same package twice is one install.
+func TestPluginInstall(t *testing.T) {
+	dir := t.TempDir()
+	db := "sqlite:" + filepath.Join(dir, "cli.db")
+	if _, err := run(t, "--db", db, "workspace", "create", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "plugin", "pack", filepath.Join(extensiontest.Plugins(t), "leadscore"), "--dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	pkg := filepath.Join(dir, "leadscore-1.0.0.rpk")
+	pub, err := run(t, "plugin", "keygen", "--out", filepath.Join(dir, "k"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := filepath.Join(dir, "keys.txt")
+	os.WriteFile(trust, []byte(pub), 0o644)
+	args := []string{"--db", db, "plugin", "install", pkg, "--workspace", "acme", "--bundled=false", "--plugin-trust", trust, "--require-signed"}
+	if _, err := run(t, args...); err == nil || !strings.Contains(err.Error(), "not signed") {
+		t.Fatalf("unsigned: %v", err)
+	}
+	if _, err := run(t, "plugin", "sign", pkg, "--key", filepath.Join(dir, "k.key")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		out, err := run(t, args...)
+		if err != nil || !strings.HasPrefix(out, "installed leadscore@1.0.0 in acme") {
+			t.Fatalf("install %d: %q %v", i, out, err)
+		}
+	}
+	if _, err := run(t, append(args[:len(args)-1], "--workspace-plugin-max-memory", "8")...); err == nil || !strings.Contains(err.Error(), "workspace-plugin-max-memory") {
+		t.Fatalf("over the memory cap: %v", err)
 	}
 }
