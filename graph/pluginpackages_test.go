@@ -167,3 +167,53 @@ func rawPackage(t *testing.T, files map[string][]byte) []byte {
 	tw.close()
 	return buf.Bytes()
 }
+
+// TestUploadBodyCap: a multipart request may carry up to the upload cap,
+// while a JSON request stays under the body cap; above its cap each is 413.
+func TestUploadBodyCap(t *testing.T) {
+	e, err := wasm.NewEngine(wasm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := extension.NewRegistry(context.Background(), extension.Config{Dirs: []string{t.TempDir()}, Engine: e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Close(context.Background())
+	reg.EnableWorkspacePlugins(extension.WorkspacePluginConfig{MaxPackageSize: 256 << 10})
+	env := newEnvWith(t, "sqlite", reg)
+	env.srv.Close()
+	env.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: env.st.Client, Extensions: reg, Limits: graph.Limits{MaxBody: 4 << 10}, MaxUpload: 256 << 10}))
+	defer env.srv.Close()
+	if r := env.do("a", `{ plugins { name } }`+strings.Repeat(" ", 8<<10), nil); r.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("JSON over the body cap: %d", r.status)
+	}
+	status, r := env.upload("a", installMutation, bytes.Repeat([]byte("x"), 100<<10))
+	if status != http.StatusOK || len(r.Errors) == 0 || r.Errors[0].code() != "BAD_USER_INPUT" || r.Errors[0].field() != "package" {
+		t.Fatalf("upload under its cap: %d %+v", status, r.Errors)
+	}
+	if status, _ := env.uploadStatus("a", bytes.Repeat([]byte("x"), 400<<10)); status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("upload over its cap: %d", status)
+	}
+}
+
+// uploadStatus is upload for a response that may not be JSON.
+func (e *env) uploadStatus(token string, file []byte) (int, string) {
+	e.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("operations", `{"query":"mutation($p: Upload!) { installPlugin(package: $p) { name } }","variables":{"p":null}}`)
+	mw.WriteField("map", `{"0": ["variables.p"]}`)
+	fw, _ := mw.CreateFormFile("0", "plugin.rpk")
+	fw.Write(file)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/graphql", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+e.tokens[token])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	return res.StatusCode, ""
+}
