@@ -33,6 +33,8 @@ var AdminMutations = map[string]bool{
 	"updateMemberRole": true,
 	"removeMember":     true,
 	"deleteWorkspace":  true,
+	"installPlugin":    true,
+	"uninstallPlugin":  true,
 }
 
 // HeavyFields are the root fields whose work is a plugin call or a scan of
@@ -142,6 +144,9 @@ func (g *operationGuard) MutateOperationContext(ctx context.Context, oc *graphql
 		return codedError(errcode.BadUserInput, reasonMutationOnGET, "a %s must be sent with POST, not GET", op.Operation)
 	}
 	roots := rootFields(op.SelectionSet, map[string]bool{})
+	if err := checkUploadOperation(ctx, op, roots); err != nil {
+		return err
+	}
 	if op.Operation == ast.Mutation {
 		var batch, other string
 		for _, f := range roots {

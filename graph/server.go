@@ -53,6 +53,9 @@ type Config struct {
 	MetricsOff bool
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// MaxUpload is the largest file a GraphQL multipart request carries
+	// (installPlugin's package), in bytes; 0 refuses multipart requests.
+	MaxUpload int64
 }
 
 // MetricsHandler serves reg's metrics in Prometheus' format, to the bearer
@@ -100,6 +103,9 @@ func NewHandler(cfg Config) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	if cfg.MaxUpload > 0 {
+		srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUpload + uploadSlack, MaxMemory: cfg.MaxUpload + uploadSlack})
+	}
 	srv.Use(gqlext.Introspection{})
 	srv.Use(&operationGuard{limits: limits})
 	srv.Use(depthLimit{max: limits.MaxDepth})
@@ -123,7 +129,9 @@ func NewHandler(cfg Config) http.Handler {
 	})
 
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", capBody(limits.MaxBody, authenticate(cfg.Client, checkRequest(limits, srv))))
+	mux.Handle("/graphql", routeUploads(cfg.MaxUpload,
+		capBody(limits.MaxBody, authenticate(cfg.Client, checkRequest(limits, srv))),
+		authenticate(cfg.Client, adminUploads(srv))))
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
 		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, heavy.handler(cfg.Charts))))

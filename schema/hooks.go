@@ -63,7 +63,12 @@ var silent = map[string]bool{
 	gen.TypeExtensionBinding: true,
 	gen.TypeCustomField:      true,
 	gen.TypeMember:           true,
+	gen.TypeWorkspacePlugin:  true,
 }
+
+// unlisted are the fields the timeline never lists: a workspace plugin's
+// package and manifest bytes (its name, version and SHA-256 say which).
+var unlisted = map[string]bool{"archive": true, "manifest": true}
 
 // recordTimeline writes a TimelineEvent for every create, update and
 // delete of a tracked entity, through the mutation's own client so that it
@@ -111,7 +116,7 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 			}
 		}
 		for _, f := range fields {
-			if f == "updated_at" || f == "workspace_id" || bookkeeping[f] {
+			if f == "updated_at" || f == "workspace_id" || bookkeeping[f] || unlisted[f] {
 				continue
 			}
 			after, _ := m.Field(f)

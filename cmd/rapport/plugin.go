@@ -263,6 +263,7 @@ the second.`,
 	test.Flags().StringVarP(&testOutput, "output", "o", "table", "table, json or csv")
 	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd(), newBatchCmd(g), newCompareCmd(g))
 	cmd.AddCommand(newPluginSchemaCmd(), newPluginInputsCmd(g))
+	cmd.AddCommand(packageCmds(g)...)
 	return cmd
 }
 

@@ -31,6 +31,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		metricsAddr, metricsToken string
 		pf                        pluginFlags
 		ef                        engineFlags
+		wf                        workspacePluginFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -84,6 +85,10 @@ func newServeCmd(g *globals) *cobra.Command {
 			if pluginErr != nil {
 				return pluginErr
 			}
+			maxUpload, err := wf.apply(plugins)
+			if err != nil {
+				return err
+			}
 			if seeded != nil {
 				if err := plugins.Wait(ctx); err != nil {
 					return err
@@ -111,7 +116,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
-					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken}),
+					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -152,5 +157,6 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&metricsToken, "metrics-token", "", "bearer token /metrics requires (env RAPPORT_METRICS_TOKEN)")
 	pf.register(cmd)
 	ef.register(cmd)
+	wf.register(cmd)
 	return cmd
 }

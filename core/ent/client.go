@@ -43,6 +43,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 
 	stdsql "database/sql"
 )
@@ -106,6 +107,8 @@ type Client struct {
 	TimelineEvent *TimelineEventClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
+	// WorkspacePlugin is the client for interacting with the WorkspacePlugin builders.
+	WorkspacePlugin *WorkspacePluginClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -144,6 +147,7 @@ func (c *Client) init() {
 	c.Tag = NewTagClient(c.config)
 	c.TimelineEvent = NewTimelineEventClient(c.config)
 	c.Workspace = NewWorkspaceClient(c.config)
+	c.WorkspacePlugin = NewWorkspacePluginClient(c.config)
 }
 
 type (
@@ -263,6 +267,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Tag:               NewTagClient(cfg),
 		TimelineEvent:     NewTimelineEventClient(cfg),
 		Workspace:         NewWorkspaceClient(cfg),
+		WorkspacePlugin:   NewWorkspacePluginClient(cfg),
 	}, nil
 }
 
@@ -309,6 +314,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Tag:               NewTagClient(cfg),
 		TimelineEvent:     NewTimelineEventClient(cfg),
 		Workspace:         NewWorkspaceClient(cfg),
+		WorkspacePlugin:   NewWorkspacePluginClient(cfg),
 	}, nil
 }
 
@@ -342,7 +348,7 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
 		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
 		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Stage, c.StageChange,
-		c.Tag, c.TimelineEvent, c.Workspace,
+		c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
 	} {
 		n.Use(hooks...)
 	}
@@ -356,7 +362,7 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
 		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
 		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Stage, c.StageChange,
-		c.Tag, c.TimelineEvent, c.Workspace,
+		c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -419,6 +425,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.TimelineEvent.mutate(ctx, m)
 	case *WorkspaceMutation:
 		return c.Workspace.mutate(ctx, m)
+	case *WorkspacePluginMutation:
+		return c.WorkspacePlugin.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -5425,19 +5433,171 @@ func (c *WorkspaceClient) mutate(ctx context.Context, m *WorkspaceMutation) (Val
 	}
 }
 
+// WorkspacePluginClient is a client for the WorkspacePlugin schema.
+type WorkspacePluginClient struct {
+	config
+}
+
+// NewWorkspacePluginClient returns a client for the WorkspacePlugin from the given config.
+func NewWorkspacePluginClient(c config) *WorkspacePluginClient {
+	return &WorkspacePluginClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `workspaceplugin.Hooks(f(g(h())))`.
+func (c *WorkspacePluginClient) Use(hooks ...Hook) {
+	c.hooks.WorkspacePlugin = append(c.hooks.WorkspacePlugin, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `workspaceplugin.Intercept(f(g(h())))`.
+func (c *WorkspacePluginClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WorkspacePlugin = append(c.inters.WorkspacePlugin, interceptors...)
+}
+
+// Create returns a builder for creating a WorkspacePlugin entity.
+func (c *WorkspacePluginClient) Create() *WorkspacePluginCreate {
+	mutation := newWorkspacePluginMutation(c.config, OpCreate)
+	return &WorkspacePluginCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WorkspacePlugin entities.
+func (c *WorkspacePluginClient) CreateBulk(builders ...*WorkspacePluginCreate) *WorkspacePluginCreateBulk {
+	return &WorkspacePluginCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WorkspacePluginClient) MapCreateBulk(slice any, setFunc func(*WorkspacePluginCreate, int)) *WorkspacePluginCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WorkspacePluginCreateBulk{err: fmt.Errorf("calling to WorkspacePluginClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WorkspacePluginCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WorkspacePluginCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WorkspacePlugin.
+func (c *WorkspacePluginClient) Update() *WorkspacePluginUpdate {
+	mutation := newWorkspacePluginMutation(c.config, OpUpdate)
+	return &WorkspacePluginUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WorkspacePluginClient) UpdateOne(wp *WorkspacePlugin) *WorkspacePluginUpdateOne {
+	mutation := newWorkspacePluginMutation(c.config, OpUpdateOne, withWorkspacePlugin(wp))
+	return &WorkspacePluginUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WorkspacePluginClient) UpdateOneID(id pulid.ID) *WorkspacePluginUpdateOne {
+	mutation := newWorkspacePluginMutation(c.config, OpUpdateOne, withWorkspacePluginID(id))
+	return &WorkspacePluginUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WorkspacePlugin.
+func (c *WorkspacePluginClient) Delete() *WorkspacePluginDelete {
+	mutation := newWorkspacePluginMutation(c.config, OpDelete)
+	return &WorkspacePluginDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WorkspacePluginClient) DeleteOne(wp *WorkspacePlugin) *WorkspacePluginDeleteOne {
+	return c.DeleteOneID(wp.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WorkspacePluginClient) DeleteOneID(id pulid.ID) *WorkspacePluginDeleteOne {
+	builder := c.Delete().Where(workspaceplugin.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WorkspacePluginDeleteOne{builder}
+}
+
+// Query returns a query builder for WorkspacePlugin.
+func (c *WorkspacePluginClient) Query() *WorkspacePluginQuery {
+	return &WorkspacePluginQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWorkspacePlugin},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WorkspacePlugin entity by its id.
+func (c *WorkspacePluginClient) Get(ctx context.Context, id pulid.ID) (*WorkspacePlugin, error) {
+	return c.Query().Where(workspaceplugin.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WorkspacePluginClient) GetX(ctx context.Context, id pulid.ID) *WorkspacePlugin {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a WorkspacePlugin.
+func (c *WorkspacePluginClient) QueryWorkspace(wp *WorkspacePlugin) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := wp.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workspaceplugin.Table, workspaceplugin.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workspaceplugin.WorkspaceTable, workspaceplugin.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(wp.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WorkspacePluginClient) Hooks() []Hook {
+	hooks := c.hooks.WorkspacePlugin
+	return append(hooks[:len(hooks):len(hooks)], workspaceplugin.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WorkspacePluginClient) Interceptors() []Interceptor {
+	return c.inters.WorkspacePlugin
+}
+
+func (c *WorkspacePluginClient) mutate(ctx context.Context, m *WorkspacePluginMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WorkspacePluginCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WorkspacePluginUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WorkspacePluginUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WorkspacePluginDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WorkspacePlugin mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
 		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
 		CustomField, Deal, Delivery, Event, ExtensionBinding, Lead, LineItem, Member,
 		Order, Organization, Pipeline, Product, Score, Segment, SegmentMembership,
-		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Hook
+		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace,
+		WorkspacePlugin []ent.Hook
 	}
 	inters struct {
 		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
 		CustomField, Deal, Delivery, Event, ExtensionBinding, Lead, LineItem, Member,
 		Order, Organization, Pipeline, Product, Score, Segment, SegmentMembership,
-		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace []ent.Interceptor
+		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace,
+		WorkspacePlugin []ent.Interceptor
 	}
 )
 

@@ -39,6 +39,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -126,6 +127,7 @@ func checkColumn(table, column string) error {
 			tag.Table:               tag.ValidColumn,
 			timelineevent.Table:     timelineevent.ValidColumn,
 			workspace.Table:         workspace.ValidColumn,
+			workspaceplugin.Table:   workspaceplugin.ValidColumn,
 		})
 	})
 	return columnCheck(table, column)

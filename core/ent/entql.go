@@ -31,6 +31,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -40,7 +41,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 27)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -684,6 +685,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workspace.FieldName:      {Type: field.TypeString, Column: workspace.FieldName},
 			workspace.FieldSlug:      {Type: field.TypeString, Column: workspace.FieldSlug},
 			workspace.FieldDeletedAt: {Type: field.TypeTime, Column: workspace.FieldDeletedAt},
+		},
+	}
+	graph.Nodes[27] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   workspaceplugin.Table,
+			Columns: workspaceplugin.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: workspaceplugin.FieldID,
+			},
+		},
+		Type: "WorkspacePlugin",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			workspaceplugin.FieldCreatedAt:   {Type: field.TypeTime, Column: workspaceplugin.FieldCreatedAt},
+			workspaceplugin.FieldUpdatedAt:   {Type: field.TypeTime, Column: workspaceplugin.FieldUpdatedAt},
+			workspaceplugin.FieldWorkspaceID: {Type: field.TypeString, Column: workspaceplugin.FieldWorkspaceID},
+			workspaceplugin.FieldName:        {Type: field.TypeString, Column: workspaceplugin.FieldName},
+			workspaceplugin.FieldVersion:     {Type: field.TypeString, Column: workspaceplugin.FieldVersion},
+			workspaceplugin.FieldSha256:      {Type: field.TypeString, Column: workspaceplugin.FieldSha256},
+			workspaceplugin.FieldSize:        {Type: field.TypeInt64, Column: workspaceplugin.FieldSize},
+			workspaceplugin.FieldManifest:    {Type: field.TypeBytes, Column: workspaceplugin.FieldManifest},
+			workspaceplugin.FieldArchive:     {Type: field.TypeBytes, Column: workspaceplugin.FieldArchive},
+			workspaceplugin.FieldInstalledBy: {Type: field.TypeString, Column: workspaceplugin.FieldInstalledBy},
+			workspaceplugin.FieldInstalledAt: {Type: field.TypeTime, Column: workspaceplugin.FieldInstalledAt},
 		},
 	}
 	graph.MustAddE(
@@ -1716,6 +1741,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"TimelineEvent",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workspaceplugin.WorkspaceTable,
+			Columns: []string{workspaceplugin.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"WorkspacePlugin",
 		"Workspace",
 	)
 	return graph
@@ -5479,4 +5516,113 @@ func (f *WorkspaceFilter) WhereSlug(p entql.StringP) {
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
 func (f *WorkspaceFilter) WhereDeletedAt(p entql.TimeP) {
 	f.Where(p.Field(workspace.FieldDeletedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (wpq *WorkspacePluginQuery) addPredicate(pred func(s *sql.Selector)) {
+	wpq.predicates = append(wpq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WorkspacePluginQuery builder.
+func (wpq *WorkspacePluginQuery) Filter() *WorkspacePluginFilter {
+	return &WorkspacePluginFilter{config: wpq.config, predicateAdder: wpq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WorkspacePluginMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WorkspacePluginMutation builder.
+func (m *WorkspacePluginMutation) Filter() *WorkspacePluginFilter {
+	return &WorkspacePluginFilter{config: m.config, predicateAdder: m}
+}
+
+// WorkspacePluginFilter provides a generic filtering capability at runtime for WorkspacePluginQuery.
+type WorkspacePluginFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WorkspacePluginFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *WorkspacePluginFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(workspaceplugin.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WorkspacePluginFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(workspaceplugin.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WorkspacePluginFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(workspaceplugin.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *WorkspacePluginFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(workspaceplugin.FieldWorkspaceID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *WorkspacePluginFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(workspaceplugin.FieldName))
+}
+
+// WhereVersion applies the entql string predicate on the version field.
+func (f *WorkspacePluginFilter) WhereVersion(p entql.StringP) {
+	f.Where(p.Field(workspaceplugin.FieldVersion))
+}
+
+// WhereSha256 applies the entql string predicate on the sha256 field.
+func (f *WorkspacePluginFilter) WhereSha256(p entql.StringP) {
+	f.Where(p.Field(workspaceplugin.FieldSha256))
+}
+
+// WhereSize applies the entql int64 predicate on the size field.
+func (f *WorkspacePluginFilter) WhereSize(p entql.Int64P) {
+	f.Where(p.Field(workspaceplugin.FieldSize))
+}
+
+// WhereManifest applies the entql []byte predicate on the manifest field.
+func (f *WorkspacePluginFilter) WhereManifest(p entql.BytesP) {
+	f.Where(p.Field(workspaceplugin.FieldManifest))
+}
+
+// WhereArchive applies the entql []byte predicate on the archive field.
+func (f *WorkspacePluginFilter) WhereArchive(p entql.BytesP) {
+	f.Where(p.Field(workspaceplugin.FieldArchive))
+}
+
+// WhereInstalledBy applies the entql string predicate on the installed_by field.
+func (f *WorkspacePluginFilter) WhereInstalledBy(p entql.StringP) {
+	f.Where(p.Field(workspaceplugin.FieldInstalledBy))
+}
+
+// WhereInstalledAt applies the entql time.Time predicate on the installed_at field.
+func (f *WorkspacePluginFilter) WhereInstalledAt(p entql.TimeP) {
+	f.Where(p.Field(workspaceplugin.FieldInstalledAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *WorkspacePluginFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *WorkspacePluginFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }

@@ -40,6 +40,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 	"github.com/rapportcrm/rapport/core/pulid"
 )
 
@@ -79,6 +80,7 @@ const (
 	TypeTag               = "Tag"
 	TypeTimelineEvent     = "TimelineEvent"
 	TypeWorkspace         = "Workspace"
+	TypeWorkspacePlugin   = "WorkspacePlugin"
 )
 
 // APITokenMutation represents an operation that mutates the APIToken nodes in the graph.
@@ -31692,4 +31694,966 @@ func (m *WorkspaceMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *WorkspaceMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Workspace edge %s", name)
+}
+
+// WorkspacePluginMutation represents an operation that mutates the WorkspacePlugin nodes in the graph.
+type WorkspacePluginMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	name             *string
+	version          *string
+	sha256           *string
+	size             *int64
+	addsize          *int64
+	manifest         *[]byte
+	archive          *[]byte
+	installed_by     *string
+	installed_at     *time.Time
+	clearedFields    map[string]struct{}
+	workspace        *pulid.ID
+	clearedworkspace bool
+	done             bool
+	oldValue         func(context.Context) (*WorkspacePlugin, error)
+	predicates       []predicate.WorkspacePlugin
+}
+
+var _ ent.Mutation = (*WorkspacePluginMutation)(nil)
+
+// workspacepluginOption allows management of the mutation configuration using functional options.
+type workspacepluginOption func(*WorkspacePluginMutation)
+
+// newWorkspacePluginMutation creates new mutation for the WorkspacePlugin entity.
+func newWorkspacePluginMutation(c config, op Op, opts ...workspacepluginOption) *WorkspacePluginMutation {
+	m := &WorkspacePluginMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWorkspacePlugin,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWorkspacePluginID sets the ID field of the mutation.
+func withWorkspacePluginID(id pulid.ID) workspacepluginOption {
+	return func(m *WorkspacePluginMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WorkspacePlugin
+		)
+		m.oldValue = func(ctx context.Context) (*WorkspacePlugin, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WorkspacePlugin.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWorkspacePlugin sets the old WorkspacePlugin of the mutation.
+func withWorkspacePlugin(node *WorkspacePlugin) workspacepluginOption {
+	return func(m *WorkspacePluginMutation) {
+		m.oldValue = func(context.Context) (*WorkspacePlugin, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WorkspacePluginMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WorkspacePluginMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of WorkspacePlugin entities.
+func (m *WorkspacePluginMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WorkspacePluginMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WorkspacePluginMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WorkspacePlugin.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WorkspacePluginMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WorkspacePluginMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WorkspacePluginMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WorkspacePluginMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WorkspacePluginMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WorkspacePluginMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *WorkspacePluginMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *WorkspacePluginMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *WorkspacePluginMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetName sets the "name" field.
+func (m *WorkspacePluginMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *WorkspacePluginMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *WorkspacePluginMutation) ResetName() {
+	m.name = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *WorkspacePluginMutation) SetVersion(s string) {
+	m.version = &s
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *WorkspacePluginMutation) Version() (r string, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldVersion(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *WorkspacePluginMutation) ResetVersion() {
+	m.version = nil
+}
+
+// SetSha256 sets the "sha256" field.
+func (m *WorkspacePluginMutation) SetSha256(s string) {
+	m.sha256 = &s
+}
+
+// Sha256 returns the value of the "sha256" field in the mutation.
+func (m *WorkspacePluginMutation) Sha256() (r string, exists bool) {
+	v := m.sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSha256 returns the old "sha256" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSha256: %w", err)
+	}
+	return oldValue.Sha256, nil
+}
+
+// ResetSha256 resets all changes to the "sha256" field.
+func (m *WorkspacePluginMutation) ResetSha256() {
+	m.sha256 = nil
+}
+
+// SetSize sets the "size" field.
+func (m *WorkspacePluginMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *WorkspacePluginMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *WorkspacePluginMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *WorkspacePluginMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *WorkspacePluginMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetManifest sets the "manifest" field.
+func (m *WorkspacePluginMutation) SetManifest(b []byte) {
+	m.manifest = &b
+}
+
+// Manifest returns the value of the "manifest" field in the mutation.
+func (m *WorkspacePluginMutation) Manifest() (r []byte, exists bool) {
+	v := m.manifest
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldManifest returns the old "manifest" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldManifest(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldManifest is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldManifest requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldManifest: %w", err)
+	}
+	return oldValue.Manifest, nil
+}
+
+// ResetManifest resets all changes to the "manifest" field.
+func (m *WorkspacePluginMutation) ResetManifest() {
+	m.manifest = nil
+}
+
+// SetArchive sets the "archive" field.
+func (m *WorkspacePluginMutation) SetArchive(b []byte) {
+	m.archive = &b
+}
+
+// Archive returns the value of the "archive" field in the mutation.
+func (m *WorkspacePluginMutation) Archive() (r []byte, exists bool) {
+	v := m.archive
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchive returns the old "archive" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldArchive(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchive: %w", err)
+	}
+	return oldValue.Archive, nil
+}
+
+// ResetArchive resets all changes to the "archive" field.
+func (m *WorkspacePluginMutation) ResetArchive() {
+	m.archive = nil
+}
+
+// SetInstalledBy sets the "installed_by" field.
+func (m *WorkspacePluginMutation) SetInstalledBy(s string) {
+	m.installed_by = &s
+}
+
+// InstalledBy returns the value of the "installed_by" field in the mutation.
+func (m *WorkspacePluginMutation) InstalledBy() (r string, exists bool) {
+	v := m.installed_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstalledBy returns the old "installed_by" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldInstalledBy(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstalledBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstalledBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstalledBy: %w", err)
+	}
+	return oldValue.InstalledBy, nil
+}
+
+// ResetInstalledBy resets all changes to the "installed_by" field.
+func (m *WorkspacePluginMutation) ResetInstalledBy() {
+	m.installed_by = nil
+}
+
+// SetInstalledAt sets the "installed_at" field.
+func (m *WorkspacePluginMutation) SetInstalledAt(t time.Time) {
+	m.installed_at = &t
+}
+
+// InstalledAt returns the value of the "installed_at" field in the mutation.
+func (m *WorkspacePluginMutation) InstalledAt() (r time.Time, exists bool) {
+	v := m.installed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldInstalledAt returns the old "installed_at" field's value of the WorkspacePlugin entity.
+// If the WorkspacePlugin object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkspacePluginMutation) OldInstalledAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldInstalledAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldInstalledAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldInstalledAt: %w", err)
+	}
+	return oldValue.InstalledAt, nil
+}
+
+// ResetInstalledAt resets all changes to the "installed_at" field.
+func (m *WorkspacePluginMutation) ResetInstalledAt() {
+	m.installed_at = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *WorkspacePluginMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[workspaceplugin.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *WorkspacePluginMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *WorkspacePluginMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *WorkspacePluginMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// Where appends a list predicates to the WorkspacePluginMutation builder.
+func (m *WorkspacePluginMutation) Where(ps ...predicate.WorkspacePlugin) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WorkspacePluginMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WorkspacePluginMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WorkspacePlugin, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WorkspacePluginMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WorkspacePluginMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WorkspacePlugin).
+func (m *WorkspacePluginMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WorkspacePluginMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, workspaceplugin.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, workspaceplugin.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, workspaceplugin.FieldWorkspaceID)
+	}
+	if m.name != nil {
+		fields = append(fields, workspaceplugin.FieldName)
+	}
+	if m.version != nil {
+		fields = append(fields, workspaceplugin.FieldVersion)
+	}
+	if m.sha256 != nil {
+		fields = append(fields, workspaceplugin.FieldSha256)
+	}
+	if m.size != nil {
+		fields = append(fields, workspaceplugin.FieldSize)
+	}
+	if m.manifest != nil {
+		fields = append(fields, workspaceplugin.FieldManifest)
+	}
+	if m.archive != nil {
+		fields = append(fields, workspaceplugin.FieldArchive)
+	}
+	if m.installed_by != nil {
+		fields = append(fields, workspaceplugin.FieldInstalledBy)
+	}
+	if m.installed_at != nil {
+		fields = append(fields, workspaceplugin.FieldInstalledAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WorkspacePluginMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case workspaceplugin.FieldCreatedAt:
+		return m.CreatedAt()
+	case workspaceplugin.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case workspaceplugin.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case workspaceplugin.FieldName:
+		return m.Name()
+	case workspaceplugin.FieldVersion:
+		return m.Version()
+	case workspaceplugin.FieldSha256:
+		return m.Sha256()
+	case workspaceplugin.FieldSize:
+		return m.Size()
+	case workspaceplugin.FieldManifest:
+		return m.Manifest()
+	case workspaceplugin.FieldArchive:
+		return m.Archive()
+	case workspaceplugin.FieldInstalledBy:
+		return m.InstalledBy()
+	case workspaceplugin.FieldInstalledAt:
+		return m.InstalledAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WorkspacePluginMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case workspaceplugin.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case workspaceplugin.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case workspaceplugin.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case workspaceplugin.FieldName:
+		return m.OldName(ctx)
+	case workspaceplugin.FieldVersion:
+		return m.OldVersion(ctx)
+	case workspaceplugin.FieldSha256:
+		return m.OldSha256(ctx)
+	case workspaceplugin.FieldSize:
+		return m.OldSize(ctx)
+	case workspaceplugin.FieldManifest:
+		return m.OldManifest(ctx)
+	case workspaceplugin.FieldArchive:
+		return m.OldArchive(ctx)
+	case workspaceplugin.FieldInstalledBy:
+		return m.OldInstalledBy(ctx)
+	case workspaceplugin.FieldInstalledAt:
+		return m.OldInstalledAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WorkspacePlugin field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkspacePluginMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case workspaceplugin.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case workspaceplugin.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case workspaceplugin.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case workspaceplugin.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case workspaceplugin.FieldVersion:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case workspaceplugin.FieldSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSha256(v)
+		return nil
+	case workspaceplugin.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case workspaceplugin.FieldManifest:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetManifest(v)
+		return nil
+	case workspaceplugin.FieldArchive:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchive(v)
+		return nil
+	case workspaceplugin.FieldInstalledBy:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstalledBy(v)
+		return nil
+	case workspaceplugin.FieldInstalledAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetInstalledAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WorkspacePlugin field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WorkspacePluginMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, workspaceplugin.FieldSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WorkspacePluginMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case workspaceplugin.FieldSize:
+		return m.AddedSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkspacePluginMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case workspaceplugin.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WorkspacePlugin numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WorkspacePluginMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WorkspacePluginMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WorkspacePluginMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown WorkspacePlugin nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WorkspacePluginMutation) ResetField(name string) error {
+	switch name {
+	case workspaceplugin.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case workspaceplugin.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case workspaceplugin.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case workspaceplugin.FieldName:
+		m.ResetName()
+		return nil
+	case workspaceplugin.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case workspaceplugin.FieldSha256:
+		m.ResetSha256()
+		return nil
+	case workspaceplugin.FieldSize:
+		m.ResetSize()
+		return nil
+	case workspaceplugin.FieldManifest:
+		m.ResetManifest()
+		return nil
+	case workspaceplugin.FieldArchive:
+		m.ResetArchive()
+		return nil
+	case workspaceplugin.FieldInstalledBy:
+		m.ResetInstalledBy()
+		return nil
+	case workspaceplugin.FieldInstalledAt:
+		m.ResetInstalledAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkspacePlugin field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WorkspacePluginMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.workspace != nil {
+		edges = append(edges, workspaceplugin.EdgeWorkspace)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WorkspacePluginMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case workspaceplugin.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WorkspacePluginMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WorkspacePluginMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WorkspacePluginMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedworkspace {
+		edges = append(edges, workspaceplugin.EdgeWorkspace)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WorkspacePluginMutation) EdgeCleared(name string) bool {
+	switch name {
+	case workspaceplugin.EdgeWorkspace:
+		return m.clearedworkspace
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WorkspacePluginMutation) ClearEdge(name string) error {
+	switch name {
+	case workspaceplugin.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkspacePlugin unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WorkspacePluginMutation) ResetEdge(name string) error {
+	switch name {
+	case workspaceplugin.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkspacePlugin edge %s", name)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 	"github.com/rapportcrm/rapport/core/pulid"
 )
 
@@ -74,6 +75,7 @@ var PrefixTables = map[string]TableInfo{
 	"tag": {Table: "tags", SoftDelete: false, Workspaced: true},
 	"tle": {Table: "timeline_events", SoftDelete: false, Workspaced: true},
 	"wsp": {Table: "workspaces", SoftDelete: false, Workspaced: false},
+	"wpl": {Table: "workspace_plugins", SoftDelete: false, Workspaced: true},
 }
 
 // EdgeTargets maps each type's edges to the ID prefix of the records they
@@ -218,6 +220,9 @@ var EdgeTargets = map[string]map[string]string{
 		"workspace": "wsp",
 	},
 	"Workspace": {},
+	"WorkspacePlugin": {
+		"workspace": "wsp",
+	},
 }
 
 // IDToType maps an ID to the node type (table) it belongs to.
@@ -288,6 +293,8 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.TimelineEvent.Query().Where(timelineevent.IDIn(ids...)).Count(ctx)
 	case "wsp":
 		return c.Workspace.Query().Where(workspace.IDIn(ids...)).Count(ctx)
+	case "wpl":
+		return c.WorkspacePlugin.Query().Where(workspaceplugin.IDIn(ids...)).Count(ctx)
 	}
 	return 0, nil
 }

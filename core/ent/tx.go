@@ -68,6 +68,8 @@ type Tx struct {
 	TimelineEvent *TimelineEventClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
+	// WorkspacePlugin is the client for interacting with the WorkspacePlugin builders.
+	WorkspacePlugin *WorkspacePluginClient
 
 	// lazily loaded.
 	client     *Client
@@ -226,6 +228,7 @@ func (tx *Tx) init() {
 	tx.Tag = NewTagClient(tx.config)
 	tx.TimelineEvent = NewTimelineEventClient(tx.config)
 	tx.Workspace = NewWorkspaceClient(tx.config)
+	tx.WorkspacePlugin = NewWorkspacePluginClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

@@ -21,7 +21,10 @@ func (p *Plugin) QuestionSet() (*sdk.QuestionSet, error) {
 	if p.Manifest.Questions == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(filepath.Join(p.Dir, p.Manifest.Questions))
+	b, err := p.questions, error(nil)
+	if b == nil {
+		b, err = os.ReadFile(filepath.Join(p.Dir, p.Manifest.Questions))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("plugin %s: %w", p.Ref(), err)
 	}
@@ -47,7 +50,7 @@ type Answer struct {
 // question set and each answer on its scale (errors name the answer's
 // index and field). An answer recorded again replaces the earlier one.
 func (r *Registry) RecordAnswers(ctx context.Context, client *ent.Client, plugin string, answers []Answer) ([]*ent.AssessmentAnswer, error) {
-	p, err := r.Latest(plugin)
+	p, err := r.latest(ctx, client, plugin)
 	if err != nil {
 		return nil, errcode.Input("plugin", "%v", err)
 	}

@@ -33,7 +33,7 @@ func registry(t *testing.T, dir string) *extension.Registry { return extensionte
 func copyPlugin(from, to string) error { return extensiontest.CopyPlugin(from, to) }
 
 // workspace creates a workspace with n leads and returns an admin context.
-func workspace(t *testing.T, st *store.Store, slug string, n int) context.Context {
+func workspace(t testing.TB, st *store.Store, slug string, n int) context.Context {
 	t.Helper()
 	ctx := context.Background()
 	ws, err := access.CreateWorkspace(ctx, st.Client, slug, slug)

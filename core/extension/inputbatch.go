@@ -42,7 +42,7 @@ func (r *Registry) InputBatch(ctx context.Context, client *ent.Client, opts Inpu
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	p, err := r.resolve(opts.Plugin)
+	p, err := r.resolve(ctx, client, opts.Plugin)
 	if err != nil {
 		return sdk.Batch{}, nil, errcode.Input("plugin", "%v", err)
 	}

@@ -27,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,6 +103,10 @@ type Plugin struct {
 	retryAt  time.Time
 	inflight *sync.WaitGroup
 	loading  *pending // while it loads in the background
+	// origin and questions are set for a workspace plugin (see
+	// workspaceplugins.go).
+	origin    string
+	questions []byte
 }
 
 // Ref is "name@version".
@@ -121,6 +126,9 @@ type Registry struct {
 	loadSlots chan struct{}
 
 	now func() time.Time // the clock of retry backoff
+	// wsPlugins, when set, lets workspaces install plugins of their own
+	// (see workspaceplugins.go).
+	wsPlugins atomic.Pointer[workspacePlugins]
 }
 
 // NewRegistry loads every plugin in cfg.Dirs. A plugin that fails to load
@@ -581,6 +589,7 @@ func (r *Registry) pendingLoads() []*Plugin {
 // they have exited (and for loads in the background to end first).
 func (r *Registry) Close(ctx context.Context) {
 	_ = r.Wait(ctx)
+	r.closeWorkspacePlugins(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, p := range r.plugins {

@@ -73,9 +73,9 @@ func (r *Registry) RunReport(ctx context.Context, client *ent.Client, opts Repor
 	}
 	var p *Plugin
 	if version == "" {
-		p, err = r.Latest(name)
+		p, err = r.latest(ctx, client, name)
 	} else {
-		p, err = r.Get(name, version)
+		p, err = r.lookup(ctx, client, name, version)
 	}
 	if err != nil {
 		return nil, nil, err

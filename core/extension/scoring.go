@@ -38,7 +38,7 @@ type BindInput struct {
 // the point, accepts the subject type, and asks only for attributes the
 // host provides. The change is audited in the timeline.
 func (r *Registry) Bind(ctx context.Context, client *ent.Client, in BindInput) (*ent.ExtensionBinding, error) {
-	p, err := r.Get(in.Plugin, in.Version)
+	p, err := r.lookup(ctx, client, in.Plugin, in.Version)
 	if err == nil {
 		p, err = r.ready(ctx, p)
 	}
@@ -173,7 +173,7 @@ func (r *Registry) Binding(ctx context.Context, client *ent.Client, point sdk.Po
 	if b == nil {
 		return nil, nil, errcode.New(errcode.NotFound, "no plugin is bound to %s for %s subjects in this workspace", point, subjectType)
 	}
-	p, err := r.Get(b.Plugin, b.Version)
+	p, err := r.lookup(ctx, client, b.Plugin, b.Version)
 	if err != nil {
 		return nil, nil, err
 	}

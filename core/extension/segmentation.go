@@ -114,7 +114,7 @@ func (r *Registry) SegmentSubjects(ctx context.Context, client *ent.Client, opts
 		return nil, errcode.Input("plugin", "%d segmenters are bound for %s subjects (%s): name one", len(bs), opts.SubjectType, strings.Join(names, ", "))
 	}
 	binding := bs[0]
-	p, err := r.Get(binding.Plugin, binding.Version)
+	p, err := r.lookup(ctx, client, binding.Plugin, binding.Version)
 	if err != nil {
 		return nil, err
 	}

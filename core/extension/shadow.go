@@ -4,7 +4,6 @@ import (
 	"context"
 	"math"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/ent"
@@ -69,15 +68,6 @@ type ShadowComparison struct {
 // maxLabelChanges bounds ShadowComparison.LabelChanges.
 const maxLabelChanges = 100
 
-// resolve returns the plugin a "name" or "name@version" reference names.
-func (r *Registry) resolve(ref string) (*Plugin, error) {
-	name, version, ok := strings.Cut(ref, "@")
-	if !ok {
-		return r.Latest(name)
-	}
-	return r.Get(name, version)
-}
-
 // ShadowScore runs two plugins over the same subjects, in the same
 // batches, storing nothing, and compares their answers. For segment, a
 // subject's label is its segment keys (sorted, joined with "+", "(none)"
@@ -103,7 +93,7 @@ func (r *Registry) ShadowScore(ctx context.Context, client *ent.Client, opts Sha
 	var cfgs [2][]byte
 	for i, ref := range []string{opts.Baseline, opts.Candidate} {
 		field := [2]string{"baseline", "candidate"}[i]
-		p, err := r.resolve(ref)
+		p, err := r.resolve(ctx, client, ref)
 		if err != nil {
 			return nil, errcode.Input(field, "%v", err)
 		}

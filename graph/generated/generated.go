@@ -628,12 +628,14 @@ type ComplexityRoot struct {
 		DeleteStage             func(childComplexity int, id pulid.ID) int
 		DeleteTag               func(childComplexity int, id pulid.ID) int
 		DeleteWorkspace         func(childComplexity int, confirm string) int
+		InstallPlugin           func(childComplexity int, packageArg graphql.Upload) int
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
 		RecordAssessmentAnswers func(childComplexity int, plugin string, answers []*model.AssessmentAnswerInput) int
 		RemoveMember            func(childComplexity int, id pulid.ID) int
 		ScoreSubjects           func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SegmentSubjects         func(childComplexity int, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SetAutomationEnabled    func(childComplexity int, id pulid.ID, enabled bool) int
+		UninstallPlugin         func(childComplexity int, name string, version string, force *bool) int
 		UpdateActivity          func(childComplexity int, id pulid.ID, input ent.UpdateActivityInput) int
 		UpdateAutomation        func(childComplexity int, id pulid.ID, input model.AutomationInput) int
 		UpdateContact           func(childComplexity int, id pulid.ID, input ent.UpdateContactInput) int
@@ -744,6 +746,7 @@ type ComplexityRoot struct {
 		Description func(childComplexity int) int
 		Model       func(childComplexity int) int
 		Name        func(childComplexity int) int
+		Origin      func(childComplexity int) int
 		Points      func(childComplexity int) int
 		Runtime     func(childComplexity int) int
 		Status      func(childComplexity int) int
@@ -1210,6 +1213,8 @@ type MutationResolver interface {
 	BindExtension(ctx context.Context, input model.BindExtensionInput) (*ent.ExtensionBinding, error)
 	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
 	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
+	InstallPlugin(ctx context.Context, packageArg graphql.Upload) (*model.Plugin, error)
+	UninstallPlugin(ctx context.Context, name string, version string, force *bool) (bool, error)
 	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) ([]*ent.SegmentRun, error)
 	UpdateMemberRole(ctx context.Context, id pulid.ID, role member.Role) (*ent.Member, error)
 	RemoveMember(ctx context.Context, id pulid.ID) (pulid.ID, error)
@@ -4046,6 +4051,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWorkspace(childComplexity, args["confirm"].(string)), true
+	case "Mutation.installPlugin":
+		if e.ComplexityRoot.Mutation.InstallPlugin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_installPlugin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.InstallPlugin(childComplexity, args["package"].(graphql.Upload)), true
 	case "Mutation.moveDeal":
 		if e.ComplexityRoot.Mutation.MoveDeal == nil {
 			break
@@ -4112,6 +4128,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAutomationEnabled(childComplexity, args["id"].(pulid.ID), args["enabled"].(bool)), true
+	case "Mutation.uninstallPlugin":
+		if e.ComplexityRoot.Mutation.UninstallPlugin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uninstallPlugin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UninstallPlugin(childComplexity, args["name"].(string), args["version"].(string), args["force"].(*bool)), true
 	case "Mutation.updateActivity":
 		if e.ComplexityRoot.Mutation.UpdateActivity == nil {
 			break
@@ -4695,6 +4722,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plugin.Name(childComplexity), true
+	case "Plugin.origin":
+		if e.ComplexityRoot.Plugin.Origin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.Origin(childComplexity), true
 	case "Plugin.points":
 		if e.ComplexityRoot.Plugin.Points == nil {
 			break
@@ -14150,6 +14183,44 @@ extend type Query {
   forecast(range: MetricRange!, period: MetricPeriod = MONTH, filter: MetricFilter): Forecast!
 }
 `, BuiltIn: false},
+	{Name: "../schema/pluginpackages.graphql", Input: `"""A file sent with a GraphQL multipart request (the multipart request convention: operations, map, then the files)."""
+scalar Upload
+
+"""Where a plugin comes from."""
+enum PluginOrigin {
+  "One of the CRM models built into the server."
+  BUNDLED
+  "From the operator's plugin directories."
+  SERVER
+  "A package this workspace's admin installed; no other workspace sees it."
+  WORKSPACE
+}
+
+extend type Plugin {
+  "Where the plugin comes from."
+  origin: PluginOrigin!
+}
+
+extend type Mutation {
+  """
+  Installs a WASM plugin package (rapport plugin pack; see sdk/PACKAGES.md)
+  into the workspace, where only it sees the plugin. Admins only. Send it as
+  a GraphQL multipart request. Refused with BAD_USER_INPUT (field package)
+  when the package is malformed, fails its checksums or the server's trust
+  policy, is a process plugin, or asks for more memory or time than the
+  server allows workspace plugins; CONFLICT when the workspace holds other
+  bytes under the same name and version (the same bytes again answer the
+  earlier install). Audited in the timeline.
+  """
+  installPlugin(package: Upload!): Plugin!
+  """
+  Removes a plugin the workspace installed. Refused with CONFLICT while it
+  is bound, unless force, which removes its bindings first. Admins only.
+  Audited in the timeline.
+  """
+  uninstallPlugin(name: String!, version: String!, force: Boolean = false): Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../schema/rapport.graphql", Input: `"""
 A decimal amount of money with at most two fraction digits, written as a
 JSON number (1234.5) or a decimal string ("1234.50"). Amounts are exact:
@@ -15697,6 +15768,8 @@ func (ec *executionContext) childFields_Plugin(ctx context.Context, field graphq
 		return ec.fieldContext_Plugin_description(ctx, field)
 	case "status":
 		return ec.fieldContext_Plugin_status(ctx, field)
+	case "origin":
+		return ec.fieldContext_Plugin_origin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plugin", field.Name)
 }
@@ -17369,6 +17442,20 @@ func (ec *executionContext) field_Mutation_deleteWorkspace_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_installPlugin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "package",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["package"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_moveDeal_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -17546,6 +17633,36 @@ func (ec *executionContext) field_Mutation_setAutomationEnabled_args(ctx context
 		return nil, err
 	}
 	args["enabled"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uninstallPlugin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "force",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["force"] = arg2
 	return args, nil
 }
 
@@ -31691,6 +31808,94 @@ func (ec *executionContext) fieldContext_Mutation_recordAssessmentAnswers(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_installPlugin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_installPlugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().InstallPlugin(ctx, fc.Args["package"].(graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Plugin) graphql.Marshaler {
+			return ec.marshalNPlugin2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPlugin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_installPlugin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Plugin(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_installPlugin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uninstallPlugin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uninstallPlugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UninstallPlugin(ctx, fc.Args["name"].(string), fc.Args["version"].(string), fc.Args["force"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uninstallPlugin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uninstallPlugin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_segmentSubjects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -33706,6 +33911,29 @@ func (ec *executionContext) _Plugin_status(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Plugin_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Plugin", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plugin_origin(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_origin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Origin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PluginOrigin) graphql.Marshaler {
+			return ec.marshalNPluginOrigin2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginOrigin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_origin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, false, false, "PluginOrigin")
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
@@ -69792,6 +70020,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "installPlugin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_installPlugin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uninstallPlugin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uninstallPlugin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "segmentSubjects":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_segmentSubjects(ctx, field)
@@ -70475,6 +70717,11 @@ func (ec *executionContext) _Plugin(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "status":
 			out.Values[i] = ec._Plugin_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "origin":
+			out.Values[i] = ec._Plugin_origin(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -74858,6 +75105,16 @@ func (ec *executionContext) marshalNPlugin2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 	return ec._Plugin(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPluginOrigin2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginOrigin(ctx context.Context, v any) (model.PluginOrigin, error) {
+	var res model.PluginOrigin
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPluginOrigin2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginOrigin(ctx context.Context, sel ast.SelectionSet, v model.PluginOrigin) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐProduct(ctx context.Context, sel ast.SelectionSet, v *ent.Product) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Product!")
@@ -75659,6 +75916,20 @@ func (ec *executionContext) unmarshalNUpdateStageInput2githubᚗcomᚋrapportcrm
 func (ec *executionContext) unmarshalNUpdateTagInput2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐUpdateTagInput(ctx context.Context, v any) (ent.UpdateTagInput, error) {
 	res, err := ec.unmarshalInputUpdateTagInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Upload!")
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {

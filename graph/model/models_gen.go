@@ -3,6 +3,10 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/crm"
@@ -112,6 +116,8 @@ type Plugin struct {
 	Description *string `json:"description,omitempty"`
 	// ready; loading while the server loads it (a call waits for it); failed: <reason>; for a process plugin also restarting: <reason> or unhealthy: <reason>.
 	Status string `json:"status"`
+	// Where the plugin comes from.
+	Origin PluginOrigin `json:"origin"`
 }
 
 // A plugin's questionnaire with the workspace's current answers.
@@ -269,4 +275,65 @@ type Viewer struct {
 	Workspace *ent.Workspace `json:"workspace"`
 	// admin, member or viewer
 	Role string `json:"role"`
+}
+
+// Where a plugin comes from.
+type PluginOrigin string
+
+const (
+	// One of the CRM models built into the server.
+	PluginOriginBundled PluginOrigin = "BUNDLED"
+	// From the operator's plugin directories.
+	PluginOriginServer PluginOrigin = "SERVER"
+	// A package this workspace's admin installed; no other workspace sees it.
+	PluginOriginWorkspace PluginOrigin = "WORKSPACE"
+)
+
+var AllPluginOrigin = []PluginOrigin{
+	PluginOriginBundled,
+	PluginOriginServer,
+	PluginOriginWorkspace,
+}
+
+func (e PluginOrigin) IsValid() bool {
+	switch e {
+	case PluginOriginBundled, PluginOriginServer, PluginOriginWorkspace:
+		return true
+	}
+	return false
+}
+
+func (e PluginOrigin) String() string {
+	return string(e)
+}
+
+func (e *PluginOrigin) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PluginOrigin(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PluginOrigin", str)
+	}
+	return nil
+}
+
+func (e PluginOrigin) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PluginOrigin) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PluginOrigin) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -85,15 +85,13 @@ func (r *queryResolver) Plugins(ctx context.Context) ([]*model.Plugin, error) {
 	if r.Extensions == nil {
 		return []*model.Plugin{}, nil
 	}
-	var out []*model.Plugin
-	for _, p := range r.Extensions.List() {
-		m := p.Manifest
-		points := make([]string, len(m.Points))
-		for i, pt := range m.Points {
-			points[i] = string(pt)
-		}
-		out = append(out, &model.Plugin{Name: m.Name, Version: m.Version, Runtime: m.Runtime, Points: points,
-			Subjects: append([]string{}, m.Subjects...), Model: nonEmpty(m.Model), Description: nonEmpty(m.Description), Status: p.Status})
+	list, err := r.Extensions.ListFor(ctx, r.Client)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.Plugin, len(list))
+	for i, p := range list {
+		out[i] = pluginModel(p, p.Origin())
 	}
 	return out, nil
 }

@@ -333,6 +333,18 @@ func (f WorkspaceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WorkspaceMutation", m)
 }
 
+// The WorkspacePluginFunc type is an adapter to allow the use of ordinary
+// function as WorkspacePlugin mutator.
+type WorkspacePluginFunc func(context.Context, *ent.WorkspacePluginMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WorkspacePluginFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WorkspacePluginMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WorkspacePluginMutation", m)
+}
+
 // Condition is a hook condition function.
 type Condition func(context.Context, ent.Mutation) bool
 

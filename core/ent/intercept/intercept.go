@@ -36,6 +36,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -823,6 +824,33 @@ func (f TraverseWorkspace) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.WorkspaceQuery", q)
 }
 
+// The WorkspacePluginFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WorkspacePluginFunc func(context.Context, *ent.WorkspacePluginQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WorkspacePluginFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WorkspacePluginQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WorkspacePluginQuery", q)
+}
+
+// The TraverseWorkspacePlugin type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWorkspacePlugin func(context.Context, *ent.WorkspacePluginQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWorkspacePlugin) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWorkspacePlugin) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkspacePluginQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WorkspacePluginQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -880,6 +908,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.TimelineEventQuery, predicate.TimelineEvent, timelineevent.OrderOption]{typ: ent.TypeTimelineEvent, tq: q}, nil
 	case *ent.WorkspaceQuery:
 		return &query[*ent.WorkspaceQuery, predicate.Workspace, workspace.OrderOption]{typ: ent.TypeWorkspace, tq: q}, nil
+	case *ent.WorkspacePluginQuery:
+		return &query[*ent.WorkspacePluginQuery, predicate.WorkspacePlugin, workspaceplugin.OrderOption]{typ: ent.TypeWorkspacePlugin, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

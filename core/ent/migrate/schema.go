@@ -1383,6 +1383,47 @@ var (
 		Columns:    WorkspacesColumns,
 		PrimaryKey: []*schema.Column{WorkspacesColumns[0]},
 	}
+	// WorkspacePluginsColumns holds the columns for the "workspace_plugins" table.
+	WorkspacePluginsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 63},
+		{Name: "version", Type: field.TypeString, Size: 64},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "manifest", Type: field.TypeBytes},
+		{Name: "archive", Type: field.TypeBytes},
+		{Name: "installed_by", Type: field.TypeString, Default: ""},
+		{Name: "installed_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// WorkspacePluginsTable holds the schema information for the "workspace_plugins" table.
+	WorkspacePluginsTable = &schema.Table{
+		Name:       "workspace_plugins",
+		Columns:    WorkspacePluginsColumns,
+		PrimaryKey: []*schema.Column{WorkspacePluginsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "workspace_plugins_workspaces_workspace",
+				Columns:    []*schema.Column{WorkspacePluginsColumns[11]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "workspaceplugin_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WorkspacePluginsColumns[11], WorkspacePluginsColumns[1]},
+			},
+			{
+				Name:    "workspaceplugin_workspace_id_name_version",
+				Unique:  true,
+				Columns: []*schema.Column{WorkspacePluginsColumns[11], WorkspacePluginsColumns[3], WorkspacePluginsColumns[4]},
+			},
+		},
+	}
 	// ContactTagsColumns holds the columns for the "contact_tags" table.
 	ContactTagsColumns = []*schema.Column{
 		{Name: "contact_id", Type: field.TypeString, Size: 40},
@@ -1487,6 +1528,7 @@ var (
 		TagsTable,
 		TimelineEventsTable,
 		WorkspacesTable,
+		WorkspacePluginsTable,
 		ContactTagsTable,
 		DealTagsTable,
 		OrganizationTagsTable,
@@ -1551,6 +1593,7 @@ func init() {
 	StageChangesTable.ForeignKeys[3].RefTable = StagesTable
 	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TimelineEventsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	WorkspacePluginsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ContactTagsTable.ForeignKeys[0].RefTable = ContactsTable
 	ContactTagsTable.ForeignKeys[1].RefTable = TagsTable
 	DealTagsTable.ForeignKeys[0].RefTable = DealsTable

@@ -86,3 +86,6 @@ type TimelineEvent func(*sql.Selector)
 
 // Workspace is the predicate function for workspace builders.
 type Workspace func(*sql.Selector)
+
+// WorkspacePlugin is the predicate function for workspaceplugin builders.
+type WorkspacePlugin func(*sql.Selector)

@@ -759,6 +759,30 @@ func (f WorkspaceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkspaceMutation", m)
 }
 
+// The WorkspacePluginQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WorkspacePluginQueryRuleFunc func(context.Context, *ent.WorkspacePluginQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WorkspacePluginQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkspacePluginQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WorkspacePluginQuery", q)
+}
+
+// The WorkspacePluginMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WorkspacePluginMutationRuleFunc func(context.Context, *ent.WorkspacePluginMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WorkspacePluginMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WorkspacePluginMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkspacePluginMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -848,6 +872,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.WorkspaceQuery:
 		return q.Filter(), nil
+	case *ent.WorkspacePluginQuery:
+		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
 	}
@@ -908,6 +934,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.TimelineEventMutation:
 		return m.Filter(), nil
 	case *ent.WorkspaceMutation:
+		return m.Filter(), nil
+	case *ent.WorkspacePluginMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

@@ -34,6 +34,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
+	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/schema"
 
@@ -2062,6 +2063,111 @@ func init() {
 	workspace.DefaultID = workspaceDescID.Default.(func() pulid.ID)
 	// workspace.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	workspace.IDValidator = workspaceDescID.Validators[0].(func(string) error)
+	workspacepluginMixin := schema.WorkspacePlugin{}.Mixin()
+	workspaceplugin.Policy = privacy.NewPolicies(workspacepluginMixin[2], schema.WorkspacePlugin{})
+	workspaceplugin.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := workspaceplugin.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	workspacepluginMixinHooks2 := workspacepluginMixin[2].Hooks()
+
+	workspaceplugin.Hooks[1] = workspacepluginMixinHooks2[0]
+
+	workspaceplugin.Hooks[2] = workspacepluginMixinHooks2[1]
+
+	workspaceplugin.Hooks[3] = workspacepluginMixinHooks2[2]
+	workspacepluginMixinFields0 := workspacepluginMixin[0].Fields()
+	_ = workspacepluginMixinFields0
+	workspacepluginMixinFields1 := workspacepluginMixin[1].Fields()
+	_ = workspacepluginMixinFields1
+	workspacepluginFields := schema.WorkspacePlugin{}.Fields()
+	_ = workspacepluginFields
+	// workspacepluginDescCreatedAt is the schema descriptor for created_at field.
+	workspacepluginDescCreatedAt := workspacepluginMixinFields1[0].Descriptor()
+	// workspaceplugin.DefaultCreatedAt holds the default value on creation for the created_at field.
+	workspaceplugin.DefaultCreatedAt = workspacepluginDescCreatedAt.Default.(func() time.Time)
+	// workspacepluginDescUpdatedAt is the schema descriptor for updated_at field.
+	workspacepluginDescUpdatedAt := workspacepluginMixinFields1[1].Descriptor()
+	// workspaceplugin.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	workspaceplugin.DefaultUpdatedAt = workspacepluginDescUpdatedAt.Default.(func() time.Time)
+	// workspaceplugin.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	workspaceplugin.UpdateDefaultUpdatedAt = workspacepluginDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// workspacepluginDescName is the schema descriptor for name field.
+	workspacepluginDescName := workspacepluginFields[0].Descriptor()
+	// workspaceplugin.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	workspaceplugin.NameValidator = func() func(string) error {
+		validators := workspacepluginDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workspacepluginDescVersion is the schema descriptor for version field.
+	workspacepluginDescVersion := workspacepluginFields[1].Descriptor()
+	// workspaceplugin.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	workspaceplugin.VersionValidator = func() func(string) error {
+		validators := workspacepluginDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workspacepluginDescSha256 is the schema descriptor for sha256 field.
+	workspacepluginDescSha256 := workspacepluginFields[2].Descriptor()
+	// workspaceplugin.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	workspaceplugin.Sha256Validator = func() func(string) error {
+		validators := workspacepluginDescSha256.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sha256 string) error {
+			for _, fn := range fns {
+				if err := fn(sha256); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workspacepluginDescSize is the schema descriptor for size field.
+	workspacepluginDescSize := workspacepluginFields[3].Descriptor()
+	// workspaceplugin.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	workspaceplugin.SizeValidator = workspacepluginDescSize.Validators[0].(func(int64) error)
+	// workspacepluginDescInstalledBy is the schema descriptor for installed_by field.
+	workspacepluginDescInstalledBy := workspacepluginFields[6].Descriptor()
+	// workspaceplugin.DefaultInstalledBy holds the default value on creation for the installed_by field.
+	workspaceplugin.DefaultInstalledBy = workspacepluginDescInstalledBy.Default.(string)
+	// workspacepluginDescInstalledAt is the schema descriptor for installed_at field.
+	workspacepluginDescInstalledAt := workspacepluginFields[7].Descriptor()
+	// workspaceplugin.DefaultInstalledAt holds the default value on creation for the installed_at field.
+	workspaceplugin.DefaultInstalledAt = workspacepluginDescInstalledAt.Default.(func() time.Time)
+	// workspacepluginDescID is the schema descriptor for id field.
+	workspacepluginDescID := workspacepluginMixinFields0[0].Descriptor()
+	// workspaceplugin.DefaultID holds the default value on creation for the id field.
+	workspaceplugin.DefaultID = workspacepluginDescID.Default.(func() pulid.ID)
+	// workspaceplugin.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	workspaceplugin.IDValidator = workspacepluginDescID.Validators[0].(func(string) error)
 }
 
 const (
