@@ -259,6 +259,7 @@ the second.`,
 	}
 	test.Flags().StringVarP(&testOutput, "output", "o", "table", "table, json or csv")
 	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd(), newBatchCmd(g), newCompareCmd(g))
+	cmd.AddCommand(newPluginNewCmd())
 	return cmd
 }
 
