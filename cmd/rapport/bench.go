@@ -147,6 +147,9 @@ func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*bench
 	}
 	res.EmptyCallMicros = float64(time.Since(start).Microseconds()) / calls
 
+	if build.IsNPM(dir) {
+		return res, nil // an AssemblyScript scorer has no process build
+	}
 	if err := benchProcess(ctx, dir, res, leads, values, inFlight, empty); err != nil {
 		return nil, err
 	}
