@@ -39,7 +39,7 @@ func TestPluginNewRenders(t *testing.T) {
 			}
 		}
 	}
-	for _, lang := range []string{"go"} {
+	for _, lang := range []string{"go", "assemblyscript"} {
 		for _, runtime := range []string{"wasm", "process"} {
 			if lang == "assemblyscript" && runtime == "process" {
 				continue
@@ -69,7 +69,7 @@ func TestPluginNewRenders(t *testing.T) {
 					}
 					want := []string{"plugin.json", "README.md", ".gitignore", "go.mod", "deps.go", "plugin.go", "plugin_test.go"}
 					if lang == "assemblyscript" {
-						want = []string{"plugin.json", "README.md", ".gitignore", "package.json", "asconfig.json", "assembly/index.ts", "assembly/plugin.ts", "tests/plugin_test.ts"}
+						want = []string{"plugin.json", "README.md", ".gitignore", "package.json", "assembly/index.ts", "assembly/plugin.ts", "tests/plugin_test.ts", "tests/run.mjs"}
 					}
 					if len(got) != len(want) {
 						t.Errorf("%s/%s/%s: wrote %d files, want %q", lang, runtime, point, len(got), want)
@@ -90,6 +90,9 @@ func TestPluginNewRenders(t *testing.T) {
 					}
 					if m.Runtime != runtime || string(m.Points[0]) != point || m.Name != o.Name {
 						t.Errorf("manifest %+v", m)
+					}
+					if lang == "assemblyscript" && !bytes.Contains(got["package.json"], []byte(`"rapport-sdk": "file:`)) {
+						t.Errorf("package.json without the SDK:\n%s", got["package.json"])
 					}
 					if lang == "go" && !bytes.Contains(got["go.mod"], []byte("replace github.com/rapportcrm/rapport => "+root)) {
 						t.Errorf("go.mod without the replace directive:\n%s", got["go.mod"])
@@ -160,17 +163,30 @@ func TestPluginNewChain(t *testing.T) {
 	root := repoRoot(t)
 	cases := []struct {
 		name, point, subject, lang, runtime string
-		full                                bool
+		// full goes on to go test, invoke and scoring the demo; npmTest
+		// runs an AssemblyScript plugin's own test.
+		full, npmTest bool
 	}{
-		{"lead-booster", "score", "lead", "go", "wasm", true},
-		{"deal-score", "score", "deal", "go", "process", false},
-		{"contact-segments", "segment", "contact", "go", "wasm", false},
-		{"org-segments", "segment", "organization", "go", "process", false},
-		{"org-report", "report", "organization", "go", "wasm", false},
-		{"lead-report", "report", "lead", "go", "process", false},
+		{"lead-booster", "score", "lead", "go", "wasm", true, false},
+		{"deal-score", "score", "deal", "go", "process", false, false},
+		{"contact-segments", "segment", "contact", "go", "wasm", false, false},
+		{"org-segments", "segment", "organization", "go", "process", false, false},
+		{"org-report", "report", "organization", "go", "wasm", false, false},
+		{"lead-report", "report", "lead", "go", "process", false, false},
+		{"as-score", "score", "contact", "assemblyscript", "wasm", false, true},
+		{"as-segments", "segment", "deal", "assemblyscript", "wasm", false, true},
+		{"as-report", "report", "lead", "assemblyscript", "wasm", false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.lang+"-"+c.runtime+"-"+c.point, func(t *testing.T) {
+			if c.lang == "assemblyscript" {
+				if _, err := exec.LookPath("npm"); err != nil {
+					if os.Getenv("RAPPORT_REQUIRE_NODE") == "1" {
+						t.Fatal("RAPPORT_REQUIRE_NODE=1 but npm is not on PATH")
+					}
+					t.Skip("npm is not on PATH (set RAPPORT_REQUIRE_NODE=1 to fail instead of skipping)")
+				}
+			}
 			work := t.TempDir()
 			plugins := filepath.Join(work, "plugins")
 			dir := filepath.Join(plugins, c.name)
@@ -191,6 +207,13 @@ func TestPluginNewChain(t *testing.T) {
 				t.Fatalf("conformance:\n%s", out)
 			}
 			t.Logf("new + build + test: %v", time.Since(start).Round(time.Millisecond))
+			if c.npmTest {
+				npm := exec.Command("npm", "test")
+				npm.Dir = dir
+				if out, err := npm.CombinedOutput(); err != nil || !strings.Contains(string(out), "ok") {
+					t.Fatalf("npm test in the new plugin: %v\n%s", err, out)
+				}
+			}
 			if !c.full {
 				return
 			}
