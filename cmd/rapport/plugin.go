@@ -264,6 +264,7 @@ the second.`,
 	cmd.AddCommand(buildCmd, list, inspect, test, newInvokeCmd(), newBatchCmd(g), newCompareCmd(g))
 	cmd.AddCommand(newPluginSchemaCmd(), newPluginInputsCmd(g))
 	cmd.AddCommand(packageCmds(g)...)
+	cmd.AddCommand(newPluginNewCmd())
 	return cmd
 }
 

@@ -9,16 +9,6 @@ import (
 	"testing"
 )
 
-// repoRoot is the repository root, two levels above this package.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // TestIgnoredFiles checks that what a first run leaves in a checkout —
 // the SQLite database, the local plugins directory and build outputs — is
 // ignored by git, and that no built binary is tracked.

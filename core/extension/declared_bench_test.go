@@ -179,7 +179,7 @@ func declaredBenchData(b *testing.B, n int) (context.Context, *store.Store, []pu
 				as = append(as, tx.Activity.Create().SetContactID(ct.ID).SetSubject("a").
 					SetKind([]activity.Kind{activity.KindCall, activity.KindEmail, activity.KindMeeting}[(i+k)%3]).
 					SetDirection([]activity.Direction{activity.DirectionInbound, activity.DirectionOutbound}[(i+k)%2]).
-					SetOccurredAt(now.Add(-time.Duration((i*7+k*13)%90*24) * time.Hour)))
+					SetOccurredAt(now.Add(-time.Duration((i*7+k*13)%90*24)*time.Hour)))
 			}
 			for k := 0; k < 2; k++ {
 				ords = append(ords, tx.Order.Create().SetContactID(ct.ID).SetAmount(crm.Money(1000*(i%50+k))).

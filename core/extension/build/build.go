@@ -13,6 +13,11 @@
 // builds either artifact beside it: the manifest's module (plugin.wasm) or
 // command (default plugin-process). A manifest for the other runtime
 // differs only in "runtime" and "module" or "command".
+//
+// A directory with a package.json and no Go source is an AssemblyScript
+// plugin (sdk/assemblyscript): Build runs npm (ci or install when
+// node_modules is missing, then run build), which writes the manifest's
+// module.
 package build
 
 import (
@@ -113,6 +118,19 @@ func Build(ctx context.Context, opts Options) (string, error) {
 	if runtime == "" {
 		runtime = m.Runtime
 	}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	if IsNPM(dir) {
+		out := opts.Output
+		if out != "" {
+			if out, err = filepath.Abs(out); err != nil {
+				return "", err
+			}
+		}
+		return buildNPM(ctx, dir, m, runtime, out, log)
+	}
 	out := opts.Output
 	var src, entry string
 	var flags, env []string
@@ -141,10 +159,6 @@ func Build(ctx context.Context, opts Options) (string, error) {
 	out, err = filepath.Abs(out)
 	if err != nil {
 		return "", err
-	}
-	log := opts.Log
-	if log == nil {
-		log = io.Discard
 	}
 	importPath, err := goOutput(ctx, dir, "list", "-f", "{{.ImportPath}}", ".")
 	if err != nil {

@@ -143,3 +143,27 @@ func TestBuildOutsideModuleNamesGoGet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestIsNPM(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		files []string
+		want  bool
+	}{
+		{"assemblyscript", []string{"package.json", "plugin.json"}, true},
+		{"assemblyscript tested from Go", []string{"package.json", "plugin_test.go"}, true},
+		{"go", []string{"plugin.go", "plugin.json"}, false},
+		{"go with a package.json", []string{"package.json", "plugin.go"}, false},
+		{"nothing", nil, false},
+	} {
+		dir := t.TempDir()
+		for _, f := range c.files {
+			if err := os.WriteFile(filepath.Join(dir, f), []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := build.IsNPM(dir); got != c.want {
+			t.Errorf("%s: IsNPM = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
