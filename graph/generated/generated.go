@@ -754,6 +754,13 @@ type ComplexityRoot struct {
 		Version     func(childComplexity int) int
 	}
 
+	PluginInput struct {
+		Description func(childComplexity int) int
+		Input       func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Source      func(childComplexity int) int
+	}
+
 	Product struct {
 		Active      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -800,6 +807,7 @@ type ComplexityRoot struct {
 		Orders               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrderOrder, where *ent.OrderWhereInput) int
 		Organizations        func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.OrganizationOrder, where *ent.OrganizationWhereInput) int
 		Pipelines            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
+		PluginInputs         func(childComplexity int, subjectType string) int
 		Plugins              func(childComplexity int) int
 		Products             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
 		Questionnaire        func(childComplexity int, plugin string) int
@@ -1249,6 +1257,7 @@ type QueryResolver interface {
 	Tags(ctx context.Context) ([]*ent.Tag, error)
 	TimelineEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) (*ent.TimelineEventConnection, error)
 	AutomationEventTypes(ctx context.Context) ([]string, error)
+	PluginInputs(ctx context.Context, subjectType string) ([]*model.PluginInput, error)
 	Plugins(ctx context.Context) ([]*model.Plugin, error)
 	RunReport(ctx context.Context, plugin string, params map[string]any) (*model.Report, error)
 	Questionnaire(ctx context.Context, plugin string) (*model.Questionnaire, error)
@@ -4759,6 +4768,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Plugin.Version(childComplexity), true
 
+	case "PluginInput.description":
+		if e.ComplexityRoot.PluginInput.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PluginInput.Description(childComplexity), true
+	case "PluginInput.input":
+		if e.ComplexityRoot.PluginInput.Input == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PluginInput.Input(childComplexity), true
+	case "PluginInput.kind":
+		if e.ComplexityRoot.PluginInput.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PluginInput.Kind(childComplexity), true
+	case "PluginInput.source":
+		if e.ComplexityRoot.PluginInput.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PluginInput.Source(childComplexity), true
+
 	case "Product.active":
 		if e.ComplexityRoot.Product.Active == nil {
 			break
@@ -5059,6 +5093,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Pipelines(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.PipelineOrder), args["where"].(*ent.PipelineWhereInput)), true
+	case "Query.pluginInputs":
+		if e.ComplexityRoot.Query.PluginInputs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_pluginInputs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PluginInputs(childComplexity, args["subjectType"].(string)), true
 	case "Query.plugins":
 		if e.ComplexityRoot.Query.Plugins == nil {
 			break
@@ -13600,7 +13645,25 @@ type ScoreRun {
   errors: [String!]!
 }
 
+"An input a plugin may declare in its manifest (see sdk/INPUTS.md)."
+type PluginInput {
+  "The declaration as a manifest writes it; upper-case words and parts in brackets are placeholders."
+  input: String!
+  "How its values travel: number, category, flag, time or id."
+  kind: String!
+  "Where it comes from: builtin, field, relation, custom, tag, segment or aggregate."
+  source: String!
+  description: String!
+}
+
 extend type Query {
+  """
+  Every input a plugin may declare for a subject type (contact,
+  organization, lead or deal): built-ins, fields, fields of related
+  records, the workspace's custom fields, tags and segments, and the
+  aggregate forms of its lists.
+  """
+  pluginInputs(subjectType: String!): [PluginInput!]!
   "The plugins this server has loaded."
   plugins: [Plugin!]!
 }
@@ -15772,6 +15835,20 @@ func (ec *executionContext) childFields_Plugin(ctx context.Context, field graphq
 		return ec.fieldContext_Plugin_origin(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plugin", field.Name)
+}
+
+func (ec *executionContext) childFields_PluginInput(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "input":
+		return ec.fieldContext_PluginInput_input(ctx, field)
+	case "kind":
+		return ec.fieldContext_PluginInput_kind(ctx, field)
+	case "source":
+		return ec.fieldContext_PluginInput_source(ctx, field)
+	case "description":
+		return ec.fieldContext_PluginInput_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PluginInput", field.Name)
 }
 
 func (ec *executionContext) childFields_Product(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19033,6 +19110,20 @@ func (ec *executionContext) field_Query_pipelines_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_pluginInputs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg0
 	return args, nil
 }
 
@@ -33936,6 +34027,98 @@ func (ec *executionContext) fieldContext_Plugin_origin(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Plugin", field, false, false, "PluginOrigin")
 }
 
+func (ec *executionContext) _PluginInput_input(ctx context.Context, field graphql.CollectedField, obj *model.PluginInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PluginInput_input(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Input, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PluginInput_input(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PluginInput", field, false, false, "String")
+}
+
+func (ec *executionContext) _PluginInput_kind(ctx context.Context, field graphql.CollectedField, obj *model.PluginInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PluginInput_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PluginInput_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PluginInput", field, false, false, "String")
+}
+
+func (ec *executionContext) _PluginInput_source(ctx context.Context, field graphql.CollectedField, obj *model.PluginInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PluginInput_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PluginInput_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PluginInput", field, false, false, "String")
+}
+
+func (ec *executionContext) _PluginInput_description(ctx context.Context, field graphql.CollectedField, obj *model.PluginInput) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PluginInput_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PluginInput_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PluginInput", field, false, false, "String")
+}
+
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *ent.Product) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35325,6 +35508,50 @@ func (ec *executionContext) _Query_automationEventTypes(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_Query_automationEventTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_pluginInputs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pluginInputs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PluginInputs(ctx, fc.Args["subjectType"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PluginInput) graphql.Marshaler {
+			return ec.marshalNPluginInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginInputᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pluginInputs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PluginInput(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_pluginInputs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_plugins(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -70742,6 +70969,54 @@ func (ec *executionContext) _Plugin(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var pluginInputImplementors = []string{"PluginInput"}
+
+func (ec *executionContext) _PluginInput(ctx context.Context, sel ast.SelectionSet, obj *model.PluginInput) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pluginInputImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PluginInput")
+		case "input":
+			out.Values[i] = ec._PluginInput_input(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._PluginInput_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._PluginInput_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._PluginInput_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var productImplementors = []string{"Product", "Node"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *ent.Product) graphql.Marshaler {
@@ -71069,6 +71344,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_automationEventTypes(ctx, field)
+				})
+		case "pluginInputs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pluginInputs(ctx, field)
 				})
 		case "plugins":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -75103,6 +75384,30 @@ func (ec *executionContext) marshalNPlugin2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 		return graphql.Null
 	}
 	return ec._Plugin(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPluginInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginInputᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PluginInput) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPluginInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginInput(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPluginInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginInput(ctx context.Context, sel ast.SelectionSet, v *model.PluginInput) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PluginInput!")
+		return graphql.Null
+	}
+	return ec._PluginInput(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPluginOrigin2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐPluginOrigin(ctx context.Context, v any) (model.PluginOrigin, error) {

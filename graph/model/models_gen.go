@@ -120,6 +120,17 @@ type Plugin struct {
 	Origin PluginOrigin `json:"origin"`
 }
 
+// An input a plugin may declare in its manifest (see sdk/INPUTS.md).
+type PluginInput struct {
+	// The declaration as a manifest writes it; upper-case words and parts in brackets are placeholders.
+	Input string `json:"input"`
+	// How its values travel: number, category, flag, time or id.
+	Kind string `json:"kind"`
+	// Where it comes from: builtin, field, relation, custom, tag, segment or aggregate.
+	Source      string `json:"source"`
+	Description string `json:"description"`
+}
+
 // A plugin's questionnaire with the workspace's current answers.
 type Questionnaire struct {
 	// The plugin@version whose question set this is.

@@ -80,6 +80,19 @@ func (r *organizationResolver) Scores(ctx context.Context, obj *ent.Organization
 	return r.scoresOf(ctx, score.SubjectTypeOrganization, obj.ID, first)
 }
 
+// PluginInputs is the resolver for the pluginInputs field.
+func (r *queryResolver) PluginInputs(ctx context.Context, subjectType string) ([]*model.PluginInput, error) {
+	list, err := extension.AvailableInputs(ctx, r.Client, subjectType)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.PluginInput, len(list))
+	for i, a := range list {
+		out[i] = &model.PluginInput{Input: a.Input, Kind: string(a.Kind), Source: string(a.Source), Description: a.Description}
+	}
+	return out, nil
+}
+
 // Plugins is the resolver for the plugins field.
 func (r *queryResolver) Plugins(ctx context.Context) ([]*model.Plugin, error) {
 	if r.Extensions == nil {
