@@ -116,9 +116,26 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 // the subjects, one per relation walked, one for tags, one for segments
 // and one per aggregate.
 func (p *InputPlan) Build(ctx context.Context, client *ent.Client, ids []pulid.ID, now time.Time) (sdk.Batch, error) {
-	b, cols, err := buildBuiltins(ctx, client, p.subject, ids, p.builtins, now)
-	if err != nil {
-		return b, err
+	var (
+		b    sdk.Batch
+		cols map[string]*column
+		err  error
+	)
+	fields := p.hasFields()
+	if len(p.builtins) > 1 || len(p.builtins) == 1 && p.builtins[0] != "id" || !fields {
+		if b, cols, err = buildBuiltins(ctx, client, p.subject, ids, p.builtins, now); err != nil {
+			return b, err
+		}
+	} else {
+		// Only "id" among the built-ins, and the declared fields load the
+		// subjects: one load of them is enough (see resolver.fields).
+		b, cols = sdk.Batch{SubjectType: p.subject, Count: len(ids)}, map[string]*column{}
+		if len(p.builtins) == 1 {
+			b.IDs = make([]string, len(ids))
+			for i, id := range ids {
+				b.IDs[i] = string(id)
+			}
+		}
 	}
 	if len(p.declared) > 0 {
 		r := resolver{client: client, plan: p, ids: ids, now: now, n: len(ids)}
@@ -142,6 +159,17 @@ func (p *InputPlan) Build(ctx context.Context, client *ent.Client, ids []pulid.I
 		b.Columns = append(b.Columns, cols[name].Column)
 	}
 	return b, nil
+}
+
+// hasFields reports whether a declared input reads the subjects' rows (a
+// field, a custom field or a relation).
+func (p *InputPlan) hasFields() bool {
+	for _, in := range p.declared {
+		if in.Agg == nil && in.Tag == "" && !in.Segment {
+			return true
+		}
+	}
+	return false
 }
 
 func kindName(k inputs.Kind) string {
@@ -209,10 +237,15 @@ func (r *resolver) fields(ctx context.Context, ins []*inputs.Input, cols map[str
 		return err
 	}
 	level := make([]reflect.Value, r.n)
+	found := 0
 	for _, v := range subjects {
 		if i, ok := r.index[pulid.ID(fieldOf(v, "id").String())]; ok {
 			level[i] = v
+			found++
 		}
+	}
+	if found != r.n {
+		return errcode.New(errcode.NotFound, "%d of %d %s subjects not found in this workspace", r.n-found, r.n, r.plan.subject)
 	}
 	rows[""] = level
 	// Walk the paths by increasing depth, so a prefix is loaded before it

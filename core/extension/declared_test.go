@@ -372,11 +372,15 @@ func testDeclaredContacts(t *testing.T, ctx context.Context, c *ent.Client, w *d
 		t.Fatal(err)
 	}
 	n := statements.Load() - before
-	// Built-ins' subjects, declared subjects, organization, tags (2: the
-	// subjects and their tags), segments (2: memberships, segments), and
-	// 5 aggregates.
-	if n != 12 {
-		t.Errorf("statements = %d, want 12", n)
+	// No built-in: the subjects once, organization, tags (2: the subjects
+	// and their tags), segments (2: memberships, segments), and 5
+	// aggregates.
+	if n != 11 {
+		t.Errorf("statements = %d, want 11", n)
+	}
+	// A subject the workspace does not hold is an error, built-ins or not.
+	if _, err := plan.Build(ctx, c, append(ids[:3:3], pulid.ID("con_missing")), w.now); errcode.Of(err) != errcode.NotFound {
+		t.Errorf("a missing subject: %v, want NOT_FOUND", err)
 	}
 	for i, ct := range w.contacts {
 		what := "contact " + ct.LastName
