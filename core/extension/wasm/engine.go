@@ -20,10 +20,12 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
@@ -158,7 +160,7 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithCompilationCache(e.cache).
-		WithMemoryLimitPages(limits.MemoryPages))
+		WithMemoryLimitPages(limitPages(limits.MemoryPages)))
 	m := &Module{Name: name, engine: e, runtime: rt, limits: limits, pool: make(chan *instance, limits.Instances)}
 	fail := func(err error) (*Module, error) {
 		rt.Close(ctx)
@@ -200,6 +202,17 @@ func (e *Engine) Load(ctx context.Context, name string, code []byte, limits Limi
 		return fail(fmt.Errorf("compile %s: %w", name, err))
 	}
 	m.mod = compiled
+	// The runtime's limit is above the ceiling (see ceilingMemory): a
+	// memory that starts above the ceiling is refused here.
+	mems := compiled.ImportedMemories()
+	for _, d := range compiled.ExportedMemories() {
+		mems = append(mems, d)
+	}
+	for _, d := range mems {
+		if d.Min() > limits.MemoryPages {
+			return fail(fmt.Errorf("%s: its memory starts at %d pages, above the ceiling of %d", name, d.Min(), limits.MemoryPages))
+		}
+	}
 	exports := compiled.ExportedFunctions()
 	for _, want := range []string{"rapport_abi_version", "rapport_input", "rapport_call"} {
 		if _, ok := exports[want]; !ok {
@@ -354,6 +367,9 @@ type instance struct {
 	call    api.Function
 	calls   int
 	stack   [2]uint64
+	// refused is set when the memory refused to grow past the ceiling;
+	// it is cleared before each call.
+	refused *atomic.Bool
 }
 
 // newInstance instantiates the module and initialises the instance.
@@ -370,7 +386,9 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 
 // instantiate makes an instance without running any of its code.
 func (m *Module) instantiate(ctx context.Context) (*instance, error) {
-	mod, err := m.runtime.InstantiateModule(context.WithoutCancel(ctx), m.mod, m.config)
+	refused := new(atomic.Bool)
+	ictx := experimental.WithMemoryAllocator(context.WithoutCancel(ctx), allocator(m.limits.MemoryPages, refused))
+	mod, err := m.runtime.InstantiateModule(ictx, m.mod, m.config)
 	if err != nil {
 		return nil, err
 	}
@@ -386,6 +404,7 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 		version: mod.ExportedFunction("rapport_abi_version"),
 		input:   mod.ExportedFunction("rapport_input"),
 		call:    mod.ExportedFunction("rapport_call"),
+		refused: refused,
 	}
 	inst.timer.Stop()
 	return inst, nil
@@ -533,6 +552,7 @@ func (m *Module) Call(ctx context.Context, point uint32, req []byte, decode func
 }
 
 func (m *Module) call(ctx context.Context, inst *instance, point uint32, req []byte, decode func([]byte) error) (string, error) {
+	inst.refused.Store(false)
 	stack := inst.stack[:]
 	// The region rapport_input gave stays the guest's input buffer until
 	// the host asks again (ABI.md), so the host asks only when a request
@@ -629,6 +649,9 @@ func (m *Module) classify(ctx context.Context, inst *instance, err error) (strin
 	}
 	if ctx.Err() != nil {
 		return "timeout", ctx.Err()
+	}
+	if inst.refused.Load() {
+		return "memory", fmt.Errorf("memory ceiling of %d KiB reached (a grow past it was refused): %w", m.limits.MemoryPages*64, err)
 	}
 	if mem := inst.mod.Memory(); mem != nil && uint64(mem.Size()) >= uint64(m.limits.MemoryPages)*65536*15/16 {
 		return "memory", fmt.Errorf("memory ceiling of %d KiB reached: %w", m.limits.MemoryPages*64, err)

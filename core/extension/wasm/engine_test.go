@@ -106,6 +106,8 @@ func TestFaultsAreContained(t *testing.T) {
 	for _, c := range []struct{ mode, cause string }{
 		{"loop", "timeout"},
 		{"bomb", "memory"},
+		// Refused a grow while far below the ceiling: still "memory".
+		{"big", "memory"},
 		{"crash", "trap"},
 		{"panic", "plugin_error"},
 		{"error", "plugin_error"},
@@ -114,7 +116,7 @@ func TestFaultsAreContained(t *testing.T) {
 	} {
 		t.Run(c.mode, func(t *testing.T) {
 			m := short
-			if c.mode == "bomb" {
+			if c.mode == "bomb" || c.mode == "big" {
 				m = long
 			}
 			start := time.Now()

@@ -1,6 +1,7 @@
 // Command guest is a test plugin whose behaviour its config selects: a
 // well-behaved lead scorer by default, or one of the faults the host must
-// survive ("loop", "bomb", "crash", "panic", "error", "wrongcount", "nan").
+// survive ("loop", "bomb", "big", "crash", "panic", "error", "wrongcount",
+// "nan").
 // Its segmenter puts each lead with an estimated value in "known" and in
 // "big" (10,000 or more) or "small", or misbehaves as its config's Mode
 // says ("error", "loop", "failbig": fail a batch holding a lead of
@@ -48,6 +49,12 @@ func score(ctx sdk.Context, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
 			keep = append(keep, b)
 			sink = b
 		}
+	case "big":
+		// One allocation that cannot fit, asked for while the memory is
+		// still small: the runtime traps far below the ceiling.
+		b := make([]byte, 15<<20)
+		b[len(b)-1] = 1
+		sink = b
 	case "crash":
 		debug.SetMaxStack(1 << 16)
 		recurse(0)
