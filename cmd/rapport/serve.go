@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/metrics"
 	"github.com/rapportcrm/rapport/core/metrics/chart"
+	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/graph"
 )
@@ -102,6 +104,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				}
 			}
 			go plugins.Watch(ctx, 2*time.Second)
+			go keepStatistics(ctx, log, st)
 			if workers {
 				quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 				stopWorkers, err := ef.start(ctx, st, quiet, reg, plugins)
@@ -159,4 +162,26 @@ func newServeCmd(g *globals) *cobra.Command {
 	ef.register(cmd)
 	wf.register(cmd)
 	return cmd
+}
+
+// keepStatistics refreshes the query planner's statistics now (after
+// migrations and the demo's bulk load); on SQLite then every hour, as
+// SQLite advises for long-lived connections, while on PostgreSQL
+// autovacuum keeps them. A failure is logged: plans only get worse.
+func keepStatistics(ctx context.Context, log *slog.Logger, st *store.Store) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := st.Optimize(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("refreshing planner statistics", "err", err)
+		}
+		if st.Dialect != dialect.SQLite {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

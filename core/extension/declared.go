@@ -24,6 +24,7 @@ import (
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/segments"
+	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/inputs"
 )
@@ -116,14 +117,21 @@ func BuildBatch(ctx context.Context, client *ent.Client, subjectType string, ids
 // the subjects, one per relation walked, one for tags, one for segments
 // and one per aggregate.
 func (p *InputPlan) Build(ctx context.Context, client *ent.Client, ids []pulid.ID, now time.Time) (sdk.Batch, error) {
+	// Every statement of a batch selects by the batch's IDs.
+	ctx = store.ByKeys(ctx)
 	var (
 		b    sdk.Batch
 		cols map[string]*column
 		err  error
 	)
 	fields := p.hasFields()
+	var subjects []reflect.Value
 	if len(p.builtins) > 1 || len(p.builtins) == 1 && p.builtins[0] != "id" || !fields {
-		if b, cols, err = buildBuiltins(ctx, client, p.subject, ids, p.builtins, now); err != nil {
+		var loaded *[]reflect.Value
+		if fields {
+			loaded = &subjects
+		}
+		if b, cols, err = buildBuiltins(ctx, client, p.subject, ids, p.builtins, now, loaded); err != nil {
 			return b, err
 		}
 	} else {
@@ -138,7 +146,7 @@ func (p *InputPlan) Build(ctx context.Context, client *ent.Client, ids []pulid.I
 		}
 	}
 	if len(p.declared) > 0 {
-		r := resolver{client: client, plan: p, ids: ids, now: now, n: len(ids)}
+		r := resolver{client: client, plan: p, ids: ids, now: now, n: len(ids), subjects: subjects}
 		r.index = make(map[pulid.ID]int, len(ids))
 		for i, id := range ids {
 			r.index[id] = i
@@ -187,6 +195,8 @@ type resolver struct {
 	index  map[pulid.ID]int
 	now    time.Time
 	n      int
+	// subjects are the subjects' records when the built-ins loaded them.
+	subjects []reflect.Value
 }
 
 func (r *resolver) fill(ctx context.Context, cols map[string]*column) error {
@@ -232,9 +242,12 @@ func (r *resolver) fill(ctx context.Context, cols map[string]*column) error {
 func (r *resolver) fields(ctx context.Context, ins []*inputs.Input, cols map[string]*column) error {
 	// rows[path] holds, per subject index, the record reached by path.
 	rows := map[string][]reflect.Value{}
-	subjects, err := loadByIDs(ctx, r.client, r.plan.subject, r.ids)
-	if err != nil {
-		return err
+	subjects := r.subjects
+	if subjects == nil {
+		var err error
+		if subjects, err = loadByIDs(ctx, r.client, r.plan.subject, r.ids); err != nil {
+			return err
+		}
 	}
 	level := make([]reflect.Value, r.n)
 	found := 0

@@ -3,6 +3,7 @@ package extension_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,6 +36,10 @@ var (
 		"days_since_last(activities where direction = inbound)"}
 )
 
+// declaredContacts sizes BenchmarkDeclaredInputs; smaller sizes are for
+// profiling (storing 100,000 contacts takes minutes).
+var declaredContacts = flag.Int("declared.contacts", 100_000, "contacts BenchmarkDeclaredInputs stores (a multiple of 1,000)")
+
 // BenchmarkDeclaredInputs scores 100,000 contacts stored in SQLite (with
 // 1,000 organizations, 300,000 activities and 200,000 orders) end to end
 // with the same WASM module under two manifests, one asking for ten
@@ -48,7 +53,7 @@ func BenchmarkDeclaredInputs(b *testing.B) {
 	if testing.Short() {
 		b.Skip("stores 100,000 contacts")
 	}
-	const n = 100_000
+	n := *declaredContacts
 	ctx, st, ids := declaredBenchData(b, n)
 	dir := b.TempDir()
 	module := filepath.Join(extensiontest.Root(), "plugins", "idic", "plugin.wasm")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 
@@ -108,7 +109,10 @@ func toMap(rows []idValue) map[pulid.ID]float64 {
 // fills one column per built-in attribute. Queries run through the client
 // with the caller's context, so tenancy applies; IDs the caller cannot see
 // are an error. The columns are returned by name, not yet in the batch.
-func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID, attrs []string, now time.Time) (sdk.Batch, map[string]*column, error) {
+//
+// When loaded is not nil it receives the subjects' records, for declared
+// inputs that read their fields (one load of the subjects per batch).
+func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, ids []pulid.ID, attrs []string, now time.Time, loaded *[]reflect.Value) (sdk.Batch, map[string]*column, error) {
 	n := len(ids)
 	b := sdk.Batch{SubjectType: subjectType, Count: n}
 	index := make(map[pulid.ID]int, n)
@@ -141,6 +145,7 @@ func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, 
 		if rows, err = client.Lead.Query().Where(lead.IDIn(ids...)).All(ctx); err != nil {
 			return b, nil, err
 		}
+		keep(loaded, rows)
 		for _, l := range rows {
 			i := index[l.ID]
 			found++
@@ -165,6 +170,7 @@ func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, 
 		if rows, err = client.Contact.Query().Where(contact.IDIn(ids...)).All(ctx); err != nil {
 			return b, nil, err
 		}
+		keep(loaded, rows)
 		for _, c := range rows {
 			i := index[c.ID]
 			found++
@@ -198,6 +204,7 @@ func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, 
 		if rows, err = client.Organization.Query().Where(organization.IDIn(ids...)).All(ctx); err != nil {
 			return b, nil, err
 		}
+		keep(loaded, rows)
 		for _, o := range rows {
 			i := index[o.ID]
 			found++
@@ -227,6 +234,7 @@ func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, 
 		if rows, err = client.Deal.Query().Where(deal.IDIn(ids...)).WithStage().All(ctx); err != nil {
 			return b, nil, err
 		}
+		keep(loaded, rows)
 		for _, d := range rows {
 			i := index[d.ID]
 			found++
@@ -265,6 +273,17 @@ func buildBuiltins(ctx context.Context, client *ent.Client, subjectType string, 
 		}
 	}
 	return b, cols, nil
+}
+
+// keep stores rows as reflect.Values in dst, when dst is not nil.
+func keep[T any](dst *[]reflect.Value, rows []T) {
+	if dst == nil {
+		return
+	}
+	*dst = make([]reflect.Value, len(rows))
+	for i, r := range rows {
+		(*dst)[i] = reflect.ValueOf(r)
+	}
 }
 
 // countBy selects, per value of the column col, the number of rows, as

@@ -29,6 +29,9 @@ import (
 // DefaultURL is the database used when none is given.
 const DefaultURL = "sqlite:./rapport.db"
 
+// sqliteMaxConns bounds a SQLite store's pool.
+const sqliteMaxConns = 8
+
 // Store is an open database with its ent client.
 type Store struct {
 	// Client is the ent client; its queries are scoped by the context's
@@ -71,7 +74,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	if dia == dialect.SQLite {
 		// One writer at a time is SQLite's model; a small pool of readers
 		// works well with WAL.
-		db.SetMaxOpenConns(8)
+		db.SetMaxOpenConns(sqliteMaxConns)
+		db.SetMaxIdleConns(sqliteMaxConns)
+		db.SetConnMaxLifetime(time.Hour)
 	} else {
 		db.SetMaxOpenConns(20)
 		db.SetConnMaxIdleTime(5 * time.Minute)
@@ -85,6 +90,9 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	var drv dialect.Driver = entsql.OpenDB(dia, db)
 	if o.wrap != nil {
 		drv = o.wrap(drv)
+	}
+	if dia == dialect.SQLite {
+		drv = keysDriver{drv} // outermost, so a wrapper sees what runs
 	}
 	return &Store{Client: ent.NewClient(ent.Driver(drv)), DB: db, Dialect: dia, URL: rawURL}, nil
 }
@@ -133,4 +141,31 @@ func redact(raw string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// Optimize refreshes the statistics the query planner chooses indexes by.
+// Without them SQLite guesses that "workspace_id = ?" matches a handful of
+// rows, and answers a batch's "id IN (…1,000 IDs…)" by scanning the whole
+// workspace; with them it looks the IDs up. On SQLite it runs PRAGMA
+// optimize over every table, which analyzes only tables never analyzed or
+// grown or shrunk much since, reading a bounded sample of each, so it is
+// cheap to run often; on PostgreSQL it runs ANALYZE, which autovacuum
+// also does on its own schedule. Call it after a bulk load.
+func (s *Store) Optimize(ctx context.Context) error {
+	stmt := "ANALYZE"
+	if s.Dialect == dialect.SQLite {
+		stmt = "PRAGMA optimize=0x10002"
+	}
+	if _, err := s.DB.ExecContext(ctx, stmt); err != nil {
+		return fmt.Errorf("optimize: %w", err)
+	}
+	if s.Dialect == dialect.SQLite {
+		// A connection reads the statistics when it loads the schema and
+		// keeps them: close the idle ones so that the next statements
+		// run on connections that read the new statistics. Connections in
+		// use pick them up when their lifetime ends (see Open).
+		s.DB.SetMaxIdleConns(0)
+		s.DB.SetMaxIdleConns(sqliteMaxConns)
+	}
+	return nil
 }
