@@ -52,7 +52,7 @@ func TestScoreSubjectsThroughTheAPI(t *testing.T) {
 			}
 			d = e.ok("a", `{ leads(first: 1, where: {title: "L19"}) { edges { node { scores { value label plugin pluginVersion explanation { name contribution } } } } } }`, nil)
 			s := get(d, "leads", "edges", 0, "node", "scores", 0)
-			if s == nil || str(s, "plugin") != "leadscore" || len(get(s, "explanation").([]any)) != 8 {
+			if s == nil || str(s, "plugin") != "leadscore" || len(get(s, "explanation").([]any)) != 10 {
 				t.Fatalf("lead scores = %v", d)
 			}
 			before := str(s, "label")

@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/examples/leadscore"
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/inputs"
 	"github.com/rapportcrm/rapport/sdk/manifest"
 )
 
@@ -150,7 +151,7 @@ func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*bench
 	leads := leadscore.Synthetic(n)
 
 	values := make([]float64, n)
-	contrib := make([][8]float64, n)
+	contrib := make([][leadscore.NumFactors]float64, n)
 	start = time.Now()
 	for i := range leads {
 		values[i] = leadscore.ScoreLead(&leads[i], &contrib[i])
@@ -201,10 +202,16 @@ func benchColumns(m *manifest.Manifest) ([]int, error) {
 		names = append(names, c.Name)
 	}
 	var out []int
-	for _, attr := range m.Inputs["lead"] {
-		i := slices.Index(names, attr)
+	for k, attr := range m.Inputs["lead"] {
+		// A declared input's column is named by its name: "budget" for
+		// "budget = custom.budget:number".
+		name := attr
+		if in, err := inputs.Parse("lead", k, attr); err == nil {
+			name = in.Name
+		}
+		i := slices.Index(names, name)
 		if i < 0 {
-			return nil, fmt.Errorf("%s asks for lead attribute %q; the synthetic leads have %s", m.Ref(), attr, strings.Join(names, ", "))
+			return nil, fmt.Errorf("%s asks for lead input %q; the synthetic leads have %s", m.Ref(), attr, strings.Join(names, ", "))
 		}
 		out = append(out, i)
 	}

@@ -87,7 +87,7 @@ func TestBackgroundLoading(t *testing.T) {
 		t.Fatalf("scoring while another plugin loads: %v, %v", resp, err)
 	}
 	for i := range leads {
-		var contrib [8]float64
+		var contrib [leadscore.NumFactors]float64
 		if want := leadscore.ScoreLead(&leads[i], &contrib); !close(resp.Values[i], want) {
 			t.Fatalf("lead %d: %v, want %v (scored natively)", i, resp.Values[i], want)
 		}

@@ -13,10 +13,13 @@ import (
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/activity"
+	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/extension/extensiontest"
+	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -70,8 +73,27 @@ func TestBindAndScore(t *testing.T) {
 		if _, err := r.ScoreSubjects(b, st.Client, extension.ScoreOptions{SubjectType: "lead"}); errcode.Of(err) != errcode.NotFound {
 			t.Fatalf("unbound workspace: %v", err)
 		}
-		var progress []int
+		// The scorer's declared inputs: alpha defines the custom field
+		// budget and sets it on every other one of its first 100 leads
+		// (the rest arrive missing); the first 20 get a call 5 days ago
+		// and one 40 days ago (outside "calls … within 30d").
 		now := time.Now()
+		must[*ent.CustomField](t)(st.Client.CustomField.Create().SetEntity("lead").SetKey("budget").SetLabel("Budget").SetType("number").Save(a))
+		firstLeads := st.Client.Lead.Query().Order(ent.Asc(lead.FieldID)).Limit(100).IDsX(a)
+		budgets, calls := map[pulid.ID]float64{}, map[pulid.ID]float64{}
+		for j, id := range firstLeads {
+			if j%2 == 0 {
+				budgets[id] = float64(j * 1000)
+				st.Client.Lead.UpdateOneID(id).SetCustomFields(map[string]any{"budget": budgets[id]}).ExecX(a)
+			}
+			if j < 20 {
+				calls[id] = 1
+				for _, days := range []int{5, 40} {
+					st.Client.Activity.Create().SetSubject("call").SetKind(activity.KindCall).SetLeadID(id).SetOccurredAt(now.AddDate(0, 0, -days)).ExecX(a)
+				}
+			}
+		}
+		var progress []int
 		run, err := r.ScoreSubjects(a, st.Client, extension.ScoreOptions{SubjectType: "lead", Now: now, Progress: func(done, total int) { progress = append(progress, done) }})
 		if err != nil {
 			t.Fatal(err)
@@ -94,14 +116,18 @@ func TestBindAndScore(t *testing.T) {
 		}
 		for _, l := range leads {
 			in := leadscore.Lead{EstimatedValue: l.EstimatedValue.Float(), Source: l.Source, Status: string(l.Status),
-				HasEmail: 1, HasCompany: 0, ActivityCount: 0, AgeDays: now.Sub(l.CreatedAt).Hours() / 24}
+				HasEmail: 1, HasCompany: 0, ActivityCount: 2 * calls[l.ID], AgeDays: now.Sub(l.CreatedAt).Hours() / 24,
+				Budget: math.NaN(), Calls: calls[l.ID]}
+			if b, ok := budgets[l.ID]; ok {
+				in.Budget = b
+			}
 			if l.Phone != "" {
 				in.HasPhone = 1
 			}
-			var c [8]float64
+			var c [leadscore.NumFactors]float64
 			want := leadscore.ScoreLead(&in, &c)
 			s := bySubject[string(l.ID)]
-			if s == nil || math.Abs(s.Value-want) > 1e-9 || s.Plugin != "leadscore" || s.PluginVersion != "1.0.0" || len(s.Explanation) != 8 {
+			if s == nil || math.Abs(s.Value-want) > 1e-9 || s.Plugin != "leadscore" || s.PluginVersion != "1.0.0" || len(s.Explanation) != leadscore.NumFactors {
 				t.Fatalf("lead %s: score %+v, want %v", l.ID, s, want)
 			}
 			if s.Label != (leadscore.Thresholds{Hot: 70, Warm: 40}).Label(want) {

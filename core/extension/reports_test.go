@@ -244,6 +244,86 @@ func TestReportsOnDemo(t *testing.T) {
 				t.Errorf("%s = %v, want %v (counted from the records)", x.kpi, got, x.want)
 			}
 		}
+		// IDIC's tiers and QCI's enquiries answered, from the raw orders
+		// and activities: the customers' margin of the 365 days before now
+		// (most valuable at 50,000 or more, below zero under 0), and
+		// their latest inbound and outbound activity (an enquiry at most
+		// 90 days old, answered by an outbound one as recent or more,
+		// overdue when older than 24 hours without one).
+		customers := map[pulid.ID]bool{}
+		for _, o := range c.Organization.Query().IDsX(ctx) {
+			customers[o] = true
+		}
+		for _, ct := range c.Contact.Query().Where(contact.OrganizationIDIsNil()).IDsX(ctx) {
+			customers[ct] = true
+		}
+		customerOf := func(org, ct *pulid.ID) []pulid.ID {
+			var out []pulid.ID
+			for _, id := range []*pulid.ID{org, ct} {
+				if id != nil && customers[*id] {
+					out = append(out, *id)
+				}
+			}
+			return out
+		}
+		margin := map[pulid.ID]float64{}
+		for _, o := range c.Order.Query().AllX(ctx) {
+			if o.OrderedAt.After(now) || !o.OrderedAt.After(now.AddDate(0, 0, -365)) {
+				continue
+			}
+			for _, id := range customerOf(o.OrganizationID, o.ContactID) {
+				margin[id] += float64(o.Amount-o.Cost) / 100
+			}
+		}
+		var valuable, belowZero float64
+		for id := range customers {
+			switch m := margin[id]; {
+			case m < 0:
+				belowZero++
+			case m >= 50000:
+				valuable++
+			}
+		}
+		lastIn, lastOut := map[pulid.ID]time.Time{}, map[pulid.ID]time.Time{}
+		for _, a := range c.Activity.Query().Where(activity.DirectionNotNil(), activity.OccurredAtLTE(now)).AllX(ctx) {
+			last := lastOut
+			if *a.Direction == activity.DirectionInbound {
+				last = lastIn
+			}
+			for _, id := range customerOf(a.OrganizationID, a.ContactID) {
+				if a.OccurredAt.After(last[id]) {
+					last[id] = a.OccurredAt
+				}
+			}
+		}
+		var answered, overdue float64
+		for id, in := range lastIn {
+			switch {
+			case in.Before(now.AddDate(0, 0, -90)):
+			case !lastOut[id].Before(in):
+				answered++
+			case now.Sub(in) >= 24*time.Hour:
+				overdue++
+			}
+		}
+		if answered+overdue == 0 || valuable == 0 {
+			t.Fatalf("the demo has no enquiry answered or overdue (%v, %v) or no most valuable customer (%v): the checks below check nothing", answered, overdue, valuable)
+		}
+		for _, x := range []struct {
+			kpi  string
+			got  float64
+			want float64
+		}{
+			{"idic differentiate.most_valuable", kpis["idic"]["differentiate.most_valuable"], valuable},
+			{"idic differentiate.below_zero", kpis["idic"]["differentiate.below_zero"], belowZero},
+			{"qci kpis.enquiries_answered", kpis["qci"]["kpis.enquiries_answered"], 100 * answered / (answered + overdue)},
+		} {
+			if math.Abs(x.got-x.want) > 1e-9 {
+				t.Errorf("%s = %v, want %v (counted from the records)", x.kpi, x.got, x.want)
+			}
+		}
+		t.Logf("demo: %v most valuable, %v below zero; enquiries %v answered, %v overdue", valuable, belowZero, answered, overdue)
+
 		// Every question answered: full coverage, 30 of 30.
 		if kpis["qci"]["coverage.coverage"] != 100 || kpis["qci"]["coverage.answered"] != 30 {
 			t.Errorf("qci coverage: %v", kpis["qci"])

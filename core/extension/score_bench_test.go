@@ -21,8 +21,9 @@ import (
 
 // BenchmarkScoreStoredContacts scores 100,000 contacts stored in SQLite
 // end to end, as `rapport score` does — page the IDs, build each batch of
-// 1,000 from the database (eight attributes, three of them aggregates over
-// orders, deals and activities), call the bundled IDIC plugin (WASM), and
+// 1,000 from the database (the inputs IDIC declares for contacts: fields,
+// built-ins over open deals, and nine aggregates over orders and
+// activities), call the bundled IDIC plugin (WASM), and
 // store a Score per contact, one transaction per batch — and reports
 // contacts/s and the share of the wall time spent inside plugin calls
 // (the plugins' latency histogram over the run's duration):

@@ -230,6 +230,8 @@ func request(leads []leadscore.Lead, config string, s shape) (*sdk.ScoreRequest,
 		categorical("source", func(l *leadscore.Lead) *string { return &l.Source }),
 		numeric("has_email", func(l *leadscore.Lead) *float64 { return &l.HasEmail }),
 		numeric("estimated_value", func(l *leadscore.Lead) *float64 { return &l.EstimatedValue }),
+		numeric("calls", func(l *leadscore.Lead) *float64 { return &l.Calls }),
+		numeric("budget", func(l *leadscore.Lead) *float64 { return &l.Budget }),
 	}
 	missing := map[string]func(*leadscore.Lead){
 		"estimated_value": func(l *leadscore.Lead) { l.EstimatedValue = nan },
@@ -240,6 +242,8 @@ func request(leads []leadscore.Lead, config string, s shape) (*sdk.ScoreRequest,
 		"has_company":     func(l *leadscore.Lead) { l.HasCompany = nan },
 		"activity_count":  func(l *leadscore.Lead) { l.ActivityCount = nan },
 		"age_days":        func(l *leadscore.Lead) { l.AgeDays = nan },
+		"budget":          func(l *leadscore.Lead) { l.Budget = nan },
+		"calls":           func(l *leadscore.Lead) { l.Calls = nan },
 	}
 	drop := func(name string) {
 		for i := range seen {
@@ -278,57 +282,63 @@ func request(leads []leadscore.Lead, config string, s shape) (*sdk.ScoreRequest,
 // ---------------------------------------------------------------------------
 // Leads.
 
-// hand are leads whose scores were computed by hand (see TestHandComputed).
+// hand are leads whose scores were computed by hand (see TestHandComputed),
+// with the weights 20, 15, 20, 5, 5, 5, 5, 10, 10, 5 and a calculator's ln
+// and e^x.
 var hand = []struct {
 	lead  leadscore.Lead
 	value float64
 	label string // with the default thresholds, hot 70 and warm 40
 }{
 	// Nothing known:
-	//   value missing 0 ×30 = 0; source missing 0.3 ×15 = 4.5; status
+	//   value missing 0 ×20 = 0; source missing 0.3 ×15 = 4.5; status
 	//   missing 0.3 ×20 = 6; flags missing 0 + 0 + 0; activity missing 0;
-	//   recency missing 0.5 ×10 = 5.
-	//   0 + 4.5 + 6 + 0 + 0 + 0 + 0 + 5 = 15.5 → cold.
-	{leadscore.Lead{EstimatedValue: nan, HasEmail: nan, HasPhone: nan, HasCompany: nan, ActivityCount: nan, AgeDays: nan}, 15.5, "cold"},
+	//   recency missing 0.5 ×10 = 5; budget missing 0; calls missing 0.
+	//   0 + 4.5 + 6 + 0 + 0 + 0 + 0 + 5 + 0 + 0 = 15.5 → cold.
+	{leadscore.Lead{EstimatedValue: nan, HasEmail: nan, HasPhone: nan, HasCompany: nan, ActivityCount: nan, AgeDays: nan, Budget: nan, Calls: nan}, 15.5, "cold"},
 	// estimated_value 0: ln(1)/ln(1+10⁶) = 0 → 0; referral 1 ×15 = 15;
 	// qualified 1 ×20 = 20; email, phone, company 5 + 5 + 5; activity 0:
-	// (1 − e⁰) ×10 = 0; age 0: e⁰ ×10 = 10.
-	//   0 + 15 + 20 + 5 + 5 + 5 + 0 + 10 = 60 → warm.
-	{leadscore.Lead{EstimatedValue: 0, Source: "referral", Status: "qualified", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: 0, AgeDays: 0}, 60, "warm"},
-	// estimated_value 10⁶: ln(1+10⁶)/ln(1+10⁶) = 1 → 30; web 0.5 ×15 = 7.5;
+	// (1 − e⁰) ×5 = 0; age 0: e⁰ ×10 = 10; budget 0 → 0; calls 0:
+	// (1 − e⁰) ×5 = 0.
+	//   0 + 15 + 20 + 5 + 5 + 5 + 0 + 10 + 0 + 0 = 60 → warm.
+	{leadscore.Lead{EstimatedValue: 0, Source: "referral", Status: "qualified", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: 0, AgeDays: 0, Budget: 0, Calls: 0}, 60, "warm"},
+	// estimated_value 10⁶: ln(1+10⁶)/ln(1+10⁶) = 1 → 20; web 0.5 ×15 = 7.5;
 	// contacted 0.6 ×20 = 12; email 5, no phone 0, company 5; activity 5:
-	// (1 − e⁻¹) ×10 = (1 − 0.36787944117144233) ×10 = 6.321205588285577;
-	// age 0: 10.
-	//   30 + 7.5 + 12 + 5 + 0 + 5 + 6.321205588285577 + 10 = 75.82120558828558 → hot.
-	{leadscore.Lead{EstimatedValue: 1e6, Source: "web", Status: "contacted", HasEmail: 1, HasPhone: 0, HasCompany: 1, ActivityCount: 5, AgeDays: 0}, 75.82120558828558, "hot"},
+	// (1 − e⁻¹) ×5 = (1 − 0.36787944117144233) ×5 = 3.1606027941427883;
+	// age 0: 10; budget 10⁶ → 1 ×10 = 10; calls 4: (1 − e⁻²) ×5 =
+	// (1 − 0.1353352832366127) ×5 = 4.323323583816936.
+	//   20 + 7.5 + 12 + 5 + 0 + 5 + 3.1606027941427883 + 10 + 10 + 4.323323583816936
+	//   = 76.98392637795973 → hot.
+	{leadscore.Lead{EstimatedValue: 1e6, Source: "web", Status: "contacted", HasEmail: 1, HasPhone: 0, HasCompany: 1, ActivityCount: 5, AgeDays: 0, Budget: 1e6, Calls: 4}, 76.98392637795973, "hot"},
 	// estimated_value 999: ln(1000)/ln(1000001) = 6.907755278982137 /
-	// 13.815511557963774 = 0.4999999638088139 ×30 = 14.999998914264417;
+	// 13.815511557963774 = 0.4999999638088139 ×20 = 9.999999276176277;
 	// partner 0.8 ×15 = 12; new 0.3 ×20 = 6; email 5, phone 5, company 0;
-	// activity 10: (1 − e⁻²) ×10 = (1 − 0.1353352832366127) ×10 =
-	// 8.646647167633873; age 90: e⁻¹ ×10 = 3.6787944117144233.
-	//   14.999998914264417 + 12 + 6 + 5 + 5 + 0 + 8.646647167633873 + 3.6787944117144233
-	//   = 55.32544049361271 → warm.
-	{leadscore.Lead{EstimatedValue: 999, Source: "partner", Status: "new", HasEmail: 1, HasPhone: 1, HasCompany: 0, ActivityCount: 10, AgeDays: 90}, 55.32544049361271, "warm"},
+	// activity 10: (1 − e⁻²) ×5 = 4.323323583816936; age 90: e⁻¹ ×10 =
+	// 3.6787944117144233; budget missing (no custom field) 0; calls 1:
+	// (1 − e^(−1/2)) ×5 = (1 − 0.6065306597126334) ×5 = 1.967346701436833.
+	//   9.999999276176277 + 12 + 6 + 5 + 5 + 0 + 4.323323583816936 + 3.6787944117144233 + 0 + 1.967346701436833
+	//   = 47.969463973144464 → warm.
+	{leadscore.Lead{EstimatedValue: 999, Source: "partner", Status: "new", HasEmail: 1, HasPhone: 1, HasCompany: 0, ActivityCount: 10, AgeDays: 90, Budget: nan, Calls: 1}, 47.969463973144464, "warm"},
 	// Out-of-range values: estimated_value −500 → max(−500, 0) = 0 → 0;
 	// "podcast" is no known source → 0.3 ×15 = 4.5; unqualified 0 ×20 = 0;
 	// has_email 0.7 ≥ 0.5 → 5; has_phone 0.2 < 0.5 → 0; has_company
 	// missing → 0; activity −3 < 0 → 0; age −10 → e^(−max(−10, 0)/90) = e⁰
-	// ×10 = 10.
-	//   0 + 4.5 + 0 + 5 + 0 + 0 + 0 + 10 = 19.5 → cold.
-	{leadscore.Lead{EstimatedValue: -500, Source: "podcast", Status: "unqualified", HasEmail: 0.7, HasPhone: 0.2, HasCompany: nan, ActivityCount: -3, AgeDays: -10}, 19.5, "cold"},
+	// ×10 = 10; budget −100 → max(−100, 0) = 0 → 0; calls −2 < 0 → 0.
+	//   0 + 4.5 + 0 + 5 + 0 + 0 + 0 + 10 + 0 + 0 = 19.5 → cold.
+	{leadscore.Lead{EstimatedValue: -500, Source: "podcast", Status: "unqualified", HasEmail: 0.7, HasPhone: 0.2, HasCompany: nan, ActivityCount: -3, AgeDays: -10, Budget: -100, Calls: -2}, 19.5, "cold"},
 }
 
 // table are more hand-made leads, checked against the Go scorer only.
 var table = []leadscore.Lead{
-	{EstimatedValue: 999_999, Source: "referral", Status: "contacted", HasEmail: 1, HasPhone: 1, ActivityCount: 5},
-	{EstimatedValue: math.Inf(1), Source: "Referral", Status: "converted", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: math.Inf(1), AgeDays: math.Inf(1)},
-	{EstimatedValue: math.Inf(-1), Source: "cold", Status: "qualified", ActivityCount: math.Inf(-1), AgeDays: math.Inf(-1)},
-	{EstimatedValue: 1e12, Source: "event", Status: "", HasEmail: 0.5, HasPhone: 0.4999999, HasCompany: 2, ActivityCount: 1000, AgeDays: 10_000},
-	{EstimatedValue: 0.5, Source: "partner", Status: "new", HasEmail: nan, HasPhone: 1, HasCompany: 0, ActivityCount: 2.5, AgeDays: 45.5},
-	{EstimatedValue: math.Copysign(0, -1), Source: "", Status: "contacted", HasEmail: -1, HasPhone: nan, HasCompany: 1, ActivityCount: math.Copysign(0, -1), AgeDays: math.Copysign(0, -1)},
-	{EstimatedValue: 25_000, Source: "web", Status: "QUALIFIED", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: 12, AgeDays: 3},
-	{EstimatedValue: 5e-324, Source: "référence", Status: "qualified ", HasEmail: 1, ActivityCount: 1e-300, AgeDays: 1e300},
-	{EstimatedValue: 150_000, Source: "referral", Status: "qualified", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: 30, AgeDays: 1},
+	{EstimatedValue: 999_999, Source: "referral", Status: "contacted", HasEmail: 1, HasPhone: 1, ActivityCount: 5, Budget: 999, Calls: 2},
+	{EstimatedValue: math.Inf(1), Source: "Referral", Status: "converted", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: math.Inf(1), AgeDays: math.Inf(1), Budget: math.Inf(1), Calls: math.Inf(1)},
+	{EstimatedValue: math.Inf(-1), Source: "cold", Status: "qualified", ActivityCount: math.Inf(-1), AgeDays: math.Inf(-1), Budget: math.Inf(-1), Calls: math.Inf(-1)},
+	{EstimatedValue: 1e12, Source: "event", Status: "", HasEmail: 0.5, HasPhone: 0.4999999, HasCompany: 2, ActivityCount: 1000, AgeDays: 10_000, Budget: 1e12, Calls: 1000},
+	{EstimatedValue: 0.5, Source: "partner", Status: "new", HasEmail: nan, HasPhone: 1, HasCompany: 0, ActivityCount: 2.5, AgeDays: 45.5, Budget: 0.5, Calls: 2.5},
+	{EstimatedValue: math.Copysign(0, -1), Source: "", Status: "contacted", HasEmail: -1, HasPhone: nan, HasCompany: 1, ActivityCount: math.Copysign(0, -1), AgeDays: math.Copysign(0, -1), Budget: math.Copysign(0, -1), Calls: math.Copysign(0, -1)},
+	{EstimatedValue: 25_000, Source: "web", Status: "QUALIFIED", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: 12, AgeDays: 3, Budget: nan, Calls: 3},
+	{EstimatedValue: 5e-324, Source: "référence", Status: "qualified ", HasEmail: 1, ActivityCount: 1e-300, AgeDays: 1e300, Budget: 5e-324, Calls: 1e-300},
+	{EstimatedValue: 150_000, Source: "referral", Status: "qualified", HasEmail: 1, HasPhone: 1, HasCompany: 1, ActivityCount: 30, AgeDays: 1, Budget: 200_000, Calls: nan},
 }
 
 func allLeads() []leadscore.Lead {
@@ -365,6 +375,8 @@ func synthetic(n int) []leadscore.Lead {
 			HasCompany:     pick(float64(r.IntN(3)), 5),
 			ActivityCount:  pick(float64(r.IntN(40)-3), 9),
 			AgeDays:        pick(r.Float64()*500-20, 10),
+			Budget:         pick(math.Exp(r.Float64()*14)-r.Float64()*50, 4),
+			Calls:          pick(float64(r.IntN(8)-1), 6),
 		}
 	}
 	return out
@@ -387,7 +399,7 @@ func compare(t *testing.T, req *sdk.ScoreRequest, seen []leadscore.Lead) *sdk.Sc
 		t.Fatalf("module: %v", err)
 	}
 	n := req.Batch.Count
-	if len(got.Values) != n || len(got.Contributions) != n*8 {
+	if len(got.Values) != n || len(got.Contributions) != n*leadscore.NumFactors {
 		t.Fatalf("%d values and %d contributions for %d leads", len(got.Values), len(got.Contributions), n)
 	}
 	if !slices.Equal(got.FactorNames, leadscore.Factors) {
@@ -395,7 +407,7 @@ func compare(t *testing.T, req *sdk.ScoreRequest, seen []leadscore.Lead) *sdk.Sc
 	}
 	identical, worst := 0, 0.0
 	for i := range n {
-		var direct [8]float64
+		var direct [leadscore.NumFactors]float64
 		v := leadscore.ScoreLead(&seen[i], &direct)
 		if got.Values[i] == native.Values[i] {
 			identical++
@@ -407,7 +419,7 @@ func compare(t *testing.T, req *sdk.ScoreRequest, seen []leadscore.Lead) *sdk.Sc
 		if got.Label(i) != native.Label(i) {
 			t.Fatalf("lead %d %+v (%v): module label %q, Go %q", i, seen[i], got.Values[i], got.Label(i), native.Label(i))
 		}
-		for f := range 8 {
+		for f := range leadscore.NumFactors {
 			g := got.Contribution(i, f)
 			if !(math.Abs(g-native.Contribution(i, f)) <= tolerance) || !(math.Abs(g-direct[f]) <= tolerance) {
 				t.Fatalf("lead %d factor %s: module %v, Go %v, ScoreLead %v", i, leadscore.Factors[f], g, native.Contribution(i, f), direct[f])
@@ -432,7 +444,7 @@ func TestHandComputed(t *testing.T) {
 			t.Errorf("lead %d: %v %q, computed by hand %v %q", i, got.Values[i], got.Label(i), h.value, h.label)
 		}
 		sum := 0.0
-		for f := range 8 {
+		for f := range leadscore.NumFactors {
 			sum += got.Contribution(i, f)
 		}
 		if sum != got.Values[i] {
@@ -442,7 +454,7 @@ func TestHandComputed(t *testing.T) {
 }
 
 func TestMatchesGoScorer(t *testing.T) {
-	all := []string{"estimated_value", "source", "status", "has_email", "has_phone", "has_company", "activity_count", "age_days"}
+	all := []string{"estimated_value", "source", "status", "has_email", "has_phone", "has_company", "activity_count", "age_days", "budget", "calls"}
 	for _, c := range []struct {
 		name   string
 		leads  []leadscore.Lead
@@ -458,8 +470,8 @@ func TestMatchesGoScorer(t *testing.T) {
 		{"odd numbers", allLeads(), `{"hot": -0.0, "warm": -12345678901234567890123}`, shape{}},
 		{"empty object", allLeads(), `{}`, shape{}},
 		{"null config", allLeads(), `null`, shape{}},
-		{"some columns missing", allLeads(), "", shape{omit: []string{"estimated_value", "status", "has_phone", "age_days"}}},
-		{"the other columns missing", allLeads(), "", shape{omit: []string{"source", "has_email", "has_company", "activity_count"}}},
+		{"some columns missing", allLeads(), "", shape{omit: []string{"estimated_value", "status", "has_phone", "age_days", "budget"}}},
+		{"the other columns missing", allLeads(), "", shape{omit: []string{"source", "has_email", "has_company", "activity_count", "calls"}}},
 		{"no columns", allLeads(), "", shape{omit: all}},
 		{"columns of the wrong kind", allLeads(), "", shape{wrongKind: true}},
 		{"ids and an extra column", allLeads(), "", shape{extras: true}},
@@ -613,14 +625,16 @@ func TestErrors(t *testing.T) {
 // pages (16 MiB) fails cleanly, and that the next call works.
 func TestMemoryCeiling(t *testing.T) {
 	m := module(t)
-	leads := synthetic(200_000) // ~11 MiB of request, ~15 MiB of answer
+	// ~11 MiB of request (ten columns), ~12 MiB of answer: the request
+	// fits, the answer does not.
+	leads := synthetic(140_000)
 	req, _ := request(leads, "", shape{})
 	_, err := m.Score(context.Background(), req)
 	var f *wasm.Fault
 	if !errors.As(err, &f) || (f.Cause != "plugin_error" && f.Cause != "memory") {
 		t.Fatalf("err = %v, want an out-of-memory Error or memory fault", err)
 	}
-	t.Logf("200,000 leads in 256 pages: %v", err)
+	t.Logf("140,000 leads in 256 pages: %v", err)
 	small, seen := request(leads[:100], "", shape{})
 	compare(t, small, seen)
 }
@@ -853,8 +867,8 @@ func TestWireVariants(t *testing.T) {
 				if pb.Values[i] != got.Values[i] || pb.Labels[pb.LabelCodes[i]] != got.Label(i) {
 					t.Fatalf("lead %d: the official decoder reads %v %q", i, pb.Values[i], pb.Labels[pb.LabelCodes[i]])
 				}
-				for f := range 8 {
-					if math.Abs(got.Contribution(i, f)-want.Contribution(i, f)) > tolerance || pb.Contributions[i*8+f] != got.Contribution(i, f) {
+				for f := range leadscore.NumFactors {
+					if math.Abs(got.Contribution(i, f)-want.Contribution(i, f)) > tolerance || pb.Contributions[i*leadscore.NumFactors+f] != got.Contribution(i, f) {
 						t.Fatalf("lead %d factor %d: %v, want %v", i, f, got.Contribution(i, f), want.Contribution(i, f))
 					}
 				}
@@ -892,8 +906,8 @@ func checkPacked(t *testing.T, b []byte) {
 			t.Errorf("field %d occurs %d times, want one packed run", num, seen[num])
 		}
 	}
-	if seen[3] != 3 || seen[4] != 8 {
-		t.Errorf("%d labels and %d factor names, want 3 and 8", seen[3], seen[4])
+	if seen[3] != 3 || seen[4] != leadscore.NumFactors {
+		t.Errorf("%d labels and %d factor names, want 3 and %d", seen[3], seen[4], leadscore.NumFactors)
 	}
 }
 

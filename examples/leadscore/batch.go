@@ -13,7 +13,8 @@ var (
 	Statuses = []string{"new", "contacted", "qualified", "unqualified"}
 )
 
-// Synthetic returns n reproducible leads, with a missing value every 17th.
+// Synthetic returns n reproducible leads, with a missing value every 17th
+// and no budget every 5th (a custom field few leads have).
 // Benchmarks and tests use it to compare runtimes on the same data.
 func Synthetic(n int) []Lead {
 	r := rand.New(rand.NewPCG(1, 2))
@@ -28,6 +29,11 @@ func Synthetic(n int) []Lead {
 			HasCompany:     float64(r.IntN(2)),
 			ActivityCount:  float64(r.IntN(30)),
 			AgeDays:        float64(r.IntN(400)),
+			Budget:         math.Exp(r.Float64() * 12),
+			Calls:          float64(r.IntN(6)),
+		}
+		if i%5 == 0 {
+			l.Budget = math.NaN()
 		}
 		if i%17 == 0 {
 			l.EstimatedValue = math.NaN()
@@ -44,7 +50,7 @@ type Columns struct {
 	req               sdk.ScoreRequest
 	sourceCode        map[string]uint32
 	statusCode        map[string]uint32
-	numbers           [6][]float64
+	numbers           [8][]float64
 	sources, statuses []uint32
 }
 
@@ -72,6 +78,7 @@ func (c *Columns) Fill(leads []Lead) *sdk.ScoreRequest {
 		l := &leads[i]
 		c.numbers[0][i], c.numbers[1][i], c.numbers[2][i] = l.EstimatedValue, l.HasEmail, l.HasPhone
 		c.numbers[3][i], c.numbers[4][i], c.numbers[5][i] = l.HasCompany, l.ActivityCount, l.AgeDays
+		c.numbers[6][i], c.numbers[7][i] = l.Budget, l.Calls
 		if code, ok := c.sourceCode[l.Source]; ok {
 			c.sources[i] = code
 		} else {
@@ -90,6 +97,8 @@ func (c *Columns) Fill(leads []Lead) *sdk.ScoreRequest {
 		{Name: "has_company", Numbers: c.numbers[3][:n]},
 		{Name: "activity_count", Numbers: c.numbers[4][:n]},
 		{Name: "age_days", Numbers: c.numbers[5][:n]},
+		{Name: "budget", Numbers: c.numbers[6][:n]},
+		{Name: "calls", Numbers: c.numbers[7][:n]},
 		{Name: "source", Codes: c.sources[:n], Dictionary: Sources},
 		{Name: "status", Codes: c.statuses[:n], Dictionary: Statuses},
 	}}

@@ -5,9 +5,9 @@
 //
 // It implements three extension points:
 //
-//   - score: each organization or contact scores its actual plus potential
-//     value (ValueOf), explained by three factors and labelled with its
-//     tier;
+//   - score: each organization or contact scores its actual value (the
+//     margin of its orders of the last 365 days) plus its potential value
+//     (ValueOf), explained by three factors and labelled with its tier;
 //   - segment: the value tier (TierOf): most_valuable, most_growable,
 //     maintain or below_zero;
 //   - report: identify (Identify: duplicate candidates among contacts),
@@ -58,9 +58,29 @@ func ids(b *sdk.Batch) []string {
 	return b.Texts("id")
 }
 
+// The columns of the declared inputs plugin.json names (its "name =" part):
+// MarginColumn is sum(orders.margin within 365d); FirstTouchColumn and
+// LastTouchColumn are days_since_first and days_since_last of the calls,
+// emails and meetings (the first within 365 days); a channel's counts over
+// the last 365 days are ChannelColumn (all) and InboundColumn (inbound).
+const (
+	MarginColumn     = "margin"
+	FirstTouchColumn = "first_touch"
+	LastTouchColumn  = "last_touch"
+)
+
+// ChannelColumn names the column counting a channel's activities of the
+// last 365 days: "calls", "emails", "meetings".
+func ChannelColumn(channel string) string { return channel + "s" }
+
+// InboundColumn names the column counting a channel's inbound activities
+// of the last 365 days: "inbound_calls", "inbound_emails",
+// "inbound_meetings".
+func InboundColumn(channel string) string { return "inbound_" + channel + "s" }
+
 func customers(b *sdk.Batch) []Customer {
 	id := ids(b)
-	margin, pipe, prob, emp := b.Numbers("order_margin"), b.Numbers("open_pipeline"), b.Numbers("open_probability"), b.Numbers("employees")
+	margin, pipe, prob, emp := b.Numbers(MarginColumn), b.Numbers("open_pipeline"), b.Numbers("open_probability"), b.Numbers("employees")
 	out := make([]Customer, b.Count)
 	for i := range out {
 		out[i] = Customer{ID: id[i], Margin: margin[i], OpenPipeline: pipe[i], Probability: prob[i], Employees: emp[i]}
@@ -156,15 +176,17 @@ func contactsOf(b *sdk.Batch) []Contact {
 
 func historiesOf(b *sdk.Batch, cfg Config) []History {
 	id := ids(b)
-	since, span := b.Numbers("days_since_last_activity"), b.Numbers("activity_span_days")
+	first, last := b.Numbers(FirstTouchColumn), b.Numbers(LastTouchColumn)
 	counts := make([][]float64, len(cfg.Channels))
 	inbound := make([][]float64, len(cfg.Channels))
 	for k, ch := range cfg.Channels {
-		counts[k], inbound[k] = b.Numbers(ch+"_count"), b.Numbers("inbound_"+ch+"_count")
+		counts[k], inbound[k] = b.Numbers(ChannelColumn(ch)), b.Numbers(InboundColumn(ch))
 	}
 	out := make([]History, b.Count)
 	for i := range out {
-		h := History{ID: id[i], DaysSinceLast: since[i], SpanDays: span[i], Count: make([]float64, len(cfg.Channels)), Inbound: make([]float64, len(cfg.Channels))}
+		// The span of the year's interactions: from the first of the last
+		// 365 days to the latest (NaN when there is none in the year).
+		h := History{ID: id[i], DaysSinceLast: last[i], SpanDays: first[i] - last[i], Count: make([]float64, len(cfg.Channels)), Inbound: make([]float64, len(cfg.Channels))}
 		for k := range cfg.Channels {
 			h.Count[k], h.Inbound[k] = counts[k][i], inbound[k][i]
 		}
@@ -250,7 +272,7 @@ func differentiateSection(all []Customer, cfg Config) sdk.Section {
 	}
 	return sdk.Section{
 		Key: "differentiate", Title: "Differentiate",
-		Summary: fmt.Sprintf("%d customers by actual value (historical margin) and potential value (weighted open pipeline and size).", len(all)),
+		Summary: fmt.Sprintf("%d customers by actual value (margin of the last 365 days) and potential value (weighted open pipeline and size).", len(all)),
 		KPIs: []sdk.KPI{
 			{Key: "customers", Label: "Customers", Value: float64(len(all)), Unit: "count"},
 			{Key: "most_valuable", Label: "Most valuable customers", Value: float64(tiers[MostValuable].n), Unit: "count"},

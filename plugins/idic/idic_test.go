@@ -8,6 +8,7 @@ import (
 
 	"github.com/rapportcrm/rapport/plugins/idic"
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/inputs"
 	"github.com/rapportcrm/rapport/sdk/manifest"
 	"github.com/rapportcrm/rapport/sdk/pluginkit"
 )
@@ -136,6 +137,8 @@ func TestValueAndTier(t *testing.T) {
 //	h3: no history: call, the first channel; default gap 30: in 30.
 //	h4: one inbound email: email; fewer than two activities, default gap
 //	    30, last 10 days ago: in 20.
+//	h5: nothing in the last 365 days, last reached 400 days ago: call,
+//	    the first channel; default gap 30 − 400 < 0: now.
 func TestNextInteraction(t *testing.T) {
 	cfg := idic.DefaultConfig()
 	for _, c := range []struct {
@@ -147,6 +150,7 @@ func TestNextInteraction(t *testing.T) {
 		{idic.History{ID: "h2", Count: []float64{2, 0, 0}, Inbound: []float64{0, 0, 0}, DaysSinceLast: 50, SpanDays: 20}, "call", 0},
 		{idic.History{ID: "h3", Count: []float64{0, 0, 0}, Inbound: []float64{0, 0, 0}, DaysSinceLast: nan, SpanDays: nan}, "call", 30},
 		{idic.History{ID: "h4", Count: []float64{0, 1, 0}, Inbound: []float64{0, 1, 0}, DaysSinceLast: 10, SpanDays: 0}, "email", 20},
+		{idic.History{ID: "h5", Count: []float64{0, 0, 0}, Inbound: []float64{0, 0, 0}, DaysSinceLast: 400, SpanDays: nan}, "call", 0},
 	} {
 		got := idic.NextInteraction(c.h, cfg)
 		if got.Channel != c.channel || got.InDays != c.in {
@@ -206,7 +210,7 @@ func texts(name string, v ...string) sdk.Column {
 
 func TestScore(t *testing.T) {
 	b := sdk.Batch{SubjectType: "organization", Count: 3, IDs: []string{"O1", "O2", "O3"}, Columns: []sdk.Column{
-		numbers("order_margin", 80000, 10000, -2000),
+		numbers("margin", 80000, 10000, -2000),
 		numbers("open_pipeline", 20000, 300000, 500000),
 		numbers("open_probability", 0.5, 0.4, nan),
 		numbers("employees", 100, 10, nan),
@@ -228,16 +232,20 @@ func TestScore(t *testing.T) {
 
 // TestReport runs the report on contacts c1–c3 (c1–c2 0.997, c1–c3 and
 // c2–c3 0.8: three pairs over three contacts) and the purchases above.
+// Interactions: c1 as h1 of TestNextInteraction (first touch 143 days
+// ago, last 3: span 140, in 7 days); c2 as h2 (first 70, last 50: span
+// 20, due now); c3 was last reached 400 days ago, nothing in the year
+// (first_touch missing): default gap 30 less 400, due now. Two due now.
 func TestReport(t *testing.T) {
 	contacts := sdk.Batch{SubjectType: "contact", Count: 3, IDs: []string{"c1", "c2", "c3"}, Columns: []sdk.Column{
 		texts("first_name", "Ann", "ANN", "Anne"), texts("last_name", "Lee", "LEE", "Lee"),
 		texts("email", "ann.lee@x.com", "Ann.Lee+crm@X.com", "other@y.com"),
 		texts("phone", "+1 (415) 555-0100", "415.555.0100", "4155550100"),
 		texts("organization_id", "O1", "O1", "O2"),
-		numbers("order_margin", 60000, nan, -10),
-		numbers("call_count", 4, 2, 0), numbers("email_count", 10, 0, 0), numbers("meeting_count", 1, 0, 0),
-		numbers("inbound_call_count", 1, 0, 0), numbers("inbound_email_count", 5, 0, 0), numbers("inbound_meeting_count", 0, 0, 0),
-		numbers("days_since_last_activity", 3, 50, nan), numbers("activity_span_days", 140, 20, nan),
+		numbers("margin", 60000, nan, -10),
+		numbers("calls", 4, 2, 0), numbers("emails", 10, 0, 0), numbers("meetings", 1, 0, 0),
+		numbers("inbound_calls", 1, 0, 0), numbers("inbound_emails", 5, 0, 0), numbers("inbound_meetings", 0, 0, 0),
+		numbers("first_touch", 143, 70, nan), numbers("last_touch", 3, 50, 400),
 	}}
 	purchases := sdk.Batch{SubjectType: idic.PurchaseRecords, Count: 3, Columns: []sdk.Column{
 		texts("customer_id", "c1", "c1", "c2"), texts("product", "a", "b", "a"), numbers("quantity", 1, 1, 1),
@@ -255,7 +263,7 @@ func TestReport(t *testing.T) {
 	for k, want := range map[string]float64{
 		"identify.contacts": 3, "identify.pairs": 3, "identify.duplicate_rate": 100,
 		"differentiate.customers": 3, "differentiate.most_valuable": 1, "differentiate.below_zero": 1,
-		"interact.contacts": 3, "interact.due_now": 1,
+		"interact.contacts": 3, "interact.due_now": 2,
 		// c2 bought a; c1 bought a and b: c2 is offered b.
 		"customize.recommendations": 1, "customize.coverage": 50,
 	} {
@@ -285,6 +293,49 @@ func TestManifestDefaultsAreTheCodes(t *testing.T) {
 	}
 	if want := idic.DefaultConfig(); !reflect.DeepEqual(fromManifest, want) {
 		t.Errorf("manifest defaults %+v\ncode defaults %+v", fromManifest, want)
+	}
+}
+
+// TestManifestDeclaresTheColumns: every column the code reads is an input
+// plugin.json declares for that subject type (a column it does not declare
+// would arrive as missing, silently), with the window the docs give.
+func TestManifestDeclaresTheColumns(t *testing.T) {
+	m := loadManifest(t)
+	declared := func(subject string) map[string]string {
+		ins, err := inputs.ParseAll(nil, subject, m.Inputs[subject])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, in := range ins {
+			out[in.Name] = in.Canonical()
+		}
+		return out
+	}
+	org, contact := declared("organization"), declared("contact")
+	want := map[string]string{idic.MarginColumn: "sum(orders.margin within 365d)"}
+	for _, name := range []string{"open_pipeline", "open_probability", "employees"} {
+		want[name] = name
+	}
+	for name, canonical := range want {
+		if org[name] != canonical {
+			t.Errorf("organization %s: declared %q, want %q", name, org[name], canonical)
+		}
+	}
+	delete(want, "employees")
+	want[idic.FirstTouchColumn] = "days_since_first(activities where kind in (call, email, meeting) within 365d)"
+	want[idic.LastTouchColumn] = "days_since_last(activities where kind in (call, email, meeting))"
+	for _, ch := range idic.DefaultConfig().Channels {
+		want[idic.ChannelColumn(ch)] = "count(activities where kind = " + ch + " within 365d)"
+		want[idic.InboundColumn(ch)] = "count(activities where kind = " + ch + " and direction = inbound within 365d)"
+	}
+	for _, name := range []string{"has_organization", "first_name", "last_name", "email", "phone", "organization_id"} {
+		want[name] = name
+	}
+	for name, canonical := range want {
+		if contact[name] != canonical {
+			t.Errorf("contact %s: declared %q, want %q", name, contact[name], canonical)
+		}
 	}
 }
 

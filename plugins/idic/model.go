@@ -41,7 +41,9 @@ func DefaultConfig() Config {
 // NaN marks a missing number.
 type Customer struct {
 	ID string
-	// Margin is the historical margin, Σ (amount − cost) of its orders.
+	// Margin is the margin of the last 365 days, Σ (amount − cost) of
+	// the orders placed then: what the customer brings now, which an
+	// all-time sum would inflate with business long gone.
 	Margin float64
 	// OpenPipeline is the amount of its open deals; Probability their
 	// mean probability of closing, 0–1 (NaN when unknown).
@@ -53,7 +55,7 @@ type Customer struct {
 
 // Value is a customer's actual and potential value (Peppers & Rogers).
 type Value struct {
-	// Actual is the historical margin (0 when missing).
+	// Actual is the margin of the last 365 days (0 when missing).
 	Actual float64
 	// Pipeline is the open pipeline weighted by its probability (the mean
 	// probability of the open deals; 0.5 when unknown).
@@ -121,11 +123,14 @@ func TierOf(v Value, cfg Config) Tier {
 // History is what interaction planning reads of a contact's activities.
 type History struct {
 	ID string
-	// Count and Inbound are the activities of each channel, and how many
-	// of them came from the contact (inbound), in Config.Channels order.
+	// Count and Inbound are the activities of each channel in the last
+	// 365 days, and how many of them came from the contact (inbound), in
+	// Config.Channels order.
 	Count, Inbound []float64
-	// DaysSinceLast is the days since the latest activity; SpanDays the
-	// days from the first activity to the latest (NaN when none).
+	// DaysSinceLast is the days since the latest call, email or meeting
+	// (NaN when none); SpanDays the days from the first of them in the
+	// last 365 days to the latest (NaN when none in that year). Notes and
+	// tasks are not interactions with the contact and count for neither.
 	DaysSinceLast, SpanDays float64
 }
 
@@ -138,12 +143,13 @@ type Interaction struct {
 	Reason string
 }
 
-// NextInteraction plans the next interaction with a contact. Channel: the
-// one the contact answers most, by inbound share (inbound / count, at
-// least one inbound); else the one used most; else the first configured.
-// Timing: the contact's usual gap, SpanDays / (activities − 1) (the
-// default gap with fewer than two), less the days since the last; never
-// negative.
+// NextInteraction plans the next interaction with a contact from the last
+// 365 days of history. Channel: the one the contact answers most, by
+// inbound share (inbound / count, at least one inbound); else the one used
+// most; else the first configured. Timing: the contact's usual gap,
+// SpanDays / (activities − 1) (the default gap with fewer than two), less
+// the days since the last; never negative. A contact with no interaction
+// in the year is due as soon as the default gap has passed since the last.
 func NextInteraction(h History, cfg Config) Interaction {
 	it := Interaction{ID: h.ID}
 	best, bestShare, mostUsed, most := -1, 0.0, -1, 0.0

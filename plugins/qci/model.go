@@ -140,6 +140,9 @@ type Config struct {
 	// AreaWeights weigh the areas in the index and the gap ranking.
 	AreaWeights map[string]float64 `json:"area_weights"`
 	Targets     Targets            `json:"targets"`
+	// EnquiryDays is how recent a customer's latest inbound activity must
+	// be, in days, to count as an enquiry for the enquiries_answered KPI.
+	EnquiryDays float64 `json:"enquiry_days"`
 	// WeakestQuestions is how many of an area's weakest answered questions
 	// the gap ranking names.
 	WeakestQuestions int `json:"weakest_questions"`
@@ -153,6 +156,9 @@ type Targets struct {
 	Penetration      float64 `json:"penetration"`
 	DataCompleteness float64 `json:"data_completeness"`
 	ReplyHours       float64 `json:"reply_hours"`
+	// EnquiriesAnswered is a fraction; ReplyHours also sets when an
+	// unanswered enquiry is overdue.
+	EnquiriesAnswered float64 `json:"enquiries_answered"`
 }
 
 // DefaultConfig is the configuration when a binding gives none; it must
@@ -164,7 +170,8 @@ func DefaultConfig() Config {
 	}
 	return Config{
 		KPIWeight: 0.4, TargetScore: 75, AreaWeights: w,
-		Targets:          Targets{NewCustomers: 10, RetentionRate: 0.85, Penetration: 0.5, DataCompleteness: 0.9, ReplyHours: 24},
+		Targets:          Targets{NewCustomers: 10, RetentionRate: 0.85, Penetration: 0.5, DataCompleteness: 0.9, ReplyHours: 24, EnquiriesAnswered: 0.9},
+		EnquiryDays:      90,
 		WeakestQuestions: 2, MaxRows: 500,
 	}
 }
@@ -176,6 +183,7 @@ const (
 	KPIPenetration  = "penetration"
 	KPICompleteness = "data_completeness"
 	KPIResponse     = "response_time"
+	KPIEnquiries    = "enquiries_answered"
 )
 
 // Data is what the measured KPIs are computed from. A nil series means the
@@ -191,6 +199,43 @@ type Data struct {
 	Customers, Buyers int
 	// Contacts, and how many have an email, a phone, an organization.
 	Contacts, WithEmail, WithPhone, WithOrganization int
+	// Enquiries holds, for each customer with an inbound activity, the
+	// days since its latest inbound and latest outbound activity.
+	Enquiries []Enquiry
+}
+
+// Enquiry is a customer's latest inbound activity (an enquiry) and its
+// latest outbound one, in days before the report's time; NaN when the
+// customer has none.
+type Enquiry struct {
+	InboundDays, OutboundDays float64
+}
+
+// EnquiryState is where a customer's latest enquiry stands.
+type EnquiryState int
+
+// The states: not an enquiry of the window (none, or older than
+// enquiry_days); answered (an outbound activity at or after it); waiting
+// (no answer yet, but younger than the reply target); overdue (no
+// answer, older than the reply target).
+const (
+	NoEnquiry EnquiryState = iota
+	Answered
+	Waiting
+	Overdue
+)
+
+// State places an enquiry, with cfg's enquiry_days and targets.reply_hours.
+func (e Enquiry) State(cfg Config) EnquiryState {
+	switch {
+	case !(e.InboundDays >= 0 && e.InboundDays <= cfg.EnquiryDays):
+		return NoEnquiry
+	case e.OutboundDays <= e.InboundDays:
+		return Answered
+	case 24*e.InboundDays < cfg.Targets.ReplyHours:
+		return Waiting
+	}
+	return Overdue
 }
 
 // Measure is one KPI measured from data.
@@ -225,16 +270,33 @@ func (m Measure) Score() float64 {
 	return 100 * math.Max(0, math.Min(1, m.Value/m.Target))
 }
 
-// Measures computes the five KPIs, in this order: acquisition (mean new
+// Measures computes the six KPIs, in this order: acquisition (mean new
 // customers per period), retention (mean retention rate per period),
 // penetration (buyers / customers), data completeness (the share of
-// contact fields present of email, phone and organization) and response
-// time (median reply hours, lower is better).
+// contact fields present of email, phone and organization), response
+// time (median reply hours, lower is better) and enquiries answered
+// (answered / (answered + overdue) of the customers' latest enquiries,
+// see Enquiry.State).
+//
+// Response time and enquiries answered see the same promise from two
+// sides: the median covers the emails that were answered, however many
+// were not; the share of enquiries answered counts every channel and the
+// customers left waiting past the reply target.
 func Measures(d Data, cfg Config) []Measure {
 	acq, acqOK := meanFinite(d.NewCustomers)
 	ret, retOK := meanFinite(d.RetentionRate)
 	reply, replyOK := firstFinite(d.MedianReplyHours)
 	replyOK = replyOK && reply >= 0
+	var answered, due int
+	for _, e := range d.Enquiries {
+		switch e.State(cfg) {
+		case Answered:
+			answered++
+			due++
+		case Overdue:
+			due++
+		}
+	}
 	t := cfg.Targets
 	return []Measure{
 		{Key: KPIAcquisition, Area: CustomerManagementActivity, Label: "New customers per period", Value: acq, Target: t.NewCustomers, Known: acqOK},
@@ -242,6 +304,7 @@ func Measures(d Data, cfg Config) []Measure {
 		{Key: KPIPenetration, Area: CustomerManagementActivity, Label: "Customers with orders, of organizations and contacts", Value: share(float64(d.Buyers), float64(d.Customers)), Target: t.Penetration, Known: d.Customers > 0},
 		{Key: KPICompleteness, Area: InformationTechnology, Label: "Contact data completeness (email, phone, organization)", Value: share(float64(d.WithEmail+d.WithPhone+d.WithOrganization), 3*float64(d.Contacts)), Target: t.DataCompleteness, Known: d.Contacts > 0},
 		{Key: KPIResponse, Area: CustomerExperience, Label: "Median reply time (hours)", Value: reply, Target: t.ReplyHours, LowerIsBetter: true, Known: replyOK},
+		{Key: KPIEnquiries, Area: CustomerExperience, Label: "Latest enquiries answered, of those answered or overdue", Value: share(float64(answered), float64(due)), Target: t.EnquiriesAnswered, Known: due > 0},
 	}
 }
 

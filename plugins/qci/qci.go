@@ -7,12 +7,14 @@
 //
 // It implements one extension point, report, which reads the answers
 // recorded as "assessment" records, the organizations and contacts (for
-// penetration and data completeness) and the host's metrics.
+// penetration, data completeness and enquiries answered) and the host's
+// metrics.
 package qci
 
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/rapportcrm/rapport/sdk"
@@ -25,6 +27,14 @@ var Plugin = sdk.Plugin{Report: Report}
 // recorded answer, with question (text: a key of Questions) and answer
 // (a number 0–MaxAnswer).
 const AssessmentRecords = "assessment"
+
+// The columns of the declared inputs plugin.json names for organizations
+// and contacts: days_since_last(activities where direction = inbound) and
+// the same for outbound.
+const (
+	LastInboundColumn  = "last_inbound"
+	LastOutboundColumn = "last_outbound"
+)
 
 // The host metrics the report reads.
 const (
@@ -44,6 +54,9 @@ func parseConfig(raw []byte) (Config, error) {
 	}
 	if !(cfg.KPIWeight >= 0 && cfg.KPIWeight <= 1) {
 		return cfg, fmt.Errorf("config: kpi_weight must be between 0 and 1")
+	}
+	if !(cfg.EnquiryDays > 0) {
+		return cfg, fmt.Errorf("config: enquiry_days must be positive")
 	}
 	if cfg.MaxRows < 0 || cfg.WeakestQuestions < 0 {
 		return cfg, fmt.Errorf("config: max_rows and weakest_questions must not be negative")
@@ -98,6 +111,7 @@ func Read(req *sdk.ReportRequest) ([]Answer, Data) {
 			}
 		case "organization", "contact":
 			orders, ofOrg := b.Numbers("order_count"), b.Numbers("has_organization")
+			inbound, outbound := b.Numbers(LastInboundColumn), b.Numbers(LastOutboundColumn)
 			for j, n := range orders {
 				if b.SubjectType == "contact" && ofOrg[j] >= 0.5 {
 					continue // a contact of an organization buys for it: the organization is the customer
@@ -105,6 +119,9 @@ func Read(req *sdk.ReportRequest) ([]Answer, Data) {
 				d.Customers++
 				if n >= 1 {
 					d.Buyers++
+				}
+				if !math.IsNaN(inbound[j]) {
+					d.Enquiries = append(d.Enquiries, Enquiry{InboundDays: inbound[j], OutboundDays: outbound[j]})
 				}
 			}
 			if b.SubjectType != "contact" {
@@ -256,7 +273,7 @@ func coverageSection(a Assessment, cfg Config) sdk.Section {
 // kpiUnit is how a measured KPI is shown: fractions as percentages.
 func kpiUnit(key string) (scale float64, unit string) {
 	switch key {
-	case KPIRetention, KPIPenetration, KPICompleteness:
+	case KPIRetention, KPIPenetration, KPICompleteness, KPIEnquiries:
 		return 100, "percent"
 	case KPIAcquisition:
 		return 1, "count"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rapportcrm/rapport/plugins/qci"
 	"github.com/rapportcrm/rapport/sdk"
+	"github.com/rapportcrm/rapport/sdk/inputs"
 	"github.com/rapportcrm/rapport/sdk/manifest"
 	"github.com/rapportcrm/rapport/sdk/pluginkit"
 )
@@ -59,6 +60,27 @@ func TestQuestionSet(t *testing.T) {
 	for v, want := range map[float64]bool{0: true, 4: true, 2: true, 2.5: false, -1: false, 5: false, nan: false} {
 		if qci.ValidAnswer(v) != want {
 			t.Errorf("ValidAnswer(%v) = %v", v, !want)
+		}
+	}
+}
+
+// TestEnquiryState: with enquiry_days 90 and reply_hours 24, an inbound
+// activity is an enquiry from 0 to 90 days old (both included); it is
+// answered by an outbound one at the same time or later (fewer days
+// ago), waiting under 24 hours (1 day), overdue from then on.
+func TestEnquiryState(t *testing.T) {
+	cfg := qci.DefaultConfig()
+	for _, c := range []struct {
+		in, out float64
+		want    qci.EnquiryState
+	}{
+		{nan, nan, qci.NoEnquiry}, {nan, 3, qci.NoEnquiry}, {90.5, 1, qci.NoEnquiry}, {-1, nan, qci.NoEnquiry},
+		{90, 90, qci.Answered}, {5, 4.99, qci.Answered}, {0, 0, qci.Answered},
+		{0.99, nan, qci.Waiting}, {0.5, 3, qci.Waiting},
+		{1, nan, qci.Overdue}, {5, 5.01, qci.Overdue}, {90, nan, qci.Overdue},
+	} {
+		if got := (qci.Enquiry{InboundDays: c.in, OutboundDays: c.out}).State(cfg); got != c.want {
+			t.Errorf("inbound %v, outbound %v: %v, want %v", c.in, c.out, got, c.want)
 		}
 	}
 }
@@ -151,6 +173,13 @@ var answers = []struct {
 //	completeness  4 contacts: email 1,1,1,0 (3), phone 1,0,1,0 (2),
 //	              organization 1,1,0,– (2): 7 / 12 = 0.583333; / 0.9 → 64.8148
 //	response      median_reply_hours 36: 24 / 36 → 66.6667 (lower is better)
+//	enquiries     customers (days since the latest inbound / outbound):
+//	              O1 2 / 1: answered; O2 10 / 30: overdue (no answer since,
+//	              older than 24 hours); contact 3 0.5 / –: waiting (12
+//	              hours, under the 24-hour target), left out; contact 4
+//	              200 / –: older than enquiry_days 90, no enquiry; contact 1
+//	              (1 / –) belongs to an organization, not a customer.
+//	              1 answered of 2: 0.5; 0.5 / 0.9 → 55.5556
 func request() *sdk.ReportRequest {
 	rec := sdk.Batch{SubjectType: qci.AssessmentRecords, Count: len(answers)}
 	var keys []string
@@ -163,12 +192,18 @@ func request() *sdk.ReportRequest {
 	return &sdk.ReportRequest{
 		Batches: []sdk.Batch{
 			rec,
-			{SubjectType: "organization", Count: 2, Columns: []sdk.Column{numbers("order_count", 3, 0)}},
+			{SubjectType: "organization", Count: 2, Columns: []sdk.Column{
+				numbers("order_count", 3, 0),
+				numbers("last_inbound", 2, 10),
+				numbers("last_outbound", 1, 30),
+			}},
 			{SubjectType: "contact", Count: 4, Columns: []sdk.Column{
 				numbers("order_count", 1, nan, 0, 2),
 				numbers("has_email", 1, 1, 1, 0),
 				numbers("has_phone", 1, 0, 1, 0),
 				numbers("has_organization", 1, 1, 0, nan),
+				numbers("last_inbound", 1, nan, 0.5, 200),
+				numbers("last_outbound", nan, nan, nan, nan),
 			}},
 		},
 		Metrics: []sdk.Series{
@@ -187,7 +222,8 @@ func request() *sdk.ReportRequest {
 //	information_technology       0.6 × 50 + 0.4 × 64.8148 = 30 + 25.9259 = 55.9259
 //	process_management           0
 //	customer_management_activity KPI (75 + 80 + 100) / 3 = 85; 0.6 × 50 + 0.4 × 85 = 64
-//	customer_experience          0.6 × 75 + 0.4 × 66.6667 = 45 + 26.6667 = 71.6667
+//	customer_experience          KPI (66.6667 + 55.5556) / 2 = 61.1111;
+//	                             0.6 × 75 + 0.4 × 61.1111 = 45 + 24.4444 = 69.4444
 //	measurement                  75
 var wantArea = map[string]float64{
 	qci.AnalysisPlanning:           200.0 / 3,
@@ -196,13 +232,13 @@ var wantArea = map[string]float64{
 	qci.InformationTechnology:      30 + 0.4*100*(7.0/12)/0.9,
 	qci.ProcessManagement:          0,
 	qci.CustomerManagementActivity: 64,
-	qci.CustomerExperience:         45 + 0.4*100*24.0/36,
+	qci.CustomerExperience:         45 + 0.4*(100*24.0/36+100*0.5/0.9)/2,
 	qci.Measurement:                75,
 }
 
 // wantIndex is the mean of the eight (equal weights): (66.6667 + 100 + 50
-// + 55.9259 + 0 + 64 + 71.6667 + 75) / 8 = 483.2593 / 8 = 60.4074.
-const wantIndex = 60.4074
+// + 55.9259 + 0 + 64 + 69.4444 + 75) / 8 = 481.0370 / 8 = 60.1296.
+const wantIndex = 60.1296
 
 func assess(t *testing.T, cfg qci.Config) qci.Assessment {
 	t.Helper()
@@ -234,13 +270,17 @@ func TestAssess(t *testing.T) {
 		t.Errorf("recorded %d, ignored %d; want 26 and 4", a.Recorded, a.Ignored)
 	}
 	// Weights people_organisation 3 and process_management 0: the index is
-	// (66.6667 + 100 + 3 × 50 + 55.9259 + 64 + 71.6667 + 75) / 9 =
-	// 583.2593 / 9 = 64.8066.
+	// (66.6667 + 100 + 3 × 50 + 55.9259 + 64 + 69.4444 + 75) / 9 =
+	// 581.0370 / 9 = 64.5597.
 	cfg := qci.DefaultConfig()
 	cfg.AreaWeights[qci.PeopleOrganisation] = 3
 	cfg.AreaWeights[qci.ProcessManagement] = 0
-	if got := assess(t, cfg).Index; math.Abs(got-64.8066) > 5e-5 {
-		t.Errorf("weighted index %.6f, want 64.8066", got)
+	if got := assess(t, cfg).Index; math.Abs(got-64.5597) > 5e-5 {
+		t.Errorf("weighted index %.6f, want 64.5597", got)
+	}
+	ce := a.Areas[6]
+	if ce.Key != qci.CustomerExperience || !ce.HasKPI || math.Abs(ce.KPI-(200.0/3+500.0/9)/2) > 1e-9 {
+		t.Errorf("customer experience: %+v", ce)
 	}
 	// kpi_weight 0: scores are the questionnaire's alone.
 	cfg = qci.DefaultConfig()
@@ -253,7 +293,7 @@ func TestAssess(t *testing.T) {
 // TestGaps: below the target 75 (weights 1), by 75 − score: process
 // management 75, people and organisation 25, information and technology
 // 19.0741, customer management activity 11, analysis and planning 8.3333,
-// customer experience 3.3333. Measurement (exactly 75) and the
+// customer experience 5.5556. Measurement (exactly 75) and the
 // proposition are not gaps.
 func TestGaps(t *testing.T) {
 	cfg := qci.DefaultConfig()
@@ -330,17 +370,18 @@ func TestReport(t *testing.T) {
 		"overview.areas_below_target": 6,
 		"overview.coverage":           100 * 21.0 / 30,
 		"gaps.largest_gap":            75,
-		// 75 + 25 + 19.0741 + 11 + 8.3333 + 3.3333 = 141.7407
-		"gaps.total_gap":         75 + 25 + (75 - wantArea[qci.InformationTechnology]) + 11 + (75 - 200.0/3) + (75 - wantArea[qci.CustomerExperience]),
-		"coverage.answered":      21,
-		"coverage.questions":     30,
-		"coverage.answers":       26,
-		"coverage.ignored":       4,
-		"kpis.acquisition":       7.5,
-		"kpis.retention":         68,
-		"kpis.penetration":       50,
-		"kpis.data_completeness": 100 * 7.0 / 12,
-		"kpis.response_time":     36,
+		// 75 + 25 + 19.0741 + 11 + 8.3333 + 5.5556 = 143.9630
+		"gaps.total_gap":          75 + 25 + (75 - wantArea[qci.InformationTechnology]) + 11 + (75 - 200.0/3) + (75 - wantArea[qci.CustomerExperience]),
+		"coverage.answered":       21,
+		"coverage.questions":      30,
+		"coverage.answers":        26,
+		"coverage.ignored":        4,
+		"kpis.acquisition":        7.5,
+		"kpis.retention":          68,
+		"kpis.penetration":        50,
+		"kpis.data_completeness":  100 * 7.0 / 12,
+		"kpis.response_time":      36,
+		"kpis.enquiries_answered": 50,
 	} {
 		if math.Abs(k[key].Value-want) > 1e-9 {
 			t.Errorf("%s = %v, want %v", key, k[key].Value, want)
@@ -442,7 +483,7 @@ func TestNothing(t *testing.T) {
 }
 
 func TestBadConfig(t *testing.T) {
-	for _, c := range []string{`{"kpi_weight": 1.5}`, `{"area_weights": {"sales": 1}}`, `{"area_weights": {"measurement": -1}}`, `{"max_rows": -1}`, `[`} {
+	for _, c := range []string{`{"kpi_weight": 1.5}`, `{"area_weights": {"sales": 1}}`, `{"area_weights": {"measurement": -1}}`, `{"max_rows": -1}`, `{"enquiry_days": 0}`, `[`} {
 		if _, err := qci.Report(ctx{}, &sdk.ReportRequest{Config: []byte(c)}); err == nil {
 			t.Errorf("config %s accepted", c)
 		}
@@ -471,6 +512,32 @@ func TestManifestDefaultsAreTheCodes(t *testing.T) {
 	}
 	if want := qci.DefaultConfig(); !reflect.DeepEqual(fromManifest, want) {
 		t.Errorf("manifest defaults %+v\ncode defaults %+v", fromManifest, want)
+	}
+}
+
+// TestManifestDeclaresTheColumns: the enquiry columns the report reads are
+// declared, for organizations and contacts, as the aggregates the docs
+// give (a column not declared would arrive as missing, silently).
+func TestManifestDeclaresTheColumns(t *testing.T) {
+	m := loadManifest(t)
+	for _, subject := range []string{"organization", "contact"} {
+		ins, err := inputs.ParseAll(nil, subject, m.Inputs[subject])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, in := range ins {
+			got[in.Name] = in.Canonical()
+		}
+		for name, want := range map[string]string{
+			"order_count":          "order_count",
+			qci.LastInboundColumn:  "days_since_last(activities where direction = inbound)",
+			qci.LastOutboundColumn: "days_since_last(activities where direction = outbound)",
+		} {
+			if got[name] != want {
+				t.Errorf("%s %s: declared %q, want %q", subject, name, got[name], want)
+			}
+		}
 	}
 }
 

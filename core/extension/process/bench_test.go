@@ -40,7 +40,7 @@ func leadsForBench() []leadscore.Lead {
 // physical limit) and returns leads per second.
 func nativeRate(leads []leadscore.Lead) float64 {
 	values := make([]float64, len(leads))
-	contrib := make([][8]float64, len(leads))
+	contrib := make([][leadscore.NumFactors]float64, len(leads))
 	start := time.Now()
 	for i := range leads {
 		values[i] = leadscore.ScoreLead(&leads[i], &contrib[i])
