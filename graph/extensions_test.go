@@ -15,6 +15,7 @@ import (
 	"github.com/rapportcrm/rapport/core/extension/extensiontest"
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/core/store/storetest"
+	"github.com/rapportcrm/rapport/internal/round"
 )
 
 const bindLeads = `mutation($p: String!, $v: String!, $c: Map) {
@@ -54,6 +55,16 @@ func TestScoreSubjectsThroughTheAPI(t *testing.T) {
 			s := get(d, "leads", "edges", 0, "node", "scores", 0)
 			if s == nil || str(s, "plugin") != "leadscore" || len(get(s, "explanation").([]any)) != 10 {
 				t.Fatalf("lead scores = %v", d)
+			}
+			// Scores are shown rounded to six significant digits
+			// (internal/round); the stored values keep the plugin's.
+			if v := num(s, "value"); round.Measure(v) != v {
+				t.Errorf("score value %v not rounded", v)
+			}
+			for _, f := range get(s, "explanation").([]any) {
+				if c := num(f, "contribution"); round.Measure(c) != c {
+					t.Errorf("contribution %v not rounded", c)
+				}
 			}
 			before := str(s, "label")
 			// Rebinding with other thresholds changes the next scores' labels.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/extension/extensiontest"
 	"github.com/rapportcrm/rapport/core/store/storetest"
+	"github.com/rapportcrm/rapport/internal/round"
 )
 
 // TestReportsThroughTheAPI runs the bundled models over GraphQL: the QCI
@@ -79,6 +80,22 @@ func TestReportsThroughTheAPI(t *testing.T) {
 			// margins 1,200 + 80 − 40 = 1,240 and 300 − 20 = 280.
 			if kpi(d, "portfolio", "customers_placed") != 2 || kpi(d, "lifecycle", "customers") != 2 {
 				t.Errorf("valuechain in A = %v", d)
+			}
+			// Figures are shown rounded: money to the cent, the rest to six
+			// significant digits (internal/round).
+			for _, s := range get(d, "runReport", "sections").([]any) {
+				for _, k := range get(s, "kpis").([]any) {
+					if v := num(k, "value"); round.Unit(v, str(k, "unit")) != v {
+						t.Errorf("KPI %s = %v, not rounded", str(k, "key"), v)
+					}
+				}
+				for _, sr := range get(s, "series").([]any) {
+					for _, v := range get(sr, "values").([]any) {
+						if f := v.(float64); round.Measure(f) != f {
+							t.Errorf("series %s value %v, not rounded", str(sr, "name"), f)
+						}
+					}
+				}
 			}
 			d = e.ok("b", report, map[string]any{"p": "valuechain"})
 			if kpi(d, "portfolio", "customers_placed") != 0 {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -171,12 +170,8 @@ enabled; after the workers were down, only the latest missed tick fires.
 				if trigger == "" {
 					trigger = "schedule " + compactJSON(a.Schedule)
 				}
-				next := ""
-				if at := automation.NextRun(a, now); at != nil {
-					next = at.Format(time.RFC3339)
-				}
-				t.Rows = append(t.Rows, []string{string(a.ID), a.Name, strconv.FormatBool(a.Enabled), trigger, next,
-					compactJSON(a.Condition), compactJSON(automation.Redacted(a.Actions))})
+				t.Rows = append(t.Rows, []any{a.ID, a.Name, a.Enabled, trigger, automation.NextRun(a, now),
+					rawJSON(compactJSON(a.Condition)), rawJSON(compactJSON(automation.Redacted(a.Actions)))})
 			}
 			return t.write(cmd.OutOrStdout(), output)
 		},
@@ -257,8 +252,8 @@ enabled; after the workers were down, only the latest missed tick fires.
 				for _, s := range r.Steps {
 					steps = append(steps, fmt.Sprintf("%s:%s/%d", s.Type, s.Status, s.Attempts))
 				}
-				t.Rows = append(t.Rows, []string{string(r.ID), string(r.AutomationID), r.Trigger, string(r.SubjectID), string(r.Status),
-					strconv.Itoa(r.Attempts), strings.Join(steps, " "), r.FiredAt.Format(time.RFC3339), r.Error})
+				t.Rows = append(t.Rows, []any{r.ID, r.AutomationID, r.Trigger, optional(string(r.SubjectID)), r.Status,
+					r.Attempts, optional(strings.Join(steps, " ")), r.FiredAt, optional(r.Error)})
 			}
 			return t.write(cmd.OutOrStdout(), output)
 		},
@@ -290,15 +285,12 @@ enabled; after the workers were down, only the latest missed tick fires.
 			}
 			t := table{Columns: []string{"id", "run", "kind", "target", "status", "attempts", "response", "delivered_at", "last_error"}}
 			for _, d := range ds {
-				resp, at := "", ""
+				var resp any // missing
 				if d.ResponseStatus != nil {
-					resp = strconv.Itoa(*d.ResponseStatus)
+					resp = *d.ResponseStatus
 				}
-				if d.DeliveredAt != nil {
-					at = d.DeliveredAt.Format(time.RFC3339)
-				}
-				t.Rows = append(t.Rows, []string{string(d.ID), string(d.RunID), string(d.Kind), d.Target, string(d.Status),
-					strconv.Itoa(d.Attempts), resp, at, d.LastError})
+				t.Rows = append(t.Rows, []any{d.ID, d.RunID, d.Kind, d.Target, d.Status,
+					d.Attempts, resp, d.DeliveredAt, optional(d.LastError)})
 			}
 			return t.write(cmd.OutOrStdout(), output)
 		},

@@ -256,19 +256,19 @@ func TestAutomationCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			id = strings.TrimSpace(id)
-			list := func(ws string) []map[string]string {
+			list := func(ws string) []map[string]any {
 				out, err := run(t, "--db", db, "automation", "list", "-w", ws, "-o", "json")
 				if err != nil {
 					t.Fatal(err)
 				}
-				var rows []map[string]string
+				var rows []map[string]any
 				if err := json.Unmarshal([]byte(out), &rows); err != nil {
 					t.Fatalf("%v: %s", err, out)
 				}
 				return rows
 			}
 			rows := list("acme")
-			if len(rows) != 1 || rows[0]["id"] != id || rows[0]["enabled"] != "true" || strings.Contains(rows[0]["actions"], testSecret) {
+			if len(rows) != 1 || rows[0]["id"] != id || rows[0]["enabled"] != true || strings.Contains(toJSON(rows[0]["actions"]), testSecret) {
 				t.Fatalf("list %v", rows)
 			}
 			if rows := list("other"); len(rows) != 0 {
@@ -280,7 +280,7 @@ func TestAutomationCommands(t *testing.T) {
 			if _, err := run(t, "--db", db, "automation", "disable", "-w", "acme", id); err != nil {
 				t.Fatal(err)
 			}
-			if rows := list("acme"); rows[0]["enabled"] != "false" {
+			if rows := list("acme"); rows[0]["enabled"] != false {
 				t.Errorf("after disable %v", rows)
 			}
 			if _, err := run(t, "--db", db, "automation", "delete", "-w", "acme", id); err != nil {
@@ -307,10 +307,11 @@ func TestAutomationCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			rows = list("acme")
-			if len(rows) != 1 || !strings.Contains(rows[0]["trigger"], `"cron":"0 9 * * 1"`) || !strings.Contains(rows[0]["trigger"], `"timezone":"Europe/Berlin"`) {
+			if len(rows) != 1 || !strings.Contains(fmt.Sprint(rows[0]["trigger"]), `"cron":"0 9 * * 1"`) || !strings.Contains(fmt.Sprint(rows[0]["trigger"]), `"timezone":"Europe/Berlin"`) {
 				t.Fatalf("list %v", rows)
 			}
-			next, err := time.Parse(time.RFC3339, rows[0]["next_run"])
+			nextRun, _ := rows[0]["next_run"].(string)
+			next, err := time.Parse(time.RFC3339, nextRun)
 			berlin, _ := time.LoadLocation("Europe/Berlin")
 			if in := next.In(berlin); err != nil || in.Weekday() != time.Monday || in.Hour() != 9 || !next.After(time.Now()) {
 				t.Errorf("next_run %q (%v in Berlin) %v", rows[0]["next_run"], in, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/rapportcrm/rapport/core/extension/process"
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/examples/leadscore"
+	"github.com/rapportcrm/rapport/internal/round"
 	"github.com/rapportcrm/rapport/sdk"
 	"github.com/rapportcrm/rapport/sdk/inputs"
 	"github.com/rapportcrm/rapport/sdk/manifest"
@@ -42,6 +42,16 @@ type benchResult struct {
 	ProcessEmptyMicros float64 `json:"process_empty_call_us,omitempty"`
 	ProcessInFlight    int     `json:"process_in_flight,omitempty"`
 	ProcessMatches     float64 `json:"process_max_abs_difference,omitempty"`
+}
+
+// rounded is a copy of r with its measurements rounded by round.Measure,
+// as every command shows figures.
+func (r benchResult) rounded() benchResult {
+	for _, f := range []*float64{&r.NativeItemsPerS, &r.WASMItemsPerS, &r.WASMToNative, &r.EmptyCallMicros, &r.ModuleLoadMillis,
+		&r.WASMMatchesNativeTo, &r.ProcessItemsPerS, &r.ProcessToNative, &r.ProcessEmptyMicros, &r.ProcessMatches} {
+		*f = round.Measure(*f)
+	}
+	return r
 }
 
 func newBenchCmd() *cobra.Command {
@@ -77,16 +87,14 @@ and its config_schema's defaults.`,
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(res)
+				return writeJSON(cmd.OutOrStdout(), res.rounded())
 			}
-			t := table{Columns: []string{"runtime", "leads_per_s", "ratio_to_native"}, Rows: [][]string{
-				{"native", fmt.Sprintf("%.0f", res.NativeItemsPerS), "1"},
-				{"wasm", fmt.Sprintf("%.0f", res.WASMItemsPerS), fmt.Sprintf("%.3f", res.WASMToNative)},
+			t := table{Columns: []string{"runtime", "leads_per_s", "ratio_to_native"}, Rows: [][]any{
+				{"native", res.NativeItemsPerS, 1},
+				{"wasm", res.WASMItemsPerS, res.WASMToNative},
 			}}
 			if res.ProcessInFlight > 0 {
-				t.Rows = append(t.Rows, []string{"process", fmt.Sprintf("%.0f", res.ProcessItemsPerS), fmt.Sprintf("%.3f", res.ProcessToNative)})
+				t.Rows = append(t.Rows, []any{"process", res.ProcessItemsPerS, res.ProcessToNative})
 			}
 			if err := t.write(cmd.OutOrStdout(), output); err != nil {
 				return err

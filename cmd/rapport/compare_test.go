@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -90,12 +91,12 @@ summary,plugin,sizes@1.0.0,sizes@2.0.0,
 summary,subject_type,,,lead
 summary,subjects,,,6
 summary,rank_correlation,,,0.5
-summary,mean_shift,,,0.16666666666666666
+summary,mean_shift,,,0.166667
 summary,top_k,,,1
 summary,top_k_overlap,,,1
 summary,label_changes,,,1
 summary,changed_share,,,0.5
-summary,shared_changed_share,,,0.16666666666666666
+summary,shared_changed_share,,,0.166667
 summary,confusion_cells,,,5
 size,big,2,0,baseline_only
 size,huge,0,0,candidate_only
@@ -112,9 +113,19 @@ label_change,LD_1,big+known,known+large,
 `; got != want {
 		t.Errorf("csv:\n%s\nwant:\n%s", got, want)
 	}
-	var back extension.ShadowComparison
+	// The JSON is snake_case, its figures rounded to six significant
+	// digits: 1/6 is 0.166667, within 5e-7 of the exact share.
+	var back struct {
+		Segments *struct {
+			Confusion          []extension.ConfusionCell `json:"confusion"`
+			SharedChangedShare float64                   `json:"shared_changed_share"`
+		} `json:"segments"`
+		LabelChanges []struct {
+			SubjectID string `json:"subject_id"`
+		} `json:"label_changes"`
+	}
 	if err := json.Unmarshal([]byte(write(c, "json")), &back); err != nil || back.Segments == nil || back.Segments.Confusion[2].Candidate != "known+large+vip" ||
-		back.Segments.SharedChangedShare != 1.0/6 || back.LabelChanges[0].SubjectID != "LD_1" {
+		math.Abs(back.Segments.SharedChangedShare-1.0/6) > 5e-7 || back.Segments.SharedChangedShare != 0.166667 || back.LabelChanges[0].SubjectID != "LD_1" {
 		t.Errorf("json: %v %+v", err, back.Segments)
 	}
 	if err := writeComparison(&bytes.Buffer{}, c, "yaml"); errcode.FieldOf(err) != "output" {
@@ -181,8 +192,9 @@ func TestCompareSegmentsCommand(t *testing.T) {
 }
 
 // TestComparisonJSONMatchesSchema checks that `plugin compare -o json`
-// spells every member as the GraphQL ShadowComparison (and the types of
-// its fields) does, has every field of them, and is null only where
+// has every member of the GraphQL ShadowComparison (and the types of its
+// fields), spelt in snake_case as every command's JSON is (topKOverlap is
+// top_k_overlap), and nothing else, and is null only where
 // GraphQL may be: for a segment comparison, a score comparison with no
 // label changes and a segment comparison of no subjects.
 func TestComparisonJSONMatchesSchema(t *testing.T) {
@@ -223,17 +235,21 @@ func checkAgainstSchema(t *testing.T, schema *ast.Schema, path, typeName string,
 				t.Errorf("%s: an object where GraphQL has %s", path, typeName)
 				return
 			}
+			byKey := map[string]*ast.FieldDefinition{}
+			for _, f := range typ.Fields {
+				byKey[snakeCase(f.Name)] = f
+			}
 			for key, e := range v {
-				f := typ.Fields.ForName(key)
+				f := byKey[key]
 				if f == nil {
 					t.Errorf("%s.%s: GraphQL %s has no field %s", path, key, typeName, key)
 					continue
 				}
 				check(path+"."+key, f.Type.Name(), e, f.Type.NonNull)
 			}
-			for _, f := range typ.Fields {
-				if _, ok := v[f.Name]; !ok {
-					t.Errorf("%s: lacks %s of GraphQL %s", path, f.Name, typeName)
+			for key, f := range byKey {
+				if _, ok := v[key]; !ok {
+					t.Errorf("%s: lacks %s (%s of GraphQL %s)", path, key, f.Name, typeName)
 				}
 			}
 		}

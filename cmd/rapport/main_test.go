@@ -210,7 +210,7 @@ func TestServeDemo(t *testing.T) {
 			if got, err := run(t, "report", "--db", db, "--workspace", "demo", "--plugin", "valuechain", "-o", "csv"); err != nil || !strings.HasPrefix(got, "section,part,key,label,value,unit\n") || !strings.Contains(got, "portfolio,kpi,customers_placed,") {
 				t.Errorf("csv: %v\n%.300s", err, got)
 			}
-			if got, err := run(t, "plugin", "compare", "--db", db, "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.0.0", "-o", "json"); err != nil || !strings.Contains(got, `"topKOverlap": 1`) {
+			if got, err := run(t, "plugin", "compare", "--db", db, "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.0.0", "-o", "json"); err != nil || !strings.Contains(got, `"top_k_overlap": 1`) {
 				t.Errorf("compare: %v\n%.300s", err, got)
 			}
 

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -211,23 +210,6 @@ func (f *metricsFlags) query(forward bool) (metrics.Query, error) {
 	return q.Normalized()
 }
 
-// rate formats a nullable ratio; null is empty.
-func rate(r *float64) string {
-	if r == nil {
-		return ""
-	}
-	return strconv.FormatFloat(*r, 'f', 4, 64)
-}
-
-func money(m *crm.Money) string {
-	if m == nil {
-		return ""
-	}
-	return m.String()
-}
-
-func num(n int) string { return strconv.Itoa(n) }
-
 func churnTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q metrics.Query) (table, error) {
 	series, err := svc.Customers(cmd.Context(), q)
 	if err != nil {
@@ -235,8 +217,8 @@ func churnTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q met
 	}
 	t := table{Columns: []string{"period", "customers_start", "customers_end", "new", "reactivated", "churned", "churn_rate", "revenue", "starting_revenue", "lost_revenue", "revenue_churn_rate"}}
 	for _, s := range series {
-		t.Rows = append(t.Rows, []string{spanLabel(s.Span), num(s.CustomersAtStart), num(s.CustomersAtEnd), num(s.NewCustomers), num(s.Reactivated), num(s.Churned),
-			rate(s.ChurnRate), s.Revenue.String(), s.StartingRevenue.String(), s.LostRevenue.String(), rate(s.RevenueChurnRate)})
+		t.Rows = append(t.Rows, []any{spanLabel(s.Span), s.CustomersAtStart, s.CustomersAtEnd, s.NewCustomers, s.Reactivated, s.Churned,
+			s.ChurnRate, s.Revenue, s.StartingRevenue, s.LostRevenue, s.RevenueChurnRate})
 	}
 	return t, nil
 }
@@ -248,8 +230,8 @@ func retentionTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q
 	}
 	t := table{Columns: []string{"period", "customers_start", "customers_end", "new", "reactivated", "retained", "retention_rate", "starting_revenue", "retained_revenue", "net_revenue_retention"}}
 	for _, s := range series {
-		t.Rows = append(t.Rows, []string{spanLabel(s.Span), num(s.CustomersAtStart), num(s.CustomersAtEnd), num(s.NewCustomers), num(s.Reactivated), num(s.Retained),
-			rate(s.RetentionRate), s.StartingRevenue.String(), s.RetainedRevenue.String(), rate(s.NetRevenueRetention)})
+		t.Rows = append(t.Rows, []any{spanLabel(s.Span), s.CustomersAtStart, s.CustomersAtEnd, s.NewCustomers, s.Reactivated, s.Retained,
+			s.RetentionRate, s.StartingRevenue, s.RetainedRevenue, s.NetRevenueRetention})
 	}
 	return t, nil
 }
@@ -262,8 +244,7 @@ func clvTable(cmd *cobra.Command, f *metricsFlags, svc *metrics.Service, q metri
 	if f.top > 0 {
 		t := table{Columns: []string{"rank", "id", "kind", "name", "orders", "revenue", "margin", "first_order", "last_order"}}
 		for i, c := range v.Top {
-			t.Rows = append(t.Rows, []string{num(i + 1), string(c.ID), c.Kind, c.Name, num(c.Orders), c.Revenue.String(), c.Margin.String(),
-				c.FirstOrder.Format(time.RFC3339), c.LastOrder.Format(time.RFC3339)})
+			t.Rows = append(t.Rows, []any{i + 1, c.ID, c.Kind, c.Name, c.Orders, c.Revenue, c.Margin, c.FirstOrder, c.LastOrder})
 		}
 		return t, nil
 	}
@@ -273,21 +254,17 @@ func clvTable(cmd *cobra.Command, f *metricsFlags, svc *metrics.Service, q metri
 		}
 		return "configured"
 	}
-	ret := ""
-	if v.Retention != nil {
-		ret = strconv.FormatFloat(*v.Retention, 'f', 4, 64)
-	}
 	t := table{Columns: []string{"measure", "value", "note"}}
-	t.Rows = [][]string{
-		{"customers", num(v.Customers), "with an order before " + q.To.Format("2006-01-02")},
-		{"historical_revenue", v.HistoricalRevenue.String(), ""},
-		{"historical_margin", v.HistoricalMargin.String(), "Σ (amount − cost)"},
-		{"historical_clv", money(v.HistoricalAverage), "historical margin per customer"},
-		{"margin_per_period", money(v.Margin), "m, " + source(v.MarginMeasured)},
-		{"retention", ret, "r per " + string(q.Period) + ", " + source(v.RetentionMeasured)},
-		{"discount_rate", strconv.FormatFloat(v.DiscountRate, 'f', 6, 64), "i per " + string(q.Period)},
-		{"acquisition_cost", v.AcquisitionCost.String(), "AC"},
-		{"predictive_clv", money(v.Predictive), "m·r/(1+i−r) − AC"},
+	t.Rows = [][]any{
+		{"customers", v.Customers, "with an order before " + q.To.Format("2006-01-02")},
+		{"historical_revenue", v.HistoricalRevenue, nil},
+		{"historical_margin", v.HistoricalMargin, "Σ (amount − cost)"},
+		{"historical_clv", v.HistoricalAverage, "historical margin per customer"},
+		{"margin_per_period", v.Margin, "m, " + source(v.MarginMeasured)},
+		{"retention", v.Retention, "r per " + string(q.Period) + ", " + source(v.RetentionMeasured)},
+		{"discount_rate", v.DiscountRate, "i per " + string(q.Period)},
+		{"acquisition_cost", v.AcquisitionCost, "AC"},
+		{"predictive_clv", v.Predictive, "m·r/(1+i−r) − AC"},
 	}
 	return t, nil
 }
@@ -300,7 +277,7 @@ func conversionTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, 
 	t := table{Columns: []string{"pipeline", "step", "stage", "kind", "entered", "reached", "skipped", "conversion", "from_first"}}
 	for _, fu := range funnels {
 		for i, s := range fu.Steps {
-			t.Rows = append(t.Rows, []string{fu.Pipeline, num(i + 1), s.Stage, s.Kind, num(s.Entered), num(s.Reached), num(s.Skipped), rate(s.Conversion), rate(s.FromFirst)})
+			t.Rows = append(t.Rows, []any{fu.Pipeline, i + 1, s.Stage, s.Kind, s.Entered, s.Reached, s.Skipped, s.Conversion, s.FromFirst})
 		}
 	}
 	return t, nil
@@ -313,7 +290,7 @@ func forecastTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q 
 	}
 	t := table{Columns: []string{"expected_close", "deals", "amount", "weighted"}}
 	row := func(label string, b metrics.ForecastBucket) {
-		t.Rows = append(t.Rows, []string{label, num(b.Deals), b.Amount.String(), b.Weighted.String()})
+		t.Rows = append(t.Rows, []any{label, b.Deals, b.Amount, b.Weighted})
 	}
 	row("overdue", fc.Overdue)
 	for _, p := range fc.Periods {
@@ -339,11 +316,11 @@ func cohortTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q me
 		t.Columns = append(t.Columns, fmt.Sprintf("%s_%d", q.Period, i))
 	}
 	for _, c := range m.Cohorts {
-		r := []string{spanLabel(c.Span), num(c.Size)}
+		r := []any{spanLabel(c.Span), c.Size}
 		for i := range width {
-			cell := ""
+			var cell any // missing
 			if i < len(c.Cells) && c.Cells[i].Rate != nil {
-				cell = strconv.FormatFloat(*c.Cells[i].Rate*100, 'f', 1, 64)
+				cell = *c.Cells[i].Rate * 100
 			}
 			r = append(r, cell)
 		}
@@ -359,12 +336,8 @@ func dealsTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, q met
 	}
 	t := table{Columns: []string{"period", "created", "open_at_start", "won", "lost", "win_rate", "won_amount", "average_won", "average_cycle_days", "sales_velocity_per_day"}}
 	for _, d := range series {
-		days := ""
-		if d.AverageCycleDays != nil {
-			days = strconv.FormatFloat(*d.AverageCycleDays, 'f', 1, 64)
-		}
-		t.Rows = append(t.Rows, []string{spanLabel(d.Span), num(d.Created), num(d.OpenAtStart), num(d.Won), num(d.Lost), rate(d.WinRate), d.WonAmount.String(),
-			money(d.AverageWonAmount), days, money(d.SalesVelocity)})
+		t.Rows = append(t.Rows, []any{spanLabel(d.Span), d.Created, d.OpenAtStart, d.Won, d.Lost, d.WinRate, d.WonAmount,
+			d.AverageWonAmount, d.AverageCycleDays, d.SalesVelocity})
 	}
 	return t, nil
 }
@@ -380,11 +353,11 @@ func engagementTable(cmd *cobra.Command, _ *metricsFlags, svc *metrics.Service, 
 	}
 	t.Columns = append(t.Columns, "outbound_emails", "replied", "reply_rate")
 	for _, p := range e.Periods {
-		r := []string{spanLabel(p.Span), num(p.Contacts), num(p.Activities)}
+		r := []any{spanLabel(p.Span), p.Contacts, p.Activities}
 		for _, k := range p.ByKind {
-			r = append(r, rate(k.PerContact))
+			r = append(r, k.PerContact)
 		}
-		t.Rows = append(t.Rows, append(r, num(p.OutboundEmails), num(p.Replied), rate(p.ReplyRate)))
+		t.Rows = append(t.Rows, append(r, p.OutboundEmails, p.Replied, p.ReplyRate))
 	}
 	return t, nil
 }

@@ -189,7 +189,7 @@ the second.`,
 				for i, pt := range m.Points {
 					points[i] = string(pt)
 				}
-				t.Rows = append(t.Rows, []string{m.Name, m.Version, m.Runtime, strings.Join(points, ","), strings.Join(m.Subjects, ","), m.Model, p.Status})
+				t.Rows = append(t.Rows, []any{m.Name, m.Version, m.Runtime, optional(strings.Join(points, ",")), optional(strings.Join(m.Subjects, ",")), optional(m.Model), p.Status})
 			}
 			return t.write(cmd.OutOrStdout(), output)
 		},
@@ -248,7 +248,7 @@ the second.`,
 				if r.Failed() {
 					state, failed = "FAIL", failed+1
 				}
-				t.Rows = append(t.Rows, []string{r.Name, state, strings.Join(r.Problems, "; ")})
+				t.Rows = append(t.Rows, []any{r.Name, state, optional(strings.Join(r.Problems, "; "))})
 			}
 			if err := t.write(cmd.OutOrStdout(), testOutput); err != nil {
 				return err
@@ -318,7 +318,7 @@ func newScoreCmd(g *globals) *cobra.Command {
 			}
 			if run != nil {
 				t := table{Columns: []string{"plugin", "subject_type", "subjects", "scored", "batches", "failed_batches"},
-					Rows: [][]string{{run.Plugin, run.SubjectType, fmt.Sprint(run.Subjects), fmt.Sprint(run.Scored), fmt.Sprint(run.Batches), fmt.Sprint(run.FailedBatches)}}}
+					Rows: [][]any{{run.Plugin, run.SubjectType, run.Subjects, run.Scored, run.Batches, run.FailedBatches}}}
 				if werr := t.write(cmd.OutOrStdout(), output); werr != nil {
 					return werr
 				}

@@ -46,7 +46,7 @@ parts in brackets are placeholders. The language: sdk/INPUTS.md.`,
 			}
 			t := table{Columns: []string{"input", "kind", "source", "description"}}
 			for _, a := range list {
-				t.Rows = append(t.Rows, []string{a.Input, string(a.Kind), string(a.Source), a.Description})
+				t.Rows = append(t.Rows, []any{a.Input, a.Kind, a.Source, optional(a.Description)})
 			}
 			return t.write(cmd.OutOrStdout(), output)
 		},

@@ -246,11 +246,11 @@ func TestPluginNewChain(t *testing.T) {
 			s.stop(t)
 			scored := cli(t, work, "score", "--db", db, "-w", "demo", "--subject", "lead", "--plugins", plugins, "--bundled=false",
 				"--plugin", c.name, "--version", "0.1.0", "-o", "json")
-			var run []map[string]string
+			var run []map[string]any
 			if err := json.Unmarshal([]byte(scored), &run); err != nil || len(run) != 1 {
 				t.Fatalf("score printed %s: %v", scored, err)
 			}
-			if r := run[0]; r["plugin"] != c.name+"@0.1.0" || r["subjects"] == "0" || r["scored"] != r["subjects"] || r["failed_batches"] != "0" {
+			if r := run[0]; r["plugin"] != c.name+"@0.1.0" || r["subjects"] == 0.0 || r["scored"] != r["subjects"] || r["failed_batches"] != 0.0 {
 				t.Fatalf("score run %v", r)
 			}
 			t.Logf("from nothing to %s leads of the demo scored: %v", run[0]["scored"], time.Since(start).Round(time.Millisecond))

@@ -151,12 +151,12 @@ with --require-signed requires it).`,
 			for _, s := range p.Signatures {
 				sigs = append(sigs, s.Fingerprint())
 			}
-			trusted := ""
+			var trusted any // missing: no trusted signer
 			if signer != nil {
-				trusted = signer.Fingerprint() + " " + signer.Comment
+				trusted = strings.TrimSpace(signer.Fingerprint() + " " + signer.Comment)
 			}
 			t := table{Columns: []string{"plugin", "sha256", "bytes", "signatures", "trusted_signer"},
-				Rows: [][]string{{p.Manifest.Ref(), hex.EncodeToString(sum[:]), fmt.Sprint(len(data)), strings.Join(sigs, ","), strings.TrimSpace(trusted)}}}
+				Rows: [][]any{{p.Manifest.Ref(), hex.EncodeToString(sum[:]), len(data), optional(strings.Join(sigs, ",")), trusted}}}
 			return t.write(cmd.OutOrStdout(), output)
 		},
 	}

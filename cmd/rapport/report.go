@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/internal/round"
 	"github.com/rapportcrm/rapport/sdk"
 )
 
@@ -81,33 +85,30 @@ from, to (dates), period (month, quarter, year) and acquisition_cost.`,
 	return cmd
 }
 
-// writeReport prints a report in the format.
+// writeReport prints a report in the format. Figures are rounded by
+// round.Unit (money to the cent, anything else to six significant
+// digits); JSON has them as numbers (null for NaN or ±Inf), the report's
+// table cells that are plain numbers as numbers and empty ones as null.
 func writeReport(w io.Writer, plugin string, r *sdk.Report, format string) error {
-	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
-			Plugin string `json:"plugin"`
-			*sdk.Report
-		}{plugin, r})
+		return writeJSON(w, reportJSONOf(plugin, r))
 	case "csv":
 		t := table{Columns: []string{"section", "part", "key", "label", "value", "unit"}}
 		for _, s := range r.Sections {
 			for _, k := range s.KPIs {
-				t.Rows = append(t.Rows, []string{s.Key, "kpi", k.Key, k.Label, num(k.Value), k.Unit})
+				t.Rows = append(t.Rows, []any{s.Key, "kpi", k.Key, k.Label, figure(k.Value, k.Unit), optional(k.Unit)})
 			}
 			for _, tb := range s.Tables {
 				for i, row := range tb.Rows {
 					for j, cell := range row {
-						t.Rows = append(t.Rows, []string{s.Key, "table:" + tb.Key, fmt.Sprintf("%d", i), tb.Columns[j], cell, ""})
+						t.Rows = append(t.Rows, []any{s.Key, "table:" + tb.Key, i, tb.Columns[j], reportCell(cell), nil})
 					}
 				}
 			}
 			for _, sr := range s.Series {
 				for i, l := range sr.Labels {
-					t.Rows = append(t.Rows, []string{s.Key, "series:" + sr.Name, l, "", num(sr.Values[i]), ""})
+					t.Rows = append(t.Rows, []any{s.Key, "series:" + sr.Name, l, nil, figure(sr.Values[i], ""), nil})
 				}
 			}
 		}
@@ -122,7 +123,7 @@ func writeReport(w io.Writer, plugin string, r *sdk.Report, format string) error
 			if len(s.KPIs) > 0 {
 				t := table{Columns: []string{"kpi", "value", "unit"}}
 				for _, k := range s.KPIs {
-					t.Rows = append(t.Rows, []string{k.Label, strconv.FormatFloat(k.Value, 'f', 2, 64), k.Unit})
+					t.Rows = append(t.Rows, []any{k.Label, figure(k.Value, k.Unit), k.Unit})
 				}
 				fmt.Fprintln(w)
 				if err := t.write(w, "table"); err != nil {
@@ -131,7 +132,15 @@ func writeReport(w io.Writer, plugin string, r *sdk.Report, format string) error
 			}
 			for _, tb := range s.Tables {
 				fmt.Fprintf(w, "\n%s\n", tb.Title)
-				if err := (table{Columns: tb.Columns, Rows: tb.Rows}).write(w, "table"); err != nil {
+				t := table{Columns: tb.Columns}
+				for _, row := range tb.Rows {
+					cells := make([]any, len(row))
+					for i, c := range row {
+						cells[i] = c
+					}
+					t.Rows = append(t.Rows, cells)
+				}
+				if err := t.write(w, "table"); err != nil {
 					return err
 				}
 			}
@@ -139,14 +148,116 @@ func writeReport(w io.Writer, plugin string, r *sdk.Report, format string) error
 				fmt.Fprintf(w, "\n%s: ", sr.Name)
 				parts := make([]string, len(sr.Labels))
 				for i, l := range sr.Labels {
-					parts[i] = l + " " + strconv.FormatFloat(sr.Values[i], 'f', 2, 64)
+					v, _ := textCell(figure(sr.Values[i], ""))
+					parts[i] = l + " " + v
 				}
 				fmt.Fprintln(w, strings.Join(parts, ", "))
 			}
 		}
 		return nil
 	}
-	return fmt.Errorf("--output %q: want table, json or csv", format)
+	return errcode.Input("output", "unknown output format %q: use table, json or csv", format)
+}
+
+// figure is a report figure as a cell: rounded by its unit, missing
+// when NaN or ±Inf.
+func figure(v float64, unit string) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return exact(round.Unit(v, unit))
+}
+
+// figurePtr is figure of *p, nil for nil.
+func figurePtr(p *float64, unit string) any {
+	if p == nil {
+		return nil
+	}
+	return figure(*p, unit)
+}
+
+// reportCell is a report table's cell: a number when the plugin wrote a
+// plain number (kept as written), missing when empty, else text.
+func reportCell(s string) any {
+	switch {
+	case s == "":
+		return nil
+	case isJSONNumber(s):
+		return json.Number(s)
+	}
+	return s
+}
+
+// reportJSON is a report as `rapport report -o json` prints it.
+type reportJSON struct {
+	Plugin   string              `json:"plugin"`
+	Title    string              `json:"title"`
+	Sections []reportSectionJSON `json:"sections"`
+}
+
+type reportSectionJSON struct {
+	Key     string             `json:"key"`
+	Title   string             `json:"title"`
+	Summary string             `json:"summary"`
+	KPIs    []reportKPIJSON    `json:"kpis"`
+	Tables  []reportTableJSON  `json:"tables"`
+	Series  []reportSeriesJSON `json:"series"`
+}
+
+type reportKPIJSON struct {
+	Key    string `json:"key"`
+	Label  string `json:"label"`
+	Value  any    `json:"value"`
+	Unit   string `json:"unit"`
+	Target any    `json:"target"`
+}
+
+type reportTableJSON struct {
+	Key     string   `json:"key"`
+	Title   string   `json:"title"`
+	Columns []string `json:"columns"`
+	Rows    [][]any  `json:"rows"`
+}
+
+type reportSeriesJSON struct {
+	Name   string   `json:"name"`
+	Labels []string `json:"labels"`
+	Values []any    `json:"values"`
+	Chart  string   `json:"chart"`
+}
+
+// reportJSONOf is r in snake_case with its figures rounded and lists
+// never null.
+func reportJSONOf(plugin string, r *sdk.Report) reportJSON {
+	out := reportJSON{Plugin: plugin, Title: r.Title, Sections: []reportSectionJSON{}}
+	for _, s := range r.Sections {
+		sj := reportSectionJSON{Key: s.Key, Title: s.Title, Summary: s.Summary,
+			KPIs: []reportKPIJSON{}, Tables: []reportTableJSON{}, Series: []reportSeriesJSON{}}
+		for _, k := range s.KPIs {
+			sj.KPIs = append(sj.KPIs, reportKPIJSON{Key: k.Key, Label: k.Label, Value: jsonCell(figure(k.Value, k.Unit)),
+				Unit: k.Unit, Target: jsonCell(figurePtr(k.Target, k.Unit))})
+		}
+		for _, tb := range s.Tables {
+			tj := reportTableJSON{Key: tb.Key, Title: tb.Title, Columns: append([]string{}, tb.Columns...), Rows: [][]any{}}
+			for _, row := range tb.Rows {
+				cells := make([]any, len(row))
+				for i, c := range row {
+					cells[i] = jsonCell(reportCell(c))
+				}
+				tj.Rows = append(tj.Rows, cells)
+			}
+			sj.Tables = append(sj.Tables, tj)
+		}
+		for _, sr := range s.Series {
+			vals := make([]any, len(sr.Values))
+			for i, v := range sr.Values {
+				vals[i] = jsonCell(figure(v, ""))
+			}
+			sj.Series = append(sj.Series, reportSeriesJSON{Name: sr.Name, Labels: append([]string{}, sr.Labels...), Values: vals, Chart: sr.Chart})
+		}
+		out.Sections = append(out.Sections, sj)
+	}
+	return out
 }
 
 func newCompareCmd(g *globals) *cobra.Command {
@@ -213,9 +324,11 @@ const maxGridColumns = 10
 func writeComparison(w io.Writer, c *extension.ShadowComparison, format string) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(nonNullLists(c))
+		v, err := snakeJSON(roundedComparison(nonNullLists(c)))
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, v)
 	case "csv":
 		return comparisonCSV(c).write(w, "csv")
 	case "", "table":
@@ -249,6 +362,80 @@ func nonNullLists(c *extension.ShadowComparison) *extension.ShadowComparison {
 	return &cp
 }
 
+// roundedComparison is c with its figures rounded by round.Measure; c is
+// not changed.
+func roundedComparison(c *extension.ShadowComparison) *extension.ShadowComparison {
+	cp := *c
+	cp.RankCorrelation = round.Ptr(c.RankCorrelation)
+	cp.MeanShift = round.Measure(c.MeanShift)
+	cp.TopKOverlap = round.Measure(c.TopKOverlap)
+	cp.LabelChanges = make([]extension.LabelChange, len(c.LabelChanges))
+	for i, l := range c.LabelChanges {
+		l.BaselineValue, l.CandidateValue = round.Measure(l.BaselineValue), round.Measure(l.CandidateValue)
+		cp.LabelChanges[i] = l
+	}
+	if c.Segments != nil {
+		s := *c.Segments
+		s.ChangedShare = round.Measure(s.ChangedShare)
+		s.SharedChangedShare = round.Measure(s.SharedChangedShare)
+		cp.Segments = &s
+	}
+	return &cp
+}
+
+// snakeJSON is v as JSON with every object key in snake_case (subjectID
+// is subject_id, topKOverlap top_k_overlap): the convention of every
+// command's JSON. Numbers are kept as written.
+func snakeJSON(v any) (any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var out any
+	if err := dec.Decode(&out); err != nil {
+		return nil, err
+	}
+	var rekey func(any) any
+	rekey = func(v any) any {
+		switch v := v.(type) {
+		case map[string]any:
+			m := make(map[string]any, len(v))
+			for k, e := range v {
+				m[snakeCase(k)] = rekey(e)
+			}
+			return m
+		case []any:
+			for i, e := range v {
+				v[i] = rekey(e)
+			}
+		}
+		return v
+	}
+	return rekey(out), nil
+}
+
+// snakeCase spells a camelCase name in snake_case: a word starts at an
+// upper-case letter after a lower-case one or a digit, and at the last
+// letter of a run of capitals followed by a lower-case one (IDList is
+// id_list).
+func snakeCase(s string) string {
+	r := []rune(s)
+	var b strings.Builder
+	for i, c := range r {
+		if unicode.IsUpper(c) && i > 0 {
+			prev := r[i-1]
+			next := i+1 < len(r) && unicode.IsLower(r[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && next) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
+}
+
 // comparisonTables prints a comparison as aligned tables.
 func comparisonTables(w io.Writer, c *extension.ShadowComparison) error {
 	f4 := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
@@ -257,7 +444,7 @@ func comparisonTables(w io.Writer, c *extension.ShadowComparison) error {
 		rho = f4(*c.RankCorrelation)
 	}
 	t := table{Columns: []string{"baseline", "candidate", "subjects", "rank_correlation", "mean_shift", "top_k", "top_k_overlap", "label_changes"},
-		Rows: [][]string{{c.Baseline, c.Candidate, fmt.Sprint(c.Subjects), rho, f4(c.MeanShift),
+		Rows: [][]any{{c.Baseline, c.Candidate, fmt.Sprint(c.Subjects), rho, f4(c.MeanShift),
 			fmt.Sprint(c.TopK), f4(c.TopKOverlap), fmt.Sprint(c.LabelChangeCount)}}}
 	if err := t.write(w, "table"); err != nil {
 		return err
@@ -265,14 +452,14 @@ func comparisonTables(w io.Writer, c *extension.ShadowComparison) error {
 	if s := c.Segments; s != nil {
 		fmt.Fprintln(w)
 		t := table{Columns: []string{"changed_share", "shared_changed_share", "shared_keys", "baseline_only_keys", "candidate_only_keys"},
-			Rows: [][]string{{f4(s.ChangedShare), f4(s.SharedChangedShare), keyList(s.Shared), keyList(s.BaselineOnly), keyList(s.CandidateOnly)}}}
+			Rows: [][]any{{f4(s.ChangedShare), f4(s.SharedChangedShare), keyList(s.Shared), keyList(s.BaselineOnly), keyList(s.CandidateOnly)}}}
 		if err := t.write(w, "table"); err != nil {
 			return err
 		}
 		fmt.Fprintln(w, "\nSegment sizes (subjects)")
 		sizes := table{Columns: []string{"segment", "baseline", "candidate", "keys"}}
 		for _, z := range s.Sizes {
-			sizes.Rows = append(sizes.Rows, []string{z.Key, fmt.Sprint(z.Baseline), fmt.Sprint(z.Candidate), strings.ReplaceAll(keySide(s, z.Key), "_", " ")})
+			sizes.Rows = append(sizes.Rows, []any{z.Key, fmt.Sprint(z.Baseline), fmt.Sprint(z.Candidate), strings.ReplaceAll(keySide(s, z.Key), "_", " ")})
 		}
 		if err := sizes.write(w, "table"); err != nil {
 			return err
@@ -285,7 +472,7 @@ func comparisonTables(w io.Writer, c *extension.ShadowComparison) error {
 		fmt.Fprintln(w)
 		lt := table{Columns: []string{"subject", "baseline_label", "candidate_label", "baseline_value", "candidate_value"}}
 		for _, l := range c.LabelChanges {
-			lt.Rows = append(lt.Rows, []string{string(l.SubjectID), l.Baseline, l.Candidate,
+			lt.Rows = append(lt.Rows, []any{l.SubjectID, l.Baseline, l.Candidate,
 				strconv.FormatFloat(l.BaselineValue, 'f', 2, 64), strconv.FormatFloat(l.CandidateValue, 'f', 2, 64)})
 		}
 		return lt.write(w, "table")
@@ -304,7 +491,7 @@ func confusionTable(w io.Writer, s *extension.SegmentComparison) error {
 	if len(s.CandidateLabels) > maxGridColumns {
 		t := table{Columns: []string{"baseline", "candidate", "subjects"}}
 		for _, cell := range s.Confusion {
-			t.Rows = append(t.Rows, []string{cell.Baseline, cell.Candidate, fmt.Sprint(cell.Count)})
+			t.Rows = append(t.Rows, []any{cell.Baseline, cell.Candidate, fmt.Sprint(cell.Count)})
 		}
 		return t.write(w, "table")
 	}
@@ -323,7 +510,7 @@ func confusionTable(w io.Writer, s *extension.SegmentComparison) error {
 	t := table{Columns: append(append([]string{"baseline \\ candidate"}, s.CandidateLabels...), "total")}
 	totals := make([]int, len(s.CandidateLabels)+1)
 	for i, l := range s.BaselineLabels {
-		r, sum := []string{l}, 0
+		r, sum := []any{l}, 0
 		for j, n := range counts[i] {
 			r = append(r, fmt.Sprint(n))
 			sum += n
@@ -332,7 +519,7 @@ func confusionTable(w io.Writer, s *extension.SegmentComparison) error {
 		totals[len(totals)-1] += sum
 		t.Rows = append(t.Rows, append(r, fmt.Sprint(sum)))
 	}
-	r := []string{"total"}
+	r := []any{"total"}
 	for _, n := range totals {
 		r = append(r, fmt.Sprint(n))
 	}
@@ -348,34 +535,29 @@ func confusionTable(w io.Writer, s *extension.SegmentComparison) error {
 // label_change a row per subject listed (its ID and the two labels; the
 // values are in the JSON).
 func comparisonCSV(c *extension.ShadowComparison) table {
-	num := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	t := table{Columns: []string{"part", "key", "baseline", "candidate", "value"}}
-	figure := func(key, value string) { t.Rows = append(t.Rows, []string{"summary", key, "", "", value}) }
-	t.Rows = append(t.Rows, []string{"summary", "plugin", c.Baseline, c.Candidate, ""})
+	figure := func(key string, value any) { t.Rows = append(t.Rows, []any{"summary", key, nil, nil, value}) }
+	t.Rows = append(t.Rows, []any{"summary", "plugin", c.Baseline, c.Candidate, nil})
 	figure("subject_type", c.SubjectType)
-	figure("subjects", fmt.Sprint(c.Subjects))
-	rho := ""
-	if c.RankCorrelation != nil {
-		rho = num(*c.RankCorrelation)
-	}
-	figure("rank_correlation", rho)
-	figure("mean_shift", num(c.MeanShift))
-	figure("top_k", fmt.Sprint(c.TopK))
-	figure("top_k_overlap", num(c.TopKOverlap))
-	figure("label_changes", fmt.Sprint(c.LabelChangeCount))
+	figure("subjects", c.Subjects)
+	figure("rank_correlation", c.RankCorrelation)
+	figure("mean_shift", c.MeanShift)
+	figure("top_k", c.TopK)
+	figure("top_k_overlap", c.TopKOverlap)
+	figure("label_changes", c.LabelChangeCount)
 	if s := c.Segments; s != nil {
-		figure("changed_share", num(s.ChangedShare))
-		figure("shared_changed_share", num(s.SharedChangedShare))
-		figure("confusion_cells", fmt.Sprint(s.ConfusionCellCount))
+		figure("changed_share", s.ChangedShare)
+		figure("shared_changed_share", s.SharedChangedShare)
+		figure("confusion_cells", s.ConfusionCellCount)
 		for _, z := range s.Sizes {
-			t.Rows = append(t.Rows, []string{"size", z.Key, fmt.Sprint(z.Baseline), fmt.Sprint(z.Candidate), keySide(s, z.Key)})
+			t.Rows = append(t.Rows, []any{"size", z.Key, z.Baseline, z.Candidate, keySide(s, z.Key)})
 		}
 		for _, cell := range s.Confusion {
-			t.Rows = append(t.Rows, []string{"confusion", "", cell.Baseline, cell.Candidate, fmt.Sprint(cell.Count)})
+			t.Rows = append(t.Rows, []any{"confusion", nil, cell.Baseline, cell.Candidate, cell.Count})
 		}
 	}
 	for _, l := range c.LabelChanges {
-		t.Rows = append(t.Rows, []string{"label_change", string(l.SubjectID), l.Baseline, l.Candidate, ""})
+		t.Rows = append(t.Rows, []any{"label_change", l.SubjectID, l.Baseline, l.Candidate, nil})
 	}
 	return t
 }

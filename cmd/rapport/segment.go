@@ -3,9 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
-	"time"
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/schollz/progressbar/v3"
@@ -153,13 +151,9 @@ func segmentRunTable(rs []*ent.SegmentRun) table {
 	t := table{Columns: []string{"id", "plugin", "subject_type", "trigger", "status", "subjects", "segmented", "entered", "left", "stayed",
 		"batches", "failed_batches", "started_at", "finished_at", "errors"}}
 	for _, r := range rs {
-		finished := ""
-		if r.FinishedAt != nil {
-			finished = r.FinishedAt.UTC().Format(time.RFC3339)
-		}
-		t.Rows = append(t.Rows, []string{string(r.ID), r.Plugin, string(r.SubjectType), r.Trigger, string(r.Status),
-			strconv.Itoa(r.Subjects), strconv.Itoa(r.Segmented), strconv.Itoa(r.Entered), strconv.Itoa(r.Left), strconv.Itoa(r.Stayed),
-			strconv.Itoa(r.Batches), strconv.Itoa(r.FailedBatches), r.StartedAt.UTC().Format(time.RFC3339), finished, strings.Join(r.Errors, "; ")})
+		t.Rows = append(t.Rows, []any{r.ID, r.Plugin, r.SubjectType, r.Trigger, r.Status,
+			r.Subjects, r.Segmented, r.Entered, r.Left, r.Stayed,
+			r.Batches, r.FailedBatches, r.StartedAt, r.FinishedAt, optional(strings.Join(r.Errors, "; "))})
 	}
 	return t
 }

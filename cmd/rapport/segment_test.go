@@ -90,9 +90,9 @@ func checkDemoSegments(t *testing.T, s *server, db string) {
 	}
 
 	// Nothing changed: the next run moves nobody.
-	var out []map[string]string
+	var out []map[string]any
 	got, err := run(t, "segment", "--db", db, "-w", "demo", "--subject", "contact", "--plugin", "valuechain", "-o", "json")
-	if err := json.Unmarshal([]byte(got), &out); err != nil || len(out) != 1 || out[0]["entered"] != "0" || out[0]["left"] != "0" || out[0]["stayed"] != fmt.Sprint(len(keys)) {
+	if err := json.Unmarshal([]byte(got), &out); err != nil || len(out) != 1 || out[0]["entered"] != 0.0 || out[0]["left"] != 0.0 || out[0]["stayed"] != float64(len(keys)) {
 		t.Fatalf("second run: %v %s", err, got)
 	}
 
@@ -107,7 +107,7 @@ func checkDemoSegments(t *testing.T, s *server, db string) {
 	q(fmt.Sprintf(`mutation { createOrder(input: {number: "SEG-1", amount: "120.00", currency: "USD", orderedAt: "%s", contactID: "%s"}) { id } }`,
 		time.Now().UTC().Add(-24*time.Hour).Format(time.RFC3339), prospect))
 	got, err = run(t, "segment", "--db", db, "-w", "demo", "--subject", "contact", "--plugin", "valuechain", "-o", "json")
-	if err := json.Unmarshal([]byte(got), &out); err != nil || len(out) != 1 || out[0]["entered"] != "1" || out[0]["left"] != "1" {
+	if err := json.Unmarshal([]byte(got), &out); err != nil || len(out) != 1 || out[0]["entered"] != 1.0 || out[0]["left"] != 1.0 {
 		t.Fatalf("run after the order: %v %s", err, got)
 	}
 	after := sizes()
@@ -207,12 +207,12 @@ func segmentKilled(t *testing.T, db string) {
 	// A new run takes over at once (the killed process is gone) and
 	// finishes: everyone is in exactly one lifecycle stage.
 	out, err := run(t, "segment", "--db", db, "-w", "bulk", "--subject", "contact", "--plugin", "valuechain", "-o", "json")
-	var rows []map[string]string
+	var rows []map[string]any
 	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 1 {
 		t.Fatalf("the run after the kill: %v %s", err, out)
 	}
 	r := rows[0]
-	if r["status"] != "succeeded" || r["subjects"] != fmt.Sprint(n) || r["entered"] != fmt.Sprint(n-killed.segmented) || r["stayed"] != fmt.Sprint(killed.segmented) || r["left"] != "0" {
+	if r["status"] != "succeeded" || r["subjects"] != float64(n) || r["entered"] != float64(n-killed.segmented) || r["stayed"] != float64(killed.segmented) || r["left"] != 0.0 {
 		t.Fatalf("the run after the kill: %v (the killed one stored %d)", r, killed.segmented)
 	}
 	final := st.consistent(t)

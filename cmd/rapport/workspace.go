@@ -68,9 +68,9 @@ func newWorkspaceCmd(g *globals) *cobra.Command {
 				t.Columns = append(t.Columns, "deleted_at")
 			}
 			for _, w := range all {
-				row := []string{w.Slug, w.Name, string(w.ID), w.CreatedAt.Format(time.RFC3339)}
+				row := []any{w.Slug, w.Name, w.ID, w.CreatedAt}
 				if deleted {
-					row = append(row, w.DeletedAt.Format(time.RFC3339))
+					row = append(row, w.DeletedAt)
 				}
 				t.Rows = append(t.Rows, row)
 			}
@@ -150,7 +150,7 @@ func newMemberCmd(g *globals) *cobra.Command {
 				}
 				t := table{Columns: []string{"id", "name", "email", "role", "created_at"}}
 				for _, m := range ms {
-					t.Rows = append(t.Rows, []string{string(m.ID), m.Name, m.Email, string(m.Role), m.CreatedAt.Format(time.RFC3339)})
+					t.Rows = append(t.Rows, []any{m.ID, m.Name, m.Email, m.Role, m.CreatedAt})
 				}
 				return t.write(cmd.OutOrStdout(), output)
 			})
@@ -284,7 +284,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 				case k.ExpiresAt != nil && time.Now().After(*k.ExpiresAt):
 					state = "expired"
 				}
-				t.Rows = append(t.Rows, []string{string(k.ID), k.Name, string(k.Role), k.Hint + "…", k.CreatedAt.Format(time.RFC3339), state})
+				t.Rows = append(t.Rows, []any{k.ID, optional(k.Name), k.Role, k.Hint + "…", k.CreatedAt, state})
 			}
 			return t.write(cmd.OutOrStdout(), output)
 		},

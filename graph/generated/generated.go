@@ -51,11 +51,13 @@ type ResolverRoot interface {
 	AutomationRun() AutomationRunResolver
 	Contact() ContactResolver
 	Deal() DealResolver
+	Factor() FactorResolver
 	Lead() LeadResolver
 	Metrics() MetricsResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	Query() QueryResolver
+	Score() ScoreResolver
 	Segment() SegmentResolver
 	SegmentMembership() SegmentMembershipResolver
 	ContactWhereInput() ContactWhereInputResolver
@@ -1155,6 +1157,9 @@ type DealResolver interface {
 	Scores(ctx context.Context, obj *ent.Deal, first *int) ([]*ent.Score, error)
 	Segments(ctx context.Context, obj *ent.Deal, asOf *time.Time) ([]*ent.Segment, error)
 }
+type FactorResolver interface {
+	Contribution(ctx context.Context, obj *crm.Factor) (float64, error)
+}
 type LeadResolver interface {
 	Scores(ctx context.Context, obj *ent.Lead, first *int) ([]*ent.Score, error)
 	Segments(ctx context.Context, obj *ent.Lead, asOf *time.Time) ([]*ent.Segment, error)
@@ -1266,6 +1271,9 @@ type QueryResolver interface {
 	CohortRetention(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.CohortMatrix, error)
 	Forecast(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) (*metrics.Forecast, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
+}
+type ScoreResolver interface {
+	Value(ctx context.Context, obj *ent.Score) (float64, error)
 }
 type SegmentResolver interface {
 	Binding(ctx context.Context, obj *ent.Segment) (*ent.ExtensionBinding, error)
@@ -14297,8 +14305,8 @@ scalar Any
 """One named contribution to a score."""
 type Factor @goModel(model: "github.com/rapportcrm/rapport/core/crm.Factor") {
   name: String!
-  "Signed share of the score value."
-  contribution: Float!
+  "Signed share of the score value, rounded to six significant digits."
+  contribution: Float! @goField(forceResolver: true)
   detail: String
 }
 
@@ -26960,7 +26968,7 @@ func (ec *executionContext) _Factor_contribution(ctx context.Context, field grap
 			return ec.fieldContext_Factor_contribution(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Contribution, nil
+			return ec.Resolvers.Factor().Contribution(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -26971,7 +26979,7 @@ func (ec *executionContext) _Factor_contribution(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Factor_contribution(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Factor", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("Factor", field, true, true, "Float")
 }
 
 func (ec *executionContext) _Factor_detail(ctx context.Context, field graphql.CollectedField, obj *crm.Factor) (ret graphql.Marshaler) {
@@ -36904,7 +36912,7 @@ func (ec *executionContext) _Score_value(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Score_value(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Value, nil
+			return ec.Resolvers.Score().Value(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
@@ -36915,7 +36923,7 @@ func (ec *executionContext) _Score_value(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Score_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Score", field, false, false, "Float")
+	return graphql.NewScalarFieldContext("Score", field, true, true, "Float")
 }
 
 func (ec *executionContext) _Score_label(ctx context.Context, field graphql.CollectedField, obj *ent.Score) (ret graphql.Marshaler) {
@@ -68949,17 +68957,18 @@ func (ec *executionContext) _Factor(ctx context.Context, sel ast.SelectionSet, o
 		case "name":
 			out.Values[i] = ec._Factor_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contribution":
-			out.Values[i] = ec._Factor_contribution(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Factor_contribution(ctx, field, obj)
+				})
 		case "detail":
 			out.Values[i] = ec._Factor_detail(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -71828,52 +71837,53 @@ func (ec *executionContext) _Score(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Score_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subjectType":
 			out.Values[i] = ec._Score_subjectType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subjectID":
 			out.Values[i] = ec._Score_subjectID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "point":
 			out.Values[i] = ec._Score_point(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "plugin":
 			out.Values[i] = ec._Score_plugin(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pluginVersion":
 			out.Values[i] = ec._Score_pluginVersion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "value":
-			out.Values[i] = ec._Score_value(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Score_value(ctx, field, obj)
+				})
 		case "label":
 			out.Values[i] = ec._Score_label(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "explanation":
 			out.Values[i] = ec._Score_explanation(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "computedAt":
 			out.Values[i] = ec._Score_computedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

@@ -12,6 +12,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/graph/generated"
+	"github.com/rapportcrm/rapport/internal/round"
 )
 
 // Node is the resolver for the node field.
@@ -184,6 +185,13 @@ func (r *queryResolver) TimelineEvents(ctx context.Context, after *entgql.Cursor
 	)
 }
 
+// Value is the resolver for the value field.
+func (r *scoreResolver) Value(ctx context.Context, obj *ent.Score) (float64, error) {
+	// Shown rounded; the stored value, which sorting and filters use, is
+	// the plugin's.
+	return round.Measure(obj.Value), nil
+}
+
 // Automation returns generated.AutomationResolver implementation.
 func (r *Resolver) Automation() generated.AutomationResolver { return &automationResolver{r} }
 
@@ -204,6 +212,9 @@ func (r *Resolver) Organization() generated.OrganizationResolver { return &organ
 
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
+
+// Score returns generated.ScoreResolver implementation.
+func (r *Resolver) Score() generated.ScoreResolver { return &scoreResolver{r} }
 
 // Segment returns generated.SegmentResolver implementation.
 func (r *Resolver) Segment() generated.SegmentResolver { return &segmentResolver{r} }
@@ -241,6 +252,7 @@ type (
 	leadResolver                   struct{ *Resolver }
 	organizationResolver           struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }
+	scoreResolver                  struct{ *Resolver }
 	segmentResolver                struct{ *Resolver }
 	segmentMembershipResolver      struct{ *Resolver }
 	contactWhereInputResolver      struct{ *Resolver }

@@ -16,6 +16,7 @@ import (
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/graph/model"
+	"github.com/rapportcrm/rapport/internal/round"
 	"github.com/rapportcrm/rapport/sdk"
 )
 
@@ -173,11 +174,11 @@ func (r *queryResolver) ShadowScore(ctx context.Context, point extensionbinding.
 		return nil, err
 	}
 	out := &model.ShadowComparison{Baseline: c.Baseline, Candidate: c.Candidate, SubjectType: c.SubjectType, Subjects: c.Subjects,
-		RankCorrelation: c.RankCorrelation, MeanShift: c.MeanShift, TopK: c.TopK, TopKOverlap: c.TopKOverlap,
+		RankCorrelation: round.Ptr(c.RankCorrelation), MeanShift: round.Measure(c.MeanShift), TopK: c.TopK, TopKOverlap: round.Measure(c.TopKOverlap),
 		LabelChangeCount: c.LabelChangeCount, LabelChanges: []*model.LabelChange{}}
 	for _, l := range c.LabelChanges {
 		out.LabelChanges = append(out.LabelChanges, &model.LabelChange{SubjectID: l.SubjectID, Baseline: l.Baseline, Candidate: l.Candidate,
-			BaselineValue: l.BaselineValue, CandidateValue: l.CandidateValue})
+			BaselineValue: round.Measure(l.BaselineValue), CandidateValue: round.Measure(l.CandidateValue)})
 	}
 	out.Segments = segmentComparison(c.Segments)
 	return out, nil

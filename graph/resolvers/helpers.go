@@ -19,6 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/core/segments"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/graph/model"
+	"github.com/rapportcrm/rapport/internal/round"
 	"github.com/rapportcrm/rapport/sdk"
 )
 
@@ -171,7 +172,12 @@ func reportModel(plugin string, r *sdk.Report) *model.Report {
 		ms := &model.ReportSection{Key: s.Key, Title: s.Title, Summary: s.Summary,
 			Kpis: []*model.ReportKpi{}, Tables: []*model.ReportTable{}, Series: []*model.ReportSeries{}}
 		for _, k := range s.KPIs {
-			ms.Kpis = append(ms.Kpis, &model.ReportKpi{Key: k.Key, Label: k.Label, Value: k.Value, Unit: k.Unit, Target: k.Target})
+			var target *float64
+			if k.Target != nil {
+				v := round.Unit(*k.Target, k.Unit)
+				target = &v
+			}
+			ms.Kpis = append(ms.Kpis, &model.ReportKpi{Key: k.Key, Label: k.Label, Value: round.Unit(k.Value, k.Unit), Unit: k.Unit, Target: target})
 		}
 		for _, t := range s.Tables {
 			rows := make([][]string, len(t.Rows))
@@ -181,7 +187,11 @@ func reportModel(plugin string, r *sdk.Report) *model.Report {
 			ms.Tables = append(ms.Tables, &model.ReportTable{Key: t.Key, Title: t.Title, Columns: append([]string{}, t.Columns...), Rows: rows})
 		}
 		for _, sr := range s.Series {
-			ms.Series = append(ms.Series, &model.ReportSeries{Name: sr.Name, Labels: append([]string{}, sr.Labels...), Values: append([]float64{}, sr.Values...), Chart: sr.Chart})
+			values := make([]float64, len(sr.Values))
+			for i, v := range sr.Values {
+				values[i] = round.Measure(v)
+			}
+			ms.Series = append(ms.Series, &model.ReportSeries{Name: sr.Name, Labels: append([]string{}, sr.Labels...), Values: values, Chart: sr.Chart})
 		}
 		out.Sections = append(out.Sections, ms)
 	}

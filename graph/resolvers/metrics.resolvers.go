@@ -21,6 +21,7 @@ func (r *metricsResolver) Customers(ctx context.Context, obj *metrics.Query) ([]
 	if err != nil {
 		return nil, err
 	}
+	roundCustomerPeriods(series)
 	out := make([]*metrics.CustomerPeriod, len(series))
 	for i := range series {
 		out[i] = &series[i]
@@ -30,7 +31,9 @@ func (r *metricsResolver) Customers(ctx context.Context, obj *metrics.Query) ([]
 
 // Cohorts is the resolver for the cohorts field.
 func (r *metricsResolver) Cohorts(ctx context.Context, obj *metrics.Query) (*metrics.CohortMatrix, error) {
-	return metrics.ForClient(r.Client).Cohorts(ctx, *obj)
+	m, err := metrics.ForClient(r.Client).Cohorts(ctx, *obj)
+	roundCohorts(m)
+	return m, err
 }
 
 // Clv is the resolver for the clv field.
@@ -48,7 +51,9 @@ func (r *metricsResolver) Clv(ctx context.Context, obj *metrics.Query, config *m
 			q.TopCustomers = -1 // none
 		}
 	}
-	return metrics.ForClient(r.Client).CLV(ctx, q)
+	v, err := metrics.ForClient(r.Client).CLV(ctx, q)
+	roundCLV(v)
+	return v, err
 }
 
 // Deals is the resolver for the deals field.
@@ -57,6 +62,7 @@ func (r *metricsResolver) Deals(ctx context.Context, obj *metrics.Query) ([]*met
 	if err != nil {
 		return nil, err
 	}
+	roundDealPeriods(series)
 	out := make([]*metrics.DealPeriod, len(series))
 	for i := range series {
 		out[i] = &series[i]
@@ -70,6 +76,7 @@ func (r *metricsResolver) Conversion(ctx context.Context, obj *metrics.Query) ([
 	if err != nil {
 		return nil, err
 	}
+	roundFunnels(funnels)
 	out := make([]*metrics.Funnel, len(funnels))
 	for i := range funnels {
 		out[i] = &funnels[i]
@@ -91,7 +98,9 @@ func (r *metricsResolver) Engagement(ctx context.Context, obj *metrics.Query, re
 		}
 		q.ReplyWithin = time.Duration(*replyWithinDays) * 24 * time.Hour
 	}
-	return metrics.ForClient(r.Client).Engagement(ctx, q)
+	e, err := metrics.ForClient(r.Client).Engagement(ctx, q)
+	roundEngagement(e)
+	return e, err
 }
 
 // Metrics is the resolver for the metrics field.
@@ -125,7 +134,9 @@ func (r *queryResolver) CohortRetention(ctx context.Context, rangeArg model.Metr
 	if activeWindow != nil {
 		q.ActiveWindow = *activeWindow
 	}
-	return metrics.ForClient(r.Client).Cohorts(ctx, q)
+	m, err := metrics.ForClient(r.Client).Cohorts(ctx, q)
+	roundCohorts(m)
+	return m, err
 }
 
 // Forecast is the resolver for the forecast field.

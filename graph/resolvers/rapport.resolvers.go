@@ -8,12 +8,20 @@ package resolvers
 import (
 	"context"
 
+	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/sales"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/model"
+	"github.com/rapportcrm/rapport/internal/round"
 )
+
+// Contribution is the resolver for the contribution field.
+func (r *factorResolver) Contribution(ctx context.Context, obj *crm.Factor) (float64, error) {
+	// Shown rounded; the stored explanation keeps the plugin's value.
+	return round.Measure(obj.Contribution), nil
+}
 
 // CreateOrganization is the resolver for the createOrganization field.
 func (r *mutationResolver) CreateOrganization(ctx context.Context, input ent.CreateOrganizationInput) (*ent.Organization, error) {
@@ -260,7 +268,13 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 	return r.viewer(ctx)
 }
 
+// Factor returns generated.FactorResolver implementation.
+func (r *Resolver) Factor() generated.FactorResolver { return &factorResolver{r} }
+
 // Mutation returns generated.MutationResolver implementation.
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+type (
+	factorResolver   struct{ *Resolver }
+	mutationResolver struct{ *Resolver }
+)

@@ -3,6 +3,7 @@ package resolvers
 import (
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/graph/model"
+	"github.com/rapportcrm/rapport/internal/round"
 )
 
 // segmentComparison maps a shadow run's segment comparison to its GraphQL
@@ -13,7 +14,7 @@ func segmentComparison(s *extension.SegmentComparison) *model.SegmentComparison 
 	}
 	out := &model.SegmentComparison{Sizes: make([]*model.SegmentSize, 0, len(s.Sizes)),
 		BaselineOnlyKeys: s.BaselineOnly, CandidateOnlyKeys: s.CandidateOnly, SharedKeys: s.Shared,
-		ChangedShare: s.ChangedShare, SharedChangedShare: s.SharedChangedShare,
+		ChangedShare: round.Measure(s.ChangedShare), SharedChangedShare: round.Measure(s.SharedChangedShare),
 		Confusion: make([]*model.ConfusionCell, 0, len(s.Confusion)), ConfusionCellCount: s.ConfusionCellCount,
 		BaselineLabels: s.BaselineLabels, CandidateLabels: s.CandidateLabels}
 	for _, z := range s.Sizes {
