@@ -132,7 +132,10 @@ func benchScore(ctx context.Context, dir string, n, batch, inFlight int) (*bench
 	if err != nil {
 		return nil, err
 	}
+	// Go source means a Go plugin to build; tests alone (a plugin in
+	// another language tested from Go) do not.
 	goSource, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	goSource = slices.DeleteFunc(goSource, func(f string) bool { return strings.HasSuffix(f, "_test.go") })
 	path := filepath.Join(dir, filepath.FromSlash(m.Module))
 	if len(goSource) > 0 {
 		if path, err = build.Build(ctx, build.Options{Dir: dir, Runtime: "wasm"}); err != nil {

@@ -130,7 +130,7 @@ func List(subject string, cat *Catalog) ([]Available, error) {
 		}
 		for _, fn := range []string{"days_since_first", "days_since_last"} {
 			out = append(out, Available{Input: fn + "(" + rel + tail, Kind: Number, Source: FromAggregate,
-				Description: fmt.Sprintf("days since its %s %s (by %s; rows dated after now are left out)", map[string]string{"days_since_first": "first", "days_since_last": "latest"}[fn], strings.TrimSuffix(rel, "s"), t.Time)})
+				Description: fmt.Sprintf("days since its %s %s (by %s; rows dated after now are left out)", map[string]string{"days_since_first": "first", "days_since_last": "latest"}[fn], singular(rel), t.Time)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return sourceOrder(out[i].Source) < sourceOrder(out[j].Source) })
@@ -177,4 +177,13 @@ func fieldDoc(entity, name string, f Field) string {
 		b.WriteString(" (Unix seconds)")
 	}
 	return b.String()
+}
+
+// singular names one row of a to-many relation: "activities" → "activity",
+// "orders" → "order".
+func singular(rel string) string {
+	if r, ok := strings.CutSuffix(rel, "ies"); ok {
+		return r + "y"
+	}
+	return strings.TrimSuffix(rel, "s")
 }
