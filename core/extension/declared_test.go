@@ -342,6 +342,18 @@ func testDeclaredLeads(t *testing.T, ctx context.Context, c *ent.Client, w *decl
 		expectNumber(t, column(t, b, "days_since_last(activities where direction = inbound)"), i, since(last), what)
 		expectNumber(t, column(t, b, "quiet"), i, since(first), what)
 	}
+	// At 1,000 leads, linked like the first ones, the count is the same.
+	more := make([]*ent.LeadCreate, 0, 1000-len(ids))
+	for i := len(ids); i < 1000; i++ {
+		more = append(more, c.Lead.Create().SetTitle(fmt.Sprintf("L%d", i)).
+			SetOrganizationID(w.orgs[i%len(w.orgs)].ID).SetContactID(w.contacts[i%len(w.contacts)].ID))
+	}
+	for _, l := range must[[]*ent.Lead](t)(c.Lead.CreateBulk(more...).Save(ctx)) {
+		ids = append(ids, l.ID)
+	}
+	if _, n := count(ids); n != nAll || len(ids) != 1000 {
+		t.Errorf("statements per batch: %d at %d leads, %d at 1,000", nAll, len(w.leads), n)
+	}
 }
 
 func testDeclaredContacts(t *testing.T, ctx context.Context, c *ent.Client, w *declaredWorld, statements *atomic.Int64) {
