@@ -1,6 +1,7 @@
 package export
 
 import (
+	"archive/zip"
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
@@ -249,7 +250,12 @@ func (x *xlsxWriter) close() error {
 	if err := x.sw.Flush(); err != nil {
 		return fmt.Errorf("export: xlsx: %w", err)
 	}
-	if _, err := x.f.WriteTo(x.w); err != nil {
+	// File.WriteTo would build the whole archive in a buffer before
+	// writing it; a zip writer of our own over w streams it instead (the
+	// buffer excelize hands it is left empty).
+	zw := zip.NewWriter(x.w)
+	x.f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zw })
+	if _, err := x.f.WriteToBuffer(); err != nil {
 		return fmt.Errorf("export: xlsx: %w", err)
 	}
 	return nil
