@@ -428,6 +428,15 @@ func TestEveryTypeExports(t *testing.T) {
 			}
 		}
 	}
+	// A deleted record is not exported.
+	gone := pulid.ID(w.contacts[1]["id"].(string))
+	if err := w.client.Contact.DeleteOneID(gone).Exec(w.acme); err != nil {
+		t.Fatal(err)
+	}
+	out := runExport(t, w.acme, w.client, export.Options{Type: "contacts"})
+	if got := parseCSV(t, out); len(got.rows) != len(w.contacts)-1 || bytes.Contains(out, []byte(gone)) {
+		t.Errorf("after deleting %s the export holds %d rows: %s", gone, len(got.rows), out)
+	}
 	if _, err := export.Run(w.acme, w.client, &bytes.Buffer{}, export.Options{Type: "widgets"}); errcode.Of(err) != errcode.BadUserInput {
 		t.Errorf("unknown type: %v", err)
 	}
