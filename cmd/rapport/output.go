@@ -14,6 +14,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/internal/formula"
 	"github.com/rapportcrm/rapport/internal/round"
 )
 
@@ -136,33 +137,12 @@ func textCell(c any) (string, bool) {
 	return fmt.Sprint(c), true
 }
 
-// csvSafe escapes a text cell against formula injection: a cell that
-// starts with =, +, -, @, a tab or a carriage return, and is not a plain
-// number, is prefixed with a single quote, so that a spreadsheet shows it
-// as text instead of evaluating it.
-func csvSafe(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r':
-		if isJSONNumber(s) {
-			return s
-		}
-		return "'" + s
-	}
-	return s
-}
+// csvSafe escapes a text cell against formula injection (see
+// formula.Escape).
+func csvSafe(s string) string { return formula.Escape(s) }
 
-// isJSONNumber says whether s is a number as JSON writes it: an optional
-// minus, no leading zeros, an optional fraction and exponent.
-func isJSONNumber(s string) bool {
-	if s == "" || !json.Valid([]byte(s)) {
-		return false
-	}
-	c := s[0]
-	return c == '-' || (c >= '0' && c <= '9')
-}
+// isJSONNumber says whether s is a number as JSON writes it.
+func isJSONNumber(s string) bool { return formula.IsNumber(s) }
 
 // write prints t as format: "table" (aligned text), "json" (an array of
 // objects keyed by column, in column order, with typed values) or "csv"

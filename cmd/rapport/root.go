@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newScoreCmd(g),
 		newSegmentCmd(g),
 		newReportCmd(g),
+		newExportCmd(g),
 		newBenchCmd(),
 		newMetricsCmd(g),
 		newAutomationCmd(g),
