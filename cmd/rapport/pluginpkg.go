@@ -16,6 +16,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/sdk/pluginpkg"
 )
@@ -162,7 +163,7 @@ with --require-signed requires it).`,
 	}
 	tf.register(verify, false)
 	verify.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
-	return []*cobra.Command{pack, keygen, sign, verify, newInstallCmd(g)}
+	return []*cobra.Command{pack, keygen, sign, verify, newInstallCmd(g), newUninstallCmd(g)}
 }
 
 // workspacePluginFlags are the operator's caps on workspace plugins
@@ -256,6 +257,57 @@ it. The same package installed again changes nothing.`,
 	pf.register(cmd)
 	wf.register(cmd)
 	_ = cmd.Flags().MarkHidden("workspace-plugins")
+	return cmd
+}
+
+func newUninstallCmd(g *globals) *cobra.Command {
+	var (
+		slug  string
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:   "uninstall NAME@VERSION --workspace SLUG [--force]",
+		Short: "Remove a plugin a workspace installed, as its admin would with uninstallPlugin",
+		Long: `Removes the package from the workspace. A plugin still bound is refused,
+naming its bindings, unless --force, which removes the bindings first. The
+server's own plugins are not touched. Audited in the workspace's timeline.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			name, version, ok := strings.Cut(args[0], "@")
+			if !ok || name == "" || version == "" {
+				return fmt.Errorf("name the plugin as NAME@VERSION, e.g. leadscore@1.0.0, not %q", args[0])
+			}
+			st, err := g.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ws, err := access.WorkspaceBySlug(ctx, st.Client, slug)
+			if err != nil {
+				return err
+			}
+			ctx = tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
+			// Uninstalling reads and writes rows only: no plugin is loaded.
+			engine, err := wasm.NewEngine(wasm.Config{})
+			if err != nil {
+				return err
+			}
+			reg, err := extension.NewRegistry(ctx, extension.Config{Engine: engine})
+			if err != nil {
+				return err
+			}
+			defer reg.Close(ctx)
+			if err := reg.Uninstall(ctx, st.Client, name, version, force); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "uninstalled %s@%s from %s\n", name, version, ws.Slug)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&slug, "workspace", "w", "", "workspace slug (required)")
+	_ = cmd.MarkFlagRequired("workspace")
+	cmd.Flags().BoolVar(&force, "force", false, "remove the plugin's bindings first")
 	return cmd
 }
 

@@ -127,4 +127,19 @@ func TestPluginInstall(t *testing.T) {
 	if _, err := run(t, append(args[:len(args)-1], "--workspace-plugin-max-memory", "8")...); err == nil || !strings.Contains(err.Error(), "workspace-plugin-max-memory") {
 		t.Fatalf("over the memory cap: %v", err)
 	}
+	// Uninstall: once, then it is gone; a malformed name is refused.
+	un := []string{"--db", db, "plugin", "uninstall", "leadscore@1.0.0", "--workspace", "acme"}
+	if out, err := run(t, un...); err != nil || !strings.HasPrefix(out, "uninstalled leadscore@1.0.0 from acme") {
+		t.Fatalf("uninstall: %q %v", out, err)
+	}
+	if _, err := run(t, un...); err == nil || !strings.Contains(err.Error(), "no plugin leadscore@1.0.0 is installed") {
+		t.Fatalf("second uninstall: %v", err)
+	}
+	if _, err := run(t, "--db", db, "plugin", "uninstall", "leadscore", "--workspace", "acme"); err == nil || !strings.Contains(err.Error(), "NAME@VERSION") {
+		t.Fatalf("uninstall without a version: %v", err)
+	}
+	// Installed again, it is there again (the row was removed, not hidden).
+	if out, err := run(t, args...); err != nil || !strings.HasPrefix(out, "installed leadscore@1.0.0 in acme") {
+		t.Fatalf("install after uninstall: %q %v", out, err)
+	}
 }
