@@ -33,7 +33,7 @@ func TestReportsThroughTheAPI(t *testing.T) {
 
 			d := e.ok("a", `{ questionnaire(plugin: "qci") { plugin scale questions { key area answer { answer } } } }`, nil)
 			qs := get(d, "questionnaire", "questions").([]any)
-			if str(d, "questionnaire", "plugin") != "qci@1.0.0" || len(qs) < 20 || len(get(d, "questionnaire", "scale").([]any)) != 5 || get(qs[0], "answer") != nil {
+			if str(d, "questionnaire", "plugin") != "qci@1.1.0" || len(qs) < 20 || len(get(d, "questionnaire", "scale").([]any)) != 5 || get(qs[0], "answer") != nil {
 				t.Fatalf("questionnaire = %v", d)
 			}
 			first := str(qs[0], "key")
@@ -109,7 +109,7 @@ func TestReportsThroughTheAPI(t *testing.T) {
 			e.fail("a", report, map[string]any{"p": "valuechain", "params": map[string]any{"colour": "red"}}, "BAD_USER_INPUT")
 			e.fail("a", report, map[string]any{"p": "valuechain", "params": map[string]any{"period": "fortnight"}}, "BAD_USER_INPUT")
 
-			d = e.ok("a", `{ shadowScore(baseline: "idic", candidate: "idic@1.0.0", subjectType: organization) { subjects rankCorrelation meanShift topK topKOverlap labelChangeCount } }`, nil)
+			d = e.ok("a", `{ shadowScore(baseline: "idic", candidate: "idic@1.1.0", subjectType: organization) { subjects rankCorrelation meanShift topK topKOverlap labelChangeCount } }`, nil)
 			if num(d, "shadowScore", "subjects") != 2 || num(d, "shadowScore", "rankCorrelation") != 1 || num(d, "shadowScore", "labelChangeCount") != 0 {
 				t.Errorf("shadow = %v", d)
 			}

@@ -197,20 +197,20 @@ func TestServeDemo(t *testing.T) {
 			checkDemoSegments(t, s, db)
 			s.stop(t)
 			// The same reports from the command line, as JSON and CSV.
-			for _, plugin := range []string{"idic", "qci", "fiveprocess", "valuechain"} {
+			for plugin, version := range map[string]string{"idic": "1.1.0", "qci": "1.1.0", "fiveprocess": "1.0.0", "valuechain": "1.0.0"} {
 				got, err := run(t, "report", "--db", db, "--workspace", "demo", "--plugin", plugin, "-o", "json")
 				var rep struct {
 					Plugin   string
 					Sections []struct{ Key string }
 				}
-				if err != nil || json.Unmarshal([]byte(got), &rep) != nil || rep.Plugin != plugin+"@1.0.0" || len(rep.Sections) < 3 {
+				if err != nil || json.Unmarshal([]byte(got), &rep) != nil || rep.Plugin != plugin+"@"+version || len(rep.Sections) < 3 {
 					t.Errorf("rapport report --plugin %s: %v\n%.500s", plugin, err, got)
 				}
 			}
 			if got, err := run(t, "report", "--db", db, "--workspace", "demo", "--plugin", "valuechain", "-o", "csv"); err != nil || !strings.HasPrefix(got, "section,part,key,label,value,unit\n") || !strings.Contains(got, "portfolio,kpi,customers_placed,") {
 				t.Errorf("csv: %v\n%.300s", err, got)
 			}
-			if got, err := run(t, "plugin", "compare", "--db", db, "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.0.0", "-o", "json"); err != nil || !strings.Contains(got, `"top_k_overlap": 1`) {
+			if got, err := run(t, "plugin", "compare", "--db", db, "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.1.0", "-o", "json"); err != nil || !strings.Contains(got, `"top_k_overlap": 1`) {
 				t.Errorf("compare: %v\n%.300s", err, got)
 			}
 

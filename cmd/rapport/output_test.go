@@ -206,14 +206,14 @@ func TestJSONOutputIsTyped(t *testing.T) {
 		{name: "plugin test", args: []string{"plugin", "test", "../../plugins/idic"}},
 		{name: "plugin inputs", args: []string{"plugin", "inputs", "--subject", "contact", "-w", "demo"}},
 		{name: "plugin verify", args: []string{"plugin", "verify", pkgs[0]}, numbers: []string{"bytes"}},
-		{name: "score", args: []string{"score", "-w", "demo", "--subject", "organization", "--plugin", "idic", "--version", "1.0.0"},
+		{name: "score", args: []string{"score", "-w", "demo", "--subject", "organization", "--plugin", "idic", "--version", "1.1.0"},
 			numbers: []string{"subjects", "scored", "batches", "failed_batches"}},
 		{name: "segment", args: []string{"segment", "-w", "demo", "--subject", "contact", "--plugin", "valuechain", "--version", "1.0.0"},
 			numbers: []string{"subjects", "segmented", "entered", "left", "stayed", "batches", "failed_batches"}, times: []string{"started_at", "finished_at"}},
 		{name: "segment runs", args: []string{"segment", "runs", "-w", "demo"},
 			numbers: []string{"subjects", "segmented", "entered", "left", "stayed", "batches", "failed_batches"}, times: []string{"started_at", "finished_at"}},
 		{name: "report", args: []string{"report", "--workspace", "demo", "--plugin", "fiveprocess"}, document: true},
-		{name: "plugin compare", args: []string{"plugin", "compare", "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.0.0"}, document: true},
+		{name: "plugin compare", args: []string{"plugin", "compare", "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.1.0"}, document: true},
 		{name: "bench score", args: []string{"bench", "score", "--n", "600", "--batch", "200", "--plugin", filepath.Join(extensiontest.Plugins(t), "faulty")}, document: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {

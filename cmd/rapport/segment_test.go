@@ -44,7 +44,7 @@ func checkDemoSegments(t *testing.T, s *server, db string) {
 		runs = append(runs, fmt.Sprintf("%s/%s/%s/%s/%v", get(n, "plugin"), get(n, "subjectType"), get(n, "trigger"), get(n, "status"), get(n, "failedBatches")))
 	}
 	sort.Strings(runs)
-	if want := "idic@1.0.0/organization/demo/succeeded/0 valuechain@1.0.0/contact/demo/succeeded/0 valuechain@1.0.0/organization/demo/succeeded/0"; strings.Join(runs, " ") != want {
+	if want := "idic@1.1.0/organization/demo/succeeded/0 valuechain@1.0.0/contact/demo/succeeded/0 valuechain@1.0.0/organization/demo/succeeded/0"; strings.Join(runs, " ") != want {
 		t.Fatalf("demo segment runs:\n got %s\nwant %s", strings.Join(runs, " "), want)
 	}
 	// Stored sizes of the value chain's contact segments, by key.

@@ -464,7 +464,7 @@ func TestShadowScore(t *testing.T) {
 			creates = append(creates, st.Client.Organization.Create().SetName(fmt.Sprintf("Org %d", i)).SetEmployees(i*37%500))
 		}
 		must[[]*ent.Organization](t)(st.Client.Organization.CreateBulk(creates...).Save(ctx))
-		cmp, err := reg.ShadowScore(ctx, st.Client, extension.ShadowOptions{Baseline: "idic", Candidate: "idic@1.0.0", SubjectType: "organization", BatchSize: 40})
+		cmp, err := reg.ShadowScore(ctx, st.Client, extension.ShadowOptions{Baseline: "idic", Candidate: "idic@1.1.0", SubjectType: "organization", BatchSize: 40})
 		if err != nil {
 			t.Fatal(err)
 		}

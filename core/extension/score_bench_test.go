@@ -35,7 +35,7 @@ func BenchmarkScoreStoredContacts(b *testing.B) {
 	}
 	const n = 100_000
 	ctx, st, reg, prom := storedContacts(b, n)
-	if _, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: sdk.PointScore, SubjectType: "contact", Plugin: "idic", Version: "1.0.0"}); err != nil {
+	if _, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: sdk.PointScore, SubjectType: "contact", Plugin: "idic", Version: "1.1.0"}); err != nil {
 		b.Fatal(err)
 	}
 	var wall, inPlugin time.Duration

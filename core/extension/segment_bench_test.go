@@ -33,7 +33,7 @@ func BenchmarkSegmentStoredContacts(b *testing.B) {
 	const n = 100_000
 	ctx, st, reg, prom := storedContacts(b, n)
 	for _, p := range []sdk.Point{sdk.PointScore, sdk.PointSegment} {
-		if _, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: p, SubjectType: "contact", Plugin: "idic", Version: "1.0.0"}); err != nil {
+		if _, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: p, SubjectType: "contact", Plugin: "idic", Version: "1.1.0"}); err != nil {
 			b.Fatal(err)
 		}
 	}
