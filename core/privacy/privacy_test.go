@@ -90,7 +90,7 @@ func seed(t *testing.T, st *store.Store) *world {
 		for i := 0; i < 3; i++ {
 			subj, body := fmt.Sprintf("Lunch about marmalade %s %d", key, i), fmt.Sprintf("Discussed the %s quince harvest %d", key, i)
 			a := must[*ent.Activity](t)(c.Activity.Create().SetKind(activity.KindCall).SetDirection(activity.DirectionOutbound).
-				SetSubject(subj).SetBody(body).SetOccurredAt(at.Add(time.Duration(i)*time.Hour)).SetContactID(ct.ID).Save(ctx))
+				SetSubject(subj).SetBody(body).SetOccurredAt(at.Add(time.Duration(i) * time.Hour)).SetContactID(ct.ID).Save(ctx))
 			p.strings = append(p.strings, subj, body)
 			p.acts++
 			if i == 0 {
@@ -100,11 +100,11 @@ func seed(t *testing.T, st *store.Store) *world {
 			}
 		}
 		for i := 0; i < 2; i++ {
-			o := must[*ent.Order](t)(c.Order.Create().SetAmount(crm.Money(1000*(i+1)+len(key))).SetOrderedAt(at).SetContactID(ct.ID).SetNumber(fmt.Sprintf("N-%s-%d", key, i)).Save(ctx))
+			o := must[*ent.Order](t)(c.Order.Create().SetAmount(crm.Money(1000*(i+1) + len(key))).SetOrderedAt(at).SetContactID(ct.ID).SetNumber(fmt.Sprintf("N-%s-%d", key, i)).Save(ctx))
 			p.orders++
 			p.ordersID = append(p.ordersID, o.ID)
 		}
-		must[*ent.Lead](t)(c.Lead.Create().SetTitle("Inquiry from "+last).SetFirstName(first).SetLastName(last).SetEmail(email).SetContactID(ct.ID).Save(ctx))
+		must[*ent.Lead](t)(c.Lead.Create().SetTitle("Inquiry from " + last).SetFirstName(first).SetLastName(last).SetEmail(email).SetContactID(ct.ID).Save(ctx))
 		return p
 	}
 	w.alice = mk(w.ctx, "Alpha", true)
