@@ -152,12 +152,12 @@ func erase(ctx context.Context, tx *ent.Client, v *tenancy.Viewer, id pulid.ID, 
 		res.Changed += len(acts)
 	}
 	for _, l := range r.leads {
-		title := s.str(l.Title)
-		if l.FirstName == "" && l.LastName == "" && l.Email == "" && l.Phone == "" && len(l.CustomFields) == 0 && title == l.Title {
+		title, company := s.str(l.Title), s.str(l.Company)
+		if l.FirstName == "" && l.LastName == "" && l.Email == "" && l.Phone == "" && len(l.CustomFields) == 0 && title == l.Title && company == l.Company {
 			continue
 		}
 		if err := tx.Lead.Update().Where(lead.ID(l.ID)).
-			SetTitle(title).ClearFirstName().ClearLastName().ClearEmail().ClearPhone().ClearCustomFields().
+			SetTitle(title).SetCompany(company).ClearFirstName().ClearLastName().ClearEmail().ClearPhone().ClearCustomFields().
 			Exec(ctx); err != nil {
 			return fmt.Errorf("erasing lead %s: %w", l.ID, err)
 		}
@@ -273,8 +273,18 @@ func stringsIn(v any) []string {
 	return out
 }
 
+// maxScrub is the longest value searched for in free text: longer ones
+// (an email's body) are cleared in their own fields and dropped from the
+// timeline's entries of them, and do not recur verbatim elsewhere.
+const maxScrub = 1000
+
+// chunkSize bounds the length of the values one of a scrubber's regular
+// expressions holds, so that no expression grows past the regexp
+// package's limits however many activities a contact has.
+const chunkSize = 32 << 10
+
 // scrubber replaces the person's values in text, ignoring case.
-type scrubber struct{ re *regexp.Regexp }
+type scrubber struct{ res []*regexp.Regexp }
 
 func newScrubber(vals []string) *scrubber {
 	seen := map[string]bool{}
@@ -282,28 +292,44 @@ func newScrubber(vals []string) *scrubber {
 	for _, v := range vals {
 		v = strings.TrimSpace(v)
 		k := strings.ToLower(v)
-		if len(v) < minScrub || seen[k] || strings.EqualFold(v, Placeholder) {
+		if len(v) < minScrub || len(v) > maxScrub || seen[k] || strings.EqualFold(v, Placeholder) {
 			continue
 		}
 		seen[k] = true
 		alts = append(alts, v)
 	}
-	if len(alts) == 0 {
-		return &scrubber{}
-	}
 	// Longest first, so that a value containing another goes whole.
-	sort.Slice(alts, func(i, j int) bool { return len(alts[i]) > len(alts[j]) })
-	for i, a := range alts {
-		alts[i] = regexp.QuoteMeta(a)
+	sort.Slice(alts, func(i, j int) bool {
+		if len(alts[i]) != len(alts[j]) {
+			return len(alts[i]) > len(alts[j])
+		}
+		return alts[i] < alts[j]
+	})
+	s := &scrubber{}
+	for len(alts) > 0 {
+		n, size := 0, 0
+		for n < len(alts) && (n == 0 || size+len(alts[n]) <= chunkSize) {
+			size += len(alts[n])
+			n++
+		}
+		quoted := make([]string, n)
+		for i, a := range alts[:n] {
+			quoted[i] = regexp.QuoteMeta(a)
+		}
+		s.res = append(s.res, regexp.MustCompile("(?i)"+strings.Join(quoted, "|")))
+		alts = alts[n:]
 	}
-	return &scrubber{re: regexp.MustCompile("(?i)" + strings.Join(alts, "|"))}
+	return s
 }
 
 func (s *scrubber) str(v string) string {
-	if s.re == nil || v == "" {
+	if v == "" {
 		return v
 	}
-	return s.re.ReplaceAllLiteralString(v, Placeholder)
+	for _, re := range s.res {
+		v = re.ReplaceAllLiteralString(v, Placeholder)
+	}
+	return v
 }
 
 // value scrubs the strings of a decoded JSON value, at any depth.
