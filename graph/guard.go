@@ -58,6 +58,7 @@ var HeavyFields = map[string]bool{
 	"Mutation.segmentSubjects": true,
 	"Query.questionnaire":      true,
 	"Mutation.scoreSubjects":   true,
+	"Query.privacyExport":      true,
 }
 
 // reasons given in extensions.reason beside code BAD_USER_INPUT.
