@@ -98,6 +98,12 @@ func seed(t *testing.T, st *store.Store) *world {
 				must[*ent.Activity](t)(c.Activity.UpdateOneID(a.ID).SetBody(newBody).Save(ctx))
 				p.strings = append(p.strings, newBody)
 			}
+			if i == 2 {
+				// A soft-deleted activity still holds its text.
+				if err := c.Activity.DeleteOneID(a.ID).Exec(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
 		for i := 0; i < 2; i++ {
 			o := must[*ent.Order](t)(c.Order.Create().SetAmount(crm.Money(1000*(i+1) + len(key))).SetOrderedAt(at).SetContactID(ct.ID).SetNumber(fmt.Sprintf("N-%s-%d", key, i)).Save(ctx))
@@ -287,6 +293,9 @@ func TestErase(t *testing.T) {
 		}
 		if audit == nil || audit.Actor != "member:mem_eraser" || audit.OccurredAt.IsZero() {
 			t.Fatalf("erasure entry %+v", audit)
+		}
+		if b := must[[]byte](t)(json.Marshal(audit)); len(found(string(b), w.alice.strings)) > 0 {
+			t.Errorf("erasure entry holds erased values: %s", b)
 		}
 
 		// Erasing again changes nothing.
