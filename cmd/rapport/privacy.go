@@ -19,8 +19,9 @@ import (
 
 func newPrivacyCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "privacy", Short: "Export or erase the data held about one person"}
-	var slug, contactID string
-	// inWorkspace opens the store and runs f as an admin of the workspace.
+	var slug, contactID, as string
+	// inWorkspace opens the store and runs f as an admin of the workspace
+	// (as the member --as names, when given, so the timeline says who).
 	inWorkspace := func(cmd *cobra.Command, f func(ctx context.Context, c *ent.Client, id pulid.ID) error) error {
 		id, err := pulid.Parse(contactID)
 		if err != nil {
@@ -35,8 +36,15 @@ func newPrivacyCmd(g *globals) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		ctx := tenancy.NewContext(cmd.Context(), &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
-		return f(ctx, st.Client, id)
+		v := &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin}
+		if as != "" {
+			m, err := access.MemberByID(tenancy.System(cmd.Context()), st.Client, ws.ID, as)
+			if err != nil {
+				return err
+			}
+			v.MemberID = m.ID
+		}
+		return f(tenancy.NewContext(cmd.Context(), v), st.Client, id)
 	}
 	export := &cobra.Command{
 		Use:   "export --workspace SLUG --contact ID",
@@ -61,7 +69,7 @@ activities and its leads.`,
 	}
 	var yes bool
 	erase := &cobra.Command{
-		Use:   "erase --workspace SLUG --contact ID [--yes]",
+		Use:   "erase --workspace SLUG --contact ID [--as MEMBER] [--yes]",
 		Short: "Erase a contact's personal data, keeping its activities, deals and orders as anonymous records",
 		Long: `Erases a contact's personal data in one transaction: its names become a
 placeholder, its email, phone, title and custom fields are cleared, its
@@ -70,7 +78,8 @@ dates stay), its linked leads lose their names and contact details, and
 the person's values are scrubbed from the timeline. Orders and deals stay
 with their amounts and dates, so revenue and lifetime values do not move.
 The erasure is recorded in the contact's timeline, without the erased
-values. Erasing an erased contact changes nothing. Confirm with --yes, or
+values, by the member --as names (an ID or an email) or else by the
+workspace. Erasing an erased contact changes nothing. Confirm with --yes, or
 by typing the contact's ID when asked. It cannot be undone.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -96,6 +105,7 @@ by typing the contact's ID when asked. It cannot be undone.`,
 		},
 	}
 	erase.Flags().BoolVar(&yes, "yes", false, "erase without asking for confirmation")
+	erase.Flags().StringVar(&as, "as", "", "the member (ID or email) the erasure is recorded as done by")
 	for _, c := range []*cobra.Command{export, erase} {
 		c.Flags().StringVarP(&slug, "workspace", "w", "", "workspace slug (required)")
 		c.Flags().StringVar(&contactID, "contact", "", "the contact's ID (required)")

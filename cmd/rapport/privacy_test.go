@@ -49,13 +49,22 @@ func TestPrivacyCommands(t *testing.T) {
 	if _, err := runIn(t, "no\n", "--db", db, "privacy", "erase", "-w", "acme", "--contact", id); errcode.Of(err) != errcode.BadUserInput {
 		t.Errorf("unconfirmed erase: %v", err)
 	}
-	if out, err := runIn(t, id+"\n", "--db", db, "privacy", "erase", "-w", "acme", "--contact", id); err != nil || !strings.HasPrefix(out, "erased contact") {
+	if _, err := run(t, "--db", db, "privacy", "erase", "-w", "acme", "--contact", id, "--yes", "--as", "nobody@example.com"); errcode.Of(err) != errcode.NotFound {
+		t.Errorf("erase as an unknown member: %v", err)
+	}
+	if _, err := run(t, "--db", db, "member", "add", "-w", "acme", "--email", "dpo@example.com", "--role", "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runIn(t, id+"\n", "--db", db, "privacy", "erase", "-w", "acme", "--contact", id, "--as", "dpo@example.com"); err != nil || !strings.HasPrefix(out, "erased contact") {
 		t.Fatalf("erase: %v %q", err, out)
 	}
 	if out, err := run(t, "--db", db, "privacy", "erase", "-w", "acme", "--contact", id, "--yes"); err != nil || !strings.Contains(out, "already erased") {
 		t.Errorf("second erase: %v %q", err, out)
 	}
 	out, err = run(t, "--db", db, "privacy", "export", "-w", "acme", "--contact", id)
+	if !strings.Contains(out, `"actor": "member:mem_`) {
+		t.Errorf("the erasure is not recorded as the member's:\n%s", out)
+	}
 	if err != nil || strings.Contains(out, "Wilhelmina") || strings.Contains(out, "wil@example.org") || strings.Contains(out, "Met at the fair") {
 		t.Errorf("export after erasing: %v\n%s", err, out)
 	}
