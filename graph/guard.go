@@ -35,6 +35,13 @@ var AdminMutations = map[string]bool{
 	"deleteWorkspace":  true,
 	"installPlugin":    true,
 	"uninstallPlugin":  true,
+	"eraseContact":     true,
+}
+
+// AdminQueries are the root query fields only a workspace's admin may
+// read, refused like AdminMutations before their input is looked at.
+var AdminQueries = map[string]bool{
+	"privacyExport": true,
 }
 
 // HeavyFields are the root fields whose work is a plugin call or a scan of
@@ -51,6 +58,7 @@ var HeavyFields = map[string]bool{
 	"Mutation.segmentSubjects": true,
 	"Query.questionnaire":      true,
 	"Mutation.scoreSubjects":   true,
+	"Query.privacyExport":      true,
 }
 
 // reasons given in extensions.reason beside code BAD_USER_INPUT.
@@ -124,9 +132,13 @@ func (g *operationGuard) MutateOperationParameters(ctx context.Context, p *graph
 	if readOnly && op.Operation != ast.Query {
 		return codedError(errcode.Forbidden, "", "role %s may not run a %s", v.Role, op.Operation)
 	}
-	if notAdmin && op.Operation == ast.Mutation {
+	if notAdmin && (op.Operation == ast.Mutation || op.Operation == ast.Query) {
+		admin := AdminMutations
+		if op.Operation == ast.Query {
+			admin = AdminQueries
+		}
 		for _, f := range rootFields(op.SelectionSet, map[string]bool{}, doc.Fragments) {
-			if AdminMutations[f.Name] {
+			if admin[f.Name] {
 				return codedError(errcode.Forbidden, "", "only an admin may run %s", f.Name)
 			}
 		}
@@ -228,11 +240,13 @@ func rootFields(set ast.SelectionSet, seen map[string]bool, frags ...ast.Fragmen
 }
 
 // mentionsAdminMutation reports whether query may hold an admin-only
-// mutation: a cheap test that spares parsing the others.
+// mutation or query field: a cheap test that spares parsing the others.
 func mentionsAdminMutation(query string) bool {
-	for name := range AdminMutations {
-		if strings.Contains(query, name) {
-			return true
+	for _, fields := range []map[string]bool{AdminMutations, AdminQueries} {
+		for name := range fields {
+			if strings.Contains(query, name) {
+				return true
+			}
 		}
 	}
 	return false

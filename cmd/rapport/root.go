@@ -46,6 +46,7 @@ func newRootCmd() *cobra.Command {
 		newMetricsCmd(g),
 		newAutomationCmd(g),
 		newWorkerCmd(g),
+		newPrivacyCmd(g),
 	)
 	return root
 }

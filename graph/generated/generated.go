@@ -31,6 +31,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
 	"github.com/rapportcrm/rapport/core/metrics"
+	"github.com/rapportcrm/rapport/core/privacy"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/graph/model"
 	gqlparser "github.com/vektah/gqlparser/v2"
@@ -437,6 +438,12 @@ type ComplexityRoot struct {
 		Start          func(childComplexity int) int
 	}
 
+	ErasureResult struct {
+		Audited   func(childComplexity int) int
+		Changed   func(childComplexity int) int
+		ContactID func(childComplexity int) int
+	}
+
 	ExtensionBinding struct {
 		Config      func(childComplexity int) int
 		CreatedAt   func(childComplexity int) int
@@ -630,6 +637,7 @@ type ComplexityRoot struct {
 		DeleteStage             func(childComplexity int, id pulid.ID) int
 		DeleteTag               func(childComplexity int, id pulid.ID) int
 		DeleteWorkspace         func(childComplexity int, confirm string) int
+		EraseContact            func(childComplexity int, contactID pulid.ID) int
 		InstallPlugin           func(childComplexity int, packageArg graphql.Upload) int
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
 		RecordAssessmentAnswers func(childComplexity int, plugin string, answers []*model.AssessmentAnswerInput) int
@@ -811,6 +819,7 @@ type ComplexityRoot struct {
 		Pipelines            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.PipelineOrder, where *ent.PipelineWhereInput) int
 		PluginInputs         func(childComplexity int, subjectType string) int
 		Plugins              func(childComplexity int) int
+		PrivacyExport        func(childComplexity int, contactID pulid.ID) int
 		Products             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ProductOrder, where *ent.ProductWhereInput) int
 		Questionnaire        func(childComplexity int, plugin string) int
 		RunReport            func(childComplexity int, plugin string, params map[string]any) int
@@ -1228,6 +1237,7 @@ type MutationResolver interface {
 	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
 	InstallPlugin(ctx context.Context, packageArg graphql.Upload) (*model.Plugin, error)
 	UninstallPlugin(ctx context.Context, name string, version string, force *bool) (bool, error)
+	EraseContact(ctx context.Context, contactID pulid.ID) (*privacy.Result, error)
 	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) ([]*ent.SegmentRun, error)
 	UpdateMemberRole(ctx context.Context, id pulid.ID, role member.Role) (*ent.Member, error)
 	RemoveMember(ctx context.Context, id pulid.ID) (pulid.ID, error)
@@ -1270,6 +1280,7 @@ type QueryResolver interface {
 	Metrics(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.Query, error)
 	CohortRetention(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.CohortMatrix, error)
 	Forecast(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) (*metrics.Forecast, error)
+	PrivacyExport(ctx context.Context, contactID pulid.ID) (map[string]any, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 }
 type ScoreResolver interface {
@@ -2976,6 +2987,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EngagementPeriod.Start(childComplexity), true
 
+	case "ErasureResult.audited":
+		if e.ComplexityRoot.ErasureResult.Audited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureResult.Audited(childComplexity), true
+	case "ErasureResult.changed":
+		if e.ComplexityRoot.ErasureResult.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureResult.Changed(childComplexity), true
+	case "ErasureResult.contactID":
+		if e.ComplexityRoot.ErasureResult.ContactID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasureResult.ContactID(childComplexity), true
+
 	case "ExtensionBinding.config":
 		if e.ComplexityRoot.ExtensionBinding.Config == nil {
 			break
@@ -4068,6 +4098,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWorkspace(childComplexity, args["confirm"].(string)), true
+	case "Mutation.eraseContact":
+		if e.ComplexityRoot.Mutation.EraseContact == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseContact_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseContact(childComplexity, args["contactID"].(pulid.ID)), true
 	case "Mutation.installPlugin":
 		if e.ComplexityRoot.Mutation.InstallPlugin == nil {
 			break
@@ -5118,6 +5159,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Plugins(childComplexity), true
+	case "Query.privacyExport":
+		if e.ComplexityRoot.Query.PrivacyExport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_privacyExport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PrivacyExport(childComplexity, args["contactID"].(pulid.ID)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -14292,6 +14344,46 @@ extend type Mutation {
   uninstallPlugin(name: String!, version: String!, force: Boolean = false): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/privacy.graphql", Input: `"""
+What an erasure did: see eraseContact.
+"""
+type ErasureResult {
+  "The erased contact."
+  contactID: ID!
+  """
+  The rows changed: records anonymised and timeline, event, score and
+  automation rows scrubbed. Erasing an erased contact changes none.
+  """
+  changed: Int!
+  "Whether this erasure was recorded in the contact's timeline."
+  audited: Boolean!
+}
+
+extend type Query {
+  """
+  Everything the workspace holds about one contact, as one JSON document
+  (admins only): its fields and custom fields, organization, tags, segment
+  memberships, scores with their explanations, activities with their
+  content, deals, orders, linked leads, and the timeline of the contact,
+  its activities and its leads. Soft-deleted records are included.
+  """
+  privacyExport(contactID: ID!): Map!
+}
+
+extend type Mutation {
+  """
+  Erases a contact's personal data (admins only), in the operation's
+  transaction: its names become a placeholder, its email, phone, title and
+  custom fields are cleared, its activities lose their subjects and bodies
+  (kinds, directions and dates stay), its linked leads lose their names and
+  contact details, and the person's values are scrubbed from the timeline.
+  Orders and deals keep their amounts and dates. The erasure is recorded in
+  the contact's timeline without the erased values, and a contact.erased
+  event is emitted. Erasing an erased contact changes nothing.
+  """
+  eraseContact(contactID: ID!): ErasureResult!
+}
+`, BuiltIn: false},
 	{Name: "../schema/rapport.graphql", Input: `"""
 A decimal amount of money with at most two fraction digits, written as a
 JSON number (1234.5) or a decimal string ("1234.50"). Amounts are exact:
@@ -15327,6 +15419,18 @@ func (ec *executionContext) childFields_EngagementPeriod(ctx context.Context, fi
 		return ec.fieldContext_EngagementPeriod_replyRate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EngagementPeriod", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasureResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "contactID":
+		return ec.fieldContext_ErasureResult_contactID(ctx, field)
+	case "changed":
+		return ec.fieldContext_ErasureResult_changed(ctx, field)
+	case "audited":
+		return ec.fieldContext_ErasureResult_audited(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasureResult", field.Name)
 }
 
 func (ec *executionContext) childFields_ExtensionBinding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -17527,6 +17631,20 @@ func (ec *executionContext) field_Mutation_deleteWorkspace_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_eraseContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_installPlugin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -19132,6 +19250,20 @@ func (ec *executionContext) field_Query_pluginInputs_args(ctx context.Context, r
 		return nil, err
 	}
 	args["subjectType"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_privacyExport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactID"] = arg0
 	return args, nil
 }
 
@@ -26752,6 +26884,75 @@ func (ec *executionContext) fieldContext_EngagementPeriod_replyRate(_ context.Co
 	return graphql.NewScalarFieldContext("EngagementPeriod", field, false, false, "Float")
 }
 
+func (ec *executionContext) _ErasureResult_contactID(ctx context.Context, field graphql.CollectedField, obj *privacy.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureResult_contactID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContactID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureResult_contactID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureResult", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErasureResult_changed(ctx context.Context, field graphql.CollectedField, obj *privacy.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureResult_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureResult_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErasureResult_audited(ctx context.Context, field graphql.CollectedField, obj *privacy.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasureResult_audited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audited, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasureResult_audited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasureResult", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _ExtensionBinding_id(ctx context.Context, field graphql.CollectedField, obj *ent.ExtensionBinding) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31995,6 +32196,50 @@ func (ec *executionContext) fieldContext_Mutation_uninstallPlugin(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_eraseContact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseContact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseContact(ctx, fc.Args["contactID"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *privacy.Result) graphql.Marshaler {
+			return ec.marshalNErasureResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋprivacyᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseContact(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasureResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseContact_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_segmentSubjects(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35852,6 +36097,50 @@ func (ec *executionContext) fieldContext_Query_forecast(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_forecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_privacyExport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_privacyExport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PrivacyExport(ctx, fc.Args["contactID"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_privacyExport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Map does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_privacyExport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -68875,6 +69164,49 @@ func (ec *executionContext) _EngagementPeriod(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var erasureResultImplementors = []string{"ErasureResult"}
+
+func (ec *executionContext) _ErasureResult(ctx context.Context, sel ast.SelectionSet, obj *privacy.Result) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasureResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasureResult")
+		case "contactID":
+			out.Values[i] = ec._ErasureResult_contactID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._ErasureResult_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "audited":
+			out.Values[i] = ec._ErasureResult_audited(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var extensionBindingImplementors = []string{"ExtensionBinding", "Node"}
 
 func (ec *executionContext) _ExtensionBinding(ctx context.Context, sel ast.SelectionSet, obj *ent.ExtensionBinding) graphql.Marshaler {
@@ -70270,6 +70602,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "eraseContact":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseContact(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "segmentSubjects":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_segmentSubjects(ctx, field)
@@ -71401,6 +71740,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_forecast(ctx, field)
+				})
+		case "privacyExport":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_privacyExport(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -74699,6 +75044,14 @@ func (ec *executionContext) marshalNEngagementPeriod2ᚕgithubᚗcomᚋrapportcr
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNErasureResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋprivacyᚐResult(ctx context.Context, sel ast.SelectionSet, v *privacy.Result) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErasureResult!")
+		return graphql.Null
+	}
+	return ec._ErasureResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNExtensionBinding2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐExtensionBindingᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ExtensionBinding) graphql.Marshaler {
