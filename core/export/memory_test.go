@@ -133,6 +133,12 @@ func TestMemoryStaysConstant(t *testing.T) {
 				t.Fatalf("%s: exported %d rows, want %d", tc.format, res.Rows, want)
 			}
 		}
+		if raceDetector {
+			// Measured under -race: XLSX peaked at 51 MiB for 20,000 rows
+			// (32 MiB without), CSV and JSONL unchanged. The bounds double;
+			// they still catch an exporter that holds its rows.
+			tc.growth, tc.peak = 2*tc.growth, 2*tc.peak
+		}
 		growth := int64(peaks[1]) - int64(peaks[0])
 		t.Logf("%s: peak heap %.2f MiB for 2,000 rows, %.2f MiB for %d (%+.2f MiB); %d rows in %v (GOGC=5, sampled)",
 			tc.format, float64(peaks[0])/MiB, float64(peaks[1])/MiB, n, float64(growth)/MiB, n, took.Round(time.Millisecond))
