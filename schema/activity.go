@@ -18,7 +18,7 @@ type Activity struct{ ent.Schema }
 
 // Mixin of the Activity.
 func (Activity) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{Prefix: "act"}, TimeMixin{}, WorkspaceMixin{}, SoftDeleteMixin{}}
+	return []ent.Mixin{IDMixin{Prefix: "act"}, TimeMixin{}, WorkspaceMixin{}, ExternalMixin{}, SoftDeleteMixin{}}
 }
 
 // Fields of the Activity.

@@ -14,7 +14,7 @@ type Contact struct{ ent.Schema }
 
 // Mixin of the Contact.
 func (Contact) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{Prefix: "con"}, TimeMixin{}, WorkspaceMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "contact"}}
+	return []ent.Mixin{IDMixin{Prefix: "con"}, TimeMixin{}, WorkspaceMixin{}, ExternalMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "contact"}}
 }
 
 // Fields of the Contact.

@@ -22,7 +22,7 @@ type Deal struct{ ent.Schema }
 
 // Mixin of the Deal.
 func (Deal) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{Prefix: "del"}, TimeMixin{}, WorkspaceMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "deal"}}
+	return []ent.Mixin{IDMixin{Prefix: "del"}, TimeMixin{}, WorkspaceMixin{}, ExternalMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "deal"}}
 }
 
 // Fields of the Deal.

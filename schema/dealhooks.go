@@ -81,14 +81,14 @@ func createDeal(ctx context.Context, m *gen.DealMutation, next ent.Mutator) (ent
 	} else if st.PipelineID != pipelineID {
 		return nil, errcode.Input("stageID", "stage is not in the deal's pipeline")
 	}
-	now := time.Now()
+	now := tenancy.Now(ctx)
 	if at, ok := m.CreatedAt(); ok {
 		now = at
 	}
 	applyStage(m, st, now)
 	v, err := next.Mutate(ctx, m)
-	if err != nil {
-		return nil, err
+	if err != nil || tenancy.IsUntrailed(ctx) {
+		return v, err
 	}
 	id, _ := m.ID()
 	ws, _ := workspaceOf(ctx, m)
@@ -133,11 +133,11 @@ func moveDeal(ctx context.Context, m *gen.DealMutation, next ent.Mutator) (ent.V
 	if stageID == oldStage {
 		return next.Mutate(ctx, m)
 	}
-	now := time.Now()
+	now := tenancy.Now(ctx)
 	applyStage(m, st, now)
 	v, err := next.Mutate(ctx, m)
-	if err != nil {
-		return nil, err
+	if err != nil || tenancy.IsUntrailed(ctx) {
+		return v, err
 	}
 	id, _ := m.ID()
 	ws, _ := workspaceOf(ctx, m)

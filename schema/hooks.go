@@ -54,6 +54,8 @@ var untracked = map[string]bool{
 	gen.TypeEvent:             true,
 	gen.TypeAutomationRun:     true,
 	gen.TypeDelivery:          true,
+	gen.TypeImportJob:         true,
+	gen.TypeImportReject:      true,
 }
 
 // silent are the tracked entities whose writes are audited in the timeline
@@ -78,7 +80,7 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 		if m.Type() == gen.TypeScore && m.Op().Is(ent.OpCreate) {
 			return recordScoreEvent(ctx, m, next)
 		}
-		if untracked[m.Type()] {
+		if untracked[m.Type()] || tenancy.IsUntrailed(ctx) {
 			return next.Mutate(ctx, m)
 		}
 		fields := m.Fields()
@@ -142,7 +144,7 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 			return v, err
 		}
 		actor := tenancy.Actor(ctx)
-		now := time.Now()
+		now := tenancy.Now(ctx)
 		builders := make([]*gen.TimelineEventCreate, len(ids))
 		for i, id := range ids {
 			builders[i] = idm.Client().TimelineEvent.Create().
@@ -229,7 +231,18 @@ func newEvent(ctx context.Context, c *gen.Client, ws pulid.ID, typ, subjectType 
 		SetActor(tenancy.Actor(ctx)).
 		SetChanges(changes).
 		SetDepth(tenancy.AutomationDepth(ctx)).
-		SetOccurredAt(now)
+		SetOccurredAt(now).
+		SetNillableDispatchedAt(quietly(ctx))
+}
+
+// quietly is when an event written through ctx counts as dispatched: now
+// when ctx is Quiet (its change fires no automation), else never.
+func quietly(ctx context.Context) *time.Time {
+	if !tenancy.IsQuiet(ctx) {
+		return nil
+	}
+	now := time.Now()
+	return &now
 }
 
 // recordScoreEvent writes a <subject>.score_changed event for a new score,

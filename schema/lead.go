@@ -15,7 +15,7 @@ type Lead struct{ ent.Schema }
 
 // Mixin of the Lead.
 func (Lead) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{Prefix: "led"}, TimeMixin{}, WorkspaceMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "lead"}}
+	return []ent.Mixin{IDMixin{Prefix: "led"}, TimeMixin{}, WorkspaceMixin{}, ExternalMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "lead"}}
 }
 
 // Fields of the Lead.

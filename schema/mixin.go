@@ -142,3 +142,25 @@ func (CustomFieldsMixin) Fields() []ent.Field {
 			Annotations(entgql.Type("Map")),
 	}
 }
+
+// ExternalMixin keeps the identity a record had in the system it was
+// imported from: the source (e.g. pipedrive, hubspot, salesforce, or a
+// file's own name) and the source's ID. A workspace holds at most one
+// record of a type per (source, ID), which makes imports idempotent: a
+// second run updates the records the first one created.
+type ExternalMixin struct{ mixin.Schema }
+
+// Fields of the ExternalMixin.
+func (ExternalMixin) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("external_source").Optional().Nillable().MaxLen(40).Match(externalSourcePattern).
+			Comment("the system the record was imported from"),
+		field.String("external_id").Optional().Nillable().MaxLen(200).
+			Comment("the record's ID in that system"),
+	}
+}
+
+// Indexes of the ExternalMixin.
+func (ExternalMixin) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("workspace_id", "external_source", "external_id").Unique()}
+}

@@ -16,7 +16,7 @@ type Order struct{ ent.Schema }
 
 // Mixin of the Order.
 func (Order) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{Prefix: "ord"}, TimeMixin{}, WorkspaceMixin{}}
+	return []ent.Mixin{IDMixin{Prefix: "ord"}, TimeMixin{}, WorkspaceMixin{}, ExternalMixin{}}
 }
 
 // Fields of the Order.

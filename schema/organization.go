@@ -15,7 +15,7 @@ type Organization struct{ ent.Schema }
 
 // Mixin of the Organization.
 func (Organization) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{Prefix: "org"}, TimeMixin{}, WorkspaceMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "organization"}}
+	return []ent.Mixin{IDMixin{Prefix: "org"}, TimeMixin{}, WorkspaceMixin{}, ExternalMixin{}, SoftDeleteMixin{}, CustomFieldsMixin{Entity: "organization"}}
 }
 
 // Fields of the Organization.

@@ -15,7 +15,7 @@ type Product struct{ ent.Schema }
 
 // Mixin of the Product.
 func (Product) Mixin() []ent.Mixin {
-	return []ent.Mixin{IDMixin{Prefix: "prd"}, TimeMixin{}, WorkspaceMixin{}, SoftDeleteMixin{}}
+	return []ent.Mixin{IDMixin{Prefix: "prd"}, TimeMixin{}, WorkspaceMixin{}, ExternalMixin{}, SoftDeleteMixin{}}
 }
 
 // Fields of the Product.

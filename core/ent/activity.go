@@ -30,6 +30,10 @@ type Activity struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID pulid.ID `json:"workspace_id,omitempty"`
+	// the system the record was imported from
+	ExternalSource *string `json:"external_source,omitempty"`
+	// the record's ID in that system
+	ExternalID *string `json:"external_id,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// Kind holds the value of the "kind" field.
@@ -158,7 +162,7 @@ func (*Activity) scanValues(columns []string) ([]any, error) {
 			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case activity.FieldID, activity.FieldWorkspaceID:
 			values[i] = new(pulid.ID)
-		case activity.FieldKind, activity.FieldSubject, activity.FieldBody, activity.FieldDirection:
+		case activity.FieldExternalSource, activity.FieldExternalID, activity.FieldKind, activity.FieldSubject, activity.FieldBody, activity.FieldDirection:
 			values[i] = new(sql.NullString)
 		case activity.FieldCreatedAt, activity.FieldUpdatedAt, activity.FieldDeletedAt, activity.FieldOccurredAt, activity.FieldDueAt, activity.FieldDoneAt:
 			values[i] = new(sql.NullTime)
@@ -200,6 +204,20 @@ func (a *Activity) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field workspace_id", values[i])
 			} else if value != nil {
 				a.WorkspaceID = *value
+			}
+		case activity.FieldExternalSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_source", values[i])
+			} else if value.Valid {
+				a.ExternalSource = new(string)
+				*a.ExternalSource = value.String
+			}
+		case activity.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				a.ExternalID = new(string)
+				*a.ExternalID = value.String
 			}
 		case activity.FieldDeletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -362,6 +380,16 @@ func (a *Activity) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", a.WorkspaceID))
+	builder.WriteString(", ")
+	if v := a.ExternalSource; v != nil {
+		builder.WriteString("external_source=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := a.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := a.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")

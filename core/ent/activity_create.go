@@ -64,6 +64,34 @@ func (ac *ActivityCreate) SetWorkspaceID(pu pulid.ID) *ActivityCreate {
 	return ac
 }
 
+// SetExternalSource sets the "external_source" field.
+func (ac *ActivityCreate) SetExternalSource(s string) *ActivityCreate {
+	ac.mutation.SetExternalSource(s)
+	return ac
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (ac *ActivityCreate) SetNillableExternalSource(s *string) *ActivityCreate {
+	if s != nil {
+		ac.SetExternalSource(*s)
+	}
+	return ac
+}
+
+// SetExternalID sets the "external_id" field.
+func (ac *ActivityCreate) SetExternalID(s string) *ActivityCreate {
+	ac.mutation.SetExternalID(s)
+	return ac
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (ac *ActivityCreate) SetNillableExternalID(s *string) *ActivityCreate {
+	if s != nil {
+		ac.SetExternalID(*s)
+	}
+	return ac
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (ac *ActivityCreate) SetDeletedAt(t time.Time) *ActivityCreate {
 	ac.mutation.SetDeletedAt(t)
@@ -353,6 +381,16 @@ func (ac *ActivityCreate) check() error {
 	if _, ok := ac.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "Activity.workspace_id"`)}
 	}
+	if v, ok := ac.mutation.ExternalSource(); ok {
+		if err := activity.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Activity.external_source": %w`, err)}
+		}
+	}
+	if v, ok := ac.mutation.ExternalID(); ok {
+		if err := activity.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Activity.external_id": %w`, err)}
+		}
+	}
 	if _, ok := ac.mutation.Kind(); !ok {
 		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Activity.kind"`)}
 	}
@@ -433,6 +471,14 @@ func (ac *ActivityCreate) createSpec() (*Activity, *sqlgraph.CreateSpec) {
 	if value, ok := ac.mutation.UpdatedAt(); ok {
 		_spec.SetField(activity.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := ac.mutation.ExternalSource(); ok {
+		_spec.SetField(activity.FieldExternalSource, field.TypeString, value)
+		_node.ExternalSource = &value
+	}
+	if value, ok := ac.mutation.ExternalID(); ok {
+		_spec.SetField(activity.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if value, ok := ac.mutation.DeletedAt(); ok {
 		_spec.SetField(activity.FieldDeletedAt, field.TypeTime, value)
@@ -629,6 +675,42 @@ func (u *ActivityUpsert) SetUpdatedAt(v time.Time) *ActivityUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *ActivityUpsert) UpdateUpdatedAt() *ActivityUpsert {
 	u.SetExcluded(activity.FieldUpdatedAt)
+	return u
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ActivityUpsert) SetExternalSource(v string) *ActivityUpsert {
+	u.Set(activity.FieldExternalSource, v)
+	return u
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ActivityUpsert) UpdateExternalSource() *ActivityUpsert {
+	u.SetExcluded(activity.FieldExternalSource)
+	return u
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ActivityUpsert) ClearExternalSource() *ActivityUpsert {
+	u.SetNull(activity.FieldExternalSource)
+	return u
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ActivityUpsert) SetExternalID(v string) *ActivityUpsert {
+	u.Set(activity.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ActivityUpsert) UpdateExternalID() *ActivityUpsert {
+	u.SetExcluded(activity.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ActivityUpsert) ClearExternalID() *ActivityUpsert {
+	u.SetNull(activity.FieldExternalID)
 	return u
 }
 
@@ -913,6 +995,48 @@ func (u *ActivityUpsertOne) SetUpdatedAt(v time.Time) *ActivityUpsertOne {
 func (u *ActivityUpsertOne) UpdateUpdatedAt() *ActivityUpsertOne {
 	return u.Update(func(s *ActivityUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ActivityUpsertOne) SetExternalSource(v string) *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ActivityUpsertOne) UpdateExternalSource() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ActivityUpsertOne) ClearExternalSource() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ActivityUpsertOne) SetExternalID(v string) *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ActivityUpsertOne) UpdateExternalID() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ActivityUpsertOne) ClearExternalID() *ActivityUpsertOne {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1400,6 +1524,48 @@ func (u *ActivityUpsertBulk) SetUpdatedAt(v time.Time) *ActivityUpsertBulk {
 func (u *ActivityUpsertBulk) UpdateUpdatedAt() *ActivityUpsertBulk {
 	return u.Update(func(s *ActivityUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ActivityUpsertBulk) SetExternalSource(v string) *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ActivityUpsertBulk) UpdateExternalSource() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ActivityUpsertBulk) ClearExternalSource() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ActivityUpsertBulk) SetExternalID(v string) *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ActivityUpsertBulk) UpdateExternalID() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ActivityUpsertBulk) ClearExternalID() *ActivityUpsertBulk {
+	return u.Update(func(s *ActivityUpsert) {
+		s.ClearExternalID()
 	})
 }
 

@@ -41,6 +41,46 @@ func (au *ActivityUpdate) SetUpdatedAt(t time.Time) *ActivityUpdate {
 	return au
 }
 
+// SetExternalSource sets the "external_source" field.
+func (au *ActivityUpdate) SetExternalSource(s string) *ActivityUpdate {
+	au.mutation.SetExternalSource(s)
+	return au
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (au *ActivityUpdate) SetNillableExternalSource(s *string) *ActivityUpdate {
+	if s != nil {
+		au.SetExternalSource(*s)
+	}
+	return au
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (au *ActivityUpdate) ClearExternalSource() *ActivityUpdate {
+	au.mutation.ClearExternalSource()
+	return au
+}
+
+// SetExternalID sets the "external_id" field.
+func (au *ActivityUpdate) SetExternalID(s string) *ActivityUpdate {
+	au.mutation.SetExternalID(s)
+	return au
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (au *ActivityUpdate) SetNillableExternalID(s *string) *ActivityUpdate {
+	if s != nil {
+		au.SetExternalID(*s)
+	}
+	return au
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (au *ActivityUpdate) ClearExternalID() *ActivityUpdate {
+	au.mutation.ClearExternalID()
+	return au
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (au *ActivityUpdate) SetDeletedAt(t time.Time) *ActivityUpdate {
 	au.mutation.SetDeletedAt(t)
@@ -387,6 +427,16 @@ func (au *ActivityUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (au *ActivityUpdate) check() error {
+	if v, ok := au.mutation.ExternalSource(); ok {
+		if err := activity.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Activity.external_source": %w`, err)}
+		}
+	}
+	if v, ok := au.mutation.ExternalID(); ok {
+		if err := activity.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Activity.external_id": %w`, err)}
+		}
+	}
 	if v, ok := au.mutation.Kind(); ok {
 		if err := activity.KindValidator(v); err != nil {
 			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Activity.kind": %w`, err)}
@@ -433,6 +483,18 @@ func (au *ActivityUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if value, ok := au.mutation.UpdatedAt(); ok {
 		_spec.SetField(activity.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := au.mutation.ExternalSource(); ok {
+		_spec.SetField(activity.FieldExternalSource, field.TypeString, value)
+	}
+	if au.mutation.ExternalSourceCleared() {
+		_spec.ClearField(activity.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := au.mutation.ExternalID(); ok {
+		_spec.SetField(activity.FieldExternalID, field.TypeString, value)
+	}
+	if au.mutation.ExternalIDCleared() {
+		_spec.ClearField(activity.FieldExternalID, field.TypeString)
 	}
 	if value, ok := au.mutation.DeletedAt(); ok {
 		_spec.SetField(activity.FieldDeletedAt, field.TypeTime, value)
@@ -643,6 +705,46 @@ type ActivityUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (auo *ActivityUpdateOne) SetUpdatedAt(t time.Time) *ActivityUpdateOne {
 	auo.mutation.SetUpdatedAt(t)
+	return auo
+}
+
+// SetExternalSource sets the "external_source" field.
+func (auo *ActivityUpdateOne) SetExternalSource(s string) *ActivityUpdateOne {
+	auo.mutation.SetExternalSource(s)
+	return auo
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (auo *ActivityUpdateOne) SetNillableExternalSource(s *string) *ActivityUpdateOne {
+	if s != nil {
+		auo.SetExternalSource(*s)
+	}
+	return auo
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (auo *ActivityUpdateOne) ClearExternalSource() *ActivityUpdateOne {
+	auo.mutation.ClearExternalSource()
+	return auo
+}
+
+// SetExternalID sets the "external_id" field.
+func (auo *ActivityUpdateOne) SetExternalID(s string) *ActivityUpdateOne {
+	auo.mutation.SetExternalID(s)
+	return auo
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (auo *ActivityUpdateOne) SetNillableExternalID(s *string) *ActivityUpdateOne {
+	if s != nil {
+		auo.SetExternalID(*s)
+	}
+	return auo
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (auo *ActivityUpdateOne) ClearExternalID() *ActivityUpdateOne {
+	auo.mutation.ClearExternalID()
 	return auo
 }
 
@@ -1005,6 +1107,16 @@ func (auo *ActivityUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (auo *ActivityUpdateOne) check() error {
+	if v, ok := auo.mutation.ExternalSource(); ok {
+		if err := activity.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Activity.external_source": %w`, err)}
+		}
+	}
+	if v, ok := auo.mutation.ExternalID(); ok {
+		if err := activity.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Activity.external_id": %w`, err)}
+		}
+	}
 	if v, ok := auo.mutation.Kind(); ok {
 		if err := activity.KindValidator(v); err != nil {
 			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Activity.kind": %w`, err)}
@@ -1068,6 +1180,18 @@ func (auo *ActivityUpdateOne) sqlSave(ctx context.Context) (_node *Activity, err
 	}
 	if value, ok := auo.mutation.UpdatedAt(); ok {
 		_spec.SetField(activity.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := auo.mutation.ExternalSource(); ok {
+		_spec.SetField(activity.FieldExternalSource, field.TypeString, value)
+	}
+	if auo.mutation.ExternalSourceCleared() {
+		_spec.ClearField(activity.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := auo.mutation.ExternalID(); ok {
+		_spec.SetField(activity.FieldExternalID, field.TypeString, value)
+	}
+	if auo.mutation.ExternalIDCleared() {
+		_spec.ClearField(activity.FieldExternalID, field.TypeString)
 	}
 	if value, ok := auo.mutation.DeletedAt(); ok {
 		_spec.SetField(activity.FieldDeletedAt, field.TypeTime, value)

@@ -27,6 +27,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
+	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -75,6 +77,10 @@ type Client struct {
 	Event *EventClient
 	// ExtensionBinding is the client for interacting with the ExtensionBinding builders.
 	ExtensionBinding *ExtensionBindingClient
+	// ImportJob is the client for interacting with the ImportJob builders.
+	ImportJob *ImportJobClient
+	// ImportReject is the client for interacting with the ImportReject builders.
+	ImportReject *ImportRejectClient
 	// Lead is the client for interacting with the Lead builders.
 	Lead *LeadClient
 	// LineItem is the client for interacting with the LineItem builders.
@@ -131,6 +137,8 @@ func (c *Client) init() {
 	c.Delivery = NewDeliveryClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.ExtensionBinding = NewExtensionBindingClient(c.config)
+	c.ImportJob = NewImportJobClient(c.config)
+	c.ImportReject = NewImportRejectClient(c.config)
 	c.Lead = NewLeadClient(c.config)
 	c.LineItem = NewLineItemClient(c.config)
 	c.Member = NewMemberClient(c.config)
@@ -251,6 +259,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Delivery:          NewDeliveryClient(cfg),
 		Event:             NewEventClient(cfg),
 		ExtensionBinding:  NewExtensionBindingClient(cfg),
+		ImportJob:         NewImportJobClient(cfg),
+		ImportReject:      NewImportRejectClient(cfg),
 		Lead:              NewLeadClient(cfg),
 		LineItem:          NewLineItemClient(cfg),
 		Member:            NewMemberClient(cfg),
@@ -298,6 +308,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Delivery:          NewDeliveryClient(cfg),
 		Event:             NewEventClient(cfg),
 		ExtensionBinding:  NewExtensionBindingClient(cfg),
+		ImportJob:         NewImportJobClient(cfg),
+		ImportReject:      NewImportRejectClient(cfg),
 		Lead:              NewLeadClient(cfg),
 		LineItem:          NewLineItemClient(cfg),
 		Member:            NewMemberClient(cfg),
@@ -346,9 +358,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Activity, c.AssessmentAnswer, c.Automation, c.AutomationRun,
 		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
-		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
-		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Stage, c.StageChange,
-		c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
+		c.ImportJob, c.ImportReject, c.Lead, c.LineItem, c.Member, c.Order,
+		c.Organization, c.Pipeline, c.Product, c.Score, c.Segment, c.SegmentMembership,
+		c.SegmentRun, c.Stage, c.StageChange, c.Tag, c.TimelineEvent, c.Workspace,
+		c.WorkspacePlugin,
 	} {
 		n.Use(hooks...)
 	}
@@ -360,9 +373,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Activity, c.AssessmentAnswer, c.Automation, c.AutomationRun,
 		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
-		c.Lead, c.LineItem, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
-		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Stage, c.StageChange,
-		c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
+		c.ImportJob, c.ImportReject, c.Lead, c.LineItem, c.Member, c.Order,
+		c.Organization, c.Pipeline, c.Product, c.Score, c.Segment, c.SegmentMembership,
+		c.SegmentRun, c.Stage, c.StageChange, c.Tag, c.TimelineEvent, c.Workspace,
+		c.WorkspacePlugin,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -393,6 +407,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Event.mutate(ctx, m)
 	case *ExtensionBindingMutation:
 		return c.ExtensionBinding.mutate(ctx, m)
+	case *ImportJobMutation:
+		return c.ImportJob.mutate(ctx, m)
+	case *ImportRejectMutation:
+		return c.ImportReject.mutate(ctx, m)
 	case *LeadMutation:
 		return c.Lead.mutate(ctx, m)
 	case *LineItemMutation:
@@ -2531,6 +2549,338 @@ func (c *ExtensionBindingClient) mutate(ctx context.Context, m *ExtensionBinding
 		return (&ExtensionBindingDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown ExtensionBinding mutation op: %q", m.Op())
+	}
+}
+
+// ImportJobClient is a client for the ImportJob schema.
+type ImportJobClient struct {
+	config
+}
+
+// NewImportJobClient returns a client for the ImportJob from the given config.
+func NewImportJobClient(c config) *ImportJobClient {
+	return &ImportJobClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importjob.Hooks(f(g(h())))`.
+func (c *ImportJobClient) Use(hooks ...Hook) {
+	c.hooks.ImportJob = append(c.hooks.ImportJob, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importjob.Intercept(f(g(h())))`.
+func (c *ImportJobClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportJob = append(c.inters.ImportJob, interceptors...)
+}
+
+// Create returns a builder for creating a ImportJob entity.
+func (c *ImportJobClient) Create() *ImportJobCreate {
+	mutation := newImportJobMutation(c.config, OpCreate)
+	return &ImportJobCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportJob entities.
+func (c *ImportJobClient) CreateBulk(builders ...*ImportJobCreate) *ImportJobCreateBulk {
+	return &ImportJobCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportJobClient) MapCreateBulk(slice any, setFunc func(*ImportJobCreate, int)) *ImportJobCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportJobCreateBulk{err: fmt.Errorf("calling to ImportJobClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportJobCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportJobCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportJob.
+func (c *ImportJobClient) Update() *ImportJobUpdate {
+	mutation := newImportJobMutation(c.config, OpUpdate)
+	return &ImportJobUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportJobClient) UpdateOne(ij *ImportJob) *ImportJobUpdateOne {
+	mutation := newImportJobMutation(c.config, OpUpdateOne, withImportJob(ij))
+	return &ImportJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportJobClient) UpdateOneID(id pulid.ID) *ImportJobUpdateOne {
+	mutation := newImportJobMutation(c.config, OpUpdateOne, withImportJobID(id))
+	return &ImportJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportJob.
+func (c *ImportJobClient) Delete() *ImportJobDelete {
+	mutation := newImportJobMutation(c.config, OpDelete)
+	return &ImportJobDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportJobClient) DeleteOne(ij *ImportJob) *ImportJobDeleteOne {
+	return c.DeleteOneID(ij.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportJobClient) DeleteOneID(id pulid.ID) *ImportJobDeleteOne {
+	builder := c.Delete().Where(importjob.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportJobDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportJob.
+func (c *ImportJobClient) Query() *ImportJobQuery {
+	return &ImportJobQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportJob},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportJob entity by its id.
+func (c *ImportJobClient) Get(ctx context.Context, id pulid.ID) (*ImportJob, error) {
+	return c.Query().Where(importjob.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportJobClient) GetX(ctx context.Context, id pulid.ID) *ImportJob {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ImportJob.
+func (c *ImportJobClient) QueryWorkspace(ij *ImportJob) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := ij.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importjob.Table, importjob.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, importjob.WorkspaceTable, importjob.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(ij.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRejects queries the rejects edge of a ImportJob.
+func (c *ImportJobClient) QueryRejects(ij *ImportJob) *ImportRejectQuery {
+	query := (&ImportRejectClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := ij.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importjob.Table, importjob.FieldID, id),
+			sqlgraph.To(importreject.Table, importreject.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, importjob.RejectsTable, importjob.RejectsColumn),
+		)
+		fromV = sqlgraph.Neighbors(ij.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImportJobClient) Hooks() []Hook {
+	hooks := c.hooks.ImportJob
+	return append(hooks[:len(hooks):len(hooks)], importjob.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportJobClient) Interceptors() []Interceptor {
+	return c.inters.ImportJob
+}
+
+func (c *ImportJobClient) mutate(ctx context.Context, m *ImportJobMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportJobCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportJobUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportJobUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportJobDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ImportJob mutation op: %q", m.Op())
+	}
+}
+
+// ImportRejectClient is a client for the ImportReject schema.
+type ImportRejectClient struct {
+	config
+}
+
+// NewImportRejectClient returns a client for the ImportReject from the given config.
+func NewImportRejectClient(c config) *ImportRejectClient {
+	return &ImportRejectClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `importreject.Hooks(f(g(h())))`.
+func (c *ImportRejectClient) Use(hooks ...Hook) {
+	c.hooks.ImportReject = append(c.hooks.ImportReject, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `importreject.Intercept(f(g(h())))`.
+func (c *ImportRejectClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ImportReject = append(c.inters.ImportReject, interceptors...)
+}
+
+// Create returns a builder for creating a ImportReject entity.
+func (c *ImportRejectClient) Create() *ImportRejectCreate {
+	mutation := newImportRejectMutation(c.config, OpCreate)
+	return &ImportRejectCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ImportReject entities.
+func (c *ImportRejectClient) CreateBulk(builders ...*ImportRejectCreate) *ImportRejectCreateBulk {
+	return &ImportRejectCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ImportRejectClient) MapCreateBulk(slice any, setFunc func(*ImportRejectCreate, int)) *ImportRejectCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ImportRejectCreateBulk{err: fmt.Errorf("calling to ImportRejectClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ImportRejectCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ImportRejectCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ImportReject.
+func (c *ImportRejectClient) Update() *ImportRejectUpdate {
+	mutation := newImportRejectMutation(c.config, OpUpdate)
+	return &ImportRejectUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ImportRejectClient) UpdateOne(ir *ImportReject) *ImportRejectUpdateOne {
+	mutation := newImportRejectMutation(c.config, OpUpdateOne, withImportReject(ir))
+	return &ImportRejectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ImportRejectClient) UpdateOneID(id pulid.ID) *ImportRejectUpdateOne {
+	mutation := newImportRejectMutation(c.config, OpUpdateOne, withImportRejectID(id))
+	return &ImportRejectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ImportReject.
+func (c *ImportRejectClient) Delete() *ImportRejectDelete {
+	mutation := newImportRejectMutation(c.config, OpDelete)
+	return &ImportRejectDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ImportRejectClient) DeleteOne(ir *ImportReject) *ImportRejectDeleteOne {
+	return c.DeleteOneID(ir.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ImportRejectClient) DeleteOneID(id pulid.ID) *ImportRejectDeleteOne {
+	builder := c.Delete().Where(importreject.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ImportRejectDeleteOne{builder}
+}
+
+// Query returns a query builder for ImportReject.
+func (c *ImportRejectClient) Query() *ImportRejectQuery {
+	return &ImportRejectQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeImportReject},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ImportReject entity by its id.
+func (c *ImportRejectClient) Get(ctx context.Context, id pulid.ID) (*ImportReject, error) {
+	return c.Query().Where(importreject.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ImportRejectClient) GetX(ctx context.Context, id pulid.ID) *ImportReject {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a ImportReject.
+func (c *ImportRejectClient) QueryWorkspace(ir *ImportReject) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := ir.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importreject.Table, importreject.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, importreject.WorkspaceTable, importreject.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(ir.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryJob queries the job edge of a ImportReject.
+func (c *ImportRejectClient) QueryJob(ir *ImportReject) *ImportJobQuery {
+	query := (&ImportJobClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := ir.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(importreject.Table, importreject.FieldID, id),
+			sqlgraph.To(importjob.Table, importjob.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, importreject.JobTable, importreject.JobColumn),
+		)
+		fromV = sqlgraph.Neighbors(ir.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ImportRejectClient) Hooks() []Hook {
+	hooks := c.hooks.ImportReject
+	return append(hooks[:len(hooks):len(hooks)], importreject.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ImportRejectClient) Interceptors() []Interceptor {
+	return c.inters.ImportReject
+}
+
+func (c *ImportRejectClient) mutate(ctx context.Context, m *ImportRejectMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ImportRejectCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ImportRejectUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ImportRejectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ImportRejectDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ImportReject mutation op: %q", m.Op())
 	}
 }
 
@@ -5587,17 +5937,17 @@ func (c *WorkspacePluginClient) mutate(ctx context.Context, m *WorkspacePluginMu
 type (
 	hooks struct {
 		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
-		CustomField, Deal, Delivery, Event, ExtensionBinding, Lead, LineItem, Member,
-		Order, Organization, Pipeline, Product, Score, Segment, SegmentMembership,
-		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace,
-		WorkspacePlugin []ent.Hook
+		CustomField, Deal, Delivery, Event, ExtensionBinding, ImportJob, ImportReject,
+		Lead, LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
+		SegmentMembership, SegmentRun, Stage, StageChange, Tag, TimelineEvent,
+		Workspace, WorkspacePlugin []ent.Hook
 	}
 	inters struct {
 		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
-		CustomField, Deal, Delivery, Event, ExtensionBinding, Lead, LineItem, Member,
-		Order, Organization, Pipeline, Product, Score, Segment, SegmentMembership,
-		SegmentRun, Stage, StageChange, Tag, TimelineEvent, Workspace,
-		WorkspacePlugin []ent.Interceptor
+		CustomField, Deal, Delivery, Event, ExtensionBinding, ImportJob, ImportReject,
+		Lead, LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
+		SegmentMembership, SegmentRun, Stage, StageChange, Tag, TimelineEvent,
+		Workspace, WorkspacePlugin []ent.Interceptor
 	}
 )
 

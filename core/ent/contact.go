@@ -28,6 +28,10 @@ type Contact struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID pulid.ID `json:"workspace_id,omitempty"`
+	// the system the record was imported from
+	ExternalSource *string `json:"external_source,omitempty"`
+	// the record's ID in that system
+	ExternalID *string `json:"external_id,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// CustomFields holds the value of the "custom_fields" field.
@@ -172,7 +176,7 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case contact.FieldID, contact.FieldWorkspaceID:
 			values[i] = new(pulid.ID)
-		case contact.FieldFirstName, contact.FieldLastName, contact.FieldEmail, contact.FieldPhone, contact.FieldTitle:
+		case contact.FieldExternalSource, contact.FieldExternalID, contact.FieldFirstName, contact.FieldLastName, contact.FieldEmail, contact.FieldPhone, contact.FieldTitle:
 			values[i] = new(sql.NullString)
 		case contact.FieldCreatedAt, contact.FieldUpdatedAt, contact.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -214,6 +218,20 @@ func (c *Contact) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field workspace_id", values[i])
 			} else if value != nil {
 				c.WorkspaceID = *value
+			}
+		case contact.FieldExternalSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_source", values[i])
+			} else if value.Valid {
+				c.ExternalSource = new(string)
+				*c.ExternalSource = value.String
+			}
+		case contact.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				c.ExternalID = new(string)
+				*c.ExternalID = value.String
 			}
 		case contact.FieldDeletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -358,6 +376,16 @@ func (c *Contact) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", c.WorkspaceID))
+	builder.WriteString(", ")
+	if v := c.ExternalSource; v != nil {
+		builder.WriteString("external_source=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := c.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := c.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")

@@ -66,6 +66,34 @@ func (cc *ContactCreate) SetWorkspaceID(pu pulid.ID) *ContactCreate {
 	return cc
 }
 
+// SetExternalSource sets the "external_source" field.
+func (cc *ContactCreate) SetExternalSource(s string) *ContactCreate {
+	cc.mutation.SetExternalSource(s)
+	return cc
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (cc *ContactCreate) SetNillableExternalSource(s *string) *ContactCreate {
+	if s != nil {
+		cc.SetExternalSource(*s)
+	}
+	return cc
+}
+
+// SetExternalID sets the "external_id" field.
+func (cc *ContactCreate) SetExternalID(s string) *ContactCreate {
+	cc.mutation.SetExternalID(s)
+	return cc
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (cc *ContactCreate) SetNillableExternalID(s *string) *ContactCreate {
+	if s != nil {
+		cc.SetExternalID(*s)
+	}
+	return cc
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (cc *ContactCreate) SetDeletedAt(t time.Time) *ContactCreate {
 	cc.mutation.SetDeletedAt(t)
@@ -356,6 +384,16 @@ func (cc *ContactCreate) check() error {
 	if _, ok := cc.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "Contact.workspace_id"`)}
 	}
+	if v, ok := cc.mutation.ExternalSource(); ok {
+		if err := contact.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Contact.external_source": %w`, err)}
+		}
+	}
+	if v, ok := cc.mutation.ExternalID(); ok {
+		if err := contact.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Contact.external_id": %w`, err)}
+		}
+	}
 	if _, ok := cc.mutation.FirstName(); !ok {
 		return &ValidationError{Name: "first_name", err: errors.New(`ent: missing required field "Contact.first_name"`)}
 	}
@@ -438,6 +476,14 @@ func (cc *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 	if value, ok := cc.mutation.UpdatedAt(); ok {
 		_spec.SetField(contact.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := cc.mutation.ExternalSource(); ok {
+		_spec.SetField(contact.FieldExternalSource, field.TypeString, value)
+		_node.ExternalSource = &value
+	}
+	if value, ok := cc.mutation.ExternalID(); ok {
+		_spec.SetField(contact.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if value, ok := cc.mutation.DeletedAt(); ok {
 		_spec.SetField(contact.FieldDeletedAt, field.TypeTime, value)
@@ -662,6 +708,42 @@ func (u *ContactUpsert) UpdateUpdatedAt() *ContactUpsert {
 	return u
 }
 
+// SetExternalSource sets the "external_source" field.
+func (u *ContactUpsert) SetExternalSource(v string) *ContactUpsert {
+	u.Set(contact.FieldExternalSource, v)
+	return u
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateExternalSource() *ContactUpsert {
+	u.SetExcluded(contact.FieldExternalSource)
+	return u
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ContactUpsert) ClearExternalSource() *ContactUpsert {
+	u.SetNull(contact.FieldExternalSource)
+	return u
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ContactUpsert) SetExternalID(v string) *ContactUpsert {
+	u.Set(contact.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateExternalID() *ContactUpsert {
+	u.SetExcluded(contact.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ContactUpsert) ClearExternalID() *ContactUpsert {
+	u.SetNull(contact.FieldExternalID)
+	return u
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (u *ContactUpsert) SetDeletedAt(v time.Time) *ContactUpsert {
 	u.Set(contact.FieldDeletedAt, v)
@@ -877,6 +959,48 @@ func (u *ContactUpsertOne) SetUpdatedAt(v time.Time) *ContactUpsertOne {
 func (u *ContactUpsertOne) UpdateUpdatedAt() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ContactUpsertOne) SetExternalSource(v string) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateExternalSource() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ContactUpsertOne) ClearExternalSource() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ContactUpsertOne) SetExternalID(v string) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateExternalID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ContactUpsertOne) ClearExternalID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1287,6 +1411,48 @@ func (u *ContactUpsertBulk) SetUpdatedAt(v time.Time) *ContactUpsertBulk {
 func (u *ContactUpsertBulk) UpdateUpdatedAt() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ContactUpsertBulk) SetExternalSource(v string) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateExternalSource() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ContactUpsertBulk) ClearExternalSource() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ContactUpsertBulk) SetExternalID(v string) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateExternalID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ContactUpsertBulk) ClearExternalID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearExternalID()
 	})
 }
 

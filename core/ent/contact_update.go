@@ -43,6 +43,46 @@ func (cu *ContactUpdate) SetUpdatedAt(t time.Time) *ContactUpdate {
 	return cu
 }
 
+// SetExternalSource sets the "external_source" field.
+func (cu *ContactUpdate) SetExternalSource(s string) *ContactUpdate {
+	cu.mutation.SetExternalSource(s)
+	return cu
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (cu *ContactUpdate) SetNillableExternalSource(s *string) *ContactUpdate {
+	if s != nil {
+		cu.SetExternalSource(*s)
+	}
+	return cu
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (cu *ContactUpdate) ClearExternalSource() *ContactUpdate {
+	cu.mutation.ClearExternalSource()
+	return cu
+}
+
+// SetExternalID sets the "external_id" field.
+func (cu *ContactUpdate) SetExternalID(s string) *ContactUpdate {
+	cu.mutation.SetExternalID(s)
+	return cu
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (cu *ContactUpdate) SetNillableExternalID(s *string) *ContactUpdate {
+	if s != nil {
+		cu.SetExternalID(*s)
+	}
+	return cu
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (cu *ContactUpdate) ClearExternalID() *ContactUpdate {
+	cu.mutation.ClearExternalID()
+	return cu
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (cu *ContactUpdate) SetDeletedAt(t time.Time) *ContactUpdate {
 	cu.mutation.SetDeletedAt(t)
@@ -454,6 +494,16 @@ func (cu *ContactUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (cu *ContactUpdate) check() error {
+	if v, ok := cu.mutation.ExternalSource(); ok {
+		if err := contact.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Contact.external_source": %w`, err)}
+		}
+	}
+	if v, ok := cu.mutation.ExternalID(); ok {
+		if err := contact.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Contact.external_id": %w`, err)}
+		}
+	}
 	if v, ok := cu.mutation.FirstName(); ok {
 		if err := contact.FirstNameValidator(v); err != nil {
 			return &ValidationError{Name: "first_name", err: fmt.Errorf(`ent: validator failed for field "Contact.first_name": %w`, err)}
@@ -505,6 +555,18 @@ func (cu *ContactUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if value, ok := cu.mutation.UpdatedAt(); ok {
 		_spec.SetField(contact.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := cu.mutation.ExternalSource(); ok {
+		_spec.SetField(contact.FieldExternalSource, field.TypeString, value)
+	}
+	if cu.mutation.ExternalSourceCleared() {
+		_spec.ClearField(contact.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := cu.mutation.ExternalID(); ok {
+		_spec.SetField(contact.FieldExternalID, field.TypeString, value)
+	}
+	if cu.mutation.ExternalIDCleared() {
+		_spec.ClearField(contact.FieldExternalID, field.TypeString)
 	}
 	if value, ok := cu.mutation.DeletedAt(); ok {
 		_spec.SetField(contact.FieldDeletedAt, field.TypeTime, value)
@@ -850,6 +912,46 @@ type ContactUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (cuo *ContactUpdateOne) SetUpdatedAt(t time.Time) *ContactUpdateOne {
 	cuo.mutation.SetUpdatedAt(t)
+	return cuo
+}
+
+// SetExternalSource sets the "external_source" field.
+func (cuo *ContactUpdateOne) SetExternalSource(s string) *ContactUpdateOne {
+	cuo.mutation.SetExternalSource(s)
+	return cuo
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (cuo *ContactUpdateOne) SetNillableExternalSource(s *string) *ContactUpdateOne {
+	if s != nil {
+		cuo.SetExternalSource(*s)
+	}
+	return cuo
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (cuo *ContactUpdateOne) ClearExternalSource() *ContactUpdateOne {
+	cuo.mutation.ClearExternalSource()
+	return cuo
+}
+
+// SetExternalID sets the "external_id" field.
+func (cuo *ContactUpdateOne) SetExternalID(s string) *ContactUpdateOne {
+	cuo.mutation.SetExternalID(s)
+	return cuo
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (cuo *ContactUpdateOne) SetNillableExternalID(s *string) *ContactUpdateOne {
+	if s != nil {
+		cuo.SetExternalID(*s)
+	}
+	return cuo
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (cuo *ContactUpdateOne) ClearExternalID() *ContactUpdateOne {
+	cuo.mutation.ClearExternalID()
 	return cuo
 }
 
@@ -1277,6 +1379,16 @@ func (cuo *ContactUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (cuo *ContactUpdateOne) check() error {
+	if v, ok := cuo.mutation.ExternalSource(); ok {
+		if err := contact.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Contact.external_source": %w`, err)}
+		}
+	}
+	if v, ok := cuo.mutation.ExternalID(); ok {
+		if err := contact.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Contact.external_id": %w`, err)}
+		}
+	}
 	if v, ok := cuo.mutation.FirstName(); ok {
 		if err := contact.FirstNameValidator(v); err != nil {
 			return &ValidationError{Name: "first_name", err: fmt.Errorf(`ent: validator failed for field "Contact.first_name": %w`, err)}
@@ -1345,6 +1457,18 @@ func (cuo *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err e
 	}
 	if value, ok := cuo.mutation.UpdatedAt(); ok {
 		_spec.SetField(contact.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := cuo.mutation.ExternalSource(); ok {
+		_spec.SetField(contact.FieldExternalSource, field.TypeString, value)
+	}
+	if cuo.mutation.ExternalSourceCleared() {
+		_spec.ClearField(contact.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := cuo.mutation.ExternalID(); ok {
+		_spec.SetField(contact.FieldExternalID, field.TypeString, value)
+	}
+	if cuo.mutation.ExternalIDCleared() {
+		_spec.ClearField(contact.FieldExternalID, field.TypeString)
 	}
 	if value, ok := cuo.mutation.DeletedAt(); ok {
 		_spec.SetField(contact.FieldDeletedAt, field.TypeTime, value)

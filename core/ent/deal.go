@@ -33,6 +33,10 @@ type Deal struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID pulid.ID `json:"workspace_id,omitempty"`
+	// the system the record was imported from
+	ExternalSource *string `json:"external_source,omitempty"`
+	// the record's ID in that system
+	ExternalID *string `json:"external_id,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// CustomFields holds the value of the "custom_fields" field.
@@ -245,7 +249,7 @@ func (*Deal) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullFloat64)
 		case deal.FieldAmount:
 			values[i] = new(sql.NullInt64)
-		case deal.FieldName, deal.FieldCurrency, deal.FieldStatus, deal.FieldLostReason:
+		case deal.FieldExternalSource, deal.FieldExternalID, deal.FieldName, deal.FieldCurrency, deal.FieldStatus, deal.FieldLostReason:
 			values[i] = new(sql.NullString)
 		case deal.FieldCreatedAt, deal.FieldUpdatedAt, deal.FieldDeletedAt, deal.FieldExpectedCloseDate, deal.FieldClosedAt:
 			values[i] = new(sql.NullTime)
@@ -287,6 +291,20 @@ func (d *Deal) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field workspace_id", values[i])
 			} else if value != nil {
 				d.WorkspaceID = *value
+			}
+		case deal.FieldExternalSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_source", values[i])
+			} else if value.Valid {
+				d.ExternalSource = new(string)
+				*d.ExternalSource = value.String
+			}
+		case deal.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				d.ExternalID = new(string)
+				*d.ExternalID = value.String
 			}
 		case deal.FieldDeletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -491,6 +509,16 @@ func (d *Deal) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", d.WorkspaceID))
+	builder.WriteString(", ")
+	if v := d.ExternalSource; v != nil {
+		builder.WriteString("external_source=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := d.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := d.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")

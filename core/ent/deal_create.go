@@ -71,6 +71,34 @@ func (dc *DealCreate) SetWorkspaceID(pu pulid.ID) *DealCreate {
 	return dc
 }
 
+// SetExternalSource sets the "external_source" field.
+func (dc *DealCreate) SetExternalSource(s string) *DealCreate {
+	dc.mutation.SetExternalSource(s)
+	return dc
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (dc *DealCreate) SetNillableExternalSource(s *string) *DealCreate {
+	if s != nil {
+		dc.SetExternalSource(*s)
+	}
+	return dc
+}
+
+// SetExternalID sets the "external_id" field.
+func (dc *DealCreate) SetExternalID(s string) *DealCreate {
+	dc.mutation.SetExternalID(s)
+	return dc
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (dc *DealCreate) SetNillableExternalID(s *string) *DealCreate {
+	if s != nil {
+		dc.SetExternalID(*s)
+	}
+	return dc
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (dc *DealCreate) SetDeletedAt(t time.Time) *DealCreate {
 	dc.mutation.SetDeletedAt(t)
@@ -471,6 +499,16 @@ func (dc *DealCreate) check() error {
 	if _, ok := dc.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "Deal.workspace_id"`)}
 	}
+	if v, ok := dc.mutation.ExternalSource(); ok {
+		if err := deal.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Deal.external_source": %w`, err)}
+		}
+	}
+	if v, ok := dc.mutation.ExternalID(); ok {
+		if err := deal.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Deal.external_id": %w`, err)}
+		}
+	}
 	if _, ok := dc.mutation.Name(); !ok {
 		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "Deal.name"`)}
 	}
@@ -576,6 +614,14 @@ func (dc *DealCreate) createSpec() (*Deal, *sqlgraph.CreateSpec) {
 	if value, ok := dc.mutation.UpdatedAt(); ok {
 		_spec.SetField(deal.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := dc.mutation.ExternalSource(); ok {
+		_spec.SetField(deal.FieldExternalSource, field.TypeString, value)
+		_node.ExternalSource = &value
+	}
+	if value, ok := dc.mutation.ExternalID(); ok {
+		_spec.SetField(deal.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if value, ok := dc.mutation.DeletedAt(); ok {
 		_spec.SetField(deal.FieldDeletedAt, field.TypeTime, value)
@@ -876,6 +922,42 @@ func (u *DealUpsert) SetUpdatedAt(v time.Time) *DealUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *DealUpsert) UpdateUpdatedAt() *DealUpsert {
 	u.SetExcluded(deal.FieldUpdatedAt)
+	return u
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *DealUpsert) SetExternalSource(v string) *DealUpsert {
+	u.Set(deal.FieldExternalSource, v)
+	return u
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *DealUpsert) UpdateExternalSource() *DealUpsert {
+	u.SetExcluded(deal.FieldExternalSource)
+	return u
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *DealUpsert) ClearExternalSource() *DealUpsert {
+	u.SetNull(deal.FieldExternalSource)
+	return u
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *DealUpsert) SetExternalID(v string) *DealUpsert {
+	u.Set(deal.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *DealUpsert) UpdateExternalID() *DealUpsert {
+	u.SetExcluded(deal.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *DealUpsert) ClearExternalID() *DealUpsert {
+	u.SetNull(deal.FieldExternalID)
 	return u
 }
 
@@ -1190,6 +1272,48 @@ func (u *DealUpsertOne) SetUpdatedAt(v time.Time) *DealUpsertOne {
 func (u *DealUpsertOne) UpdateUpdatedAt() *DealUpsertOne {
 	return u.Update(func(s *DealUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *DealUpsertOne) SetExternalSource(v string) *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *DealUpsertOne) UpdateExternalSource() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *DealUpsertOne) ClearExternalSource() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *DealUpsertOne) SetExternalID(v string) *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *DealUpsertOne) UpdateExternalID() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *DealUpsertOne) ClearExternalID() *DealUpsertOne {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1712,6 +1836,48 @@ func (u *DealUpsertBulk) SetUpdatedAt(v time.Time) *DealUpsertBulk {
 func (u *DealUpsertBulk) UpdateUpdatedAt() *DealUpsertBulk {
 	return u.Update(func(s *DealUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *DealUpsertBulk) SetExternalSource(v string) *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *DealUpsertBulk) UpdateExternalSource() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *DealUpsertBulk) ClearExternalSource() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *DealUpsertBulk) SetExternalID(v string) *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *DealUpsertBulk) UpdateExternalID() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *DealUpsertBulk) ClearExternalID() *DealUpsertBulk {
+	return u.Update(func(s *DealUpsert) {
+		s.ClearExternalID()
 	})
 }
 

@@ -48,6 +48,46 @@ func (du *DealUpdate) SetUpdatedAt(t time.Time) *DealUpdate {
 	return du
 }
 
+// SetExternalSource sets the "external_source" field.
+func (du *DealUpdate) SetExternalSource(s string) *DealUpdate {
+	du.mutation.SetExternalSource(s)
+	return du
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (du *DealUpdate) SetNillableExternalSource(s *string) *DealUpdate {
+	if s != nil {
+		du.SetExternalSource(*s)
+	}
+	return du
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (du *DealUpdate) ClearExternalSource() *DealUpdate {
+	du.mutation.ClearExternalSource()
+	return du
+}
+
+// SetExternalID sets the "external_id" field.
+func (du *DealUpdate) SetExternalID(s string) *DealUpdate {
+	du.mutation.SetExternalID(s)
+	return du
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (du *DealUpdate) SetNillableExternalID(s *string) *DealUpdate {
+	if s != nil {
+		du.SetExternalID(*s)
+	}
+	return du
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (du *DealUpdate) ClearExternalID() *DealUpdate {
+	du.mutation.ClearExternalID()
+	return du
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (du *DealUpdate) SetDeletedAt(t time.Time) *DealUpdate {
 	du.mutation.SetDeletedAt(t)
@@ -627,6 +667,16 @@ func (du *DealUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (du *DealUpdate) check() error {
+	if v, ok := du.mutation.ExternalSource(); ok {
+		if err := deal.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Deal.external_source": %w`, err)}
+		}
+	}
+	if v, ok := du.mutation.ExternalID(); ok {
+		if err := deal.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Deal.external_id": %w`, err)}
+		}
+	}
 	if v, ok := du.mutation.Name(); ok {
 		if err := deal.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Deal.name": %w`, err)}
@@ -689,6 +739,18 @@ func (du *DealUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if value, ok := du.mutation.UpdatedAt(); ok {
 		_spec.SetField(deal.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := du.mutation.ExternalSource(); ok {
+		_spec.SetField(deal.FieldExternalSource, field.TypeString, value)
+	}
+	if du.mutation.ExternalSourceCleared() {
+		_spec.ClearField(deal.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := du.mutation.ExternalID(); ok {
+		_spec.SetField(deal.FieldExternalID, field.TypeString, value)
+	}
+	if du.mutation.ExternalIDCleared() {
+		_spec.ClearField(deal.FieldExternalID, field.TypeString)
 	}
 	if value, ok := du.mutation.DeletedAt(); ok {
 		_spec.SetField(deal.FieldDeletedAt, field.TypeTime, value)
@@ -1168,6 +1230,46 @@ type DealUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (duo *DealUpdateOne) SetUpdatedAt(t time.Time) *DealUpdateOne {
 	duo.mutation.SetUpdatedAt(t)
+	return duo
+}
+
+// SetExternalSource sets the "external_source" field.
+func (duo *DealUpdateOne) SetExternalSource(s string) *DealUpdateOne {
+	duo.mutation.SetExternalSource(s)
+	return duo
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (duo *DealUpdateOne) SetNillableExternalSource(s *string) *DealUpdateOne {
+	if s != nil {
+		duo.SetExternalSource(*s)
+	}
+	return duo
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (duo *DealUpdateOne) ClearExternalSource() *DealUpdateOne {
+	duo.mutation.ClearExternalSource()
+	return duo
+}
+
+// SetExternalID sets the "external_id" field.
+func (duo *DealUpdateOne) SetExternalID(s string) *DealUpdateOne {
+	duo.mutation.SetExternalID(s)
+	return duo
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (duo *DealUpdateOne) SetNillableExternalID(s *string) *DealUpdateOne {
+	if s != nil {
+		duo.SetExternalID(*s)
+	}
+	return duo
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (duo *DealUpdateOne) ClearExternalID() *DealUpdateOne {
+	duo.mutation.ClearExternalID()
 	return duo
 }
 
@@ -1763,6 +1865,16 @@ func (duo *DealUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (duo *DealUpdateOne) check() error {
+	if v, ok := duo.mutation.ExternalSource(); ok {
+		if err := deal.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Deal.external_source": %w`, err)}
+		}
+	}
+	if v, ok := duo.mutation.ExternalID(); ok {
+		if err := deal.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Deal.external_id": %w`, err)}
+		}
+	}
 	if v, ok := duo.mutation.Name(); ok {
 		if err := deal.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Deal.name": %w`, err)}
@@ -1842,6 +1954,18 @@ func (duo *DealUpdateOne) sqlSave(ctx context.Context) (_node *Deal, err error) 
 	}
 	if value, ok := duo.mutation.UpdatedAt(); ok {
 		_spec.SetField(deal.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := duo.mutation.ExternalSource(); ok {
+		_spec.SetField(deal.FieldExternalSource, field.TypeString, value)
+	}
+	if duo.mutation.ExternalSourceCleared() {
+		_spec.ClearField(deal.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := duo.mutation.ExternalID(); ok {
+		_spec.SetField(deal.FieldExternalID, field.TypeString, value)
+	}
+	if duo.mutation.ExternalIDCleared() {
+		_spec.ClearField(deal.FieldExternalID, field.TypeString)
 	}
 	if value, ok := duo.mutation.DeletedAt(); ok {
 		_spec.SetField(deal.FieldDeletedAt, field.TypeTime, value)

@@ -23,6 +23,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
+	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -111,6 +113,8 @@ func checkColumn(table, column string) error {
 			delivery.Table:          delivery.ValidColumn,
 			event.Table:             event.ValidColumn,
 			extensionbinding.Table:  extensionbinding.ValidColumn,
+			importjob.Table:         importjob.ValidColumn,
+			importreject.Table:      importreject.ValidColumn,
 			lead.Table:              lead.ValidColumn,
 			lineitem.Table:          lineitem.ValidColumn,
 			member.Table:            member.ValidColumn,

@@ -14,6 +14,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
+	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -41,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -80,6 +82,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			activity.FieldCreatedAt:      {Type: field.TypeTime, Column: activity.FieldCreatedAt},
 			activity.FieldUpdatedAt:      {Type: field.TypeTime, Column: activity.FieldUpdatedAt},
 			activity.FieldWorkspaceID:    {Type: field.TypeString, Column: activity.FieldWorkspaceID},
+			activity.FieldExternalSource: {Type: field.TypeString, Column: activity.FieldExternalSource},
+			activity.FieldExternalID:     {Type: field.TypeString, Column: activity.FieldExternalID},
 			activity.FieldDeletedAt:      {Type: field.TypeTime, Column: activity.FieldDeletedAt},
 			activity.FieldKind:           {Type: field.TypeEnum, Column: activity.FieldKind},
 			activity.FieldSubject:        {Type: field.TypeString, Column: activity.FieldSubject},
@@ -186,6 +190,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldCreatedAt:      {Type: field.TypeTime, Column: contact.FieldCreatedAt},
 			contact.FieldUpdatedAt:      {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
 			contact.FieldWorkspaceID:    {Type: field.TypeString, Column: contact.FieldWorkspaceID},
+			contact.FieldExternalSource: {Type: field.TypeString, Column: contact.FieldExternalSource},
+			contact.FieldExternalID:     {Type: field.TypeString, Column: contact.FieldExternalID},
 			contact.FieldDeletedAt:      {Type: field.TypeTime, Column: contact.FieldDeletedAt},
 			contact.FieldCustomFields:   {Type: field.TypeJSON, Column: contact.FieldCustomFields},
 			contact.FieldFirstName:      {Type: field.TypeString, Column: contact.FieldFirstName},
@@ -233,6 +239,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deal.FieldCreatedAt:         {Type: field.TypeTime, Column: deal.FieldCreatedAt},
 			deal.FieldUpdatedAt:         {Type: field.TypeTime, Column: deal.FieldUpdatedAt},
 			deal.FieldWorkspaceID:       {Type: field.TypeString, Column: deal.FieldWorkspaceID},
+			deal.FieldExternalSource:    {Type: field.TypeString, Column: deal.FieldExternalSource},
+			deal.FieldExternalID:        {Type: field.TypeString, Column: deal.FieldExternalID},
 			deal.FieldDeletedAt:         {Type: field.TypeTime, Column: deal.FieldDeletedAt},
 			deal.FieldCustomFields:      {Type: field.TypeJSON, Column: deal.FieldCustomFields},
 			deal.FieldName:              {Type: field.TypeString, Column: deal.FieldName},
@@ -323,6 +331,60 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   importjob.Table,
+			Columns: importjob.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: importjob.FieldID,
+			},
+		},
+		Type: "ImportJob",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			importjob.FieldCreatedAt:      {Type: field.TypeTime, Column: importjob.FieldCreatedAt},
+			importjob.FieldUpdatedAt:      {Type: field.TypeTime, Column: importjob.FieldUpdatedAt},
+			importjob.FieldWorkspaceID:    {Type: field.TypeString, Column: importjob.FieldWorkspaceID},
+			importjob.FieldType:           {Type: field.TypeString, Column: importjob.FieldType},
+			importjob.FieldFileName:       {Type: field.TypeString, Column: importjob.FieldFileName},
+			importjob.FieldFileSha256:     {Type: field.TypeString, Column: importjob.FieldFileSha256},
+			importjob.FieldFileSize:       {Type: field.TypeInt64, Column: importjob.FieldFileSize},
+			importjob.FieldFile:           {Type: field.TypeBytes, Column: importjob.FieldFile},
+			importjob.FieldOptions:        {Type: field.TypeJSON, Column: importjob.FieldOptions},
+			importjob.FieldStatus:         {Type: field.TypeEnum, Column: importjob.FieldStatus},
+			importjob.FieldNextRow:        {Type: field.TypeInt, Column: importjob.FieldNextRow},
+			importjob.FieldTotalRows:      {Type: field.TypeInt, Column: importjob.FieldTotalRows},
+			importjob.FieldCreated:        {Type: field.TypeInt, Column: importjob.FieldCreated},
+			importjob.FieldUpdated:        {Type: field.TypeInt, Column: importjob.FieldUpdated},
+			importjob.FieldUnchanged:      {Type: field.TypeInt, Column: importjob.FieldUnchanged},
+			importjob.FieldFailed:         {Type: field.TypeInt, Column: importjob.FieldFailed},
+			importjob.FieldFailedByReason: {Type: field.TypeJSON, Column: importjob.FieldFailedByReason},
+			importjob.FieldError:          {Type: field.TypeString, Column: importjob.FieldError},
+			importjob.FieldActor:          {Type: field.TypeString, Column: importjob.FieldActor},
+			importjob.FieldHeartbeatAt:    {Type: field.TypeTime, Column: importjob.FieldHeartbeatAt},
+			importjob.FieldFinishedAt:     {Type: field.TypeTime, Column: importjob.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   importreject.Table,
+			Columns: importreject.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: importreject.FieldID,
+			},
+		},
+		Type: "ImportReject",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			importreject.FieldWorkspaceID: {Type: field.TypeString, Column: importreject.FieldWorkspaceID},
+			importreject.FieldJobID:       {Type: field.TypeString, Column: importreject.FieldJobID},
+			importreject.FieldRow:         {Type: field.TypeInt, Column: importreject.FieldRow},
+			importreject.FieldColumn:      {Type: field.TypeString, Column: importreject.FieldColumn},
+			importreject.FieldReason:      {Type: field.TypeString, Column: importreject.FieldReason},
+			importreject.FieldMessage:     {Type: field.TypeString, Column: importreject.FieldMessage},
+			importreject.FieldCreatedAt:   {Type: field.TypeTime, Column: importreject.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -335,6 +397,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldCreatedAt:      {Type: field.TypeTime, Column: lead.FieldCreatedAt},
 			lead.FieldUpdatedAt:      {Type: field.TypeTime, Column: lead.FieldUpdatedAt},
 			lead.FieldWorkspaceID:    {Type: field.TypeString, Column: lead.FieldWorkspaceID},
+			lead.FieldExternalSource: {Type: field.TypeString, Column: lead.FieldExternalSource},
+			lead.FieldExternalID:     {Type: field.TypeString, Column: lead.FieldExternalID},
 			lead.FieldDeletedAt:      {Type: field.TypeTime, Column: lead.FieldDeletedAt},
 			lead.FieldCustomFields:   {Type: field.TypeJSON, Column: lead.FieldCustomFields},
 			lead.FieldTitle:          {Type: field.TypeString, Column: lead.FieldTitle},
@@ -354,7 +418,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOwnerID:        {Type: field.TypeString, Column: lead.FieldOwnerID},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lineitem.Table,
 			Columns: lineitem.Columns,
@@ -377,7 +441,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lineitem.FieldOrderID:     {Type: field.TypeString, Column: lineitem.FieldOrderID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -396,7 +460,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldRole:        {Type: field.TypeEnum, Column: member.FieldRole},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -410,6 +474,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldCreatedAt:      {Type: field.TypeTime, Column: order.FieldCreatedAt},
 			order.FieldUpdatedAt:      {Type: field.TypeTime, Column: order.FieldUpdatedAt},
 			order.FieldWorkspaceID:    {Type: field.TypeString, Column: order.FieldWorkspaceID},
+			order.FieldExternalSource: {Type: field.TypeString, Column: order.FieldExternalSource},
+			order.FieldExternalID:     {Type: field.TypeString, Column: order.FieldExternalID},
 			order.FieldNumber:         {Type: field.TypeString, Column: order.FieldNumber},
 			order.FieldAmount:         {Type: field.TypeInt64, Column: order.FieldAmount},
 			order.FieldCost:           {Type: field.TypeInt64, Column: order.FieldCost},
@@ -420,7 +486,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldDealID:         {Type: field.TypeString, Column: order.FieldDealID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -431,19 +497,21 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Organization",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			organization.FieldCreatedAt:    {Type: field.TypeTime, Column: organization.FieldCreatedAt},
-			organization.FieldUpdatedAt:    {Type: field.TypeTime, Column: organization.FieldUpdatedAt},
-			organization.FieldWorkspaceID:  {Type: field.TypeString, Column: organization.FieldWorkspaceID},
-			organization.FieldDeletedAt:    {Type: field.TypeTime, Column: organization.FieldDeletedAt},
-			organization.FieldCustomFields: {Type: field.TypeJSON, Column: organization.FieldCustomFields},
-			organization.FieldName:         {Type: field.TypeString, Column: organization.FieldName},
-			organization.FieldDomain:       {Type: field.TypeString, Column: organization.FieldDomain},
-			organization.FieldIndustry:     {Type: field.TypeString, Column: organization.FieldIndustry},
-			organization.FieldEmployees:    {Type: field.TypeInt, Column: organization.FieldEmployees},
-			organization.FieldOwnerID:      {Type: field.TypeString, Column: organization.FieldOwnerID},
+			organization.FieldCreatedAt:      {Type: field.TypeTime, Column: organization.FieldCreatedAt},
+			organization.FieldUpdatedAt:      {Type: field.TypeTime, Column: organization.FieldUpdatedAt},
+			organization.FieldWorkspaceID:    {Type: field.TypeString, Column: organization.FieldWorkspaceID},
+			organization.FieldExternalSource: {Type: field.TypeString, Column: organization.FieldExternalSource},
+			organization.FieldExternalID:     {Type: field.TypeString, Column: organization.FieldExternalID},
+			organization.FieldDeletedAt:      {Type: field.TypeTime, Column: organization.FieldDeletedAt},
+			organization.FieldCustomFields:   {Type: field.TypeJSON, Column: organization.FieldCustomFields},
+			organization.FieldName:           {Type: field.TypeString, Column: organization.FieldName},
+			organization.FieldDomain:         {Type: field.TypeString, Column: organization.FieldDomain},
+			organization.FieldIndustry:       {Type: field.TypeString, Column: organization.FieldIndustry},
+			organization.FieldEmployees:      {Type: field.TypeInt, Column: organization.FieldEmployees},
+			organization.FieldOwnerID:        {Type: field.TypeString, Column: organization.FieldOwnerID},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pipeline.Table,
 			Columns: pipeline.Columns,
@@ -461,7 +529,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pipeline.FieldIsDefault:   {Type: field.TypeBool, Column: pipeline.FieldIsDefault},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   product.Table,
 			Columns: product.Columns,
@@ -472,20 +540,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Product",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			product.FieldCreatedAt:   {Type: field.TypeTime, Column: product.FieldCreatedAt},
-			product.FieldUpdatedAt:   {Type: field.TypeTime, Column: product.FieldUpdatedAt},
-			product.FieldWorkspaceID: {Type: field.TypeString, Column: product.FieldWorkspaceID},
-			product.FieldDeletedAt:   {Type: field.TypeTime, Column: product.FieldDeletedAt},
-			product.FieldName:        {Type: field.TypeString, Column: product.FieldName},
-			product.FieldSku:         {Type: field.TypeString, Column: product.FieldSku},
-			product.FieldDescription: {Type: field.TypeString, Column: product.FieldDescription},
-			product.FieldPrice:       {Type: field.TypeInt64, Column: product.FieldPrice},
-			product.FieldUnitCost:    {Type: field.TypeInt64, Column: product.FieldUnitCost},
-			product.FieldCurrency:    {Type: field.TypeString, Column: product.FieldCurrency},
-			product.FieldActive:      {Type: field.TypeBool, Column: product.FieldActive},
+			product.FieldCreatedAt:      {Type: field.TypeTime, Column: product.FieldCreatedAt},
+			product.FieldUpdatedAt:      {Type: field.TypeTime, Column: product.FieldUpdatedAt},
+			product.FieldWorkspaceID:    {Type: field.TypeString, Column: product.FieldWorkspaceID},
+			product.FieldExternalSource: {Type: field.TypeString, Column: product.FieldExternalSource},
+			product.FieldExternalID:     {Type: field.TypeString, Column: product.FieldExternalID},
+			product.FieldDeletedAt:      {Type: field.TypeTime, Column: product.FieldDeletedAt},
+			product.FieldName:           {Type: field.TypeString, Column: product.FieldName},
+			product.FieldSku:            {Type: field.TypeString, Column: product.FieldSku},
+			product.FieldDescription:    {Type: field.TypeString, Column: product.FieldDescription},
+			product.FieldPrice:          {Type: field.TypeInt64, Column: product.FieldPrice},
+			product.FieldUnitCost:       {Type: field.TypeInt64, Column: product.FieldUnitCost},
+			product.FieldCurrency:       {Type: field.TypeString, Column: product.FieldCurrency},
+			product.FieldActive:         {Type: field.TypeBool, Column: product.FieldActive},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   score.Table,
 			Columns: score.Columns,
@@ -509,7 +579,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			score.FieldCreatedAt:     {Type: field.TypeTime, Column: score.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segment.Table,
 			Columns: segment.Columns,
@@ -530,7 +600,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segment.FieldBindingID:   {Type: field.TypeString, Column: segment.FieldBindingID},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segmentmembership.Table,
 			Columns: segmentmembership.Columns,
@@ -554,7 +624,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentmembership.FieldEndedRunID:  {Type: field.TypeString, Column: segmentmembership.FieldEndedRunID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segmentrun.Table,
 			Columns: segmentrun.Columns,
@@ -588,7 +658,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentrun.FieldFinishedAt:    {Type: field.TypeTime, Column: segmentrun.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stage.Table,
 			Columns: stage.Columns,
@@ -609,7 +679,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stage.FieldPipelineID:  {Type: field.TypeString, Column: stage.FieldPipelineID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stagechange.Table,
 			Columns: stagechange.Columns,
@@ -630,7 +700,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stagechange.FieldActor:       {Type: field.TypeString, Column: stagechange.FieldActor},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -648,7 +718,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -669,7 +739,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldCreatedAt:   {Type: field.TypeTime, Column: timelineevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -687,7 +757,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workspace.FieldDeletedAt: {Type: field.TypeTime, Column: workspace.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspaceplugin.Table,
 			Columns: workspaceplugin.Columns,
@@ -1178,6 +1248,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"ExtensionBinding",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   importjob.WorkspaceTable,
+			Columns: []string{importjob.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ImportJob",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"rejects",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   importjob.RejectsTable,
+			Columns: []string{importjob.RejectsColumn},
+			Bidi:    false,
+		},
+		"ImportJob",
+		"ImportReject",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   importreject.WorkspaceTable,
+			Columns: []string{importreject.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"ImportReject",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"job",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   importreject.JobTable,
+			Columns: []string{importreject.JobColumn},
+			Bidi:    false,
+		},
+		"ImportReject",
+		"ImportJob",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1942,6 +2060,16 @@ func (f *ActivityFilter) WhereWorkspaceID(p entql.StringP) {
 	f.Where(p.Field(activity.FieldWorkspaceID))
 }
 
+// WhereExternalSource applies the entql string predicate on the external_source field.
+func (f *ActivityFilter) WhereExternalSource(p entql.StringP) {
+	f.Where(p.Field(activity.FieldExternalSource))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *ActivityFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(activity.FieldExternalID))
+}
+
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
 func (f *ActivityFilter) WhereDeletedAt(p entql.TimeP) {
 	f.Where(p.Field(activity.FieldDeletedAt))
@@ -2540,6 +2668,16 @@ func (f *ContactFilter) WhereWorkspaceID(p entql.StringP) {
 	f.Where(p.Field(contact.FieldWorkspaceID))
 }
 
+// WhereExternalSource applies the entql string predicate on the external_source field.
+func (f *ContactFilter) WhereExternalSource(p entql.StringP) {
+	f.Where(p.Field(contact.FieldExternalSource))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *ContactFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldExternalID))
+}
+
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
 func (f *ContactFilter) WhereDeletedAt(p entql.TimeP) {
 	f.Where(p.Field(contact.FieldDeletedAt))
@@ -2849,6 +2987,16 @@ func (f *DealFilter) WhereUpdatedAt(p entql.TimeP) {
 // WhereWorkspaceID applies the entql string predicate on the workspace_id field.
 func (f *DealFilter) WhereWorkspaceID(p entql.StringP) {
 	f.Where(p.Field(deal.FieldWorkspaceID))
+}
+
+// WhereExternalSource applies the entql string predicate on the external_source field.
+func (f *DealFilter) WhereExternalSource(p entql.StringP) {
+	f.Where(p.Field(deal.FieldExternalSource))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *DealFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(deal.FieldExternalID))
 }
 
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
@@ -3431,6 +3579,282 @@ func (f *ExtensionBindingFilter) WhereHasWorkspaceWith(preds ...predicate.Worksp
 }
 
 // addPredicate implements the predicateAdder interface.
+func (ijq *ImportJobQuery) addPredicate(pred func(s *sql.Selector)) {
+	ijq.predicates = append(ijq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ImportJobQuery builder.
+func (ijq *ImportJobQuery) Filter() *ImportJobFilter {
+	return &ImportJobFilter{config: ijq.config, predicateAdder: ijq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ImportJobMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ImportJobMutation builder.
+func (m *ImportJobMutation) Filter() *ImportJobFilter {
+	return &ImportJobFilter{config: m.config, predicateAdder: m}
+}
+
+// ImportJobFilter provides a generic filtering capability at runtime for ImportJobQuery.
+type ImportJobFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ImportJobFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ImportJobFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ImportJobFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(importjob.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ImportJobFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(importjob.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ImportJobFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldWorkspaceID))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *ImportJobFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldType))
+}
+
+// WhereFileName applies the entql string predicate on the file_name field.
+func (f *ImportJobFilter) WhereFileName(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldFileName))
+}
+
+// WhereFileSha256 applies the entql string predicate on the file_sha256 field.
+func (f *ImportJobFilter) WhereFileSha256(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldFileSha256))
+}
+
+// WhereFileSize applies the entql int64 predicate on the file_size field.
+func (f *ImportJobFilter) WhereFileSize(p entql.Int64P) {
+	f.Where(p.Field(importjob.FieldFileSize))
+}
+
+// WhereFile applies the entql []byte predicate on the file field.
+func (f *ImportJobFilter) WhereFile(p entql.BytesP) {
+	f.Where(p.Field(importjob.FieldFile))
+}
+
+// WhereOptions applies the entql json.RawMessage predicate on the options field.
+func (f *ImportJobFilter) WhereOptions(p entql.BytesP) {
+	f.Where(p.Field(importjob.FieldOptions))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ImportJobFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldStatus))
+}
+
+// WhereNextRow applies the entql int predicate on the next_row field.
+func (f *ImportJobFilter) WhereNextRow(p entql.IntP) {
+	f.Where(p.Field(importjob.FieldNextRow))
+}
+
+// WhereTotalRows applies the entql int predicate on the total_rows field.
+func (f *ImportJobFilter) WhereTotalRows(p entql.IntP) {
+	f.Where(p.Field(importjob.FieldTotalRows))
+}
+
+// WhereCreated applies the entql int predicate on the created field.
+func (f *ImportJobFilter) WhereCreated(p entql.IntP) {
+	f.Where(p.Field(importjob.FieldCreated))
+}
+
+// WhereUpdated applies the entql int predicate on the updated field.
+func (f *ImportJobFilter) WhereUpdated(p entql.IntP) {
+	f.Where(p.Field(importjob.FieldUpdated))
+}
+
+// WhereUnchanged applies the entql int predicate on the unchanged field.
+func (f *ImportJobFilter) WhereUnchanged(p entql.IntP) {
+	f.Where(p.Field(importjob.FieldUnchanged))
+}
+
+// WhereFailed applies the entql int predicate on the failed field.
+func (f *ImportJobFilter) WhereFailed(p entql.IntP) {
+	f.Where(p.Field(importjob.FieldFailed))
+}
+
+// WhereFailedByReason applies the entql json.RawMessage predicate on the failed_by_reason field.
+func (f *ImportJobFilter) WhereFailedByReason(p entql.BytesP) {
+	f.Where(p.Field(importjob.FieldFailedByReason))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *ImportJobFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldError))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *ImportJobFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(importjob.FieldActor))
+}
+
+// WhereHeartbeatAt applies the entql time.Time predicate on the heartbeat_at field.
+func (f *ImportJobFilter) WhereHeartbeatAt(p entql.TimeP) {
+	f.Where(p.Field(importjob.FieldHeartbeatAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *ImportJobFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(importjob.FieldFinishedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ImportJobFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ImportJobFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRejects applies a predicate to check if query has an edge rejects.
+func (f *ImportJobFilter) WhereHasRejects() {
+	f.Where(entql.HasEdge("rejects"))
+}
+
+// WhereHasRejectsWith applies a predicate to check if query has an edge rejects with a given conditions (other predicates).
+func (f *ImportJobFilter) WhereHasRejectsWith(preds ...predicate.ImportReject) {
+	f.Where(entql.HasEdgeWith("rejects", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (irq *ImportRejectQuery) addPredicate(pred func(s *sql.Selector)) {
+	irq.predicates = append(irq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ImportRejectQuery builder.
+func (irq *ImportRejectQuery) Filter() *ImportRejectFilter {
+	return &ImportRejectFilter{config: irq.config, predicateAdder: irq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ImportRejectMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ImportRejectMutation builder.
+func (m *ImportRejectMutation) Filter() *ImportRejectFilter {
+	return &ImportRejectFilter{config: m.config, predicateAdder: m}
+}
+
+// ImportRejectFilter provides a generic filtering capability at runtime for ImportRejectQuery.
+type ImportRejectFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ImportRejectFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ImportRejectFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(importreject.FieldID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *ImportRejectFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(importreject.FieldWorkspaceID))
+}
+
+// WhereJobID applies the entql string predicate on the job_id field.
+func (f *ImportRejectFilter) WhereJobID(p entql.StringP) {
+	f.Where(p.Field(importreject.FieldJobID))
+}
+
+// WhereRow applies the entql int predicate on the row field.
+func (f *ImportRejectFilter) WhereRow(p entql.IntP) {
+	f.Where(p.Field(importreject.FieldRow))
+}
+
+// WhereColumn applies the entql string predicate on the column field.
+func (f *ImportRejectFilter) WhereColumn(p entql.StringP) {
+	f.Where(p.Field(importreject.FieldColumn))
+}
+
+// WhereReason applies the entql string predicate on the reason field.
+func (f *ImportRejectFilter) WhereReason(p entql.StringP) {
+	f.Where(p.Field(importreject.FieldReason))
+}
+
+// WhereMessage applies the entql string predicate on the message field.
+func (f *ImportRejectFilter) WhereMessage(p entql.StringP) {
+	f.Where(p.Field(importreject.FieldMessage))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ImportRejectFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(importreject.FieldCreatedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *ImportRejectFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *ImportRejectFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasJob applies a predicate to check if query has an edge job.
+func (f *ImportRejectFilter) WhereHasJob() {
+	f.Where(entql.HasEdge("job"))
+}
+
+// WhereHasJobWith applies a predicate to check if query has an edge job with a given conditions (other predicates).
+func (f *ImportRejectFilter) WhereHasJobWith(preds ...predicate.ImportJob) {
+	f.Where(entql.HasEdgeWith("job", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (lq *LeadQuery) addPredicate(pred func(s *sql.Selector)) {
 	lq.predicates = append(lq.predicates, pred)
 }
@@ -3459,7 +3883,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3483,6 +3907,16 @@ func (f *LeadFilter) WhereUpdatedAt(p entql.TimeP) {
 // WhereWorkspaceID applies the entql string predicate on the workspace_id field.
 func (f *LeadFilter) WhereWorkspaceID(p entql.StringP) {
 	f.Where(p.Field(lead.FieldWorkspaceID))
+}
+
+// WhereExternalSource applies the entql string predicate on the external_source field.
+func (f *LeadFilter) WhereExternalSource(p entql.StringP) {
+	f.Where(p.Field(lead.FieldExternalSource))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *LeadFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(lead.FieldExternalID))
 }
 
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
@@ -3683,7 +4117,7 @@ type LineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3829,7 +4263,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3913,7 +4347,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3937,6 +4371,16 @@ func (f *OrderFilter) WhereUpdatedAt(p entql.TimeP) {
 // WhereWorkspaceID applies the entql string predicate on the workspace_id field.
 func (f *OrderFilter) WhereWorkspaceID(p entql.StringP) {
 	f.Where(p.Field(order.FieldWorkspaceID))
+}
+
+// WhereExternalSource applies the entql string predicate on the external_source field.
+func (f *OrderFilter) WhereExternalSource(p entql.StringP) {
+	f.Where(p.Field(order.FieldExternalSource))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *OrderFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(order.FieldExternalID))
 }
 
 // WhereNumber applies the entql string predicate on the number field.
@@ -4078,7 +4522,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4102,6 +4546,16 @@ func (f *OrganizationFilter) WhereUpdatedAt(p entql.TimeP) {
 // WhereWorkspaceID applies the entql string predicate on the workspace_id field.
 func (f *OrganizationFilter) WhereWorkspaceID(p entql.StringP) {
 	f.Where(p.Field(organization.FieldWorkspaceID))
+}
+
+// WhereExternalSource applies the entql string predicate on the external_source field.
+func (f *OrganizationFilter) WhereExternalSource(p entql.StringP) {
+	f.Where(p.Field(organization.FieldExternalSource))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *OrganizationFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(organization.FieldExternalID))
 }
 
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
@@ -4280,7 +4734,7 @@ type PipelineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PipelineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4387,7 +4841,7 @@ type ProductFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProductFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4411,6 +4865,16 @@ func (f *ProductFilter) WhereUpdatedAt(p entql.TimeP) {
 // WhereWorkspaceID applies the entql string predicate on the workspace_id field.
 func (f *ProductFilter) WhereWorkspaceID(p entql.StringP) {
 	f.Where(p.Field(product.FieldWorkspaceID))
+}
+
+// WhereExternalSource applies the entql string predicate on the external_source field.
+func (f *ProductFilter) WhereExternalSource(p entql.StringP) {
+	f.Where(p.Field(product.FieldExternalSource))
+}
+
+// WhereExternalID applies the entql string predicate on the external_id field.
+func (f *ProductFilter) WhereExternalID(p entql.StringP) {
+	f.Where(p.Field(product.FieldExternalID))
 }
 
 // WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
@@ -4510,7 +4974,7 @@ type ScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4619,7 +5083,7 @@ type SegmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4727,7 +5191,7 @@ type SegmentMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4850,7 +5314,7 @@ type SegmentRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5009,7 +5473,7 @@ type StageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5131,7 +5595,7 @@ type StageChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5267,7 +5731,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5388,7 +5852,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5482,7 +5946,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5547,7 +6011,7 @@ type WorkspacePluginFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspacePluginFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

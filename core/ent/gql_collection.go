@@ -19,6 +19,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/deal"
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -143,6 +144,16 @@ func (a *ActivityQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[activity.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, activity.FieldUpdatedAt)
 				fieldSeen[activity.FieldUpdatedAt] = struct{}{}
+			}
+		case "externalSource":
+			if _, ok := fieldSeen[activity.FieldExternalSource]; !ok {
+				selectedFields = append(selectedFields, activity.FieldExternalSource)
+				fieldSeen[activity.FieldExternalSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[activity.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, activity.FieldExternalID)
+				fieldSeen[activity.FieldExternalID] = struct{}{}
 			}
 		case "kind":
 			if _, ok := fieldSeen[activity.FieldKind]; !ok {
@@ -1142,6 +1153,16 @@ func (c *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *gr
 				selectedFields = append(selectedFields, contact.FieldUpdatedAt)
 				fieldSeen[contact.FieldUpdatedAt] = struct{}{}
 			}
+		case "externalSource":
+			if _, ok := fieldSeen[contact.FieldExternalSource]; !ok {
+				selectedFields = append(selectedFields, contact.FieldExternalSource)
+				fieldSeen[contact.FieldExternalSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[contact.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldExternalID)
+				fieldSeen[contact.FieldExternalID] = struct{}{}
+			}
 		case "customFields":
 			if _, ok := fieldSeen[contact.FieldCustomFields]; !ok {
 				selectedFields = append(selectedFields, contact.FieldCustomFields)
@@ -1633,6 +1654,16 @@ func (d *DealQuery) collectField(ctx context.Context, oneNode bool, opCtx *graph
 				selectedFields = append(selectedFields, deal.FieldUpdatedAt)
 				fieldSeen[deal.FieldUpdatedAt] = struct{}{}
 			}
+		case "externalSource":
+			if _, ok := fieldSeen[deal.FieldExternalSource]; !ok {
+				selectedFields = append(selectedFields, deal.FieldExternalSource)
+				fieldSeen[deal.FieldExternalSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[deal.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, deal.FieldExternalID)
+				fieldSeen[deal.FieldExternalID] = struct{}{}
+			}
 		case "customFields":
 			if _, ok := fieldSeen[deal.FieldCustomFields]; !ok {
 				selectedFields = append(selectedFields, deal.FieldCustomFields)
@@ -2051,6 +2082,170 @@ func newExtensionBindingPaginateArgs(rv map[string]any) *extensionbindingPaginat
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (ij *ImportJobQuery) CollectFields(ctx context.Context, satisfies ...string) (*ImportJobQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return ij, nil
+	}
+	if err := ij.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return ij, nil
+}
+
+func (ij *ImportJobQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(importjob.Columns))
+		selectedFields = []string{importjob.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[importjob.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldCreatedAt)
+				fieldSeen[importjob.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[importjob.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldUpdatedAt)
+				fieldSeen[importjob.FieldUpdatedAt] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[importjob.FieldType]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldType)
+				fieldSeen[importjob.FieldType] = struct{}{}
+			}
+		case "fileName":
+			if _, ok := fieldSeen[importjob.FieldFileName]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldFileName)
+				fieldSeen[importjob.FieldFileName] = struct{}{}
+			}
+		case "fileSha256":
+			if _, ok := fieldSeen[importjob.FieldFileSha256]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldFileSha256)
+				fieldSeen[importjob.FieldFileSha256] = struct{}{}
+			}
+		case "fileSize":
+			if _, ok := fieldSeen[importjob.FieldFileSize]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldFileSize)
+				fieldSeen[importjob.FieldFileSize] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[importjob.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldStatus)
+				fieldSeen[importjob.FieldStatus] = struct{}{}
+			}
+		case "nextRow":
+			if _, ok := fieldSeen[importjob.FieldNextRow]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldNextRow)
+				fieldSeen[importjob.FieldNextRow] = struct{}{}
+			}
+		case "totalRows":
+			if _, ok := fieldSeen[importjob.FieldTotalRows]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldTotalRows)
+				fieldSeen[importjob.FieldTotalRows] = struct{}{}
+			}
+		case "created":
+			if _, ok := fieldSeen[importjob.FieldCreated]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldCreated)
+				fieldSeen[importjob.FieldCreated] = struct{}{}
+			}
+		case "updated":
+			if _, ok := fieldSeen[importjob.FieldUpdated]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldUpdated)
+				fieldSeen[importjob.FieldUpdated] = struct{}{}
+			}
+		case "unchanged":
+			if _, ok := fieldSeen[importjob.FieldUnchanged]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldUnchanged)
+				fieldSeen[importjob.FieldUnchanged] = struct{}{}
+			}
+		case "failed":
+			if _, ok := fieldSeen[importjob.FieldFailed]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldFailed)
+				fieldSeen[importjob.FieldFailed] = struct{}{}
+			}
+		case "error":
+			if _, ok := fieldSeen[importjob.FieldError]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldError)
+				fieldSeen[importjob.FieldError] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[importjob.FieldActor]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldActor)
+				fieldSeen[importjob.FieldActor] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[importjob.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, importjob.FieldFinishedAt)
+				fieldSeen[importjob.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		ij.Select(selectedFields...)
+	}
+	return nil
+}
+
+type importjobPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ImportJobPaginateOption
+}
+
+func newImportJobPaginateArgs(rv map[string]any) *importjobPaginateArgs {
+	args := &importjobPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ImportJobOrder{Field: &ImportJobOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithImportJobOrder(order))
+			}
+		case *ImportJobOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithImportJobOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ImportJobWhereInput); ok {
+		args.opts = append(args.opts, WithImportJobFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (l *LeadQuery) CollectFields(ctx context.Context, satisfies ...string) (*LeadQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2153,6 +2348,16 @@ func (l *LeadQuery) collectField(ctx context.Context, oneNode bool, opCtx *graph
 			if _, ok := fieldSeen[lead.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, lead.FieldUpdatedAt)
 				fieldSeen[lead.FieldUpdatedAt] = struct{}{}
+			}
+		case "externalSource":
+			if _, ok := fieldSeen[lead.FieldExternalSource]; !ok {
+				selectedFields = append(selectedFields, lead.FieldExternalSource)
+				fieldSeen[lead.FieldExternalSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[lead.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, lead.FieldExternalID)
+				fieldSeen[lead.FieldExternalID] = struct{}{}
 			}
 		case "customFields":
 			if _, ok := fieldSeen[lead.FieldCustomFields]; !ok {
@@ -2674,6 +2879,16 @@ func (o *OrderQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[order.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, order.FieldUpdatedAt)
 				fieldSeen[order.FieldUpdatedAt] = struct{}{}
+			}
+		case "externalSource":
+			if _, ok := fieldSeen[order.FieldExternalSource]; !ok {
+				selectedFields = append(selectedFields, order.FieldExternalSource)
+				fieldSeen[order.FieldExternalSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[order.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, order.FieldExternalID)
+				fieldSeen[order.FieldExternalID] = struct{}{}
 			}
 		case "number":
 			if _, ok := fieldSeen[order.FieldNumber]; !ok {
@@ -3212,6 +3427,16 @@ func (o *OrganizationQuery) collectField(ctx context.Context, oneNode bool, opCt
 				selectedFields = append(selectedFields, organization.FieldUpdatedAt)
 				fieldSeen[organization.FieldUpdatedAt] = struct{}{}
 			}
+		case "externalSource":
+			if _, ok := fieldSeen[organization.FieldExternalSource]; !ok {
+				selectedFields = append(selectedFields, organization.FieldExternalSource)
+				fieldSeen[organization.FieldExternalSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[organization.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, organization.FieldExternalID)
+				fieldSeen[organization.FieldExternalID] = struct{}{}
+			}
 		case "customFields":
 			if _, ok := fieldSeen[organization.FieldCustomFields]; !ok {
 				selectedFields = append(selectedFields, organization.FieldCustomFields)
@@ -3566,6 +3791,16 @@ func (pr *ProductQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[product.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, product.FieldUpdatedAt)
 				fieldSeen[product.FieldUpdatedAt] = struct{}{}
+			}
+		case "externalSource":
+			if _, ok := fieldSeen[product.FieldExternalSource]; !ok {
+				selectedFields = append(selectedFields, product.FieldExternalSource)
+				fieldSeen[product.FieldExternalSource] = struct{}{}
+			}
+		case "externalID":
+			if _, ok := fieldSeen[product.FieldExternalID]; !ok {
+				selectedFields = append(selectedFields, product.FieldExternalID)
+				fieldSeen[product.FieldExternalID] = struct{}{}
 			}
 		case "name":
 			if _, ok := fieldSeen[product.FieldName]; !ok {

@@ -15,6 +15,8 @@ import (
 
 // CreateActivityInput represents a mutation input for creating activities.
 type CreateActivityInput struct {
+	ExternalSource *string
+	ExternalID     *string
 	Kind           activity.Kind
 	Subject        string
 	Body           *string
@@ -31,6 +33,12 @@ type CreateActivityInput struct {
 
 // Mutate applies the CreateActivityInput on the ActivityMutation builder.
 func (i *CreateActivityInput) Mutate(m *ActivityMutation) {
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	m.SetKind(i.Kind)
 	m.SetSubject(i.Subject)
 	if v := i.Body; v != nil {
@@ -73,31 +81,47 @@ func (c *ActivityCreate) SetInput(i CreateActivityInput) *ActivityCreate {
 
 // UpdateActivityInput represents a mutation input for updating activities.
 type UpdateActivityInput struct {
-	Kind              *activity.Kind
-	Subject           *string
-	ClearBody         bool
-	Body              *string
-	ClearDirection    bool
-	Direction         *activity.Direction
-	OccurredAt        *time.Time
-	ClearDueAt        bool
-	DueAt             *time.Time
-	ClearDoneAt       bool
-	DoneAt            *time.Time
-	ClearContact      bool
-	ContactID         *pulid.ID
-	ClearOrganization bool
-	OrganizationID    *pulid.ID
-	ClearDeal         bool
-	DealID            *pulid.ID
-	ClearLead         bool
-	LeadID            *pulid.ID
-	ClearOwner        bool
-	OwnerID           *pulid.ID
+	ClearExternalSource bool
+	ExternalSource      *string
+	ClearExternalID     bool
+	ExternalID          *string
+	Kind                *activity.Kind
+	Subject             *string
+	ClearBody           bool
+	Body                *string
+	ClearDirection      bool
+	Direction           *activity.Direction
+	OccurredAt          *time.Time
+	ClearDueAt          bool
+	DueAt               *time.Time
+	ClearDoneAt         bool
+	DoneAt              *time.Time
+	ClearContact        bool
+	ContactID           *pulid.ID
+	ClearOrganization   bool
+	OrganizationID      *pulid.ID
+	ClearDeal           bool
+	DealID              *pulid.ID
+	ClearLead           bool
+	LeadID              *pulid.ID
+	ClearOwner          bool
+	OwnerID             *pulid.ID
 }
 
 // Mutate applies the UpdateActivityInput on the ActivityMutation builder.
 func (i *UpdateActivityInput) Mutate(m *ActivityMutation) {
+	if i.ClearExternalSource {
+		m.ClearExternalSource()
+	}
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if i.ClearExternalID {
+		m.ClearExternalID()
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if v := i.Kind; v != nil {
 		m.SetKind(*v)
 	}
@@ -177,6 +201,8 @@ func (c *ActivityUpdateOne) SetInput(i UpdateActivityInput) *ActivityUpdateOne {
 
 // CreateContactInput represents a mutation input for creating contacts.
 type CreateContactInput struct {
+	ExternalSource *string
+	ExternalID     *string
 	CustomFields   map[string]interface{}
 	FirstName      *string
 	LastName       string
@@ -194,6 +220,12 @@ type CreateContactInput struct {
 
 // Mutate applies the CreateContactInput on the ContactMutation builder.
 func (i *CreateContactInput) Mutate(m *ContactMutation) {
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if v := i.CustomFields; v != nil {
 		m.SetCustomFields(v)
 	}
@@ -241,39 +273,55 @@ func (c *ContactCreate) SetInput(i CreateContactInput) *ContactCreate {
 
 // UpdateContactInput represents a mutation input for updating contacts.
 type UpdateContactInput struct {
-	ClearCustomFields bool
-	CustomFields      map[string]interface{}
-	FirstName         *string
-	LastName          *string
-	ClearEmail        bool
-	Email             *string
-	ClearPhone        bool
-	Phone             *string
-	ClearTitle        bool
-	Title             *string
-	ClearOrganization bool
-	OrganizationID    *pulid.ID
-	ClearOwner        bool
-	OwnerID           *pulid.ID
-	ClearDeals        bool
-	AddDealIDs        []pulid.ID
-	RemoveDealIDs     []pulid.ID
-	ClearActivities   bool
-	AddActivityIDs    []pulid.ID
-	RemoveActivityIDs []pulid.ID
-	ClearOrders       bool
-	AddOrderIDs       []pulid.ID
-	RemoveOrderIDs    []pulid.ID
-	ClearLeads        bool
-	AddLeadIDs        []pulid.ID
-	RemoveLeadIDs     []pulid.ID
-	ClearTags         bool
-	AddTagIDs         []pulid.ID
-	RemoveTagIDs      []pulid.ID
+	ClearExternalSource bool
+	ExternalSource      *string
+	ClearExternalID     bool
+	ExternalID          *string
+	ClearCustomFields   bool
+	CustomFields        map[string]interface{}
+	FirstName           *string
+	LastName            *string
+	ClearEmail          bool
+	Email               *string
+	ClearPhone          bool
+	Phone               *string
+	ClearTitle          bool
+	Title               *string
+	ClearOrganization   bool
+	OrganizationID      *pulid.ID
+	ClearOwner          bool
+	OwnerID             *pulid.ID
+	ClearDeals          bool
+	AddDealIDs          []pulid.ID
+	RemoveDealIDs       []pulid.ID
+	ClearActivities     bool
+	AddActivityIDs      []pulid.ID
+	RemoveActivityIDs   []pulid.ID
+	ClearOrders         bool
+	AddOrderIDs         []pulid.ID
+	RemoveOrderIDs      []pulid.ID
+	ClearLeads          bool
+	AddLeadIDs          []pulid.ID
+	RemoveLeadIDs       []pulid.ID
+	ClearTags           bool
+	AddTagIDs           []pulid.ID
+	RemoveTagIDs        []pulid.ID
 }
 
 // Mutate applies the UpdateContactInput on the ContactMutation builder.
 func (i *UpdateContactInput) Mutate(m *ContactMutation) {
+	if i.ClearExternalSource {
+		m.ClearExternalSource()
+	}
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if i.ClearExternalID {
+		m.ClearExternalID()
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if i.ClearCustomFields {
 		m.ClearCustomFields()
 	}
@@ -447,6 +495,8 @@ func (c *CustomFieldUpdateOne) SetInput(i UpdateCustomFieldInput) *CustomFieldUp
 
 // CreateDealInput represents a mutation input for creating deals.
 type CreateDealInput struct {
+	ExternalSource    *string
+	ExternalID        *string
 	CustomFields      map[string]interface{}
 	Name              string
 	Amount            *crm.Money
@@ -467,6 +517,12 @@ type CreateDealInput struct {
 
 // Mutate applies the CreateDealInput on the DealMutation builder.
 func (i *CreateDealInput) Mutate(m *DealMutation) {
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if v := i.CustomFields; v != nil {
 		m.SetCustomFields(v)
 	}
@@ -519,6 +575,10 @@ func (c *DealCreate) SetInput(i CreateDealInput) *DealCreate {
 
 // UpdateDealInput represents a mutation input for updating deals.
 type UpdateDealInput struct {
+	ClearExternalSource    bool
+	ExternalSource         *string
+	ClearExternalID        bool
+	ExternalID             *string
 	ClearCustomFields      bool
 	CustomFields           map[string]interface{}
 	Name                   *string
@@ -553,6 +613,18 @@ type UpdateDealInput struct {
 
 // Mutate applies the UpdateDealInput on the DealMutation builder.
 func (i *UpdateDealInput) Mutate(m *DealMutation) {
+	if i.ClearExternalSource {
+		m.ClearExternalSource()
+	}
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if i.ClearExternalID {
+		m.ClearExternalID()
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if i.ClearCustomFields {
 		m.ClearCustomFields()
 	}
@@ -659,6 +731,8 @@ func (c *DealUpdateOne) SetInput(i UpdateDealInput) *DealUpdateOne {
 
 // CreateLeadInput represents a mutation input for creating leads.
 type CreateLeadInput struct {
+	ExternalSource *string
+	ExternalID     *string
 	CustomFields   map[string]interface{}
 	Title          string
 	FirstName      *string
@@ -678,6 +752,12 @@ type CreateLeadInput struct {
 
 // Mutate applies the CreateLeadInput on the LeadMutation builder.
 func (i *CreateLeadInput) Mutate(m *LeadMutation) {
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if v := i.CustomFields; v != nil {
 		m.SetCustomFields(v)
 	}
@@ -731,6 +811,10 @@ func (c *LeadCreate) SetInput(i CreateLeadInput) *LeadCreate {
 
 // UpdateLeadInput represents a mutation input for updating leads.
 type UpdateLeadInput struct {
+	ClearExternalSource bool
+	ExternalSource      *string
+	ClearExternalID     bool
+	ExternalID          *string
 	ClearCustomFields   bool
 	CustomFields        map[string]interface{}
 	Title               *string
@@ -763,6 +847,18 @@ type UpdateLeadInput struct {
 
 // Mutate applies the UpdateLeadInput on the LeadMutation builder.
 func (i *UpdateLeadInput) Mutate(m *LeadMutation) {
+	if i.ClearExternalSource {
+		m.ClearExternalSource()
+	}
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if i.ClearExternalID {
+		m.ClearExternalID()
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if i.ClearCustomFields {
 		m.ClearCustomFields()
 	}
@@ -953,6 +1049,8 @@ func (c *LineItemUpdateOne) SetInput(i UpdateLineItemInput) *LineItemUpdateOne {
 
 // CreateOrderInput represents a mutation input for creating orders.
 type CreateOrderInput struct {
+	ExternalSource *string
+	ExternalID     *string
 	Number         *string
 	Amount         crm.Money
 	Cost           *crm.Money
@@ -966,6 +1064,12 @@ type CreateOrderInput struct {
 
 // Mutate applies the CreateOrderInput on the OrderMutation builder.
 func (i *CreateOrderInput) Mutate(m *OrderMutation) {
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if v := i.Number; v != nil {
 		m.SetNumber(*v)
 	}
@@ -999,25 +1103,41 @@ func (c *OrderCreate) SetInput(i CreateOrderInput) *OrderCreate {
 
 // UpdateOrderInput represents a mutation input for updating orders.
 type UpdateOrderInput struct {
-	ClearNumber       bool
-	Number            *string
-	Amount            *crm.Money
-	Cost              *crm.Money
-	Currency          *string
-	OrderedAt         *time.Time
-	ClearContact      bool
-	ContactID         *pulid.ID
-	ClearOrganization bool
-	OrganizationID    *pulid.ID
-	ClearDeal         bool
-	DealID            *pulid.ID
-	ClearLineItems    bool
-	AddLineItemIDs    []pulid.ID
-	RemoveLineItemIDs []pulid.ID
+	ClearExternalSource bool
+	ExternalSource      *string
+	ClearExternalID     bool
+	ExternalID          *string
+	ClearNumber         bool
+	Number              *string
+	Amount              *crm.Money
+	Cost                *crm.Money
+	Currency            *string
+	OrderedAt           *time.Time
+	ClearContact        bool
+	ContactID           *pulid.ID
+	ClearOrganization   bool
+	OrganizationID      *pulid.ID
+	ClearDeal           bool
+	DealID              *pulid.ID
+	ClearLineItems      bool
+	AddLineItemIDs      []pulid.ID
+	RemoveLineItemIDs   []pulid.ID
 }
 
 // Mutate applies the UpdateOrderInput on the OrderMutation builder.
 func (i *UpdateOrderInput) Mutate(m *OrderMutation) {
+	if i.ClearExternalSource {
+		m.ClearExternalSource()
+	}
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if i.ClearExternalID {
+		m.ClearExternalID()
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if i.ClearNumber {
 		m.ClearNumber()
 	}
@@ -1079,22 +1199,30 @@ func (c *OrderUpdateOne) SetInput(i UpdateOrderInput) *OrderUpdateOne {
 
 // CreateOrganizationInput represents a mutation input for creating organizations.
 type CreateOrganizationInput struct {
-	CustomFields map[string]interface{}
-	Name         string
-	Domain       *string
-	Industry     *string
-	Employees    *int
-	OwnerID      *pulid.ID
-	ContactIDs   []pulid.ID
-	DealIDs      []pulid.ID
-	ActivityIDs  []pulid.ID
-	OrderIDs     []pulid.ID
-	LeadIDs      []pulid.ID
-	TagIDs       []pulid.ID
+	ExternalSource *string
+	ExternalID     *string
+	CustomFields   map[string]interface{}
+	Name           string
+	Domain         *string
+	Industry       *string
+	Employees      *int
+	OwnerID        *pulid.ID
+	ContactIDs     []pulid.ID
+	DealIDs        []pulid.ID
+	ActivityIDs    []pulid.ID
+	OrderIDs       []pulid.ID
+	LeadIDs        []pulid.ID
+	TagIDs         []pulid.ID
 }
 
 // Mutate applies the CreateOrganizationInput on the OrganizationMutation builder.
 func (i *CreateOrganizationInput) Mutate(m *OrganizationMutation) {
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if v := i.CustomFields; v != nil {
 		m.SetCustomFields(v)
 	}
@@ -1139,39 +1267,55 @@ func (c *OrganizationCreate) SetInput(i CreateOrganizationInput) *OrganizationCr
 
 // UpdateOrganizationInput represents a mutation input for updating organizations.
 type UpdateOrganizationInput struct {
-	ClearCustomFields bool
-	CustomFields      map[string]interface{}
-	Name              *string
-	ClearDomain       bool
-	Domain            *string
-	ClearIndustry     bool
-	Industry          *string
-	ClearEmployees    bool
-	Employees         *int
-	ClearOwner        bool
-	OwnerID           *pulid.ID
-	ClearContacts     bool
-	AddContactIDs     []pulid.ID
-	RemoveContactIDs  []pulid.ID
-	ClearDeals        bool
-	AddDealIDs        []pulid.ID
-	RemoveDealIDs     []pulid.ID
-	ClearActivities   bool
-	AddActivityIDs    []pulid.ID
-	RemoveActivityIDs []pulid.ID
-	ClearOrders       bool
-	AddOrderIDs       []pulid.ID
-	RemoveOrderIDs    []pulid.ID
-	ClearLeads        bool
-	AddLeadIDs        []pulid.ID
-	RemoveLeadIDs     []pulid.ID
-	ClearTags         bool
-	AddTagIDs         []pulid.ID
-	RemoveTagIDs      []pulid.ID
+	ClearExternalSource bool
+	ExternalSource      *string
+	ClearExternalID     bool
+	ExternalID          *string
+	ClearCustomFields   bool
+	CustomFields        map[string]interface{}
+	Name                *string
+	ClearDomain         bool
+	Domain              *string
+	ClearIndustry       bool
+	Industry            *string
+	ClearEmployees      bool
+	Employees           *int
+	ClearOwner          bool
+	OwnerID             *pulid.ID
+	ClearContacts       bool
+	AddContactIDs       []pulid.ID
+	RemoveContactIDs    []pulid.ID
+	ClearDeals          bool
+	AddDealIDs          []pulid.ID
+	RemoveDealIDs       []pulid.ID
+	ClearActivities     bool
+	AddActivityIDs      []pulid.ID
+	RemoveActivityIDs   []pulid.ID
+	ClearOrders         bool
+	AddOrderIDs         []pulid.ID
+	RemoveOrderIDs      []pulid.ID
+	ClearLeads          bool
+	AddLeadIDs          []pulid.ID
+	RemoveLeadIDs       []pulid.ID
+	ClearTags           bool
+	AddTagIDs           []pulid.ID
+	RemoveTagIDs        []pulid.ID
 }
 
 // Mutate applies the UpdateOrganizationInput on the OrganizationMutation builder.
 func (i *UpdateOrganizationInput) Mutate(m *OrganizationMutation) {
+	if i.ClearExternalSource {
+		m.ClearExternalSource()
+	}
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if i.ClearExternalID {
+		m.ClearExternalID()
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if i.ClearCustomFields {
 		m.ClearCustomFields()
 	}
@@ -1355,17 +1499,25 @@ func (c *PipelineUpdateOne) SetInput(i UpdatePipelineInput) *PipelineUpdateOne {
 
 // CreateProductInput represents a mutation input for creating products.
 type CreateProductInput struct {
-	Name        string
-	Sku         *string
-	Description *string
-	Price       *crm.Money
-	UnitCost    *crm.Money
-	Currency    *string
-	Active      *bool
+	ExternalSource *string
+	ExternalID     *string
+	Name           string
+	Sku            *string
+	Description    *string
+	Price          *crm.Money
+	UnitCost       *crm.Money
+	Currency       *string
+	Active         *bool
 }
 
 // Mutate applies the CreateProductInput on the ProductMutation builder.
 func (i *CreateProductInput) Mutate(m *ProductMutation) {
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	m.SetName(i.Name)
 	if v := i.Sku; v != nil {
 		m.SetSku(*v)
@@ -1395,19 +1547,35 @@ func (c *ProductCreate) SetInput(i CreateProductInput) *ProductCreate {
 
 // UpdateProductInput represents a mutation input for updating products.
 type UpdateProductInput struct {
-	Name             *string
-	ClearSku         bool
-	Sku              *string
-	ClearDescription bool
-	Description      *string
-	Price            *crm.Money
-	UnitCost         *crm.Money
-	Currency         *string
-	Active           *bool
+	ClearExternalSource bool
+	ExternalSource      *string
+	ClearExternalID     bool
+	ExternalID          *string
+	Name                *string
+	ClearSku            bool
+	Sku                 *string
+	ClearDescription    bool
+	Description         *string
+	Price               *crm.Money
+	UnitCost            *crm.Money
+	Currency            *string
+	Active              *bool
 }
 
 // Mutate applies the UpdateProductInput on the ProductMutation builder.
 func (i *UpdateProductInput) Mutate(m *ProductMutation) {
+	if i.ClearExternalSource {
+		m.ClearExternalSource()
+	}
+	if v := i.ExternalSource; v != nil {
+		m.SetExternalSource(*v)
+	}
+	if i.ClearExternalID {
+		m.ClearExternalID()
+	}
+	if v := i.ExternalID; v != nil {
+		m.SetExternalID(*v)
+	}
 	if v := i.Name; v != nil {
 		m.SetName(*v)
 	}

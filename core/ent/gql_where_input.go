@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/deal"
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -72,6 +73,40 @@ type ActivityWhereInput struct {
 	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "external_source" field predicates.
+	ExternalSource             *string  `json:"externalSource,omitempty"`
+	ExternalSourceNEQ          *string  `json:"externalSourceNEQ,omitempty"`
+	ExternalSourceIn           []string `json:"externalSourceIn,omitempty"`
+	ExternalSourceNotIn        []string `json:"externalSourceNotIn,omitempty"`
+	ExternalSourceGT           *string  `json:"externalSourceGT,omitempty"`
+	ExternalSourceGTE          *string  `json:"externalSourceGTE,omitempty"`
+	ExternalSourceLT           *string  `json:"externalSourceLT,omitempty"`
+	ExternalSourceLTE          *string  `json:"externalSourceLTE,omitempty"`
+	ExternalSourceContains     *string  `json:"externalSourceContains,omitempty"`
+	ExternalSourceHasPrefix    *string  `json:"externalSourceHasPrefix,omitempty"`
+	ExternalSourceHasSuffix    *string  `json:"externalSourceHasSuffix,omitempty"`
+	ExternalSourceIsNil        bool     `json:"externalSourceIsNil,omitempty"`
+	ExternalSourceNotNil       bool     `json:"externalSourceNotNil,omitempty"`
+	ExternalSourceEqualFold    *string  `json:"externalSourceEqualFold,omitempty"`
+	ExternalSourceContainsFold *string  `json:"externalSourceContainsFold,omitempty"`
+
+	// "external_id" field predicates.
+	ExternalID             *string  `json:"externalID,omitempty"`
+	ExternalIDNEQ          *string  `json:"externalIDNEQ,omitempty"`
+	ExternalIDIn           []string `json:"externalIDIn,omitempty"`
+	ExternalIDNotIn        []string `json:"externalIDNotIn,omitempty"`
+	ExternalIDGT           *string  `json:"externalIDGT,omitempty"`
+	ExternalIDGTE          *string  `json:"externalIDGTE,omitempty"`
+	ExternalIDLT           *string  `json:"externalIDLT,omitempty"`
+	ExternalIDLTE          *string  `json:"externalIDLTE,omitempty"`
+	ExternalIDContains     *string  `json:"externalIDContains,omitempty"`
+	ExternalIDHasPrefix    *string  `json:"externalIDHasPrefix,omitempty"`
+	ExternalIDHasSuffix    *string  `json:"externalIDHasSuffix,omitempty"`
+	ExternalIDIsNil        bool     `json:"externalIDIsNil,omitempty"`
+	ExternalIDNotNil       bool     `json:"externalIDNotNil,omitempty"`
+	ExternalIDEqualFold    *string  `json:"externalIDEqualFold,omitempty"`
+	ExternalIDContainsFold *string  `json:"externalIDContainsFold,omitempty"`
 
 	// "kind" field predicates.
 	Kind      *activity.Kind  `json:"kind,omitempty"`
@@ -401,6 +436,96 @@ func (i *ActivityWhereInput) P() (predicate.Activity, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, activity.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ExternalSource != nil {
+		predicates = append(predicates, activity.ExternalSourceEQ(*i.ExternalSource))
+	}
+	if i.ExternalSourceNEQ != nil {
+		predicates = append(predicates, activity.ExternalSourceNEQ(*i.ExternalSourceNEQ))
+	}
+	if len(i.ExternalSourceIn) > 0 {
+		predicates = append(predicates, activity.ExternalSourceIn(i.ExternalSourceIn...))
+	}
+	if len(i.ExternalSourceNotIn) > 0 {
+		predicates = append(predicates, activity.ExternalSourceNotIn(i.ExternalSourceNotIn...))
+	}
+	if i.ExternalSourceGT != nil {
+		predicates = append(predicates, activity.ExternalSourceGT(*i.ExternalSourceGT))
+	}
+	if i.ExternalSourceGTE != nil {
+		predicates = append(predicates, activity.ExternalSourceGTE(*i.ExternalSourceGTE))
+	}
+	if i.ExternalSourceLT != nil {
+		predicates = append(predicates, activity.ExternalSourceLT(*i.ExternalSourceLT))
+	}
+	if i.ExternalSourceLTE != nil {
+		predicates = append(predicates, activity.ExternalSourceLTE(*i.ExternalSourceLTE))
+	}
+	if i.ExternalSourceContains != nil {
+		predicates = append(predicates, activity.ExternalSourceContains(*i.ExternalSourceContains))
+	}
+	if i.ExternalSourceHasPrefix != nil {
+		predicates = append(predicates, activity.ExternalSourceHasPrefix(*i.ExternalSourceHasPrefix))
+	}
+	if i.ExternalSourceHasSuffix != nil {
+		predicates = append(predicates, activity.ExternalSourceHasSuffix(*i.ExternalSourceHasSuffix))
+	}
+	if i.ExternalSourceIsNil {
+		predicates = append(predicates, activity.ExternalSourceIsNil())
+	}
+	if i.ExternalSourceNotNil {
+		predicates = append(predicates, activity.ExternalSourceNotNil())
+	}
+	if i.ExternalSourceEqualFold != nil {
+		predicates = append(predicates, activity.ExternalSourceEqualFold(*i.ExternalSourceEqualFold))
+	}
+	if i.ExternalSourceContainsFold != nil {
+		predicates = append(predicates, activity.ExternalSourceContainsFold(*i.ExternalSourceContainsFold))
+	}
+	if i.ExternalID != nil {
+		predicates = append(predicates, activity.ExternalIDEQ(*i.ExternalID))
+	}
+	if i.ExternalIDNEQ != nil {
+		predicates = append(predicates, activity.ExternalIDNEQ(*i.ExternalIDNEQ))
+	}
+	if len(i.ExternalIDIn) > 0 {
+		predicates = append(predicates, activity.ExternalIDIn(i.ExternalIDIn...))
+	}
+	if len(i.ExternalIDNotIn) > 0 {
+		predicates = append(predicates, activity.ExternalIDNotIn(i.ExternalIDNotIn...))
+	}
+	if i.ExternalIDGT != nil {
+		predicates = append(predicates, activity.ExternalIDGT(*i.ExternalIDGT))
+	}
+	if i.ExternalIDGTE != nil {
+		predicates = append(predicates, activity.ExternalIDGTE(*i.ExternalIDGTE))
+	}
+	if i.ExternalIDLT != nil {
+		predicates = append(predicates, activity.ExternalIDLT(*i.ExternalIDLT))
+	}
+	if i.ExternalIDLTE != nil {
+		predicates = append(predicates, activity.ExternalIDLTE(*i.ExternalIDLTE))
+	}
+	if i.ExternalIDContains != nil {
+		predicates = append(predicates, activity.ExternalIDContains(*i.ExternalIDContains))
+	}
+	if i.ExternalIDHasPrefix != nil {
+		predicates = append(predicates, activity.ExternalIDHasPrefix(*i.ExternalIDHasPrefix))
+	}
+	if i.ExternalIDHasSuffix != nil {
+		predicates = append(predicates, activity.ExternalIDHasSuffix(*i.ExternalIDHasSuffix))
+	}
+	if i.ExternalIDIsNil {
+		predicates = append(predicates, activity.ExternalIDIsNil())
+	}
+	if i.ExternalIDNotNil {
+		predicates = append(predicates, activity.ExternalIDNotNil())
+	}
+	if i.ExternalIDEqualFold != nil {
+		predicates = append(predicates, activity.ExternalIDEqualFold(*i.ExternalIDEqualFold))
+	}
+	if i.ExternalIDContainsFold != nil {
+		predicates = append(predicates, activity.ExternalIDContainsFold(*i.ExternalIDContainsFold))
 	}
 	if i.Kind != nil {
 		predicates = append(predicates, activity.KindEQ(*i.Kind))
@@ -2491,6 +2616,40 @@ type ContactWhereInput struct {
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
+	// "external_source" field predicates.
+	ExternalSource             *string  `json:"externalSource,omitempty"`
+	ExternalSourceNEQ          *string  `json:"externalSourceNEQ,omitempty"`
+	ExternalSourceIn           []string `json:"externalSourceIn,omitempty"`
+	ExternalSourceNotIn        []string `json:"externalSourceNotIn,omitempty"`
+	ExternalSourceGT           *string  `json:"externalSourceGT,omitempty"`
+	ExternalSourceGTE          *string  `json:"externalSourceGTE,omitempty"`
+	ExternalSourceLT           *string  `json:"externalSourceLT,omitempty"`
+	ExternalSourceLTE          *string  `json:"externalSourceLTE,omitempty"`
+	ExternalSourceContains     *string  `json:"externalSourceContains,omitempty"`
+	ExternalSourceHasPrefix    *string  `json:"externalSourceHasPrefix,omitempty"`
+	ExternalSourceHasSuffix    *string  `json:"externalSourceHasSuffix,omitempty"`
+	ExternalSourceIsNil        bool     `json:"externalSourceIsNil,omitempty"`
+	ExternalSourceNotNil       bool     `json:"externalSourceNotNil,omitempty"`
+	ExternalSourceEqualFold    *string  `json:"externalSourceEqualFold,omitempty"`
+	ExternalSourceContainsFold *string  `json:"externalSourceContainsFold,omitempty"`
+
+	// "external_id" field predicates.
+	ExternalID             *string  `json:"externalID,omitempty"`
+	ExternalIDNEQ          *string  `json:"externalIDNEQ,omitempty"`
+	ExternalIDIn           []string `json:"externalIDIn,omitempty"`
+	ExternalIDNotIn        []string `json:"externalIDNotIn,omitempty"`
+	ExternalIDGT           *string  `json:"externalIDGT,omitempty"`
+	ExternalIDGTE          *string  `json:"externalIDGTE,omitempty"`
+	ExternalIDLT           *string  `json:"externalIDLT,omitempty"`
+	ExternalIDLTE          *string  `json:"externalIDLTE,omitempty"`
+	ExternalIDContains     *string  `json:"externalIDContains,omitempty"`
+	ExternalIDHasPrefix    *string  `json:"externalIDHasPrefix,omitempty"`
+	ExternalIDHasSuffix    *string  `json:"externalIDHasSuffix,omitempty"`
+	ExternalIDIsNil        bool     `json:"externalIDIsNil,omitempty"`
+	ExternalIDNotNil       bool     `json:"externalIDNotNil,omitempty"`
+	ExternalIDEqualFold    *string  `json:"externalIDEqualFold,omitempty"`
+	ExternalIDContainsFold *string  `json:"externalIDContainsFold,omitempty"`
+
 	// "first_name" field predicates.
 	FirstName             *string  `json:"firstName,omitempty"`
 	FirstNameNEQ          *string  `json:"firstNameNEQ,omitempty"`
@@ -2777,6 +2936,96 @@ func (i *ContactWhereInput) P() (predicate.Contact, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, contact.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ExternalSource != nil {
+		predicates = append(predicates, contact.ExternalSourceEQ(*i.ExternalSource))
+	}
+	if i.ExternalSourceNEQ != nil {
+		predicates = append(predicates, contact.ExternalSourceNEQ(*i.ExternalSourceNEQ))
+	}
+	if len(i.ExternalSourceIn) > 0 {
+		predicates = append(predicates, contact.ExternalSourceIn(i.ExternalSourceIn...))
+	}
+	if len(i.ExternalSourceNotIn) > 0 {
+		predicates = append(predicates, contact.ExternalSourceNotIn(i.ExternalSourceNotIn...))
+	}
+	if i.ExternalSourceGT != nil {
+		predicates = append(predicates, contact.ExternalSourceGT(*i.ExternalSourceGT))
+	}
+	if i.ExternalSourceGTE != nil {
+		predicates = append(predicates, contact.ExternalSourceGTE(*i.ExternalSourceGTE))
+	}
+	if i.ExternalSourceLT != nil {
+		predicates = append(predicates, contact.ExternalSourceLT(*i.ExternalSourceLT))
+	}
+	if i.ExternalSourceLTE != nil {
+		predicates = append(predicates, contact.ExternalSourceLTE(*i.ExternalSourceLTE))
+	}
+	if i.ExternalSourceContains != nil {
+		predicates = append(predicates, contact.ExternalSourceContains(*i.ExternalSourceContains))
+	}
+	if i.ExternalSourceHasPrefix != nil {
+		predicates = append(predicates, contact.ExternalSourceHasPrefix(*i.ExternalSourceHasPrefix))
+	}
+	if i.ExternalSourceHasSuffix != nil {
+		predicates = append(predicates, contact.ExternalSourceHasSuffix(*i.ExternalSourceHasSuffix))
+	}
+	if i.ExternalSourceIsNil {
+		predicates = append(predicates, contact.ExternalSourceIsNil())
+	}
+	if i.ExternalSourceNotNil {
+		predicates = append(predicates, contact.ExternalSourceNotNil())
+	}
+	if i.ExternalSourceEqualFold != nil {
+		predicates = append(predicates, contact.ExternalSourceEqualFold(*i.ExternalSourceEqualFold))
+	}
+	if i.ExternalSourceContainsFold != nil {
+		predicates = append(predicates, contact.ExternalSourceContainsFold(*i.ExternalSourceContainsFold))
+	}
+	if i.ExternalID != nil {
+		predicates = append(predicates, contact.ExternalIDEQ(*i.ExternalID))
+	}
+	if i.ExternalIDNEQ != nil {
+		predicates = append(predicates, contact.ExternalIDNEQ(*i.ExternalIDNEQ))
+	}
+	if len(i.ExternalIDIn) > 0 {
+		predicates = append(predicates, contact.ExternalIDIn(i.ExternalIDIn...))
+	}
+	if len(i.ExternalIDNotIn) > 0 {
+		predicates = append(predicates, contact.ExternalIDNotIn(i.ExternalIDNotIn...))
+	}
+	if i.ExternalIDGT != nil {
+		predicates = append(predicates, contact.ExternalIDGT(*i.ExternalIDGT))
+	}
+	if i.ExternalIDGTE != nil {
+		predicates = append(predicates, contact.ExternalIDGTE(*i.ExternalIDGTE))
+	}
+	if i.ExternalIDLT != nil {
+		predicates = append(predicates, contact.ExternalIDLT(*i.ExternalIDLT))
+	}
+	if i.ExternalIDLTE != nil {
+		predicates = append(predicates, contact.ExternalIDLTE(*i.ExternalIDLTE))
+	}
+	if i.ExternalIDContains != nil {
+		predicates = append(predicates, contact.ExternalIDContains(*i.ExternalIDContains))
+	}
+	if i.ExternalIDHasPrefix != nil {
+		predicates = append(predicates, contact.ExternalIDHasPrefix(*i.ExternalIDHasPrefix))
+	}
+	if i.ExternalIDHasSuffix != nil {
+		predicates = append(predicates, contact.ExternalIDHasSuffix(*i.ExternalIDHasSuffix))
+	}
+	if i.ExternalIDIsNil {
+		predicates = append(predicates, contact.ExternalIDIsNil())
+	}
+	if i.ExternalIDNotNil {
+		predicates = append(predicates, contact.ExternalIDNotNil())
+	}
+	if i.ExternalIDEqualFold != nil {
+		predicates = append(predicates, contact.ExternalIDEqualFold(*i.ExternalIDEqualFold))
+	}
+	if i.ExternalIDContainsFold != nil {
+		predicates = append(predicates, contact.ExternalIDContainsFold(*i.ExternalIDContainsFold))
 	}
 	if i.FirstName != nil {
 		predicates = append(predicates, contact.FirstNameEQ(*i.FirstName))
@@ -3601,6 +3850,40 @@ type DealWhereInput struct {
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
+	// "external_source" field predicates.
+	ExternalSource             *string  `json:"externalSource,omitempty"`
+	ExternalSourceNEQ          *string  `json:"externalSourceNEQ,omitempty"`
+	ExternalSourceIn           []string `json:"externalSourceIn,omitempty"`
+	ExternalSourceNotIn        []string `json:"externalSourceNotIn,omitempty"`
+	ExternalSourceGT           *string  `json:"externalSourceGT,omitempty"`
+	ExternalSourceGTE          *string  `json:"externalSourceGTE,omitempty"`
+	ExternalSourceLT           *string  `json:"externalSourceLT,omitempty"`
+	ExternalSourceLTE          *string  `json:"externalSourceLTE,omitempty"`
+	ExternalSourceContains     *string  `json:"externalSourceContains,omitempty"`
+	ExternalSourceHasPrefix    *string  `json:"externalSourceHasPrefix,omitempty"`
+	ExternalSourceHasSuffix    *string  `json:"externalSourceHasSuffix,omitempty"`
+	ExternalSourceIsNil        bool     `json:"externalSourceIsNil,omitempty"`
+	ExternalSourceNotNil       bool     `json:"externalSourceNotNil,omitempty"`
+	ExternalSourceEqualFold    *string  `json:"externalSourceEqualFold,omitempty"`
+	ExternalSourceContainsFold *string  `json:"externalSourceContainsFold,omitempty"`
+
+	// "external_id" field predicates.
+	ExternalID             *string  `json:"externalID,omitempty"`
+	ExternalIDNEQ          *string  `json:"externalIDNEQ,omitempty"`
+	ExternalIDIn           []string `json:"externalIDIn,omitempty"`
+	ExternalIDNotIn        []string `json:"externalIDNotIn,omitempty"`
+	ExternalIDGT           *string  `json:"externalIDGT,omitempty"`
+	ExternalIDGTE          *string  `json:"externalIDGTE,omitempty"`
+	ExternalIDLT           *string  `json:"externalIDLT,omitempty"`
+	ExternalIDLTE          *string  `json:"externalIDLTE,omitempty"`
+	ExternalIDContains     *string  `json:"externalIDContains,omitempty"`
+	ExternalIDHasPrefix    *string  `json:"externalIDHasPrefix,omitempty"`
+	ExternalIDHasSuffix    *string  `json:"externalIDHasSuffix,omitempty"`
+	ExternalIDIsNil        bool     `json:"externalIDIsNil,omitempty"`
+	ExternalIDNotNil       bool     `json:"externalIDNotNil,omitempty"`
+	ExternalIDEqualFold    *string  `json:"externalIDEqualFold,omitempty"`
+	ExternalIDContainsFold *string  `json:"externalIDContainsFold,omitempty"`
+
 	// "name" field predicates.
 	Name             *string  `json:"name,omitempty"`
 	NameNEQ          *string  `json:"nameNEQ,omitempty"`
@@ -3968,6 +4251,96 @@ func (i *DealWhereInput) P() (predicate.Deal, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, deal.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ExternalSource != nil {
+		predicates = append(predicates, deal.ExternalSourceEQ(*i.ExternalSource))
+	}
+	if i.ExternalSourceNEQ != nil {
+		predicates = append(predicates, deal.ExternalSourceNEQ(*i.ExternalSourceNEQ))
+	}
+	if len(i.ExternalSourceIn) > 0 {
+		predicates = append(predicates, deal.ExternalSourceIn(i.ExternalSourceIn...))
+	}
+	if len(i.ExternalSourceNotIn) > 0 {
+		predicates = append(predicates, deal.ExternalSourceNotIn(i.ExternalSourceNotIn...))
+	}
+	if i.ExternalSourceGT != nil {
+		predicates = append(predicates, deal.ExternalSourceGT(*i.ExternalSourceGT))
+	}
+	if i.ExternalSourceGTE != nil {
+		predicates = append(predicates, deal.ExternalSourceGTE(*i.ExternalSourceGTE))
+	}
+	if i.ExternalSourceLT != nil {
+		predicates = append(predicates, deal.ExternalSourceLT(*i.ExternalSourceLT))
+	}
+	if i.ExternalSourceLTE != nil {
+		predicates = append(predicates, deal.ExternalSourceLTE(*i.ExternalSourceLTE))
+	}
+	if i.ExternalSourceContains != nil {
+		predicates = append(predicates, deal.ExternalSourceContains(*i.ExternalSourceContains))
+	}
+	if i.ExternalSourceHasPrefix != nil {
+		predicates = append(predicates, deal.ExternalSourceHasPrefix(*i.ExternalSourceHasPrefix))
+	}
+	if i.ExternalSourceHasSuffix != nil {
+		predicates = append(predicates, deal.ExternalSourceHasSuffix(*i.ExternalSourceHasSuffix))
+	}
+	if i.ExternalSourceIsNil {
+		predicates = append(predicates, deal.ExternalSourceIsNil())
+	}
+	if i.ExternalSourceNotNil {
+		predicates = append(predicates, deal.ExternalSourceNotNil())
+	}
+	if i.ExternalSourceEqualFold != nil {
+		predicates = append(predicates, deal.ExternalSourceEqualFold(*i.ExternalSourceEqualFold))
+	}
+	if i.ExternalSourceContainsFold != nil {
+		predicates = append(predicates, deal.ExternalSourceContainsFold(*i.ExternalSourceContainsFold))
+	}
+	if i.ExternalID != nil {
+		predicates = append(predicates, deal.ExternalIDEQ(*i.ExternalID))
+	}
+	if i.ExternalIDNEQ != nil {
+		predicates = append(predicates, deal.ExternalIDNEQ(*i.ExternalIDNEQ))
+	}
+	if len(i.ExternalIDIn) > 0 {
+		predicates = append(predicates, deal.ExternalIDIn(i.ExternalIDIn...))
+	}
+	if len(i.ExternalIDNotIn) > 0 {
+		predicates = append(predicates, deal.ExternalIDNotIn(i.ExternalIDNotIn...))
+	}
+	if i.ExternalIDGT != nil {
+		predicates = append(predicates, deal.ExternalIDGT(*i.ExternalIDGT))
+	}
+	if i.ExternalIDGTE != nil {
+		predicates = append(predicates, deal.ExternalIDGTE(*i.ExternalIDGTE))
+	}
+	if i.ExternalIDLT != nil {
+		predicates = append(predicates, deal.ExternalIDLT(*i.ExternalIDLT))
+	}
+	if i.ExternalIDLTE != nil {
+		predicates = append(predicates, deal.ExternalIDLTE(*i.ExternalIDLTE))
+	}
+	if i.ExternalIDContains != nil {
+		predicates = append(predicates, deal.ExternalIDContains(*i.ExternalIDContains))
+	}
+	if i.ExternalIDHasPrefix != nil {
+		predicates = append(predicates, deal.ExternalIDHasPrefix(*i.ExternalIDHasPrefix))
+	}
+	if i.ExternalIDHasSuffix != nil {
+		predicates = append(predicates, deal.ExternalIDHasSuffix(*i.ExternalIDHasSuffix))
+	}
+	if i.ExternalIDIsNil {
+		predicates = append(predicates, deal.ExternalIDIsNil())
+	}
+	if i.ExternalIDNotNil {
+		predicates = append(predicates, deal.ExternalIDNotNil())
+	}
+	if i.ExternalIDEqualFold != nil {
+		predicates = append(predicates, deal.ExternalIDEqualFold(*i.ExternalIDEqualFold))
+	}
+	if i.ExternalIDContainsFold != nil {
+		predicates = append(predicates, deal.ExternalIDContainsFold(*i.ExternalIDContainsFold))
 	}
 	if i.Name != nil {
 		predicates = append(predicates, deal.NameEQ(*i.Name))
@@ -5610,6 +5983,774 @@ func (i *ExtensionBindingWhereInput) P() (predicate.ExtensionBinding, error) {
 	}
 }
 
+// ImportJobWhereInput represents a where input for filtering ImportJob queries.
+type ImportJobWhereInput struct {
+	Predicates []predicate.ImportJob  `json:"-"`
+	Not        *ImportJobWhereInput   `json:"not,omitempty"`
+	Or         []*ImportJobWhereInput `json:"or,omitempty"`
+	And        []*ImportJobWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "type" field predicates.
+	Type             *string  `json:"type,omitempty"`
+	TypeNEQ          *string  `json:"typeNEQ,omitempty"`
+	TypeIn           []string `json:"typeIn,omitempty"`
+	TypeNotIn        []string `json:"typeNotIn,omitempty"`
+	TypeGT           *string  `json:"typeGT,omitempty"`
+	TypeGTE          *string  `json:"typeGTE,omitempty"`
+	TypeLT           *string  `json:"typeLT,omitempty"`
+	TypeLTE          *string  `json:"typeLTE,omitempty"`
+	TypeContains     *string  `json:"typeContains,omitempty"`
+	TypeHasPrefix    *string  `json:"typeHasPrefix,omitempty"`
+	TypeHasSuffix    *string  `json:"typeHasSuffix,omitempty"`
+	TypeEqualFold    *string  `json:"typeEqualFold,omitempty"`
+	TypeContainsFold *string  `json:"typeContainsFold,omitempty"`
+
+	// "file_name" field predicates.
+	FileName             *string  `json:"fileName,omitempty"`
+	FileNameNEQ          *string  `json:"fileNameNEQ,omitempty"`
+	FileNameIn           []string `json:"fileNameIn,omitempty"`
+	FileNameNotIn        []string `json:"fileNameNotIn,omitempty"`
+	FileNameGT           *string  `json:"fileNameGT,omitempty"`
+	FileNameGTE          *string  `json:"fileNameGTE,omitempty"`
+	FileNameLT           *string  `json:"fileNameLT,omitempty"`
+	FileNameLTE          *string  `json:"fileNameLTE,omitempty"`
+	FileNameContains     *string  `json:"fileNameContains,omitempty"`
+	FileNameHasPrefix    *string  `json:"fileNameHasPrefix,omitempty"`
+	FileNameHasSuffix    *string  `json:"fileNameHasSuffix,omitempty"`
+	FileNameEqualFold    *string  `json:"fileNameEqualFold,omitempty"`
+	FileNameContainsFold *string  `json:"fileNameContainsFold,omitempty"`
+
+	// "file_sha256" field predicates.
+	FileSha256             *string  `json:"fileSha256,omitempty"`
+	FileSha256NEQ          *string  `json:"fileSha256NEQ,omitempty"`
+	FileSha256In           []string `json:"fileSha256In,omitempty"`
+	FileSha256NotIn        []string `json:"fileSha256NotIn,omitempty"`
+	FileSha256GT           *string  `json:"fileSha256GT,omitempty"`
+	FileSha256GTE          *string  `json:"fileSha256GTE,omitempty"`
+	FileSha256LT           *string  `json:"fileSha256LT,omitempty"`
+	FileSha256LTE          *string  `json:"fileSha256LTE,omitempty"`
+	FileSha256Contains     *string  `json:"fileSha256Contains,omitempty"`
+	FileSha256HasPrefix    *string  `json:"fileSha256HasPrefix,omitempty"`
+	FileSha256HasSuffix    *string  `json:"fileSha256HasSuffix,omitempty"`
+	FileSha256EqualFold    *string  `json:"fileSha256EqualFold,omitempty"`
+	FileSha256ContainsFold *string  `json:"fileSha256ContainsFold,omitempty"`
+
+	// "file_size" field predicates.
+	FileSize      *int64  `json:"fileSize,omitempty"`
+	FileSizeNEQ   *int64  `json:"fileSizeNEQ,omitempty"`
+	FileSizeIn    []int64 `json:"fileSizeIn,omitempty"`
+	FileSizeNotIn []int64 `json:"fileSizeNotIn,omitempty"`
+	FileSizeGT    *int64  `json:"fileSizeGT,omitempty"`
+	FileSizeGTE   *int64  `json:"fileSizeGTE,omitempty"`
+	FileSizeLT    *int64  `json:"fileSizeLT,omitempty"`
+	FileSizeLTE   *int64  `json:"fileSizeLTE,omitempty"`
+
+	// "status" field predicates.
+	Status      *importjob.Status  `json:"status,omitempty"`
+	StatusNEQ   *importjob.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []importjob.Status `json:"statusIn,omitempty"`
+	StatusNotIn []importjob.Status `json:"statusNotIn,omitempty"`
+
+	// "next_row" field predicates.
+	NextRow      *int  `json:"nextRow,omitempty"`
+	NextRowNEQ   *int  `json:"nextRowNEQ,omitempty"`
+	NextRowIn    []int `json:"nextRowIn,omitempty"`
+	NextRowNotIn []int `json:"nextRowNotIn,omitempty"`
+	NextRowGT    *int  `json:"nextRowGT,omitempty"`
+	NextRowGTE   *int  `json:"nextRowGTE,omitempty"`
+	NextRowLT    *int  `json:"nextRowLT,omitempty"`
+	NextRowLTE   *int  `json:"nextRowLTE,omitempty"`
+
+	// "total_rows" field predicates.
+	TotalRows       *int  `json:"totalRows,omitempty"`
+	TotalRowsNEQ    *int  `json:"totalRowsNEQ,omitempty"`
+	TotalRowsIn     []int `json:"totalRowsIn,omitempty"`
+	TotalRowsNotIn  []int `json:"totalRowsNotIn,omitempty"`
+	TotalRowsGT     *int  `json:"totalRowsGT,omitempty"`
+	TotalRowsGTE    *int  `json:"totalRowsGTE,omitempty"`
+	TotalRowsLT     *int  `json:"totalRowsLT,omitempty"`
+	TotalRowsLTE    *int  `json:"totalRowsLTE,omitempty"`
+	TotalRowsIsNil  bool  `json:"totalRowsIsNil,omitempty"`
+	TotalRowsNotNil bool  `json:"totalRowsNotNil,omitempty"`
+
+	// "created" field predicates.
+	Created      *int  `json:"created,omitempty"`
+	CreatedNEQ   *int  `json:"createdNEQ,omitempty"`
+	CreatedIn    []int `json:"createdIn,omitempty"`
+	CreatedNotIn []int `json:"createdNotIn,omitempty"`
+	CreatedGT    *int  `json:"createdGT,omitempty"`
+	CreatedGTE   *int  `json:"createdGTE,omitempty"`
+	CreatedLT    *int  `json:"createdLT,omitempty"`
+	CreatedLTE   *int  `json:"createdLTE,omitempty"`
+
+	// "updated" field predicates.
+	Updated      *int  `json:"updated,omitempty"`
+	UpdatedNEQ   *int  `json:"updatedNEQ,omitempty"`
+	UpdatedIn    []int `json:"updatedIn,omitempty"`
+	UpdatedNotIn []int `json:"updatedNotIn,omitempty"`
+	UpdatedGT    *int  `json:"updatedGT,omitempty"`
+	UpdatedGTE   *int  `json:"updatedGTE,omitempty"`
+	UpdatedLT    *int  `json:"updatedLT,omitempty"`
+	UpdatedLTE   *int  `json:"updatedLTE,omitempty"`
+
+	// "unchanged" field predicates.
+	Unchanged      *int  `json:"unchanged,omitempty"`
+	UnchangedNEQ   *int  `json:"unchangedNEQ,omitempty"`
+	UnchangedIn    []int `json:"unchangedIn,omitempty"`
+	UnchangedNotIn []int `json:"unchangedNotIn,omitempty"`
+	UnchangedGT    *int  `json:"unchangedGT,omitempty"`
+	UnchangedGTE   *int  `json:"unchangedGTE,omitempty"`
+	UnchangedLT    *int  `json:"unchangedLT,omitempty"`
+	UnchangedLTE   *int  `json:"unchangedLTE,omitempty"`
+
+	// "failed" field predicates.
+	Failed      *int  `json:"failed,omitempty"`
+	FailedNEQ   *int  `json:"failedNEQ,omitempty"`
+	FailedIn    []int `json:"failedIn,omitempty"`
+	FailedNotIn []int `json:"failedNotIn,omitempty"`
+	FailedGT    *int  `json:"failedGT,omitempty"`
+	FailedGTE   *int  `json:"failedGTE,omitempty"`
+	FailedLT    *int  `json:"failedLT,omitempty"`
+	FailedLTE   *int  `json:"failedLTE,omitempty"`
+
+	// "error" field predicates.
+	Error             *string  `json:"error,omitempty"`
+	ErrorNEQ          *string  `json:"errorNEQ,omitempty"`
+	ErrorIn           []string `json:"errorIn,omitempty"`
+	ErrorNotIn        []string `json:"errorNotIn,omitempty"`
+	ErrorGT           *string  `json:"errorGT,omitempty"`
+	ErrorGTE          *string  `json:"errorGTE,omitempty"`
+	ErrorLT           *string  `json:"errorLT,omitempty"`
+	ErrorLTE          *string  `json:"errorLTE,omitempty"`
+	ErrorContains     *string  `json:"errorContains,omitempty"`
+	ErrorHasPrefix    *string  `json:"errorHasPrefix,omitempty"`
+	ErrorHasSuffix    *string  `json:"errorHasSuffix,omitempty"`
+	ErrorEqualFold    *string  `json:"errorEqualFold,omitempty"`
+	ErrorContainsFold *string  `json:"errorContainsFold,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ImportJobWhereInput) AddPredicates(predicates ...predicate.ImportJob) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ImportJobWhereInput filter on the ImportJobQuery builder.
+func (i *ImportJobWhereInput) Filter(q *ImportJobQuery) (*ImportJobQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyImportJobWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyImportJobWhereInput is returned in case the ImportJobWhereInput is empty.
+var ErrEmptyImportJobWhereInput = errors.New("ent: empty predicate ImportJobWhereInput")
+
+// P returns a predicate for filtering importjobs.
+// An error is returned if the input is empty or invalid.
+func (i *ImportJobWhereInput) P() (predicate.ImportJob, error) {
+	var predicates []predicate.ImportJob
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, importjob.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.ImportJob, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, importjob.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.ImportJob, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, importjob.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, importjob.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, importjob.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, importjob.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, importjob.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, importjob.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, importjob.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, importjob.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, importjob.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, importjob.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, importjob.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, importjob.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, importjob.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, importjob.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, importjob.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, importjob.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, importjob.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, importjob.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, importjob.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, importjob.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, importjob.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, importjob.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, importjob.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, importjob.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, importjob.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, importjob.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, importjob.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, importjob.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, importjob.TypeNotIn(i.TypeNotIn...))
+	}
+	if i.TypeGT != nil {
+		predicates = append(predicates, importjob.TypeGT(*i.TypeGT))
+	}
+	if i.TypeGTE != nil {
+		predicates = append(predicates, importjob.TypeGTE(*i.TypeGTE))
+	}
+	if i.TypeLT != nil {
+		predicates = append(predicates, importjob.TypeLT(*i.TypeLT))
+	}
+	if i.TypeLTE != nil {
+		predicates = append(predicates, importjob.TypeLTE(*i.TypeLTE))
+	}
+	if i.TypeContains != nil {
+		predicates = append(predicates, importjob.TypeContains(*i.TypeContains))
+	}
+	if i.TypeHasPrefix != nil {
+		predicates = append(predicates, importjob.TypeHasPrefix(*i.TypeHasPrefix))
+	}
+	if i.TypeHasSuffix != nil {
+		predicates = append(predicates, importjob.TypeHasSuffix(*i.TypeHasSuffix))
+	}
+	if i.TypeEqualFold != nil {
+		predicates = append(predicates, importjob.TypeEqualFold(*i.TypeEqualFold))
+	}
+	if i.TypeContainsFold != nil {
+		predicates = append(predicates, importjob.TypeContainsFold(*i.TypeContainsFold))
+	}
+	if i.FileName != nil {
+		predicates = append(predicates, importjob.FileNameEQ(*i.FileName))
+	}
+	if i.FileNameNEQ != nil {
+		predicates = append(predicates, importjob.FileNameNEQ(*i.FileNameNEQ))
+	}
+	if len(i.FileNameIn) > 0 {
+		predicates = append(predicates, importjob.FileNameIn(i.FileNameIn...))
+	}
+	if len(i.FileNameNotIn) > 0 {
+		predicates = append(predicates, importjob.FileNameNotIn(i.FileNameNotIn...))
+	}
+	if i.FileNameGT != nil {
+		predicates = append(predicates, importjob.FileNameGT(*i.FileNameGT))
+	}
+	if i.FileNameGTE != nil {
+		predicates = append(predicates, importjob.FileNameGTE(*i.FileNameGTE))
+	}
+	if i.FileNameLT != nil {
+		predicates = append(predicates, importjob.FileNameLT(*i.FileNameLT))
+	}
+	if i.FileNameLTE != nil {
+		predicates = append(predicates, importjob.FileNameLTE(*i.FileNameLTE))
+	}
+	if i.FileNameContains != nil {
+		predicates = append(predicates, importjob.FileNameContains(*i.FileNameContains))
+	}
+	if i.FileNameHasPrefix != nil {
+		predicates = append(predicates, importjob.FileNameHasPrefix(*i.FileNameHasPrefix))
+	}
+	if i.FileNameHasSuffix != nil {
+		predicates = append(predicates, importjob.FileNameHasSuffix(*i.FileNameHasSuffix))
+	}
+	if i.FileNameEqualFold != nil {
+		predicates = append(predicates, importjob.FileNameEqualFold(*i.FileNameEqualFold))
+	}
+	if i.FileNameContainsFold != nil {
+		predicates = append(predicates, importjob.FileNameContainsFold(*i.FileNameContainsFold))
+	}
+	if i.FileSha256 != nil {
+		predicates = append(predicates, importjob.FileSha256EQ(*i.FileSha256))
+	}
+	if i.FileSha256NEQ != nil {
+		predicates = append(predicates, importjob.FileSha256NEQ(*i.FileSha256NEQ))
+	}
+	if len(i.FileSha256In) > 0 {
+		predicates = append(predicates, importjob.FileSha256In(i.FileSha256In...))
+	}
+	if len(i.FileSha256NotIn) > 0 {
+		predicates = append(predicates, importjob.FileSha256NotIn(i.FileSha256NotIn...))
+	}
+	if i.FileSha256GT != nil {
+		predicates = append(predicates, importjob.FileSha256GT(*i.FileSha256GT))
+	}
+	if i.FileSha256GTE != nil {
+		predicates = append(predicates, importjob.FileSha256GTE(*i.FileSha256GTE))
+	}
+	if i.FileSha256LT != nil {
+		predicates = append(predicates, importjob.FileSha256LT(*i.FileSha256LT))
+	}
+	if i.FileSha256LTE != nil {
+		predicates = append(predicates, importjob.FileSha256LTE(*i.FileSha256LTE))
+	}
+	if i.FileSha256Contains != nil {
+		predicates = append(predicates, importjob.FileSha256Contains(*i.FileSha256Contains))
+	}
+	if i.FileSha256HasPrefix != nil {
+		predicates = append(predicates, importjob.FileSha256HasPrefix(*i.FileSha256HasPrefix))
+	}
+	if i.FileSha256HasSuffix != nil {
+		predicates = append(predicates, importjob.FileSha256HasSuffix(*i.FileSha256HasSuffix))
+	}
+	if i.FileSha256EqualFold != nil {
+		predicates = append(predicates, importjob.FileSha256EqualFold(*i.FileSha256EqualFold))
+	}
+	if i.FileSha256ContainsFold != nil {
+		predicates = append(predicates, importjob.FileSha256ContainsFold(*i.FileSha256ContainsFold))
+	}
+	if i.FileSize != nil {
+		predicates = append(predicates, importjob.FileSizeEQ(*i.FileSize))
+	}
+	if i.FileSizeNEQ != nil {
+		predicates = append(predicates, importjob.FileSizeNEQ(*i.FileSizeNEQ))
+	}
+	if len(i.FileSizeIn) > 0 {
+		predicates = append(predicates, importjob.FileSizeIn(i.FileSizeIn...))
+	}
+	if len(i.FileSizeNotIn) > 0 {
+		predicates = append(predicates, importjob.FileSizeNotIn(i.FileSizeNotIn...))
+	}
+	if i.FileSizeGT != nil {
+		predicates = append(predicates, importjob.FileSizeGT(*i.FileSizeGT))
+	}
+	if i.FileSizeGTE != nil {
+		predicates = append(predicates, importjob.FileSizeGTE(*i.FileSizeGTE))
+	}
+	if i.FileSizeLT != nil {
+		predicates = append(predicates, importjob.FileSizeLT(*i.FileSizeLT))
+	}
+	if i.FileSizeLTE != nil {
+		predicates = append(predicates, importjob.FileSizeLTE(*i.FileSizeLTE))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, importjob.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, importjob.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, importjob.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, importjob.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.NextRow != nil {
+		predicates = append(predicates, importjob.NextRowEQ(*i.NextRow))
+	}
+	if i.NextRowNEQ != nil {
+		predicates = append(predicates, importjob.NextRowNEQ(*i.NextRowNEQ))
+	}
+	if len(i.NextRowIn) > 0 {
+		predicates = append(predicates, importjob.NextRowIn(i.NextRowIn...))
+	}
+	if len(i.NextRowNotIn) > 0 {
+		predicates = append(predicates, importjob.NextRowNotIn(i.NextRowNotIn...))
+	}
+	if i.NextRowGT != nil {
+		predicates = append(predicates, importjob.NextRowGT(*i.NextRowGT))
+	}
+	if i.NextRowGTE != nil {
+		predicates = append(predicates, importjob.NextRowGTE(*i.NextRowGTE))
+	}
+	if i.NextRowLT != nil {
+		predicates = append(predicates, importjob.NextRowLT(*i.NextRowLT))
+	}
+	if i.NextRowLTE != nil {
+		predicates = append(predicates, importjob.NextRowLTE(*i.NextRowLTE))
+	}
+	if i.TotalRows != nil {
+		predicates = append(predicates, importjob.TotalRowsEQ(*i.TotalRows))
+	}
+	if i.TotalRowsNEQ != nil {
+		predicates = append(predicates, importjob.TotalRowsNEQ(*i.TotalRowsNEQ))
+	}
+	if len(i.TotalRowsIn) > 0 {
+		predicates = append(predicates, importjob.TotalRowsIn(i.TotalRowsIn...))
+	}
+	if len(i.TotalRowsNotIn) > 0 {
+		predicates = append(predicates, importjob.TotalRowsNotIn(i.TotalRowsNotIn...))
+	}
+	if i.TotalRowsGT != nil {
+		predicates = append(predicates, importjob.TotalRowsGT(*i.TotalRowsGT))
+	}
+	if i.TotalRowsGTE != nil {
+		predicates = append(predicates, importjob.TotalRowsGTE(*i.TotalRowsGTE))
+	}
+	if i.TotalRowsLT != nil {
+		predicates = append(predicates, importjob.TotalRowsLT(*i.TotalRowsLT))
+	}
+	if i.TotalRowsLTE != nil {
+		predicates = append(predicates, importjob.TotalRowsLTE(*i.TotalRowsLTE))
+	}
+	if i.TotalRowsIsNil {
+		predicates = append(predicates, importjob.TotalRowsIsNil())
+	}
+	if i.TotalRowsNotNil {
+		predicates = append(predicates, importjob.TotalRowsNotNil())
+	}
+	if i.Created != nil {
+		predicates = append(predicates, importjob.CreatedEQ(*i.Created))
+	}
+	if i.CreatedNEQ != nil {
+		predicates = append(predicates, importjob.CreatedNEQ(*i.CreatedNEQ))
+	}
+	if len(i.CreatedIn) > 0 {
+		predicates = append(predicates, importjob.CreatedIn(i.CreatedIn...))
+	}
+	if len(i.CreatedNotIn) > 0 {
+		predicates = append(predicates, importjob.CreatedNotIn(i.CreatedNotIn...))
+	}
+	if i.CreatedGT != nil {
+		predicates = append(predicates, importjob.CreatedGT(*i.CreatedGT))
+	}
+	if i.CreatedGTE != nil {
+		predicates = append(predicates, importjob.CreatedGTE(*i.CreatedGTE))
+	}
+	if i.CreatedLT != nil {
+		predicates = append(predicates, importjob.CreatedLT(*i.CreatedLT))
+	}
+	if i.CreatedLTE != nil {
+		predicates = append(predicates, importjob.CreatedLTE(*i.CreatedLTE))
+	}
+	if i.Updated != nil {
+		predicates = append(predicates, importjob.UpdatedEQ(*i.Updated))
+	}
+	if i.UpdatedNEQ != nil {
+		predicates = append(predicates, importjob.UpdatedNEQ(*i.UpdatedNEQ))
+	}
+	if len(i.UpdatedIn) > 0 {
+		predicates = append(predicates, importjob.UpdatedIn(i.UpdatedIn...))
+	}
+	if len(i.UpdatedNotIn) > 0 {
+		predicates = append(predicates, importjob.UpdatedNotIn(i.UpdatedNotIn...))
+	}
+	if i.UpdatedGT != nil {
+		predicates = append(predicates, importjob.UpdatedGT(*i.UpdatedGT))
+	}
+	if i.UpdatedGTE != nil {
+		predicates = append(predicates, importjob.UpdatedGTE(*i.UpdatedGTE))
+	}
+	if i.UpdatedLT != nil {
+		predicates = append(predicates, importjob.UpdatedLT(*i.UpdatedLT))
+	}
+	if i.UpdatedLTE != nil {
+		predicates = append(predicates, importjob.UpdatedLTE(*i.UpdatedLTE))
+	}
+	if i.Unchanged != nil {
+		predicates = append(predicates, importjob.UnchangedEQ(*i.Unchanged))
+	}
+	if i.UnchangedNEQ != nil {
+		predicates = append(predicates, importjob.UnchangedNEQ(*i.UnchangedNEQ))
+	}
+	if len(i.UnchangedIn) > 0 {
+		predicates = append(predicates, importjob.UnchangedIn(i.UnchangedIn...))
+	}
+	if len(i.UnchangedNotIn) > 0 {
+		predicates = append(predicates, importjob.UnchangedNotIn(i.UnchangedNotIn...))
+	}
+	if i.UnchangedGT != nil {
+		predicates = append(predicates, importjob.UnchangedGT(*i.UnchangedGT))
+	}
+	if i.UnchangedGTE != nil {
+		predicates = append(predicates, importjob.UnchangedGTE(*i.UnchangedGTE))
+	}
+	if i.UnchangedLT != nil {
+		predicates = append(predicates, importjob.UnchangedLT(*i.UnchangedLT))
+	}
+	if i.UnchangedLTE != nil {
+		predicates = append(predicates, importjob.UnchangedLTE(*i.UnchangedLTE))
+	}
+	if i.Failed != nil {
+		predicates = append(predicates, importjob.FailedEQ(*i.Failed))
+	}
+	if i.FailedNEQ != nil {
+		predicates = append(predicates, importjob.FailedNEQ(*i.FailedNEQ))
+	}
+	if len(i.FailedIn) > 0 {
+		predicates = append(predicates, importjob.FailedIn(i.FailedIn...))
+	}
+	if len(i.FailedNotIn) > 0 {
+		predicates = append(predicates, importjob.FailedNotIn(i.FailedNotIn...))
+	}
+	if i.FailedGT != nil {
+		predicates = append(predicates, importjob.FailedGT(*i.FailedGT))
+	}
+	if i.FailedGTE != nil {
+		predicates = append(predicates, importjob.FailedGTE(*i.FailedGTE))
+	}
+	if i.FailedLT != nil {
+		predicates = append(predicates, importjob.FailedLT(*i.FailedLT))
+	}
+	if i.FailedLTE != nil {
+		predicates = append(predicates, importjob.FailedLTE(*i.FailedLTE))
+	}
+	if i.Error != nil {
+		predicates = append(predicates, importjob.ErrorEQ(*i.Error))
+	}
+	if i.ErrorNEQ != nil {
+		predicates = append(predicates, importjob.ErrorNEQ(*i.ErrorNEQ))
+	}
+	if len(i.ErrorIn) > 0 {
+		predicates = append(predicates, importjob.ErrorIn(i.ErrorIn...))
+	}
+	if len(i.ErrorNotIn) > 0 {
+		predicates = append(predicates, importjob.ErrorNotIn(i.ErrorNotIn...))
+	}
+	if i.ErrorGT != nil {
+		predicates = append(predicates, importjob.ErrorGT(*i.ErrorGT))
+	}
+	if i.ErrorGTE != nil {
+		predicates = append(predicates, importjob.ErrorGTE(*i.ErrorGTE))
+	}
+	if i.ErrorLT != nil {
+		predicates = append(predicates, importjob.ErrorLT(*i.ErrorLT))
+	}
+	if i.ErrorLTE != nil {
+		predicates = append(predicates, importjob.ErrorLTE(*i.ErrorLTE))
+	}
+	if i.ErrorContains != nil {
+		predicates = append(predicates, importjob.ErrorContains(*i.ErrorContains))
+	}
+	if i.ErrorHasPrefix != nil {
+		predicates = append(predicates, importjob.ErrorHasPrefix(*i.ErrorHasPrefix))
+	}
+	if i.ErrorHasSuffix != nil {
+		predicates = append(predicates, importjob.ErrorHasSuffix(*i.ErrorHasSuffix))
+	}
+	if i.ErrorEqualFold != nil {
+		predicates = append(predicates, importjob.ErrorEqualFold(*i.ErrorEqualFold))
+	}
+	if i.ErrorContainsFold != nil {
+		predicates = append(predicates, importjob.ErrorContainsFold(*i.ErrorContainsFold))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, importjob.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, importjob.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, importjob.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, importjob.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, importjob.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, importjob.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, importjob.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, importjob.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, importjob.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, importjob.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, importjob.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, importjob.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, importjob.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, importjob.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, importjob.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, importjob.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, importjob.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, importjob.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, importjob.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, importjob.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, importjob.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, importjob.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, importjob.FinishedAtNotNil())
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyImportJobWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return importjob.And(predicates...), nil
+	}
+}
+
 // LeadWhereInput represents a where input for filtering Lead queries.
 type LeadWhereInput struct {
 	Predicates []predicate.Lead  `json:"-"`
@@ -5646,6 +6787,40 @@ type LeadWhereInput struct {
 	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "external_source" field predicates.
+	ExternalSource             *string  `json:"externalSource,omitempty"`
+	ExternalSourceNEQ          *string  `json:"externalSourceNEQ,omitempty"`
+	ExternalSourceIn           []string `json:"externalSourceIn,omitempty"`
+	ExternalSourceNotIn        []string `json:"externalSourceNotIn,omitempty"`
+	ExternalSourceGT           *string  `json:"externalSourceGT,omitempty"`
+	ExternalSourceGTE          *string  `json:"externalSourceGTE,omitempty"`
+	ExternalSourceLT           *string  `json:"externalSourceLT,omitempty"`
+	ExternalSourceLTE          *string  `json:"externalSourceLTE,omitempty"`
+	ExternalSourceContains     *string  `json:"externalSourceContains,omitempty"`
+	ExternalSourceHasPrefix    *string  `json:"externalSourceHasPrefix,omitempty"`
+	ExternalSourceHasSuffix    *string  `json:"externalSourceHasSuffix,omitempty"`
+	ExternalSourceIsNil        bool     `json:"externalSourceIsNil,omitempty"`
+	ExternalSourceNotNil       bool     `json:"externalSourceNotNil,omitempty"`
+	ExternalSourceEqualFold    *string  `json:"externalSourceEqualFold,omitempty"`
+	ExternalSourceContainsFold *string  `json:"externalSourceContainsFold,omitempty"`
+
+	// "external_id" field predicates.
+	ExternalID             *string  `json:"externalID,omitempty"`
+	ExternalIDNEQ          *string  `json:"externalIDNEQ,omitempty"`
+	ExternalIDIn           []string `json:"externalIDIn,omitempty"`
+	ExternalIDNotIn        []string `json:"externalIDNotIn,omitempty"`
+	ExternalIDGT           *string  `json:"externalIDGT,omitempty"`
+	ExternalIDGTE          *string  `json:"externalIDGTE,omitempty"`
+	ExternalIDLT           *string  `json:"externalIDLT,omitempty"`
+	ExternalIDLTE          *string  `json:"externalIDLTE,omitempty"`
+	ExternalIDContains     *string  `json:"externalIDContains,omitempty"`
+	ExternalIDHasPrefix    *string  `json:"externalIDHasPrefix,omitempty"`
+	ExternalIDHasSuffix    *string  `json:"externalIDHasSuffix,omitempty"`
+	ExternalIDIsNil        bool     `json:"externalIDIsNil,omitempty"`
+	ExternalIDNotNil       bool     `json:"externalIDNotNil,omitempty"`
+	ExternalIDEqualFold    *string  `json:"externalIDEqualFold,omitempty"`
+	ExternalIDContainsFold *string  `json:"externalIDContainsFold,omitempty"`
 
 	// "title" field predicates.
 	Title             *string  `json:"title,omitempty"`
@@ -6040,6 +7215,96 @@ func (i *LeadWhereInput) P() (predicate.Lead, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, lead.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ExternalSource != nil {
+		predicates = append(predicates, lead.ExternalSourceEQ(*i.ExternalSource))
+	}
+	if i.ExternalSourceNEQ != nil {
+		predicates = append(predicates, lead.ExternalSourceNEQ(*i.ExternalSourceNEQ))
+	}
+	if len(i.ExternalSourceIn) > 0 {
+		predicates = append(predicates, lead.ExternalSourceIn(i.ExternalSourceIn...))
+	}
+	if len(i.ExternalSourceNotIn) > 0 {
+		predicates = append(predicates, lead.ExternalSourceNotIn(i.ExternalSourceNotIn...))
+	}
+	if i.ExternalSourceGT != nil {
+		predicates = append(predicates, lead.ExternalSourceGT(*i.ExternalSourceGT))
+	}
+	if i.ExternalSourceGTE != nil {
+		predicates = append(predicates, lead.ExternalSourceGTE(*i.ExternalSourceGTE))
+	}
+	if i.ExternalSourceLT != nil {
+		predicates = append(predicates, lead.ExternalSourceLT(*i.ExternalSourceLT))
+	}
+	if i.ExternalSourceLTE != nil {
+		predicates = append(predicates, lead.ExternalSourceLTE(*i.ExternalSourceLTE))
+	}
+	if i.ExternalSourceContains != nil {
+		predicates = append(predicates, lead.ExternalSourceContains(*i.ExternalSourceContains))
+	}
+	if i.ExternalSourceHasPrefix != nil {
+		predicates = append(predicates, lead.ExternalSourceHasPrefix(*i.ExternalSourceHasPrefix))
+	}
+	if i.ExternalSourceHasSuffix != nil {
+		predicates = append(predicates, lead.ExternalSourceHasSuffix(*i.ExternalSourceHasSuffix))
+	}
+	if i.ExternalSourceIsNil {
+		predicates = append(predicates, lead.ExternalSourceIsNil())
+	}
+	if i.ExternalSourceNotNil {
+		predicates = append(predicates, lead.ExternalSourceNotNil())
+	}
+	if i.ExternalSourceEqualFold != nil {
+		predicates = append(predicates, lead.ExternalSourceEqualFold(*i.ExternalSourceEqualFold))
+	}
+	if i.ExternalSourceContainsFold != nil {
+		predicates = append(predicates, lead.ExternalSourceContainsFold(*i.ExternalSourceContainsFold))
+	}
+	if i.ExternalID != nil {
+		predicates = append(predicates, lead.ExternalIDEQ(*i.ExternalID))
+	}
+	if i.ExternalIDNEQ != nil {
+		predicates = append(predicates, lead.ExternalIDNEQ(*i.ExternalIDNEQ))
+	}
+	if len(i.ExternalIDIn) > 0 {
+		predicates = append(predicates, lead.ExternalIDIn(i.ExternalIDIn...))
+	}
+	if len(i.ExternalIDNotIn) > 0 {
+		predicates = append(predicates, lead.ExternalIDNotIn(i.ExternalIDNotIn...))
+	}
+	if i.ExternalIDGT != nil {
+		predicates = append(predicates, lead.ExternalIDGT(*i.ExternalIDGT))
+	}
+	if i.ExternalIDGTE != nil {
+		predicates = append(predicates, lead.ExternalIDGTE(*i.ExternalIDGTE))
+	}
+	if i.ExternalIDLT != nil {
+		predicates = append(predicates, lead.ExternalIDLT(*i.ExternalIDLT))
+	}
+	if i.ExternalIDLTE != nil {
+		predicates = append(predicates, lead.ExternalIDLTE(*i.ExternalIDLTE))
+	}
+	if i.ExternalIDContains != nil {
+		predicates = append(predicates, lead.ExternalIDContains(*i.ExternalIDContains))
+	}
+	if i.ExternalIDHasPrefix != nil {
+		predicates = append(predicates, lead.ExternalIDHasPrefix(*i.ExternalIDHasPrefix))
+	}
+	if i.ExternalIDHasSuffix != nil {
+		predicates = append(predicates, lead.ExternalIDHasSuffix(*i.ExternalIDHasSuffix))
+	}
+	if i.ExternalIDIsNil {
+		predicates = append(predicates, lead.ExternalIDIsNil())
+	}
+	if i.ExternalIDNotNil {
+		predicates = append(predicates, lead.ExternalIDNotNil())
+	}
+	if i.ExternalIDEqualFold != nil {
+		predicates = append(predicates, lead.ExternalIDEqualFold(*i.ExternalIDEqualFold))
+	}
+	if i.ExternalIDContainsFold != nil {
+		predicates = append(predicates, lead.ExternalIDContainsFold(*i.ExternalIDContainsFold))
 	}
 	if i.Title != nil {
 		predicates = append(predicates, lead.TitleEQ(*i.Title))
@@ -7697,6 +8962,40 @@ type OrderWhereInput struct {
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
+	// "external_source" field predicates.
+	ExternalSource             *string  `json:"externalSource,omitempty"`
+	ExternalSourceNEQ          *string  `json:"externalSourceNEQ,omitempty"`
+	ExternalSourceIn           []string `json:"externalSourceIn,omitempty"`
+	ExternalSourceNotIn        []string `json:"externalSourceNotIn,omitempty"`
+	ExternalSourceGT           *string  `json:"externalSourceGT,omitempty"`
+	ExternalSourceGTE          *string  `json:"externalSourceGTE,omitempty"`
+	ExternalSourceLT           *string  `json:"externalSourceLT,omitempty"`
+	ExternalSourceLTE          *string  `json:"externalSourceLTE,omitempty"`
+	ExternalSourceContains     *string  `json:"externalSourceContains,omitempty"`
+	ExternalSourceHasPrefix    *string  `json:"externalSourceHasPrefix,omitempty"`
+	ExternalSourceHasSuffix    *string  `json:"externalSourceHasSuffix,omitempty"`
+	ExternalSourceIsNil        bool     `json:"externalSourceIsNil,omitempty"`
+	ExternalSourceNotNil       bool     `json:"externalSourceNotNil,omitempty"`
+	ExternalSourceEqualFold    *string  `json:"externalSourceEqualFold,omitempty"`
+	ExternalSourceContainsFold *string  `json:"externalSourceContainsFold,omitempty"`
+
+	// "external_id" field predicates.
+	ExternalID             *string  `json:"externalID,omitempty"`
+	ExternalIDNEQ          *string  `json:"externalIDNEQ,omitempty"`
+	ExternalIDIn           []string `json:"externalIDIn,omitempty"`
+	ExternalIDNotIn        []string `json:"externalIDNotIn,omitempty"`
+	ExternalIDGT           *string  `json:"externalIDGT,omitempty"`
+	ExternalIDGTE          *string  `json:"externalIDGTE,omitempty"`
+	ExternalIDLT           *string  `json:"externalIDLT,omitempty"`
+	ExternalIDLTE          *string  `json:"externalIDLTE,omitempty"`
+	ExternalIDContains     *string  `json:"externalIDContains,omitempty"`
+	ExternalIDHasPrefix    *string  `json:"externalIDHasPrefix,omitempty"`
+	ExternalIDHasSuffix    *string  `json:"externalIDHasSuffix,omitempty"`
+	ExternalIDIsNil        bool     `json:"externalIDIsNil,omitempty"`
+	ExternalIDNotNil       bool     `json:"externalIDNotNil,omitempty"`
+	ExternalIDEqualFold    *string  `json:"externalIDEqualFold,omitempty"`
+	ExternalIDContainsFold *string  `json:"externalIDContainsFold,omitempty"`
+
 	// "number" field predicates.
 	Number             *string  `json:"number,omitempty"`
 	NumberNEQ          *string  `json:"numberNEQ,omitempty"`
@@ -7969,6 +9268,96 @@ func (i *OrderWhereInput) P() (predicate.Order, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, order.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ExternalSource != nil {
+		predicates = append(predicates, order.ExternalSourceEQ(*i.ExternalSource))
+	}
+	if i.ExternalSourceNEQ != nil {
+		predicates = append(predicates, order.ExternalSourceNEQ(*i.ExternalSourceNEQ))
+	}
+	if len(i.ExternalSourceIn) > 0 {
+		predicates = append(predicates, order.ExternalSourceIn(i.ExternalSourceIn...))
+	}
+	if len(i.ExternalSourceNotIn) > 0 {
+		predicates = append(predicates, order.ExternalSourceNotIn(i.ExternalSourceNotIn...))
+	}
+	if i.ExternalSourceGT != nil {
+		predicates = append(predicates, order.ExternalSourceGT(*i.ExternalSourceGT))
+	}
+	if i.ExternalSourceGTE != nil {
+		predicates = append(predicates, order.ExternalSourceGTE(*i.ExternalSourceGTE))
+	}
+	if i.ExternalSourceLT != nil {
+		predicates = append(predicates, order.ExternalSourceLT(*i.ExternalSourceLT))
+	}
+	if i.ExternalSourceLTE != nil {
+		predicates = append(predicates, order.ExternalSourceLTE(*i.ExternalSourceLTE))
+	}
+	if i.ExternalSourceContains != nil {
+		predicates = append(predicates, order.ExternalSourceContains(*i.ExternalSourceContains))
+	}
+	if i.ExternalSourceHasPrefix != nil {
+		predicates = append(predicates, order.ExternalSourceHasPrefix(*i.ExternalSourceHasPrefix))
+	}
+	if i.ExternalSourceHasSuffix != nil {
+		predicates = append(predicates, order.ExternalSourceHasSuffix(*i.ExternalSourceHasSuffix))
+	}
+	if i.ExternalSourceIsNil {
+		predicates = append(predicates, order.ExternalSourceIsNil())
+	}
+	if i.ExternalSourceNotNil {
+		predicates = append(predicates, order.ExternalSourceNotNil())
+	}
+	if i.ExternalSourceEqualFold != nil {
+		predicates = append(predicates, order.ExternalSourceEqualFold(*i.ExternalSourceEqualFold))
+	}
+	if i.ExternalSourceContainsFold != nil {
+		predicates = append(predicates, order.ExternalSourceContainsFold(*i.ExternalSourceContainsFold))
+	}
+	if i.ExternalID != nil {
+		predicates = append(predicates, order.ExternalIDEQ(*i.ExternalID))
+	}
+	if i.ExternalIDNEQ != nil {
+		predicates = append(predicates, order.ExternalIDNEQ(*i.ExternalIDNEQ))
+	}
+	if len(i.ExternalIDIn) > 0 {
+		predicates = append(predicates, order.ExternalIDIn(i.ExternalIDIn...))
+	}
+	if len(i.ExternalIDNotIn) > 0 {
+		predicates = append(predicates, order.ExternalIDNotIn(i.ExternalIDNotIn...))
+	}
+	if i.ExternalIDGT != nil {
+		predicates = append(predicates, order.ExternalIDGT(*i.ExternalIDGT))
+	}
+	if i.ExternalIDGTE != nil {
+		predicates = append(predicates, order.ExternalIDGTE(*i.ExternalIDGTE))
+	}
+	if i.ExternalIDLT != nil {
+		predicates = append(predicates, order.ExternalIDLT(*i.ExternalIDLT))
+	}
+	if i.ExternalIDLTE != nil {
+		predicates = append(predicates, order.ExternalIDLTE(*i.ExternalIDLTE))
+	}
+	if i.ExternalIDContains != nil {
+		predicates = append(predicates, order.ExternalIDContains(*i.ExternalIDContains))
+	}
+	if i.ExternalIDHasPrefix != nil {
+		predicates = append(predicates, order.ExternalIDHasPrefix(*i.ExternalIDHasPrefix))
+	}
+	if i.ExternalIDHasSuffix != nil {
+		predicates = append(predicates, order.ExternalIDHasSuffix(*i.ExternalIDHasSuffix))
+	}
+	if i.ExternalIDIsNil {
+		predicates = append(predicates, order.ExternalIDIsNil())
+	}
+	if i.ExternalIDNotNil {
+		predicates = append(predicates, order.ExternalIDNotNil())
+	}
+	if i.ExternalIDEqualFold != nil {
+		predicates = append(predicates, order.ExternalIDEqualFold(*i.ExternalIDEqualFold))
+	}
+	if i.ExternalIDContainsFold != nil {
+		predicates = append(predicates, order.ExternalIDContainsFold(*i.ExternalIDContainsFold))
 	}
 	if i.Number != nil {
 		predicates = append(predicates, order.NumberEQ(*i.Number))
@@ -8381,6 +9770,40 @@ type OrganizationWhereInput struct {
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
+	// "external_source" field predicates.
+	ExternalSource             *string  `json:"externalSource,omitempty"`
+	ExternalSourceNEQ          *string  `json:"externalSourceNEQ,omitempty"`
+	ExternalSourceIn           []string `json:"externalSourceIn,omitempty"`
+	ExternalSourceNotIn        []string `json:"externalSourceNotIn,omitempty"`
+	ExternalSourceGT           *string  `json:"externalSourceGT,omitempty"`
+	ExternalSourceGTE          *string  `json:"externalSourceGTE,omitempty"`
+	ExternalSourceLT           *string  `json:"externalSourceLT,omitempty"`
+	ExternalSourceLTE          *string  `json:"externalSourceLTE,omitempty"`
+	ExternalSourceContains     *string  `json:"externalSourceContains,omitempty"`
+	ExternalSourceHasPrefix    *string  `json:"externalSourceHasPrefix,omitempty"`
+	ExternalSourceHasSuffix    *string  `json:"externalSourceHasSuffix,omitempty"`
+	ExternalSourceIsNil        bool     `json:"externalSourceIsNil,omitempty"`
+	ExternalSourceNotNil       bool     `json:"externalSourceNotNil,omitempty"`
+	ExternalSourceEqualFold    *string  `json:"externalSourceEqualFold,omitempty"`
+	ExternalSourceContainsFold *string  `json:"externalSourceContainsFold,omitempty"`
+
+	// "external_id" field predicates.
+	ExternalID             *string  `json:"externalID,omitempty"`
+	ExternalIDNEQ          *string  `json:"externalIDNEQ,omitempty"`
+	ExternalIDIn           []string `json:"externalIDIn,omitempty"`
+	ExternalIDNotIn        []string `json:"externalIDNotIn,omitempty"`
+	ExternalIDGT           *string  `json:"externalIDGT,omitempty"`
+	ExternalIDGTE          *string  `json:"externalIDGTE,omitempty"`
+	ExternalIDLT           *string  `json:"externalIDLT,omitempty"`
+	ExternalIDLTE          *string  `json:"externalIDLTE,omitempty"`
+	ExternalIDContains     *string  `json:"externalIDContains,omitempty"`
+	ExternalIDHasPrefix    *string  `json:"externalIDHasPrefix,omitempty"`
+	ExternalIDHasSuffix    *string  `json:"externalIDHasSuffix,omitempty"`
+	ExternalIDIsNil        bool     `json:"externalIDIsNil,omitempty"`
+	ExternalIDNotNil       bool     `json:"externalIDNotNil,omitempty"`
+	ExternalIDEqualFold    *string  `json:"externalIDEqualFold,omitempty"`
+	ExternalIDContainsFold *string  `json:"externalIDContainsFold,omitempty"`
+
 	// "name" field predicates.
 	Name             *string  `json:"name,omitempty"`
 	NameNEQ          *string  `json:"nameNEQ,omitempty"`
@@ -8630,6 +10053,96 @@ func (i *OrganizationWhereInput) P() (predicate.Organization, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, organization.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ExternalSource != nil {
+		predicates = append(predicates, organization.ExternalSourceEQ(*i.ExternalSource))
+	}
+	if i.ExternalSourceNEQ != nil {
+		predicates = append(predicates, organization.ExternalSourceNEQ(*i.ExternalSourceNEQ))
+	}
+	if len(i.ExternalSourceIn) > 0 {
+		predicates = append(predicates, organization.ExternalSourceIn(i.ExternalSourceIn...))
+	}
+	if len(i.ExternalSourceNotIn) > 0 {
+		predicates = append(predicates, organization.ExternalSourceNotIn(i.ExternalSourceNotIn...))
+	}
+	if i.ExternalSourceGT != nil {
+		predicates = append(predicates, organization.ExternalSourceGT(*i.ExternalSourceGT))
+	}
+	if i.ExternalSourceGTE != nil {
+		predicates = append(predicates, organization.ExternalSourceGTE(*i.ExternalSourceGTE))
+	}
+	if i.ExternalSourceLT != nil {
+		predicates = append(predicates, organization.ExternalSourceLT(*i.ExternalSourceLT))
+	}
+	if i.ExternalSourceLTE != nil {
+		predicates = append(predicates, organization.ExternalSourceLTE(*i.ExternalSourceLTE))
+	}
+	if i.ExternalSourceContains != nil {
+		predicates = append(predicates, organization.ExternalSourceContains(*i.ExternalSourceContains))
+	}
+	if i.ExternalSourceHasPrefix != nil {
+		predicates = append(predicates, organization.ExternalSourceHasPrefix(*i.ExternalSourceHasPrefix))
+	}
+	if i.ExternalSourceHasSuffix != nil {
+		predicates = append(predicates, organization.ExternalSourceHasSuffix(*i.ExternalSourceHasSuffix))
+	}
+	if i.ExternalSourceIsNil {
+		predicates = append(predicates, organization.ExternalSourceIsNil())
+	}
+	if i.ExternalSourceNotNil {
+		predicates = append(predicates, organization.ExternalSourceNotNil())
+	}
+	if i.ExternalSourceEqualFold != nil {
+		predicates = append(predicates, organization.ExternalSourceEqualFold(*i.ExternalSourceEqualFold))
+	}
+	if i.ExternalSourceContainsFold != nil {
+		predicates = append(predicates, organization.ExternalSourceContainsFold(*i.ExternalSourceContainsFold))
+	}
+	if i.ExternalID != nil {
+		predicates = append(predicates, organization.ExternalIDEQ(*i.ExternalID))
+	}
+	if i.ExternalIDNEQ != nil {
+		predicates = append(predicates, organization.ExternalIDNEQ(*i.ExternalIDNEQ))
+	}
+	if len(i.ExternalIDIn) > 0 {
+		predicates = append(predicates, organization.ExternalIDIn(i.ExternalIDIn...))
+	}
+	if len(i.ExternalIDNotIn) > 0 {
+		predicates = append(predicates, organization.ExternalIDNotIn(i.ExternalIDNotIn...))
+	}
+	if i.ExternalIDGT != nil {
+		predicates = append(predicates, organization.ExternalIDGT(*i.ExternalIDGT))
+	}
+	if i.ExternalIDGTE != nil {
+		predicates = append(predicates, organization.ExternalIDGTE(*i.ExternalIDGTE))
+	}
+	if i.ExternalIDLT != nil {
+		predicates = append(predicates, organization.ExternalIDLT(*i.ExternalIDLT))
+	}
+	if i.ExternalIDLTE != nil {
+		predicates = append(predicates, organization.ExternalIDLTE(*i.ExternalIDLTE))
+	}
+	if i.ExternalIDContains != nil {
+		predicates = append(predicates, organization.ExternalIDContains(*i.ExternalIDContains))
+	}
+	if i.ExternalIDHasPrefix != nil {
+		predicates = append(predicates, organization.ExternalIDHasPrefix(*i.ExternalIDHasPrefix))
+	}
+	if i.ExternalIDHasSuffix != nil {
+		predicates = append(predicates, organization.ExternalIDHasSuffix(*i.ExternalIDHasSuffix))
+	}
+	if i.ExternalIDIsNil {
+		predicates = append(predicates, organization.ExternalIDIsNil())
+	}
+	if i.ExternalIDNotNil {
+		predicates = append(predicates, organization.ExternalIDNotNil())
+	}
+	if i.ExternalIDEqualFold != nil {
+		predicates = append(predicates, organization.ExternalIDEqualFold(*i.ExternalIDEqualFold))
+	}
+	if i.ExternalIDContainsFold != nil {
+		predicates = append(predicates, organization.ExternalIDContainsFold(*i.ExternalIDContainsFold))
 	}
 	if i.Name != nil {
 		predicates = append(predicates, organization.NameEQ(*i.Name))
@@ -9309,6 +10822,40 @@ type ProductWhereInput struct {
 	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
+	// "external_source" field predicates.
+	ExternalSource             *string  `json:"externalSource,omitempty"`
+	ExternalSourceNEQ          *string  `json:"externalSourceNEQ,omitempty"`
+	ExternalSourceIn           []string `json:"externalSourceIn,omitempty"`
+	ExternalSourceNotIn        []string `json:"externalSourceNotIn,omitempty"`
+	ExternalSourceGT           *string  `json:"externalSourceGT,omitempty"`
+	ExternalSourceGTE          *string  `json:"externalSourceGTE,omitempty"`
+	ExternalSourceLT           *string  `json:"externalSourceLT,omitempty"`
+	ExternalSourceLTE          *string  `json:"externalSourceLTE,omitempty"`
+	ExternalSourceContains     *string  `json:"externalSourceContains,omitempty"`
+	ExternalSourceHasPrefix    *string  `json:"externalSourceHasPrefix,omitempty"`
+	ExternalSourceHasSuffix    *string  `json:"externalSourceHasSuffix,omitempty"`
+	ExternalSourceIsNil        bool     `json:"externalSourceIsNil,omitempty"`
+	ExternalSourceNotNil       bool     `json:"externalSourceNotNil,omitempty"`
+	ExternalSourceEqualFold    *string  `json:"externalSourceEqualFold,omitempty"`
+	ExternalSourceContainsFold *string  `json:"externalSourceContainsFold,omitempty"`
+
+	// "external_id" field predicates.
+	ExternalID             *string  `json:"externalID,omitempty"`
+	ExternalIDNEQ          *string  `json:"externalIDNEQ,omitempty"`
+	ExternalIDIn           []string `json:"externalIDIn,omitempty"`
+	ExternalIDNotIn        []string `json:"externalIDNotIn,omitempty"`
+	ExternalIDGT           *string  `json:"externalIDGT,omitempty"`
+	ExternalIDGTE          *string  `json:"externalIDGTE,omitempty"`
+	ExternalIDLT           *string  `json:"externalIDLT,omitempty"`
+	ExternalIDLTE          *string  `json:"externalIDLTE,omitempty"`
+	ExternalIDContains     *string  `json:"externalIDContains,omitempty"`
+	ExternalIDHasPrefix    *string  `json:"externalIDHasPrefix,omitempty"`
+	ExternalIDHasSuffix    *string  `json:"externalIDHasSuffix,omitempty"`
+	ExternalIDIsNil        bool     `json:"externalIDIsNil,omitempty"`
+	ExternalIDNotNil       bool     `json:"externalIDNotNil,omitempty"`
+	ExternalIDEqualFold    *string  `json:"externalIDEqualFold,omitempty"`
+	ExternalIDContainsFold *string  `json:"externalIDContainsFold,omitempty"`
+
 	// "name" field predicates.
 	Name             *string  `json:"name,omitempty"`
 	NameNEQ          *string  `json:"nameNEQ,omitempty"`
@@ -9544,6 +11091,96 @@ func (i *ProductWhereInput) P() (predicate.Product, error) {
 	}
 	if i.UpdatedAtLTE != nil {
 		predicates = append(predicates, product.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.ExternalSource != nil {
+		predicates = append(predicates, product.ExternalSourceEQ(*i.ExternalSource))
+	}
+	if i.ExternalSourceNEQ != nil {
+		predicates = append(predicates, product.ExternalSourceNEQ(*i.ExternalSourceNEQ))
+	}
+	if len(i.ExternalSourceIn) > 0 {
+		predicates = append(predicates, product.ExternalSourceIn(i.ExternalSourceIn...))
+	}
+	if len(i.ExternalSourceNotIn) > 0 {
+		predicates = append(predicates, product.ExternalSourceNotIn(i.ExternalSourceNotIn...))
+	}
+	if i.ExternalSourceGT != nil {
+		predicates = append(predicates, product.ExternalSourceGT(*i.ExternalSourceGT))
+	}
+	if i.ExternalSourceGTE != nil {
+		predicates = append(predicates, product.ExternalSourceGTE(*i.ExternalSourceGTE))
+	}
+	if i.ExternalSourceLT != nil {
+		predicates = append(predicates, product.ExternalSourceLT(*i.ExternalSourceLT))
+	}
+	if i.ExternalSourceLTE != nil {
+		predicates = append(predicates, product.ExternalSourceLTE(*i.ExternalSourceLTE))
+	}
+	if i.ExternalSourceContains != nil {
+		predicates = append(predicates, product.ExternalSourceContains(*i.ExternalSourceContains))
+	}
+	if i.ExternalSourceHasPrefix != nil {
+		predicates = append(predicates, product.ExternalSourceHasPrefix(*i.ExternalSourceHasPrefix))
+	}
+	if i.ExternalSourceHasSuffix != nil {
+		predicates = append(predicates, product.ExternalSourceHasSuffix(*i.ExternalSourceHasSuffix))
+	}
+	if i.ExternalSourceIsNil {
+		predicates = append(predicates, product.ExternalSourceIsNil())
+	}
+	if i.ExternalSourceNotNil {
+		predicates = append(predicates, product.ExternalSourceNotNil())
+	}
+	if i.ExternalSourceEqualFold != nil {
+		predicates = append(predicates, product.ExternalSourceEqualFold(*i.ExternalSourceEqualFold))
+	}
+	if i.ExternalSourceContainsFold != nil {
+		predicates = append(predicates, product.ExternalSourceContainsFold(*i.ExternalSourceContainsFold))
+	}
+	if i.ExternalID != nil {
+		predicates = append(predicates, product.ExternalIDEQ(*i.ExternalID))
+	}
+	if i.ExternalIDNEQ != nil {
+		predicates = append(predicates, product.ExternalIDNEQ(*i.ExternalIDNEQ))
+	}
+	if len(i.ExternalIDIn) > 0 {
+		predicates = append(predicates, product.ExternalIDIn(i.ExternalIDIn...))
+	}
+	if len(i.ExternalIDNotIn) > 0 {
+		predicates = append(predicates, product.ExternalIDNotIn(i.ExternalIDNotIn...))
+	}
+	if i.ExternalIDGT != nil {
+		predicates = append(predicates, product.ExternalIDGT(*i.ExternalIDGT))
+	}
+	if i.ExternalIDGTE != nil {
+		predicates = append(predicates, product.ExternalIDGTE(*i.ExternalIDGTE))
+	}
+	if i.ExternalIDLT != nil {
+		predicates = append(predicates, product.ExternalIDLT(*i.ExternalIDLT))
+	}
+	if i.ExternalIDLTE != nil {
+		predicates = append(predicates, product.ExternalIDLTE(*i.ExternalIDLTE))
+	}
+	if i.ExternalIDContains != nil {
+		predicates = append(predicates, product.ExternalIDContains(*i.ExternalIDContains))
+	}
+	if i.ExternalIDHasPrefix != nil {
+		predicates = append(predicates, product.ExternalIDHasPrefix(*i.ExternalIDHasPrefix))
+	}
+	if i.ExternalIDHasSuffix != nil {
+		predicates = append(predicates, product.ExternalIDHasSuffix(*i.ExternalIDHasSuffix))
+	}
+	if i.ExternalIDIsNil {
+		predicates = append(predicates, product.ExternalIDIsNil())
+	}
+	if i.ExternalIDNotNil {
+		predicates = append(predicates, product.ExternalIDNotNil())
+	}
+	if i.ExternalIDEqualFold != nil {
+		predicates = append(predicates, product.ExternalIDEqualFold(*i.ExternalIDEqualFold))
+	}
+	if i.ExternalIDContainsFold != nil {
+		predicates = append(predicates, product.ExternalIDContainsFold(*i.ExternalIDContainsFold))
 	}
 	if i.Name != nil {
 		predicates = append(predicates, product.NameEQ(*i.Name))

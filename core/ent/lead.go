@@ -31,6 +31,10 @@ type Lead struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID pulid.ID `json:"workspace_id,omitempty"`
+	// the system the record was imported from
+	ExternalSource *string `json:"external_source,omitempty"`
+	// the record's ID in that system
+	ExternalID *string `json:"external_id,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// CustomFields holds the value of the "custom_fields" field.
@@ -171,7 +175,7 @@ func (*Lead) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case lead.FieldEstimatedValue:
 			values[i] = new(sql.NullInt64)
-		case lead.FieldTitle, lead.FieldFirstName, lead.FieldLastName, lead.FieldEmail, lead.FieldPhone, lead.FieldCompany, lead.FieldSource, lead.FieldStatus, lead.FieldCurrency:
+		case lead.FieldExternalSource, lead.FieldExternalID, lead.FieldTitle, lead.FieldFirstName, lead.FieldLastName, lead.FieldEmail, lead.FieldPhone, lead.FieldCompany, lead.FieldSource, lead.FieldStatus, lead.FieldCurrency:
 			values[i] = new(sql.NullString)
 		case lead.FieldCreatedAt, lead.FieldUpdatedAt, lead.FieldDeletedAt, lead.FieldConvertedAt:
 			values[i] = new(sql.NullTime)
@@ -213,6 +217,20 @@ func (l *Lead) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field workspace_id", values[i])
 			} else if value != nil {
 				l.WorkspaceID = *value
+			}
+		case lead.FieldExternalSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_source", values[i])
+			} else if value.Valid {
+				l.ExternalSource = new(string)
+				*l.ExternalSource = value.String
+			}
+		case lead.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				l.ExternalID = new(string)
+				*l.ExternalID = value.String
 			}
 		case lead.FieldDeletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -398,6 +416,16 @@ func (l *Lead) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", l.WorkspaceID))
+	builder.WriteString(", ")
+	if v := l.ExternalSource; v != nil {
+		builder.WriteString("external_source=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := l.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := l.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")

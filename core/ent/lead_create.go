@@ -65,6 +65,34 @@ func (lc *LeadCreate) SetWorkspaceID(pu pulid.ID) *LeadCreate {
 	return lc
 }
 
+// SetExternalSource sets the "external_source" field.
+func (lc *LeadCreate) SetExternalSource(s string) *LeadCreate {
+	lc.mutation.SetExternalSource(s)
+	return lc
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (lc *LeadCreate) SetNillableExternalSource(s *string) *LeadCreate {
+	if s != nil {
+		lc.SetExternalSource(*s)
+	}
+	return lc
+}
+
+// SetExternalID sets the "external_id" field.
+func (lc *LeadCreate) SetExternalID(s string) *LeadCreate {
+	lc.mutation.SetExternalID(s)
+	return lc
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (lc *LeadCreate) SetNillableExternalID(s *string) *LeadCreate {
+	if s != nil {
+		lc.SetExternalID(*s)
+	}
+	return lc
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (lc *LeadCreate) SetDeletedAt(t time.Time) *LeadCreate {
 	lc.mutation.SetDeletedAt(t)
@@ -421,6 +449,16 @@ func (lc *LeadCreate) check() error {
 	if _, ok := lc.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "Lead.workspace_id"`)}
 	}
+	if v, ok := lc.mutation.ExternalSource(); ok {
+		if err := lead.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Lead.external_source": %w`, err)}
+		}
+	}
+	if v, ok := lc.mutation.ExternalID(); ok {
+		if err := lead.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Lead.external_id": %w`, err)}
+		}
+	}
 	if _, ok := lc.mutation.Title(); !ok {
 		return &ValidationError{Name: "title", err: errors.New(`ent: missing required field "Lead.title"`)}
 	}
@@ -531,6 +569,14 @@ func (lc *LeadCreate) createSpec() (*Lead, *sqlgraph.CreateSpec) {
 	if value, ok := lc.mutation.UpdatedAt(); ok {
 		_spec.SetField(lead.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := lc.mutation.ExternalSource(); ok {
+		_spec.SetField(lead.FieldExternalSource, field.TypeString, value)
+		_node.ExternalSource = &value
+	}
+	if value, ok := lc.mutation.ExternalID(); ok {
+		_spec.SetField(lead.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if value, ok := lc.mutation.DeletedAt(); ok {
 		_spec.SetField(lead.FieldDeletedAt, field.TypeTime, value)
@@ -746,6 +792,42 @@ func (u *LeadUpsert) SetUpdatedAt(v time.Time) *LeadUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *LeadUpsert) UpdateUpdatedAt() *LeadUpsert {
 	u.SetExcluded(lead.FieldUpdatedAt)
+	return u
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *LeadUpsert) SetExternalSource(v string) *LeadUpsert {
+	u.Set(lead.FieldExternalSource, v)
+	return u
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *LeadUpsert) UpdateExternalSource() *LeadUpsert {
+	u.SetExcluded(lead.FieldExternalSource)
+	return u
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *LeadUpsert) ClearExternalSource() *LeadUpsert {
+	u.SetNull(lead.FieldExternalSource)
+	return u
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *LeadUpsert) SetExternalID(v string) *LeadUpsert {
+	u.Set(lead.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *LeadUpsert) UpdateExternalID() *LeadUpsert {
+	u.SetExcluded(lead.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *LeadUpsert) ClearExternalID() *LeadUpsert {
+	u.SetNull(lead.FieldExternalID)
 	return u
 }
 
@@ -1108,6 +1190,48 @@ func (u *LeadUpsertOne) SetUpdatedAt(v time.Time) *LeadUpsertOne {
 func (u *LeadUpsertOne) UpdateUpdatedAt() *LeadUpsertOne {
 	return u.Update(func(s *LeadUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *LeadUpsertOne) SetExternalSource(v string) *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *LeadUpsertOne) UpdateExternalSource() *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *LeadUpsertOne) ClearExternalSource() *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *LeadUpsertOne) SetExternalID(v string) *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *LeadUpsertOne) UpdateExternalID() *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *LeadUpsertOne) ClearExternalID() *LeadUpsertOne {
+	return u.Update(func(s *LeadUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1686,6 +1810,48 @@ func (u *LeadUpsertBulk) SetUpdatedAt(v time.Time) *LeadUpsertBulk {
 func (u *LeadUpsertBulk) UpdateUpdatedAt() *LeadUpsertBulk {
 	return u.Update(func(s *LeadUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *LeadUpsertBulk) SetExternalSource(v string) *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *LeadUpsertBulk) UpdateExternalSource() *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *LeadUpsertBulk) ClearExternalSource() *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *LeadUpsertBulk) SetExternalID(v string) *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *LeadUpsertBulk) UpdateExternalID() *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *LeadUpsertBulk) ClearExternalID() *LeadUpsertBulk {
+	return u.Update(func(s *LeadUpsert) {
+		s.ClearExternalID()
 	})
 }
 

@@ -42,6 +42,46 @@ func (lu *LeadUpdate) SetUpdatedAt(t time.Time) *LeadUpdate {
 	return lu
 }
 
+// SetExternalSource sets the "external_source" field.
+func (lu *LeadUpdate) SetExternalSource(s string) *LeadUpdate {
+	lu.mutation.SetExternalSource(s)
+	return lu
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (lu *LeadUpdate) SetNillableExternalSource(s *string) *LeadUpdate {
+	if s != nil {
+		lu.SetExternalSource(*s)
+	}
+	return lu
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (lu *LeadUpdate) ClearExternalSource() *LeadUpdate {
+	lu.mutation.ClearExternalSource()
+	return lu
+}
+
+// SetExternalID sets the "external_id" field.
+func (lu *LeadUpdate) SetExternalID(s string) *LeadUpdate {
+	lu.mutation.SetExternalID(s)
+	return lu
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (lu *LeadUpdate) SetNillableExternalID(s *string) *LeadUpdate {
+	if s != nil {
+		lu.SetExternalID(*s)
+	}
+	return lu
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (lu *LeadUpdate) ClearExternalID() *LeadUpdate {
+	lu.mutation.ClearExternalID()
+	return lu
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (lu *LeadUpdate) SetDeletedAt(t time.Time) *LeadUpdate {
 	lu.mutation.SetDeletedAt(t)
@@ -492,6 +532,16 @@ func (lu *LeadUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (lu *LeadUpdate) check() error {
+	if v, ok := lu.mutation.ExternalSource(); ok {
+		if err := lead.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Lead.external_source": %w`, err)}
+		}
+	}
+	if v, ok := lu.mutation.ExternalID(); ok {
+		if err := lead.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Lead.external_id": %w`, err)}
+		}
+	}
 	if v, ok := lu.mutation.Title(); ok {
 		if err := lead.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "Lead.title": %w`, err)}
@@ -568,6 +618,18 @@ func (lu *LeadUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if value, ok := lu.mutation.UpdatedAt(); ok {
 		_spec.SetField(lead.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := lu.mutation.ExternalSource(); ok {
+		_spec.SetField(lead.FieldExternalSource, field.TypeString, value)
+	}
+	if lu.mutation.ExternalSourceCleared() {
+		_spec.ClearField(lead.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := lu.mutation.ExternalID(); ok {
+		_spec.SetField(lead.FieldExternalID, field.TypeString, value)
+	}
+	if lu.mutation.ExternalIDCleared() {
+		_spec.ClearField(lead.FieldExternalID, field.TypeString)
 	}
 	if value, ok := lu.mutation.DeletedAt(); ok {
 		_spec.SetField(lead.FieldDeletedAt, field.TypeTime, value)
@@ -827,6 +889,46 @@ type LeadUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (luo *LeadUpdateOne) SetUpdatedAt(t time.Time) *LeadUpdateOne {
 	luo.mutation.SetUpdatedAt(t)
+	return luo
+}
+
+// SetExternalSource sets the "external_source" field.
+func (luo *LeadUpdateOne) SetExternalSource(s string) *LeadUpdateOne {
+	luo.mutation.SetExternalSource(s)
+	return luo
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (luo *LeadUpdateOne) SetNillableExternalSource(s *string) *LeadUpdateOne {
+	if s != nil {
+		luo.SetExternalSource(*s)
+	}
+	return luo
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (luo *LeadUpdateOne) ClearExternalSource() *LeadUpdateOne {
+	luo.mutation.ClearExternalSource()
+	return luo
+}
+
+// SetExternalID sets the "external_id" field.
+func (luo *LeadUpdateOne) SetExternalID(s string) *LeadUpdateOne {
+	luo.mutation.SetExternalID(s)
+	return luo
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (luo *LeadUpdateOne) SetNillableExternalID(s *string) *LeadUpdateOne {
+	if s != nil {
+		luo.SetExternalID(*s)
+	}
+	return luo
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (luo *LeadUpdateOne) ClearExternalID() *LeadUpdateOne {
+	luo.mutation.ClearExternalID()
 	return luo
 }
 
@@ -1293,6 +1395,16 @@ func (luo *LeadUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (luo *LeadUpdateOne) check() error {
+	if v, ok := luo.mutation.ExternalSource(); ok {
+		if err := lead.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Lead.external_source": %w`, err)}
+		}
+	}
+	if v, ok := luo.mutation.ExternalID(); ok {
+		if err := lead.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Lead.external_id": %w`, err)}
+		}
+	}
 	if v, ok := luo.mutation.Title(); ok {
 		if err := lead.TitleValidator(v); err != nil {
 			return &ValidationError{Name: "title", err: fmt.Errorf(`ent: validator failed for field "Lead.title": %w`, err)}
@@ -1386,6 +1498,18 @@ func (luo *LeadUpdateOne) sqlSave(ctx context.Context) (_node *Lead, err error) 
 	}
 	if value, ok := luo.mutation.UpdatedAt(); ok {
 		_spec.SetField(lead.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := luo.mutation.ExternalSource(); ok {
+		_spec.SetField(lead.FieldExternalSource, field.TypeString, value)
+	}
+	if luo.mutation.ExternalSourceCleared() {
+		_spec.ClearField(lead.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := luo.mutation.ExternalID(); ok {
+		_spec.SetField(lead.FieldExternalID, field.TypeString, value)
+	}
+	if luo.mutation.ExternalIDCleared() {
+		_spec.ClearField(lead.FieldExternalID, field.TypeString)
 	}
 	if value, ok := luo.mutation.DeletedAt(); ok {
 		_spec.SetField(lead.FieldDeletedAt, field.TypeTime, value)

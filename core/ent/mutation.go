@@ -23,6 +23,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
+	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -64,6 +66,8 @@ const (
 	TypeDelivery          = "Delivery"
 	TypeEvent             = "Event"
 	TypeExtensionBinding  = "ExtensionBinding"
+	TypeImportJob         = "ImportJob"
+	TypeImportReject      = "ImportReject"
 	TypeLead              = "Lead"
 	TypeLineItem          = "LineItem"
 	TypeMember            = "Member"
@@ -1142,6 +1146,8 @@ type ActivityMutation struct {
 	id                  *pulid.ID
 	created_at          *time.Time
 	updated_at          *time.Time
+	external_source     *string
+	external_id         *string
 	deleted_at          *time.Time
 	kind                *activity.Kind
 	subject             *string
@@ -1378,6 +1384,104 @@ func (m *ActivityMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err 
 // ResetWorkspaceID resets all changes to the "workspace_id" field.
 func (m *ActivityMutation) ResetWorkspaceID() {
 	m.workspace = nil
+}
+
+// SetExternalSource sets the "external_source" field.
+func (m *ActivityMutation) SetExternalSource(s string) {
+	m.external_source = &s
+}
+
+// ExternalSource returns the value of the "external_source" field in the mutation.
+func (m *ActivityMutation) ExternalSource() (r string, exists bool) {
+	v := m.external_source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalSource returns the old "external_source" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldExternalSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalSource: %w", err)
+	}
+	return oldValue.ExternalSource, nil
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (m *ActivityMutation) ClearExternalSource() {
+	m.external_source = nil
+	m.clearedFields[activity.FieldExternalSource] = struct{}{}
+}
+
+// ExternalSourceCleared returns if the "external_source" field was cleared in this mutation.
+func (m *ActivityMutation) ExternalSourceCleared() bool {
+	_, ok := m.clearedFields[activity.FieldExternalSource]
+	return ok
+}
+
+// ResetExternalSource resets all changes to the "external_source" field.
+func (m *ActivityMutation) ResetExternalSource() {
+	m.external_source = nil
+	delete(m.clearedFields, activity.FieldExternalSource)
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *ActivityMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *ActivityMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Activity entity.
+// If the Activity object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ActivityMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *ActivityMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[activity.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *ActivityMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[activity.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *ActivityMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, activity.FieldExternalID)
 }
 
 // SetDeletedAt sets the "deleted_at" field.
@@ -2174,7 +2278,7 @@ func (m *ActivityMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ActivityMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 18)
 	if m.created_at != nil {
 		fields = append(fields, activity.FieldCreatedAt)
 	}
@@ -2183,6 +2287,12 @@ func (m *ActivityMutation) Fields() []string {
 	}
 	if m.workspace != nil {
 		fields = append(fields, activity.FieldWorkspaceID)
+	}
+	if m.external_source != nil {
+		fields = append(fields, activity.FieldExternalSource)
+	}
+	if m.external_id != nil {
+		fields = append(fields, activity.FieldExternalID)
 	}
 	if m.deleted_at != nil {
 		fields = append(fields, activity.FieldDeletedAt)
@@ -2237,6 +2347,10 @@ func (m *ActivityMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case activity.FieldWorkspaceID:
 		return m.WorkspaceID()
+	case activity.FieldExternalSource:
+		return m.ExternalSource()
+	case activity.FieldExternalID:
+		return m.ExternalID()
 	case activity.FieldDeletedAt:
 		return m.DeletedAt()
 	case activity.FieldKind:
@@ -2278,6 +2392,10 @@ func (m *ActivityMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldUpdatedAt(ctx)
 	case activity.FieldWorkspaceID:
 		return m.OldWorkspaceID(ctx)
+	case activity.FieldExternalSource:
+		return m.OldExternalSource(ctx)
+	case activity.FieldExternalID:
+		return m.OldExternalID(ctx)
 	case activity.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
 	case activity.FieldKind:
@@ -2333,6 +2451,20 @@ func (m *ActivityMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWorkspaceID(v)
+		return nil
+	case activity.FieldExternalSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalSource(v)
+		return nil
+	case activity.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
 		return nil
 	case activity.FieldDeletedAt:
 		v, ok := value.(time.Time)
@@ -2455,6 +2587,12 @@ func (m *ActivityMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *ActivityMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(activity.FieldExternalSource) {
+		fields = append(fields, activity.FieldExternalSource)
+	}
+	if m.FieldCleared(activity.FieldExternalID) {
+		fields = append(fields, activity.FieldExternalID)
+	}
 	if m.FieldCleared(activity.FieldDeletedAt) {
 		fields = append(fields, activity.FieldDeletedAt)
 	}
@@ -2499,6 +2637,12 @@ func (m *ActivityMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *ActivityMutation) ClearField(name string) error {
 	switch name {
+	case activity.FieldExternalSource:
+		m.ClearExternalSource()
+		return nil
+	case activity.FieldExternalID:
+		m.ClearExternalID()
+		return nil
 	case activity.FieldDeletedAt:
 		m.ClearDeletedAt()
 		return nil
@@ -2545,6 +2689,12 @@ func (m *ActivityMutation) ResetField(name string) error {
 		return nil
 	case activity.FieldWorkspaceID:
 		m.ResetWorkspaceID()
+		return nil
+	case activity.FieldExternalSource:
+		m.ResetExternalSource()
+		return nil
+	case activity.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	case activity.FieldDeletedAt:
 		m.ResetDeletedAt()
@@ -6414,6 +6564,8 @@ type ContactMutation struct {
 	id                  *pulid.ID
 	created_at          *time.Time
 	updated_at          *time.Time
+	external_source     *string
+	external_id         *string
 	deleted_at          *time.Time
 	custom_fields       *map[string]interface{}
 	first_name          *string
@@ -6658,6 +6810,104 @@ func (m *ContactMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err e
 // ResetWorkspaceID resets all changes to the "workspace_id" field.
 func (m *ContactMutation) ResetWorkspaceID() {
 	m.workspace = nil
+}
+
+// SetExternalSource sets the "external_source" field.
+func (m *ContactMutation) SetExternalSource(s string) {
+	m.external_source = &s
+}
+
+// ExternalSource returns the value of the "external_source" field in the mutation.
+func (m *ContactMutation) ExternalSource() (r string, exists bool) {
+	v := m.external_source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalSource returns the old "external_source" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldExternalSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalSource: %w", err)
+	}
+	return oldValue.ExternalSource, nil
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (m *ContactMutation) ClearExternalSource() {
+	m.external_source = nil
+	m.clearedFields[contact.FieldExternalSource] = struct{}{}
+}
+
+// ExternalSourceCleared returns if the "external_source" field was cleared in this mutation.
+func (m *ContactMutation) ExternalSourceCleared() bool {
+	_, ok := m.clearedFields[contact.FieldExternalSource]
+	return ok
+}
+
+// ResetExternalSource resets all changes to the "external_source" field.
+func (m *ContactMutation) ResetExternalSource() {
+	m.external_source = nil
+	delete(m.clearedFields, contact.FieldExternalSource)
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *ContactMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *ContactMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *ContactMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[contact.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *ContactMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[contact.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *ContactMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, contact.FieldExternalID)
 }
 
 // SetDeletedAt sets the "deleted_at" field.
@@ -7460,7 +7710,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 14)
 	if m.created_at != nil {
 		fields = append(fields, contact.FieldCreatedAt)
 	}
@@ -7469,6 +7719,12 @@ func (m *ContactMutation) Fields() []string {
 	}
 	if m.workspace != nil {
 		fields = append(fields, contact.FieldWorkspaceID)
+	}
+	if m.external_source != nil {
+		fields = append(fields, contact.FieldExternalSource)
+	}
+	if m.external_id != nil {
+		fields = append(fields, contact.FieldExternalID)
 	}
 	if m.deleted_at != nil {
 		fields = append(fields, contact.FieldDeletedAt)
@@ -7511,6 +7767,10 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case contact.FieldWorkspaceID:
 		return m.WorkspaceID()
+	case contact.FieldExternalSource:
+		return m.ExternalSource()
+	case contact.FieldExternalID:
+		return m.ExternalID()
 	case contact.FieldDeletedAt:
 		return m.DeletedAt()
 	case contact.FieldCustomFields:
@@ -7544,6 +7804,10 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldUpdatedAt(ctx)
 	case contact.FieldWorkspaceID:
 		return m.OldWorkspaceID(ctx)
+	case contact.FieldExternalSource:
+		return m.OldExternalSource(ctx)
+	case contact.FieldExternalID:
+		return m.OldExternalID(ctx)
 	case contact.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
 	case contact.FieldCustomFields:
@@ -7591,6 +7855,20 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWorkspaceID(v)
+		return nil
+	case contact.FieldExternalSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalSource(v)
+		return nil
+	case contact.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
 		return nil
 	case contact.FieldDeletedAt:
 		v, ok := value.(time.Time)
@@ -7685,6 +7963,12 @@ func (m *ContactMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *ContactMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(contact.FieldExternalSource) {
+		fields = append(fields, contact.FieldExternalSource)
+	}
+	if m.FieldCleared(contact.FieldExternalID) {
+		fields = append(fields, contact.FieldExternalID)
+	}
 	if m.FieldCleared(contact.FieldDeletedAt) {
 		fields = append(fields, contact.FieldDeletedAt)
 	}
@@ -7720,6 +8004,12 @@ func (m *ContactMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *ContactMutation) ClearField(name string) error {
 	switch name {
+	case contact.FieldExternalSource:
+		m.ClearExternalSource()
+		return nil
+	case contact.FieldExternalID:
+		m.ClearExternalID()
+		return nil
 	case contact.FieldDeletedAt:
 		m.ClearDeletedAt()
 		return nil
@@ -7757,6 +8047,12 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldWorkspaceID:
 		m.ResetWorkspaceID()
+		return nil
+	case contact.FieldExternalSource:
+		m.ResetExternalSource()
+		return nil
+	case contact.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	case contact.FieldDeletedAt:
 		m.ResetDeletedAt()
@@ -8896,6 +9192,8 @@ type DealMutation struct {
 	id                   *pulid.ID
 	created_at           *time.Time
 	updated_at           *time.Time
+	external_source      *string
+	external_id          *string
 	deleted_at           *time.Time
 	custom_fields        *map[string]interface{}
 	name                 *string
@@ -9153,6 +9451,104 @@ func (m *DealMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err erro
 // ResetWorkspaceID resets all changes to the "workspace_id" field.
 func (m *DealMutation) ResetWorkspaceID() {
 	m.workspace = nil
+}
+
+// SetExternalSource sets the "external_source" field.
+func (m *DealMutation) SetExternalSource(s string) {
+	m.external_source = &s
+}
+
+// ExternalSource returns the value of the "external_source" field in the mutation.
+func (m *DealMutation) ExternalSource() (r string, exists bool) {
+	v := m.external_source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalSource returns the old "external_source" field's value of the Deal entity.
+// If the Deal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DealMutation) OldExternalSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalSource: %w", err)
+	}
+	return oldValue.ExternalSource, nil
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (m *DealMutation) ClearExternalSource() {
+	m.external_source = nil
+	m.clearedFields[deal.FieldExternalSource] = struct{}{}
+}
+
+// ExternalSourceCleared returns if the "external_source" field was cleared in this mutation.
+func (m *DealMutation) ExternalSourceCleared() bool {
+	_, ok := m.clearedFields[deal.FieldExternalSource]
+	return ok
+}
+
+// ResetExternalSource resets all changes to the "external_source" field.
+func (m *DealMutation) ResetExternalSource() {
+	m.external_source = nil
+	delete(m.clearedFields, deal.FieldExternalSource)
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *DealMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *DealMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Deal entity.
+// If the Deal object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DealMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *DealMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[deal.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *DealMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[deal.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *DealMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, deal.FieldExternalID)
 }
 
 // SetDeletedAt sets the "deleted_at" field.
@@ -10358,7 +10754,7 @@ func (m *DealMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DealMutation) Fields() []string {
-	fields := make([]string, 0, 18)
+	fields := make([]string, 0, 20)
 	if m.created_at != nil {
 		fields = append(fields, deal.FieldCreatedAt)
 	}
@@ -10367,6 +10763,12 @@ func (m *DealMutation) Fields() []string {
 	}
 	if m.workspace != nil {
 		fields = append(fields, deal.FieldWorkspaceID)
+	}
+	if m.external_source != nil {
+		fields = append(fields, deal.FieldExternalSource)
+	}
+	if m.external_id != nil {
+		fields = append(fields, deal.FieldExternalID)
 	}
 	if m.deleted_at != nil {
 		fields = append(fields, deal.FieldDeletedAt)
@@ -10427,6 +10829,10 @@ func (m *DealMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case deal.FieldWorkspaceID:
 		return m.WorkspaceID()
+	case deal.FieldExternalSource:
+		return m.ExternalSource()
+	case deal.FieldExternalID:
+		return m.ExternalID()
 	case deal.FieldDeletedAt:
 		return m.DeletedAt()
 	case deal.FieldCustomFields:
@@ -10472,6 +10878,10 @@ func (m *DealMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldUpdatedAt(ctx)
 	case deal.FieldWorkspaceID:
 		return m.OldWorkspaceID(ctx)
+	case deal.FieldExternalSource:
+		return m.OldExternalSource(ctx)
+	case deal.FieldExternalID:
+		return m.OldExternalID(ctx)
 	case deal.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
 	case deal.FieldCustomFields:
@@ -10531,6 +10941,20 @@ func (m *DealMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWorkspaceID(v)
+		return nil
+	case deal.FieldExternalSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalSource(v)
+		return nil
+	case deal.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
 		return nil
 	case deal.FieldDeletedAt:
 		v, ok := value.(time.Time)
@@ -10694,6 +11118,12 @@ func (m *DealMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *DealMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(deal.FieldExternalSource) {
+		fields = append(fields, deal.FieldExternalSource)
+	}
+	if m.FieldCleared(deal.FieldExternalID) {
+		fields = append(fields, deal.FieldExternalID)
+	}
 	if m.FieldCleared(deal.FieldDeletedAt) {
 		fields = append(fields, deal.FieldDeletedAt)
 	}
@@ -10735,6 +11165,12 @@ func (m *DealMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *DealMutation) ClearField(name string) error {
 	switch name {
+	case deal.FieldExternalSource:
+		m.ClearExternalSource()
+		return nil
+	case deal.FieldExternalID:
+		m.ClearExternalID()
+		return nil
 	case deal.FieldDeletedAt:
 		m.ClearDeletedAt()
 		return nil
@@ -10778,6 +11214,12 @@ func (m *DealMutation) ResetField(name string) error {
 		return nil
 	case deal.FieldWorkspaceID:
 		m.ResetWorkspaceID()
+		return nil
+	case deal.FieldExternalSource:
+		m.ResetExternalSource()
+		return nil
+	case deal.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	case deal.FieldDeletedAt:
 		m.ResetDeletedAt()
@@ -14210,6 +14652,2682 @@ func (m *ExtensionBindingMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown ExtensionBinding edge %s", name)
 }
 
+// ImportJobMutation represents an operation that mutates the ImportJob nodes in the graph.
+type ImportJobMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	_type            *string
+	file_name        *string
+	file_sha256      *string
+	file_size        *int64
+	addfile_size     *int64
+	file             *[]byte
+	options          *map[string]interface{}
+	status           *importjob.Status
+	next_row         *int
+	addnext_row      *int
+	total_rows       *int
+	addtotal_rows    *int
+	created          *int
+	addcreated       *int
+	updated          *int
+	addupdated       *int
+	unchanged        *int
+	addunchanged     *int
+	failed           *int
+	addfailed        *int
+	failed_by_reason *map[string]int
+	error            *string
+	actor            *string
+	heartbeat_at     *time.Time
+	finished_at      *time.Time
+	clearedFields    map[string]struct{}
+	workspace        *pulid.ID
+	clearedworkspace bool
+	rejects          map[pulid.ID]struct{}
+	removedrejects   map[pulid.ID]struct{}
+	clearedrejects   bool
+	done             bool
+	oldValue         func(context.Context) (*ImportJob, error)
+	predicates       []predicate.ImportJob
+}
+
+var _ ent.Mutation = (*ImportJobMutation)(nil)
+
+// importjobOption allows management of the mutation configuration using functional options.
+type importjobOption func(*ImportJobMutation)
+
+// newImportJobMutation creates new mutation for the ImportJob entity.
+func newImportJobMutation(c config, op Op, opts ...importjobOption) *ImportJobMutation {
+	m := &ImportJobMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportJob,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportJobID sets the ID field of the mutation.
+func withImportJobID(id pulid.ID) importjobOption {
+	return func(m *ImportJobMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportJob
+		)
+		m.oldValue = func(ctx context.Context) (*ImportJob, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportJob.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportJob sets the old ImportJob of the mutation.
+func withImportJob(node *ImportJob) importjobOption {
+	return func(m *ImportJobMutation) {
+		m.oldValue = func(context.Context) (*ImportJob, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportJobMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportJobMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ImportJob entities.
+func (m *ImportJobMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportJobMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportJobMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportJob.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ImportJobMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ImportJobMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ImportJobMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ImportJobMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ImportJobMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ImportJobMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ImportJobMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ImportJobMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ImportJobMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetType sets the "type" field.
+func (m *ImportJobMutation) SetType(s string) {
+	m._type = &s
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *ImportJobMutation) GetType() (r string, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *ImportJobMutation) ResetType() {
+	m._type = nil
+}
+
+// SetFileName sets the "file_name" field.
+func (m *ImportJobMutation) SetFileName(s string) {
+	m.file_name = &s
+}
+
+// FileName returns the value of the "file_name" field in the mutation.
+func (m *ImportJobMutation) FileName() (r string, exists bool) {
+	v := m.file_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileName returns the old "file_name" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFileName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileName: %w", err)
+	}
+	return oldValue.FileName, nil
+}
+
+// ResetFileName resets all changes to the "file_name" field.
+func (m *ImportJobMutation) ResetFileName() {
+	m.file_name = nil
+}
+
+// SetFileSha256 sets the "file_sha256" field.
+func (m *ImportJobMutation) SetFileSha256(s string) {
+	m.file_sha256 = &s
+}
+
+// FileSha256 returns the value of the "file_sha256" field in the mutation.
+func (m *ImportJobMutation) FileSha256() (r string, exists bool) {
+	v := m.file_sha256
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileSha256 returns the old "file_sha256" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFileSha256(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileSha256 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileSha256 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileSha256: %w", err)
+	}
+	return oldValue.FileSha256, nil
+}
+
+// ResetFileSha256 resets all changes to the "file_sha256" field.
+func (m *ImportJobMutation) ResetFileSha256() {
+	m.file_sha256 = nil
+}
+
+// SetFileSize sets the "file_size" field.
+func (m *ImportJobMutation) SetFileSize(i int64) {
+	m.file_size = &i
+	m.addfile_size = nil
+}
+
+// FileSize returns the value of the "file_size" field in the mutation.
+func (m *ImportJobMutation) FileSize() (r int64, exists bool) {
+	v := m.file_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileSize returns the old "file_size" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFileSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileSize: %w", err)
+	}
+	return oldValue.FileSize, nil
+}
+
+// AddFileSize adds i to the "file_size" field.
+func (m *ImportJobMutation) AddFileSize(i int64) {
+	if m.addfile_size != nil {
+		*m.addfile_size += i
+	} else {
+		m.addfile_size = &i
+	}
+}
+
+// AddedFileSize returns the value that was added to the "file_size" field in this mutation.
+func (m *ImportJobMutation) AddedFileSize() (r int64, exists bool) {
+	v := m.addfile_size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFileSize resets all changes to the "file_size" field.
+func (m *ImportJobMutation) ResetFileSize() {
+	m.file_size = nil
+	m.addfile_size = nil
+}
+
+// SetFile sets the "file" field.
+func (m *ImportJobMutation) SetFile(b []byte) {
+	m.file = &b
+}
+
+// File returns the value of the "file" field in the mutation.
+func (m *ImportJobMutation) File() (r []byte, exists bool) {
+	v := m.file
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFile returns the old "file" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFile(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFile is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFile requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFile: %w", err)
+	}
+	return oldValue.File, nil
+}
+
+// ResetFile resets all changes to the "file" field.
+func (m *ImportJobMutation) ResetFile() {
+	m.file = nil
+}
+
+// SetOptions sets the "options" field.
+func (m *ImportJobMutation) SetOptions(value map[string]interface{}) {
+	m.options = &value
+}
+
+// Options returns the value of the "options" field in the mutation.
+func (m *ImportJobMutation) Options() (r map[string]interface{}, exists bool) {
+	v := m.options
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOptions returns the old "options" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldOptions(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOptions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOptions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOptions: %w", err)
+	}
+	return oldValue.Options, nil
+}
+
+// ClearOptions clears the value of the "options" field.
+func (m *ImportJobMutation) ClearOptions() {
+	m.options = nil
+	m.clearedFields[importjob.FieldOptions] = struct{}{}
+}
+
+// OptionsCleared returns if the "options" field was cleared in this mutation.
+func (m *ImportJobMutation) OptionsCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldOptions]
+	return ok
+}
+
+// ResetOptions resets all changes to the "options" field.
+func (m *ImportJobMutation) ResetOptions() {
+	m.options = nil
+	delete(m.clearedFields, importjob.FieldOptions)
+}
+
+// SetStatus sets the "status" field.
+func (m *ImportJobMutation) SetStatus(i importjob.Status) {
+	m.status = &i
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ImportJobMutation) Status() (r importjob.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldStatus(ctx context.Context) (v importjob.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ImportJobMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetNextRow sets the "next_row" field.
+func (m *ImportJobMutation) SetNextRow(i int) {
+	m.next_row = &i
+	m.addnext_row = nil
+}
+
+// NextRow returns the value of the "next_row" field in the mutation.
+func (m *ImportJobMutation) NextRow() (r int, exists bool) {
+	v := m.next_row
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextRow returns the old "next_row" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldNextRow(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextRow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextRow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextRow: %w", err)
+	}
+	return oldValue.NextRow, nil
+}
+
+// AddNextRow adds i to the "next_row" field.
+func (m *ImportJobMutation) AddNextRow(i int) {
+	if m.addnext_row != nil {
+		*m.addnext_row += i
+	} else {
+		m.addnext_row = &i
+	}
+}
+
+// AddedNextRow returns the value that was added to the "next_row" field in this mutation.
+func (m *ImportJobMutation) AddedNextRow() (r int, exists bool) {
+	v := m.addnext_row
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetNextRow resets all changes to the "next_row" field.
+func (m *ImportJobMutation) ResetNextRow() {
+	m.next_row = nil
+	m.addnext_row = nil
+}
+
+// SetTotalRows sets the "total_rows" field.
+func (m *ImportJobMutation) SetTotalRows(i int) {
+	m.total_rows = &i
+	m.addtotal_rows = nil
+}
+
+// TotalRows returns the value of the "total_rows" field in the mutation.
+func (m *ImportJobMutation) TotalRows() (r int, exists bool) {
+	v := m.total_rows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotalRows returns the old "total_rows" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldTotalRows(ctx context.Context) (v *int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotalRows is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotalRows requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotalRows: %w", err)
+	}
+	return oldValue.TotalRows, nil
+}
+
+// AddTotalRows adds i to the "total_rows" field.
+func (m *ImportJobMutation) AddTotalRows(i int) {
+	if m.addtotal_rows != nil {
+		*m.addtotal_rows += i
+	} else {
+		m.addtotal_rows = &i
+	}
+}
+
+// AddedTotalRows returns the value that was added to the "total_rows" field in this mutation.
+func (m *ImportJobMutation) AddedTotalRows() (r int, exists bool) {
+	v := m.addtotal_rows
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearTotalRows clears the value of the "total_rows" field.
+func (m *ImportJobMutation) ClearTotalRows() {
+	m.total_rows = nil
+	m.addtotal_rows = nil
+	m.clearedFields[importjob.FieldTotalRows] = struct{}{}
+}
+
+// TotalRowsCleared returns if the "total_rows" field was cleared in this mutation.
+func (m *ImportJobMutation) TotalRowsCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldTotalRows]
+	return ok
+}
+
+// ResetTotalRows resets all changes to the "total_rows" field.
+func (m *ImportJobMutation) ResetTotalRows() {
+	m.total_rows = nil
+	m.addtotal_rows = nil
+	delete(m.clearedFields, importjob.FieldTotalRows)
+}
+
+// SetCreated sets the "created" field.
+func (m *ImportJobMutation) SetCreated(i int) {
+	m.created = &i
+	m.addcreated = nil
+}
+
+// Created returns the value of the "created" field in the mutation.
+func (m *ImportJobMutation) Created() (r int, exists bool) {
+	v := m.created
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreated returns the old "created" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldCreated(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreated: %w", err)
+	}
+	return oldValue.Created, nil
+}
+
+// AddCreated adds i to the "created" field.
+func (m *ImportJobMutation) AddCreated(i int) {
+	if m.addcreated != nil {
+		*m.addcreated += i
+	} else {
+		m.addcreated = &i
+	}
+}
+
+// AddedCreated returns the value that was added to the "created" field in this mutation.
+func (m *ImportJobMutation) AddedCreated() (r int, exists bool) {
+	v := m.addcreated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCreated resets all changes to the "created" field.
+func (m *ImportJobMutation) ResetCreated() {
+	m.created = nil
+	m.addcreated = nil
+}
+
+// SetUpdated sets the "updated" field.
+func (m *ImportJobMutation) SetUpdated(i int) {
+	m.updated = &i
+	m.addupdated = nil
+}
+
+// Updated returns the value of the "updated" field in the mutation.
+func (m *ImportJobMutation) Updated() (r int, exists bool) {
+	v := m.updated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdated returns the old "updated" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldUpdated(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdated is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdated requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdated: %w", err)
+	}
+	return oldValue.Updated, nil
+}
+
+// AddUpdated adds i to the "updated" field.
+func (m *ImportJobMutation) AddUpdated(i int) {
+	if m.addupdated != nil {
+		*m.addupdated += i
+	} else {
+		m.addupdated = &i
+	}
+}
+
+// AddedUpdated returns the value that was added to the "updated" field in this mutation.
+func (m *ImportJobMutation) AddedUpdated() (r int, exists bool) {
+	v := m.addupdated
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUpdated resets all changes to the "updated" field.
+func (m *ImportJobMutation) ResetUpdated() {
+	m.updated = nil
+	m.addupdated = nil
+}
+
+// SetUnchanged sets the "unchanged" field.
+func (m *ImportJobMutation) SetUnchanged(i int) {
+	m.unchanged = &i
+	m.addunchanged = nil
+}
+
+// Unchanged returns the value of the "unchanged" field in the mutation.
+func (m *ImportJobMutation) Unchanged() (r int, exists bool) {
+	v := m.unchanged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUnchanged returns the old "unchanged" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldUnchanged(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUnchanged is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUnchanged requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUnchanged: %w", err)
+	}
+	return oldValue.Unchanged, nil
+}
+
+// AddUnchanged adds i to the "unchanged" field.
+func (m *ImportJobMutation) AddUnchanged(i int) {
+	if m.addunchanged != nil {
+		*m.addunchanged += i
+	} else {
+		m.addunchanged = &i
+	}
+}
+
+// AddedUnchanged returns the value that was added to the "unchanged" field in this mutation.
+func (m *ImportJobMutation) AddedUnchanged() (r int, exists bool) {
+	v := m.addunchanged
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetUnchanged resets all changes to the "unchanged" field.
+func (m *ImportJobMutation) ResetUnchanged() {
+	m.unchanged = nil
+	m.addunchanged = nil
+}
+
+// SetFailed sets the "failed" field.
+func (m *ImportJobMutation) SetFailed(i int) {
+	m.failed = &i
+	m.addfailed = nil
+}
+
+// Failed returns the value of the "failed" field in the mutation.
+func (m *ImportJobMutation) Failed() (r int, exists bool) {
+	v := m.failed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailed returns the old "failed" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFailed(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailed is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailed requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailed: %w", err)
+	}
+	return oldValue.Failed, nil
+}
+
+// AddFailed adds i to the "failed" field.
+func (m *ImportJobMutation) AddFailed(i int) {
+	if m.addfailed != nil {
+		*m.addfailed += i
+	} else {
+		m.addfailed = &i
+	}
+}
+
+// AddedFailed returns the value that was added to the "failed" field in this mutation.
+func (m *ImportJobMutation) AddedFailed() (r int, exists bool) {
+	v := m.addfailed
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailed resets all changes to the "failed" field.
+func (m *ImportJobMutation) ResetFailed() {
+	m.failed = nil
+	m.addfailed = nil
+}
+
+// SetFailedByReason sets the "failed_by_reason" field.
+func (m *ImportJobMutation) SetFailedByReason(value map[string]int) {
+	m.failed_by_reason = &value
+}
+
+// FailedByReason returns the value of the "failed_by_reason" field in the mutation.
+func (m *ImportJobMutation) FailedByReason() (r map[string]int, exists bool) {
+	v := m.failed_by_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedByReason returns the old "failed_by_reason" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFailedByReason(ctx context.Context) (v map[string]int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedByReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedByReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedByReason: %w", err)
+	}
+	return oldValue.FailedByReason, nil
+}
+
+// ClearFailedByReason clears the value of the "failed_by_reason" field.
+func (m *ImportJobMutation) ClearFailedByReason() {
+	m.failed_by_reason = nil
+	m.clearedFields[importjob.FieldFailedByReason] = struct{}{}
+}
+
+// FailedByReasonCleared returns if the "failed_by_reason" field was cleared in this mutation.
+func (m *ImportJobMutation) FailedByReasonCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldFailedByReason]
+	return ok
+}
+
+// ResetFailedByReason resets all changes to the "failed_by_reason" field.
+func (m *ImportJobMutation) ResetFailedByReason() {
+	m.failed_by_reason = nil
+	delete(m.clearedFields, importjob.FieldFailedByReason)
+}
+
+// SetError sets the "error" field.
+func (m *ImportJobMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *ImportJobMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *ImportJobMutation) ResetError() {
+	m.error = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *ImportJobMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *ImportJobMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *ImportJobMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetHeartbeatAt sets the "heartbeat_at" field.
+func (m *ImportJobMutation) SetHeartbeatAt(t time.Time) {
+	m.heartbeat_at = &t
+}
+
+// HeartbeatAt returns the value of the "heartbeat_at" field in the mutation.
+func (m *ImportJobMutation) HeartbeatAt() (r time.Time, exists bool) {
+	v := m.heartbeat_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHeartbeatAt returns the old "heartbeat_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldHeartbeatAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHeartbeatAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHeartbeatAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHeartbeatAt: %w", err)
+	}
+	return oldValue.HeartbeatAt, nil
+}
+
+// ClearHeartbeatAt clears the value of the "heartbeat_at" field.
+func (m *ImportJobMutation) ClearHeartbeatAt() {
+	m.heartbeat_at = nil
+	m.clearedFields[importjob.FieldHeartbeatAt] = struct{}{}
+}
+
+// HeartbeatAtCleared returns if the "heartbeat_at" field was cleared in this mutation.
+func (m *ImportJobMutation) HeartbeatAtCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldHeartbeatAt]
+	return ok
+}
+
+// ResetHeartbeatAt resets all changes to the "heartbeat_at" field.
+func (m *ImportJobMutation) ResetHeartbeatAt() {
+	m.heartbeat_at = nil
+	delete(m.clearedFields, importjob.FieldHeartbeatAt)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *ImportJobMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *ImportJobMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the ImportJob entity.
+// If the ImportJob object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportJobMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *ImportJobMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[importjob.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *ImportJobMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[importjob.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *ImportJobMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, importjob.FieldFinishedAt)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ImportJobMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[importjob.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ImportJobMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ImportJobMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ImportJobMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// AddRejectIDs adds the "rejects" edge to the ImportReject entity by ids.
+func (m *ImportJobMutation) AddRejectIDs(ids ...pulid.ID) {
+	if m.rejects == nil {
+		m.rejects = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.rejects[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRejects clears the "rejects" edge to the ImportReject entity.
+func (m *ImportJobMutation) ClearRejects() {
+	m.clearedrejects = true
+}
+
+// RejectsCleared reports if the "rejects" edge to the ImportReject entity was cleared.
+func (m *ImportJobMutation) RejectsCleared() bool {
+	return m.clearedrejects
+}
+
+// RemoveRejectIDs removes the "rejects" edge to the ImportReject entity by IDs.
+func (m *ImportJobMutation) RemoveRejectIDs(ids ...pulid.ID) {
+	if m.removedrejects == nil {
+		m.removedrejects = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.rejects, ids[i])
+		m.removedrejects[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRejects returns the removed IDs of the "rejects" edge to the ImportReject entity.
+func (m *ImportJobMutation) RemovedRejectsIDs() (ids []pulid.ID) {
+	for id := range m.removedrejects {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RejectsIDs returns the "rejects" edge IDs in the mutation.
+func (m *ImportJobMutation) RejectsIDs() (ids []pulid.ID) {
+	for id := range m.rejects {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRejects resets all changes to the "rejects" edge.
+func (m *ImportJobMutation) ResetRejects() {
+	m.rejects = nil
+	m.clearedrejects = false
+	m.removedrejects = nil
+}
+
+// Where appends a list predicates to the ImportJobMutation builder.
+func (m *ImportJobMutation) Where(ps ...predicate.ImportJob) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportJobMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportJobMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportJob, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportJobMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportJobMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportJob).
+func (m *ImportJobMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportJobMutation) Fields() []string {
+	fields := make([]string, 0, 21)
+	if m.created_at != nil {
+		fields = append(fields, importjob.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, importjob.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, importjob.FieldWorkspaceID)
+	}
+	if m._type != nil {
+		fields = append(fields, importjob.FieldType)
+	}
+	if m.file_name != nil {
+		fields = append(fields, importjob.FieldFileName)
+	}
+	if m.file_sha256 != nil {
+		fields = append(fields, importjob.FieldFileSha256)
+	}
+	if m.file_size != nil {
+		fields = append(fields, importjob.FieldFileSize)
+	}
+	if m.file != nil {
+		fields = append(fields, importjob.FieldFile)
+	}
+	if m.options != nil {
+		fields = append(fields, importjob.FieldOptions)
+	}
+	if m.status != nil {
+		fields = append(fields, importjob.FieldStatus)
+	}
+	if m.next_row != nil {
+		fields = append(fields, importjob.FieldNextRow)
+	}
+	if m.total_rows != nil {
+		fields = append(fields, importjob.FieldTotalRows)
+	}
+	if m.created != nil {
+		fields = append(fields, importjob.FieldCreated)
+	}
+	if m.updated != nil {
+		fields = append(fields, importjob.FieldUpdated)
+	}
+	if m.unchanged != nil {
+		fields = append(fields, importjob.FieldUnchanged)
+	}
+	if m.failed != nil {
+		fields = append(fields, importjob.FieldFailed)
+	}
+	if m.failed_by_reason != nil {
+		fields = append(fields, importjob.FieldFailedByReason)
+	}
+	if m.error != nil {
+		fields = append(fields, importjob.FieldError)
+	}
+	if m.actor != nil {
+		fields = append(fields, importjob.FieldActor)
+	}
+	if m.heartbeat_at != nil {
+		fields = append(fields, importjob.FieldHeartbeatAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, importjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportJobMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importjob.FieldCreatedAt:
+		return m.CreatedAt()
+	case importjob.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case importjob.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case importjob.FieldType:
+		return m.GetType()
+	case importjob.FieldFileName:
+		return m.FileName()
+	case importjob.FieldFileSha256:
+		return m.FileSha256()
+	case importjob.FieldFileSize:
+		return m.FileSize()
+	case importjob.FieldFile:
+		return m.File()
+	case importjob.FieldOptions:
+		return m.Options()
+	case importjob.FieldStatus:
+		return m.Status()
+	case importjob.FieldNextRow:
+		return m.NextRow()
+	case importjob.FieldTotalRows:
+		return m.TotalRows()
+	case importjob.FieldCreated:
+		return m.Created()
+	case importjob.FieldUpdated:
+		return m.Updated()
+	case importjob.FieldUnchanged:
+		return m.Unchanged()
+	case importjob.FieldFailed:
+		return m.Failed()
+	case importjob.FieldFailedByReason:
+		return m.FailedByReason()
+	case importjob.FieldError:
+		return m.Error()
+	case importjob.FieldActor:
+		return m.Actor()
+	case importjob.FieldHeartbeatAt:
+		return m.HeartbeatAt()
+	case importjob.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportJobMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importjob.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case importjob.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case importjob.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case importjob.FieldType:
+		return m.OldType(ctx)
+	case importjob.FieldFileName:
+		return m.OldFileName(ctx)
+	case importjob.FieldFileSha256:
+		return m.OldFileSha256(ctx)
+	case importjob.FieldFileSize:
+		return m.OldFileSize(ctx)
+	case importjob.FieldFile:
+		return m.OldFile(ctx)
+	case importjob.FieldOptions:
+		return m.OldOptions(ctx)
+	case importjob.FieldStatus:
+		return m.OldStatus(ctx)
+	case importjob.FieldNextRow:
+		return m.OldNextRow(ctx)
+	case importjob.FieldTotalRows:
+		return m.OldTotalRows(ctx)
+	case importjob.FieldCreated:
+		return m.OldCreated(ctx)
+	case importjob.FieldUpdated:
+		return m.OldUpdated(ctx)
+	case importjob.FieldUnchanged:
+		return m.OldUnchanged(ctx)
+	case importjob.FieldFailed:
+		return m.OldFailed(ctx)
+	case importjob.FieldFailedByReason:
+		return m.OldFailedByReason(ctx)
+	case importjob.FieldError:
+		return m.OldError(ctx)
+	case importjob.FieldActor:
+		return m.OldActor(ctx)
+	case importjob.FieldHeartbeatAt:
+		return m.OldHeartbeatAt(ctx)
+	case importjob.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportJob field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportJobMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importjob.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case importjob.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case importjob.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case importjob.FieldType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case importjob.FieldFileName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileName(v)
+		return nil
+	case importjob.FieldFileSha256:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileSha256(v)
+		return nil
+	case importjob.FieldFileSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileSize(v)
+		return nil
+	case importjob.FieldFile:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFile(v)
+		return nil
+	case importjob.FieldOptions:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOptions(v)
+		return nil
+	case importjob.FieldStatus:
+		v, ok := value.(importjob.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case importjob.FieldNextRow:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextRow(v)
+		return nil
+	case importjob.FieldTotalRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotalRows(v)
+		return nil
+	case importjob.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreated(v)
+		return nil
+	case importjob.FieldUpdated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdated(v)
+		return nil
+	case importjob.FieldUnchanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUnchanged(v)
+		return nil
+	case importjob.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailed(v)
+		return nil
+	case importjob.FieldFailedByReason:
+		v, ok := value.(map[string]int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedByReason(v)
+		return nil
+	case importjob.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	case importjob.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case importjob.FieldHeartbeatAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHeartbeatAt(v)
+		return nil
+	case importjob.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportJobMutation) AddedFields() []string {
+	var fields []string
+	if m.addfile_size != nil {
+		fields = append(fields, importjob.FieldFileSize)
+	}
+	if m.addnext_row != nil {
+		fields = append(fields, importjob.FieldNextRow)
+	}
+	if m.addtotal_rows != nil {
+		fields = append(fields, importjob.FieldTotalRows)
+	}
+	if m.addcreated != nil {
+		fields = append(fields, importjob.FieldCreated)
+	}
+	if m.addupdated != nil {
+		fields = append(fields, importjob.FieldUpdated)
+	}
+	if m.addunchanged != nil {
+		fields = append(fields, importjob.FieldUnchanged)
+	}
+	if m.addfailed != nil {
+		fields = append(fields, importjob.FieldFailed)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportJobMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case importjob.FieldFileSize:
+		return m.AddedFileSize()
+	case importjob.FieldNextRow:
+		return m.AddedNextRow()
+	case importjob.FieldTotalRows:
+		return m.AddedTotalRows()
+	case importjob.FieldCreated:
+		return m.AddedCreated()
+	case importjob.FieldUpdated:
+		return m.AddedUpdated()
+	case importjob.FieldUnchanged:
+		return m.AddedUnchanged()
+	case importjob.FieldFailed:
+		return m.AddedFailed()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportJobMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case importjob.FieldFileSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFileSize(v)
+		return nil
+	case importjob.FieldNextRow:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddNextRow(v)
+		return nil
+	case importjob.FieldTotalRows:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotalRows(v)
+		return nil
+	case importjob.FieldCreated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreated(v)
+		return nil
+	case importjob.FieldUpdated:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUpdated(v)
+		return nil
+	case importjob.FieldUnchanged:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddUnchanged(v)
+		return nil
+	case importjob.FieldFailed:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailed(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportJobMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(importjob.FieldOptions) {
+		fields = append(fields, importjob.FieldOptions)
+	}
+	if m.FieldCleared(importjob.FieldTotalRows) {
+		fields = append(fields, importjob.FieldTotalRows)
+	}
+	if m.FieldCleared(importjob.FieldFailedByReason) {
+		fields = append(fields, importjob.FieldFailedByReason)
+	}
+	if m.FieldCleared(importjob.FieldHeartbeatAt) {
+		fields = append(fields, importjob.FieldHeartbeatAt)
+	}
+	if m.FieldCleared(importjob.FieldFinishedAt) {
+		fields = append(fields, importjob.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportJobMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportJobMutation) ClearField(name string) error {
+	switch name {
+	case importjob.FieldOptions:
+		m.ClearOptions()
+		return nil
+	case importjob.FieldTotalRows:
+		m.ClearTotalRows()
+		return nil
+	case importjob.FieldFailedByReason:
+		m.ClearFailedByReason()
+		return nil
+	case importjob.FieldHeartbeatAt:
+		m.ClearHeartbeatAt()
+		return nil
+	case importjob.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportJobMutation) ResetField(name string) error {
+	switch name {
+	case importjob.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case importjob.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case importjob.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case importjob.FieldType:
+		m.ResetType()
+		return nil
+	case importjob.FieldFileName:
+		m.ResetFileName()
+		return nil
+	case importjob.FieldFileSha256:
+		m.ResetFileSha256()
+		return nil
+	case importjob.FieldFileSize:
+		m.ResetFileSize()
+		return nil
+	case importjob.FieldFile:
+		m.ResetFile()
+		return nil
+	case importjob.FieldOptions:
+		m.ResetOptions()
+		return nil
+	case importjob.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case importjob.FieldNextRow:
+		m.ResetNextRow()
+		return nil
+	case importjob.FieldTotalRows:
+		m.ResetTotalRows()
+		return nil
+	case importjob.FieldCreated:
+		m.ResetCreated()
+		return nil
+	case importjob.FieldUpdated:
+		m.ResetUpdated()
+		return nil
+	case importjob.FieldUnchanged:
+		m.ResetUnchanged()
+		return nil
+	case importjob.FieldFailed:
+		m.ResetFailed()
+		return nil
+	case importjob.FieldFailedByReason:
+		m.ResetFailedByReason()
+		return nil
+	case importjob.FieldError:
+		m.ResetError()
+		return nil
+	case importjob.FieldActor:
+		m.ResetActor()
+		return nil
+	case importjob.FieldHeartbeatAt:
+		m.ResetHeartbeatAt()
+		return nil
+	case importjob.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportJobMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, importjob.EdgeWorkspace)
+	}
+	if m.rejects != nil {
+		edges = append(edges, importjob.EdgeRejects)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportJobMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case importjob.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case importjob.EdgeRejects:
+		ids := make([]ent.Value, 0, len(m.rejects))
+		for id := range m.rejects {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportJobMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedrejects != nil {
+		edges = append(edges, importjob.EdgeRejects)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportJobMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case importjob.EdgeRejects:
+		ids := make([]ent.Value, 0, len(m.removedrejects))
+		for id := range m.removedrejects {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportJobMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, importjob.EdgeWorkspace)
+	}
+	if m.clearedrejects {
+		edges = append(edges, importjob.EdgeRejects)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportJobMutation) EdgeCleared(name string) bool {
+	switch name {
+	case importjob.EdgeWorkspace:
+		return m.clearedworkspace
+	case importjob.EdgeRejects:
+		return m.clearedrejects
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportJobMutation) ClearEdge(name string) error {
+	switch name {
+	case importjob.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportJobMutation) ResetEdge(name string) error {
+	switch name {
+	case importjob.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case importjob.EdgeRejects:
+		m.ResetRejects()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportJob edge %s", name)
+}
+
+// ImportRejectMutation represents an operation that mutates the ImportReject nodes in the graph.
+type ImportRejectMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	row              *int
+	addrow           *int
+	column           *string
+	reason           *string
+	message          *string
+	created_at       *time.Time
+	clearedFields    map[string]struct{}
+	workspace        *pulid.ID
+	clearedworkspace bool
+	job              *pulid.ID
+	clearedjob       bool
+	done             bool
+	oldValue         func(context.Context) (*ImportReject, error)
+	predicates       []predicate.ImportReject
+}
+
+var _ ent.Mutation = (*ImportRejectMutation)(nil)
+
+// importrejectOption allows management of the mutation configuration using functional options.
+type importrejectOption func(*ImportRejectMutation)
+
+// newImportRejectMutation creates new mutation for the ImportReject entity.
+func newImportRejectMutation(c config, op Op, opts ...importrejectOption) *ImportRejectMutation {
+	m := &ImportRejectMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeImportReject,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withImportRejectID sets the ID field of the mutation.
+func withImportRejectID(id pulid.ID) importrejectOption {
+	return func(m *ImportRejectMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ImportReject
+		)
+		m.oldValue = func(ctx context.Context) (*ImportReject, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ImportReject.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withImportReject sets the old ImportReject of the mutation.
+func withImportReject(node *ImportReject) importrejectOption {
+	return func(m *ImportRejectMutation) {
+		m.oldValue = func(context.Context) (*ImportReject, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ImportRejectMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ImportRejectMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ImportReject entities.
+func (m *ImportRejectMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ImportRejectMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ImportRejectMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ImportReject.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *ImportRejectMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *ImportRejectMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the ImportReject entity.
+// If the ImportReject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRejectMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *ImportRejectMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetJobID sets the "job_id" field.
+func (m *ImportRejectMutation) SetJobID(pu pulid.ID) {
+	m.job = &pu
+}
+
+// JobID returns the value of the "job_id" field in the mutation.
+func (m *ImportRejectMutation) JobID() (r pulid.ID, exists bool) {
+	v := m.job
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobID returns the old "job_id" field's value of the ImportReject entity.
+// If the ImportReject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRejectMutation) OldJobID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobID: %w", err)
+	}
+	return oldValue.JobID, nil
+}
+
+// ResetJobID resets all changes to the "job_id" field.
+func (m *ImportRejectMutation) ResetJobID() {
+	m.job = nil
+}
+
+// SetRow sets the "row" field.
+func (m *ImportRejectMutation) SetRow(i int) {
+	m.row = &i
+	m.addrow = nil
+}
+
+// Row returns the value of the "row" field in the mutation.
+func (m *ImportRejectMutation) Row() (r int, exists bool) {
+	v := m.row
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRow returns the old "row" field's value of the ImportReject entity.
+// If the ImportReject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRejectMutation) OldRow(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRow is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRow requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRow: %w", err)
+	}
+	return oldValue.Row, nil
+}
+
+// AddRow adds i to the "row" field.
+func (m *ImportRejectMutation) AddRow(i int) {
+	if m.addrow != nil {
+		*m.addrow += i
+	} else {
+		m.addrow = &i
+	}
+}
+
+// AddedRow returns the value that was added to the "row" field in this mutation.
+func (m *ImportRejectMutation) AddedRow() (r int, exists bool) {
+	v := m.addrow
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetRow resets all changes to the "row" field.
+func (m *ImportRejectMutation) ResetRow() {
+	m.row = nil
+	m.addrow = nil
+}
+
+// SetColumn sets the "column" field.
+func (m *ImportRejectMutation) SetColumn(s string) {
+	m.column = &s
+}
+
+// Column returns the value of the "column" field in the mutation.
+func (m *ImportRejectMutation) Column() (r string, exists bool) {
+	v := m.column
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldColumn returns the old "column" field's value of the ImportReject entity.
+// If the ImportReject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRejectMutation) OldColumn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldColumn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldColumn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldColumn: %w", err)
+	}
+	return oldValue.Column, nil
+}
+
+// ResetColumn resets all changes to the "column" field.
+func (m *ImportRejectMutation) ResetColumn() {
+	m.column = nil
+}
+
+// SetReason sets the "reason" field.
+func (m *ImportRejectMutation) SetReason(s string) {
+	m.reason = &s
+}
+
+// Reason returns the value of the "reason" field in the mutation.
+func (m *ImportRejectMutation) Reason() (r string, exists bool) {
+	v := m.reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldReason returns the old "reason" field's value of the ImportReject entity.
+// If the ImportReject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRejectMutation) OldReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldReason: %w", err)
+	}
+	return oldValue.Reason, nil
+}
+
+// ResetReason resets all changes to the "reason" field.
+func (m *ImportRejectMutation) ResetReason() {
+	m.reason = nil
+}
+
+// SetMessage sets the "message" field.
+func (m *ImportRejectMutation) SetMessage(s string) {
+	m.message = &s
+}
+
+// Message returns the value of the "message" field in the mutation.
+func (m *ImportRejectMutation) Message() (r string, exists bool) {
+	v := m.message
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMessage returns the old "message" field's value of the ImportReject entity.
+// If the ImportReject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRejectMutation) OldMessage(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMessage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMessage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMessage: %w", err)
+	}
+	return oldValue.Message, nil
+}
+
+// ResetMessage resets all changes to the "message" field.
+func (m *ImportRejectMutation) ResetMessage() {
+	m.message = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ImportRejectMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ImportRejectMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ImportReject entity.
+// If the ImportReject object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ImportRejectMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ImportRejectMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *ImportRejectMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[importreject.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *ImportRejectMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *ImportRejectMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *ImportRejectMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearJob clears the "job" edge to the ImportJob entity.
+func (m *ImportRejectMutation) ClearJob() {
+	m.clearedjob = true
+	m.clearedFields[importreject.FieldJobID] = struct{}{}
+}
+
+// JobCleared reports if the "job" edge to the ImportJob entity was cleared.
+func (m *ImportRejectMutation) JobCleared() bool {
+	return m.clearedjob
+}
+
+// JobIDs returns the "job" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// JobID instead. It exists only for internal usage by the builders.
+func (m *ImportRejectMutation) JobIDs() (ids []pulid.ID) {
+	if id := m.job; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetJob resets all changes to the "job" edge.
+func (m *ImportRejectMutation) ResetJob() {
+	m.job = nil
+	m.clearedjob = false
+}
+
+// Where appends a list predicates to the ImportRejectMutation builder.
+func (m *ImportRejectMutation) Where(ps ...predicate.ImportReject) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ImportRejectMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ImportRejectMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ImportReject, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ImportRejectMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ImportRejectMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ImportReject).
+func (m *ImportRejectMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ImportRejectMutation) Fields() []string {
+	fields := make([]string, 0, 7)
+	if m.workspace != nil {
+		fields = append(fields, importreject.FieldWorkspaceID)
+	}
+	if m.job != nil {
+		fields = append(fields, importreject.FieldJobID)
+	}
+	if m.row != nil {
+		fields = append(fields, importreject.FieldRow)
+	}
+	if m.column != nil {
+		fields = append(fields, importreject.FieldColumn)
+	}
+	if m.reason != nil {
+		fields = append(fields, importreject.FieldReason)
+	}
+	if m.message != nil {
+		fields = append(fields, importreject.FieldMessage)
+	}
+	if m.created_at != nil {
+		fields = append(fields, importreject.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ImportRejectMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case importreject.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case importreject.FieldJobID:
+		return m.JobID()
+	case importreject.FieldRow:
+		return m.Row()
+	case importreject.FieldColumn:
+		return m.Column()
+	case importreject.FieldReason:
+		return m.Reason()
+	case importreject.FieldMessage:
+		return m.Message()
+	case importreject.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ImportRejectMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case importreject.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case importreject.FieldJobID:
+		return m.OldJobID(ctx)
+	case importreject.FieldRow:
+		return m.OldRow(ctx)
+	case importreject.FieldColumn:
+		return m.OldColumn(ctx)
+	case importreject.FieldReason:
+		return m.OldReason(ctx)
+	case importreject.FieldMessage:
+		return m.OldMessage(ctx)
+	case importreject.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ImportReject field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportRejectMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case importreject.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case importreject.FieldJobID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobID(v)
+		return nil
+	case importreject.FieldRow:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRow(v)
+		return nil
+	case importreject.FieldColumn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetColumn(v)
+		return nil
+	case importreject.FieldReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetReason(v)
+		return nil
+	case importreject.FieldMessage:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMessage(v)
+		return nil
+	case importreject.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportReject field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ImportRejectMutation) AddedFields() []string {
+	var fields []string
+	if m.addrow != nil {
+		fields = append(fields, importreject.FieldRow)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ImportRejectMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case importreject.FieldRow:
+		return m.AddedRow()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ImportRejectMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case importreject.FieldRow:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddRow(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ImportReject numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ImportRejectMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ImportRejectMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ImportRejectMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ImportReject nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ImportRejectMutation) ResetField(name string) error {
+	switch name {
+	case importreject.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case importreject.FieldJobID:
+		m.ResetJobID()
+		return nil
+	case importreject.FieldRow:
+		m.ResetRow()
+		return nil
+	case importreject.FieldColumn:
+		m.ResetColumn()
+		return nil
+	case importreject.FieldReason:
+		m.ResetReason()
+		return nil
+	case importreject.FieldMessage:
+		m.ResetMessage()
+		return nil
+	case importreject.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportReject field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ImportRejectMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, importreject.EdgeWorkspace)
+	}
+	if m.job != nil {
+		edges = append(edges, importreject.EdgeJob)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ImportRejectMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case importreject.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case importreject.EdgeJob:
+		if id := m.job; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ImportRejectMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ImportRejectMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ImportRejectMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, importreject.EdgeWorkspace)
+	}
+	if m.clearedjob {
+		edges = append(edges, importreject.EdgeJob)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ImportRejectMutation) EdgeCleared(name string) bool {
+	switch name {
+	case importreject.EdgeWorkspace:
+		return m.clearedworkspace
+	case importreject.EdgeJob:
+		return m.clearedjob
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ImportRejectMutation) ClearEdge(name string) error {
+	switch name {
+	case importreject.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case importreject.EdgeJob:
+		m.ClearJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportReject unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ImportRejectMutation) ResetEdge(name string) error {
+	switch name {
+	case importreject.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case importreject.EdgeJob:
+		m.ResetJob()
+		return nil
+	}
+	return fmt.Errorf("unknown ImportReject edge %s", name)
+}
+
 // LeadMutation represents an operation that mutates the Lead nodes in the graph.
 type LeadMutation struct {
 	config
@@ -14218,6 +17336,8 @@ type LeadMutation struct {
 	id                  *pulid.ID
 	created_at          *time.Time
 	updated_at          *time.Time
+	external_source     *string
+	external_id         *string
 	deleted_at          *time.Time
 	custom_fields       *map[string]interface{}
 	title               *string
@@ -14461,6 +17581,104 @@ func (m *LeadMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err erro
 // ResetWorkspaceID resets all changes to the "workspace_id" field.
 func (m *LeadMutation) ResetWorkspaceID() {
 	m.workspace = nil
+}
+
+// SetExternalSource sets the "external_source" field.
+func (m *LeadMutation) SetExternalSource(s string) {
+	m.external_source = &s
+}
+
+// ExternalSource returns the value of the "external_source" field in the mutation.
+func (m *LeadMutation) ExternalSource() (r string, exists bool) {
+	v := m.external_source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalSource returns the old "external_source" field's value of the Lead entity.
+// If the Lead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeadMutation) OldExternalSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalSource: %w", err)
+	}
+	return oldValue.ExternalSource, nil
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (m *LeadMutation) ClearExternalSource() {
+	m.external_source = nil
+	m.clearedFields[lead.FieldExternalSource] = struct{}{}
+}
+
+// ExternalSourceCleared returns if the "external_source" field was cleared in this mutation.
+func (m *LeadMutation) ExternalSourceCleared() bool {
+	_, ok := m.clearedFields[lead.FieldExternalSource]
+	return ok
+}
+
+// ResetExternalSource resets all changes to the "external_source" field.
+func (m *LeadMutation) ResetExternalSource() {
+	m.external_source = nil
+	delete(m.clearedFields, lead.FieldExternalSource)
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *LeadMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *LeadMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Lead entity.
+// If the Lead object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *LeadMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *LeadMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[lead.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *LeadMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[lead.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *LeadMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, lead.FieldExternalID)
 }
 
 // SetDeletedAt sets the "deleted_at" field.
@@ -15501,7 +18719,7 @@ func (m *LeadMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *LeadMutation) Fields() []string {
-	fields := make([]string, 0, 20)
+	fields := make([]string, 0, 22)
 	if m.created_at != nil {
 		fields = append(fields, lead.FieldCreatedAt)
 	}
@@ -15510,6 +18728,12 @@ func (m *LeadMutation) Fields() []string {
 	}
 	if m.workspace != nil {
 		fields = append(fields, lead.FieldWorkspaceID)
+	}
+	if m.external_source != nil {
+		fields = append(fields, lead.FieldExternalSource)
+	}
+	if m.external_id != nil {
+		fields = append(fields, lead.FieldExternalID)
 	}
 	if m.deleted_at != nil {
 		fields = append(fields, lead.FieldDeletedAt)
@@ -15576,6 +18800,10 @@ func (m *LeadMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case lead.FieldWorkspaceID:
 		return m.WorkspaceID()
+	case lead.FieldExternalSource:
+		return m.ExternalSource()
+	case lead.FieldExternalID:
+		return m.ExternalID()
 	case lead.FieldDeletedAt:
 		return m.DeletedAt()
 	case lead.FieldCustomFields:
@@ -15625,6 +18853,10 @@ func (m *LeadMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldUpdatedAt(ctx)
 	case lead.FieldWorkspaceID:
 		return m.OldWorkspaceID(ctx)
+	case lead.FieldExternalSource:
+		return m.OldExternalSource(ctx)
+	case lead.FieldExternalID:
+		return m.OldExternalID(ctx)
 	case lead.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
 	case lead.FieldCustomFields:
@@ -15688,6 +18920,20 @@ func (m *LeadMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWorkspaceID(v)
+		return nil
+	case lead.FieldExternalSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalSource(v)
+		return nil
+	case lead.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
 		return nil
 	case lead.FieldDeletedAt:
 		v, ok := value.(time.Time)
@@ -15853,6 +19099,12 @@ func (m *LeadMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *LeadMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(lead.FieldExternalSource) {
+		fields = append(fields, lead.FieldExternalSource)
+	}
+	if m.FieldCleared(lead.FieldExternalID) {
+		fields = append(fields, lead.FieldExternalID)
+	}
 	if m.FieldCleared(lead.FieldDeletedAt) {
 		fields = append(fields, lead.FieldDeletedAt)
 	}
@@ -15909,6 +19161,12 @@ func (m *LeadMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *LeadMutation) ClearField(name string) error {
 	switch name {
+	case lead.FieldExternalSource:
+		m.ClearExternalSource()
+		return nil
+	case lead.FieldExternalID:
+		m.ClearExternalID()
+		return nil
 	case lead.FieldDeletedAt:
 		m.ClearDeletedAt()
 		return nil
@@ -15967,6 +19225,12 @@ func (m *LeadMutation) ResetField(name string) error {
 		return nil
 	case lead.FieldWorkspaceID:
 		m.ResetWorkspaceID()
+		return nil
+	case lead.FieldExternalSource:
+		m.ResetExternalSource()
+		return nil
+	case lead.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	case lead.FieldDeletedAt:
 		m.ResetDeletedAt()
@@ -18033,6 +21297,8 @@ type OrderMutation struct {
 	id                  *pulid.ID
 	created_at          *time.Time
 	updated_at          *time.Time
+	external_source     *string
+	external_id         *string
 	number              *string
 	amount              *crm.Money
 	addamount           *crm.Money
@@ -18267,6 +21533,104 @@ func (m *OrderMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err err
 // ResetWorkspaceID resets all changes to the "workspace_id" field.
 func (m *OrderMutation) ResetWorkspaceID() {
 	m.workspace = nil
+}
+
+// SetExternalSource sets the "external_source" field.
+func (m *OrderMutation) SetExternalSource(s string) {
+	m.external_source = &s
+}
+
+// ExternalSource returns the value of the "external_source" field in the mutation.
+func (m *OrderMutation) ExternalSource() (r string, exists bool) {
+	v := m.external_source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalSource returns the old "external_source" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldExternalSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalSource: %w", err)
+	}
+	return oldValue.ExternalSource, nil
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (m *OrderMutation) ClearExternalSource() {
+	m.external_source = nil
+	m.clearedFields[order.FieldExternalSource] = struct{}{}
+}
+
+// ExternalSourceCleared returns if the "external_source" field was cleared in this mutation.
+func (m *OrderMutation) ExternalSourceCleared() bool {
+	_, ok := m.clearedFields[order.FieldExternalSource]
+	return ok
+}
+
+// ResetExternalSource resets all changes to the "external_source" field.
+func (m *OrderMutation) ResetExternalSource() {
+	m.external_source = nil
+	delete(m.clearedFields, order.FieldExternalSource)
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *OrderMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *OrderMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Order entity.
+// If the Order object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrderMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *OrderMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[order.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *OrderMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[order.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *OrderMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, order.FieldExternalID)
 }
 
 // SetNumber sets the "number" field.
@@ -18845,7 +22209,7 @@ func (m *OrderMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrderMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, order.FieldCreatedAt)
 	}
@@ -18854,6 +22218,12 @@ func (m *OrderMutation) Fields() []string {
 	}
 	if m.workspace != nil {
 		fields = append(fields, order.FieldWorkspaceID)
+	}
+	if m.external_source != nil {
+		fields = append(fields, order.FieldExternalSource)
+	}
+	if m.external_id != nil {
+		fields = append(fields, order.FieldExternalID)
 	}
 	if m.number != nil {
 		fields = append(fields, order.FieldNumber)
@@ -18893,6 +22263,10 @@ func (m *OrderMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case order.FieldWorkspaceID:
 		return m.WorkspaceID()
+	case order.FieldExternalSource:
+		return m.ExternalSource()
+	case order.FieldExternalID:
+		return m.ExternalID()
 	case order.FieldNumber:
 		return m.Number()
 	case order.FieldAmount:
@@ -18924,6 +22298,10 @@ func (m *OrderMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldUpdatedAt(ctx)
 	case order.FieldWorkspaceID:
 		return m.OldWorkspaceID(ctx)
+	case order.FieldExternalSource:
+		return m.OldExternalSource(ctx)
+	case order.FieldExternalID:
+		return m.OldExternalID(ctx)
 	case order.FieldNumber:
 		return m.OldNumber(ctx)
 	case order.FieldAmount:
@@ -18969,6 +22347,20 @@ func (m *OrderMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWorkspaceID(v)
+		return nil
+	case order.FieldExternalSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalSource(v)
+		return nil
+	case order.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
 		return nil
 	case order.FieldNumber:
 		v, ok := value.(string)
@@ -19083,6 +22475,12 @@ func (m *OrderMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *OrderMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(order.FieldExternalSource) {
+		fields = append(fields, order.FieldExternalSource)
+	}
+	if m.FieldCleared(order.FieldExternalID) {
+		fields = append(fields, order.FieldExternalID)
+	}
 	if m.FieldCleared(order.FieldNumber) {
 		fields = append(fields, order.FieldNumber)
 	}
@@ -19109,6 +22507,12 @@ func (m *OrderMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *OrderMutation) ClearField(name string) error {
 	switch name {
+	case order.FieldExternalSource:
+		m.ClearExternalSource()
+		return nil
+	case order.FieldExternalID:
+		m.ClearExternalID()
+		return nil
 	case order.FieldNumber:
 		m.ClearNumber()
 		return nil
@@ -19137,6 +22541,12 @@ func (m *OrderMutation) ResetField(name string) error {
 		return nil
 	case order.FieldWorkspaceID:
 		m.ResetWorkspaceID()
+		return nil
+	case order.FieldExternalSource:
+		m.ResetExternalSource()
+		return nil
+	case order.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	case order.FieldNumber:
 		m.ResetNumber()
@@ -19330,6 +22740,8 @@ type OrganizationMutation struct {
 	id                *pulid.ID
 	created_at        *time.Time
 	updated_at        *time.Time
+	external_source   *string
+	external_id       *string
 	deleted_at        *time.Time
 	custom_fields     *map[string]interface{}
 	name              *string
@@ -19575,6 +22987,104 @@ func (m *OrganizationMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, 
 // ResetWorkspaceID resets all changes to the "workspace_id" field.
 func (m *OrganizationMutation) ResetWorkspaceID() {
 	m.workspace = nil
+}
+
+// SetExternalSource sets the "external_source" field.
+func (m *OrganizationMutation) SetExternalSource(s string) {
+	m.external_source = &s
+}
+
+// ExternalSource returns the value of the "external_source" field in the mutation.
+func (m *OrganizationMutation) ExternalSource() (r string, exists bool) {
+	v := m.external_source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalSource returns the old "external_source" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldExternalSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalSource: %w", err)
+	}
+	return oldValue.ExternalSource, nil
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (m *OrganizationMutation) ClearExternalSource() {
+	m.external_source = nil
+	m.clearedFields[organization.FieldExternalSource] = struct{}{}
+}
+
+// ExternalSourceCleared returns if the "external_source" field was cleared in this mutation.
+func (m *OrganizationMutation) ExternalSourceCleared() bool {
+	_, ok := m.clearedFields[organization.FieldExternalSource]
+	return ok
+}
+
+// ResetExternalSource resets all changes to the "external_source" field.
+func (m *OrganizationMutation) ResetExternalSource() {
+	m.external_source = nil
+	delete(m.clearedFields, organization.FieldExternalSource)
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *OrganizationMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *OrganizationMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Organization entity.
+// If the Organization object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *OrganizationMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *OrganizationMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[organization.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *OrganizationMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[organization.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *OrganizationMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, organization.FieldExternalID)
 }
 
 // SetDeletedAt sets the "deleted_at" field.
@@ -20340,7 +23850,7 @@ func (m *OrganizationMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *OrganizationMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 12)
 	if m.created_at != nil {
 		fields = append(fields, organization.FieldCreatedAt)
 	}
@@ -20349,6 +23859,12 @@ func (m *OrganizationMutation) Fields() []string {
 	}
 	if m.workspace != nil {
 		fields = append(fields, organization.FieldWorkspaceID)
+	}
+	if m.external_source != nil {
+		fields = append(fields, organization.FieldExternalSource)
+	}
+	if m.external_id != nil {
+		fields = append(fields, organization.FieldExternalID)
 	}
 	if m.deleted_at != nil {
 		fields = append(fields, organization.FieldDeletedAt)
@@ -20385,6 +23901,10 @@ func (m *OrganizationMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case organization.FieldWorkspaceID:
 		return m.WorkspaceID()
+	case organization.FieldExternalSource:
+		return m.ExternalSource()
+	case organization.FieldExternalID:
+		return m.ExternalID()
 	case organization.FieldDeletedAt:
 		return m.DeletedAt()
 	case organization.FieldCustomFields:
@@ -20414,6 +23934,10 @@ func (m *OrganizationMutation) OldField(ctx context.Context, name string) (ent.V
 		return m.OldUpdatedAt(ctx)
 	case organization.FieldWorkspaceID:
 		return m.OldWorkspaceID(ctx)
+	case organization.FieldExternalSource:
+		return m.OldExternalSource(ctx)
+	case organization.FieldExternalID:
+		return m.OldExternalID(ctx)
 	case organization.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
 	case organization.FieldCustomFields:
@@ -20457,6 +23981,20 @@ func (m *OrganizationMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWorkspaceID(v)
+		return nil
+	case organization.FieldExternalSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalSource(v)
+		return nil
+	case organization.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
 		return nil
 	case organization.FieldDeletedAt:
 		v, ok := value.(time.Time)
@@ -20552,6 +24090,12 @@ func (m *OrganizationMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *OrganizationMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(organization.FieldExternalSource) {
+		fields = append(fields, organization.FieldExternalSource)
+	}
+	if m.FieldCleared(organization.FieldExternalID) {
+		fields = append(fields, organization.FieldExternalID)
+	}
 	if m.FieldCleared(organization.FieldDeletedAt) {
 		fields = append(fields, organization.FieldDeletedAt)
 	}
@@ -20584,6 +24128,12 @@ func (m *OrganizationMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *OrganizationMutation) ClearField(name string) error {
 	switch name {
+	case organization.FieldExternalSource:
+		m.ClearExternalSource()
+		return nil
+	case organization.FieldExternalID:
+		m.ClearExternalID()
+		return nil
 	case organization.FieldDeletedAt:
 		m.ClearDeletedAt()
 		return nil
@@ -20618,6 +24168,12 @@ func (m *OrganizationMutation) ResetField(name string) error {
 		return nil
 	case organization.FieldWorkspaceID:
 		m.ResetWorkspaceID()
+		return nil
+	case organization.FieldExternalSource:
+		m.ResetExternalSource()
+		return nil
+	case organization.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	case organization.FieldDeletedAt:
 		m.ResetDeletedAt()
@@ -21672,6 +25228,8 @@ type ProductMutation struct {
 	id                *pulid.ID
 	created_at        *time.Time
 	updated_at        *time.Time
+	external_source   *string
+	external_id       *string
 	deleted_at        *time.Time
 	name              *string
 	sku               *string
@@ -21903,6 +25461,104 @@ func (m *ProductMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err e
 // ResetWorkspaceID resets all changes to the "workspace_id" field.
 func (m *ProductMutation) ResetWorkspaceID() {
 	m.workspace = nil
+}
+
+// SetExternalSource sets the "external_source" field.
+func (m *ProductMutation) SetExternalSource(s string) {
+	m.external_source = &s
+}
+
+// ExternalSource returns the value of the "external_source" field in the mutation.
+func (m *ProductMutation) ExternalSource() (r string, exists bool) {
+	v := m.external_source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalSource returns the old "external_source" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldExternalSource(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalSource: %w", err)
+	}
+	return oldValue.ExternalSource, nil
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (m *ProductMutation) ClearExternalSource() {
+	m.external_source = nil
+	m.clearedFields[product.FieldExternalSource] = struct{}{}
+}
+
+// ExternalSourceCleared returns if the "external_source" field was cleared in this mutation.
+func (m *ProductMutation) ExternalSourceCleared() bool {
+	_, ok := m.clearedFields[product.FieldExternalSource]
+	return ok
+}
+
+// ResetExternalSource resets all changes to the "external_source" field.
+func (m *ProductMutation) ResetExternalSource() {
+	m.external_source = nil
+	delete(m.clearedFields, product.FieldExternalSource)
+}
+
+// SetExternalID sets the "external_id" field.
+func (m *ProductMutation) SetExternalID(s string) {
+	m.external_id = &s
+}
+
+// ExternalID returns the value of the "external_id" field in the mutation.
+func (m *ProductMutation) ExternalID() (r string, exists bool) {
+	v := m.external_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldExternalID returns the old "external_id" field's value of the Product entity.
+// If the Product object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ProductMutation) OldExternalID(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldExternalID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldExternalID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldExternalID: %w", err)
+	}
+	return oldValue.ExternalID, nil
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (m *ProductMutation) ClearExternalID() {
+	m.external_id = nil
+	m.clearedFields[product.FieldExternalID] = struct{}{}
+}
+
+// ExternalIDCleared returns if the "external_id" field was cleared in this mutation.
+func (m *ProductMutation) ExternalIDCleared() bool {
+	_, ok := m.clearedFields[product.FieldExternalID]
+	return ok
+}
+
+// ResetExternalID resets all changes to the "external_id" field.
+func (m *ProductMutation) ResetExternalID() {
+	m.external_id = nil
+	delete(m.clearedFields, product.FieldExternalID)
 }
 
 // SetDeletedAt sets the "deleted_at" field.
@@ -22387,7 +26043,7 @@ func (m *ProductMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ProductMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 13)
 	if m.created_at != nil {
 		fields = append(fields, product.FieldCreatedAt)
 	}
@@ -22396,6 +26052,12 @@ func (m *ProductMutation) Fields() []string {
 	}
 	if m.workspace != nil {
 		fields = append(fields, product.FieldWorkspaceID)
+	}
+	if m.external_source != nil {
+		fields = append(fields, product.FieldExternalSource)
+	}
+	if m.external_id != nil {
+		fields = append(fields, product.FieldExternalID)
 	}
 	if m.deleted_at != nil {
 		fields = append(fields, product.FieldDeletedAt)
@@ -22435,6 +26097,10 @@ func (m *ProductMutation) Field(name string) (ent.Value, bool) {
 		return m.UpdatedAt()
 	case product.FieldWorkspaceID:
 		return m.WorkspaceID()
+	case product.FieldExternalSource:
+		return m.ExternalSource()
+	case product.FieldExternalID:
+		return m.ExternalID()
 	case product.FieldDeletedAt:
 		return m.DeletedAt()
 	case product.FieldName:
@@ -22466,6 +26132,10 @@ func (m *ProductMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldUpdatedAt(ctx)
 	case product.FieldWorkspaceID:
 		return m.OldWorkspaceID(ctx)
+	case product.FieldExternalSource:
+		return m.OldExternalSource(ctx)
+	case product.FieldExternalID:
+		return m.OldExternalID(ctx)
 	case product.FieldDeletedAt:
 		return m.OldDeletedAt(ctx)
 	case product.FieldName:
@@ -22511,6 +26181,20 @@ func (m *ProductMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetWorkspaceID(v)
+		return nil
+	case product.FieldExternalSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalSource(v)
+		return nil
+	case product.FieldExternalID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetExternalID(v)
 		return nil
 	case product.FieldDeletedAt:
 		v, ok := value.(time.Time)
@@ -22625,6 +26309,12 @@ func (m *ProductMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *ProductMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(product.FieldExternalSource) {
+		fields = append(fields, product.FieldExternalSource)
+	}
+	if m.FieldCleared(product.FieldExternalID) {
+		fields = append(fields, product.FieldExternalID)
+	}
 	if m.FieldCleared(product.FieldDeletedAt) {
 		fields = append(fields, product.FieldDeletedAt)
 	}
@@ -22648,6 +26338,12 @@ func (m *ProductMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *ProductMutation) ClearField(name string) error {
 	switch name {
+	case product.FieldExternalSource:
+		m.ClearExternalSource()
+		return nil
+	case product.FieldExternalID:
+		m.ClearExternalID()
+		return nil
 	case product.FieldDeletedAt:
 		m.ClearDeletedAt()
 		return nil
@@ -22673,6 +26369,12 @@ func (m *ProductMutation) ResetField(name string) error {
 		return nil
 	case product.FieldWorkspaceID:
 		m.ResetWorkspaceID()
+		return nil
+	case product.FieldExternalSource:
+		m.ResetExternalSource()
+		return nil
+	case product.FieldExternalID:
+		m.ResetExternalID()
 		return nil
 	case product.FieldDeletedAt:
 		m.ResetDeletedAt()

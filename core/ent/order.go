@@ -29,6 +29,10 @@ type Order struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID pulid.ID `json:"workspace_id,omitempty"`
+	// the system the record was imported from
+	ExternalSource *string `json:"external_source,omitempty"`
+	// the record's ID in that system
+	ExternalID *string `json:"external_id,omitempty"`
 	// Number holds the value of the "number" field.
 	Number string `json:"number,omitempty"`
 	// Amount holds the value of the "amount" field.
@@ -136,7 +140,7 @@ func (*Order) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case order.FieldAmount, order.FieldCost:
 			values[i] = new(sql.NullInt64)
-		case order.FieldNumber, order.FieldCurrency:
+		case order.FieldExternalSource, order.FieldExternalID, order.FieldNumber, order.FieldCurrency:
 			values[i] = new(sql.NullString)
 		case order.FieldCreatedAt, order.FieldUpdatedAt, order.FieldOrderedAt:
 			values[i] = new(sql.NullTime)
@@ -178,6 +182,20 @@ func (o *Order) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field workspace_id", values[i])
 			} else if value != nil {
 				o.WorkspaceID = *value
+			}
+		case order.FieldExternalSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_source", values[i])
+			} else if value.Valid {
+				o.ExternalSource = new(string)
+				*o.ExternalSource = value.String
+			}
+		case order.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				o.ExternalID = new(string)
+				*o.ExternalID = value.String
 			}
 		case order.FieldNumber:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -299,6 +317,16 @@ func (o *Order) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", o.WorkspaceID))
+	builder.WriteString(", ")
+	if v := o.ExternalSource; v != nil {
+		builder.WriteString("external_source=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := o.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("number=")
 	builder.WriteString(o.Number)

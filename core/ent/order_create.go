@@ -64,6 +64,34 @@ func (oc *OrderCreate) SetWorkspaceID(pu pulid.ID) *OrderCreate {
 	return oc
 }
 
+// SetExternalSource sets the "external_source" field.
+func (oc *OrderCreate) SetExternalSource(s string) *OrderCreate {
+	oc.mutation.SetExternalSource(s)
+	return oc
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (oc *OrderCreate) SetNillableExternalSource(s *string) *OrderCreate {
+	if s != nil {
+		oc.SetExternalSource(*s)
+	}
+	return oc
+}
+
+// SetExternalID sets the "external_id" field.
+func (oc *OrderCreate) SetExternalID(s string) *OrderCreate {
+	oc.mutation.SetExternalID(s)
+	return oc
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (oc *OrderCreate) SetNillableExternalID(s *string) *OrderCreate {
+	if s != nil {
+		oc.SetExternalID(*s)
+	}
+	return oc
+}
+
 // SetNumber sets the "number" field.
 func (oc *OrderCreate) SetNumber(s string) *OrderCreate {
 	oc.mutation.SetNumber(s)
@@ -289,6 +317,16 @@ func (oc *OrderCreate) check() error {
 	if _, ok := oc.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "Order.workspace_id"`)}
 	}
+	if v, ok := oc.mutation.ExternalSource(); ok {
+		if err := order.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Order.external_source": %w`, err)}
+		}
+	}
+	if v, ok := oc.mutation.ExternalID(); ok {
+		if err := order.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Order.external_id": %w`, err)}
+		}
+	}
 	if v, ok := oc.mutation.Number(); ok {
 		if err := order.NumberValidator(v); err != nil {
 			return &ValidationError{Name: "number", err: fmt.Errorf(`ent: validator failed for field "Order.number": %w`, err)}
@@ -362,6 +400,14 @@ func (oc *OrderCreate) createSpec() (*Order, *sqlgraph.CreateSpec) {
 	if value, ok := oc.mutation.UpdatedAt(); ok {
 		_spec.SetField(order.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := oc.mutation.ExternalSource(); ok {
+		_spec.SetField(order.FieldExternalSource, field.TypeString, value)
+		_node.ExternalSource = &value
+	}
+	if value, ok := oc.mutation.ExternalID(); ok {
+		_spec.SetField(order.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if value, ok := oc.mutation.Number(); ok {
 		_spec.SetField(order.FieldNumber, field.TypeString, value)
@@ -528,6 +574,42 @@ func (u *OrderUpsert) SetUpdatedAt(v time.Time) *OrderUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *OrderUpsert) UpdateUpdatedAt() *OrderUpsert {
 	u.SetExcluded(order.FieldUpdatedAt)
+	return u
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *OrderUpsert) SetExternalSource(v string) *OrderUpsert {
+	u.Set(order.FieldExternalSource, v)
+	return u
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateExternalSource() *OrderUpsert {
+	u.SetExcluded(order.FieldExternalSource)
+	return u
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *OrderUpsert) ClearExternalSource() *OrderUpsert {
+	u.SetNull(order.FieldExternalSource)
+	return u
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *OrderUpsert) SetExternalID(v string) *OrderUpsert {
+	u.Set(order.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *OrderUpsert) UpdateExternalID() *OrderUpsert {
+	u.SetExcluded(order.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *OrderUpsert) ClearExternalID() *OrderUpsert {
+	u.SetNull(order.FieldExternalID)
 	return u
 }
 
@@ -728,6 +810,48 @@ func (u *OrderUpsertOne) SetUpdatedAt(v time.Time) *OrderUpsertOne {
 func (u *OrderUpsertOne) UpdateUpdatedAt() *OrderUpsertOne {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *OrderUpsertOne) SetExternalSource(v string) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateExternalSource() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *OrderUpsertOne) ClearExternalSource() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *OrderUpsertOne) SetExternalID(v string) *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *OrderUpsertOne) UpdateExternalID() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *OrderUpsertOne) ClearExternalID() *OrderUpsertOne {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1117,6 +1241,48 @@ func (u *OrderUpsertBulk) SetUpdatedAt(v time.Time) *OrderUpsertBulk {
 func (u *OrderUpsertBulk) UpdateUpdatedAt() *OrderUpsertBulk {
 	return u.Update(func(s *OrderUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *OrderUpsertBulk) SetExternalSource(v string) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateExternalSource() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *OrderUpsertBulk) ClearExternalSource() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *OrderUpsertBulk) SetExternalID(v string) *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *OrderUpsertBulk) UpdateExternalID() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *OrderUpsertBulk) ClearExternalID() *OrderUpsertBulk {
+	return u.Update(func(s *OrderUpsert) {
+		s.ClearExternalID()
 	})
 }
 

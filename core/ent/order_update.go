@@ -41,6 +41,46 @@ func (ou *OrderUpdate) SetUpdatedAt(t time.Time) *OrderUpdate {
 	return ou
 }
 
+// SetExternalSource sets the "external_source" field.
+func (ou *OrderUpdate) SetExternalSource(s string) *OrderUpdate {
+	ou.mutation.SetExternalSource(s)
+	return ou
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (ou *OrderUpdate) SetNillableExternalSource(s *string) *OrderUpdate {
+	if s != nil {
+		ou.SetExternalSource(*s)
+	}
+	return ou
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (ou *OrderUpdate) ClearExternalSource() *OrderUpdate {
+	ou.mutation.ClearExternalSource()
+	return ou
+}
+
+// SetExternalID sets the "external_id" field.
+func (ou *OrderUpdate) SetExternalID(s string) *OrderUpdate {
+	ou.mutation.SetExternalID(s)
+	return ou
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (ou *OrderUpdate) SetNillableExternalID(s *string) *OrderUpdate {
+	if s != nil {
+		ou.SetExternalID(*s)
+	}
+	return ou
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (ou *OrderUpdate) ClearExternalID() *OrderUpdate {
+	ou.mutation.ClearExternalID()
+	return ou
+}
+
 // SetNumber sets the "number" field.
 func (ou *OrderUpdate) SetNumber(s string) *OrderUpdate {
 	ou.mutation.SetNumber(s)
@@ -309,6 +349,16 @@ func (ou *OrderUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (ou *OrderUpdate) check() error {
+	if v, ok := ou.mutation.ExternalSource(); ok {
+		if err := order.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Order.external_source": %w`, err)}
+		}
+	}
+	if v, ok := ou.mutation.ExternalID(); ok {
+		if err := order.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Order.external_id": %w`, err)}
+		}
+	}
 	if v, ok := ou.mutation.Number(); ok {
 		if err := order.NumberValidator(v); err != nil {
 			return &ValidationError{Name: "number", err: fmt.Errorf(`ent: validator failed for field "Order.number": %w`, err)}
@@ -345,6 +395,18 @@ func (ou *OrderUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if value, ok := ou.mutation.UpdatedAt(); ok {
 		_spec.SetField(order.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := ou.mutation.ExternalSource(); ok {
+		_spec.SetField(order.FieldExternalSource, field.TypeString, value)
+	}
+	if ou.mutation.ExternalSourceCleared() {
+		_spec.ClearField(order.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := ou.mutation.ExternalID(); ok {
+		_spec.SetField(order.FieldExternalID, field.TypeString, value)
+	}
+	if ou.mutation.ExternalIDCleared() {
+		_spec.ClearField(order.FieldExternalID, field.TypeString)
 	}
 	if value, ok := ou.mutation.Number(); ok {
 		_spec.SetField(order.FieldNumber, field.TypeString, value)
@@ -527,6 +589,46 @@ type OrderUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (ouo *OrderUpdateOne) SetUpdatedAt(t time.Time) *OrderUpdateOne {
 	ouo.mutation.SetUpdatedAt(t)
+	return ouo
+}
+
+// SetExternalSource sets the "external_source" field.
+func (ouo *OrderUpdateOne) SetExternalSource(s string) *OrderUpdateOne {
+	ouo.mutation.SetExternalSource(s)
+	return ouo
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (ouo *OrderUpdateOne) SetNillableExternalSource(s *string) *OrderUpdateOne {
+	if s != nil {
+		ouo.SetExternalSource(*s)
+	}
+	return ouo
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (ouo *OrderUpdateOne) ClearExternalSource() *OrderUpdateOne {
+	ouo.mutation.ClearExternalSource()
+	return ouo
+}
+
+// SetExternalID sets the "external_id" field.
+func (ouo *OrderUpdateOne) SetExternalID(s string) *OrderUpdateOne {
+	ouo.mutation.SetExternalID(s)
+	return ouo
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (ouo *OrderUpdateOne) SetNillableExternalID(s *string) *OrderUpdateOne {
+	if s != nil {
+		ouo.SetExternalID(*s)
+	}
+	return ouo
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (ouo *OrderUpdateOne) ClearExternalID() *OrderUpdateOne {
+	ouo.mutation.ClearExternalID()
 	return ouo
 }
 
@@ -811,6 +913,16 @@ func (ouo *OrderUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (ouo *OrderUpdateOne) check() error {
+	if v, ok := ouo.mutation.ExternalSource(); ok {
+		if err := order.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Order.external_source": %w`, err)}
+		}
+	}
+	if v, ok := ouo.mutation.ExternalID(); ok {
+		if err := order.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Order.external_id": %w`, err)}
+		}
+	}
 	if v, ok := ouo.mutation.Number(); ok {
 		if err := order.NumberValidator(v); err != nil {
 			return &ValidationError{Name: "number", err: fmt.Errorf(`ent: validator failed for field "Order.number": %w`, err)}
@@ -864,6 +976,18 @@ func (ouo *OrderUpdateOne) sqlSave(ctx context.Context) (_node *Order, err error
 	}
 	if value, ok := ouo.mutation.UpdatedAt(); ok {
 		_spec.SetField(order.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := ouo.mutation.ExternalSource(); ok {
+		_spec.SetField(order.FieldExternalSource, field.TypeString, value)
+	}
+	if ouo.mutation.ExternalSourceCleared() {
+		_spec.ClearField(order.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := ouo.mutation.ExternalID(); ok {
+		_spec.SetField(order.FieldExternalID, field.TypeString, value)
+	}
+	if ouo.mutation.ExternalIDCleared() {
+		_spec.ClearField(order.FieldExternalID, field.TypeString)
 	}
 	if value, ok := ouo.mutation.Number(); ok {
 		_spec.SetField(order.FieldNumber, field.TypeString, value)

@@ -27,6 +27,10 @@ type Organization struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID pulid.ID `json:"workspace_id,omitempty"`
+	// the system the record was imported from
+	ExternalSource *string `json:"external_source,omitempty"`
+	// the record's ID in that system
+	ExternalID *string `json:"external_id,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// CustomFields holds the value of the "custom_fields" field.
@@ -168,7 +172,7 @@ func (*Organization) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case organization.FieldEmployees:
 			values[i] = new(sql.NullInt64)
-		case organization.FieldName, organization.FieldDomain, organization.FieldIndustry:
+		case organization.FieldExternalSource, organization.FieldExternalID, organization.FieldName, organization.FieldDomain, organization.FieldIndustry:
 			values[i] = new(sql.NullString)
 		case organization.FieldCreatedAt, organization.FieldUpdatedAt, organization.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -210,6 +214,20 @@ func (o *Organization) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field workspace_id", values[i])
 			} else if value != nil {
 				o.WorkspaceID = *value
+			}
+		case organization.FieldExternalSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_source", values[i])
+			} else if value.Valid {
+				o.ExternalSource = new(string)
+				*o.ExternalSource = value.String
+			}
+		case organization.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				o.ExternalID = new(string)
+				*o.ExternalID = value.String
 			}
 		case organization.FieldDeletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -342,6 +360,16 @@ func (o *Organization) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", o.WorkspaceID))
+	builder.WriteString(", ")
+	if v := o.ExternalSource; v != nil {
+		builder.WriteString("external_source=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := o.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := o.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")

@@ -66,6 +66,34 @@ func (oc *OrganizationCreate) SetWorkspaceID(pu pulid.ID) *OrganizationCreate {
 	return oc
 }
 
+// SetExternalSource sets the "external_source" field.
+func (oc *OrganizationCreate) SetExternalSource(s string) *OrganizationCreate {
+	oc.mutation.SetExternalSource(s)
+	return oc
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (oc *OrganizationCreate) SetNillableExternalSource(s *string) *OrganizationCreate {
+	if s != nil {
+		oc.SetExternalSource(*s)
+	}
+	return oc
+}
+
+// SetExternalID sets the "external_id" field.
+func (oc *OrganizationCreate) SetExternalID(s string) *OrganizationCreate {
+	oc.mutation.SetExternalID(s)
+	return oc
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (oc *OrganizationCreate) SetNillableExternalID(s *string) *OrganizationCreate {
+	if s != nil {
+		oc.SetExternalID(*s)
+	}
+	return oc
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (oc *OrganizationCreate) SetDeletedAt(t time.Time) *OrganizationCreate {
 	oc.mutation.SetDeletedAt(t)
@@ -334,6 +362,16 @@ func (oc *OrganizationCreate) check() error {
 	if _, ok := oc.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "Organization.workspace_id"`)}
 	}
+	if v, ok := oc.mutation.ExternalSource(); ok {
+		if err := organization.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Organization.external_source": %w`, err)}
+		}
+	}
+	if v, ok := oc.mutation.ExternalID(); ok {
+		if err := organization.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Organization.external_id": %w`, err)}
+		}
+	}
 	if _, ok := oc.mutation.Name(); !ok {
 		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "Organization.name"`)}
 	}
@@ -408,6 +446,14 @@ func (oc *OrganizationCreate) createSpec() (*Organization, *sqlgraph.CreateSpec)
 	if value, ok := oc.mutation.UpdatedAt(); ok {
 		_spec.SetField(organization.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := oc.mutation.ExternalSource(); ok {
+		_spec.SetField(organization.FieldExternalSource, field.TypeString, value)
+		_node.ExternalSource = &value
+	}
+	if value, ok := oc.mutation.ExternalID(); ok {
+		_spec.SetField(organization.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if value, ok := oc.mutation.DeletedAt(); ok {
 		_spec.SetField(organization.FieldDeletedAt, field.TypeTime, value)
@@ -627,6 +673,42 @@ func (u *OrganizationUpsert) UpdateUpdatedAt() *OrganizationUpsert {
 	return u
 }
 
+// SetExternalSource sets the "external_source" field.
+func (u *OrganizationUpsert) SetExternalSource(v string) *OrganizationUpsert {
+	u.Set(organization.FieldExternalSource, v)
+	return u
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *OrganizationUpsert) UpdateExternalSource() *OrganizationUpsert {
+	u.SetExcluded(organization.FieldExternalSource)
+	return u
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *OrganizationUpsert) ClearExternalSource() *OrganizationUpsert {
+	u.SetNull(organization.FieldExternalSource)
+	return u
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *OrganizationUpsert) SetExternalID(v string) *OrganizationUpsert {
+	u.Set(organization.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *OrganizationUpsert) UpdateExternalID() *OrganizationUpsert {
+	u.SetExcluded(organization.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *OrganizationUpsert) ClearExternalID() *OrganizationUpsert {
+	u.SetNull(organization.FieldExternalID)
+	return u
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (u *OrganizationUpsert) SetDeletedAt(v time.Time) *OrganizationUpsert {
 	u.Set(organization.FieldDeletedAt, v)
@@ -818,6 +900,48 @@ func (u *OrganizationUpsertOne) SetUpdatedAt(v time.Time) *OrganizationUpsertOne
 func (u *OrganizationUpsertOne) UpdateUpdatedAt() *OrganizationUpsertOne {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *OrganizationUpsertOne) SetExternalSource(v string) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *OrganizationUpsertOne) UpdateExternalSource() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *OrganizationUpsertOne) ClearExternalSource() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *OrganizationUpsertOne) SetExternalID(v string) *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *OrganizationUpsertOne) UpdateExternalID() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *OrganizationUpsertOne) ClearExternalID() *OrganizationUpsertOne {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1200,6 +1324,48 @@ func (u *OrganizationUpsertBulk) SetUpdatedAt(v time.Time) *OrganizationUpsertBu
 func (u *OrganizationUpsertBulk) UpdateUpdatedAt() *OrganizationUpsertBulk {
 	return u.Update(func(s *OrganizationUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *OrganizationUpsertBulk) SetExternalSource(v string) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *OrganizationUpsertBulk) UpdateExternalSource() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *OrganizationUpsertBulk) ClearExternalSource() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *OrganizationUpsertBulk) SetExternalID(v string) *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *OrganizationUpsertBulk) UpdateExternalID() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *OrganizationUpsertBulk) ClearExternalID() *OrganizationUpsertBulk {
+	return u.Update(func(s *OrganizationUpsert) {
+		s.ClearExternalID()
 	})
 }
 

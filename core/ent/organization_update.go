@@ -43,6 +43,46 @@ func (ou *OrganizationUpdate) SetUpdatedAt(t time.Time) *OrganizationUpdate {
 	return ou
 }
 
+// SetExternalSource sets the "external_source" field.
+func (ou *OrganizationUpdate) SetExternalSource(s string) *OrganizationUpdate {
+	ou.mutation.SetExternalSource(s)
+	return ou
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (ou *OrganizationUpdate) SetNillableExternalSource(s *string) *OrganizationUpdate {
+	if s != nil {
+		ou.SetExternalSource(*s)
+	}
+	return ou
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (ou *OrganizationUpdate) ClearExternalSource() *OrganizationUpdate {
+	ou.mutation.ClearExternalSource()
+	return ou
+}
+
+// SetExternalID sets the "external_id" field.
+func (ou *OrganizationUpdate) SetExternalID(s string) *OrganizationUpdate {
+	ou.mutation.SetExternalID(s)
+	return ou
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (ou *OrganizationUpdate) SetNillableExternalID(s *string) *OrganizationUpdate {
+	if s != nil {
+		ou.SetExternalID(*s)
+	}
+	return ou
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (ou *OrganizationUpdate) ClearExternalID() *OrganizationUpdate {
+	ou.mutation.ClearExternalID()
+	return ou
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (ou *OrganizationUpdate) SetDeletedAt(t time.Time) *OrganizationUpdate {
 	ou.mutation.SetDeletedAt(t)
@@ -452,6 +492,16 @@ func (ou *OrganizationUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (ou *OrganizationUpdate) check() error {
+	if v, ok := ou.mutation.ExternalSource(); ok {
+		if err := organization.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Organization.external_source": %w`, err)}
+		}
+	}
+	if v, ok := ou.mutation.ExternalID(); ok {
+		if err := organization.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Organization.external_id": %w`, err)}
+		}
+	}
 	if v, ok := ou.mutation.Name(); ok {
 		if err := organization.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Organization.name": %w`, err)}
@@ -498,6 +548,18 @@ func (ou *OrganizationUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if value, ok := ou.mutation.UpdatedAt(); ok {
 		_spec.SetField(organization.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := ou.mutation.ExternalSource(); ok {
+		_spec.SetField(organization.FieldExternalSource, field.TypeString, value)
+	}
+	if ou.mutation.ExternalSourceCleared() {
+		_spec.ClearField(organization.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := ou.mutation.ExternalID(); ok {
+		_spec.SetField(organization.FieldExternalID, field.TypeString, value)
+	}
+	if ou.mutation.ExternalIDCleared() {
+		_spec.ClearField(organization.FieldExternalID, field.TypeString)
 	}
 	if value, ok := ou.mutation.DeletedAt(); ok {
 		_spec.SetField(organization.FieldDeletedAt, field.TypeTime, value)
@@ -859,6 +921,46 @@ type OrganizationUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (ouo *OrganizationUpdateOne) SetUpdatedAt(t time.Time) *OrganizationUpdateOne {
 	ouo.mutation.SetUpdatedAt(t)
+	return ouo
+}
+
+// SetExternalSource sets the "external_source" field.
+func (ouo *OrganizationUpdateOne) SetExternalSource(s string) *OrganizationUpdateOne {
+	ouo.mutation.SetExternalSource(s)
+	return ouo
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (ouo *OrganizationUpdateOne) SetNillableExternalSource(s *string) *OrganizationUpdateOne {
+	if s != nil {
+		ouo.SetExternalSource(*s)
+	}
+	return ouo
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (ouo *OrganizationUpdateOne) ClearExternalSource() *OrganizationUpdateOne {
+	ouo.mutation.ClearExternalSource()
+	return ouo
+}
+
+// SetExternalID sets the "external_id" field.
+func (ouo *OrganizationUpdateOne) SetExternalID(s string) *OrganizationUpdateOne {
+	ouo.mutation.SetExternalID(s)
+	return ouo
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (ouo *OrganizationUpdateOne) SetNillableExternalID(s *string) *OrganizationUpdateOne {
+	if s != nil {
+		ouo.SetExternalID(*s)
+	}
+	return ouo
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (ouo *OrganizationUpdateOne) ClearExternalID() *OrganizationUpdateOne {
+	ouo.mutation.ClearExternalID()
 	return ouo
 }
 
@@ -1284,6 +1386,16 @@ func (ouo *OrganizationUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (ouo *OrganizationUpdateOne) check() error {
+	if v, ok := ouo.mutation.ExternalSource(); ok {
+		if err := organization.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Organization.external_source": %w`, err)}
+		}
+	}
+	if v, ok := ouo.mutation.ExternalID(); ok {
+		if err := organization.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Organization.external_id": %w`, err)}
+		}
+	}
 	if v, ok := ouo.mutation.Name(); ok {
 		if err := organization.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Organization.name": %w`, err)}
@@ -1347,6 +1459,18 @@ func (ouo *OrganizationUpdateOne) sqlSave(ctx context.Context) (_node *Organizat
 	}
 	if value, ok := ouo.mutation.UpdatedAt(); ok {
 		_spec.SetField(organization.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := ouo.mutation.ExternalSource(); ok {
+		_spec.SetField(organization.FieldExternalSource, field.TypeString, value)
+	}
+	if ouo.mutation.ExternalSourceCleared() {
+		_spec.ClearField(organization.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := ouo.mutation.ExternalID(); ok {
+		_spec.SetField(organization.FieldExternalID, field.TypeString, value)
+	}
+	if ouo.mutation.ExternalIDCleared() {
+		_spec.ClearField(organization.FieldExternalID, field.TypeString)
 	}
 	if value, ok := ouo.mutation.DeletedAt(); ok {
 		_spec.SetField(organization.FieldDeletedAt, field.TypeTime, value)

@@ -26,6 +26,10 @@ type Product struct {
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
 	// WorkspaceID holds the value of the "workspace_id" field.
 	WorkspaceID pulid.ID `json:"workspace_id,omitempty"`
+	// the system the record was imported from
+	ExternalSource *string `json:"external_source,omitempty"`
+	// the record's ID in that system
+	ExternalID *string `json:"external_id,omitempty"`
 	// DeletedAt holds the value of the "deleted_at" field.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
 	// Name holds the value of the "name" field.
@@ -94,7 +98,7 @@ func (*Product) scanValues(columns []string) ([]any, error) {
 			values[i] = new(sql.NullBool)
 		case product.FieldPrice, product.FieldUnitCost:
 			values[i] = new(sql.NullInt64)
-		case product.FieldName, product.FieldSku, product.FieldDescription, product.FieldCurrency:
+		case product.FieldExternalSource, product.FieldExternalID, product.FieldName, product.FieldSku, product.FieldDescription, product.FieldCurrency:
 			values[i] = new(sql.NullString)
 		case product.FieldCreatedAt, product.FieldUpdatedAt, product.FieldDeletedAt:
 			values[i] = new(sql.NullTime)
@@ -136,6 +140,20 @@ func (pr *Product) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field workspace_id", values[i])
 			} else if value != nil {
 				pr.WorkspaceID = *value
+			}
+		case product.FieldExternalSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_source", values[i])
+			} else if value.Valid {
+				pr.ExternalSource = new(string)
+				*pr.ExternalSource = value.String
+			}
+		case product.FieldExternalID:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field external_id", values[i])
+			} else if value.Valid {
+				pr.ExternalID = new(string)
+				*pr.ExternalID = value.String
 			}
 		case product.FieldDeletedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -240,6 +258,16 @@ func (pr *Product) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("workspace_id=")
 	builder.WriteString(fmt.Sprintf("%v", pr.WorkspaceID))
+	builder.WriteString(", ")
+	if v := pr.ExternalSource; v != nil {
+		builder.WriteString("external_source=")
+		builder.WriteString(*v)
+	}
+	builder.WriteString(", ")
+	if v := pr.ExternalID; v != nil {
+		builder.WriteString("external_id=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := pr.DeletedAt; v != nil {
 		builder.WriteString("deleted_at=")

@@ -61,6 +61,34 @@ func (pc *ProductCreate) SetWorkspaceID(pu pulid.ID) *ProductCreate {
 	return pc
 }
 
+// SetExternalSource sets the "external_source" field.
+func (pc *ProductCreate) SetExternalSource(s string) *ProductCreate {
+	pc.mutation.SetExternalSource(s)
+	return pc
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (pc *ProductCreate) SetNillableExternalSource(s *string) *ProductCreate {
+	if s != nil {
+		pc.SetExternalSource(*s)
+	}
+	return pc
+}
+
+// SetExternalID sets the "external_id" field.
+func (pc *ProductCreate) SetExternalID(s string) *ProductCreate {
+	pc.mutation.SetExternalID(s)
+	return pc
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (pc *ProductCreate) SetNillableExternalID(s *string) *ProductCreate {
+	if s != nil {
+		pc.SetExternalID(*s)
+	}
+	return pc
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (pc *ProductCreate) SetDeletedAt(t time.Time) *ProductCreate {
 	pc.mutation.SetDeletedAt(t)
@@ -287,6 +315,16 @@ func (pc *ProductCreate) check() error {
 	if _, ok := pc.mutation.WorkspaceID(); !ok {
 		return &ValidationError{Name: "workspace_id", err: errors.New(`ent: missing required field "Product.workspace_id"`)}
 	}
+	if v, ok := pc.mutation.ExternalSource(); ok {
+		if err := product.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Product.external_source": %w`, err)}
+		}
+	}
+	if v, ok := pc.mutation.ExternalID(); ok {
+		if err := product.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Product.external_id": %w`, err)}
+		}
+	}
 	if _, ok := pc.mutation.Name(); !ok {
 		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "Product.name"`)}
 	}
@@ -383,6 +421,14 @@ func (pc *ProductCreate) createSpec() (*Product, *sqlgraph.CreateSpec) {
 	if value, ok := pc.mutation.UpdatedAt(); ok {
 		_spec.SetField(product.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
+	}
+	if value, ok := pc.mutation.ExternalSource(); ok {
+		_spec.SetField(product.FieldExternalSource, field.TypeString, value)
+		_node.ExternalSource = &value
+	}
+	if value, ok := pc.mutation.ExternalID(); ok {
+		_spec.SetField(product.FieldExternalID, field.TypeString, value)
+		_node.ExternalID = &value
 	}
 	if value, ok := pc.mutation.DeletedAt(); ok {
 		_spec.SetField(product.FieldDeletedAt, field.TypeTime, value)
@@ -510,6 +556,42 @@ func (u *ProductUpsert) SetUpdatedAt(v time.Time) *ProductUpsert {
 // UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
 func (u *ProductUpsert) UpdateUpdatedAt() *ProductUpsert {
 	u.SetExcluded(product.FieldUpdatedAt)
+	return u
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ProductUpsert) SetExternalSource(v string) *ProductUpsert {
+	u.Set(product.FieldExternalSource, v)
+	return u
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateExternalSource() *ProductUpsert {
+	u.SetExcluded(product.FieldExternalSource)
+	return u
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ProductUpsert) ClearExternalSource() *ProductUpsert {
+	u.SetNull(product.FieldExternalSource)
+	return u
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ProductUpsert) SetExternalID(v string) *ProductUpsert {
+	u.Set(product.FieldExternalID, v)
+	return u
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ProductUpsert) UpdateExternalID() *ProductUpsert {
+	u.SetExcluded(product.FieldExternalID)
+	return u
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ProductUpsert) ClearExternalID() *ProductUpsert {
+	u.SetNull(product.FieldExternalID)
 	return u
 }
 
@@ -704,6 +786,48 @@ func (u *ProductUpsertOne) SetUpdatedAt(v time.Time) *ProductUpsertOne {
 func (u *ProductUpsertOne) UpdateUpdatedAt() *ProductUpsertOne {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ProductUpsertOne) SetExternalSource(v string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateExternalSource() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ProductUpsertOne) ClearExternalSource() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ProductUpsertOne) SetExternalID(v string) *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ProductUpsertOne) UpdateExternalID() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ProductUpsertOne) ClearExternalID() *ProductUpsertOne {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearExternalID()
 	})
 }
 
@@ -1086,6 +1210,48 @@ func (u *ProductUpsertBulk) SetUpdatedAt(v time.Time) *ProductUpsertBulk {
 func (u *ProductUpsertBulk) UpdateUpdatedAt() *ProductUpsertBulk {
 	return u.Update(func(s *ProductUpsert) {
 		s.UpdateUpdatedAt()
+	})
+}
+
+// SetExternalSource sets the "external_source" field.
+func (u *ProductUpsertBulk) SetExternalSource(v string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetExternalSource(v)
+	})
+}
+
+// UpdateExternalSource sets the "external_source" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateExternalSource() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateExternalSource()
+	})
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (u *ProductUpsertBulk) ClearExternalSource() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearExternalSource()
+	})
+}
+
+// SetExternalID sets the "external_id" field.
+func (u *ProductUpsertBulk) SetExternalID(v string) *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.SetExternalID(v)
+	})
+}
+
+// UpdateExternalID sets the "external_id" field to the value that was provided on create.
+func (u *ProductUpsertBulk) UpdateExternalID() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.UpdateExternalID()
+	})
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (u *ProductUpsertBulk) ClearExternalID() *ProductUpsertBulk {
+	return u.Update(func(s *ProductUpsert) {
+		s.ClearExternalID()
 	})
 }
 

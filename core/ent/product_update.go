@@ -38,6 +38,46 @@ func (pu *ProductUpdate) SetUpdatedAt(t time.Time) *ProductUpdate {
 	return pu
 }
 
+// SetExternalSource sets the "external_source" field.
+func (pu *ProductUpdate) SetExternalSource(s string) *ProductUpdate {
+	pu.mutation.SetExternalSource(s)
+	return pu
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (pu *ProductUpdate) SetNillableExternalSource(s *string) *ProductUpdate {
+	if s != nil {
+		pu.SetExternalSource(*s)
+	}
+	return pu
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (pu *ProductUpdate) ClearExternalSource() *ProductUpdate {
+	pu.mutation.ClearExternalSource()
+	return pu
+}
+
+// SetExternalID sets the "external_id" field.
+func (pu *ProductUpdate) SetExternalID(s string) *ProductUpdate {
+	pu.mutation.SetExternalID(s)
+	return pu
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (pu *ProductUpdate) SetNillableExternalID(s *string) *ProductUpdate {
+	if s != nil {
+		pu.SetExternalID(*s)
+	}
+	return pu
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (pu *ProductUpdate) ClearExternalID() *ProductUpdate {
+	pu.mutation.ClearExternalID()
+	return pu
+}
+
 // SetDeletedAt sets the "deleted_at" field.
 func (pu *ProductUpdate) SetDeletedAt(t time.Time) *ProductUpdate {
 	pu.mutation.SetDeletedAt(t)
@@ -267,6 +307,16 @@ func (pu *ProductUpdate) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (pu *ProductUpdate) check() error {
+	if v, ok := pu.mutation.ExternalSource(); ok {
+		if err := product.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Product.external_source": %w`, err)}
+		}
+	}
+	if v, ok := pu.mutation.ExternalID(); ok {
+		if err := product.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Product.external_id": %w`, err)}
+		}
+	}
 	if v, ok := pu.mutation.Name(); ok {
 		if err := product.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Product.name": %w`, err)}
@@ -323,6 +373,18 @@ func (pu *ProductUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	}
 	if value, ok := pu.mutation.UpdatedAt(); ok {
 		_spec.SetField(product.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := pu.mutation.ExternalSource(); ok {
+		_spec.SetField(product.FieldExternalSource, field.TypeString, value)
+	}
+	if pu.mutation.ExternalSourceCleared() {
+		_spec.ClearField(product.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := pu.mutation.ExternalID(); ok {
+		_spec.SetField(product.FieldExternalID, field.TypeString, value)
+	}
+	if pu.mutation.ExternalIDCleared() {
+		_spec.ClearField(product.FieldExternalID, field.TypeString)
 	}
 	if value, ok := pu.mutation.DeletedAt(); ok {
 		_spec.SetField(product.FieldDeletedAt, field.TypeTime, value)
@@ -433,6 +495,46 @@ type ProductUpdateOne struct {
 // SetUpdatedAt sets the "updated_at" field.
 func (puo *ProductUpdateOne) SetUpdatedAt(t time.Time) *ProductUpdateOne {
 	puo.mutation.SetUpdatedAt(t)
+	return puo
+}
+
+// SetExternalSource sets the "external_source" field.
+func (puo *ProductUpdateOne) SetExternalSource(s string) *ProductUpdateOne {
+	puo.mutation.SetExternalSource(s)
+	return puo
+}
+
+// SetNillableExternalSource sets the "external_source" field if the given value is not nil.
+func (puo *ProductUpdateOne) SetNillableExternalSource(s *string) *ProductUpdateOne {
+	if s != nil {
+		puo.SetExternalSource(*s)
+	}
+	return puo
+}
+
+// ClearExternalSource clears the value of the "external_source" field.
+func (puo *ProductUpdateOne) ClearExternalSource() *ProductUpdateOne {
+	puo.mutation.ClearExternalSource()
+	return puo
+}
+
+// SetExternalID sets the "external_id" field.
+func (puo *ProductUpdateOne) SetExternalID(s string) *ProductUpdateOne {
+	puo.mutation.SetExternalID(s)
+	return puo
+}
+
+// SetNillableExternalID sets the "external_id" field if the given value is not nil.
+func (puo *ProductUpdateOne) SetNillableExternalID(s *string) *ProductUpdateOne {
+	if s != nil {
+		puo.SetExternalID(*s)
+	}
+	return puo
+}
+
+// ClearExternalID clears the value of the "external_id" field.
+func (puo *ProductUpdateOne) ClearExternalID() *ProductUpdateOne {
+	puo.mutation.ClearExternalID()
 	return puo
 }
 
@@ -678,6 +780,16 @@ func (puo *ProductUpdateOne) defaults() error {
 
 // check runs all checks and user-defined validators on the builder.
 func (puo *ProductUpdateOne) check() error {
+	if v, ok := puo.mutation.ExternalSource(); ok {
+		if err := product.ExternalSourceValidator(v); err != nil {
+			return &ValidationError{Name: "external_source", err: fmt.Errorf(`ent: validator failed for field "Product.external_source": %w`, err)}
+		}
+	}
+	if v, ok := puo.mutation.ExternalID(); ok {
+		if err := product.ExternalIDValidator(v); err != nil {
+			return &ValidationError{Name: "external_id", err: fmt.Errorf(`ent: validator failed for field "Product.external_id": %w`, err)}
+		}
+	}
 	if v, ok := puo.mutation.Name(); ok {
 		if err := product.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Product.name": %w`, err)}
@@ -751,6 +863,18 @@ func (puo *ProductUpdateOne) sqlSave(ctx context.Context) (_node *Product, err e
 	}
 	if value, ok := puo.mutation.UpdatedAt(); ok {
 		_spec.SetField(product.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if value, ok := puo.mutation.ExternalSource(); ok {
+		_spec.SetField(product.FieldExternalSource, field.TypeString, value)
+	}
+	if puo.mutation.ExternalSourceCleared() {
+		_spec.ClearField(product.FieldExternalSource, field.TypeString)
+	}
+	if value, ok := puo.mutation.ExternalID(); ok {
+		_spec.SetField(product.FieldExternalID, field.TypeString, value)
+	}
+	if puo.mutation.ExternalIDCleared() {
+		_spec.ClearField(product.FieldExternalID, field.TypeString)
 	}
 	if value, ok := puo.mutation.DeletedAt(); ok {
 		_spec.SetField(product.FieldDeletedAt, field.TypeTime, value)

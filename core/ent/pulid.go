@@ -16,6 +16,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
+	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -59,6 +61,8 @@ var PrefixTables = map[string]TableInfo{
 	"dlv": {Table: "deliveries", SoftDelete: false, Workspaced: true},
 	"evt": {Table: "events", SoftDelete: false, Workspaced: true},
 	"ext": {Table: "extension_bindings", SoftDelete: false, Workspaced: true},
+	"imp": {Table: "import_jobs", SoftDelete: false, Workspaced: true},
+	"imr": {Table: "import_rejects", SoftDelete: false, Workspaced: true},
 	"led": {Table: "leads", SoftDelete: true, Workspaced: true},
 	"lit": {Table: "line_items", SoftDelete: false, Workspaced: true},
 	"mem": {Table: "members", SoftDelete: false, Workspaced: true},
@@ -141,6 +145,14 @@ var EdgeTargets = map[string]map[string]string{
 	},
 	"ExtensionBinding": {
 		"workspace": "wsp",
+	},
+	"ImportJob": {
+		"workspace": "wsp",
+		"rejects":   "imr",
+	},
+	"ImportReject": {
+		"workspace": "wsp",
+		"job":       "imp",
 	},
 	"Lead": {
 		"workspace":    "wsp",
@@ -261,6 +273,10 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.Event.Query().Where(event.IDIn(ids...)).Count(ctx)
 	case "ext":
 		return c.ExtensionBinding.Query().Where(extensionbinding.IDIn(ids...)).Count(ctx)
+	case "imp":
+		return c.ImportJob.Query().Where(importjob.IDIn(ids...)).Count(ctx)
+	case "imr":
+		return c.ImportReject.Query().Where(importreject.IDIn(ids...)).Count(ctx)
 	case "led":
 		return c.Lead.Query().Where(lead.IDIn(ids...)).Count(ctx)
 	case "lit":

@@ -36,6 +36,10 @@ type Tx struct {
 	Event *EventClient
 	// ExtensionBinding is the client for interacting with the ExtensionBinding builders.
 	ExtensionBinding *ExtensionBindingClient
+	// ImportJob is the client for interacting with the ImportJob builders.
+	ImportJob *ImportJobClient
+	// ImportReject is the client for interacting with the ImportReject builders.
+	ImportReject *ImportRejectClient
 	// Lead is the client for interacting with the Lead builders.
 	Lead *LeadClient
 	// LineItem is the client for interacting with the LineItem builders.
@@ -212,6 +216,8 @@ func (tx *Tx) init() {
 	tx.Delivery = NewDeliveryClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.ExtensionBinding = NewExtensionBindingClient(tx.config)
+	tx.ImportJob = NewImportJobClient(tx.config)
+	tx.ImportReject = NewImportRejectClient(tx.config)
 	tx.Lead = NewLeadClient(tx.config)
 	tx.LineItem = NewLineItemClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)

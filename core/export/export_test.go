@@ -68,6 +68,13 @@ func opt(s string) any {
 	return s
 }
 
+func optPtr(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
 func optID(id *pulid.ID) any {
 	if id == nil {
 		return nil
@@ -125,7 +132,8 @@ func seed(t *testing.T, st *store.Store) *world {
 			cc.SetPhone(s.phone)
 		}
 		if s.org {
-			cc.SetOrganizationID(org.ID)
+			// One contact came from another system, and keeps its ID there.
+			cc.SetOrganizationID(org.ID).SetExternalSource("pipedrive").SetExternalID("=7")
 		}
 		must[*ent.Contact](t)(cc.Save(w.acme))
 	}
@@ -149,12 +157,13 @@ func seed(t *testing.T, st *store.Store) *world {
 
 	// Expected rows, from the records as stored (re-read, for the
 	// database's time precision).
-	w.contactCols = []string{"id", "created_at", "updated_at", "first_name", "last_name", "email", "phone", "title",
+	w.contactCols = []string{"id", "created_at", "updated_at", "external_source", "external_id", "first_name", "last_name", "email", "phone", "title",
 		"organization_id", "owner_id", "custom.region", "custom.score", "custom.since", "custom.tier", "custom.vip"}
 	for _, r := range must[[]*ent.Contact](t)(c.Contact.Query().Order(ent.Asc(contact.FieldID)).All(w.acme)) {
 		w.contactByID[r.ID] = r
 		row := map[string]any{
 			"id": string(r.ID), "created_at": ts(r.CreatedAt), "updated_at": ts(r.UpdatedAt),
+			"external_source": optPtr(r.ExternalSource), "external_id": optPtr(r.ExternalID),
 			"first_name": opt(r.FirstName), "last_name": opt(r.LastName), "email": opt(r.Email),
 			"phone": opt(r.Phone), "title": opt(r.Title), "organization_id": optID(r.OrganizationID),
 			"owner_id": optID(r.OwnerID),
@@ -172,10 +181,11 @@ func seed(t *testing.T, st *store.Store) *world {
 		}
 		w.contacts = append(w.contacts, row)
 	}
-	w.productCols = []string{"id", "created_at", "updated_at", "name", "sku", "description", "price", "unit_cost", "currency", "active"}
+	w.productCols = []string{"id", "created_at", "updated_at", "external_source", "external_id", "name", "sku", "description", "price", "unit_cost", "currency", "active"}
 	for _, r := range must[[]*ent.Product](t)(c.Product.Query().Order(ent.Asc(product.FieldID)).All(w.acme)) {
 		w.products = append(w.products, map[string]any{
 			"id": string(r.ID), "created_at": ts(r.CreatedAt), "updated_at": ts(r.UpdatedAt),
+			"external_source": optPtr(r.ExternalSource), "external_id": optPtr(r.ExternalID),
 			"name": opt(r.Name), "sku": opt(r.Sku), "description": opt(r.Description),
 			"price": money(r.Price), "unit_cost": money(r.UnitCost), "currency": r.Currency, "active": r.Active,
 		})

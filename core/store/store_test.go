@@ -3,6 +3,7 @@ package store_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,28 @@ func TestMigrationsMatchSchema(t *testing.T) {
 		for _, s := range status {
 			if !s.Applied {
 				t.Errorf("migration %d not applied", s.Version)
+			}
+		}
+	})
+}
+
+// TestHandWrittenIndexesSurvive checks that the indexes hand-written
+// migrations create (the ones migrategen's handWritten names) exist after
+// every migration: SQLite drops a table's indexes when a later migration
+// rebuilds the table, so such a migration must make them again.
+func TestHandWrittenIndexesSurvive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		q := "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = '%s'"
+		if st.Dialect == "postgres" {
+			q = "SELECT count(*) FROM pg_indexes WHERE indexname = '%s'"
+		}
+		for _, name := range []string{"order_customer_month", "segmentmembership_open"} {
+			var n int
+			if err := st.DB.QueryRow(fmt.Sprintf(q, name)).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 1 {
+				t.Errorf("index %s: %d found after migrating, want 1", name, n)
 			}
 		}
 	})

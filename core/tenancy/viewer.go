@@ -5,6 +5,7 @@ package tenancy
 
 import (
 	"context"
+	"time"
 
 	"github.com/rapportcrm/rapport/core/pulid"
 )
@@ -105,4 +106,52 @@ func WithAutomation(ctx context.Context, automationID string, depth int) context
 func AutomationDepth(ctx context.Context) int {
 	c, _ := ctx.Value(automationKey{}).(automationCause)
 	return c.depth
+}
+
+type historyKey struct{}
+
+// WithHistory returns a context whose changes are dated at: the timeline
+// entries, record events and stage changes they write say they happened
+// then, not now. Imports use it to keep a source's dates.
+func WithHistory(ctx context.Context, at time.Time) context.Context {
+	return context.WithValue(ctx, historyKey{}, at)
+}
+
+// Now is when the changes made through ctx happened: the time given to
+// WithHistory, else the current time.
+func Now(ctx context.Context) time.Time {
+	if t, ok := ctx.Value(historyKey{}).(time.Time); ok && !t.IsZero() {
+		return t
+	}
+	return time.Now()
+}
+
+type quietKey struct{}
+
+// Quiet returns a context whose changes fire no automation: their record
+// events are written (the outbox stays complete) but marked dispatched.
+// Imports use it unless asked to fire automations.
+func Quiet(ctx context.Context) context.Context {
+	return context.WithValue(ctx, quietKey{}, true)
+}
+
+// IsQuiet reports whether ctx was made by Quiet.
+func IsQuiet(ctx context.Context) bool {
+	b, _ := ctx.Value(quietKey{}).(bool)
+	return b
+}
+
+type untrailedKey struct{}
+
+// Untrailed returns a context whose changes write no timeline entry, no
+// record event and no stage change: for restoring a workspace archive,
+// which restores those records themselves.
+func Untrailed(ctx context.Context) context.Context {
+	return context.WithValue(ctx, untrailedKey{}, true)
+}
+
+// IsUntrailed reports whether ctx was made by Untrailed.
+func IsUntrailed(ctx context.Context) bool {
+	b, _ := ctx.Value(untrailedKey{}).(bool)
+	return b
 }

@@ -91,6 +91,14 @@ func (r *queryResolver) ExtensionBindings(ctx context.Context) ([]*ent.Extension
 	return r.Client.ExtensionBinding.Query().All(ctx)
 }
 
+// ImportJobs is the resolver for the importJobs field.
+func (r *queryResolver) ImportJobs(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ImportJobOrder, where *ent.ImportJobWhereInput) (*ent.ImportJobConnection, error) {
+	return r.Client.ImportJob.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithImportJobOrder(orderBy),
+		ent.WithImportJobFilter(where.Filter),
+	)
+}
+
 // Leads is the resolver for the leads field.
 func (r *queryResolver) Leads(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.LeadOrder, where *ent.LeadWhereInput) (*ent.LeadConnection, error) {
 	return r.Client.Lead.Query().Paginate(ctx, after, pageSize(first, last), before, last,

@@ -25,6 +25,10 @@ const (
 	FieldUpdatedAt = "updated_at"
 	// FieldWorkspaceID holds the string denoting the workspace_id field in the database.
 	FieldWorkspaceID = "workspace_id"
+	// FieldExternalSource holds the string denoting the external_source field in the database.
+	FieldExternalSource = "external_source"
+	// FieldExternalID holds the string denoting the external_id field in the database.
+	FieldExternalID = "external_id"
 	// FieldDeletedAt holds the string denoting the deleted_at field in the database.
 	FieldDeletedAt = "deleted_at"
 	// FieldKind holds the string denoting the kind field in the database.
@@ -115,6 +119,8 @@ var Columns = []string{
 	FieldCreatedAt,
 	FieldUpdatedAt,
 	FieldWorkspaceID,
+	FieldExternalSource,
+	FieldExternalID,
 	FieldDeletedAt,
 	FieldKind,
 	FieldSubject,
@@ -155,6 +161,10 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// UpdateDefaultUpdatedAt holds the default value on update for the "updated_at" field.
 	UpdateDefaultUpdatedAt func() time.Time
+	// ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	ExternalSourceValidator func(string) error
+	// ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	ExternalIDValidator func(string) error
 	// SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
 	SubjectValidator func(string) error
 	// BodyValidator is a validator for the "body" field. It is called by the builders before save.
@@ -237,6 +247,16 @@ func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByWorkspaceID orders the results by the workspace_id field.
 func ByWorkspaceID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldWorkspaceID, opts...).ToFunc()
+}
+
+// ByExternalSource orders the results by the external_source field.
+func ByExternalSource(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExternalSource, opts...).ToFunc()
+}
+
+// ByExternalID orders the results by the external_id field.
+func ByExternalID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldExternalID, opts...).ToFunc()
 }
 
 // ByDeletedAt orders the results by the deleted_at field.

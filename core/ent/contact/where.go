@@ -71,6 +71,16 @@ func WorkspaceID(v pulid.ID) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldWorkspaceID, v))
 }
 
+// ExternalSource applies equality check predicate on the "external_source" field. It's identical to ExternalSourceEQ.
+func ExternalSource(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldExternalSource, v))
+}
+
+// ExternalID applies equality check predicate on the "external_id" field. It's identical to ExternalIDEQ.
+func ExternalID(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldExternalID, v))
+}
+
 // DeletedAt applies equality check predicate on the "deleted_at" field. It's identical to DeletedAtEQ.
 func DeletedAt(v time.Time) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldDeletedAt, v))
@@ -259,6 +269,156 @@ func WorkspaceIDEqualFold(v pulid.ID) predicate.Contact {
 func WorkspaceIDContainsFold(v pulid.ID) predicate.Contact {
 	vc := string(v)
 	return predicate.Contact(sql.FieldContainsFold(FieldWorkspaceID, vc))
+}
+
+// ExternalSourceEQ applies the EQ predicate on the "external_source" field.
+func ExternalSourceEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldExternalSource, v))
+}
+
+// ExternalSourceNEQ applies the NEQ predicate on the "external_source" field.
+func ExternalSourceNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldExternalSource, v))
+}
+
+// ExternalSourceIn applies the In predicate on the "external_source" field.
+func ExternalSourceIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldExternalSource, vs...))
+}
+
+// ExternalSourceNotIn applies the NotIn predicate on the "external_source" field.
+func ExternalSourceNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldExternalSource, vs...))
+}
+
+// ExternalSourceGT applies the GT predicate on the "external_source" field.
+func ExternalSourceGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldExternalSource, v))
+}
+
+// ExternalSourceGTE applies the GTE predicate on the "external_source" field.
+func ExternalSourceGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldExternalSource, v))
+}
+
+// ExternalSourceLT applies the LT predicate on the "external_source" field.
+func ExternalSourceLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldExternalSource, v))
+}
+
+// ExternalSourceLTE applies the LTE predicate on the "external_source" field.
+func ExternalSourceLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldExternalSource, v))
+}
+
+// ExternalSourceContains applies the Contains predicate on the "external_source" field.
+func ExternalSourceContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldExternalSource, v))
+}
+
+// ExternalSourceHasPrefix applies the HasPrefix predicate on the "external_source" field.
+func ExternalSourceHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldExternalSource, v))
+}
+
+// ExternalSourceHasSuffix applies the HasSuffix predicate on the "external_source" field.
+func ExternalSourceHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldExternalSource, v))
+}
+
+// ExternalSourceIsNil applies the IsNil predicate on the "external_source" field.
+func ExternalSourceIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldExternalSource))
+}
+
+// ExternalSourceNotNil applies the NotNil predicate on the "external_source" field.
+func ExternalSourceNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldExternalSource))
+}
+
+// ExternalSourceEqualFold applies the EqualFold predicate on the "external_source" field.
+func ExternalSourceEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldExternalSource, v))
+}
+
+// ExternalSourceContainsFold applies the ContainsFold predicate on the "external_source" field.
+func ExternalSourceContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldExternalSource, v))
+}
+
+// ExternalIDEQ applies the EQ predicate on the "external_id" field.
+func ExternalIDEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldExternalID, v))
+}
+
+// ExternalIDNEQ applies the NEQ predicate on the "external_id" field.
+func ExternalIDNEQ(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldExternalID, v))
+}
+
+// ExternalIDIn applies the In predicate on the "external_id" field.
+func ExternalIDIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldExternalID, vs...))
+}
+
+// ExternalIDNotIn applies the NotIn predicate on the "external_id" field.
+func ExternalIDNotIn(vs ...string) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldExternalID, vs...))
+}
+
+// ExternalIDGT applies the GT predicate on the "external_id" field.
+func ExternalIDGT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldExternalID, v))
+}
+
+// ExternalIDGTE applies the GTE predicate on the "external_id" field.
+func ExternalIDGTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldExternalID, v))
+}
+
+// ExternalIDLT applies the LT predicate on the "external_id" field.
+func ExternalIDLT(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldExternalID, v))
+}
+
+// ExternalIDLTE applies the LTE predicate on the "external_id" field.
+func ExternalIDLTE(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldExternalID, v))
+}
+
+// ExternalIDContains applies the Contains predicate on the "external_id" field.
+func ExternalIDContains(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContains(FieldExternalID, v))
+}
+
+// ExternalIDHasPrefix applies the HasPrefix predicate on the "external_id" field.
+func ExternalIDHasPrefix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasPrefix(FieldExternalID, v))
+}
+
+// ExternalIDHasSuffix applies the HasSuffix predicate on the "external_id" field.
+func ExternalIDHasSuffix(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldHasSuffix(FieldExternalID, v))
+}
+
+// ExternalIDIsNil applies the IsNil predicate on the "external_id" field.
+func ExternalIDIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldExternalID))
+}
+
+// ExternalIDNotNil applies the NotNil predicate on the "external_id" field.
+func ExternalIDNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldExternalID))
+}
+
+// ExternalIDEqualFold applies the EqualFold predicate on the "external_id" field.
+func ExternalIDEqualFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldEqualFold(FieldExternalID, v))
+}
+
+// ExternalIDContainsFold applies the ContainsFold predicate on the "external_id" field.
+func ExternalIDContainsFold(v string) predicate.Contact {
+	return predicate.Contact(sql.FieldContainsFold(FieldExternalID, v))
 }
 
 // DeletedAtEQ applies the EQ predicate on the "deleted_at" field.

@@ -55,6 +55,8 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "external_source", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "external_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "kind", Type: field.TypeEnum, Enums: []string{"note", "call", "email", "meeting", "task"}},
 		{Name: "subject", Type: field.TypeString, Size: 300},
@@ -78,37 +80,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "activities_workspaces_workspace",
-				Columns:    []*schema.Column{ActivitiesColumns[11]},
+				Columns:    []*schema.Column{ActivitiesColumns[13]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "activities_contacts_contact",
-				Columns:    []*schema.Column{ActivitiesColumns[12]},
+				Columns:    []*schema.Column{ActivitiesColumns[14]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "activities_organizations_organization",
-				Columns:    []*schema.Column{ActivitiesColumns[13]},
+				Columns:    []*schema.Column{ActivitiesColumns[15]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "activities_deals_deal",
-				Columns:    []*schema.Column{ActivitiesColumns[14]},
+				Columns:    []*schema.Column{ActivitiesColumns[16]},
 				RefColumns: []*schema.Column{DealsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "activities_leads_lead",
-				Columns:    []*schema.Column{ActivitiesColumns[15]},
+				Columns:    []*schema.Column{ActivitiesColumns[17]},
 				RefColumns: []*schema.Column{LeadsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "activities_members_owner",
-				Columns:    []*schema.Column{ActivitiesColumns[16]},
+				Columns:    []*schema.Column{ActivitiesColumns[18]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -117,27 +119,32 @@ var (
 			{
 				Name:    "activity_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[11], ActivitiesColumns[1]},
+				Columns: []*schema.Column{ActivitiesColumns[13], ActivitiesColumns[1]},
+			},
+			{
+				Name:    "activity_workspace_id_external_source_external_id",
+				Unique:  true,
+				Columns: []*schema.Column{ActivitiesColumns[13], ActivitiesColumns[3], ActivitiesColumns[4]},
 			},
 			{
 				Name:    "activity_workspace_id_kind_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[11], ActivitiesColumns[4], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[13], ActivitiesColumns[6], ActivitiesColumns[10]},
 			},
 			{
 				Name:    "activity_contact_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[12], ActivitiesColumns[8]},
+				Columns: []*schema.Column{ActivitiesColumns[14], ActivitiesColumns[10]},
 			},
 			{
 				Name:    "activity_organization_id",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[13]},
+				Columns: []*schema.Column{ActivitiesColumns[15]},
 			},
 			{
 				Name:    "activity_deal_id",
 				Unique:  false,
-				Columns: []*schema.Column{ActivitiesColumns[14]},
+				Columns: []*schema.Column{ActivitiesColumns[16]},
 			},
 		},
 	}
@@ -290,6 +297,8 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "external_source", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "external_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "first_name", Type: field.TypeString, Size: 100, Default: ""},
@@ -309,19 +318,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_workspaces_workspace",
-				Columns:    []*schema.Column{ContactsColumns[10]},
+				Columns:    []*schema.Column{ContactsColumns[12]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "contacts_organizations_organization",
-				Columns:    []*schema.Column{ContactsColumns[11]},
+				Columns:    []*schema.Column{ContactsColumns[13]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "contacts_members_owner",
-				Columns:    []*schema.Column{ContactsColumns[12]},
+				Columns:    []*schema.Column{ContactsColumns[14]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -330,22 +339,27 @@ var (
 			{
 				Name:    "contact_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[1]},
+				Columns: []*schema.Column{ContactsColumns[12], ContactsColumns[1]},
+			},
+			{
+				Name:    "contact_workspace_id_external_source_external_id",
+				Unique:  true,
+				Columns: []*schema.Column{ContactsColumns[12], ContactsColumns[3], ContactsColumns[4]},
 			},
 			{
 				Name:    "contact_workspace_id_last_name_first_name",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[6], ContactsColumns[5]},
+				Columns: []*schema.Column{ContactsColumns[12], ContactsColumns[8], ContactsColumns[7]},
 			},
 			{
 				Name:    "contact_workspace_id_email",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[10], ContactsColumns[7]},
+				Columns: []*schema.Column{ContactsColumns[12], ContactsColumns[9]},
 			},
 			{
 				Name:    "contact_organization_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[11]},
+				Columns: []*schema.Column{ContactsColumns[13]},
 			},
 		},
 	}
@@ -393,6 +407,8 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "external_source", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "external_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "name", Type: field.TypeString, Size: 200},
@@ -418,37 +434,37 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "deals_workspaces_workspace",
-				Columns:    []*schema.Column{DealsColumns[13]},
+				Columns:    []*schema.Column{DealsColumns[15]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "deals_pipelines_pipeline",
-				Columns:    []*schema.Column{DealsColumns[14]},
+				Columns:    []*schema.Column{DealsColumns[16]},
 				RefColumns: []*schema.Column{PipelinesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "deals_stages_stage",
-				Columns:    []*schema.Column{DealsColumns[15]},
+				Columns:    []*schema.Column{DealsColumns[17]},
 				RefColumns: []*schema.Column{StagesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "deals_contacts_contact",
-				Columns:    []*schema.Column{DealsColumns[16]},
+				Columns:    []*schema.Column{DealsColumns[18]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "deals_organizations_organization",
-				Columns:    []*schema.Column{DealsColumns[17]},
+				Columns:    []*schema.Column{DealsColumns[19]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "deals_members_owner",
-				Columns:    []*schema.Column{DealsColumns[18]},
+				Columns:    []*schema.Column{DealsColumns[20]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -457,37 +473,42 @@ var (
 			{
 				Name:    "deal_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[13], DealsColumns[1]},
+				Columns: []*schema.Column{DealsColumns[15], DealsColumns[1]},
+			},
+			{
+				Name:    "deal_workspace_id_external_source_external_id",
+				Unique:  true,
+				Columns: []*schema.Column{DealsColumns[15], DealsColumns[3], DealsColumns[4]},
 			},
 			{
 				Name:    "deal_workspace_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[13], DealsColumns[8]},
+				Columns: []*schema.Column{DealsColumns[15], DealsColumns[10]},
 			},
 			{
 				Name:    "deal_workspace_id_expected_close_date",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[13], DealsColumns[10]},
+				Columns: []*schema.Column{DealsColumns[15], DealsColumns[12]},
 			},
 			{
 				Name:    "deal_stage_id",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[15]},
+				Columns: []*schema.Column{DealsColumns[17]},
 			},
 			{
 				Name:    "deal_pipeline_id",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[14]},
+				Columns: []*schema.Column{DealsColumns[16]},
 			},
 			{
 				Name:    "deal_contact_id",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[16]},
+				Columns: []*schema.Column{DealsColumns[18]},
 			},
 			{
 				Name:    "deal_organization_id",
 				Unique:  false,
-				Columns: []*schema.Column{DealsColumns[17]},
+				Columns: []*schema.Column{DealsColumns[19]},
 			},
 		},
 	}
@@ -619,11 +640,107 @@ var (
 			},
 		},
 	}
+	// ImportJobsColumns holds the columns for the "import_jobs" table.
+	ImportJobsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "type", Type: field.TypeString, Size: 40},
+		{Name: "file_name", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "file_sha256", Type: field.TypeString, Size: 64},
+		{Name: "file_size", Type: field.TypeInt64},
+		{Name: "file", Type: field.TypeBytes},
+		{Name: "options", Type: field.TypeJSON, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"queued", "running", "done", "failed"}, Default: "queued"},
+		{Name: "next_row", Type: field.TypeInt, Default: 0},
+		{Name: "total_rows", Type: field.TypeInt, Nullable: true},
+		{Name: "created", Type: field.TypeInt, Default: 0},
+		{Name: "updated", Type: field.TypeInt, Default: 0},
+		{Name: "unchanged", Type: field.TypeInt, Default: 0},
+		{Name: "failed", Type: field.TypeInt, Default: 0},
+		{Name: "failed_by_reason", Type: field.TypeJSON, Nullable: true},
+		{Name: "error", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "heartbeat_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// ImportJobsTable holds the schema information for the "import_jobs" table.
+	ImportJobsTable = &schema.Table{
+		Name:       "import_jobs",
+		Columns:    ImportJobsColumns,
+		PrimaryKey: []*schema.Column{ImportJobsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "import_jobs_workspaces_workspace",
+				Columns:    []*schema.Column{ImportJobsColumns[21]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "importjob_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ImportJobsColumns[21], ImportJobsColumns[1]},
+			},
+			{
+				Name:    "importjob_workspace_id_file_sha256",
+				Unique:  false,
+				Columns: []*schema.Column{ImportJobsColumns[21], ImportJobsColumns[5]},
+			},
+		},
+	}
+	// ImportRejectsColumns holds the columns for the "import_rejects" table.
+	ImportRejectsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "row", Type: field.TypeInt},
+		{Name: "column", Type: field.TypeString, Size: 255, Default: ""},
+		{Name: "reason", Type: field.TypeString, Size: 64},
+		{Name: "message", Type: field.TypeString, Size: 1000, Default: ""},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+		{Name: "job_id", Type: field.TypeString, Size: 40},
+	}
+	// ImportRejectsTable holds the schema information for the "import_rejects" table.
+	ImportRejectsTable = &schema.Table{
+		Name:       "import_rejects",
+		Columns:    ImportRejectsColumns,
+		PrimaryKey: []*schema.Column{ImportRejectsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "import_rejects_workspaces_workspace",
+				Columns:    []*schema.Column{ImportRejectsColumns[6]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "import_rejects_import_jobs_job",
+				Columns:    []*schema.Column{ImportRejectsColumns[7]},
+				RefColumns: []*schema.Column{ImportJobsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "importreject_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{ImportRejectsColumns[6], ImportRejectsColumns[5]},
+			},
+			{
+				Name:    "importreject_job_id_row",
+				Unique:  false,
+				Columns: []*schema.Column{ImportRejectsColumns[7], ImportRejectsColumns[1]},
+			},
+		},
+	}
 	// LeadsColumns holds the columns for the "leads" table.
 	LeadsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "external_source", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "external_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "title", Type: field.TypeString, Size: 200},
@@ -651,31 +768,31 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "leads_deals_lead",
-				Columns:    []*schema.Column{LeadsColumns[16]},
+				Columns:    []*schema.Column{LeadsColumns[18]},
 				RefColumns: []*schema.Column{DealsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_workspaces_workspace",
-				Columns:    []*schema.Column{LeadsColumns[17]},
+				Columns:    []*schema.Column{LeadsColumns[19]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "leads_organizations_organization",
-				Columns:    []*schema.Column{LeadsColumns[18]},
+				Columns:    []*schema.Column{LeadsColumns[20]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_contacts_contact",
-				Columns:    []*schema.Column{LeadsColumns[19]},
+				Columns:    []*schema.Column{LeadsColumns[21]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "leads_members_owner",
-				Columns:    []*schema.Column{LeadsColumns[20]},
+				Columns:    []*schema.Column{LeadsColumns[22]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -684,12 +801,17 @@ var (
 			{
 				Name:    "lead_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[17], LeadsColumns[1]},
+				Columns: []*schema.Column{LeadsColumns[19], LeadsColumns[1]},
+			},
+			{
+				Name:    "lead_workspace_id_external_source_external_id",
+				Unique:  true,
+				Columns: []*schema.Column{LeadsColumns[19], LeadsColumns[3], LeadsColumns[4]},
 			},
 			{
 				Name:    "lead_workspace_id_status",
 				Unique:  false,
-				Columns: []*schema.Column{LeadsColumns[17], LeadsColumns[12]},
+				Columns: []*schema.Column{LeadsColumns[19], LeadsColumns[14]},
 			},
 		},
 	}
@@ -802,6 +924,8 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "external_source", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "external_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "number", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "amount", Type: field.TypeInt64},
 		{Name: "cost", Type: field.TypeInt64, Default: 0},
@@ -820,25 +944,25 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "orders_workspaces_workspace",
-				Columns:    []*schema.Column{OrdersColumns[8]},
+				Columns:    []*schema.Column{OrdersColumns[10]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "orders_contacts_contact",
-				Columns:    []*schema.Column{OrdersColumns[9]},
+				Columns:    []*schema.Column{OrdersColumns[11]},
 				RefColumns: []*schema.Column{ContactsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "orders_organizations_organization",
-				Columns:    []*schema.Column{OrdersColumns[10]},
+				Columns:    []*schema.Column{OrdersColumns[12]},
 				RefColumns: []*schema.Column{OrganizationsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "orders_deals_deal",
-				Columns:    []*schema.Column{OrdersColumns[11]},
+				Columns:    []*schema.Column{OrdersColumns[13]},
 				RefColumns: []*schema.Column{DealsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -847,22 +971,27 @@ var (
 			{
 				Name:    "order_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[8], OrdersColumns[1]},
+				Columns: []*schema.Column{OrdersColumns[10], OrdersColumns[1]},
+			},
+			{
+				Name:    "order_workspace_id_external_source_external_id",
+				Unique:  true,
+				Columns: []*schema.Column{OrdersColumns[10], OrdersColumns[3], OrdersColumns[4]},
 			},
 			{
 				Name:    "order_workspace_id_ordered_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[8], OrdersColumns[7]},
+				Columns: []*schema.Column{OrdersColumns[10], OrdersColumns[9]},
 			},
 			{
 				Name:    "order_contact_id_ordered_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[9], OrdersColumns[7]},
+				Columns: []*schema.Column{OrdersColumns[11], OrdersColumns[9]},
 			},
 			{
 				Name:    "order_organization_id_ordered_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrdersColumns[10], OrdersColumns[7]},
+				Columns: []*schema.Column{OrdersColumns[12], OrdersColumns[9]},
 			},
 		},
 	}
@@ -871,6 +1000,8 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "external_source", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "external_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "name", Type: field.TypeString, Size: 200},
@@ -888,13 +1019,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "organizations_workspaces_workspace",
-				Columns:    []*schema.Column{OrganizationsColumns[9]},
+				Columns:    []*schema.Column{OrganizationsColumns[11]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "organizations_members_owner",
-				Columns:    []*schema.Column{OrganizationsColumns[10]},
+				Columns:    []*schema.Column{OrganizationsColumns[12]},
 				RefColumns: []*schema.Column{MembersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -903,17 +1034,22 @@ var (
 			{
 				Name:    "organization_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{OrganizationsColumns[9], OrganizationsColumns[1]},
+				Columns: []*schema.Column{OrganizationsColumns[11], OrganizationsColumns[1]},
+			},
+			{
+				Name:    "organization_workspace_id_external_source_external_id",
+				Unique:  true,
+				Columns: []*schema.Column{OrganizationsColumns[11], OrganizationsColumns[3], OrganizationsColumns[4]},
 			},
 			{
 				Name:    "organization_workspace_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{OrganizationsColumns[9], OrganizationsColumns[5]},
+				Columns: []*schema.Column{OrganizationsColumns[11], OrganizationsColumns[7]},
 			},
 			{
 				Name:    "organization_workspace_id_domain",
 				Unique:  false,
-				Columns: []*schema.Column{OrganizationsColumns[9], OrganizationsColumns[6]},
+				Columns: []*schema.Column{OrganizationsColumns[11], OrganizationsColumns[8]},
 			},
 		},
 	}
@@ -952,6 +1088,8 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "external_source", Type: field.TypeString, Nullable: true, Size: 40},
+		{Name: "external_id", Type: field.TypeString, Nullable: true, Size: 200},
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "sku", Type: field.TypeString, Nullable: true, Size: 64},
@@ -970,7 +1108,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "products_workspaces_workspace",
-				Columns:    []*schema.Column{ProductsColumns[11]},
+				Columns:    []*schema.Column{ProductsColumns[13]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -979,12 +1117,17 @@ var (
 			{
 				Name:    "product_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[11], ProductsColumns[1]},
+				Columns: []*schema.Column{ProductsColumns[13], ProductsColumns[1]},
+			},
+			{
+				Name:    "product_workspace_id_external_source_external_id",
+				Unique:  true,
+				Columns: []*schema.Column{ProductsColumns[13], ProductsColumns[3], ProductsColumns[4]},
 			},
 			{
 				Name:    "product_workspace_id_sku",
 				Unique:  false,
-				Columns: []*schema.Column{ProductsColumns[11], ProductsColumns[5]},
+				Columns: []*schema.Column{ProductsColumns[13], ProductsColumns[7]},
 			},
 		},
 	}
@@ -1512,6 +1655,8 @@ var (
 		DeliveriesTable,
 		EventsTable,
 		ExtensionBindingsTable,
+		ImportJobsTable,
+		ImportRejectsTable,
 		LeadsTable,
 		LineItemsTable,
 		MembersTable,
@@ -1562,6 +1707,9 @@ func init() {
 	DeliveriesTable.ForeignKeys[1].RefTable = AutomationRunsTable
 	EventsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ExtensionBindingsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ImportJobsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ImportRejectsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	ImportRejectsTable.ForeignKeys[1].RefTable = ImportJobsTable
 	LeadsTable.ForeignKeys[0].RefTable = DealsTable
 	LeadsTable.ForeignKeys[1].RefTable = WorkspacesTable
 	LeadsTable.ForeignKeys[2].RefTable = OrganizationsTable

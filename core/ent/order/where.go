@@ -72,6 +72,16 @@ func WorkspaceID(v pulid.ID) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldWorkspaceID, v))
 }
 
+// ExternalSource applies equality check predicate on the "external_source" field. It's identical to ExternalSourceEQ.
+func ExternalSource(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldExternalSource, v))
+}
+
+// ExternalID applies equality check predicate on the "external_id" field. It's identical to ExternalIDEQ.
+func ExternalID(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldExternalID, v))
+}
+
 // Number applies equality check predicate on the "number" field. It's identical to NumberEQ.
 func Number(v string) predicate.Order {
 	return predicate.Order(sql.FieldEQ(FieldNumber, v))
@@ -262,6 +272,156 @@ func WorkspaceIDEqualFold(v pulid.ID) predicate.Order {
 func WorkspaceIDContainsFold(v pulid.ID) predicate.Order {
 	vc := string(v)
 	return predicate.Order(sql.FieldContainsFold(FieldWorkspaceID, vc))
+}
+
+// ExternalSourceEQ applies the EQ predicate on the "external_source" field.
+func ExternalSourceEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldExternalSource, v))
+}
+
+// ExternalSourceNEQ applies the NEQ predicate on the "external_source" field.
+func ExternalSourceNEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldExternalSource, v))
+}
+
+// ExternalSourceIn applies the In predicate on the "external_source" field.
+func ExternalSourceIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldExternalSource, vs...))
+}
+
+// ExternalSourceNotIn applies the NotIn predicate on the "external_source" field.
+func ExternalSourceNotIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldExternalSource, vs...))
+}
+
+// ExternalSourceGT applies the GT predicate on the "external_source" field.
+func ExternalSourceGT(v string) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldExternalSource, v))
+}
+
+// ExternalSourceGTE applies the GTE predicate on the "external_source" field.
+func ExternalSourceGTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldExternalSource, v))
+}
+
+// ExternalSourceLT applies the LT predicate on the "external_source" field.
+func ExternalSourceLT(v string) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldExternalSource, v))
+}
+
+// ExternalSourceLTE applies the LTE predicate on the "external_source" field.
+func ExternalSourceLTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldExternalSource, v))
+}
+
+// ExternalSourceContains applies the Contains predicate on the "external_source" field.
+func ExternalSourceContains(v string) predicate.Order {
+	return predicate.Order(sql.FieldContains(FieldExternalSource, v))
+}
+
+// ExternalSourceHasPrefix applies the HasPrefix predicate on the "external_source" field.
+func ExternalSourceHasPrefix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasPrefix(FieldExternalSource, v))
+}
+
+// ExternalSourceHasSuffix applies the HasSuffix predicate on the "external_source" field.
+func ExternalSourceHasSuffix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasSuffix(FieldExternalSource, v))
+}
+
+// ExternalSourceIsNil applies the IsNil predicate on the "external_source" field.
+func ExternalSourceIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldExternalSource))
+}
+
+// ExternalSourceNotNil applies the NotNil predicate on the "external_source" field.
+func ExternalSourceNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldExternalSource))
+}
+
+// ExternalSourceEqualFold applies the EqualFold predicate on the "external_source" field.
+func ExternalSourceEqualFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldEqualFold(FieldExternalSource, v))
+}
+
+// ExternalSourceContainsFold applies the ContainsFold predicate on the "external_source" field.
+func ExternalSourceContainsFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldContainsFold(FieldExternalSource, v))
+}
+
+// ExternalIDEQ applies the EQ predicate on the "external_id" field.
+func ExternalIDEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldEQ(FieldExternalID, v))
+}
+
+// ExternalIDNEQ applies the NEQ predicate on the "external_id" field.
+func ExternalIDNEQ(v string) predicate.Order {
+	return predicate.Order(sql.FieldNEQ(FieldExternalID, v))
+}
+
+// ExternalIDIn applies the In predicate on the "external_id" field.
+func ExternalIDIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldIn(FieldExternalID, vs...))
+}
+
+// ExternalIDNotIn applies the NotIn predicate on the "external_id" field.
+func ExternalIDNotIn(vs ...string) predicate.Order {
+	return predicate.Order(sql.FieldNotIn(FieldExternalID, vs...))
+}
+
+// ExternalIDGT applies the GT predicate on the "external_id" field.
+func ExternalIDGT(v string) predicate.Order {
+	return predicate.Order(sql.FieldGT(FieldExternalID, v))
+}
+
+// ExternalIDGTE applies the GTE predicate on the "external_id" field.
+func ExternalIDGTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldGTE(FieldExternalID, v))
+}
+
+// ExternalIDLT applies the LT predicate on the "external_id" field.
+func ExternalIDLT(v string) predicate.Order {
+	return predicate.Order(sql.FieldLT(FieldExternalID, v))
+}
+
+// ExternalIDLTE applies the LTE predicate on the "external_id" field.
+func ExternalIDLTE(v string) predicate.Order {
+	return predicate.Order(sql.FieldLTE(FieldExternalID, v))
+}
+
+// ExternalIDContains applies the Contains predicate on the "external_id" field.
+func ExternalIDContains(v string) predicate.Order {
+	return predicate.Order(sql.FieldContains(FieldExternalID, v))
+}
+
+// ExternalIDHasPrefix applies the HasPrefix predicate on the "external_id" field.
+func ExternalIDHasPrefix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasPrefix(FieldExternalID, v))
+}
+
+// ExternalIDHasSuffix applies the HasSuffix predicate on the "external_id" field.
+func ExternalIDHasSuffix(v string) predicate.Order {
+	return predicate.Order(sql.FieldHasSuffix(FieldExternalID, v))
+}
+
+// ExternalIDIsNil applies the IsNil predicate on the "external_id" field.
+func ExternalIDIsNil() predicate.Order {
+	return predicate.Order(sql.FieldIsNull(FieldExternalID))
+}
+
+// ExternalIDNotNil applies the NotNil predicate on the "external_id" field.
+func ExternalIDNotNil() predicate.Order {
+	return predicate.Order(sql.FieldNotNull(FieldExternalID))
+}
+
+// ExternalIDEqualFold applies the EqualFold predicate on the "external_id" field.
+func ExternalIDEqualFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldEqualFold(FieldExternalID, v))
+}
+
+// ExternalIDContainsFold applies the ContainsFold predicate on the "external_id" field.
+func ExternalIDContainsFold(v string) predicate.Order {
+	return predicate.Order(sql.FieldContainsFold(FieldExternalID, v))
 }
 
 // NumberEQ applies the EQ predicate on the "number" field.

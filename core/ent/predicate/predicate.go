@@ -39,6 +39,12 @@ type Event func(*sql.Selector)
 // ExtensionBinding is the predicate function for extensionbinding builders.
 type ExtensionBinding func(*sql.Selector)
 
+// ImportJob is the predicate function for importjob builders.
+type ImportJob func(*sql.Selector)
+
+// ImportReject is the predicate function for importreject builders.
+type ImportReject func(*sql.Selector)
+
 // Lead is the predicate function for lead builders.
 type Lead func(*sql.Selector)
 

@@ -375,6 +375,54 @@ func (f ExtensionBindingMutationRuleFunc) EvalMutation(ctx context.Context, m en
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ExtensionBindingMutation", m)
 }
 
+// The ImportJobQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ImportJobQueryRuleFunc func(context.Context, *ent.ImportJobQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ImportJobQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImportJobQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ImportJobQuery", q)
+}
+
+// The ImportJobMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ImportJobMutationRuleFunc func(context.Context, *ent.ImportJobMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ImportJobMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ImportJobMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ImportJobMutation", m)
+}
+
+// The ImportRejectQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ImportRejectQueryRuleFunc func(context.Context, *ent.ImportRejectQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ImportRejectQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ImportRejectQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ImportRejectQuery", q)
+}
+
+// The ImportRejectMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ImportRejectMutationRuleFunc func(context.Context, *ent.ImportRejectMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ImportRejectMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ImportRejectMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ImportRejectMutation", m)
+}
+
 // The LeadQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type LeadQueryRuleFunc func(context.Context, *ent.LeadQuery) error
@@ -840,6 +888,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.ExtensionBindingQuery:
 		return q.Filter(), nil
+	case *ent.ImportJobQuery:
+		return q.Filter(), nil
+	case *ent.ImportRejectQuery:
+		return q.Filter(), nil
 	case *ent.LeadQuery:
 		return q.Filter(), nil
 	case *ent.LineItemQuery:
@@ -902,6 +954,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.EventMutation:
 		return m.Filter(), nil
 	case *ent.ExtensionBindingMutation:
+		return m.Filter(), nil
+	case *ent.ImportJobMutation:
+		return m.Filter(), nil
+	case *ent.ImportRejectMutation:
 		return m.Filter(), nil
 	case *ent.LeadMutation:
 		return m.Filter(), nil

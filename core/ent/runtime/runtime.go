@@ -18,6 +18,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/delivery"
 	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
+	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
 	"github.com/rapportcrm/rapport/core/ent/member"
@@ -112,7 +114,7 @@ func init() {
 		})
 	}
 	activityMixinHooks2 := activityMixin[2].Hooks()
-	activityMixinHooks3 := activityMixin[3].Hooks()
+	activityMixinHooks4 := activityMixin[4].Hooks()
 
 	activity.Hooks[1] = activityMixinHooks2[0]
 
@@ -120,13 +122,15 @@ func init() {
 
 	activity.Hooks[3] = activityMixinHooks2[2]
 
-	activity.Hooks[4] = activityMixinHooks3[0]
-	activityMixinInters3 := activityMixin[3].Interceptors()
-	activity.Interceptors[0] = activityMixinInters3[0]
+	activity.Hooks[4] = activityMixinHooks4[0]
+	activityMixinInters4 := activityMixin[4].Interceptors()
+	activity.Interceptors[0] = activityMixinInters4[0]
 	activityMixinFields0 := activityMixin[0].Fields()
 	_ = activityMixinFields0
 	activityMixinFields1 := activityMixin[1].Fields()
 	_ = activityMixinFields1
+	activityMixinFields3 := activityMixin[3].Fields()
+	_ = activityMixinFields3
 	activityFields := schema.Activity{}.Fields()
 	_ = activityFields
 	// activityDescCreatedAt is the schema descriptor for created_at field.
@@ -139,6 +143,28 @@ func init() {
 	activity.DefaultUpdatedAt = activityDescUpdatedAt.Default.(func() time.Time)
 	// activity.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	activity.UpdateDefaultUpdatedAt = activityDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// activityDescExternalSource is the schema descriptor for external_source field.
+	activityDescExternalSource := activityMixinFields3[0].Descriptor()
+	// activity.ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	activity.ExternalSourceValidator = func() func(string) error {
+		validators := activityDescExternalSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_source string) error {
+			for _, fn := range fns {
+				if err := fn(external_source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// activityDescExternalID is the schema descriptor for external_id field.
+	activityDescExternalID := activityMixinFields3[1].Descriptor()
+	// activity.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	activity.ExternalIDValidator = activityDescExternalID.Validators[0].(func(string) error)
 	// activityDescSubject is the schema descriptor for subject field.
 	activityDescSubject := activityFields[1].Descriptor()
 	// activity.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
@@ -440,8 +466,8 @@ func init() {
 		})
 	}
 	contactMixinHooks2 := contactMixin[2].Hooks()
-	contactMixinHooks3 := contactMixin[3].Hooks()
 	contactMixinHooks4 := contactMixin[4].Hooks()
+	contactMixinHooks5 := contactMixin[5].Hooks()
 
 	contact.Hooks[1] = contactMixinHooks2[0]
 
@@ -449,15 +475,17 @@ func init() {
 
 	contact.Hooks[3] = contactMixinHooks2[2]
 
-	contact.Hooks[4] = contactMixinHooks3[0]
+	contact.Hooks[4] = contactMixinHooks4[0]
 
-	contact.Hooks[5] = contactMixinHooks4[0]
-	contactMixinInters3 := contactMixin[3].Interceptors()
-	contact.Interceptors[0] = contactMixinInters3[0]
+	contact.Hooks[5] = contactMixinHooks5[0]
+	contactMixinInters4 := contactMixin[4].Interceptors()
+	contact.Interceptors[0] = contactMixinInters4[0]
 	contactMixinFields0 := contactMixin[0].Fields()
 	_ = contactMixinFields0
 	contactMixinFields1 := contactMixin[1].Fields()
 	_ = contactMixinFields1
+	contactMixinFields3 := contactMixin[3].Fields()
+	_ = contactMixinFields3
 	contactFields := schema.Contact{}.Fields()
 	_ = contactFields
 	// contactDescCreatedAt is the schema descriptor for created_at field.
@@ -470,6 +498,28 @@ func init() {
 	contact.DefaultUpdatedAt = contactDescUpdatedAt.Default.(func() time.Time)
 	// contact.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	contact.UpdateDefaultUpdatedAt = contactDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// contactDescExternalSource is the schema descriptor for external_source field.
+	contactDescExternalSource := contactMixinFields3[0].Descriptor()
+	// contact.ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	contact.ExternalSourceValidator = func() func(string) error {
+		validators := contactDescExternalSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_source string) error {
+			for _, fn := range fns {
+				if err := fn(external_source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// contactDescExternalID is the schema descriptor for external_id field.
+	contactDescExternalID := contactMixinFields3[1].Descriptor()
+	// contact.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	contact.ExternalIDValidator = contactDescExternalID.Validators[0].(func(string) error)
 	// contactDescFirstName is the schema descriptor for first_name field.
 	contactDescFirstName := contactFields[0].Descriptor()
 	// contact.DefaultFirstName holds the default value on creation for the first_name field.
@@ -617,8 +667,8 @@ func init() {
 		})
 	}
 	dealMixinHooks2 := dealMixin[2].Hooks()
-	dealMixinHooks3 := dealMixin[3].Hooks()
 	dealMixinHooks4 := dealMixin[4].Hooks()
+	dealMixinHooks5 := dealMixin[5].Hooks()
 	dealHooks := schema.Deal{}.Hooks()
 
 	deal.Hooks[1] = dealMixinHooks2[0]
@@ -627,17 +677,19 @@ func init() {
 
 	deal.Hooks[3] = dealMixinHooks2[2]
 
-	deal.Hooks[4] = dealMixinHooks3[0]
+	deal.Hooks[4] = dealMixinHooks4[0]
 
-	deal.Hooks[5] = dealMixinHooks4[0]
+	deal.Hooks[5] = dealMixinHooks5[0]
 
 	deal.Hooks[6] = dealHooks[0]
-	dealMixinInters3 := dealMixin[3].Interceptors()
-	deal.Interceptors[0] = dealMixinInters3[0]
+	dealMixinInters4 := dealMixin[4].Interceptors()
+	deal.Interceptors[0] = dealMixinInters4[0]
 	dealMixinFields0 := dealMixin[0].Fields()
 	_ = dealMixinFields0
 	dealMixinFields1 := dealMixin[1].Fields()
 	_ = dealMixinFields1
+	dealMixinFields3 := dealMixin[3].Fields()
+	_ = dealMixinFields3
 	dealFields := schema.Deal{}.Fields()
 	_ = dealFields
 	// dealDescCreatedAt is the schema descriptor for created_at field.
@@ -650,6 +702,28 @@ func init() {
 	deal.DefaultUpdatedAt = dealDescUpdatedAt.Default.(func() time.Time)
 	// deal.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	deal.UpdateDefaultUpdatedAt = dealDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// dealDescExternalSource is the schema descriptor for external_source field.
+	dealDescExternalSource := dealMixinFields3[0].Descriptor()
+	// deal.ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	deal.ExternalSourceValidator = func() func(string) error {
+		validators := dealDescExternalSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_source string) error {
+			for _, fn := range fns {
+				if err := fn(external_source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// dealDescExternalID is the schema descriptor for external_id field.
+	dealDescExternalID := dealMixinFields3[1].Descriptor()
+	// deal.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	deal.ExternalIDValidator = dealDescExternalID.Validators[0].(func(string) error)
 	// dealDescName is the schema descriptor for name field.
 	dealDescName := dealFields[0].Descriptor()
 	// deal.NameValidator is a validator for the "name" field. It is called by the builders before save.
@@ -919,6 +993,200 @@ func init() {
 	extensionbinding.DefaultID = extensionbindingDescID.Default.(func() pulid.ID)
 	// extensionbinding.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	extensionbinding.IDValidator = extensionbindingDescID.Validators[0].(func(string) error)
+	importjobMixin := schema.ImportJob{}.Mixin()
+	importjob.Policy = privacy.NewPolicies(importjobMixin[2], schema.ImportJob{})
+	importjob.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := importjob.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	importjobMixinHooks2 := importjobMixin[2].Hooks()
+
+	importjob.Hooks[1] = importjobMixinHooks2[0]
+
+	importjob.Hooks[2] = importjobMixinHooks2[1]
+
+	importjob.Hooks[3] = importjobMixinHooks2[2]
+	importjobMixinFields0 := importjobMixin[0].Fields()
+	_ = importjobMixinFields0
+	importjobMixinFields1 := importjobMixin[1].Fields()
+	_ = importjobMixinFields1
+	importjobFields := schema.ImportJob{}.Fields()
+	_ = importjobFields
+	// importjobDescCreatedAt is the schema descriptor for created_at field.
+	importjobDescCreatedAt := importjobMixinFields1[0].Descriptor()
+	// importjob.DefaultCreatedAt holds the default value on creation for the created_at field.
+	importjob.DefaultCreatedAt = importjobDescCreatedAt.Default.(func() time.Time)
+	// importjobDescUpdatedAt is the schema descriptor for updated_at field.
+	importjobDescUpdatedAt := importjobMixinFields1[1].Descriptor()
+	// importjob.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	importjob.DefaultUpdatedAt = importjobDescUpdatedAt.Default.(func() time.Time)
+	// importjob.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	importjob.UpdateDefaultUpdatedAt = importjobDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// importjobDescType is the schema descriptor for type field.
+	importjobDescType := importjobFields[0].Descriptor()
+	// importjob.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	importjob.TypeValidator = func() func(string) error {
+		validators := importjobDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// importjobDescFileName is the schema descriptor for file_name field.
+	importjobDescFileName := importjobFields[1].Descriptor()
+	// importjob.DefaultFileName holds the default value on creation for the file_name field.
+	importjob.DefaultFileName = importjobDescFileName.Default.(string)
+	// importjob.FileNameValidator is a validator for the "file_name" field. It is called by the builders before save.
+	importjob.FileNameValidator = importjobDescFileName.Validators[0].(func(string) error)
+	// importjobDescFileSha256 is the schema descriptor for file_sha256 field.
+	importjobDescFileSha256 := importjobFields[2].Descriptor()
+	// importjob.FileSha256Validator is a validator for the "file_sha256" field. It is called by the builders before save.
+	importjob.FileSha256Validator = func() func(string) error {
+		validators := importjobDescFileSha256.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(file_sha256 string) error {
+			for _, fn := range fns {
+				if err := fn(file_sha256); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// importjobDescFileSize is the schema descriptor for file_size field.
+	importjobDescFileSize := importjobFields[3].Descriptor()
+	// importjob.FileSizeValidator is a validator for the "file_size" field. It is called by the builders before save.
+	importjob.FileSizeValidator = importjobDescFileSize.Validators[0].(func(int64) error)
+	// importjobDescNextRow is the schema descriptor for next_row field.
+	importjobDescNextRow := importjobFields[7].Descriptor()
+	// importjob.DefaultNextRow holds the default value on creation for the next_row field.
+	importjob.DefaultNextRow = importjobDescNextRow.Default.(int)
+	// importjob.NextRowValidator is a validator for the "next_row" field. It is called by the builders before save.
+	importjob.NextRowValidator = importjobDescNextRow.Validators[0].(func(int) error)
+	// importjobDescTotalRows is the schema descriptor for total_rows field.
+	importjobDescTotalRows := importjobFields[8].Descriptor()
+	// importjob.TotalRowsValidator is a validator for the "total_rows" field. It is called by the builders before save.
+	importjob.TotalRowsValidator = importjobDescTotalRows.Validators[0].(func(int) error)
+	// importjobDescCreated is the schema descriptor for created field.
+	importjobDescCreated := importjobFields[9].Descriptor()
+	// importjob.DefaultCreated holds the default value on creation for the created field.
+	importjob.DefaultCreated = importjobDescCreated.Default.(int)
+	// importjob.CreatedValidator is a validator for the "created" field. It is called by the builders before save.
+	importjob.CreatedValidator = importjobDescCreated.Validators[0].(func(int) error)
+	// importjobDescUpdated is the schema descriptor for updated field.
+	importjobDescUpdated := importjobFields[10].Descriptor()
+	// importjob.DefaultUpdated holds the default value on creation for the updated field.
+	importjob.DefaultUpdated = importjobDescUpdated.Default.(int)
+	// importjob.UpdatedValidator is a validator for the "updated" field. It is called by the builders before save.
+	importjob.UpdatedValidator = importjobDescUpdated.Validators[0].(func(int) error)
+	// importjobDescUnchanged is the schema descriptor for unchanged field.
+	importjobDescUnchanged := importjobFields[11].Descriptor()
+	// importjob.DefaultUnchanged holds the default value on creation for the unchanged field.
+	importjob.DefaultUnchanged = importjobDescUnchanged.Default.(int)
+	// importjob.UnchangedValidator is a validator for the "unchanged" field. It is called by the builders before save.
+	importjob.UnchangedValidator = importjobDescUnchanged.Validators[0].(func(int) error)
+	// importjobDescFailed is the schema descriptor for failed field.
+	importjobDescFailed := importjobFields[12].Descriptor()
+	// importjob.DefaultFailed holds the default value on creation for the failed field.
+	importjob.DefaultFailed = importjobDescFailed.Default.(int)
+	// importjob.FailedValidator is a validator for the "failed" field. It is called by the builders before save.
+	importjob.FailedValidator = importjobDescFailed.Validators[0].(func(int) error)
+	// importjobDescError is the schema descriptor for error field.
+	importjobDescError := importjobFields[14].Descriptor()
+	// importjob.DefaultError holds the default value on creation for the error field.
+	importjob.DefaultError = importjobDescError.Default.(string)
+	// importjob.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	importjob.ErrorValidator = importjobDescError.Validators[0].(func(string) error)
+	// importjobDescActor is the schema descriptor for actor field.
+	importjobDescActor := importjobFields[15].Descriptor()
+	// importjob.DefaultActor holds the default value on creation for the actor field.
+	importjob.DefaultActor = importjobDescActor.Default.(string)
+	// importjobDescID is the schema descriptor for id field.
+	importjobDescID := importjobMixinFields0[0].Descriptor()
+	// importjob.DefaultID holds the default value on creation for the id field.
+	importjob.DefaultID = importjobDescID.Default.(func() pulid.ID)
+	// importjob.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	importjob.IDValidator = importjobDescID.Validators[0].(func(string) error)
+	importrejectMixin := schema.ImportReject{}.Mixin()
+	importreject.Policy = privacy.NewPolicies(importrejectMixin[1], schema.ImportReject{})
+	importreject.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := importreject.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	importrejectMixinHooks1 := importrejectMixin[1].Hooks()
+
+	importreject.Hooks[1] = importrejectMixinHooks1[0]
+
+	importreject.Hooks[2] = importrejectMixinHooks1[1]
+
+	importreject.Hooks[3] = importrejectMixinHooks1[2]
+	importrejectMixinFields0 := importrejectMixin[0].Fields()
+	_ = importrejectMixinFields0
+	importrejectFields := schema.ImportReject{}.Fields()
+	_ = importrejectFields
+	// importrejectDescRow is the schema descriptor for row field.
+	importrejectDescRow := importrejectFields[1].Descriptor()
+	// importreject.RowValidator is a validator for the "row" field. It is called by the builders before save.
+	importreject.RowValidator = importrejectDescRow.Validators[0].(func(int) error)
+	// importrejectDescColumn is the schema descriptor for column field.
+	importrejectDescColumn := importrejectFields[2].Descriptor()
+	// importreject.DefaultColumn holds the default value on creation for the column field.
+	importreject.DefaultColumn = importrejectDescColumn.Default.(string)
+	// importreject.ColumnValidator is a validator for the "column" field. It is called by the builders before save.
+	importreject.ColumnValidator = importrejectDescColumn.Validators[0].(func(string) error)
+	// importrejectDescReason is the schema descriptor for reason field.
+	importrejectDescReason := importrejectFields[3].Descriptor()
+	// importreject.ReasonValidator is a validator for the "reason" field. It is called by the builders before save.
+	importreject.ReasonValidator = func() func(string) error {
+		validators := importrejectDescReason.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reason string) error {
+			for _, fn := range fns {
+				if err := fn(reason); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// importrejectDescMessage is the schema descriptor for message field.
+	importrejectDescMessage := importrejectFields[4].Descriptor()
+	// importreject.DefaultMessage holds the default value on creation for the message field.
+	importreject.DefaultMessage = importrejectDescMessage.Default.(string)
+	// importreject.MessageValidator is a validator for the "message" field. It is called by the builders before save.
+	importreject.MessageValidator = importrejectDescMessage.Validators[0].(func(string) error)
+	// importrejectDescCreatedAt is the schema descriptor for created_at field.
+	importrejectDescCreatedAt := importrejectFields[5].Descriptor()
+	// importreject.DefaultCreatedAt holds the default value on creation for the created_at field.
+	importreject.DefaultCreatedAt = importrejectDescCreatedAt.Default.(func() time.Time)
+	// importrejectDescID is the schema descriptor for id field.
+	importrejectDescID := importrejectMixinFields0[0].Descriptor()
+	// importreject.DefaultID holds the default value on creation for the id field.
+	importreject.DefaultID = importrejectDescID.Default.(func() pulid.ID)
+	// importreject.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	importreject.IDValidator = importrejectDescID.Validators[0].(func(string) error)
 	leadMixin := schema.Lead{}.Mixin()
 	lead.Policy = privacy.NewPolicies(leadMixin[2], schema.Lead{})
 	lead.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -930,8 +1198,8 @@ func init() {
 		})
 	}
 	leadMixinHooks2 := leadMixin[2].Hooks()
-	leadMixinHooks3 := leadMixin[3].Hooks()
 	leadMixinHooks4 := leadMixin[4].Hooks()
+	leadMixinHooks5 := leadMixin[5].Hooks()
 
 	lead.Hooks[1] = leadMixinHooks2[0]
 
@@ -939,15 +1207,17 @@ func init() {
 
 	lead.Hooks[3] = leadMixinHooks2[2]
 
-	lead.Hooks[4] = leadMixinHooks3[0]
+	lead.Hooks[4] = leadMixinHooks4[0]
 
-	lead.Hooks[5] = leadMixinHooks4[0]
-	leadMixinInters3 := leadMixin[3].Interceptors()
-	lead.Interceptors[0] = leadMixinInters3[0]
+	lead.Hooks[5] = leadMixinHooks5[0]
+	leadMixinInters4 := leadMixin[4].Interceptors()
+	lead.Interceptors[0] = leadMixinInters4[0]
 	leadMixinFields0 := leadMixin[0].Fields()
 	_ = leadMixinFields0
 	leadMixinFields1 := leadMixin[1].Fields()
 	_ = leadMixinFields1
+	leadMixinFields3 := leadMixin[3].Fields()
+	_ = leadMixinFields3
 	leadFields := schema.Lead{}.Fields()
 	_ = leadFields
 	// leadDescCreatedAt is the schema descriptor for created_at field.
@@ -960,6 +1230,28 @@ func init() {
 	lead.DefaultUpdatedAt = leadDescUpdatedAt.Default.(func() time.Time)
 	// lead.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	lead.UpdateDefaultUpdatedAt = leadDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// leadDescExternalSource is the schema descriptor for external_source field.
+	leadDescExternalSource := leadMixinFields3[0].Descriptor()
+	// lead.ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	lead.ExternalSourceValidator = func() func(string) error {
+		validators := leadDescExternalSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_source string) error {
+			for _, fn := range fns {
+				if err := fn(external_source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// leadDescExternalID is the schema descriptor for external_id field.
+	leadDescExternalID := leadMixinFields3[1].Descriptor()
+	// lead.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	lead.ExternalIDValidator = leadDescExternalID.Validators[0].(func(string) error)
 	// leadDescTitle is the schema descriptor for title field.
 	leadDescTitle := leadFields[0].Descriptor()
 	// lead.TitleValidator is a validator for the "title" field. It is called by the builders before save.
@@ -1203,6 +1495,8 @@ func init() {
 	_ = orderMixinFields0
 	orderMixinFields1 := orderMixin[1].Fields()
 	_ = orderMixinFields1
+	orderMixinFields3 := orderMixin[3].Fields()
+	_ = orderMixinFields3
 	orderFields := schema.Order{}.Fields()
 	_ = orderFields
 	// orderDescCreatedAt is the schema descriptor for created_at field.
@@ -1215,6 +1509,28 @@ func init() {
 	order.DefaultUpdatedAt = orderDescUpdatedAt.Default.(func() time.Time)
 	// order.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	order.UpdateDefaultUpdatedAt = orderDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// orderDescExternalSource is the schema descriptor for external_source field.
+	orderDescExternalSource := orderMixinFields3[0].Descriptor()
+	// order.ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	order.ExternalSourceValidator = func() func(string) error {
+		validators := orderDescExternalSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_source string) error {
+			for _, fn := range fns {
+				if err := fn(external_source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// orderDescExternalID is the schema descriptor for external_id field.
+	orderDescExternalID := orderMixinFields3[1].Descriptor()
+	// order.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	order.ExternalIDValidator = orderDescExternalID.Validators[0].(func(string) error)
 	// orderDescNumber is the schema descriptor for number field.
 	orderDescNumber := orderFields[0].Descriptor()
 	// order.NumberValidator is a validator for the "number" field. It is called by the builders before save.
@@ -1246,8 +1562,8 @@ func init() {
 		})
 	}
 	organizationMixinHooks2 := organizationMixin[2].Hooks()
-	organizationMixinHooks3 := organizationMixin[3].Hooks()
 	organizationMixinHooks4 := organizationMixin[4].Hooks()
+	organizationMixinHooks5 := organizationMixin[5].Hooks()
 
 	organization.Hooks[1] = organizationMixinHooks2[0]
 
@@ -1255,15 +1571,17 @@ func init() {
 
 	organization.Hooks[3] = organizationMixinHooks2[2]
 
-	organization.Hooks[4] = organizationMixinHooks3[0]
+	organization.Hooks[4] = organizationMixinHooks4[0]
 
-	organization.Hooks[5] = organizationMixinHooks4[0]
-	organizationMixinInters3 := organizationMixin[3].Interceptors()
-	organization.Interceptors[0] = organizationMixinInters3[0]
+	organization.Hooks[5] = organizationMixinHooks5[0]
+	organizationMixinInters4 := organizationMixin[4].Interceptors()
+	organization.Interceptors[0] = organizationMixinInters4[0]
 	organizationMixinFields0 := organizationMixin[0].Fields()
 	_ = organizationMixinFields0
 	organizationMixinFields1 := organizationMixin[1].Fields()
 	_ = organizationMixinFields1
+	organizationMixinFields3 := organizationMixin[3].Fields()
+	_ = organizationMixinFields3
 	organizationFields := schema.Organization{}.Fields()
 	_ = organizationFields
 	// organizationDescCreatedAt is the schema descriptor for created_at field.
@@ -1276,6 +1594,28 @@ func init() {
 	organization.DefaultUpdatedAt = organizationDescUpdatedAt.Default.(func() time.Time)
 	// organization.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	organization.UpdateDefaultUpdatedAt = organizationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// organizationDescExternalSource is the schema descriptor for external_source field.
+	organizationDescExternalSource := organizationMixinFields3[0].Descriptor()
+	// organization.ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	organization.ExternalSourceValidator = func() func(string) error {
+		validators := organizationDescExternalSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_source string) error {
+			for _, fn := range fns {
+				if err := fn(external_source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// organizationDescExternalID is the schema descriptor for external_id field.
+	organizationDescExternalID := organizationMixinFields3[1].Descriptor()
+	// organization.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	organization.ExternalIDValidator = organizationDescExternalID.Validators[0].(func(string) error)
 	// organizationDescName is the schema descriptor for name field.
 	organizationDescName := organizationFields[0].Descriptor()
 	// organization.NameValidator is a validator for the "name" field. It is called by the builders before save.
@@ -1384,7 +1724,7 @@ func init() {
 		})
 	}
 	productMixinHooks2 := productMixin[2].Hooks()
-	productMixinHooks3 := productMixin[3].Hooks()
+	productMixinHooks4 := productMixin[4].Hooks()
 
 	product.Hooks[1] = productMixinHooks2[0]
 
@@ -1392,13 +1732,15 @@ func init() {
 
 	product.Hooks[3] = productMixinHooks2[2]
 
-	product.Hooks[4] = productMixinHooks3[0]
-	productMixinInters3 := productMixin[3].Interceptors()
-	product.Interceptors[0] = productMixinInters3[0]
+	product.Hooks[4] = productMixinHooks4[0]
+	productMixinInters4 := productMixin[4].Interceptors()
+	product.Interceptors[0] = productMixinInters4[0]
 	productMixinFields0 := productMixin[0].Fields()
 	_ = productMixinFields0
 	productMixinFields1 := productMixin[1].Fields()
 	_ = productMixinFields1
+	productMixinFields3 := productMixin[3].Fields()
+	_ = productMixinFields3
 	productFields := schema.Product{}.Fields()
 	_ = productFields
 	// productDescCreatedAt is the schema descriptor for created_at field.
@@ -1411,6 +1753,28 @@ func init() {
 	product.DefaultUpdatedAt = productDescUpdatedAt.Default.(func() time.Time)
 	// product.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
 	product.UpdateDefaultUpdatedAt = productDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// productDescExternalSource is the schema descriptor for external_source field.
+	productDescExternalSource := productMixinFields3[0].Descriptor()
+	// product.ExternalSourceValidator is a validator for the "external_source" field. It is called by the builders before save.
+	product.ExternalSourceValidator = func() func(string) error {
+		validators := productDescExternalSource.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(external_source string) error {
+			for _, fn := range fns {
+				if err := fn(external_source); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// productDescExternalID is the schema descriptor for external_id field.
+	productDescExternalID := productMixinFields3[1].Descriptor()
+	// product.ExternalIDValidator is a validator for the "external_id" field. It is called by the builders before save.
+	product.ExternalIDValidator = productDescExternalID.Validators[0].(func(string) error)
 	// productDescName is the schema descriptor for name field.
 	productDescName := productFields[0].Descriptor()
 	// product.NameValidator is a validator for the "name" field. It is called by the builders before save.

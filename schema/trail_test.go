@@ -1,0 +1,184 @@
+package schema_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rapportcrm/rapport/core/access"
+	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/event"
+	"github.com/rapportcrm/rapport/core/ent/stage"
+	"github.com/rapportcrm/rapport/core/ent/stagechange"
+	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/store"
+	"github.com/rapportcrm/rapport/core/store/storetest"
+	"github.com/rapportcrm/rapport/core/tenancy"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// trail is what a change left behind it: its timeline entries, record
+// events and stage changes.
+type trail struct {
+	timeline []*ent.TimelineEvent
+	events   []*ent.Event
+	stages   []*ent.StageChange
+}
+
+func trailOf(t *testing.T, ctx context.Context, c *ent.Client, id pulid.ID) trail {
+	t.Helper()
+	var tr trail
+	var err error
+	if tr.timeline, err = c.TimelineEvent.Query().Where(timelineevent.SubjectID(id)).Order(ent.Asc(timelineevent.FieldOccurredAt)).All(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if tr.events, err = c.Event.Query().Where(event.SubjectID(id)).All(tenancy.System(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if tr.stages, err = c.StageChange.Query().Where(stagechange.DealID(id)).Order(ent.Asc(stagechange.FieldChangedAt)).All(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+// TestTrailControls checks the context switches imports and archive
+// restores use: WithHistory dates a change's trail in the past, Quiet
+// writes its events already dispatched (no automation fires), Untrailed
+// writes no trail at all.
+func TestTrailControls(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		bg := context.Background()
+		ws, err := access.CreateWorkspace(bg, st.Client, "acme", "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := tenancy.NewContext(bg, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
+		c := st.Client
+		pipe, err := c.Pipeline.Create().SetName("Sales").Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, err := c.Stage.Create().SetPipelineID(pipe.ID).SetName("New").SetPosition(0).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		won, err := c.Stage.Create().SetPipelineID(pipe.ID).SetName("Won").SetPosition(1).SetKind(stage.KindWon).Save(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		// History: a contact created in 2019 and a deal won in 2020.
+		created := time.Date(2019, 5, 17, 9, 30, 0, 0, time.UTC)
+		closed := time.Date(2020, 2, 3, 14, 0, 0, 0, time.UTC)
+		hctx := tenancy.WithHistory(ctx, created)
+		con, err := c.Contact.Create().SetLastName("Ada").SetCreatedAt(created).Save(hctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := trailOf(t, ctx, c, con.ID)
+		if len(tr.timeline) != 1 || !tr.timeline[0].OccurredAt.Equal(created) {
+			t.Fatalf("history: timeline %+v, want one entry at %v", tr.timeline, created)
+		}
+		if len(tr.events) != 1 || !tr.events[0].OccurredAt.Equal(created) || tr.events[0].DispatchedAt != nil {
+			t.Fatalf("history: events %+v, want one undispatched event at %v", tr.events, created)
+		}
+		d, err := c.Deal.Create().SetName("Big").SetPipelineID(pipe.ID).SetStageID(open.ID).SetCreatedAt(created).Save(hctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err = c.Deal.UpdateOneID(d.ID).SetStageID(won.ID).Save(tenancy.WithHistory(ctx, closed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.ClosedAt == nil || !d.ClosedAt.Equal(closed) {
+			t.Errorf("history: deal closed at %v, want %v", d.ClosedAt, closed)
+		}
+		tr = trailOf(t, ctx, c, d.ID)
+		if len(tr.stages) != 2 || !tr.stages[0].ChangedAt.Equal(created) || !tr.stages[1].ChangedAt.Equal(closed) {
+			t.Errorf("history: stage changes %+v, want one at %v and one at %v", tr.stages, created, closed)
+		}
+		for _, e := range tr.timeline {
+			if !e.OccurredAt.Equal(created) && !e.OccurredAt.Equal(closed) {
+				t.Errorf("history: deal timeline entry at %v", e.OccurredAt)
+			}
+		}
+
+		// Quiet: the events are there, already dispatched.
+		qcon, err := c.Contact.Create().SetLastName("Quiet").Save(tenancy.Quiet(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr = trailOf(t, ctx, c, qcon.ID)
+		if len(tr.timeline) != 1 || len(tr.events) != 1 || tr.events[0].DispatchedAt == nil {
+			t.Errorf("quiet: timeline %d, events %+v, want one dispatched event", len(tr.timeline), tr.events)
+		}
+
+		// Untrailed: nothing.
+		uctx := tenancy.Untrailed(ctx)
+		ucon, err := c.Contact.Create().SetLastName("Restored").Save(uctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ud, err := c.Deal.Create().SetName("Restored").SetPipelineID(pipe.ID).SetStageID(open.ID).Save(uctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Deal.UpdateOneID(ud.ID).SetStageID(won.ID).Save(uctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []pulid.ID{ucon.ID, ud.ID} {
+			if tr := trailOf(t, ctx, c, id); len(tr.timeline)+len(tr.events)+len(tr.stages) != 0 {
+				t.Errorf("untrailed %s: %d timeline entries, %d events, %d stage changes", id, len(tr.timeline), len(tr.events), len(tr.stages))
+			}
+		}
+	})
+}
+
+// TestExternalIDUnique checks that a workspace holds one record of a type
+// per (source, ID), that another workspace may hold the same pair, and
+// that records without one are not constrained.
+func TestExternalIDUnique(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		bg := context.Background()
+		var ctxs []context.Context
+		for _, slug := range []string{"acme", "globex"} {
+			ws, err := access.CreateWorkspace(bg, st.Client, slug, slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctxs = append(ctxs, tenancy.NewContext(bg, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin}))
+		}
+		c := st.Client
+		mk := func(ctx context.Context, src, id string) error {
+			cc := c.Contact.Create().SetLastName("X")
+			if src != "" {
+				cc.SetExternalSource(src).SetExternalID(id)
+			}
+			return cc.Exec(ctx)
+		}
+		steps := []struct {
+			ws       int
+			src, id  string
+			conflict bool
+		}{
+			{0, "pipedrive", "17", false},
+			{0, "pipedrive", "17", true},
+			{0, "hubspot", "17", false},
+			{0, "pipedrive", "18", false},
+			{1, "pipedrive", "17", false},
+			{0, "", "", false},
+			{0, "", "", false},
+		}
+		for i, s := range steps {
+			err := mk(ctxs[s.ws], s.src, s.id)
+			if got := ent.IsConstraintError(err); got != s.conflict || (err != nil && !got) {
+				t.Errorf("step %d (%+v): err %v, want conflict %v", i, s, err, s.conflict)
+			}
+		}
+		if err := c.Contact.Create().SetLastName("X").SetExternalSource("Not A Source").SetExternalID("1").Exec(ctxs[0]); err == nil {
+			t.Error("a source with spaces and capitals was taken")
+		}
+	})
+}
