@@ -60,6 +60,7 @@ func ParseDateOrder(s string) (DateOrder, error) {
 // isoLayouts are the unambiguous forms, tried in order.
 var isoLayouts = []string{
 	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999-0700",
 	"2006-01-02T15:04:05",
 	"2006-01-02T15:04",
 	"2006-01-02 15:04:05Z07:00",
