@@ -1,0 +1,200 @@
+// Package transfer imports records into a workspace from the files other
+// CRMs and spreadsheets export. An import is a job (schema.ImportJob)
+// that holds its file, so any worker can run it: it reads the file with
+// core/transfer/read, maps its columns with core/transfer/mapping, parses
+// cells with core/transfer/value, and writes records in batches, each in
+// one transaction with the job's progress, so a job whose process died
+// resumes after its last committed batch and ends as an uninterrupted run
+// would.
+//
+// Imported records keep their source's ID (external_source, external_id)
+// and dates: a second run of the same file updates what the first
+// created, and the timeline says the records were made when the source
+// made them. Imports fire no automation unless asked.
+package transfer
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/importjob"
+	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/core/transfer/mapping"
+	"github.com/rapportcrm/rapport/core/transfer/read"
+)
+
+// Defaults of Options.
+const (
+	DefaultBatchSize = 500
+	// MaxFileSize bounds the file an import holds.
+	MaxFileSize = 256 << 20
+)
+
+// Options configure an import; they are stored with its job.
+type Options struct {
+	// Type is the record type imported (see mapping.KindNames).
+	Type string `json:"type"`
+	// FileName is the file's name, which helps tell its format.
+	FileName string `json:"fileName,omitempty"`
+	// Format, Encoding, Delimiter and Sheet say how to read the file;
+	// each is detected when empty.
+	Format    read.Format `json:"format,omitempty"`
+	Encoding  string      `json:"encoding,omitempty"`
+	Delimiter rune        `json:"delimiter,omitempty"`
+	Sheet     string      `json:"sheet,omitempty"`
+	// Mapping overrides the mapping told from the header.
+	Mapping *mapping.File `json:"mapping,omitempty"`
+	// CreateFields makes custom fields of unmapped columns.
+	CreateFields bool `json:"createFields,omitempty"`
+	// Source is the external_source when neither the mapping nor a
+	// preset names one.
+	Source string `json:"source,omitempty"`
+	// CreateMissing creates the pipelines and stages deals name that the
+	// workspace lacks; without it such deals are rejected.
+	CreateMissing bool `json:"createMissing,omitempty"`
+	// Merge folds a row that duplicates an existing record (by email,
+	// domain or phone) into that record instead of reporting it.
+	Merge bool `json:"merge,omitempty"`
+	// AllOrNothing rejects the whole file when any row fails.
+	AllOrNothing bool `json:"allOrNothing,omitempty"`
+	// FireAutomations lets imported records fire automations.
+	FireAutomations bool `json:"fireAutomations,omitempty"`
+	// BatchSize is how many rows one transaction writes.
+	BatchSize int `json:"batchSize,omitempty"`
+	// TimeZone names the zone of times the file writes without one
+	// (UTC when empty).
+	TimeZone string `json:"timeZone,omitempty"`
+}
+
+// Reject is a row the import did not take.
+type Reject struct {
+	Row     int    `json:"row"`
+	Column  string `json:"column,omitempty"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// Result is what an import did.
+type Result struct {
+	Job            pulid.ID       `json:"job"`
+	Rows           int            `json:"rows"`
+	Created        int            `json:"created"`
+	Updated        int            `json:"updated"`
+	Unchanged      int            `json:"unchanged"`
+	Failed         int            `json:"failed"`
+	FailedByReason map[string]int `json:"failedByReason"`
+	// Rejects are the rows not taken, in file order.
+	Rejects []Reject `json:"rejects"`
+	// Mapping is how the file's columns were mapped.
+	Mapping mapping.Mapping `json:"mapping"`
+}
+
+// Progress receives an import's progress after each batch.
+type Progress func(done int)
+
+// Start stores file as an import job of o in ctx's workspace, or returns
+// the unfinished job of the same file and options, which Run resumes.
+func Start(ctx context.Context, client *ent.Client, file []byte, o Options) (*ent.ImportJob, error) {
+	if len(file) > MaxFileSize {
+		return nil, fmt.Errorf("the file is larger than %d MiB", MaxFileSize>>20)
+	}
+	if _, ok := mapping.Kinds[o.Type]; !ok {
+		return nil, fmt.Errorf("unknown record type %q", o.Type)
+	}
+	sum := sha256.Sum256(file)
+	hash := hex.EncodeToString(sum[:])
+	opts, err := optionsMap(o)
+	if err != nil {
+		return nil, err
+	}
+	prior, err := client.ImportJob.Query().
+		Where(importjob.FileSha256(hash), importjob.Type(o.Type), importjob.StatusIn(importjob.StatusQueued, importjob.StatusRunning)).
+		Select(importjob.FieldID, importjob.FieldOptions).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range prior {
+		if sameOptions(p.Options, opts) {
+			return client.ImportJob.Get(ctx, p.ID)
+		}
+	}
+	return client.ImportJob.Create().
+		SetType(o.Type).SetFileName(truncate(o.FileName, 255)).SetFileSha256(hash).
+		SetFileSize(int64(len(file))).SetFile(file).SetOptions(opts).
+		SetActor(tenancy.Actor(ctx)).Save(ctx)
+}
+
+func optionsMap(o Options) (map[string]any, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+func sameOptions(a, b map[string]any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// errAllOrNothing rolls back a run that rejected a row under
+// AllOrNothing.
+var errAllOrNothing = errors.New("a row was rejected and the import is all or nothing")
+
+// table opens a job's file past the rows already committed.
+func table(job *ent.ImportJob, o Options) (read.Table, error) {
+	t, err := read.Open(bytes.NewReader(job.File), int64(len(job.File)), o.FileName, read.Options{
+		Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delimiter, Sheet: o.Sheet,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// location is the zone of o's times.
+func location(o Options) (*time.Location, error) {
+	if o.TimeZone == "" {
+		return time.UTC, nil
+	}
+	return time.LoadLocation(o.TimeZone)
+}
+
+// rowsOf reads the next up to n rows of t: good rows, and rejects for
+// the rows that could not be read.
+func rowsOf(t read.Table, n int) (rows []read.Row, rejects []Reject, eof bool, err error) {
+	for len(rows)+len(rejects) < n {
+		r, err := t.Next()
+		if err == io.EOF {
+			return rows, rejects, true, nil
+		}
+		var re *read.Error
+		if errors.As(err, &re) {
+			rejects = append(rejects, Reject{Row: re.Row, Column: re.Column, Reason: re.Reason, Message: re.Message})
+			continue
+		}
+		if err != nil {
+			return nil, nil, false, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, rejects, false, nil
+}
