@@ -81,6 +81,10 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 		res.FailedByReason[k] = v
 	}
 	fail := func(err error) (*Result, error) {
+		if ctx.Err() != nil {
+			// Stopped, not failed: a later run resumes the job.
+			return res, err
+		}
 		_ = client.ImportJob.UpdateOneID(id).SetStatus(importjob.StatusFailed).SetError(truncate(err.Error(), 2000)).
 			SetFinishedAt(time.Now()).Exec(context.WithoutCancel(ctx))
 		return res, err

@@ -101,3 +101,51 @@ func TestPipedrivePeople(t *testing.T) {
 		}
 	})
 }
+
+// TestResume stops an import after its first batch of two rows and runs
+// it again: Start returns the same job, and the end equals an
+// uninterrupted run (three contacts, two rejects, each once).
+func TestResume(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ws, err := access.CreateWorkspace(context.Background(), st.Client, "acme", "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
+		c := st.Client
+		importFile(t, ctx, c, "pipedrive/organizations.csv", "organizations", transfer.Options{})
+		data, err := os.ReadFile("testdata/pipedrive/persons.csv")
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := transfer.Options{Type: "contacts", FileName: "persons.csv", BatchSize: 2}
+		job, err := transfer.Start(ctx, c, data, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stopped, stop := context.WithCancel(ctx)
+		if _, err := transfer.Run(stopped, c, job.ID, func(done int) { stop() }); err == nil {
+			t.Fatal("the stopped run ended without an error")
+		}
+		again, err := transfer.Start(ctx, c, data, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.ID != job.ID || again.NextRow != 2 {
+			t.Fatalf("second start: job %s at row %d, want %s at 2", again.ID, again.NextRow, job.ID)
+		}
+		res, err := transfer.Run(ctx, c, job.ID, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Created != 3 || res.Failed != 2 || res.Rows != 5 {
+			t.Errorf("resumed: created %d, failed %d, rows %d; want 3, 2, 5", res.Created, res.Failed, res.Rows)
+		}
+		if n := c.Contact.Query().CountX(ctx); n != 3 {
+			t.Errorf("%d contacts, want 3", n)
+		}
+		if n := c.ImportReject.Query().CountX(ctx); n != 2 {
+			t.Errorf("%d rejects stored, want 2", n)
+		}
+	})
+}
