@@ -20,7 +20,7 @@ type readRow = read.Row
 // record gathers a row's cells by target: the first non-empty cell of
 // the columns mapped to it.
 func (im *importer) record(row read.Row) record {
-	r := record{num: row.Num, cells: map[string]string{}, header: map[string]string{}}
+	r := record{num: row.Num, cells: map[string]string{}, header: map[string]string{}, custom: map[string]any{}}
 	for _, c := range im.m.Columns {
 		if c.Target == mapping.Ignore || c.Index >= len(row.Cells) {
 			continue
@@ -31,18 +31,24 @@ func (im *importer) record(row read.Row) record {
 		r.cells[c.Target] = row.Cells[c.Index]
 		r.header[c.Target] = c.Header
 	}
+	for t, v := range r.cells {
+		if k, ok := strings.CutPrefix(t, mapping.Custom); ok && strings.TrimSpace(v) != "" {
+			r.custom[k] = strings.TrimSpace(v)
+		}
+	}
 	return r
 }
 
-// custom are a record's custom field cells by key.
-func (r record) custom() map[string]any {
-	out := map[string]any{}
-	for t, v := range r.cells {
-		if k, ok := strings.CutPrefix(t, mapping.Custom); ok && strings.TrimSpace(v) != "" {
-			out[k] = strings.TrimSpace(v)
-		}
+// withCustom is old's custom fields with the row's over them.
+func withCustom(old map[string]any, row map[string]any) map[string]any {
+	merged := make(map[string]any, len(old)+len(row))
+	for k, v := range old {
+		merged[k] = v
 	}
-	return out
+	for k, v := range row {
+		merged[k] = v
+	}
+	return merged
 }
 
 // orgIndex finds organizations by source ID, name and domain.
@@ -108,10 +114,6 @@ func (k *organizations) apply(ctx context.Context, c *ent.Client, im *importer, 
 		}
 		employees = &n
 	}
-	createdAt, rej := im.date(r, "created_at")
-	if rej != nil {
-		return 0, rej, nil
-	}
 	ext := r.get("external_id")
 	id, found := pulid.ID(""), false
 	switch {
@@ -128,7 +130,7 @@ func (k *organizations) apply(ctx context.Context, c *ent.Client, im *importer, 
 			return 0, nil, err
 		}
 		if old.Name == name && (domain == "" || old.Domain == domain) && (employees == nil || (old.Employees != nil && *old.Employees == *employees)) &&
-			(r.get("industry") == "" || old.Industry == r.get("industry")) && len(r.custom()) == 0 {
+			(r.get("industry") == "" || old.Industry == r.get("industry")) && len(r.custom) == 0 {
 			return unchanged, nil, nil
 		}
 		u := c.Organization.UpdateOneID(id).SetName(name)
@@ -141,15 +143,8 @@ func (k *organizations) apply(ctx context.Context, c *ent.Client, im *importer, 
 		if v := r.get("industry"); v != "" {
 			u.SetIndustry(v)
 		}
-		if cf := r.custom(); len(cf) > 0 {
-			merged := map[string]any{}
-			for k, v := range old.CustomFields {
-				merged[k] = v
-			}
-			for k, v := range cf {
-				merged[k] = v
-			}
-			u.SetCustomFields(merged)
+		if len(r.custom) > 0 {
+			u.SetCustomFields(withCustom(old.CustomFields, r.custom))
 		}
 		return updated, nil, u.Exec(ctx)
 	}
@@ -166,11 +161,11 @@ func (k *organizations) apply(ctx context.Context, c *ent.Client, im *importer, 
 	if v := r.get("industry"); v != "" {
 		cr.SetIndustry(v)
 	}
-	if cf := r.custom(); len(cf) > 0 {
-		cr.SetCustomFields(cf)
+	if len(r.custom) > 0 {
+		cr.SetCustomFields(r.custom)
 	}
-	if !createdAt.IsZero() {
-		cr.SetCreatedAt(createdAt)
+	if !r.createdAt.IsZero() {
+		cr.SetCreatedAt(r.createdAt)
 	}
 	o, err := cr.Save(ctx)
 	if err != nil {
@@ -249,10 +244,6 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 			return 0, r.reject("email", "invalid_email", "%v", err), nil
 		}
 	}
-	createdAt, rej := im.date(r, "created_at")
-	if rej != nil {
-		return 0, rej, nil
-	}
 	// The organization: by its source ID, its name, else the email's
 	// domain.
 	var org *pulid.ID
@@ -293,7 +284,7 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 		}
 		same := old.FirstName == first && old.LastName == last && (email == "" || old.Email == email) &&
 			(r.get("phone") == "" || old.Phone == r.get("phone")) && (r.get("title") == "" || old.Title == r.get("title")) &&
-			(org == nil || (old.OrganizationID != nil && *old.OrganizationID == *org)) && len(r.custom()) == 0
+			(org == nil || (old.OrganizationID != nil && *old.OrganizationID == *org)) && len(r.custom) == 0
 		if same {
 			return unchanged, nil, nil
 		}
@@ -313,15 +304,8 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 		if old.ExternalID == nil && ext != "" {
 			u.SetExternalSource(im.m.Source).SetExternalID(ext)
 		}
-		if cf := r.custom(); len(cf) > 0 {
-			merged := map[string]any{}
-			for k, v := range old.CustomFields {
-				merged[k] = v
-			}
-			for k, v := range cf {
-				merged[k] = v
-			}
-			u.SetCustomFields(merged)
+		if len(r.custom) > 0 {
+			u.SetCustomFields(withCustom(old.CustomFields, r.custom))
 		}
 		return updated, nil, u.Exec(ctx)
 	}
@@ -341,11 +325,11 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 	if org != nil {
 		cr.SetOrganizationID(*org)
 	}
-	if cf := r.custom(); len(cf) > 0 {
-		cr.SetCustomFields(cf)
+	if len(r.custom) > 0 {
+		cr.SetCustomFields(r.custom)
 	}
-	if !createdAt.IsZero() {
-		cr.SetCreatedAt(createdAt)
+	if !r.createdAt.IsZero() {
+		cr.SetCreatedAt(r.createdAt)
 	}
 	x, err := cr.Save(ctx)
 	if err != nil {

@@ -22,6 +22,10 @@ type record struct {
 	num    int
 	cells  map[string]string
 	header map[string]string
+	// custom are the row's custom field cells by key.
+	custom map[string]any
+	// createdAt is the row's created_at, zero when it has none.
+	createdAt time.Time
 }
 
 // get returns a target's cell, trimmed.
@@ -94,11 +98,7 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 		return fail(err)
 	}
 	im := &importer{o: o, res: res}
-	var f *mapping.File
-	if o.Mapping != nil {
-		f = o.Mapping
-	}
-	if im.m, err = mapping.Map(o.Type, t.Header(), mapping.Options{File: f, CreateFields: o.CreateFields, Source: o.Source}); err != nil {
+	if im.m, err = mapping.Map(o.Type, t.Header(), mapping.Options{File: o.Mapping, CreateFields: o.CreateFields, Source: o.Source}); err != nil {
 		return fail(err)
 	}
 	res.Mapping = im.m
@@ -169,11 +169,16 @@ func (im *importer) batch(ctx context.Context, client *ent.Client, id pulid.ID, 
 	all := append([]Reject(nil), rejects...)
 	for _, row := range rows {
 		r := im.record(row)
+		// The source's creation date dates the record and its trail.
+		at, rej := im.date(r, "created_at")
+		if rej != nil {
+			all = append(all, *rej)
+			continue
+		}
+		r.createdAt = at
 		rctx := ctx
-		if at := r.get("created_at"); at != "" {
-			if t, err := value.Date(at, im.order, im.loc); err == nil {
-				rctx = tenancy.WithHistory(ctx, t)
-			}
+		if !at.IsZero() {
+			rctx = tenancy.WithHistory(ctx, at)
 		}
 		out, rej, err := im.kind.apply(rctx, c, im, r)
 		if err != nil {

@@ -159,15 +159,11 @@ func truncate(s string, n int) string {
 // AllOrNothing.
 var errAllOrNothing = errors.New("a row was rejected and the import is all or nothing")
 
-// table opens a job's file past the rows already committed.
+// table opens a job's file.
 func table(job *ent.ImportJob, o Options) (read.Table, error) {
-	t, err := read.Open(bytes.NewReader(job.File), int64(len(job.File)), o.FileName, read.Options{
+	return read.Open(bytes.NewReader(job.File), int64(len(job.File)), o.FileName, read.Options{
 		Format: o.Format, Encoding: o.Encoding, Delimiter: o.Delimiter, Sheet: o.Sheet,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // location is the zone of o's times.

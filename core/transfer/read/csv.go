@@ -193,7 +193,6 @@ func openCSV(r io.ReaderAt, size int64, head []byte, o Options) (Table, error) {
 	cr := csv.NewReader(lim)
 	cr.Comma = d
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = false
 	t := &csvTable{r: cr, lim: lim, checkUTF: name != Windows1252, maxRow: o.MaxRowBytes}
 	cells, err := t.read()
 	if err == io.EOF {

@@ -124,10 +124,8 @@ type Table interface {
 func Open(r io.ReaderAt, size int64, name string, o Options) (Table, error) {
 	o = o.withDefaults()
 	head := make([]byte, min(size, 64<<10))
-	if n, err := r.ReadAt(head, 0); err != nil && !(errors.Is(err, io.EOF) && n == len(head)) {
-		if n < len(head) {
-			return nil, fmt.Errorf("reading the file: %w", err)
-		}
+	if n, err := r.ReadAt(head, 0); n < len(head) {
+		return nil, fmt.Errorf("reading the file: %w", err)
 	}
 	isZip := bytes.HasPrefix(head, []byte("PK\x03\x04"))
 	f := o.Format
