@@ -16,6 +16,7 @@ import (
 	"github.com/rapportcrm/rapport/core/outbound"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/internal/clip"
 )
 
 func (e *Engine) runAction(ctx context.Context, rs *runState, i int, a compiledAction) error {
@@ -61,7 +62,7 @@ func (e *Engine) delivery(ctx context.Context, rs *runState, i int, kind deliver
 		SetKey(key).
 		SetStep(i).
 		SetKind(kind).
-		SetTarget(truncate(target, 2000)).
+		SetTarget(clip.String(target, 2000, "...")).
 		Save(sys)
 	if ent.IsConstraintError(err) {
 		return e.client.Delivery.Query().Where(delivery.Key(key)).Only(sys)
@@ -79,7 +80,7 @@ func (e *Engine) attempted(ctx context.Context, d *ent.Delivery, status int, err
 		u.SetStatus(delivery.StatusDelivered).SetDeliveredAt(time.Now())
 		e.m.deliveries.WithLabelValues(string(d.Kind), "delivered").Inc()
 	} else {
-		u.SetLastError(truncate(err.Error(), 2000))
+		u.SetLastError(clip.String(err.Error(), 2000, "..."))
 		e.m.deliveries.WithLabelValues(string(d.Kind), "failed").Inc()
 	}
 	return u.Exec(tenancy.System(ctx))
@@ -184,7 +185,7 @@ func (e *Engine) createActivity(rs *runState, i int, a compiledAction) error {
 	defer func() { _ = tx.Rollback() }()
 	b := tx.Activity.Create().
 		SetKind(activity.Kind(a.Kind)).
-		SetSubject(truncate(a.subject.Render(rs.rec.Lookup), 300)).
+		SetSubject(clip.String(a.subject.Render(rs.rec.Lookup), 300, "...")).
 		SetBody(a.body.Render(rs.rec.Lookup))
 	if a.DueInDays != nil {
 		b.SetDueAt(time.Now().AddDate(0, 0, *a.DueInDays))

@@ -13,6 +13,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/automationrun"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/internal/clip"
 )
 
 type stepState = crm.AutomationStep
@@ -143,7 +144,7 @@ func (e *Engine) work(ctx context.Context, args runArgs) error {
 		}
 		e.m.actions.WithLabelValues(a.Type, "retried").Inc()
 		if serr := e.client.AutomationRun.UpdateOneID(run.ID).
-			SetSteps(rs.steps).SetError(truncate(st.Error, 2000)).
+			SetSteps(rs.steps).SetError(clip.String(st.Error, 2000, "...")).
 			SetStatus(automationrun.StatusPending).Exec(sys); serr != nil {
 			return serr
 		}
@@ -168,7 +169,7 @@ func (e *Engine) saveSteps(ctx context.Context, client *ent.Client, rs *runState
 func (e *Engine) finish(sys context.Context, rs *runState, err error) error {
 	u := e.client.AutomationRun.UpdateOneID(rs.run.ID).SetSteps(rs.steps).SetFinishedAt(time.Now())
 	if err != nil {
-		u.SetStatus(automationrun.StatusFailed).SetError(truncate(err.Error(), 2000))
+		u.SetStatus(automationrun.StatusFailed).SetError(clip.String(err.Error(), 2000, "..."))
 		e.m.runs.WithLabelValues("failed").Inc()
 		e.cfg.Logger.Warn("automation run failed", "run", rs.run.ID, "err", err)
 	} else {
@@ -176,11 +177,4 @@ func (e *Engine) finish(sys context.Context, rs *runState, err error) error {
 		e.m.runs.WithLabelValues("succeeded").Inc()
 	}
 	return u.Exec(sys)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n-3] + "..."
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/core/transfer/mapping"
 	"github.com/rapportcrm/rapport/core/transfer/value"
+	"github.com/rapportcrm/rapport/internal/clip"
 )
 
 // record is one row's cells by target, with the header each came from.
@@ -89,7 +90,7 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 			// Stopped, not failed: a later run resumes the job.
 			return res, err
 		}
-		_ = client.ImportJob.UpdateOneID(id).SetStatus(importjob.StatusFailed).SetError(truncate(err.Error(), 2000)).
+		_ = client.ImportJob.UpdateOneID(id).SetStatus(importjob.StatusFailed).SetError(clip.String(err.Error(), 2000, "")).
 			SetFinishedAt(time.Now()).Exec(context.WithoutCancel(ctx))
 		return res, err
 	}
@@ -227,8 +228,8 @@ func (im *importer) batch(ctx context.Context, client *ent.Client, id pulid.ID, 
 	if len(all) > 0 {
 		bs := make([]*ent.ImportRejectCreate, len(all))
 		for i, rj := range all {
-			bs[i] = c.ImportReject.Create().SetJobID(id).SetRow(rj.Row).SetColumn(truncate(rj.Column, 255)).
-				SetReason(truncate(rj.Reason, 64)).SetMessage(truncate(rj.Message, 1000))
+			bs[i] = c.ImportReject.Create().SetJobID(id).SetRow(rj.Row).SetColumn(clip.String(rj.Column, 255, "")).
+				SetReason(clip.String(rj.Reason, 64, "")).SetMessage(clip.String(rj.Message, 1000, ""))
 		}
 		if err := c.ImportReject.CreateBulk(bs...).Exec(ctx); err != nil {
 			_ = tx.Rollback()

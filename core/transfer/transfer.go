@@ -30,6 +30,7 @@ import (
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/core/transfer/mapping"
 	"github.com/rapportcrm/rapport/core/transfer/read"
+	"github.com/rapportcrm/rapport/internal/clip"
 )
 
 // Defaults of Options.
@@ -128,7 +129,7 @@ func Start(ctx context.Context, client *ent.Client, file []byte, o Options) (*en
 		}
 	}
 	return client.ImportJob.Create().
-		SetType(o.Type).SetFileName(truncate(o.FileName, 255)).SetFileSha256(hash).
+		SetType(o.Type).SetFileName(clip.String(o.FileName, 255, "")).SetFileSha256(hash).
 		SetFileSize(int64(len(file))).SetFile(file).SetOptions(opts).
 		SetActor(tenancy.Actor(ctx)).Save(ctx)
 }
@@ -146,13 +147,6 @@ func sameOptions(a, b map[string]any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // errAllOrNothing rolls back a run that rejected a row under
