@@ -11,10 +11,9 @@ var (
 	slugPattern     = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
 	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
-	keyPattern      = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
-	// externalSourcePattern is what names an import source: a lower-case
-	// word such as pipedrive or salesforce.
-	externalSourcePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,39}$`)
+	keyPattern      = crm.CustomFieldKey
+	// externalSourcePattern is what names an import source.
+	externalSourcePattern = crm.ExternalSource
 	// segmentKeyPattern is what a segment key, hand-made or a plugin's
 	// answer, looks like.
 	segmentKeyPattern = regexp.MustCompile(`^[a-z0-9_-]{1,64}$`)

@@ -10,10 +10,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"unicode"
+
+	"github.com/rapportcrm/rapport/core/crm"
 )
 
 // Type is what kind of value a Target holds.
@@ -159,7 +160,7 @@ const Ignore = "-"
 // one. Custom fields and stage history are targets too.
 func TargetOf(kind, name string) (Target, bool) {
 	switch {
-	case strings.HasPrefix(name, Custom) && keyPattern.MatchString(strings.TrimPrefix(name, Custom)):
+	case strings.HasPrefix(name, Custom) && crm.CustomFieldKey.MatchString(strings.TrimPrefix(name, Custom)):
 		return Target{Name: name, Type: Text}, true
 	case kind == "deals" && strings.HasPrefix(name, StageHistory) && len(name) > len(StageHistory):
 		return Target{Name: name, Type: Date}, true
@@ -173,9 +174,6 @@ func TargetOf(kind, name string) (Target, bool) {
 	}
 	return Target{}, false
 }
-
-// keyPattern is a custom field's key (as the CustomField schema has it).
-var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
 
 // Normal is a header as names are compared: lower case, the record-type
 // prefix of Pipedrive's headers ("Person - ") cut, punctuation and
@@ -266,7 +264,7 @@ func ParseFile(data []byte) (File, error) {
 	if err := dec.Decode(&f); err != nil {
 		return f, fmt.Errorf("mapping file: %w", err)
 	}
-	if f.Source != "" && !sourcePattern.MatchString(f.Source) {
+	if f.Source != "" && !crm.ExternalSource.MatchString(f.Source) {
 		return f, fmt.Errorf("mapping file: source %q: want a lower-case word (letters, digits, _ . -), at most 40 characters", f.Source)
 	}
 	if f.DateOrder != "" && f.DateOrder != "dmy" && f.DateOrder != "mdy" {
@@ -274,8 +272,6 @@ func ParseFile(data []byte) (File, error) {
 	}
 	return f, nil
 }
-
-var sourcePattern = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,39}$`)
 
 // Options of Map.
 type Options struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/transfer/read"
 )
 
@@ -230,7 +231,7 @@ func FuzzMap(f *testing.F) {
 					t.Fatalf("%s: %q maps to %q, no target", kind, c.Header, c.Target)
 				}
 			}
-			if !sourcePattern.MatchString(m.Source) {
+			if !crm.ExternalSource.MatchString(m.Source) {
 				t.Fatalf("source %q", m.Source)
 			}
 		}
