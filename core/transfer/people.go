@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/rapportcrm/rapport/core/ent"
-	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/organization"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/transfer/mapping"
@@ -39,18 +38,6 @@ func (im *importer) record(row read.Row) record {
 	return r
 }
 
-// withCustom is old's custom fields with the row's over them.
-func withCustom(old map[string]any, row map[string]any) map[string]any {
-	merged := make(map[string]any, len(old)+len(row))
-	for k, v := range old {
-		merged[k] = v
-	}
-	for k, v := range row {
-		merged[k] = v
-	}
-	return merged
-}
-
 // orgIndex finds organizations by source ID, name and domain.
 type orgIndex struct {
 	byExt    map[string]pulid.ID
@@ -60,7 +47,7 @@ type orgIndex struct {
 
 func loadOrgs(ctx context.Context, c *ent.Client, source string) (*orgIndex, error) {
 	ix := &orgIndex{byExt: map[string]pulid.ID{}, byName: map[string]pulid.ID{}, byDomain: map[string]pulid.ID{}}
-	orgs, err := c.Organization.Query().
+	orgs, err := c.Organization.Query().Order(ent.Asc(organization.FieldCreatedAt), ent.Asc(organization.FieldID)).
 		Select(organization.FieldID, organization.FieldName, organization.FieldDomain, organization.FieldExternalSource, organization.FieldExternalID).
 		All(ctx)
 	if err != nil {
@@ -76,16 +63,44 @@ func (ix *orgIndex) add(o *ent.Organization, source string) {
 	if o.ExternalSource != nil && *o.ExternalSource == source && o.ExternalID != nil {
 		ix.byExt[*o.ExternalID] = o.ID
 	}
-	if k := strings.ToLower(strings.TrimSpace(o.Name)); k != "" {
-		if _, dup := ix.byName[k]; !dup {
-			ix.byName[k] = o.ID
+	firstOf(ix.byName, key(o.Name), o.ID)
+	firstOf(ix.byDomain, value.Domain(o.Domain), o.ID)
+}
+
+// match finds the record a row is: by its source ID when it has one;
+// a row without one is the record it names by its natural keys (so a
+// file without IDs can be imported twice). A row with an unknown
+// source ID that shares a natural key with a record is a duplicate: it
+// is reported, or with Merge folded into that record.
+//
+// It returns the record's ID (empty when the row is new) and, for a
+// duplicate without Merge, a reject.
+func match(r record, merge bool, ext string, byExt map[string]pulid.ID, keys ...dupKey) (pulid.ID, *Reject) {
+	if ext != "" {
+		if id, ok := byExt[ext]; ok {
+			return id, nil
 		}
 	}
-	if d := value.Domain(o.Domain); d != "" {
-		if _, dup := ix.byDomain[d]; !dup {
-			ix.byDomain[d] = o.ID
+	for _, k := range keys {
+		if k.value == "" {
+			continue
 		}
+		id, ok := k.in[k.value]
+		if !ok {
+			continue
+		}
+		if ext == "" || merge {
+			return id, nil
+		}
+		return "", r.reject(k.target, "duplicate", "%s is the %s of %s already; --merge folds this row into it", r.get(k.target), k.what, id)
 	}
+	return "", nil
+}
+
+// dupKey is a natural key a row is matched by.
+type dupKey struct {
+	target, what, value string
+	in                  map[string]pulid.ID
 }
 
 type organizations struct{ ix *orgIndex }
@@ -108,45 +123,59 @@ func (k *organizations) apply(ctx context.Context, c *ent.Client, im *importer, 
 	}
 	var employees *int
 	if e := r.get("employees"); e != "" {
-		n, err := strconv.Atoi(strings.ReplaceAll(strings.ReplaceAll(e, ",", ""), " ", ""))
+		n, err := strconv.Atoi(strings.NewReplacer(",", "", " ", "", "'", "", ".", "").Replace(e))
 		if err != nil || n < 0 {
 			return 0, r.reject("employees", "invalid_number", "%q is not a number of employees", e), nil
 		}
 		employees = &n
 	}
-	ext := r.get("external_id")
-	id, found := pulid.ID(""), false
-	switch {
-	case ext != "":
-		id, found = k.ix.byExt[ext]
-	case domain != "":
-		id, found = k.ix.byDomain[domain]
-	default:
-		id, found = k.ix.byName[strings.ToLower(name)]
+	owner, rej := im.links.owner(r)
+	if rej != nil {
+		return 0, rej, nil
 	}
-	if found {
+	custom, rej := im.customOf(r)
+	if rej != nil {
+		return 0, rej, nil
+	}
+	ext := r.get("external_id")
+	keys := []dupKey{{"domain", "domain", domain, k.ix.byDomain}}
+	if domain == "" {
+		// Without a domain, a row without an ID is the organization of
+		// its name; names alone do not make duplicates of rows with IDs.
+		if ext == "" {
+			keys = append(keys, dupKey{"name", "name", key(name), k.ix.byName})
+		}
+	}
+	id, rej := match(r, im.o.Merge, ext, k.ix.byExt, keys...)
+	if rej != nil {
+		return 0, rej, nil
+	}
+	if id != "" {
 		old, err := c.Organization.Get(ctx, id)
 		if err != nil {
 			return 0, nil, err
 		}
-		if old.Name == name && (domain == "" || old.Domain == domain) && (employees == nil || (old.Employees != nil && *old.Employees == *employees)) &&
-			(r.get("industry") == "" || old.Industry == r.get("industry")) && len(r.custom) == 0 {
+		u := c.Organization.UpdateOneID(id)
+		n := 0
+		n += setIf(old.Name != name, func() { u.SetName(name) })
+		n += setIf(domain != "" && old.Domain != domain, func() { u.SetDomain(domain) })
+		n += setIf(employees != nil && (old.Employees == nil || *old.Employees != *employees), func() { u.SetEmployees(*employees) })
+		n += setIf(r.get("industry") != "" && old.Industry != r.get("industry"), func() { u.SetIndustry(r.get("industry")) })
+		n += setIf(owner != nil && !samePtr(old.OwnerID, owner), func() { u.SetOwnerID(*owner) })
+		n += setIf(old.ExternalID == nil && ext != "", func() { u.SetExternalSource(im.m.Source).SetExternalID(ext) })
+		if merged, ch := withCustom(old.CustomFields, custom); ch {
+			n++
+			u.SetCustomFields(merged)
+		}
+		if n == 0 {
 			return unchanged, nil, nil
 		}
-		u := c.Organization.UpdateOneID(id).SetName(name)
-		if domain != "" {
-			u.SetDomain(domain)
+		o, err := u.Save(ctx)
+		if err != nil {
+			return 0, nil, err
 		}
-		if employees != nil {
-			u.SetEmployees(*employees)
-		}
-		if v := r.get("industry"); v != "" {
-			u.SetIndustry(v)
-		}
-		if len(r.custom) > 0 {
-			u.SetCustomFields(withCustom(old.CustomFields, r.custom))
-		}
-		return updated, nil, u.Exec(ctx)
+		k.ix.add(o, im.m.Source)
+		return updated, nil, nil
 	}
 	cr := c.Organization.Create().SetName(name)
 	if ext != "" {
@@ -161,8 +190,9 @@ func (k *organizations) apply(ctx context.Context, c *ent.Client, im *importer, 
 	if v := r.get("industry"); v != "" {
 		cr.SetIndustry(v)
 	}
-	if len(r.custom) > 0 {
-		cr.SetCustomFields(r.custom)
+	cr.SetNillableOwnerID(owner)
+	if len(custom) > 0 {
+		cr.SetCustomFields(custom)
 	}
 	if !r.createdAt.IsZero() {
 		cr.SetCreatedAt(r.createdAt)
@@ -174,6 +204,18 @@ func (k *organizations) apply(ctx context.Context, c *ent.Client, im *importer, 
 	k.ix.add(o, im.m.Source)
 	return created, nil, nil
 }
+
+// setIf runs set when cond holds, and says whether it did.
+func setIf(cond bool, set func()) int {
+	if !cond {
+		return 0
+	}
+	set()
+	return 1
+}
+
+// samePtr says whether an optional ID is id.
+func samePtr(a, b *pulid.ID) bool { return a != nil && b != nil && *a == *b }
 
 // date parses a date target of r; zero when empty.
 func (im *importer) date(r record, target string) (time.Time, *Reject) {
@@ -188,39 +230,12 @@ func (im *importer) date(r record, target string) (time.Time, *Reject) {
 	return t, nil
 }
 
-type contacts struct {
-	orgs    *orgIndex
-	byExt   map[string]pulid.ID
-	byEmail map[string]pulid.ID
-}
+type contacts struct{}
 
-func (k *contacts) load(ctx context.Context, c *ent.Client, source string) (err error) {
-	if k.orgs, err = loadOrgs(ctx, c, source); err != nil {
-		return err
-	}
-	k.byExt, k.byEmail = map[string]pulid.ID{}, map[string]pulid.ID{}
-	cs, err := c.Contact.Query().Select(contact.FieldID, contact.FieldEmail, contact.FieldExternalSource, contact.FieldExternalID).All(ctx)
-	if err != nil {
-		return err
-	}
-	for _, x := range cs {
-		k.add(x, source)
-	}
-	return nil
-}
-
-func (k *contacts) add(x *ent.Contact, source string) {
-	if x.ExternalSource != nil && *x.ExternalSource == source && x.ExternalID != nil {
-		k.byExt[*x.ExternalID] = x.ID
-	}
-	if e := strings.ToLower(x.Email); e != "" {
-		if _, dup := k.byEmail[e]; !dup {
-			k.byEmail[e] = x.ID
-		}
-	}
-}
+func (k *contacts) load(context.Context, *ent.Client, string) error { return nil }
 
 func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r record) (outcome, *Reject, error) {
+	ix := im.links.contacts
 	first, last := r.get("first_name"), r.get("last_name")
 	if first == "" && last == "" {
 		if full := r.get("name"); full != "" {
@@ -244,70 +259,80 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 			return 0, r.reject("email", "invalid_email", "%v", err), nil
 		}
 	}
+	phone := r.get("phone")
 	// The organization: by its source ID, its name, else the email's
-	// domain.
+	// domain. An organization name that matches none is kept out (a
+	// contact's company is often free text); an unknown ID is an orphan.
 	var org *pulid.ID
 	if x := r.get("organization.external_id"); x != "" {
-		if id, ok := k.orgs.byExt[x]; ok {
-			org = &id
+		id, ok := im.links.orgs.byExt[x]
+		if !ok {
+			return 0, r.reject("organization.external_id", "unknown_organization", "no organization of %s has the ID %q: import the organizations first", im.m.Source, x), nil
 		}
+		org = &id
 	}
 	if org == nil {
-		if n := strings.ToLower(r.get("organization.name")); n != "" {
-			if id, ok := k.orgs.byName[n]; ok {
-				org = &id
-			}
+		if id, ok := im.links.orgs.byName[key(r.get("organization.name"))]; ok {
+			org = &id
 		}
 	}
 	if org == nil && email != "" {
-		if id, ok := k.orgs.byDomain[value.Domain(email)]; ok {
+		if id, ok := im.links.orgs.byDomain[value.Domain(email)]; ok {
 			org = &id
 		}
 	}
-	ext := r.get("external_id")
-	id, found := pulid.ID(""), false
-	if ext != "" {
-		id, found = k.byExt[ext]
+	owner, rej := im.links.owner(r)
+	if rej != nil {
+		return 0, rej, nil
 	}
-	if !found && email != "" {
-		if dup, ok := k.byEmail[strings.ToLower(email)]; ok {
-			if !im.o.Merge {
-				return 0, r.reject("email", "duplicate", "%s is the email of contact %s already; --merge folds this row into it", email, dup), nil
-			}
-			id, found = dup, true
+	custom, rej := im.customOf(r)
+	if rej != nil {
+		return 0, rej, nil
+	}
+	ext := r.get("external_id")
+	keys := []dupKey{{"email", "email", key(email), ix.byEmail}}
+	// A phone number makes a duplicate only where one side has no email:
+	// colleagues share a switchboard.
+	if pk := value.Phone(phone); pk != "" {
+		if id, ok := ix.byPhone[pk]; ok && (email == "" || !ix.hasEmail[id]) {
+			keys = append(keys, dupKey{"phone", "phone", pk, ix.byPhone})
 		}
 	}
-	if found {
+	if email == "" && value.Phone(phone) == "" && ext == "" {
+		keys = append(keys, dupKey{"last_name", "name", key(first + " " + last), ix.byName})
+	}
+	id, rej := match(r, im.o.Merge, ext, ix.byExt, keys...)
+	if rej != nil {
+		return 0, rej, nil
+	}
+	if id != "" {
 		old, err := c.Contact.Get(ctx, id)
 		if err != nil {
 			return 0, nil, err
 		}
-		same := old.FirstName == first && old.LastName == last && (email == "" || old.Email == email) &&
-			(r.get("phone") == "" || old.Phone == r.get("phone")) && (r.get("title") == "" || old.Title == r.get("title")) &&
-			(org == nil || (old.OrganizationID != nil && *old.OrganizationID == *org)) && len(r.custom) == 0
-		if same {
+		u := c.Contact.UpdateOneID(id)
+		n := 0
+		n += setIf(old.FirstName != first, func() { u.SetFirstName(first) })
+		n += setIf(old.LastName != last, func() { u.SetLastName(last) })
+		n += setIf(email != "" && old.Email != email, func() { u.SetEmail(email) })
+		n += setIf(phone != "" && old.Phone != phone, func() { u.SetPhone(phone) })
+		n += setIf(r.get("title") != "" && old.Title != r.get("title"), func() { u.SetTitle(r.get("title")) })
+		n += setIf(org != nil && !samePtr(old.OrganizationID, org), func() { u.SetOrganizationID(*org) })
+		n += setIf(owner != nil && !samePtr(old.OwnerID, owner), func() { u.SetOwnerID(*owner) })
+		n += setIf(old.ExternalID == nil && ext != "", func() { u.SetExternalSource(im.m.Source).SetExternalID(ext) })
+		if merged, ch := withCustom(old.CustomFields, custom); ch {
+			n++
+			u.SetCustomFields(merged)
+		}
+		if n == 0 {
 			return unchanged, nil, nil
 		}
-		u := c.Contact.UpdateOneID(id).SetFirstName(first).SetLastName(last)
-		if email != "" {
-			u.SetEmail(email)
+		x, err := u.Save(ctx)
+		if err != nil {
+			return 0, nil, err
 		}
-		if v := r.get("phone"); v != "" {
-			u.SetPhone(v)
-		}
-		if v := r.get("title"); v != "" {
-			u.SetTitle(v)
-		}
-		if org != nil {
-			u.SetOrganizationID(*org)
-		}
-		if old.ExternalID == nil && ext != "" {
-			u.SetExternalSource(im.m.Source).SetExternalID(ext)
-		}
-		if len(r.custom) > 0 {
-			u.SetCustomFields(withCustom(old.CustomFields, r.custom))
-		}
-		return updated, nil, u.Exec(ctx)
+		ix.add(x, im.m.Source)
+		return updated, nil, nil
 	}
 	cr := c.Contact.Create().SetFirstName(first).SetLastName(last)
 	if ext != "" {
@@ -316,17 +341,15 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 	if email != "" {
 		cr.SetEmail(email)
 	}
-	if v := r.get("phone"); v != "" {
-		cr.SetPhone(v)
+	if phone != "" {
+		cr.SetPhone(phone)
 	}
 	if v := r.get("title"); v != "" {
 		cr.SetTitle(v)
 	}
-	if org != nil {
-		cr.SetOrganizationID(*org)
-	}
-	if len(r.custom) > 0 {
-		cr.SetCustomFields(r.custom)
+	cr.SetNillableOrganizationID(org).SetNillableOwnerID(owner)
+	if len(custom) > 0 {
+		cr.SetCustomFields(custom)
 	}
 	if !r.createdAt.IsZero() {
 		cr.SetCreatedAt(r.createdAt)
@@ -335,6 +358,6 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 	if err != nil {
 		return 0, nil, err
 	}
-	k.add(x, im.m.Source)
+	ix.add(x, im.m.Source)
 	return created, nil, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -44,17 +45,24 @@ type importer struct {
 	loc     *time.Location
 	order   value.DateOrder
 	kind    kind
+	links   links
+	defs    map[string]*ent.CustomField
 	res     *Result
-	pending []Reject
 }
 
 // kind imports the rows of one record type.
 type kind interface {
-	// load reads what the rows link to and are matched against.
+	// load reads what the rows are matched against.
 	load(ctx context.Context, c *ent.Client, source string) error
 	// apply writes one row through c and says whether it created,
 	// updated or left unchanged a record.
 	apply(ctx context.Context, c *ent.Client, im *importer, r record) (outcome, *Reject, error)
+}
+
+// dated is a kind whose rows date their trail by a field of their own
+// (an activity by when it happened) when they have no creation date.
+type dated interface {
+	when(im *importer, r record) (time.Time, *Reject)
 }
 
 type outcome int
@@ -65,9 +73,58 @@ const (
 	unchanged
 )
 
+// kindOf is the importer of a record type, and which records its rows
+// link to: organizations, contacts, deals.
+func kindOf(typ string) (k kind, orgs, people, sales bool) {
+	switch typ {
+	case "organizations":
+		return &organizations{}, false, false, false
+	case "contacts":
+		return &contacts{}, true, true, false
+	case "leads":
+		return &leads{}, true, true, false
+	case "deals":
+		return &deals{}, true, true, true
+	case "activities":
+		return &activities{}, true, true, true
+	case "products":
+		return &products{}, false, false, false
+	case "orders":
+		return &orders{}, true, true, true
+	}
+	return nil, false, false, false
+}
+
 // Run runs (or resumes) the import job id in ctx's workspace, calling
-// progress after each committed batch.
+// progress after each committed batch. Under AllOrNothing the whole file
+// is one transaction, committed only when no row was rejected.
 func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress) (*Result, error) {
+	return run(ctx, client, id, progress, nil)
+}
+
+// Check reads, maps and validates file as an import of o would, linking
+// and matching rows as that import would, and writes nothing: its
+// Result says what the import would create, update and reject.
+func Check(ctx context.Context, client *ent.Client, file []byte, o Options, progress Progress) (*Result, error) {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	job, err := newJob(ctx, tx.Client(), file, o)
+	if err != nil {
+		return nil, err
+	}
+	res, err := run(ctx, tx.Client(), job.ID, progress, tx)
+	if errors.Is(err, errAllOrNothing) {
+		err = nil
+	}
+	return res, err
+}
+
+// run runs job id; whole, when not nil, is the one transaction every
+// batch writes in, left open for the caller.
+func run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress, whole *ent.Tx) (*Result, error) {
 	job, err := client.ImportJob.Get(ctx, id)
 	if err != nil {
 		return nil, err
@@ -85,8 +142,9 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 	for k, v := range job.FailedByReason {
 		res.FailedByReason[k] = v
 	}
+	dry := whole != nil
 	fail := func(err error) (*Result, error) {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || dry {
 			// Stopped, not failed: a later run resumes the job.
 			return res, err
 		}
@@ -109,16 +167,32 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 	if im.order, err = value.ParseDateOrder(im.m.DateOrder); err != nil {
 		return fail(err)
 	}
+	k, orgs, people, sales := kindOf(o.Type)
+	if k == nil {
+		return fail(fmt.Errorf("unknown record type %q", o.Type))
+	}
+	im.kind = k
 	if err := client.ImportJob.UpdateOneID(id).SetStatus(importjob.StatusRunning).SetHeartbeatAt(time.Now()).Exec(ctx); err != nil {
 		return nil, err
 	}
-	switch o.Type {
-	case "organizations":
-		im.kind = &organizations{}
-	case "contacts":
-		im.kind = &contacts{}
-	default:
-		return fail(fmt.Errorf("importing %s is not supported yet", o.Type))
+	if o.AllOrNothing && whole == nil {
+		// Nothing of an all-or-nothing import is kept until all of it
+		// is: a restart begins it again.
+		if whole, err = client.Tx(ctx); err != nil {
+			return fail(err)
+		}
+		defer func() { _ = whole.Rollback() }()
+		res.Created, res.Updated, res.Unchanged, res.Failed = 0, 0, 0, 0
+		res.FailedByReason = map[string]int{}
+		if _, err := whole.Client().ImportJob.Update().Where(importjob.ID(id)).SetNextRow(0).
+			SetCreated(0).SetUpdated(0).SetUnchanged(0).SetFailed(0).Save(ctx); err != nil {
+			return fail(err)
+		}
+		job.NextRow = 0
+	}
+	rc := client
+	if whole != nil {
+		rc = whole.Client()
 	}
 	wctx := ctx
 	if !o.FireAutomations {
@@ -131,7 +205,13 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 			return fail(err)
 		}
 	}
-	if err := im.kind.load(ctx, client, im.m.Source); err != nil {
+	if err := im.loadFields(ctx, rc); err != nil {
+		return fail(err)
+	}
+	if err := im.links.load(ctx, rc, im.m.Source, orgs, people, sales); err != nil {
+		return fail(err)
+	}
+	if err := im.kind.load(ctx, rc, im.m.Source); err != nil {
 		return fail(err)
 	}
 	for {
@@ -141,7 +221,12 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 		}
 		n := len(rows) + len(rejects)
 		if n > 0 {
-			if err := im.batch(wctx, client, id, rows, rejects, n); err != nil {
+			if whole != nil {
+				err = im.batch(wctx, rc, id, rows, rejects, n)
+			} else {
+				err = im.committed(wctx, client, id, rows, rejects, n)
+			}
+			if err != nil {
 				return fail(err)
 			}
 			done += n
@@ -154,19 +239,70 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 		}
 	}
 	res.Rows = done
+	if whole != nil {
+		if dry {
+			if res.Failed > 0 && o.AllOrNothing {
+				return res, errAllOrNothing
+			}
+			return res, nil
+		}
+		if res.Failed > 0 {
+			// Refuse the whole file: keep only the rejects and the
+			// job's failure.
+			_ = whole.Rollback()
+			return im.refuse(ctx, client, id, done)
+		}
+		if err := whole.Client().ImportJob.UpdateOneID(id).SetStatus(importjob.StatusDone).SetTotalRows(done).
+			SetFinishedAt(time.Now()).Exec(ctx); err != nil {
+			return fail(err)
+		}
+		return res, whole.Commit()
+	}
 	err = client.ImportJob.UpdateOneID(id).SetStatus(importjob.StatusDone).SetTotalRows(done).SetFinishedAt(time.Now()).Exec(ctx)
 	return res, err
 }
 
-// batch writes rows in one transaction with the job's progress.
-func (im *importer) batch(ctx context.Context, client *ent.Client, id pulid.ID, rows []readRow, rejects []Reject, n int) error {
+// refuse records an all-or-nothing job that rejected rows: failed, with
+// its rejects, and nothing else written.
+func (im *importer) refuse(ctx context.Context, client *ent.Client, id pulid.ID, rows int) (*Result, error) {
+	res := im.res
+	err := withTx(ctx, client, func(c *ent.Client) error {
+		if err := c.ImportJob.UpdateOneID(id).SetStatus(importjob.StatusFailed).SetTotalRows(rows).SetNextRow(rows).
+			SetCreated(0).SetUpdated(0).SetUnchanged(0).SetFailed(res.Failed).SetFailedByReason(res.FailedByReason).
+			SetError(fmt.Sprintf("%d rows were rejected and the import is all or nothing: nothing was imported", res.Failed)).
+			SetFinishedAt(time.Now()).Exec(ctx); err != nil {
+			return err
+		}
+		return storeRejects(ctx, c, id, res.Rejects)
+	})
+	res.Rows = rows
+	res.Created, res.Updated, res.Unchanged = 0, 0, 0
+	if err != nil {
+		return res, err
+	}
+	return res, errAllOrNothing
+}
+
+func withTx(ctx context.Context, client *ent.Client, f func(*ent.Client) error) error {
 	tx, err := client.Tx(ctx)
 	if err != nil {
 		return err
 	}
-	c := tx.Client()
+	if err := f(tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// committed writes a batch in a transaction of its own.
+func (im *importer) committed(ctx context.Context, client *ent.Client, id pulid.ID, rows []readRow, rejects []Reject, n int) error {
+	return withTx(ctx, client, func(c *ent.Client) error { return im.batch(ctx, c, id, rows, rejects, n) })
+}
+
+// batch writes rows through c with the job's progress.
+func (im *importer) batch(ctx context.Context, c *ent.Client, id pulid.ID, rows []readRow, rejects []Reject, n int) error {
 	var delta Result
-	delta.FailedByReason = map[string]int{}
 	all := append([]Reject(nil), rejects...)
 	for _, row := range rows {
 		r := im.record(row)
@@ -177,6 +313,12 @@ func (im *importer) batch(ctx context.Context, client *ent.Client, id pulid.ID, 
 			continue
 		}
 		r.createdAt = at
+		if d, ok := im.kind.(dated); ok && at.IsZero() {
+			if at, rej = d.when(im, r); rej != nil {
+				all = append(all, *rej)
+				continue
+			}
+		}
 		rctx := ctx
 		if !at.IsZero() {
 			rctx = tenancy.WithHistory(ctx, at)
@@ -189,7 +331,6 @@ func (im *importer) batch(ctx context.Context, client *ent.Client, id pulid.ID, 
 			} else if ent.IsValidationError(err) {
 				rej = &Reject{Row: r.num, Reason: "invalid", Message: err.Error()}
 			} else {
-				_ = tx.Rollback()
 				return fmt.Errorf("row %d: %w", r.num, err)
 			}
 		}
@@ -206,37 +347,15 @@ func (im *importer) batch(ctx context.Context, client *ent.Client, id pulid.ID, 
 			delta.Unchanged++
 		}
 	}
-	if len(all) > 0 && im.o.AllOrNothing {
-		_ = tx.Rollback()
-		im.res.Rejects = append(im.res.Rejects, all...)
-		return errAllOrNothing
-	}
-	up := c.ImportJob.UpdateOneID(id).AddNextRow(n).AddCreated(delta.Created).AddUpdated(delta.Updated).
-		AddUnchanged(delta.Unchanged).AddFailed(len(all)).SetHeartbeatAt(time.Now())
-	by := map[string]int{}
-	for k, v := range im.res.FailedByReason {
-		by[k] = v
-	}
+	by := maps.Clone(im.res.FailedByReason)
 	for _, rj := range all {
 		by[rj.Reason]++
 	}
-	up.SetFailedByReason(by)
-	if err := up.Exec(ctx); err != nil {
-		_ = tx.Rollback()
+	if err := c.ImportJob.UpdateOneID(id).AddNextRow(n).AddCreated(delta.Created).AddUpdated(delta.Updated).
+		AddUnchanged(delta.Unchanged).AddFailed(len(all)).SetFailedByReason(by).SetHeartbeatAt(time.Now()).Exec(ctx); err != nil {
 		return err
 	}
-	if len(all) > 0 {
-		bs := make([]*ent.ImportRejectCreate, len(all))
-		for i, rj := range all {
-			bs[i] = c.ImportReject.Create().SetJobID(id).SetRow(rj.Row).SetColumn(clip.String(rj.Column, 255, "")).
-				SetReason(clip.String(rj.Reason, 64, "")).SetMessage(clip.String(rj.Message, 1000, ""))
-		}
-		if err := c.ImportReject.CreateBulk(bs...).Exec(ctx); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
+	if err := storeRejects(ctx, c, id, all); err != nil {
 		return err
 	}
 	im.res.Created += delta.Created
@@ -245,6 +364,23 @@ func (im *importer) batch(ctx context.Context, client *ent.Client, id pulid.ID, 
 	im.res.Failed += len(all)
 	im.res.FailedByReason = by
 	im.res.Rejects = append(im.res.Rejects, all...)
+	return nil
+}
+
+// storeRejects writes rejects as the job's ImportReject rows.
+func storeRejects(ctx context.Context, c *ent.Client, id pulid.ID, all []Reject) error {
+	for len(all) > 0 {
+		chunk := all[:min(len(all), 500)]
+		all = all[len(chunk):]
+		bs := make([]*ent.ImportRejectCreate, len(chunk))
+		for i, rj := range chunk {
+			bs[i] = c.ImportReject.Create().SetJobID(id).SetRow(rj.Row).SetColumn(clip.String(rj.Column, 255, "")).
+				SetReason(clip.String(rj.Reason, 64, "")).SetMessage(clip.String(rj.Message, 1000, ""))
+		}
+		if err := c.ImportReject.CreateBulk(bs...).Exec(ctx); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/ent"
@@ -36,6 +37,8 @@ import (
 // Defaults of Options.
 const (
 	DefaultBatchSize = 500
+	// MaxBatchSize bounds Options.BatchSize.
+	MaxBatchSize = 5000
 	// MaxFileSize bounds the file an import holds.
 	MaxFileSize = 256 << 20
 )
@@ -105,15 +108,7 @@ type Progress func(done int)
 // Start stores file as an import job of o in ctx's workspace, or returns
 // the unfinished job of the same file and options, which Run resumes.
 func Start(ctx context.Context, client *ent.Client, file []byte, o Options) (*ent.ImportJob, error) {
-	if len(file) > MaxFileSize {
-		return nil, fmt.Errorf("the file is larger than %d MiB", MaxFileSize>>20)
-	}
-	if _, ok := mapping.Kinds[o.Type]; !ok {
-		return nil, fmt.Errorf("unknown record type %q", o.Type)
-	}
-	sum := sha256.Sum256(file)
-	hash := hex.EncodeToString(sum[:])
-	opts, err := optionsMap(o)
+	hash, opts, err := checkStart(file, o)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +123,36 @@ func Start(ctx context.Context, client *ent.Client, file []byte, o Options) (*en
 			return client.ImportJob.Get(ctx, p.ID)
 		}
 	}
+	return create(ctx, client, file, o, hash, opts)
+}
+
+// checkStart checks an import's file and options, and returns the file's
+// SHA-256 and the options as stored.
+func checkStart(file []byte, o Options) (hash string, opts map[string]any, err error) {
+	if len(file) > MaxFileSize {
+		return "", nil, fmt.Errorf("the file is larger than %d MiB", MaxFileSize>>20)
+	}
+	if _, ok := mapping.Kinds[o.Type]; !ok {
+		return "", nil, fmt.Errorf("unknown record type %q: want one of %s", o.Type, strings.Join(mapping.KindNames(), ", "))
+	}
+	if o.BatchSize < 0 || o.BatchSize > MaxBatchSize {
+		return "", nil, fmt.Errorf("a batch is 1 to %d rows, not %d", MaxBatchSize, o.BatchSize)
+	}
+	sum := sha256.Sum256(file)
+	opts, err = optionsMap(o)
+	return hex.EncodeToString(sum[:]), opts, err
+}
+
+// newJob stores a new job of file and o.
+func newJob(ctx context.Context, client *ent.Client, file []byte, o Options) (*ent.ImportJob, error) {
+	hash, opts, err := checkStart(file, o)
+	if err != nil {
+		return nil, err
+	}
+	return create(ctx, client, file, o, hash, opts)
+}
+
+func create(ctx context.Context, client *ent.Client, file []byte, o Options, hash string, opts map[string]any) (*ent.ImportJob, error) {
 	return client.ImportJob.Create().
 		SetType(o.Type).SetFileName(clip.String(o.FileName, 255, "")).SetFileSha256(hash).
 		SetFileSize(int64(len(file))).SetFile(file).SetOptions(opts).
