@@ -40,14 +40,14 @@ func (r record) reject(target, reason, format string, args ...any) *Reject {
 
 // importer is one run of a job.
 type importer struct {
-	o       Options
-	m       mapping.Mapping
-	loc     *time.Location
-	order   value.DateOrder
-	kind    kind
-	links   links
-	defs    map[string]*ent.CustomField
-	res     *Result
+	o     Options
+	m     mapping.Mapping
+	loc   *time.Location
+	order value.DateOrder
+	kind  kind
+	links links
+	defs  map[string]*ent.CustomField
+	res   *Result
 }
 
 // kind imports the rows of one record type.
