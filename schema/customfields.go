@@ -15,6 +15,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/hook"
 	"github.com/rapportcrm/rapport/core/errcode"
+	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
 
@@ -38,7 +39,7 @@ func (c CustomFieldsMixin) Hooks() []ent.Hook {
 					return nil, fmt.Errorf("mutation %T has no client", m)
 				}
 				scoped := tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws, Role: tenancy.RoleViewer})
-				defs, err := cm.Client().CustomField.Query().Where(customfield.EntityEQ(entity)).All(scoped)
+				defs, err := customFields(scoped, cm.Client(), ws, entity)
 				if err != nil {
 					return nil, fmt.Errorf("loading custom fields: %w", err)
 				}
@@ -156,4 +157,20 @@ func customValue(d *gen.CustomField, v any) (any, error) {
 		return s, nil
 	}
 	return nil, fmt.Errorf("unknown field type %q", d.Type)
+}
+
+// customFields are the definitions of entity in ws, read once per Batch.
+func customFields(ctx context.Context, c *gen.Client, ws pulid.ID, entity customfield.Entity) ([]*gen.CustomField, error) {
+	b := batchOf(ctx)
+	k := string(ws) + "/" + string(entity)
+	if b != nil {
+		if defs, ok := b.defs[k]; ok {
+			return defs, nil
+		}
+	}
+	defs, err := c.CustomField.Query().Where(customfield.EntityEQ(entity)).All(ctx)
+	if err == nil && b != nil {
+		b.defs[k] = defs
+	}
+	return defs, err
 }

@@ -156,7 +156,10 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 				SetChanges(changes).
 				SetOccurredAt(now)
 		}
-		if err := idm.Client().TimelineEvent.CreateBulk(builders...).Exec(ctx); err != nil {
+		b := batchOf(ctx)
+		if b != nil {
+			b.timeline = append(b.timeline, builders...)
+		} else if err := idm.Client().TimelineEvent.CreateBulk(builders...).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("recording timeline: %w", err)
 		}
 		if silent[m.Type()] {
@@ -176,6 +179,10 @@ func recordTimeline(next ent.Mutator) ent.Mutator {
 			for _, typ := range types {
 				events = append(events, newEvent(ctx, idm.Client(), ws, typ, m.Type(), id, changes, now))
 			}
+		}
+		if b != nil {
+			b.events = append(b.events, events...)
+			return v, nil
 		}
 		if err := idm.Client().Event.CreateBulk(events...).Exec(ctx); err != nil {
 			return nil, fmt.Errorf("recording events: %w", err)

@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -166,12 +167,24 @@ func checkLinks(ctx context.Context, m ent.Mutation) error {
 				return &errcode.Error{Code: errcode.NotFound, Field: linkField(m, e), Msg: "no such record in this workspace"}
 			}
 			ids = uniqueIDs(ids)
+			b := batchOf(ctx)
+			if b != nil {
+				ids = slices.DeleteFunc(ids, func(id pulid.ID) bool { return b.linked[id] == ws })
+				if len(ids) == 0 {
+					continue
+				}
+			}
 			n, err := cm.Client().CountIDs(scoped, prefix, ids)
 			if err != nil {
 				return fmt.Errorf("checking %s: %w", e, err)
 			}
 			if n != len(ids) {
 				return &errcode.Error{Code: errcode.NotFound, Field: linkField(m, e), Msg: "no such record in this workspace"}
+			}
+			if b != nil {
+				for _, id := range ids {
+					b.linked[id] = ws
+				}
 			}
 		}
 	}

@@ -2,6 +2,8 @@ package schema_test
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/schema"
 )
 
 func TestMain(m *testing.M) { storetest.Main(m) }
@@ -179,6 +182,84 @@ func TestExternalIDUnique(t *testing.T) {
 		}
 		if err := c.Contact.Create().SetLastName("X").SetExternalSource("Not A Source").SetExternalID("1").Exec(ctxs[0]); err == nil {
 			t.Error("a source with spaces and capitals was taken")
+		}
+	})
+}
+
+// TestBatchedTrail writes the same records twice, once plainly and once
+// under schema.Batched, and finds the same trail: the batch holds the
+// timeline entries and events back until Flush and then writes them
+// all. A link to another workspace's record is refused under
+// a batch as without one, even after a good link was cached.
+func TestBatchedTrail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		bg := context.Background()
+		c := st.Client
+		shape := func(ctx context.Context, batched bool) []string {
+			t.Helper()
+			tx, err := c.Tx(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wctx, b := ctx, (*schema.Batch)(nil)
+			if batched {
+				wctx, b = schema.Batched(ctx)
+			}
+			org := tx.Organization.Create().SetName("Org").SaveX(wctx)
+			for i := 0; i < 3; i++ {
+				tx.Contact.Create().SetLastName(fmt.Sprint("P", i)).SetOrganizationID(org.ID).ExecX(wctx)
+			}
+			tx.Organization.UpdateOneID(org.ID).SetIndustry("Rail").ExecX(wctx)
+			if batched {
+				if n := tx.TimelineEvent.Query().CountX(ctx); n != 0 || b.Pending() != 10 {
+					t.Errorf("before the flush: %d timeline entries written, %d pending; want 0 and 10", n, b.Pending())
+				}
+				if err := b.Flush(wctx, tx.Client()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range c.TimelineEvent.Query().Order(ent.Asc(timelineevent.FieldID)).AllX(ctx) {
+				out = append(out, fmt.Sprint(e.Action, e.SubjectType, len(e.Changes)))
+			}
+			for _, e := range c.Event.Query().Order(ent.Asc(event.FieldID)).AllX(tenancy.System(ctx)) {
+				if e.WorkspaceID == tenancy.FromContext(ctx).WorkspaceID {
+					out = append(out, e.Type)
+				}
+			}
+			// Entries made in one millisecond have IDs in no order: the
+			// outbox orders events by time, then ID.
+			sort.Strings(out)
+			return out
+		}
+		var got [2][]string
+		var other *ent.Organization
+		for i, batched := range []bool{false, true} {
+			ws, err := access.CreateWorkspace(bg, c, fmt.Sprint("w", i), "W")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := tenancy.NewContext(bg, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
+			got[i] = shape(ctx, batched)
+			if i == 0 {
+				other = c.Organization.Query().FirstX(ctx)
+			}
+		}
+		if fmt.Sprint(got[0]) != fmt.Sprint(got[1]) || len(got[0]) != 10 {
+			t.Errorf("plain trail %v\nbatched trail %v", got[0], got[1])
+		}
+		ws, err := access.CreateWorkspace(bg, c, "w3", "W")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, _ := schema.Batched(tenancy.NewContext(bg, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin}))
+		own := c.Organization.Create().SetName("Own").SaveX(ctx)
+		c.Contact.Create().SetLastName("A").SetOrganizationID(own.ID).ExecX(ctx)
+		if err := c.Contact.Create().SetLastName("B").SetOrganizationID(other.ID).Exec(ctx); err == nil {
+			t.Error("a batched write linked another workspace's organization")
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/transfer/mapping"
 	"github.com/rapportcrm/rapport/core/transfer/value"
 	"github.com/rapportcrm/rapport/internal/clip"
+	"github.com/rapportcrm/rapport/schema"
 )
 
 // record is one row's cells by target, with the header each came from.
@@ -302,6 +303,8 @@ func (im *importer) committed(ctx context.Context, client *ent.Client, id pulid.
 
 // batch writes rows through c with the job's progress.
 func (im *importer) batch(ctx context.Context, c *ent.Client, id pulid.ID, rows []readRow, rejects []Reject, n int) error {
+	// The batch's timeline and events are written together at its end.
+	ctx, trail := schema.Batched(ctx)
 	var delta Result
 	all := append([]Reject(nil), rejects...)
 	for _, row := range rows {
@@ -346,6 +349,9 @@ func (im *importer) batch(ctx context.Context, c *ent.Client, id pulid.ID, rows 
 		default:
 			delta.Unchanged++
 		}
+	}
+	if err := trail.Flush(ctx, c); err != nil {
+		return err
 	}
 	by := maps.Clone(im.res.FailedByReason)
 	for _, rj := range all {
