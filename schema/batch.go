@@ -6,6 +6,7 @@ import (
 
 	gen "github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/core/tenancy"
 )
 
 // Batch gathers what the hooks of many writes in one transaction would
@@ -15,10 +16,10 @@ import (
 // checks are looked up once per batch. Bulk writers (imports) use it;
 // the trail they leave is the same as without it, once flushed.
 //
-// A Batch belongs to one transaction and one goroutine. What it caches
-// (definitions, links found in the workspace) holds for that
-// transaction, whose writes add neither custom fields nor move records
-// between workspaces.
+// A Batch belongs to one goroutine and may span the transactions of one
+// bulk run, flushed in each. What it caches (definitions, records found
+// in the workspace) holds for the run: records never move between
+// workspaces, and a bulk writer adds no custom field while it writes.
 type Batch struct {
 	timeline []*gen.TimelineEventCreate
 	events   []*gen.EventCreate
@@ -70,3 +71,18 @@ func (b *Batch) Flush(ctx context.Context, c *gen.Client) error {
 
 // Pending is how many timeline entries and events wait to be flushed.
 func (b *Batch) Pending() int { return len(b.timeline) + len(b.events) }
+
+// Vouch records that ids are records of the workspace of ctx's viewer,
+// so that writes under ctx's Batch link to them without checking each.
+// The caller must have read them in this run through a query scoped to
+// that workspace; never vouch for IDs from a request. Without a Batch
+// or a viewer in ctx it does nothing.
+func Vouch(ctx context.Context, ids ...pulid.ID) {
+	b, v := batchOf(ctx), tenancy.FromContext(ctx)
+	if b == nil || v == nil {
+		return
+	}
+	for _, id := range ids {
+		b.linked[id] = v.WorkspaceID
+	}
+}

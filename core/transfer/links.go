@@ -10,6 +10,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/transfer/value"
+	"github.com/rapportcrm/rapport/schema"
 )
 
 // key folds a name or email as rows are matched by it.
@@ -45,6 +46,7 @@ func loadContacts(ctx context.Context, c *ent.Client, source string) (*contactIn
 	}
 	for _, x := range cs {
 		ix.add(x, source)
+		schema.Vouch(ctx, x.ID)
 	}
 	return ix, nil
 }
@@ -71,6 +73,7 @@ func loadDeals(ctx context.Context, c *ent.Client, source string) (*dealIndex, e
 	}
 	for _, d := range ds {
 		ix.add(d, source)
+		schema.Vouch(ctx, d.ID)
 	}
 	return ix, nil
 }
@@ -119,6 +122,7 @@ func (l *links) load(ctx context.Context, c *ent.Client, source string, orgs, co
 		return err
 	}
 	for _, m := range ms {
+		schema.Vouch(ctx, m.ID)
 		firstOf(l.members, key(m.Email), m.ID)
 		firstOf(l.members, key(m.Name), m.ID)
 	}

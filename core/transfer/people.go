@@ -12,6 +12,7 @@ import (
 	"github.com/rapportcrm/rapport/core/transfer/mapping"
 	"github.com/rapportcrm/rapport/core/transfer/read"
 	"github.com/rapportcrm/rapport/core/transfer/value"
+	"github.com/rapportcrm/rapport/schema"
 )
 
 type readRow = read.Row
@@ -55,6 +56,7 @@ func loadOrgs(ctx context.Context, c *ent.Client, source string) (*orgIndex, err
 	}
 	for _, o := range orgs {
 		ix.add(o, source)
+		schema.Vouch(ctx, o.ID)
 	}
 	return ix, nil
 }
@@ -312,7 +314,7 @@ func (k *contacts) apply(ctx context.Context, c *ent.Client, im *importer, r rec
 		}
 		u := c.Contact.UpdateOneID(id)
 		n := 0
-		n += setIf(old.FirstName != first, func() { u.SetFirstName(first) })
+		n += setIf(first != "" && old.FirstName != first, func() { u.SetFirstName(first) })
 		n += setIf(old.LastName != last, func() { u.SetLastName(last) })
 		n += setIf(email != "" && old.Email != email, func() { u.SetEmail(email) })
 		n += setIf(phone != "" && old.Phone != phone, func() { u.SetPhone(phone) })

@@ -250,6 +250,11 @@ func TestHubSpotStageHistory(t *testing.T) {
 		if open.Status != deal.StatusOpen || open.Amount != 180_050 || open.Edges.Stage.Name != "Contract Sent" {
 			t.Errorf("deal 9002: %+v", open)
 		}
+		// Again: nothing changes, and no stage change is added.
+		again := importFile(t, ctx, c, "hubspot/deals.csv", "deals", transfer.Options{CreateMissing: true})
+		if got := counts(again); got != [4]int{0, 0, 2, 0} || c.StageChange.Query().CountX(ctx) != 5 {
+			t.Errorf("second run %v, %d stage changes; want 2 unchanged and 5", got, c.StageChange.Query().CountX(ctx))
+		}
 		// Stages were made in the order deals went through them.
 		var names []string
 		for _, s := range c.Stage.Query().Order(ent.Asc(stage.FieldPosition)).AllX(ctx) {
@@ -296,6 +301,9 @@ func TestSalesforce(t *testing.T) {
 		doom := c.Deal.Query().Where(deal.ExternalID("006A000000opp001")).OnlyX(ctx)
 		if doom.Amount != 100_000_000 || doom.Probability == nil || *doom.Probability != 0.9 || doom.Status != deal.StatusOpen {
 			t.Errorf("open opportunity: %+v", doom)
+		}
+		if again := importFile(t, ctx, c, "salesforce/Opportunity.csv", "deals", transfer.Options{CreateMissing: true}); counts(again) != [4]int{0, 0, 2, 0} {
+			t.Errorf("opportunities again: %v", counts(again))
 		}
 		lds := importFile(t, ctx, c, "salesforce/Lead.csv", "leads", transfer.Options{})
 		if got := counts(lds); got != [4]int{4, 0, 0, 1} {

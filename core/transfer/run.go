@@ -49,6 +49,8 @@ type importer struct {
 	links links
 	defs  map[string]*ent.CustomField
 	res   *Result
+	// trail gathers each batch's timeline and events.
+	trail *schema.Batch
 }
 
 // kind imports the rows of one record type.
@@ -199,6 +201,7 @@ func run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 	if !o.FireAutomations {
 		wctx = tenancy.Quiet(wctx)
 	}
+	wctx, im.trail = schema.Batched(wctx)
 	// Skip what earlier runs committed.
 	done := job.NextRow
 	if done > 0 {
@@ -209,10 +212,12 @@ func run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 	if err := im.loadFields(ctx, rc); err != nil {
 		return fail(err)
 	}
-	if err := im.links.load(ctx, rc, im.m.Source, orgs, people, sales); err != nil {
+	// What rows link to is read through the workspace's scope: the
+	// batches' writes link to it unchecked (schema.Vouch).
+	if err := im.links.load(wctx, rc, im.m.Source, orgs, people, sales); err != nil {
 		return fail(err)
 	}
-	if err := im.kind.load(ctx, rc, im.m.Source); err != nil {
+	if err := im.kind.load(wctx, rc, im.m.Source); err != nil {
 		return fail(err)
 	}
 	for {
@@ -303,8 +308,6 @@ func (im *importer) committed(ctx context.Context, client *ent.Client, id pulid.
 
 // batch writes rows through c with the job's progress.
 func (im *importer) batch(ctx context.Context, c *ent.Client, id pulid.ID, rows []readRow, rejects []Reject, n int) error {
-	// The batch's timeline and events are written together at its end.
-	ctx, trail := schema.Batched(ctx)
 	var delta Result
 	all := append([]Reject(nil), rejects...)
 	for _, row := range rows {
@@ -350,7 +353,8 @@ func (im *importer) batch(ctx context.Context, c *ent.Client, id pulid.ID, rows 
 			delta.Unchanged++
 		}
 	}
-	if err := trail.Flush(ctx, c); err != nil {
+	// The batch's timeline and events are written together at its end.
+	if err := im.trail.Flush(ctx, c); err != nil {
 		return err
 	}
 	by := maps.Clone(im.res.FailedByReason)

@@ -11,6 +11,40 @@
 // and dates: a second run of the same file updates what the first
 // created, and the timeline says the records were made when the source
 // made them. Imports fire no automation unless asked.
+//
+// # Matching, duplicates and merge
+//
+// A row is the record of its source and ID when the workspace has one.
+// A row without an ID is the record it names by its natural key, so a
+// file without IDs can be imported twice: an organization by its domain,
+// else its name; a contact by its email, else its phone, else its name;
+// a lead by its email; a deal by its name; a product by its SKU, else its
+// name; an order by its number; an activity by its kind, subject and
+// time.
+//
+// A row with an ID the workspace does not know, whose natural key is an
+// existing record's (or an earlier row's of the same file), is a
+// duplicate: the row is rejected with reason "duplicate", naming the
+// column and the record. A phone number makes a contact a duplicate only
+// when one of the two has no email (colleagues share a switchboard).
+//
+// With Options.Merge a duplicate row is folded into the record it
+// repeats, by one rule: each non-empty cell of the row replaces the
+// record's value, an empty cell keeps it, custom fields merge key by
+// key, and the record keeps its own source ID (taking the row's when it
+// has none). The record's creation date is kept.
+//
+// # Links
+//
+// Contacts link to organizations by the organization's source ID, else
+// its name, else the email's domain. Deals, activities and orders link to
+// organizations, contacts and deals by source ID or name (contacts also
+// by email), and to members by email or name. A reference that finds
+// nothing rejects the row ("unknown_organization", "unknown_contact",
+// "unknown_deal", "unknown_owner"): a link is never dropped silently.
+// Deals go to the pipeline and stage they name; with
+// Options.CreateMissing the missing ones are made (a stage named like
+// "won" or "lost" is of that kind), else the row is rejected.
 package transfer
 
 import (
@@ -66,7 +100,9 @@ type Options struct {
 	// workspace lacks; without it such deals are rejected.
 	CreateMissing bool `json:"createMissing,omitempty"`
 	// Merge folds a row that duplicates an existing record (by email,
-	// domain or phone) into that record instead of reporting it.
+	// domain, phone, SKU or number) into that record instead of
+	// reporting it: the row's non-empty cells win, see the package
+	// documentation.
 	Merge bool `json:"merge,omitempty"`
 	// AllOrNothing rejects the whole file when any row fails.
 	AllOrNothing bool `json:"allOrNothing,omitempty"`
