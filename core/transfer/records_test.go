@@ -12,6 +12,7 @@ import (
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/activity"
+	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
 	"github.com/rapportcrm/rapport/core/ent/lead"
@@ -434,6 +435,53 @@ func TestCustomFields(t *testing.T) {
 		res = importBytes(t, ctx, c, []byte(bad), transfer.Options{Type: "organizations", Mapping: m})
 		if got := rejects(res); got != "2:Organization - People:invalid_number" {
 			t.Errorf("a word for a number: %s", got)
+		}
+	})
+}
+
+// TestAmbiguousDates: HubSpot's contacts write one date as 03/04/2023
+// among ISO dates. Nothing in the file tells day-first from
+// month-first, so that row is rejected naming its column; a mapping
+// file that says month-first reads it as 4 March 2023. A file whose
+// other dates decide (25/12/2022 is day-first) reads it as 3 April.
+func TestAmbiguousDates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := workspace(t, st, "acme")
+		c := st.Client
+		importFile(t, ctx, c, "hubspot/companies.csv", "organizations", transfer.Options{})
+		ppl := importFile(t, ctx, c, "hubspot/contacts.csv", "contacts", transfer.Options{})
+		if got := rejects(ppl); got != "4:Create Date:invalid_date" || ppl.Created != 3 {
+			t.Fatalf("contacts %v, rejects %s", counts(ppl), rejects(ppl))
+		}
+		// Priya's company by its ID, Lena's by her email's domain.
+		for _, x := range c.Contact.Query().WithOrganization().AllX(ctx) {
+			want := map[string]string{"Raman": "Nimbus Analytics", "O'Neil": "Harbor & Co", "Lee": ""}[x.LastName]
+			got := ""
+			if x.Edges.Organization != nil {
+				got = x.Edges.Organization.Name
+			}
+			if got != want {
+				t.Errorf("%s works at %q, want %q", x.LastName, got, want)
+			}
+		}
+		res := importFile(t, ctx, c, "hubspot/contacts.csv", "contacts", transfer.Options{Mapping: &mapping.File{DateOrder: "mdy"}})
+		if got := counts(res); got != [4]int{1, 0, 3, 0} {
+			t.Fatalf("month first: %v, rejects %s", got, rejects(res))
+		}
+		lena := c.Contact.Query().Where(contact.LastName("Fischer")).WithOrganization().OnlyX(ctx)
+		if !lena.CreatedAt.Equal(at("2023-03-04 10:00")) || lena.Edges.Organization == nil || lena.Edges.Organization.Name != "Nimbus Analytics" {
+			t.Errorf("Lena: %+v", lena)
+		}
+		other := workspace(t, st, "other")
+		importFile(t, other, c, "hubspot/companies.csv", "organizations", transfer.Options{})
+		data, _ := os.ReadFile("testdata/hubspot/contacts.csv")
+		decided := strings.Replace(string(data), "2023-07-19 11:00,2023-07-19 11:00", "25/12/2022 11:00,25/12/2022 11:00", 1)
+		res = importBytes(t, other, c, []byte(decided), transfer.Options{Type: "contacts", FileName: "contacts.csv"})
+		if res.Created != 4 || res.Failed != 0 {
+			t.Fatalf("day first by the file: %v, rejects %s", counts(res), rejects(res))
+		}
+		if l := c.Contact.Query().Where(contact.LastName("Fischer")).OnlyX(other); !l.CreatedAt.Equal(at("2023-04-03 10:00")) {
+			t.Errorf("Lena day first: created %v", l.CreatedAt)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/core/transfer/mapping"
+	"github.com/rapportcrm/rapport/core/transfer/read"
 	"github.com/rapportcrm/rapport/core/transfer/value"
 	"github.com/rapportcrm/rapport/internal/clip"
 	"github.com/rapportcrm/rapport/schema"
@@ -169,6 +171,14 @@ func run(ctx context.Context, client *ent.Client, id pulid.ID, progress Progress
 	}
 	if im.order, err = value.ParseDateOrder(im.m.DateOrder); err != nil {
 		return fail(err)
+	}
+	if im.order == value.Unknown {
+		// Tell day-first from month-first by the file's dates: one
+		// 25/03 decides the rest. A file that decides both ways, or
+		// neither, leaves its ambiguous dates rejected.
+		if im.order, err = im.dateOrder(job, o); err != nil {
+			return fail(err)
+		}
 	}
 	k, orgs, people, sales := kindOf(o.Type)
 	if k == nil {
@@ -402,4 +412,47 @@ func (im *importer) headerOfField(r record, field string) string {
 		}
 	}
 	return ""
+}
+
+// dateOrder reads the date columns of job's file and tells their order
+// by value.OrderOf: Unknown when nothing decides or the file decides
+// both ways.
+func (im *importer) dateOrder(job *ent.ImportJob, o Options) (value.DateOrder, error) {
+	var cols []int
+	for _, c := range im.m.Columns {
+		if t, ok := mapping.TargetOf(im.m.Kind, c.Target); ok && t.Type == mapping.Date {
+			cols = append(cols, c.Index)
+		}
+	}
+	if len(cols) == 0 {
+		return value.Unknown, nil
+	}
+	t, err := table(job, o)
+	if err != nil {
+		return value.Unknown, err
+	}
+	var vals []string
+	for {
+		r, err := t.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var re *read.Error
+			if errors.As(err, &re) {
+				continue
+			}
+			return value.Unknown, err
+		}
+		for _, i := range cols {
+			if i < len(r.Cells) && strings.ContainsAny(r.Cells[i], "/.") {
+				vals = append(vals, r.Cells[i])
+			}
+		}
+	}
+	order, err := value.OrderOf(vals)
+	if err != nil {
+		return value.Unknown, nil
+	}
+	return order, nil
 }
