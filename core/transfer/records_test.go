@@ -15,6 +15,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/contact"
 	"github.com/rapportcrm/rapport/core/ent/customfield"
 	"github.com/rapportcrm/rapport/core/ent/deal"
+	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/order"
 	"github.com/rapportcrm/rapport/core/ent/product"
@@ -482,6 +483,39 @@ func TestAmbiguousDates(t *testing.T) {
 		}
 		if l := c.Contact.Query().Where(contact.LastName("Fischer")).OnlyX(other); !l.CreatedAt.Equal(at("2023-04-03 10:00")) {
 			t.Errorf("Lena day first: created %v", l.CreatedAt)
+		}
+	})
+}
+
+// TestQuietAndRoles: an import's record events are written already
+// dispatched, so the automation engine (which takes only events not yet
+// dispatched) fires nothing for them; with FireAutomations they wait
+// for it. A viewer can neither import nor check a file.
+func TestQuietAndRoles(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		c := st.Client
+		for _, fire := range []bool{false, true} {
+			ctx := workspace(t, st, fmt.Sprint("fire-", fire))
+			importFile(t, ctx, c, "pipedrive/organizations.csv", "organizations", transfer.Options{FireAutomations: fire})
+			evs := c.Event.Query().Where(event.WorkspaceID(tenancy.FromContext(ctx).WorkspaceID)).AllX(tenancy.System(ctx))
+			waiting := 0
+			for _, e := range evs {
+				if e.DispatchedAt == nil {
+					waiting++
+				}
+			}
+			if want := map[bool]int{false: 0, true: 3}[fire]; len(evs) != 3 || waiting != want {
+				t.Errorf("fire %v: %d events, %d waiting for automations; want 3 and %d", fire, len(evs), waiting, want)
+			}
+		}
+		ws := tenancy.FromContext(workspace(t, st, "viewed")).WorkspaceID
+		viewer := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws, Role: tenancy.RoleViewer})
+		data, _ := os.ReadFile("testdata/pipedrive/organizations.csv")
+		if _, err := transfer.Start(viewer, c, data, transfer.Options{Type: "organizations"}); err == nil {
+			t.Error("a viewer started an import")
+		}
+		if _, err := transfer.Check(viewer, c, data, transfer.Options{Type: "organizations"}, nil); err == nil {
+			t.Error("a viewer checked an import")
 		}
 	})
 }
