@@ -24,6 +24,9 @@ import (
 var BatchMutations = map[string]bool{
 	"scoreSubjects":   true,
 	"segmentSubjects": true,
+	// importRecords stores its job (committed before it is queued) or
+	// checks its file in a transaction of its own.
+	"importRecords": true,
 }
 
 // AdminMutations are the root mutation fields only a workspace's admin
@@ -59,6 +62,7 @@ var HeavyFields = map[string]bool{
 	"Query.questionnaire":      true,
 	"Mutation.scoreSubjects":   true,
 	"Query.privacyExport":      true,
+	"Mutation.importRecords":   true,
 }
 
 // reasons given in extensions.reason beside code BAD_USER_INPUT.

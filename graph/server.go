@@ -28,6 +28,7 @@ import (
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/resolvers"
 )
@@ -54,8 +55,13 @@ type Config struct {
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
 	// MaxUpload is the largest file a GraphQL multipart request carries
-	// (installPlugin's package), in bytes; 0 refuses multipart requests.
+	// (installPlugin's package, importRecords' file), in bytes; 0 refuses
+	// multipart requests.
 	MaxUpload int64
+	// Imports queues the jobs importRecords starts (the automation
+	// engine, whose workers run them; see core/transfer/job). Without
+	// it importRecords only checks files (dryRun).
+	Imports importjob.Inserter
 }
 
 // MetricsHandler serves reg's metrics in Prometheus' format, to the bearer
@@ -77,7 +83,12 @@ func MetricsHandler(reg *prometheus.Registry, token string) http.Handler {
 
 // Schema returns the executable GraphQL schema.
 func Schema(client *ent.Client, ext *extension.Registry) graphql.ExecutableSchema {
-	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: client, Extensions: ext}})
+	return schemaOf(Config{Client: client, Extensions: ext})
+}
+
+func schemaOf(cfg Config) graphql.ExecutableSchema {
+	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: cfg.Client, Extensions: cfg.Extensions,
+		Imports: cfg.Imports, MaxUpload: cfg.MaxUpload}})
 }
 
 // NewHandler returns the server's routes: GraphiQL at /, the API at
@@ -99,7 +110,7 @@ func NewHandler(cfg Config) http.Handler {
 	m := newMetrics(reg)
 
 	heavy := newGate(limits.MaxHeavyConcurrent, limits.MaxHeavyPerWorkspace, limits.HeavyWait)
-	srv := handler.New(newPagedSchema(Schema(cfg.Client, cfg.Extensions), limits.MaxPage, limits.HeavyCost))
+	srv := handler.New(newPagedSchema(schemaOf(cfg), limits.MaxPage, limits.HeavyCost))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -131,7 +142,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", routeUploads(cfg.MaxUpload,
 		capBody(limits.MaxBody, authenticate(cfg.Client, checkRequest(limits, srv))),
-		authenticate(cfg.Client, adminUploads(srv))))
+		authenticate(cfg.Client, writerUploads(srv))))
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
 		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, heavy.handler(cfg.Charts))))

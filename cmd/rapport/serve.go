@@ -105,21 +105,21 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			go plugins.Watch(ctx, 2*time.Second)
 			go keepStatistics(ctx, log, st)
-			if workers {
-				quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-				stopWorkers, err := ef.start(ctx, st, quiet, reg, plugins)
-				if err != nil {
-					return err
-				}
-				defer stopWorkers()
+			// Without --workers the engine only queues imports for the
+			// workers of other processes.
+			quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+			eng, stopWorkers, err := ef.start(ctx, st, quiet, reg, plugins, workers)
+			if err != nil {
+				return err
 			}
+			defer stopWorkers()
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
 			}
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
-					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload}),
+					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, Imports: eng}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -155,7 +155,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (env RAPPORT_ADDR)")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the demo workspace (once) and print an admin token for it")
-	cmd.Flags().BoolVar(&workers, "workers", true, "also run automation workers (see rapport worker) (env RAPPORT_WORKERS)")
+	cmd.Flags().BoolVar(&workers, "workers", true, "also run automation and import workers (see rapport worker) (env RAPPORT_WORKERS)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr (env RAPPORT_METRICS_ADDR)")
 	cmd.Flags().StringVar(&metricsToken, "metrics-token", "", "bearer token /metrics requires (env RAPPORT_METRICS_TOKEN)")
 	pf.register(cmd)

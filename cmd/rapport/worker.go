@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/outbound"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
+	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 )
 
 // engineFlags are the flags of the commands that run automation workers.
@@ -58,12 +59,13 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.outboundAllow, "outbound-allow", nil, "CIDR ranges webhooks may reach although internal (loopback, private, link-local and multicast addresses are refused otherwise), e.g. 127.0.0.0/8 (env RAPPORT_OUTBOUND_ALLOW)")
 }
 
-// start runs the automation engine over st until ctx ends; stop it with
-// the returned function.
-func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logger, reg prometheus.Registerer, plugins *extension.Registry) (func(), error) {
+// start makes the automation engine over st, which also works queued
+// imports, and runs it until ctx ends when run is true (else it only
+// queues jobs); stop it with the returned function.
+func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logger, reg prometheus.Registerer, plugins *extension.Registry, run bool) (*automation.Engine, func(), error) {
 	allow, err := outbound.ParseAllow(f.outboundAllow)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := automation.Config{
 		OutboundAllow: allow,
@@ -72,6 +74,7 @@ func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logg
 		RetryBase: f.retryBase, RetryMax: f.retryMax, RetryFor: f.retryFor,
 		WebhookTimeout: f.webhookTimeout, JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter,
 		MaxDepth: f.maxDepth, SMTPAddr: f.smtpAddr, SMTPFrom: f.smtpFrom,
+		Jobs: importjob.Register(st.Client),
 	}
 	if plugins != nil {
 		cfg.Scorer = pluginScorer{plugins}
@@ -79,12 +82,15 @@ func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logg
 	}
 	eng, err := automation.New(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := eng.Start(ctx); err != nil {
-		return nil, err
+	if run {
+		if err := eng.Start(ctx); err != nil {
+			_ = eng.Stop(ctx)
+			return nil, nil, err
+		}
 	}
-	return func() {
+	return eng, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
 		if err := eng.Stop(sctx); err != nil {
@@ -146,7 +152,7 @@ func newWorkerCmd(g *globals) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "worker",
-		Short: "Run automation workers only (no API): deliver webhooks and email, run actions",
+		Short: "Run automation workers only (no API): deliver webhooks and email, run actions and imports",
 		Long: `Runs automation workers against the database, without the API. Start
 as many workers, on as many machines, as the load needs: they share the
 job queue kept in the database. rapport serve runs workers too, unless
@@ -167,7 +173,7 @@ job queue kept in the database. rapport serve runs workers too, unless
 				return err
 			}
 			defer plugins.Close(context.Background())
-			stop, err := ef.start(ctx, st, log, reg, plugins)
+			_, stop, err := ef.start(ctx, st, log, reg, plugins, true)
 			if err != nil {
 				return err
 			}

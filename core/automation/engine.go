@@ -137,6 +137,11 @@ type Config struct {
 	// HTTPClient posts webhooks; when nil, a client with WebhookTimeout
 	// that refuses internal destinations outside OutboundAllow.
 	HTTPClient *http.Client
+	// Jobs, when set, adds workers of other kinds of jobs (imports, see
+	// core/transfer/job) to the engine's queue: they share its worker
+	// count, retry policy and rescue of jobs whose worker died. Insert
+	// queues their jobs.
+	Jobs func(*river.Workers) error
 }
 
 func (c Config) withDefaults() Config {
@@ -241,6 +246,11 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	if err := river.AddWorkerSafely(workers, &tickWorker{e: e}); err != nil {
 		return nil, err
 	}
+	if cfg.Jobs != nil {
+		if err := cfg.Jobs(workers); err != nil {
+			return nil, err
+		}
+	}
 	rc := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
 		Workers:              workers,
@@ -286,6 +296,13 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.queue, e.release = c, func() { qs.Close() }
 	return e, nil
+}
+
+// Insert queues a job of a kind Config.Jobs registered. It works on an
+// engine that was not started (a server whose workers run elsewhere):
+// the job waits for an engine that runs.
+func (e *Engine) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	return e.queue.Insert(ctx, args, opts)
 }
 
 // Start starts working runs and dispatching events in the background,

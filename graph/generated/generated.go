@@ -54,6 +54,7 @@ type ResolverRoot interface {
 	Contact() ContactResolver
 	Deal() DealResolver
 	Factor() FactorResolver
+	ImportJob() ImportJobResolver
 	Lead() LeadResolver
 	Metrics() MetricsResolver
 	Mutation() MutationResolver
@@ -513,24 +514,36 @@ type ComplexityRoot struct {
 		StageID    func(childComplexity int) int
 	}
 
+	ImportCheck struct {
+		Created        func(childComplexity int) int
+		Failed         func(childComplexity int) int
+		FailedByReason func(childComplexity int) int
+		Rejects        func(childComplexity int) int
+		Rows           func(childComplexity int) int
+		Unchanged      func(childComplexity int) int
+		Updated        func(childComplexity int) int
+	}
+
 	ImportJob struct {
-		Actor      func(childComplexity int) int
-		Created    func(childComplexity int) int
-		CreatedAt  func(childComplexity int) int
-		Error      func(childComplexity int) int
-		Failed     func(childComplexity int) int
-		FileName   func(childComplexity int) int
-		FileSha256 func(childComplexity int) int
-		FileSize   func(childComplexity int) int
-		FinishedAt func(childComplexity int) int
-		ID         func(childComplexity int) int
-		NextRow    func(childComplexity int) int
-		Status     func(childComplexity int) int
-		TotalRows  func(childComplexity int) int
-		Type       func(childComplexity int) int
-		Unchanged  func(childComplexity int) int
-		Updated    func(childComplexity int) int
-		UpdatedAt  func(childComplexity int) int
+		Actor          func(childComplexity int) int
+		Created        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		Error          func(childComplexity int) int
+		Failed         func(childComplexity int) int
+		FailedByReason func(childComplexity int) int
+		FileName       func(childComplexity int) int
+		FileSha256     func(childComplexity int) int
+		FileSize       func(childComplexity int) int
+		FinishedAt     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		NextRow        func(childComplexity int) int
+		Rejects        func(childComplexity int, first *int, afterRow *int) int
+		Status         func(childComplexity int) int
+		TotalRows      func(childComplexity int) int
+		Type           func(childComplexity int) int
+		Unchanged      func(childComplexity int) int
+		Updated        func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
 	}
 
 	ImportJobConnection struct {
@@ -542,6 +555,23 @@ type ComplexityRoot struct {
 	ImportJobEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ImportReasonCount struct {
+		Count  func(childComplexity int) int
+		Reason func(childComplexity int) int
+	}
+
+	ImportRecordsResult struct {
+		Check func(childComplexity int) int
+		Job   func(childComplexity int) int
+	}
+
+	ImportReject struct {
+		Column  func(childComplexity int) int
+		Message func(childComplexity int) int
+		Reason  func(childComplexity int) int
+		Row     func(childComplexity int) int
 	}
 
 	LabelChange struct {
@@ -678,6 +708,7 @@ type ComplexityRoot struct {
 		DeleteTag               func(childComplexity int, id pulid.ID) int
 		DeleteWorkspace         func(childComplexity int, confirm string) int
 		EraseContact            func(childComplexity int, contactID pulid.ID) int
+		ImportRecords           func(childComplexity int, file graphql.Upload, typeArg string, options *model.ImportOptionsInput) int
 		InstallPlugin           func(childComplexity int, packageArg graphql.Upload) int
 		MoveDeal                func(childComplexity int, id pulid.ID, stageID pulid.ID) int
 		RecordAssessmentAnswers func(childComplexity int, plugin string, answers []*model.AssessmentAnswerInput) int
@@ -1216,6 +1247,10 @@ type DealResolver interface {
 type FactorResolver interface {
 	Contribution(ctx context.Context, obj *crm.Factor) (float64, error)
 }
+type ImportJobResolver interface {
+	FailedByReason(ctx context.Context, obj *ent.ImportJob) ([]*model.ImportReasonCount, error)
+	Rejects(ctx context.Context, obj *ent.ImportJob, first *int, afterRow *int) ([]*ent.ImportReject, error)
+}
 type LeadResolver interface {
 	Scores(ctx context.Context, obj *ent.Lead, first *int) ([]*ent.Score, error)
 	Segments(ctx context.Context, obj *ent.Lead, asOf *time.Time) ([]*ent.Segment, error)
@@ -1282,6 +1317,7 @@ type MutationResolver interface {
 	BindExtension(ctx context.Context, input model.BindExtensionInput) (*ent.ExtensionBinding, error)
 	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
 	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
+	ImportRecords(ctx context.Context, file graphql.Upload, typeArg string, options *model.ImportOptionsInput) (*model.ImportRecordsResult, error)
 	InstallPlugin(ctx context.Context, packageArg graphql.Upload) (*model.Plugin, error)
 	UninstallPlugin(ctx context.Context, name string, version string, force *bool) (bool, error)
 	EraseContact(ctx context.Context, contactID pulid.ID) (*privacy.Result, error)
@@ -3343,6 +3379,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FunnelStep.StageID(childComplexity), true
 
+	case "ImportCheck.created":
+		if e.ComplexityRoot.ImportCheck.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCheck.Created(childComplexity), true
+	case "ImportCheck.failed":
+		if e.ComplexityRoot.ImportCheck.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCheck.Failed(childComplexity), true
+	case "ImportCheck.failedByReason":
+		if e.ComplexityRoot.ImportCheck.FailedByReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCheck.FailedByReason(childComplexity), true
+	case "ImportCheck.rejects":
+		if e.ComplexityRoot.ImportCheck.Rejects == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCheck.Rejects(childComplexity), true
+	case "ImportCheck.rows":
+		if e.ComplexityRoot.ImportCheck.Rows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCheck.Rows(childComplexity), true
+	case "ImportCheck.unchanged":
+		if e.ComplexityRoot.ImportCheck.Unchanged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCheck.Unchanged(childComplexity), true
+	case "ImportCheck.updated":
+		if e.ComplexityRoot.ImportCheck.Updated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportCheck.Updated(childComplexity), true
+
 	case "ImportJob.actor":
 		if e.ComplexityRoot.ImportJob.Actor == nil {
 			break
@@ -3373,6 +3452,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportJob.Failed(childComplexity), true
+	case "ImportJob.failedByReason":
+		if e.ComplexityRoot.ImportJob.FailedByReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportJob.FailedByReason(childComplexity), true
 	case "ImportJob.fileName":
 		if e.ComplexityRoot.ImportJob.FileName == nil {
 			break
@@ -3409,6 +3494,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportJob.NextRow(childComplexity), true
+	case "ImportJob.rejects":
+		if e.ComplexityRoot.ImportJob.Rejects == nil {
+			break
+		}
+
+		args, err := ec.field_ImportJob_rejects_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ImportJob.Rejects(childComplexity, args["first"].(*int), args["afterRow"].(*int)), true
 	case "ImportJob.status":
 		if e.ComplexityRoot.ImportJob.Status == nil {
 			break
@@ -3477,6 +3573,57 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ImportJobEdge.Node(childComplexity), true
+
+	case "ImportReasonCount.count":
+		if e.ComplexityRoot.ImportReasonCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReasonCount.Count(childComplexity), true
+	case "ImportReasonCount.reason":
+		if e.ComplexityRoot.ImportReasonCount.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReasonCount.Reason(childComplexity), true
+
+	case "ImportRecordsResult.check":
+		if e.ComplexityRoot.ImportRecordsResult.Check == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRecordsResult.Check(childComplexity), true
+	case "ImportRecordsResult.job":
+		if e.ComplexityRoot.ImportRecordsResult.Job == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportRecordsResult.Job(childComplexity), true
+
+	case "ImportReject.column":
+		if e.ComplexityRoot.ImportReject.Column == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReject.Column(childComplexity), true
+	case "ImportReject.message":
+		if e.ComplexityRoot.ImportReject.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReject.Message(childComplexity), true
+	case "ImportReject.reason":
+		if e.ComplexityRoot.ImportReject.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReject.Reason(childComplexity), true
+	case "ImportReject.row":
+		if e.ComplexityRoot.ImportReject.Row == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ImportReject.Row(childComplexity), true
 
 	case "LabelChange.baseline":
 		if e.ComplexityRoot.LabelChange.Baseline == nil {
@@ -4340,6 +4487,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EraseContact(childComplexity, args["contactID"].(pulid.ID)), true
+	case "Mutation.importRecords":
+		if e.ComplexityRoot.Mutation.ImportRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_importRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImportRecords(childComplexity, args["file"].(graphql.Upload), args["type"].(string), args["options"].(*model.ImportOptionsInput)), true
 	case "Mutation.installPlugin":
 		if e.ComplexityRoot.Mutation.InstallPlugin == nil {
 			break
@@ -6896,6 +7054,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("ExtensionBindingWhereInput", ec.unmarshalInputExtensionBindingWhereInput),
 			graphql.NewInputUnmarshaler("ImportJobOrder", ec.unmarshalInputImportJobOrder),
 			graphql.NewInputUnmarshaler("ImportJobWhereInput", ec.unmarshalInputImportJobWhereInput),
+			graphql.NewInputUnmarshaler("ImportOptionsInput", ec.unmarshalInputImportOptionsInput),
 			graphql.NewInputUnmarshaler("LeadOrder", ec.unmarshalInputLeadOrder),
 			graphql.NewInputUnmarshaler("LeadWhereInput", ec.unmarshalInputLeadWhereInput),
 			graphql.NewInputUnmarshaler("LineItemOrder", ec.unmarshalInputLineItemOrder),
@@ -15027,6 +15186,103 @@ extend type Mutation {
   recordAssessmentAnswers(plugin: String!, answers: [AssessmentAnswerInput!]!): [AssessmentAnswer!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/import.graphql", Input: `"""
+How importRecords reads a file and writes its rows; every field is
+optional (see rapport import --help for the same options).
+"""
+input ImportOptionsInput {
+  "Check the whole file as an import would and write nothing: importRecords answers with the result, and no job."
+  dryRun: Boolean
+  "Make custom fields of the columns nothing else maps to."
+  createFields: Boolean
+  "Make the pipelines and stages deals name that the workspace lacks (else such deals are rejected)."
+  createMissing: Boolean
+  "Fold a row that duplicates an existing record (by email, domain, phone, SKU or number) into it: the row's non-empty cells win."
+  merge: Boolean
+  "Import nothing when any row is rejected."
+  allOrNothing: Boolean
+  "Let the imported records fire automations (an import fires none otherwise)."
+  fireAutomations: Boolean
+  "The external_source of the imported records when neither the mapping nor a known export format names one."
+  source: String
+  """
+  The column mapping, a mapping file's JSON: {"source": "…", "dateOrder": "dmy"|"mdy", "columns": {"Header": "target", …}}.
+  """
+  mapping: String
+  "csv, jsonl or xlsx; told from the file when not given."
+  format: String
+  "A CSV file's encoding: utf-8, utf-16le, utf-16be or windows-1252; detected when not given."
+  encoding: String
+  "A CSV file's delimiter, one character (or tab); detected when not given."
+  delimiter: String
+  "The XLSX sheet to read; the first when not given."
+  sheet: String
+  "The IANA time zone of times the file writes without one (UTC when not given)."
+  timeZone: String
+  "How many rows one transaction writes (1 to 5000)."
+  batchSize: Int
+}
+
+"""How many rejected rows gave one reason."""
+type ImportReasonCount {
+  reason: String!
+  count: Int!
+}
+
+"""A row an import did not take."""
+type ImportReject {
+  "The row's number in the file, the header being row 1."
+  row: Int!
+  "The column at fault, when one is."
+  column: String!
+  "A short code, e.g. invalid_email, duplicate, unknown_organization."
+  reason: String!
+  message: String!
+}
+
+"""What a dry run found: what the import would create, update and reject."""
+type ImportCheck {
+  rows: Int!
+  created: Int!
+  updated: Int!
+  unchanged: Int!
+  failed: Int!
+  failedByReason: [ImportReasonCount!]!
+  "The first rejected rows, in file order (at most 1,000)."
+  rejects: [ImportReject!]!
+}
+
+"""What importRecords did: a queued job, or a dry run's check."""
+type ImportRecordsResult {
+  "The import job, queued: poll it (node or importJobs) for its status and counts. Null for a dry run."
+  job: ImportJob
+  "A dry run's result. Null when a job was queued."
+  check: ImportCheck
+}
+
+extend type ImportJob {
+  "How many rows were rejected, by reason."
+  failedByReason: [ImportReasonCount!]!
+  "The job's rejected rows in file order: the first ` + "`" + `first` + "`" + ` (at most 1,000) after row ` + "`" + `afterRow` + "`" + `."
+  rejects(first: Int = 100, afterRow: Int = 0): [ImportReject!]!
+}
+
+extend type Mutation {
+  """
+  Imports a file of records of one type (organizations, contacts, leads,
+  deals, activities, products, orders) into the workspace. Admins and
+  members only. Send it as a GraphQL multipart request; the file may be
+  as large as the server's upload cap (that of plugin packages, 16 MiB by
+  default; larger files: rapport import). The import is queued and worked
+  by the server's workers: poll the returned job. With options.dryRun the
+  file is checked at once and nothing is written. Refused with
+  BAD_USER_INPUT (field type, file, mapping, format, encoding, delimiter,
+  timeZone, source or batchSize) when an option or the file is wrong.
+  Imported records fire no automation unless options.fireAutomations.
+  """
+  importRecords(file: Upload!, type: String!, options: ImportOptionsInput): ImportRecordsResult!
+}
+`, BuiltIn: false},
 	{Name: "../schema/metrics.graphql", Input: `# Built-in metrics (core/metrics): churn, retention, revenue retention,
 # cohorts, lifetime value, conversion, win rate, velocity, forecast and
 # engagement. The formulas are documented in the core/metrics package.
@@ -16622,6 +16878,26 @@ func (ec *executionContext) childFields_FunnelStep(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type FunnelStep", field.Name)
 }
 
+func (ec *executionContext) childFields_ImportCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rows":
+		return ec.fieldContext_ImportCheck_rows(ctx, field)
+	case "created":
+		return ec.fieldContext_ImportCheck_created(ctx, field)
+	case "updated":
+		return ec.fieldContext_ImportCheck_updated(ctx, field)
+	case "unchanged":
+		return ec.fieldContext_ImportCheck_unchanged(ctx, field)
+	case "failed":
+		return ec.fieldContext_ImportCheck_failed(ctx, field)
+	case "failedByReason":
+		return ec.fieldContext_ImportCheck_failedByReason(ctx, field)
+	case "rejects":
+		return ec.fieldContext_ImportCheck_rejects(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportCheck", field.Name)
+}
+
 func (ec *executionContext) childFields_ImportJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -16658,6 +16934,10 @@ func (ec *executionContext) childFields_ImportJob(ctx context.Context, field gra
 		return ec.fieldContext_ImportJob_actor(ctx, field)
 	case "finishedAt":
 		return ec.fieldContext_ImportJob_finishedAt(ctx, field)
+	case "failedByReason":
+		return ec.fieldContext_ImportJob_failedByReason(ctx, field)
+	case "rejects":
+		return ec.fieldContext_ImportJob_rejects(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportJob", field.Name)
 }
@@ -16682,6 +16962,40 @@ func (ec *executionContext) childFields_ImportJobEdge(ctx context.Context, field
 		return ec.fieldContext_ImportJobEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ImportJobEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportReasonCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reason":
+		return ec.fieldContext_ImportReasonCount_reason(ctx, field)
+	case "count":
+		return ec.fieldContext_ImportReasonCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportReasonCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportRecordsResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "job":
+		return ec.fieldContext_ImportRecordsResult_job(ctx, field)
+	case "check":
+		return ec.fieldContext_ImportRecordsResult_check(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportRecordsResult", field.Name)
+}
+
+func (ec *executionContext) childFields_ImportReject(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "row":
+		return ec.fieldContext_ImportReject_row(ctx, field)
+	case "column":
+		return ec.fieldContext_ImportReject_column(ctx, field)
+	case "reason":
+		return ec.fieldContext_ImportReject_reason(ctx, field)
+	case "message":
+		return ec.fieldContext_ImportReject_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ImportReject", field.Name)
 }
 
 func (ec *executionContext) childFields_LabelChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -18212,6 +18526,28 @@ func (ec *executionContext) field_Deal_segments_args(ctx context.Context, rawArg
 	return args, nil
 }
 
+func (ec *executionContext) field_ImportJob_rejects_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "afterRow",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["afterRow"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Lead_scores_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -18785,6 +19121,36 @@ func (ec *executionContext) field_Mutation_eraseContact_args(ctx context.Context
 		return nil, err
 	}
 	args["contactID"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_importRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "options",
+		func(ctx context.Context, v any) (*model.ImportOptionsInput, error) {
+			return ec.unmarshalOImportOptionsInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportOptionsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["options"] = arg2
 	return args, nil
 }
 
@@ -29285,6 +29651,185 @@ func (ec *executionContext) fieldContext_FunnelStep_fromFirst(_ context.Context,
 	return graphql.NewScalarFieldContext("FunnelStep", field, false, false, "Float")
 }
 
+func (ec *executionContext) _ImportCheck_rows(ctx context.Context, field graphql.CollectedField, obj *model.ImportCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCheck_rows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCheck_rows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCheck", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCheck_created(ctx context.Context, field graphql.CollectedField, obj *model.ImportCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCheck_created(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Created, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCheck_created(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCheck", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCheck_updated(ctx context.Context, field graphql.CollectedField, obj *model.ImportCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCheck_updated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Updated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCheck_updated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCheck", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCheck_unchanged(ctx context.Context, field graphql.CollectedField, obj *model.ImportCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCheck_unchanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unchanged, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCheck_unchanged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCheck", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCheck_failed(ctx context.Context, field graphql.CollectedField, obj *model.ImportCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCheck_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCheck_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportCheck", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportCheck_failedByReason(ctx context.Context, field graphql.CollectedField, obj *model.ImportCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCheck_failedByReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedByReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImportReasonCount) graphql.Marshaler {
+			return ec.marshalNImportReasonCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportReasonCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCheck_failedByReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportCheck",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportReasonCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportCheck_rejects(ctx context.Context, field graphql.CollectedField, obj *model.ImportCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportCheck_rejects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rejects, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ImportReject) graphql.Marshaler {
+			return ec.marshalNImportReject2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportRejectᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportCheck_rejects(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportCheck",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportReject(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ImportJob_id(ctx context.Context, field graphql.CollectedField, obj *ent.ImportJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29676,6 +30221,82 @@ func (ec *executionContext) fieldContext_ImportJob_finishedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("ImportJob", field, false, false, "Time")
 }
 
+func (ec *executionContext) _ImportJob_failedByReason(ctx context.Context, field graphql.CollectedField, obj *ent.ImportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportJob_failedByReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ImportJob().FailedByReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ImportReasonCount) graphql.Marshaler {
+			return ec.marshalNImportReasonCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportReasonCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportJob_failedByReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportReasonCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportJob_rejects(ctx context.Context, field graphql.CollectedField, obj *ent.ImportJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportJob_rejects(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ImportJob().Rejects(ctx, obj, fc.Args["first"].(*int), fc.Args["afterRow"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ImportReject) graphql.Marshaler {
+			return ec.marshalNImportReject2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportRejectᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportJob_rejects(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportJob",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportReject(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ImportJob_rejects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ImportJobConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ImportJobConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29816,6 +30437,208 @@ func (ec *executionContext) _ImportJobEdge_cursor(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_ImportJobEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ImportJobEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ImportReasonCount_reason(ctx context.Context, field graphql.CollectedField, obj *model.ImportReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReasonCount_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReasonCount_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReasonCount", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportReasonCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ImportReasonCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReasonCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReasonCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReasonCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportRecordsResult_job(ctx context.Context, field graphql.CollectedField, obj *model.ImportRecordsResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRecordsResult_job(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Job, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ImportJob) graphql.Marshaler {
+			return ec.marshalOImportJob2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportJob(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRecordsResult_job(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRecordsResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportRecordsResult_check(ctx context.Context, field graphql.CollectedField, obj *model.ImportRecordsResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportRecordsResult_check(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Check, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportCheck) graphql.Marshaler {
+			return ec.marshalOImportCheck2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCheck(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ImportRecordsResult_check(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ImportRecordsResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportCheck(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ImportReject_row(ctx context.Context, field graphql.CollectedField, obj *ent.ImportReject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReject_row(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Row, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReject_row(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReject", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ImportReject_column(ctx context.Context, field graphql.CollectedField, obj *ent.ImportReject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReject_column(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Column, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReject_column(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReject", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportReject_reason(ctx context.Context, field graphql.CollectedField, obj *ent.ImportReject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReject_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReject_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReject", field, false, false, "String")
+}
+
+func (ec *executionContext) _ImportReject_message(ctx context.Context, field graphql.CollectedField, obj *ent.ImportReject) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ImportReject_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ImportReject_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ImportReject", field, false, false, "String")
 }
 
 func (ec *executionContext) _LabelChange_subjectID(ctx context.Context, field graphql.CollectedField, obj *model.LabelChange) (ret graphql.Marshaler) {
@@ -34016,6 +34839,50 @@ func (ec *executionContext) fieldContext_Mutation_recordAssessmentAnswers(ctx co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_recordAssessmentAnswers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_importRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_importRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ImportRecords(ctx, fc.Args["file"].(graphql.Upload), fc.Args["type"].(string), fc.Args["options"].(*model.ImportOptionsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ImportRecordsResult) graphql.Marshaler {
+			return ec.marshalNImportRecordsResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRecordsResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_importRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ImportRecordsResult(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_importRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -56549,6 +57416,139 @@ func UnmarshalImportJobWhereInput(ctx context.Context, raw any) (ent.ImportJobWh
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputImportOptionsInput(ctx context.Context, obj any) (model.ImportOptionsInput, error) {
+	var it model.ImportOptionsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"dryRun", "createFields", "createMissing", "merge", "allOrNothing", "fireAutomations", "source", "mapping", "format", "encoding", "delimiter", "sheet", "timeZone", "batchSize"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "dryRun":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dryRun"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DryRun = data
+		case "createFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createFields"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreateFields = data
+		case "createMissing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createMissing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreateMissing = data
+		case "merge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("merge"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Merge = data
+		case "allOrNothing":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allOrNothing"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllOrNothing = data
+		case "fireAutomations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fireAutomations"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FireAutomations = data
+		case "source":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("source"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Source = data
+		case "mapping":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mapping"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Mapping = data
+		case "format":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("format"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Format = data
+		case "encoding":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("encoding"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Encoding = data
+		case "delimiter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("delimiter"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Delimiter = data
+		case "sheet":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sheet"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sheet = data
+		case "timeZone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("timeZone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TimeZone = data
+		case "batchSize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("batchSize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BatchSize = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalImportOptionsInput unmarshals raw into the ImportOptionsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalImportOptionsInput(ctx context.Context, raw any) (model.ImportOptionsInput, error) {
+	var out model.ImportOptionsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ImportOptionsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputLeadOrder(ctx context.Context, obj any) (ent.LeadOrder, error) {
 	var it ent.LeadOrder
 	if obj == nil {
@@ -74740,6 +75740,69 @@ func (ec *executionContext) _FunnelStep(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var importCheckImplementors = []string{"ImportCheck"}
+
+func (ec *executionContext) _ImportCheck(ctx context.Context, sel ast.SelectionSet, obj *model.ImportCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportCheck")
+		case "rows":
+			out.Values[i] = ec._ImportCheck_rows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "created":
+			out.Values[i] = ec._ImportCheck_created(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updated":
+			out.Values[i] = ec._ImportCheck_updated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unchanged":
+			out.Values[i] = ec._ImportCheck_unchanged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._ImportCheck_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failedByReason":
+			out.Values[i] = ec._ImportCheck_failedByReason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejects":
+			out.Values[i] = ec._ImportCheck_rejects(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var importJobImplementors = []string{"ImportJob", "Node"}
 
 func (ec *executionContext) _ImportJob(ctx context.Context, sel ast.SelectionSet, obj *ent.ImportJob) graphql.Marshaler {
@@ -74754,88 +75817,100 @@ func (ec *executionContext) _ImportJob(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._ImportJob_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._ImportJob_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._ImportJob_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "type":
 			out.Values[i] = ec._ImportJob_type(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fileName":
 			out.Values[i] = ec._ImportJob_fileName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fileSha256":
 			out.Values[i] = ec._ImportJob_fileSha256(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "fileSize":
 			out.Values[i] = ec._ImportJob_fileSize(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._ImportJob_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextRow":
 			out.Values[i] = ec._ImportJob_nextRow(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalRows":
 			out.Values[i] = ec._ImportJob_totalRows(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "created":
 			out.Values[i] = ec._ImportJob_created(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updated":
 			out.Values[i] = ec._ImportJob_updated(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "unchanged":
 			out.Values[i] = ec._ImportJob_unchanged(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "failed":
 			out.Values[i] = ec._ImportJob_failed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "error":
 			out.Values[i] = ec._ImportJob_error(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
 			out.Values[i] = ec._ImportJob_actor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "finishedAt":
 			out.Values[i] = ec._ImportJob_finishedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "failedByReason":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportJob_failedByReason(ctx, field, obj)
+				})
+		case "rejects":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ImportJob_rejects(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -74914,6 +75989,130 @@ func (ec *executionContext) _ImportJobEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "cursor":
 			out.Values[i] = ec._ImportJobEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importReasonCountImplementors = []string{"ImportReasonCount"}
+
+func (ec *executionContext) _ImportReasonCount(ctx context.Context, sel ast.SelectionSet, obj *model.ImportReasonCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importReasonCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportReasonCount")
+		case "reason":
+			out.Values[i] = ec._ImportReasonCount_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ImportReasonCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRecordsResultImplementors = []string{"ImportRecordsResult"}
+
+func (ec *executionContext) _ImportRecordsResult(ctx context.Context, sel ast.SelectionSet, obj *model.ImportRecordsResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRecordsResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportRecordsResult")
+		case "job":
+			out.Values[i] = ec._ImportRecordsResult_job(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "check":
+			out.Values[i] = ec._ImportRecordsResult_check(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var importRejectImplementors = []string{"ImportReject"}
+
+func (ec *executionContext) _ImportReject(ctx context.Context, sel ast.SelectionSet, obj *ent.ImportReject) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, importRejectImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ImportReject")
+		case "row":
+			out.Values[i] = ec._ImportReject_row(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "column":
+			out.Values[i] = ec._ImportReject_column(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._ImportReject_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._ImportReject_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -75919,6 +77118,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "recordAssessmentAnswers":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordAssessmentAnswers(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "importRecords":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_importRecords(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -80687,6 +81893,62 @@ func (ec *executionContext) unmarshalNImportJobWhereInput2ᚖgithubᚗcomᚋrapp
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNImportReasonCount2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportReasonCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ImportReasonCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportReasonCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportReasonCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportReasonCount2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportReasonCount(ctx context.Context, sel ast.SelectionSet, v *model.ImportReasonCount) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportReasonCount!")
+		return graphql.Null
+	}
+	return ec._ImportReasonCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportRecordsResult2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportRecordsResult(ctx context.Context, sel ast.SelectionSet, v *model.ImportRecordsResult) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportRecordsResult!")
+		return graphql.Null
+	}
+	return ec._ImportRecordsResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNImportReject2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportRejectᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ImportReject) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNImportReject2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportReject(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNImportReject2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportReject(ctx context.Context, sel ast.SelectionSet, v *ent.ImportReject) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ImportReject!")
+		return graphql.Null
+	}
+	return ec._ImportReject(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -83553,6 +84815,13 @@ func (ec *executionContext) marshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋ
 	return v
 }
 
+func (ec *executionContext) marshalOImportCheck2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportCheck(ctx context.Context, sel ast.SelectionSet, v *model.ImportCheck) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ImportCheck(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOImportJob2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportJob(ctx context.Context, sel ast.SelectionSet, v *ent.ImportJob) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -83662,6 +84931,14 @@ func (ec *executionContext) unmarshalOImportJobWhereInput2ᚖgithubᚗcomᚋrapp
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputImportJobWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOImportOptionsInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐImportOptionsInput(ctx context.Context, v any) (*model.ImportOptionsInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputImportOptionsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

@@ -85,6 +85,65 @@ type ConvertLeadInput struct {
 	Amount *crm.Money `json:"amount,omitempty"`
 }
 
+// What a dry run found: what the import would create, update and reject.
+type ImportCheck struct {
+	Rows           int                  `json:"rows"`
+	Created        int                  `json:"created"`
+	Updated        int                  `json:"updated"`
+	Unchanged      int                  `json:"unchanged"`
+	Failed         int                  `json:"failed"`
+	FailedByReason []*ImportReasonCount `json:"failedByReason"`
+	// The first rejected rows, in file order (at most 1,000).
+	Rejects []*ent.ImportReject `json:"rejects"`
+}
+
+// How importRecords reads a file and writes its rows; every field is
+// optional (see rapport import --help for the same options).
+type ImportOptionsInput struct {
+	// Check the whole file as an import would and write nothing: importRecords answers with the result, and no job.
+	DryRun *bool `json:"dryRun,omitempty"`
+	// Make custom fields of the columns nothing else maps to.
+	CreateFields *bool `json:"createFields,omitempty"`
+	// Make the pipelines and stages deals name that the workspace lacks (else such deals are rejected).
+	CreateMissing *bool `json:"createMissing,omitempty"`
+	// Fold a row that duplicates an existing record (by email, domain, phone, SKU or number) into it: the row's non-empty cells win.
+	Merge *bool `json:"merge,omitempty"`
+	// Import nothing when any row is rejected.
+	AllOrNothing *bool `json:"allOrNothing,omitempty"`
+	// Let the imported records fire automations (an import fires none otherwise).
+	FireAutomations *bool `json:"fireAutomations,omitempty"`
+	// The external_source of the imported records when neither the mapping nor a known export format names one.
+	Source *string `json:"source,omitempty"`
+	// The column mapping, a mapping file's JSON: {"source": "…", "dateOrder": "dmy"|"mdy", "columns": {"Header": "target", …}}.
+	Mapping *string `json:"mapping,omitempty"`
+	// csv, jsonl or xlsx; told from the file when not given.
+	Format *string `json:"format,omitempty"`
+	// A CSV file's encoding: utf-8, utf-16le, utf-16be or windows-1252; detected when not given.
+	Encoding *string `json:"encoding,omitempty"`
+	// A CSV file's delimiter, one character (or tab); detected when not given.
+	Delimiter *string `json:"delimiter,omitempty"`
+	// The XLSX sheet to read; the first when not given.
+	Sheet *string `json:"sheet,omitempty"`
+	// The IANA time zone of times the file writes without one (UTC when not given).
+	TimeZone *string `json:"timeZone,omitempty"`
+	// How many rows one transaction writes (1 to 5000).
+	BatchSize *int `json:"batchSize,omitempty"`
+}
+
+// How many rejected rows gave one reason.
+type ImportReasonCount struct {
+	Reason string `json:"reason"`
+	Count  int    `json:"count"`
+}
+
+// What importRecords did: a queued job, or a dry run's check.
+type ImportRecordsResult struct {
+	// The import job, queued: poll it (node or importJobs) for its status and counts. Null for a dry run.
+	Job *ent.ImportJob `json:"job,omitempty"`
+	// A dry run's result. Null when a job was queued.
+	Check *ImportCheck `json:"check,omitempty"`
+}
+
 // A subject whose label differs between baseline and candidate.
 type LabelChange struct {
 	SubjectID      pulid.ID `json:"subjectID"`

@@ -212,6 +212,9 @@ func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver
 // Deal returns generated.DealResolver implementation.
 func (r *Resolver) Deal() generated.DealResolver { return &dealResolver{r} }
 
+// ImportJob returns generated.ImportJobResolver implementation.
+func (r *Resolver) ImportJob() generated.ImportJobResolver { return &importJobResolver{r} }
+
 // Lead returns generated.LeadResolver implementation.
 func (r *Resolver) Lead() generated.LeadResolver { return &leadResolver{r} }
 
@@ -257,6 +260,7 @@ type (
 	automationRunResolver          struct{ *Resolver }
 	contactResolver                struct{ *Resolver }
 	dealResolver                   struct{ *Resolver }
+	importJobResolver              struct{ *Resolver }
 	leadResolver                   struct{ *Resolver }
 	organizationResolver           struct{ *Resolver }
 	queryResolver                  struct{ *Resolver }

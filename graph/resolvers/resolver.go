@@ -6,6 +6,7 @@ package resolvers
 import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
+	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 )
 
 // Resolver is the root resolver. It holds no per-request state.
@@ -15,4 +16,9 @@ type Resolver struct {
 	Client *ent.Client
 	// Extensions runs plugins; nil when the server loads none.
 	Extensions *extension.Registry
+	// Imports queues import jobs; nil when the server has no job queue
+	// (importRecords then only checks files).
+	Imports importjob.Inserter
+	// MaxUpload is the largest uploaded file, in bytes.
+	MaxUpload int64
 }
