@@ -57,6 +57,9 @@ func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
 	return func(o *options) { o.wrap = wrap }
 }
 
+// pgMaxConns bounds a PostgreSQL store's connections, open and idle.
+const pgMaxConns = 20
+
 // Open connects to the database at rawURL. It does not migrate.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	var o options
@@ -78,7 +81,12 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		db.SetMaxIdleConns(sqliteMaxConns)
 		db.SetConnMaxLifetime(time.Hour)
 	} else {
-		db.SetMaxOpenConns(20)
+		// Keep as many idle connections as may be open: with database/sql's
+		// default of 2, a server under concurrent load closes and reopens
+		// PostgreSQL sessions many times a second. Idle ones close after
+		// five minutes.
+		db.SetMaxOpenConns(pgMaxConns)
+		db.SetMaxIdleConns(pgMaxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

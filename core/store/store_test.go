@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rapportcrm/rapport/core/store"
@@ -105,5 +106,31 @@ func TestOpenCreatesSQLiteFile(t *testing.T) {
 	defer st.Close()
 	if st.Dialect != "sqlite3" {
 		t.Errorf("dialect %q", st.Dialect)
+	}
+}
+
+// TestPoolKeepsConnections runs 16 queries at once, 20 times over, on
+// PostgreSQL: every connection the burst opened is kept for the next
+// one, none is closed for want of idle room (with database/sql's default
+// of 2 idle connections, 14 would be closed after every burst).
+func TestPoolKeepsConnections(t *testing.T) {
+	st := storetest.Open(t, "postgres")
+	ctx := context.Background()
+	for round := 0; round < 20; round++ {
+		var wg sync.WaitGroup
+		for i := 0; i < 16; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.DB.ExecContext(ctx, "SELECT pg_sleep(0.01)"); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	s := st.DB.Stats()
+	if s.MaxIdleClosed != 0 || s.OpenConnections < 16 {
+		t.Errorf("%d connections closed for want of idle room, %d open; want 0 and at least 16", s.MaxIdleClosed, s.OpenConnections)
 	}
 }
