@@ -42,6 +42,7 @@ func newRootCmd() *cobra.Command {
 		newSegmentCmd(g),
 		newReportCmd(g),
 		newExportCmd(g),
+		newImportCmd(g),
 		newBenchCmd(),
 		newMetricsCmd(g),
 		newAutomationCmd(g),
