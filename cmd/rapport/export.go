@@ -16,9 +16,9 @@ import (
 )
 
 func newExportCmd(g *globals) *cobra.Command {
-	var slug, where, format, out string
+	var slug, where, format, out, workspaceArchive string
 	cmd := &cobra.Command{
-		Use:   "export TYPE --workspace SLUG [--where JSON] [--format csv|jsonl|xlsx] [--out FILE]",
+		Use:   "export {TYPE | --workspace-archive FILE} --workspace SLUG [--where JSON] [--format csv|jsonl|xlsx] [--out FILE]",
 		Short: "Export a workspace's records of one type as CSV, JSON Lines or XLSX",
 		Long: `Export a workspace's records of one type: ` + strings.Join(export.Types(), ", ") + `.
 
@@ -32,11 +32,31 @@ that a spreadsheet could take for a formula get a leading '.
 --where narrows the records with the same JSON filter as the GraphQL
 XxxWhereInput of the type, e.g. '{"lastNameContains":"a"}' (or @FILE to
 read it from a file). The format is --format, else the --out file's
-extension, else csv; without --out the export goes to standard output.`,
+extension, else csv; without --out the export goes to standard output.
+
+--workspace-archive FILE (no TYPE) writes the whole workspace instead: a
+gzip'd tar of every record of every type, the timeline, scores, segments,
+automations with their runs, extension bindings and plugin packages, which
+'rapport import --workspace-archive FILE -w SLUG' restores into an empty
+workspace. Members and API tokens are not archived: access is granted in
+the target, not copied. The archive holds automation webhook secrets and
+plugin configuration: keep it like a database backup.`,
 		Example: `  rapport export contacts --workspace acme --out contacts.xlsx
-  rapport export deals -w acme --where '{"status":"won","amountGTE":1000}' --format jsonl`,
-		Args: cobra.ExactArgs(1),
+  rapport export deals -w acme --where '{"status":"won","amountGTE":1000}' --format jsonl
+  rapport export --workspace-archive acme.tar.gz -w acme`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if workspaceArchive != "" {
+				if len(args) != 0 || where != "" || format != "" || out != "" {
+					return errcode.Input("workspace-archive", "--workspace-archive takes no TYPE, --where, --format or --out")
+				}
+				return nil
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if workspaceArchive != "" {
+				return writeArchive(cmd, g, slug, workspaceArchive)
+			}
 			opts := export.Options{Type: args[0]}
 			if _, err := export.NewWhere(args[0]); err != nil {
 				return err
@@ -102,6 +122,7 @@ extension, else csv; without --out the export goes to standard output.`,
 	fl.StringVar(&where, "where", "", "JSON filter, as the type's GraphQL where input, or @FILE")
 	fl.StringVar(&format, "format", "", "csv, jsonl or xlsx (default: from --out's extension, else csv)")
 	fl.StringVarP(&out, "out", "o", "", "write to this file instead of standard output")
+	fl.StringVar(&workspaceArchive, "workspace-archive", "", "write the whole workspace to this archive file (.tar.gz) instead")
 	_ = cmd.MarkFlagRequired("workspace")
 	return cmd
 }
