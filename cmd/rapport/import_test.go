@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/errcode"
@@ -212,4 +216,55 @@ func regexpLine(out, key, value string) bool {
 		}
 	}
 	return false
+}
+
+// TestImportWorkerProcess: an API server without workers queues an
+// uploaded import, and a worker process runs it to its end.
+func TestImportWorkerProcess(t *testing.T) {
+	db := storetest.URL(t, "sqlite")
+	if _, err := run(t, "--db", db, "workspace", "create", "acme"); err != nil {
+		t.Fatal(err)
+	}
+	token, err := run(t, "--db", db, "token", "create", "--workspace", "acme", "--role", "member")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token = strings.TrimSpace(token)
+	s := startServer(t, db, "--workers=false")
+	file, err := os.ReadFile(filepath.Join("..", "..", "core", "transfer", "testdata", "pipedrive", "organizations.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("operations", `{"query":"mutation($f: Upload!) { importRecords(file: $f, type: \"organizations\") { job { id status } } }","variables":{"f":null}}`)
+	mw.WriteField("map", `{"0": ["variables.f"]}`)
+	fw, _ := mw.CreateFormFile("0", "organizations.csv")
+	fw.Write(file)
+	mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, s.url+"/graphql", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&out)
+	res.Body.Close()
+	if !strings.Contains(toJSON(out), `"status":"queued"`) {
+		t.Fatalf("importRecords: %d %v", res.StatusCode, out)
+	}
+	w := startWorker(t, db, "--automation-poll", "100ms")
+	var jobs string
+	waitFor(t, time.Minute, "the import", func() bool {
+		_, out := s.query(t, token, `{ importJobs { edges { node { status created failed } } } }`)
+		jobs = toJSON(out["data"])
+		return strings.Contains(jobs, `"status":"done"`)
+	})
+	if !strings.Contains(jobs, `"created":3`) || !strings.Contains(jobs, `"failed":0`) {
+		t.Errorf("import jobs: %s", jobs)
+	}
+	w.stop(t)
+	s.stop(t)
 }
