@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -134,7 +135,12 @@ type importSummary struct {
 	FailedByReason map[string]int `json:"failed_by_reason"`
 	RejectsFile    *string        `json:"rejects_file"`
 	Seconds        float64        `json:"seconds"`
-	Error          *string        `json:"error"`
+	// RowsPerSecond is the rate of this run (of the rows it read, not
+	// those of the runs it resumed).
+	RowsPerSecond float64 `json:"rows_per_second"`
+	Error         *string `json:"error"`
+	// from is the row this run resumed after.
+	from int
 }
 
 func runImport(cmd *cobra.Command, g *globals, f *importFlags, typ, path string) error {
@@ -190,6 +196,7 @@ func runImport(cmd *cobra.Command, g *globals, f *importFlags, typ, path string)
 		if job.NextRow > 0 {
 			fmt.Fprintf(stderr, "resuming import %s after row %d\n", job.ID, job.NextRow+1)
 		}
+		sum.from = job.NextRow
 		p := newImportProgress(stderr, job.NextRow, "importing")
 		res, runErr = transfer.Run(ctx, st.Client, job.ID, p.update)
 		p.finish()
@@ -214,6 +221,9 @@ func runImport(cmd *cobra.Command, g *globals, f *importFlags, typ, path string)
 		}
 	}
 	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.RowsPerSecond = math.Round(float64(sum.Rows-sum.from) / sum.Seconds)
+	}
 	if sum.Failed > 0 {
 		out := f.rejects
 		if out == "" {
@@ -327,9 +337,7 @@ func (s importSummary) write(w io.Writer, format string) error {
 	if s.RejectsFile != nil {
 		line("rejects", *s.RejectsFile)
 	}
-	if s.Seconds > 0 {
-		line("rows/s", int(float64(s.Rows)/s.Seconds))
-	}
+	line("rows/s", s.RowsPerSecond)
 	if s.Error != nil {
 		line("error", *s.Error)
 	}
