@@ -263,7 +263,7 @@ func recordScoreEvent(ctx context.Context, m ent.Mutation, next ent.Mutator) (en
 	subjectType, hasType := sm.SubjectType()
 	subjectID, hasID := sm.SubjectID()
 	v, err := next.Mutate(ctx, m)
-	if err != nil || !ok || !hasType || !hasID {
+	if err != nil || !ok || !hasType || !hasID || tenancy.IsUntrailed(ctx) {
 		return v, err
 	}
 	value, _ := sm.Value()
@@ -271,8 +271,12 @@ func recordScoreEvent(ctx context.Context, m ent.Mutation, next ent.Mutator) (en
 	if p, ok := sm.Plugin(); ok {
 		changes = append(changes, crm.Change{Field: "plugin", After: p})
 	}
-	err = newEvent(ctx, sm.Client(), ws, string(subjectType)+".score_changed", string(subjectType), subjectID, changes, time.Now()).Exec(ctx)
-	if err != nil {
+	ev := newEvent(ctx, sm.Client(), ws, string(subjectType)+".score_changed", string(subjectType), subjectID, changes, time.Now())
+	if b := batchOf(ctx); b != nil {
+		b.events = append(b.events, ev)
+		return v, nil
+	}
+	if err := ev.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("recording score event: %w", err)
 	}
 	return v, nil

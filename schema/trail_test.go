@@ -263,3 +263,43 @@ func TestBatchedTrail(t *testing.T) {
 		}
 	})
 }
+
+// TestScoreEventTrail: a new score writes a score_changed event, held
+// back by a Batch until its flush, and none under Untrailed.
+func TestScoreEventTrail(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		bg := context.Background()
+		ws, err := access.CreateWorkspace(bg, st.Client, "acme", "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := tenancy.NewContext(bg, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
+		c := st.Client
+		who := c.Contact.Create().SetLastName("Scored").SaveX(ctx)
+		score := func(ctx context.Context) {
+			c.Score.Create().SetSubjectType("contact").SetSubjectID(who.ID).SetPlugin("p").SetPluginVersion("1").SetValue(1).ExecX(ctx)
+		}
+		events := func() int {
+			return c.Event.Query().Where(event.SubjectID(who.ID), event.Type("contact.score_changed")).CountX(tenancy.System(ctx))
+		}
+		score(ctx)
+		if n := events(); n != 1 {
+			t.Fatalf("%d score events, want 1", n)
+		}
+		score(tenancy.Untrailed(ctx))
+		if n := events(); n != 1 {
+			t.Errorf("an untrailed score wrote an event: %d", n)
+		}
+		bctx, b := schema.Batched(ctx)
+		score(bctx)
+		if n := events(); n != 1 || b.Pending() != 1 {
+			t.Errorf("a batched score: %d events written, %d pending; want 1 and 1", n, b.Pending())
+		}
+		if err := b.Flush(bctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if n := events(); n != 2 {
+			t.Errorf("after the flush: %d score events, want 2", n)
+		}
+	})
+}

@@ -148,11 +148,6 @@ func restoreTx(ctx context.Context, c *gen.Client, r io.Reader, size int64) (Cou
 	if err := batch.Flush(wctx, c); err != nil {
 		return nil, nil, err
 	}
-	// A new score writes a score_changed event whatever the context; the
-	// workspace had no event before, so every event is the restore's own.
-	if _, err := c.Event.Delete().Exec(ctx); err != nil {
-		return nil, nil, fmt.Errorf("restore: %w", err)
-	}
 	return counts, d, nil
 }
 
