@@ -113,8 +113,10 @@ func Run(ctx context.Context, client *ent.Client, id pulid.ID) error {
 	wctx := tenancy.NewContext(ctx, Viewer(job))
 	if _, err := transfer.Run(wctx, client, job.ID, nil); err != nil {
 		if ctx.Err() != nil {
-			// Stopped, not failed: the job resumes on its next attempt.
-			return err
+			// Stopped (the worker is shutting down), not failed: the
+			// job resumes when a worker next takes it, without using
+			// up an attempt.
+			return river.JobSnooze(0)
 		}
 		// transfer.Run recorded the failure on the ImportJob: another
 		// attempt would change nothing.
