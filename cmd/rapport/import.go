@@ -189,7 +189,7 @@ func runImport(cmd *cobra.Command, g *globals, f *importFlags, typ, path string)
 	} else {
 		job, err := transfer.Start(ctx, st.Client, data, o)
 		if err != nil {
-			return errcode.Input("file", "%v", err)
+			return err
 		}
 		id := string(job.ID)
 		sum.Job = &id
