@@ -69,6 +69,12 @@ func transferFixture(t *testing.T, name string) []byte {
 // works queued imports.
 func importEnv(t *testing.T, dialect string, maxUpload int64, queue bool) *env {
 	t.Helper()
+	return importEnvCaps(t, dialect, maxUpload, 0, queue)
+}
+
+// importEnvCaps is importEnv with an import cap of its own.
+func importEnvCaps(t *testing.T, dialect string, maxUpload, maxImport int64, queue bool) *env {
+	t.Helper()
 	e := newEnv(t, dialect)
 	e.srv.Close()
 	ctx := context.Background()
@@ -77,7 +83,7 @@ func importEnv(t *testing.T, dialect string, maxUpload int64, queue bool) *env {
 		t.Fatal(err)
 	}
 	e.tokens["aMember"] = secret
-	cfg := graph.Config{Client: e.st.Client, Ping: e.st.Ping, MaxUpload: maxUpload}
+	cfg := graph.Config{Client: e.st.Client, Ping: e.st.Ping, MaxUpload: maxUpload, MaxImport: maxImport}
 	if queue {
 		if err := automation.Migrate(ctx, e.st); err != nil {
 			t.Fatal(err)
@@ -222,6 +228,22 @@ func TestImportRecordsRefused(t *testing.T) {
 	}
 	if _, r := e.uploadImport("a", "organizations", "organizations.csv", orgs, map[string]any{"dryRun": true}); len(r.Errors) > 0 || num(r.Data, "importRecords", "check", "created") != 3 {
 		t.Errorf("dry run without a queue: %+v %v", r.Errors, r.Data)
+	}
+}
+
+// TestImportCapOfItsOwn: a server whose uploads may be 64 KiB (for
+// plugin packages) but whose imports may be 4 KiB refuses a 10 KiB
+// import file by the import cap, and takes a small one.
+func TestImportCapOfItsOwn(t *testing.T) {
+	e := importEnvCaps(t, "sqlite", 64<<10, 4<<10, false)
+	big := append([]byte("Organization - Name\n"), bytes.Repeat([]byte("Acme\n"), 2<<10)...)
+	if status, r := e.uploadImport("a", "organizations", "big.csv", big, map[string]any{"dryRun": true}); status != 200 || len(r.Errors) == 0 ||
+		r.Errors[0].field() != "file" || !strings.Contains(r.Errors[0].Message, "4 KiB") {
+		t.Errorf("import over its cap: %d %+v", status, r.Errors)
+	}
+	orgs := transferFixture(t, "pipedrive/organizations.csv")
+	if _, r := e.uploadImport("a", "organizations", "organizations.csv", orgs, map[string]any{"dryRun": true}); len(r.Errors) > 0 {
+		t.Errorf("a small import: %+v", r.Errors)
 	}
 }
 

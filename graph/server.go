@@ -58,6 +58,9 @@ type Config struct {
 	// (installPlugin's package, importRecords' file), in bytes; 0 refuses
 	// multipart requests.
 	MaxUpload int64
+	// MaxImport is the largest file importRecords takes, in bytes (at
+	// most MaxUpload); MaxUpload when 0.
+	MaxImport int64
 	// Imports queues the jobs importRecords starts (the automation
 	// engine, whose workers run them; see core/transfer/job). Without
 	// it importRecords only checks files (dryRun).
@@ -88,7 +91,7 @@ func Schema(client *ent.Client, ext *extension.Registry) graphql.ExecutableSchem
 
 func schemaOf(cfg Config) graphql.ExecutableSchema {
 	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: cfg.Client, Extensions: cfg.Extensions,
-		Imports: cfg.Imports, MaxUpload: cfg.MaxUpload}})
+		Imports: cfg.Imports, MaxUpload: cfg.MaxUpload, MaxImport: cfg.MaxImport}})
 }
 
 // NewHandler returns the server's routes: GraphiQL at /, the API at

@@ -17,11 +17,13 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/demo"
+	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/metrics"
 	"github.com/rapportcrm/rapport/core/metrics/chart"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/core/transfer"
 	"github.com/rapportcrm/rapport/graph"
 )
 
@@ -31,6 +33,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		withDemo                  bool
 		workers                   bool
 		metricsAddr, metricsToken string
+		importMaxMB               int
 		pf                        pluginFlags
 		ef                        engineFlags
 		wf                        workspacePluginFlags
@@ -91,6 +94,13 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if importMaxMB <= 0 || int64(importMaxMB)<<20 > transfer.MaxFileSize {
+				return errcode.Input("import-max-size", "--import-max-size is 1 to %d MiB", transfer.MaxFileSize>>20)
+			}
+			maxImport := int64(importMaxMB) << 20
+			// Uploads carry plugin packages and import files: the larger
+			// cap bounds the request, each mutation its own file.
+			maxUpload = max(maxUpload, maxImport)
 			if seeded != nil {
 				if err := plugins.Wait(ctx); err != nil {
 					return err
@@ -119,7 +129,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
-					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, Imports: eng}),
+					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -156,6 +166,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (env RAPPORT_ADDR)")
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the demo workspace (once) and print an admin token for it")
 	cmd.Flags().BoolVar(&workers, "workers", true, "also run automation and import workers (see rapport worker) (env RAPPORT_WORKERS)")
+	cmd.Flags().IntVar(&importMaxMB, "import-max-size", 32, "the largest file importRecords takes over GraphQL, in MiB (rapport import reads larger ones)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr (env RAPPORT_METRICS_ADDR)")
 	cmd.Flags().StringVar(&metricsToken, "metrics-token", "", "bearer token /metrics requires (env RAPPORT_METRICS_TOKEN)")
 	pf.register(cmd)

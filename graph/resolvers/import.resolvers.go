@@ -61,6 +61,9 @@ func (r *mutationResolver) ImportRecords(ctx context.Context, file graphql.Uploa
 		return nil, errcode.New(errcode.Unavailable, "this server runs no job queue for imports: use options.dryRun, or rapport import")
 	}
 	limit := r.MaxUpload
+	if r.MaxImport > 0 {
+		limit = min(limit, r.MaxImport)
+	}
 	if limit <= 0 || limit > transfer.MaxFileSize {
 		limit = transfer.MaxFileSize
 	}

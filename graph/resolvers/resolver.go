@@ -21,4 +21,7 @@ type Resolver struct {
 	Imports importjob.Inserter
 	// MaxUpload is the largest uploaded file, in bytes.
 	MaxUpload int64
+	// MaxImport is the largest file importRecords takes, in bytes;
+	// MaxUpload when 0.
+	MaxImport int64
 }
