@@ -200,6 +200,13 @@ func runImport(cmd *cobra.Command, g *globals, f *importFlags, typ, path string)
 		p := newImportProgress(stderr, job.NextRow, "importing")
 		res, runErr = transfer.Run(ctx, st.Client, job.ID, p.update)
 		p.finish()
+		if runErr == nil && res != nil && res.Created > 0 {
+			// A bulk load: refresh the planner's statistics, as the
+			// demo seeding does.
+			if err := st.Optimize(ctx); err != nil {
+				fmt.Fprintf(stderr, "warning: %v\n", err)
+			}
+		}
 		// The job holds the counts of every run of it, this one's and
 		// those it resumed.
 		if j, err := st.Client.ImportJob.Get(context.WithoutCancel(ctx), job.ID); err == nil {
