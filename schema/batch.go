@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	gen "github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/metrics/rollup"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
@@ -27,6 +28,8 @@ type Batch struct {
 	defs map[string][]*gen.CustomField
 	// linked are the records checks found in a workspace, by ID.
 	linked map[pulid.ID]pulid.ID
+	// dirty are the entities whose rollups the writes changed.
+	dirty dirtySet
 }
 
 type batchKey struct{}
@@ -35,7 +38,7 @@ type batchKey struct{}
 // Batch, and the Batch. Writes through the context leave no timeline
 // entry or event until the Batch is flushed, in the same transaction.
 func Batched(ctx context.Context) (context.Context, *Batch) {
-	b := &Batch{defs: map[string][]*gen.CustomField{}, linked: map[pulid.ID]pulid.ID{}}
+	b := &Batch{defs: map[string][]*gen.CustomField{}, linked: map[pulid.ID]pulid.ID{}, dirty: dirtySet{}}
 	return context.WithValue(ctx, batchKey{}, b), b
 }
 
@@ -49,7 +52,8 @@ func batchOf(ctx context.Context) *Batch {
 const flushChunk = 1000
 
 // Flush writes the gathered timeline entries and events through c, in
-// the order the writes made them, and empties the Batch.
+// the order the writes made them, refreshes the rollups of the entities
+// the writes changed (core/metrics/rollup), and empties the Batch.
 func (b *Batch) Flush(ctx context.Context, c *gen.Client) error {
 	for len(b.timeline) > 0 {
 		n := min(len(b.timeline), flushChunk)
@@ -66,6 +70,12 @@ func (b *Batch) Flush(ctx context.Context, c *gen.Client) error {
 		b.events = b.events[n:]
 	}
 	b.timeline, b.events = nil, nil
+	for ws, d := range b.dirty {
+		if err := rollup.Refresh(ctx, c, c.Dialect(), ws, d); err != nil {
+			return err
+		}
+		delete(b.dirty, ws)
+	}
 	return nil
 }
 

@@ -39,6 +39,7 @@ func (Deal) Hooks() []ent.Hook {
 				}
 			})
 		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
+		dealRollups,
 	}
 }
 

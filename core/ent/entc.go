@@ -35,6 +35,7 @@ func main() {
 		},
 		Templates: []*gen.Template{
 			gen.MustParse(gen.NewTemplate("pulid").ParseFiles("template/pulid.tmpl")),
+			gen.MustParse(gen.NewTemplate("dialect").ParseFiles("template/dialect.tmpl")),
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

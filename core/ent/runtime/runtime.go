@@ -682,6 +682,8 @@ func init() {
 	deal.Hooks[5] = dealMixinHooks5[0]
 
 	deal.Hooks[6] = dealHooks[0]
+
+	deal.Hooks[7] = dealHooks[1]
 	dealMixinInters4 := dealMixin[4].Interceptors()
 	deal.Interceptors[0] = dealMixinInters4[0]
 	dealMixinFields0 := dealMixin[0].Fields()
@@ -1485,12 +1487,15 @@ func init() {
 		})
 	}
 	orderMixinHooks2 := orderMixin[2].Hooks()
+	orderHooks := schema.Order{}.Hooks()
 
 	order.Hooks[1] = orderMixinHooks2[0]
 
 	order.Hooks[2] = orderMixinHooks2[1]
 
 	order.Hooks[3] = orderMixinHooks2[2]
+
+	order.Hooks[4] = orderHooks[0]
 	orderMixinFields0 := orderMixin[0].Fields()
 	_ = orderMixinFields0
 	orderMixinFields1 := orderMixin[1].Fields()

@@ -22,6 +22,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
 	atlas "ariga.io/atlas/sql/schema"
@@ -123,7 +124,12 @@ var handWritten = map[string]bool{
 	"segmentmembership_open": true, // one open membership per subject and segment
 }
 
-// keepHandWritten removes the drops of handWritten indexes from a diff.
+// handWrittenTable tells the tables hand-written migrations create: the
+// rollups of core/metrics/rollup, whose names begin with "rollup_".
+func handWrittenTable(name string) bool { return strings.HasPrefix(name, "rollup_") }
+
+// keepHandWritten removes the drops of handWritten indexes and tables
+// from a diff.
 func keepHandWritten(next schema.Differ) schema.Differ {
 	return schema.DiffFunc(func(current, desired *atlas.Schema) ([]atlas.Change, error) {
 		changes, err := next.Diff(current, desired)
@@ -132,6 +138,9 @@ func keepHandWritten(next schema.Differ) schema.Differ {
 		}
 		out := changes[:0]
 		for _, c := range changes {
+			if d, ok := c.(*atlas.DropTable); ok && handWrittenTable(d.T.Name) {
+				continue
+			}
 			if m, ok := c.(*atlas.ModifyTable); ok {
 				kept := m.Changes[:0]
 				for _, tc := range m.Changes {

@@ -1,0 +1,140 @@
+package schema
+
+import (
+	"context"
+
+	"entgo.io/ent"
+
+	gen "github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/hook"
+	"github.com/rapportcrm/rapport/core/ent/order"
+	"github.com/rapportcrm/rapport/core/metrics/rollup"
+	"github.com/rapportcrm/rapport/core/pulid"
+)
+
+// Hooks of the Order keep the customer rollups of core/metrics/rollup.
+func (Order) Hooks() []ent.Hook { return []ent.Hook{orderRollups} }
+
+// dirtySet is what one write made dirty, by workspace.
+type dirtySet map[pulid.ID]*rollup.Dirty
+
+func (s dirtySet) of(ws pulid.ID) *rollup.Dirty {
+	d := s[ws]
+	if d == nil {
+		d = &rollup.Dirty{}
+		s[ws] = d
+	}
+	return d
+}
+
+// refreshRollups brings the rollups of what s marks up to date through
+// c, in c's transaction; under a Batch it leaves them to the Batch's
+// Flush, which refreshes each entity once.
+func refreshRollups(ctx context.Context, c *gen.Client, s dirtySet) error {
+	if b := batchOf(ctx); b != nil {
+		for ws, d := range s {
+			b.dirty.of(ws).Merge(d)
+		}
+		return nil
+	}
+	for ws, d := range s {
+		if err := rollup.Refresh(ctx, c, c.Dialect(), ws, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// customersOfOrders marks the customers of the orders ids dirty in s.
+func customersOfOrders(ctx context.Context, c *gen.Client, where func(*gen.OrderQuery), s dirtySet) error {
+	q := c.Order.Query()
+	where(q)
+	var rows []struct {
+		Workspace    pulid.ID  `json:"workspace_id"`
+		Organization *pulid.ID `json:"organization_id"`
+		Contact      *pulid.ID `json:"contact_id"`
+	}
+	if err := q.Select(order.FieldWorkspaceID, order.FieldOrganizationID, order.FieldContactID).Scan(ctx, &rows); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		s.of(r.Workspace).Customer(customerOf(r.Organization, r.Contact))
+	}
+	return nil
+}
+
+// customerOf is an order's customer: its organization, else its contact.
+func customerOf(org, contact *pulid.ID) string {
+	switch {
+	case org != nil:
+		return string(*org)
+	case contact != nil:
+		return string(*contact)
+	}
+	return ""
+}
+
+// orderRollups marks an order's customer dirty before and after every
+// write of it (an update may move the order to another customer, a
+// delete takes it away) and refreshes their rollups.
+func orderRollups(next ent.Mutator) ent.Mutator {
+	return hook.OrderFunc(func(ctx context.Context, m *gen.OrderMutation) (ent.Value, error) {
+		s := dirtySet{}
+		var ids []pulid.ID
+		if !m.Op().Is(ent.OpCreate) {
+			var err error
+			if ids, err = m.IDs(ctx); err != nil {
+				return nil, err
+			}
+			if len(ids) == 0 {
+				return next.Mutate(ctx, m)
+			}
+			if err := customersOfOrders(ctx, m.Client(), func(q *gen.OrderQuery) { q.Where(order.IDIn(ids...)) }, s); err != nil {
+				return nil, err
+			}
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		switch {
+		case m.Op().Is(ent.OpCreate):
+			if o, ok := v.(*gen.Order); ok {
+				s.of(o.WorkspaceID).Customer(customerOf(o.OrganizationID, o.ContactID))
+			}
+		case m.Op().Is(ent.OpUpdate | ent.OpUpdateOne):
+			if err := customersOfOrders(ctx, m.Client(), func(q *gen.OrderQuery) { q.Where(order.IDIn(ids...)) }, s); err != nil {
+				return nil, err
+			}
+		}
+		return v, refreshRollups(ctx, m.Client(), s)
+	})
+}
+
+// dealRollups keeps the customer rollups of a deal's orders: they are
+// kept by the pipeline of the order's deal, so a deal moved to another
+// pipeline, or removed for good, changes its orders' rows.
+func dealRollups(next ent.Mutator) ent.Mutator {
+	return hook.DealFunc(func(ctx context.Context, m *gen.DealMutation) (ent.Value, error) {
+		_, moved := m.PipelineID()
+		if m.Op().Is(ent.OpCreate) || !(moved || m.Op().Is(ent.OpDelete|ent.OpDeleteOne)) {
+			return next.Mutate(ctx, m)
+		}
+		ids, err := m.IDs(ctx)
+		if err != nil || len(ids) == 0 {
+			if err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		}
+		s := dirtySet{}
+		if err := customersOfOrders(ctx, m.Client(), func(q *gen.OrderQuery) { q.Where(order.DealIDIn(ids...)) }, s); err != nil {
+			return nil, err
+		}
+		v, err := next.Mutate(ctx, m)
+		if err != nil {
+			return v, err
+		}
+		return v, refreshRollups(ctx, m.Client(), s)
+	})
+}
