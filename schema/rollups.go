@@ -27,16 +27,41 @@ func (s dirtySet) of(ws pulid.ID) *rollup.Dirty {
 	return d
 }
 
-// refreshRollups brings the rollups of what s marks up to date through
-// c, in c's transaction; under a Batch it leaves them to the Batch's
-// Flush, which refreshes each entity once.
-func refreshRollups(ctx context.Context, c *gen.Client, s dirtySet) error {
+// txMutation is a mutation that tells its client and transaction.
+type txMutation interface {
+	Client() *gen.Client
+	Tx() (*gen.Tx, error)
+}
+
+// refreshRollups brings the rollups of what s marks up to date in m's
+// transaction; under a Batch it leaves them to the Batch's Flush, which
+// refreshes each entity once. A write outside a transaction has its
+// rollups refreshed in a transaction of their own, just after it.
+func refreshRollups(ctx context.Context, m txMutation, s dirtySet) error {
+	if len(s) == 0 {
+		return nil
+	}
 	if b := batchOf(ctx); b != nil {
 		for ws, d := range s {
 			b.dirty.of(ws).Merge(d)
 		}
 		return nil
 	}
+	if _, err := m.Tx(); err == nil {
+		return refreshAll(ctx, m.Client(), s)
+	}
+	tx, err := m.Client().Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := refreshAll(ctx, tx.Client(), s); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func refreshAll(ctx context.Context, c *gen.Client, s dirtySet) error {
 	for ws, d := range s {
 		if err := rollup.Refresh(ctx, c, c.Dialect(), ws, d); err != nil {
 			return err
@@ -107,7 +132,7 @@ func orderRollups(next ent.Mutator) ent.Mutator {
 				return nil, err
 			}
 		}
-		return v, refreshRollups(ctx, m.Client(), s)
+		return v, refreshRollups(ctx, m, s)
 	})
 }
 
@@ -135,6 +160,6 @@ func dealRollups(next ent.Mutator) ent.Mutator {
 		if err != nil {
 			return v, err
 		}
-		return v, refreshRollups(ctx, m.Client(), s)
+		return v, refreshRollups(ctx, m, s)
 	})
 }

@@ -228,10 +228,17 @@ func orderFilter(a *args, p *plan, ws string) string {
 	return b.String()
 }
 
-// customerBase runs the one query the customer metrics need. With top >
-// 0 the same statement also ranks the top customers by historical margin.
+// customerBase reads what the customer metrics need. Without a filter
+// and with the default activity window it sums the cohort cells the
+// rollups keep (a few hundred rows); otherwise it runs the customer base
+// statement over the customers' monthly rollups; the raw Service runs it
+// over the orders themselves. With top > 0 the top customers by
+// historical margin come too.
 func (s *Service) customerBase(ctx context.Context, p *plan, top int) (*customerBase, error) {
-	query, a := customerBaseQuery(p, top)
+	if !s.raw && p.Filter == (Filter{}) && p.window == 1 {
+		return s.customerCells(ctx, p, top)
+	}
+	query, a := customerBaseQuery(p, top, !s.raw)
 	b := &customerBase{p: p}
 	err := p.each(ctx, query, a, func(r *sql.Rows) error {
 		var (
@@ -252,24 +259,122 @@ func (s *Service) customerBase(ctx context.Context, p *plan, top int) (*customer
 	if err != nil {
 		return nil, wrap("customer base", err)
 	}
+	b.sort()
+	return b, nil
+}
+
+// sort puts the cells in (cohort, period) order and the top customers
+// by margin, ties by ID as the statements rank them.
+func (b *customerBase) sort() {
 	sort.Slice(b.cells, func(i, j int) bool {
 		if b.cells[i].f != b.cells[j].f {
 			return b.cells[i].f < b.cells[j].f
 		}
 		return b.cells[i].p < b.cells[j].p
 	})
-	// Ties in margin are ranked by ID, as in the query.
 	sort.SliceStable(b.top, func(i, j int) bool {
 		if b.top[i].Margin != b.top[j].Margin {
 			return b.top[i].Margin > b.top[j].Margin
 		}
 		return b.top[i].ID < b.top[j].ID
 	})
+}
+
+// customerCells reads the customer base from rollup_cohort_cells, which
+// core/metrics/rollup keeps per (cohort, period) for each period length
+// with an activity window of one period. The cells of periods after the
+// range are left out: what the base statement's bound on the month does.
+// (That bound changes only figures of the range's last period that no
+// metric reads: its lapsing, kept and lost.)
+//
+// The top customers come from rollup_customers, each customer's whole
+// history, when no customer has an order after the range; otherwise from
+// their monthly rollups up to the range's end.
+func (s *Service) customerCells(ctx context.Context, p *plan, top int) (*customerBase, error) {
+	var a args
+	ws := a.add(string(p.ws))
+	query := `SELECT cohort, period, buyers, acquired, lapsing, revenue, margin, orders, kept, lost FROM rollup_cohort_cells
+WHERE workspace_id = ` + ws + ` AND months = ` + a.add(p.Period.months()) + ` AND period <= ` + a.add(p.last)
+	b := &customerBase{p: p}
+	err := p.each(ctx, query, a, func(r *sql.Rows) error {
+		var c cohortCell
+		if err := r.Scan(&c.f, &c.p, &c.buyers, &c.acquired, &c.lapsing, &c.rev, &c.mar, &c.orders, &c.kept, &c.lost); err != nil {
+			return err
+		}
+		b.cells = append(b.cells, c)
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("customer base", err)
+	}
+	if top > 0 {
+		if err := s.topCustomers(ctx, p, top, b); err != nil {
+			return nil, wrap("top customers", err)
+		}
+	}
+	b.sort()
 	return b, nil
 }
 
-// customerBaseQuery writes the customer base statement and its arguments.
-func customerBaseQuery(p *plan, top int) (string, args) {
+// topCustomers reads the top customers by historical margin up to the
+// range's end from the rollups.
+func (s *Service) topCustomers(ctx context.Context, p *plan, top int, b *customerBase) error {
+	var a args
+	ws := a.add(string(p.ws))
+	bound := a.add((p.last + 1) * p.Period.months())
+	// Ties in margin are ranked by ID. SQLite is told to read the
+	// (workspace, margin, customer) index backwards rather than sort.
+	query := `SELECT customer_id, orders, revenue, margin FROM rollup_customers
+WHERE workspace_id = ` + ws + ` AND NOT EXISTS (SELECT 1 FROM rollup_customers WHERE workspace_id = ` + ws + ` AND last_month >= ` + bound + `)
+ORDER BY margin DESC, customer_id LIMIT ` + a.add(top)
+	n := 0
+	add := func(r *sql.Rows) error {
+		var v CustomerValue
+		if err := r.Scan(&v.ID, &v.Orders, &v.Revenue, &v.Margin); err != nil {
+			return err
+		}
+		b.top = append(b.top, v)
+		n++
+		return nil
+	}
+	if err := p.each(ctx, query, a, add); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	a = nil
+	ws = a.add(string(p.ws))
+	bound = a.add((p.last + 1) * p.Period.months())
+	query = `SELECT customer_id, SUM(orders), SUM(revenue), SUM(margin) FROM rollup_customer_months
+WHERE workspace_id = ` + ws + ` AND month < ` + bound + `
+GROUP BY customer_id ORDER BY 4 DESC, 1 LIMIT ` + a.add(top)
+	return p.each(ctx, query, a, add)
+}
+
+// rollupFilter returns the SQL conditions that apply q's filter to
+// rollup_customer_months: orderFilter's, on the rollup's columns.
+func rollupFilter(a *args, p *plan, ws string) string {
+	var b strings.Builder
+	if seg := segmentMatch(a, p, ws); seg != "" {
+		fmt.Fprintf(&b, " AND customer_id IN (SELECT subject_id FROM segment_memberships WHERE workspace_id = %s AND %s AND ended_at IS NULL AND subject_type IN ('organization', 'contact'))",
+			ws, seg)
+	}
+	if p.Filter.OwnerID != "" {
+		o := a.add(string(p.Filter.OwnerID))
+		fmt.Fprintf(&b, " AND customer_id IN (SELECT id FROM organizations WHERE workspace_id = %s AND owner_id = %s UNION ALL SELECT id FROM contacts WHERE workspace_id = %s AND owner_id = %s)",
+			ws, o, ws, o)
+	}
+	if p.Filter.PipelineID != "" {
+		fmt.Fprintf(&b, " AND pipeline_id = %s", a.add(string(p.Filter.PipelineID)))
+	}
+	return b.String()
+}
+
+// customerBaseQuery writes the customer base statement and its
+// arguments, over the customers' monthly rollups or, for the raw
+// Service, over the orders.
+func customerBaseQuery(p *plan, top int, rollups bool) (string, args) {
 	var a args
 	ws := a.add(string(p.ws))
 	d := p.d
@@ -280,11 +385,20 @@ func customerBaseQuery(p *plan, top int) (string, args) {
 	// months are summed without sorting or reading a million rows, and
 	// quarters and years are summed from the months. The time bound is
 	// on the indexed month too (a period ends at a month's end).
-	cp := `SELECT ` + d.key(customerKey) + ` AS c, ` + customerMonth(d) + ` AS p, SUM(amount) AS rev, SUM(amount - cost) AS mar, COUNT(*) AS n
+	var cp string
+	if rollups {
+		// The same rows from the customers' monthly rollups.
+		cp = `SELECT ` + d.key("customer_id") + ` AS c, month AS p, SUM(revenue) AS rev, SUM(margin) AS mar, SUM(orders) AS n
+  FROM rollup_customer_months
+  WHERE workspace_id = ` + ws + ` AND month < ` + a.add((p.last+1)*p.Period.months()) + rollupFilter(&a, p, ws) + `
+  GROUP BY 1, 2`
+	} else {
+		cp = `SELECT ` + d.key(customerKey) + ` AS c, ` + customerMonth(d) + ` AS p, SUM(amount) AS rev, SUM(amount - cost) AS mar, COUNT(*) AS n
   FROM ` + d.byCustomerMonth() + `
   WHERE workspace_id = ` + ws + ` AND ` + customerKey + ` IS NOT NULL
     AND ` + customerMonth(d) + ` < ` + a.add((p.last+1)*p.Period.months()) + orderFilter(&a, p, ws) + `
   GROUP BY 1, 2`
+	}
 	if p.Period != Month {
 		cp = `SELECT c, p / ` + a.add(p.Period.months()) + ` AS p, SUM(rev) AS rev, SUM(mar) AS mar, SUM(n) AS n
   FROM (` + cp + `) AS m GROUP BY 1, 2`

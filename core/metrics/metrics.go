@@ -106,6 +106,8 @@ type Service struct {
 	client  *ent.Client // set by ForClient
 	dialect string
 	probe   *dialectProbe
+	// raw computes every metric from the raw rows, not the rollups.
+	raw bool
 	// Now returns the current time; time.Now when nil. Tests set it.
 	Now func() time.Time
 }
@@ -120,6 +122,16 @@ type querier interface {
 // New returns a Service over the store.
 func New(st *store.Store) *Service {
 	return &Service{db: st.DB, dialect: st.Dialect}
+}
+
+// Raw returns a copy of s that computes every metric from the raw rows
+// (orders, deals, stage changes, activities) rather than from the
+// rollups core/metrics/rollup keeps. It gives the same answers, more
+// slowly: it is the recomputation `rapport metrics check` compares with.
+func (s *Service) Raw() *Service {
+	c := *s
+	c.raw = true
+	return &c
 }
 
 // ForClient returns a Service running its queries through the ent client

@@ -47,7 +47,7 @@ func TestCustomerBaseUsesCustomerMonthIndex(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				query, a := customerBaseQuery(p, 10)
+				query, a := customerBaseQuery(p, 10, false)
 				plan := explain(t, st, p.d, query, a)
 				if !strings.Contains(plan, "order_customer_month") {
 					t.Fatalf("plan does not use order_customer_month:\n%s", plan)

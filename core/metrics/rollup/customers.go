@@ -10,6 +10,36 @@ import (
 	"time"
 )
 
+// Time reads a time column: a time.Time, or SQLite's text of one. ent
+// writes times to SQLite as time.Time.String() does ("2006-01-02
+// 15:04:05.999999999 -0700 MST", perhaps with a monotonic suffix),
+// which the driver returns as text when the zone is not a name it
+// knows; RFC 3339 text is read too.
+func Time(v any) (time.Time, error) {
+	var s string
+	switch t := v.(type) {
+	case time.Time:
+		return t, nil
+	case string:
+		s = t
+	case []byte:
+		s = string(t)
+	default:
+		return time.Time{}, fmt.Errorf("unexpected time value %T", v)
+	}
+	if f := strings.Fields(s); len(f) >= 3 {
+		if t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700", f[0]+" "+f[1]+" "+f[2]); err == nil {
+			return t, nil
+		}
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("unreadable time %q", s)
+}
+
 // Periods are the period lengths, in months, the cohort cells are kept
 // for: months, quarters and years.
 var Periods = []int{1, 3, 12}
@@ -219,10 +249,14 @@ func (r *refresher) customerChunk(ctx context.Context, ids []string) error {
 	err = r.each(ctx, r.ordersOf(len(ids)), idArgs, func(rows *sql.Rows) error {
 		var (
 			id, pipeline string
-			at           time.Time
+			raw          any
 			amount, cost int64
 		)
-		if err := rows.Scan(&id, &at, &amount, &cost, &pipeline); err != nil {
+		if err := rows.Scan(&id, &raw, &amount, &cost, &pipeline); err != nil {
+			return err
+		}
+		at, err := Time(raw)
+		if err != nil {
 			return err
 		}
 		c := fresh[id]
@@ -349,10 +383,18 @@ func (r *refresher) storedMonths(ctx context.Context, where string, args []any) 
 	err := r.each(ctx, `SELECT customer_id, month, pipeline_id, revenue, margin, orders, first_at, last_at FROM rollup_customer_months WHERE workspace_id = `+r.ph(1)+where, args,
 		func(rows *sql.Rows) error {
 			var (
-				id string
-				m  monthRow
+				id          string
+				m           monthRow
+				first, last any
 			)
-			if err := rows.Scan(&id, &m.month, &m.pipeline, &m.rev, &m.mar, &m.n, &m.first, &m.last); err != nil {
+			if err := rows.Scan(&id, &m.month, &m.pipeline, &m.rev, &m.mar, &m.n, &first, &last); err != nil {
+				return err
+			}
+			var err error
+			if m.first, err = Time(first); err != nil {
+				return err
+			}
+			if m.last, err = Time(last); err != nil {
 				return err
 			}
 			m.firstSet, m.seen = true, true
@@ -378,10 +420,14 @@ FROM orders o LEFT JOIN deals d ON d.id = o.deal_id
 WHERE o.workspace_id = `+r.ph(1)+` AND COALESCE(o.organization_id, o.contact_id) IS NOT NULL`, []any{r.ws}, func(rows *sql.Rows) error {
 		var (
 			id, pipeline string
-			at           time.Time
+			raw          any
 			amount, cost int64
 		)
-		if err := rows.Scan(&id, &at, &amount, &cost, &pipeline); err != nil {
+		if err := rows.Scan(&id, &raw, &amount, &cost, &pipeline); err != nil {
+			return err
+		}
+		at, err := Time(raw)
+		if err != nil {
 			return err
 		}
 		c := out[id]

@@ -204,7 +204,7 @@ func (r *refresher) ph(n int) string {
 	if r.postgres() {
 		return fmt.Sprintf("$%d", n)
 	}
-	return "?"
+	return fmt.Sprintf("?%d", n)
 }
 
 // phs returns placeholders from..from+n-1 joined by commas.

@@ -25,6 +25,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/metrics/rollup"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
 )
@@ -120,6 +121,19 @@ func Generate(ctx context.Context, st *store.Store, slug string, spec Spec) (*Re
 		if err := step(); err != nil {
 			return nil, err
 		}
+	}
+	// The rows went in by raw SQL, past the hooks that keep the metrics'
+	// rollups: build them as `rapport metrics rebuild` does.
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := rollup.Rebuild(ctx, tx, st.Dialect, ws.ID); err != nil {
+		_ = tx.Rollback()
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
 	}
 	if st.Dialect == dialect.Postgres {
 		// What autovacuum does some time after a bulk load, done now so
