@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"sync"
 
 	"entgo.io/ent"
 
@@ -34,9 +35,13 @@ type txMutation interface {
 }
 
 // refreshRollups brings the rollups of what s marks up to date in m's
-// transaction; under a Batch it leaves them to the Batch's Flush, which
-// refreshes each entity once. A write outside a transaction has its
-// rollups refreshed in a transaction of their own, just after it.
+// transaction, as the transaction commits: each entity a transaction
+// touched is refreshed once, and every transaction takes its entities'
+// locks and moves the shared aggregate rows at the same point, in one
+// order, so concurrent writers neither lose updates nor deadlock. Under
+// a Batch they wait for the Batch's Flush. A write outside a transaction
+// has its rollups refreshed in a transaction of their own, just after
+// it.
 func refreshRollups(ctx context.Context, m txMutation, s dirtySet) error {
 	if len(s) == 0 {
 		return nil
@@ -47,8 +52,9 @@ func refreshRollups(ctx context.Context, m txMutation, s dirtySet) error {
 		}
 		return nil
 	}
-	if _, err := m.Tx(); err == nil {
-		return refreshAll(ctx, m.Client(), s)
+	if tx, err := m.Tx(); err == nil {
+		atCommit(tx, m.Client().TxKey(), s)
+		return nil
 	}
 	tx, err := m.Client().Tx(ctx)
 	if err != nil {
@@ -59,6 +65,46 @@ func refreshRollups(ctx context.Context, m txMutation, s dirtySet) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// pending holds, by transaction (Client.TxKey), what its writes made
+// dirty until it commits or rolls back.
+var pending sync.Map
+
+// atCommit adds s to what tx refreshes as it commits.
+func atCommit(tx *gen.Tx, key any, s dirtySet) {
+	v, loaded := pending.LoadOrStore(key, &txDirty{s: dirtySet{}})
+	d := v.(*txDirty)
+	d.mu.Lock()
+	for ws, x := range s {
+		d.s.of(ws).Merge(x)
+	}
+	d.mu.Unlock()
+	if loaded {
+		return
+	}
+	tx.OnCommit(func(next gen.Committer) gen.Committer {
+		return gen.CommitFunc(func(ctx context.Context, tx *gen.Tx) error {
+			pending.Delete(key)
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			if err := refreshAll(ctx, tx.Client(), d.s); err != nil {
+				return err
+			}
+			return next.Commit(ctx, tx)
+		})
+	})
+	tx.OnRollback(func(next gen.Rollbacker) gen.Rollbacker {
+		return gen.RollbackFunc(func(ctx context.Context, tx *gen.Tx) error {
+			pending.Delete(key)
+			return next.Rollback(ctx, tx)
+		})
+	})
+}
+
+type txDirty struct {
+	mu sync.Mutex
+	s  dirtySet
 }
 
 func refreshAll(ctx context.Context, c *gen.Client, s dirtySet) error {

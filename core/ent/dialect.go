@@ -6,3 +6,13 @@ package ent
 // names), for the raw statements of hooks that run in the client's
 // transaction.
 func (c *Client) Dialect() string { return c.driver.Dialect() }
+
+// TxKey identifies the transaction the client runs in: every client of
+// one transaction (a mutation's, the Tx's own) gives the same key. It is
+// nil outside a transaction.
+func (c *Client) TxKey() any {
+	if d, ok := c.driver.(*txDriver); ok {
+		return d
+	}
+	return nil
+}
