@@ -213,6 +213,7 @@ func TestServeDemo(t *testing.T) {
 			if got, err := run(t, "plugin", "compare", "--db", db, "--workspace", "demo", "--subject", "contact", "--baseline", "idic", "--candidate", "idic@1.1.0", "-o", "json"); err != nil || !strings.Contains(got, `"top_k_overlap": 1`) {
 				t.Errorf("compare: %v\n%.300s", err, got)
 			}
+			checkRollupCommands(t, db)
 
 			again := startServer(t, db, "--demo")
 			if again.token == s.token || counts(again) != first {

@@ -92,6 +92,7 @@ command covers the last 12 months (forecast: the next 12).`,
 		_ = c.MarkFlagRequired("workspace")
 		cmd.AddCommand(c)
 	}
+	cmd.AddCommand(newMetricsRollupCmds(g)...)
 	return cmd
 }
 
