@@ -158,16 +158,18 @@
 //
 // # Speed
 //
-// Customer series, cohorts and CLV come from one statement: orders are
-// grouped by (customer, month) once, read in that order from the
-// order_customer_month index (workspace, customer, UTC month, and the
-// order's amounts), so neither the orders' rows nor a sort of them is
-// needed; quarters and years are summed from the months. Window functions (LAG, LEAD,
-// FIRST_VALUE) find each customer's previous and next active period and
-// cohort, and the result is summed by (cohort, period) — a few hundred
-// rows however many orders there are. Report runs that statement beside
-// the deal, conversion, forecast and engagement statements, each on its
-// own connection. BenchmarkMetrics measures all of them on a million
-// orders (see its doc for the command). A period that has not ended is
-// reported with Partial set: its figures are so far.
+// The metrics read rollups that core/metrics/rollup keeps in the
+// transaction of every write: without a filter and with the default
+// activity window, the customer series, cohorts and CLV sum the cohort
+// cells of the range (a few hundred rows, whatever the number of orders),
+// and the top customers come from per-customer totals. With a filter or
+// another window, the customer base statement runs over the customers'
+// monthly rollups: window functions (LAG, LEAD, FIRST_VALUE) find each
+// customer's previous and next active period and cohort, and the result
+// is summed by (cohort, period). Service.Raw computes the same figures
+// from the orders themselves, reading them from the order_customer_month
+// index; it is the recomputation the rollups are checked against.
+// BenchmarkMetrics measures every metric on a million orders (see its doc
+// for the command). A period that has not ended is reported with Partial
+// set: its figures are so far.
 package metrics
