@@ -2,7 +2,9 @@ package metrics_test
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -50,10 +52,14 @@ func benchStore(b *testing.B, dialect string) (*store.Store, context.Context) {
 	if _, err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	ws, err := access.WorkspaceBySlug(ctx, st.Client, benchSlug)
+	spec, slug := synth.Benchmark(benchEnd), benchSlug
+	if n, err := strconv.Atoi(os.Getenv("RAPPORT_METRICS_BENCH_ORDERS")); err == nil && n > 0 && n != spec.Orders {
+		spec.Orders, slug = n, fmt.Sprintf("%s-%d", benchSlug, n)
+	}
+	ws, err := access.WorkspaceBySlug(ctx, st.Client, slug)
 	if err != nil {
 		start := time.Now()
-		res, err := synth.Generate(ctx, st, benchSlug, synth.Benchmark(benchEnd))
+		res, err := synth.Generate(ctx, st, slug, spec)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -67,6 +73,10 @@ func benchStore(b *testing.B, dialect string) (*store.Store, context.Context) {
 // data, on SQLite and PostgreSQL. Run it with
 //
 //	go test ./core/metrics -run '^$' -bench Metrics -benchtime 3x
+//
+// RAPPORT_METRICS_BENCH_ORDERS=5000000 measures the same customers,
+// deals and activities with five million orders instead of one (in a
+// workspace of its own).
 //
 // Each sub-benchmark reports its wall time (ns/op) and the process's CPU
 // time (cpu-ms/op; SQLite runs in the process, PostgreSQL does not).
