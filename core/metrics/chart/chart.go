@@ -362,7 +362,7 @@ func (h hatched) Plot(c draw.Canvas, p *plot.Plot) {
 		if w <= 0 || ht <= 0 {
 			continue
 		}
-		hatch := draw.LineStyle{Color: color.RGBA{R: 0xff, G: 0xff, B: 0xff, A: 0xff}, Width: vg.Points(0.75)}
+		hatch := draw.LineStyle{Color: color.RGBA{R: 0x99, G: 0x99, B: 0x99, A: 0x99}, Width: vg.Points(0.75)} // white at 60%
 		step := vg.Points(5)
 		for k := -ht; k < w; k += step {
 			// The line x = Min.X+k+t, y = Min.Y+t, clipped to the rectangle.
@@ -474,8 +474,9 @@ func CohortFigure(m *metrics.CohortMatrix) (*Figure, error) {
 	h.Underflow, h.Overflow = pal[0], pal[len(pal)-1]
 	p.Add(h)
 	var (
-		xys    plotter.XYs
-		labels []string
+		xys        plotter.XYs
+		labels     []string
+		cellLabels plot.Plotter // drawn last, above any hatching
 	)
 	c, r := g.Dims()
 	if c*r <= 400 { // write the rates in the cells while they fit
@@ -501,7 +502,7 @@ func CohortFigure(m *metrics.CohortMatrix) (*Figure, error) {
 				l.TextStyle[i].YAlign = -0.5
 				l.TextStyle[i].Font.Size = vg.Points(7)
 			}
-			p.Add(l)
+			cellLabels = l
 		}
 	}
 	xl := make([]string, c)
@@ -533,6 +534,9 @@ func CohortFigure(m *metrics.CohortMatrix) (*Figure, error) {
 			return out
 		}})
 		p.X.Label.Text += "; hatched, dashed: period not over"
+	}
+	if cellLabels != nil {
+		p.Add(cellLabels)
 	}
 	p.NominalX(thin(xl)...)
 	p.NominalY(yl...)
