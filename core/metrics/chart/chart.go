@@ -204,12 +204,16 @@ func percent(r *float64) float64 {
 }
 
 // lines plots named series over period labels; NaN values break a line.
-func lines(title, yLabel string, labels []string, series map[string][]float64, order []string) (*plot.Plot, error) {
+// A point whose period is partial (not over) is drawn as a lighter open
+// circle reached by a lighter dashed segment, so a figure "so far" does
+// not read as a drop or a spike.
+func lines(title, yLabel string, spans []metrics.Span, series map[string][]float64, order []string) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = yLabel
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
+	partial := func(x int) bool { return x < len(spans) && spans[x].Partial }
 	for i, name := range order {
 		vals := series[name]
 		style := colors[i%len(colors)]
@@ -234,26 +238,149 @@ func lines(title, yLabel string, labels []string, series map[string][]float64, o
 			return nil
 		}
 		for x, v := range vals {
-			if math.IsNaN(v) {
+			if math.IsNaN(v) || partial(x) {
 				if err := flush(); err != nil {
 					return nil, err
 				}
+			}
+			if math.IsNaN(v) {
 				continue
 			}
-			run = append(run, plotter.XY{X: float64(x), Y: v})
+			if !partial(x) {
+				run = append(run, plotter.XY{X: float64(x), Y: v})
+				continue
+			}
+			pt := plotter.XYs{{X: float64(x), Y: v}}
+			if x > 0 && !math.IsNaN(vals[x-1]) {
+				seg, err := plotter.NewLine(plotter.XYs{{X: float64(x - 1), Y: vals[x-1]}, pt[0]})
+				if err != nil {
+					return nil, err
+				}
+				seg.LineStyle = partialLine(style)
+				p.Add(seg)
+			}
+			s, err := plotter.NewScatter(pt)
+			if err != nil {
+				return nil, err
+			}
+			s.GlyphStyle = draw.GlyphStyle{Color: lighter(style), Radius: vg.Points(3), Shape: draw.CircleGlyph{}}
+			p.Add(s)
+			if first {
+				p.Legend.Add(name, &plotter.Line{LineStyle: draw.LineStyle{Color: style, Width: vg.Points(1.5)}})
+				first = false
+			}
 		}
 		if err := flush(); err != nil {
 			return nil, err
 		}
 	}
-	if len(labels) > 0 {
-		p.NominalX(thin(labels)...)
-		p.X.Min, p.X.Max = -0.5, float64(len(labels))-0.5
+	if len(spans) > 0 {
+		p.NominalX(periodLabels(spans)...)
+		p.X.Min, p.X.Max = -0.5, float64(len(spans))-0.5
+	}
+	if anyPartial(spans) {
+		p.Legend.Add(partialNote, partialThumb())
 	}
 	if p.Y.Min > 0 {
 		p.Y.Min = 0
 	}
 	return p, nil
+}
+
+// partialNote is the legend entry of the marks of unfinished periods.
+const partialNote = "dashed: period not over"
+
+// partialDashes is the dash pattern of partial marks.
+var partialDashes = []vg.Length{vg.Points(4), vg.Points(3)}
+
+// noteGray colours the legend's partial-period thumbnail.
+var noteGray = color.RGBA{R: 0x80, G: 0x80, B: 0x80, A: 0xff}
+
+// partialLine is the dashed, lighter line style of a partial segment.
+func partialLine(c color.Color) draw.LineStyle {
+	return draw.LineStyle{Color: lighter(c), Width: vg.Points(1.5), Dashes: partialDashes}
+}
+
+// partialThumb is the legend thumbnail of partialNote.
+func partialThumb() plot.Thumbnailer {
+	return &plotter.Line{LineStyle: draw.LineStyle{Color: noteGray, Width: vg.Points(1.5), Dashes: partialDashes}}
+}
+
+// lighter mixes c half-way to white.
+func lighter(c color.Color) color.Color {
+	r, g, b, _ := c.RGBA()
+	mix := func(v uint32) uint8 { return uint8((v>>8 + 0xff) / 2) }
+	return color.RGBA{R: mix(r), G: mix(g), B: mix(b), A: 0xff}
+}
+
+// anyPartial reports whether a period of spans is not over.
+func anyPartial(spans []metrics.Span) bool {
+	for _, s := range spans {
+		if s.Partial {
+			return true
+		}
+	}
+	return false
+}
+
+// periodLabels are the thinned labels of spans, a partial period's always
+// shown and followed by "so far".
+func periodLabels(spans []metrics.Span) []string {
+	labels := make([]string, len(spans))
+	for i, s := range spans {
+		labels[i] = s.Label
+	}
+	labels = thin(labels)
+	for i, s := range spans {
+		if s.Partial {
+			labels[i] = soFar(s)
+		}
+	}
+	return labels
+}
+
+// soFar is the span's label, followed by "so far" when it is partial.
+func soFar(s metrics.Span) string {
+	if s.Partial {
+		return s.Label + " so far"
+	}
+	return s.Label
+}
+
+// hatched marks rectangles (in canvas coordinates, computed when drawn)
+// as partial: thin diagonal hatching and a dashed outline.
+type hatched struct {
+	rects   func(x, y func(float64) vg.Length) []vg.Rectangle
+	outline color.Color
+}
+
+// Plot draws the hatching and outlines.
+func (h hatched) Plot(c draw.Canvas, p *plot.Plot) {
+	x, y := p.Transforms(&c)
+	for _, r := range h.rects(x, y) {
+		w, ht := r.Max.X-r.Min.X, r.Max.Y-r.Min.Y
+		if w <= 0 || ht <= 0 {
+			continue
+		}
+		hatch := draw.LineStyle{Color: color.RGBA{R: 0x99, G: 0x99, B: 0x99, A: 0x99}, Width: vg.Points(0.75)} // white at 60%
+		step := vg.Points(5)
+		for k := -ht; k < w; k += step {
+			// The line x = Min.X+k+t, y = Min.Y+t, clipped to the rectangle.
+			t0, t1 := max(0, -k), min(ht, w-k)
+			if t0 >= t1 {
+				continue
+			}
+			c.StrokeLine2(hatch, r.Min.X+k+t0, r.Min.Y+t0, r.Min.X+k+t1, r.Min.Y+t1)
+		}
+		c.SetLineStyle(draw.LineStyle{Color: h.outline, Width: vg.Points(1), Dashes: partialDashes})
+		var path vg.Path
+		path.Move(r.Min)
+		path.Line(vg.Point{X: r.Max.X, Y: r.Min.Y})
+		path.Line(r.Max)
+		path.Line(vg.Point{X: r.Min.X, Y: r.Max.Y})
+		path.Close()
+		c.Stroke(path)
+	}
 }
 
 // thin keeps at most about 12 period labels readable by blanking the rest.
@@ -275,14 +402,14 @@ func one(p *plot.Plot) *Figure { return &Figure{plots: [][]*plot.Plot{{p}}} }
 
 // ChurnFigure draws customer churn and revenue churn per period.
 func ChurnFigure(series []metrics.CustomerPeriod) (*Figure, error) {
-	labels := make([]string, len(series))
+	spans := make([]metrics.Span, len(series))
 	churn, revenue := make([]float64, len(series)), make([]float64, len(series))
 	for i, s := range series {
-		labels[i] = s.Label
+		spans[i] = s.Span
 		churn[i] = percent(s.ChurnRate)
 		revenue[i] = percent(s.RevenueChurnRate)
 	}
-	p, err := lines("Churn", "% of the period's start", labels,
+	p, err := lines("Churn", "% of the period's start", spans,
 		map[string][]float64{"customer churn": churn, "revenue churn": revenue}, []string{"customer churn", "revenue churn"})
 	if err != nil {
 		return nil, err
@@ -293,14 +420,14 @@ func ChurnFigure(series []metrics.CustomerPeriod) (*Figure, error) {
 // RetentionFigure draws customer retention and net revenue retention per
 // period.
 func RetentionFigure(series []metrics.CustomerPeriod) (*Figure, error) {
-	labels := make([]string, len(series))
+	spans := make([]metrics.Span, len(series))
 	ret, nrr := make([]float64, len(series)), make([]float64, len(series))
 	for i, s := range series {
-		labels[i] = s.Label
+		spans[i] = s.Span
 		ret[i] = percent(s.RetentionRate)
 		nrr[i] = percent(s.NetRevenueRetention)
 	}
-	p, err := lines("Retention", "%", labels,
+	p, err := lines("Retention", "%", spans,
 		map[string][]float64{"customer retention": ret, "net revenue retention": nrr}, []string{"customer retention", "net revenue retention"})
 	if err != nil {
 		return nil, err
@@ -347,8 +474,9 @@ func CohortFigure(m *metrics.CohortMatrix) (*Figure, error) {
 	h.Underflow, h.Overflow = pal[0], pal[len(pal)-1]
 	p.Add(h)
 	var (
-		xys    plotter.XYs
-		labels []string
+		xys        plotter.XYs
+		labels     []string
+		cellLabels plot.Plotter // drawn last, above any hatching
 	)
 	c, r := g.Dims()
 	if c*r <= 400 { // write the rates in the cells while they fit
@@ -374,7 +502,7 @@ func CohortFigure(m *metrics.CohortMatrix) (*Figure, error) {
 				l.TextStyle[i].YAlign = -0.5
 				l.TextStyle[i].Font.Size = vg.Points(7)
 			}
-			p.Add(l)
+			cellLabels = l
 		}
 	}
 	xl := make([]string, c)
@@ -384,7 +512,31 @@ func CohortFigure(m *metrics.CohortMatrix) (*Figure, error) {
 	yl := make([]string, r)
 	for i := range yl {
 		co := m.Cohorts[len(m.Cohorts)-1-i]
-		yl[i] = fmt.Sprintf("%s (%d)", co.Label, co.Size)
+		yl[i] = fmt.Sprintf("%s (%d)", soFar(co.Span), co.Size)
+	}
+	var partial []plotter.XY // cells whose period is not over
+	for y := range r {
+		for x := range c {
+			// Cohorts are one per period of the range, so the cell x of
+			// cohort a is in the period of cohort a+x.
+			a := len(m.Cohorts) - 1 - y
+			if a+x < len(m.Cohorts) && m.Cohorts[a+x].Partial && x < len(m.Cohorts[a].Cells) {
+				partial = append(partial, plotter.XY{X: float64(x), Y: float64(y)})
+			}
+		}
+	}
+	if len(partial) > 0 {
+		p.Add(hatched{outline: color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff}, rects: func(tx, ty func(float64) vg.Length) []vg.Rectangle {
+			out := make([]vg.Rectangle, len(partial))
+			for i, c := range partial {
+				out[i] = vg.Rectangle{Min: vg.Point{X: tx(c.X - 0.5), Y: ty(c.Y - 0.5)}, Max: vg.Point{X: tx(c.X + 0.5), Y: ty(c.Y + 0.5)}}
+			}
+			return out
+		}})
+		p.X.Label.Text += "; hatched, dashed: period not over"
+	}
+	if cellLabels != nil {
+		p.Add(cellLabels)
 	}
 	p.NominalX(thin(xl)...)
 	p.NominalY(yl...)
@@ -491,30 +643,64 @@ func ForecastFigure(f *metrics.Forecast) (*Figure, error) {
 	p.Y.Label.Text = "amount"
 	p.Add(plotter.NewGrid())
 	n := len(f.Periods)
+	// Bars of a period not over are lighter, hatched and outlined dashed.
 	amount, weighted := make(plotter.Values, n), make(plotter.Values, n)
-	labels := make([]string, n)
+	pAmount, pWeighted := make(plotter.Values, n), make(plotter.Values, n)
+	spans := make([]metrics.Span, n)
 	for i, fp := range f.Periods {
-		amount[i] = fp.Amount.Float()
-		weighted[i] = fp.Weighted.Float()
-		labels[i] = fp.Label
+		spans[i] = fp.Span
+		if fp.Partial {
+			pAmount[i], pWeighted[i] = fp.Amount.Float(), fp.Weighted.Float()
+		} else {
+			amount[i], weighted[i] = fp.Amount.Float(), fp.Weighted.Float()
+		}
 	}
 	w := vg.Points(10)
-	a, err := plotter.NewBarChart(amount, w)
+	amountColor := color.RGBA{R: 0xae, G: 0xc7, B: 0xe8, A: 0xff}
+	bar := func(vals plotter.Values, c color.Color, offset vg.Length) (*plotter.BarChart, error) {
+		b, err := plotter.NewBarChart(vals, w)
+		if err != nil {
+			return nil, err
+		}
+		b.Color, b.LineStyle.Width, b.Offset = c, 0, offset
+		return b, nil
+	}
+	a, err := bar(amount, amountColor, -w/2)
 	if err != nil {
 		return nil, err
 	}
-	a.Color, a.LineStyle.Width, a.Offset = color.RGBA{R: 0xae, G: 0xc7, B: 0xe8, A: 0xff}, 0, -w/2
-	b, err := plotter.NewBarChart(weighted, w)
+	b, err := bar(weighted, colors[0], w/2)
 	if err != nil {
 		return nil, err
 	}
-	b.Color, b.LineStyle.Width, b.Offset = colors[0], 0, w/2
 	p.Add(a, b)
 	p.Legend.Add("open amount", a)
 	p.Legend.Add("weighted", b)
+	if anyPartial(spans) {
+		pa, err := bar(pAmount, lighter(amountColor), -w/2)
+		if err != nil {
+			return nil, err
+		}
+		pw, err := bar(pWeighted, lighter(colors[0]), w/2)
+		if err != nil {
+			return nil, err
+		}
+		p.Add(pa, pw, hatched{outline: noteGray, rects: func(tx, ty func(float64) vg.Length) []vg.Rectangle {
+			var out []vg.Rectangle
+			for i, s := range spans {
+				if !s.Partial {
+					continue
+				}
+				top := max(pAmount[i], pWeighted[i])
+				out = append(out, vg.Rectangle{Min: vg.Point{X: tx(float64(i)) - w, Y: ty(0)}, Max: vg.Point{X: tx(float64(i)) + w, Y: ty(top)}})
+			}
+			return out
+		}})
+		p.Legend.Add(partialNote, partialThumb())
+	}
 	p.Legend.Top = true
 	if n > 0 {
-		p.NominalX(thin(labels)...)
+		p.NominalX(periodLabels(spans)...)
 	}
 	return one(p), nil
 }

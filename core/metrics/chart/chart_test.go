@@ -2,10 +2,19 @@ package chart_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
+	"flag"
+	pngdecode "image/png"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,3 +174,272 @@ func TestHandler(t *testing.T) {
 		t.Errorf("POST: %d", rec.Code)
 	}
 }
+
+// svgPath is a stroked or filled path of an SVG drawn by gonum: its
+// vertices and its style.
+type svgPath struct {
+	xs, ys []float64
+	style  string
+}
+
+var (
+	pathRE   = regexp.MustCompile(`<path d="([^"]*)"\s*style="([^"]*)"`)
+	vertexRE = regexp.MustCompile(`[ML](-?[0-9.e+-]+),(-?[0-9.e+-]+)`)
+)
+
+func svgPaths(t *testing.T, svg string) []svgPath {
+	t.Helper()
+	var out []svgPath
+	for _, m := range pathRE.FindAllStringSubmatch(svg, -1) {
+		var p svgPath
+		for _, v := range vertexRE.FindAllStringSubmatch(m[1], -1) {
+			x, err1 := strconv.ParseFloat(v[1], 64)
+			y, err2 := strconv.ParseFloat(v[2], 64)
+			if err1 != nil || err2 != nil {
+				t.Fatalf("path %q", m[1])
+			}
+			p.xs, p.ys = append(p.xs, x), append(p.ys, y)
+		}
+		p.style = strings.ToLower(m[2])
+		out = append(out, p)
+	}
+	return out
+}
+
+func (p svgPath) dashed() bool      { return strings.Contains(p.style, "stroke-dasharray:") }
+func (p svgPath) has(s string) bool { return strings.Contains(p.style, s) }
+func (p svgPath) minX() float64     { return slices.Min(p.xs) }
+func (p svgPath) maxX() float64     { return slices.Max(p.xs) }
+func (p svgPath) midX() float64     { return (p.minX() + p.maxX()) / 2 }
+func (p svgPath) midY() float64     { return (slices.Min(p.ys) + slices.Max(p.ys)) / 2 }
+
+// partialMarks are the dashed paths other than the legend's thumbnail
+// (drawn gray, #808080, in the legend's row at the top).
+func partialMarks(t *testing.T, svg string, stroke string) []svgPath {
+	t.Helper()
+	var out []svgPath
+	for _, p := range svgPaths(t, svg) {
+		if p.dashed() && p.has("stroke:"+stroke) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func render(t *testing.T, d drawn) string {
+	t.Helper()
+	fig, err := d.fig, d.err
+	if err != nil {
+		t.Fatal(err)
+	}
+	var svg, png bytes.Buffer
+	if err := fig.WriteTo(&svg, chart.SVG); err != nil {
+		t.Fatal(err)
+	}
+	if err := fig.WriteTo(&png, chart.PNG); err != nil {
+		t.Fatal(err)
+	}
+	img, err := pngdecode.Decode(&png)
+	if err != nil {
+		t.Fatalf("png: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() < 100 || b.Dy() < 100 {
+		t.Fatalf("png is %v", b)
+	}
+	return svg.String()
+}
+
+// customerSeries is four months of rates, the last one partial when
+// partial is set (its churn "so far" deliberately low).
+func customerSeries(partial bool) []metrics.CustomerPeriod {
+	last := month(4)
+	last.Partial = partial
+	return []metrics.CustomerPeriod{
+		{Span: month(1), ChurnRate: f(0.1), RevenueChurnRate: f(0.12), RetentionRate: f(0.9), NetRevenueRetention: f(1.02)},
+		{Span: month(2), ChurnRate: f(0.15), RevenueChurnRate: f(0.1), RetentionRate: f(0.85), NetRevenueRetention: f(0.98)},
+		{Span: month(3), ChurnRate: f(0.12), RevenueChurnRate: f(0.14), RetentionRate: f(0.88), NetRevenueRetention: f(1.01)},
+		{Span: last, ChurnRate: f(0.02), RevenueChurnRate: f(0.01), RetentionRate: f(0.98), NetRevenueRetention: f(0.4)},
+	}
+}
+
+func TestPartialRateLines(t *testing.T) {
+	for _, c := range []struct {
+		kind chart.Kind
+		draw func([]metrics.CustomerPeriod) (*chart.Figure, error)
+	}{{chart.Churn, chart.ChurnFigure}, {chart.Retention, chart.RetentionFigure}} {
+		t.Run(string(c.kind), func(t *testing.T) {
+			whole := render(t, must(c.draw(customerSeries(false))))
+			part := render(t, must(c.draw(customerSeries(true))))
+			if strings.Contains(whole, "so far") || strings.Contains(whole, "period not over") || len(partialMarks(t, whole, "")) != 0 {
+				t.Fatalf("finished periods are marked partial")
+			}
+			// The x of each period, from the line of finished periods
+			// (blue, the first series; 4 points).
+			var xs []float64
+			for _, p := range svgPaths(t, whole) {
+				if p.has("stroke:#1f77b4") && len(p.xs) == 4 {
+					xs = p.xs
+				}
+			}
+			if xs == nil {
+				t.Fatal("no line of 4 points in the finished chart")
+			}
+			// Partial: each series' line stops at March, solid, and a
+			// lighter dashed segment goes from March to April.
+			for _, stroke := range []string{"#8fbbd9", "#ea9393"} { // the two series' colours, lightened
+				marks := partialMarks(t, part, stroke)
+				if len(marks) != 1 {
+					t.Fatalf("%s: %d dashed marks, want 1", stroke, len(marks))
+				}
+				if m := marks[0]; len(m.xs) != 2 || m.xs[0] != xs[2] || m.xs[1] != xs[3] {
+					t.Errorf("%s: dashed segment at x %v, want from %v to %v (March to April)", stroke, m.xs, xs[2], xs[3])
+				}
+			}
+			for _, p := range svgPaths(t, part) {
+				if p.has("stroke:#1f77b4") && !p.dashed() && len(p.xs) > 1 && p.maxX() > xs[2] && p.minX() <= xs[3] {
+					t.Errorf("a solid line reaches into the partial period: %v", p.xs)
+				}
+			}
+			if n := strings.Count(part, "so far"); n != 1 || !strings.Contains(part, ">2025-04 so far<") {
+				t.Errorf("%d \"so far\" labels, want one on 2025-04", n)
+			}
+			if !strings.Contains(part, ">dashed: period not over<") || len(partialMarks(t, part, "#808080")) != 1 {
+				t.Error("no legend note of the partial period")
+			}
+		})
+	}
+}
+
+// drawn pairs a figure with its error for render.
+type drawn struct {
+	fig *chart.Figure
+	err error
+}
+
+func must(f *chart.Figure, err error) drawn { return drawn{f, err} }
+
+func TestPartialForecastBars(t *testing.T) {
+	forecast := func(partial bool) *metrics.Forecast {
+		may := month(5)
+		may.Partial = partial
+		return &metrics.Forecast{Period: metrics.Month, Periods: []metrics.ForecastPeriod{
+			{Span: month(4), ForecastBucket: metrics.ForecastBucket{Deals: 2, Amount: 500000, Weighted: 150000}},
+			{Span: may, ForecastBucket: metrics.ForecastBucket{Deals: 1, Amount: 300000, Weighted: 200000}},
+			{Span: month(6), ForecastBucket: metrics.ForecastBucket{Deals: 1, Amount: 100000, Weighted: 50000}},
+		}}
+	}
+	whole := render(t, must(chart.ForecastFigure(forecast(false))))
+	if strings.Contains(whole, "so far") || len(partialMarks(t, whole, "")) != 0 {
+		t.Fatal("finished periods are marked partial")
+	}
+	// The weighted bars of the finished chart, one per period, left to right.
+	centres := barCentres(t, whole, "fill:#1f77b4")
+	if len(centres) != 3 {
+		t.Fatalf("%d weighted bars, want 3", len(centres))
+	}
+	// The period here is made partial in the middle of the range so that
+	// the mark is told apart from both neighbours.
+	part := render(t, must(chart.ForecastFigure(forecast(true))))
+	marks := partialMarks(t, part, "#808080")
+	var outlines []svgPath
+	for _, m := range marks {
+		if len(m.xs) >= 4 {
+			outlines = append(outlines, m)
+		}
+	}
+	// One outline around May's bars, and the legend's thumbnail.
+	if len(outlines) != 1 || len(marks) != 2 {
+		t.Fatalf("%d outlines, %d dashed marks; want 1 outline and the legend", len(outlines), len(marks))
+	}
+	if o := outlines[0]; o.minX() > centres[1] || o.maxX() < centres[1] || o.maxX() > centres[2] || o.minX() < centres[0] {
+		t.Errorf("outline spans x %v–%v, want around May's bar at %v", o.minX(), o.maxX(), centres[1])
+	}
+	if c := barCentres(t, part, "fill:#1f77b4"); len(c) != 2 || c[0] != centres[0] || c[1] != centres[2] {
+		t.Errorf("weighted bars in the full colour at %v, want April's and June's at %v, %v", c, centres[0], centres[2])
+	}
+	if c := barCentres(t, part, "fill:#8fbbd9"); len(c) != 1 || c[0] != centres[1] {
+		t.Errorf("lighter weighted bars at %v, want May's at %v", c, centres[1])
+	}
+	if n := strings.Count(part, "so far"); n != 1 || !strings.Contains(part, ">2025-05 so far<") {
+		t.Errorf("%d \"so far\" labels, want one on 2025-05", n)
+	}
+}
+
+// barCentres are the x centres of the bars filled with style that stand
+// on the lowest baseline (not the legend's thumbnails) and are not flat.
+func barCentres(t *testing.T, svg, style string) []float64 {
+	t.Helper()
+	var bars []svgPath
+	base := math.Inf(1)
+	for _, p := range svgPaths(t, svg) {
+		if p.has(style) && len(p.xs) >= 4 {
+			bars = append(bars, p)
+			base = min(base, slices.Min(p.ys))
+		}
+	}
+	var out []float64
+	for _, p := range bars {
+		if slices.Min(p.ys) == base && slices.Max(p.ys)-base > 0.5 {
+			out = append(out, p.midX())
+		}
+	}
+	return out
+}
+
+func TestPartialCohortCells(t *testing.T) {
+	matrix := func(partial bool) *metrics.CohortMatrix {
+		mar := month(3)
+		mar.Partial = partial
+		return &metrics.CohortMatrix{Period: metrics.Month, ActiveWindow: 1, Cohorts: []metrics.Cohort{
+			{Span: month(1), Size: 4, Cells: []metrics.CohortCell{{Offset: 0, Active: 4, Rate: f(1)}, {Offset: 1, Active: 2, Rate: f(0.5)}, {Offset: 2, Active: 1, Rate: f(0.25)}}},
+			{Span: month(2), Size: 5, Cells: []metrics.CohortCell{{Offset: 0, Active: 5, Rate: f(1)}, {Offset: 1, Active: 3, Rate: f(0.6)}}},
+			{Span: mar, Size: 2, Cells: []metrics.CohortCell{{Offset: 0, Active: 2, Rate: f(1)}}},
+		}}
+	}
+	whole := render(t, must(chart.CohortFigure(matrix(false))))
+	if strings.Contains(whole, "so far") || len(partialMarks(t, whole, "")) != 0 {
+		t.Fatal("finished periods are marked partial")
+	}
+	part := render(t, must(chart.CohortFigure(matrix(true))))
+	marks := partialMarks(t, part, "#ff7f0e")
+	// March is the third cell of January's cohort, the second of
+	// February's and the first of March's: from the top row's right to
+	// the bottom row's left.
+	if len(marks) != 3 {
+		t.Fatalf("%d partial cells, want 3", len(marks))
+	}
+	slices.SortFunc(marks, func(a, b svgPath) int { return cmp.Compare(a.midX(), b.midX()) })
+	for i := 1; i < len(marks); i++ {
+		if !(marks[i].midX() > marks[i-1].midX() && marks[i].midY() > marks[i-1].midY()) {
+			t.Errorf("partial cells not on the diagonal: %v then %v", marks[i-1], marks[i])
+		}
+	}
+	if !strings.Contains(part, ">2025-03 so far (2)<") || strings.Count(part, "so far") != 1 {
+		t.Error("March's cohort is not labelled so far")
+	}
+}
+
+// TestPartialChurnPNG writes the churn chart with a partial last month
+// for a look: go test -run TestPartialChurnPNG -args -png=churn.png
+func TestPartialChurnPNG(t *testing.T) {
+	fig, err := chart.ChurnFigure(customerSeries(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := *pngOut
+	if out == "" {
+		out = filepath.Join(t.TempDir(), "churn.png")
+	}
+	var buf bytes.Buffer
+	if err := fig.WriteTo(&buf, chart.PNG); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pngdecode.Decode(&buf); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var pngOut = flag.String("png", "", "write TestPartialChurnPNG's chart to this file")
