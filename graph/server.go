@@ -61,6 +61,12 @@ type Config struct {
 	// MaxImport is the largest file importRecords takes, in bytes (at
 	// most MaxUpload); MaxUpload when 0.
 	MaxImport int64
+	// TokenTTL is how long a verified API token is trusted before the
+	// database is asked again (see access.Tokens): a token revoked by
+	// another server takes effect here within it, one revoked through this
+	// server at once. Zero means access.DefaultTokenTTL; a negative value
+	// reads the token on every request.
+	TokenTTL time.Duration
 	// Imports queues the jobs importRecords starts (the automation
 	// engine, whose workers run them; see core/transfer/job). Without
 	// it importRecords only checks files (dryRun).
@@ -142,13 +148,18 @@ func NewHandler(cfg Config) http.Handler {
 		return errcode.New(errcode.Internal, "internal error")
 	})
 
+	ttl := cfg.TokenTTL
+	if ttl == 0 {
+		ttl = access.DefaultTokenTTL
+	}
+	tokens := access.NewTokens(cfg.Client, ttl)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", routeUploads(cfg.MaxUpload,
-		capBody(limits.MaxBody, authenticate(cfg.Client, checkRequest(limits, srv))),
-		authenticate(cfg.Client, writerUploads(srv))))
+		capBody(limits.MaxBody, authenticate(tokens, checkRequest(limits, srv))),
+		authenticate(tokens, writerUploads(srv))))
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
-		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, heavy.handler(cfg.Charts))))
+		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(tokens, heavy.handler(cfg.Charts))))
 	}
 	if !cfg.MetricsOff {
 		mux.Handle("/metrics", MetricsHandler(reg, cfg.MetricsToken))
@@ -171,7 +182,7 @@ func NewHandler(cfg Config) http.Handler {
 
 // authenticate resolves the bearer token into the request's viewer, or
 // answers 401 with an UNAUTHENTICATED error.
-func authenticate(client *ent.Client, next http.Handler) http.Handler {
+func authenticate(tokens *access.Tokens, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
@@ -183,7 +194,7 @@ func authenticate(client *ent.Client, next http.Handler) http.Handler {
 			unauthenticated(w, "missing bearer token: send Authorization: Bearer <token>")
 			return
 		}
-		v, err := access.Authenticate(r.Context(), client, strings.TrimSpace(token))
+		v, err := tokens.Authenticate(r.Context(), strings.TrimSpace(token))
 		if err != nil {
 			if errcode.Of(err) == errcode.Unauthenticated {
 				unauthenticated(w, err.Error())

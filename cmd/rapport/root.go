@@ -16,6 +16,8 @@ import (
 // globals are the flags every command shares.
 type globals struct {
 	db string
+	// dbOpts are options of the store commands open (serve sets its pool size).
+	dbOpts []store.Option
 }
 
 func newRootCmd() *cobra.Command {
@@ -73,7 +75,7 @@ func flagsFromEnv(cmd *cobra.Command) error {
 // openStore opens and migrates the database named by --db: the store's
 // migrations, then the job queue's.
 func (g *globals) openStore(ctx context.Context) (*store.Store, error) {
-	st, err := store.Open(ctx, g.db)
+	st, err := store.Open(ctx, g.db, g.dbOpts...)
 	if err != nil {
 		return nil, err
 	}

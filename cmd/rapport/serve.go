@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +35,8 @@ func newServeCmd(g *globals) *cobra.Command {
 		workers                   bool
 		metricsAddr, metricsToken string
 		importMaxMB               int
+		dbMaxConns                int
+		tokenTTL                  time.Duration
 		pf                        pluginFlags
 		ef                        engineFlags
 		wf                        workspacePluginFlags
@@ -67,6 +70,10 @@ func newServeCmd(g *globals) *cobra.Command {
 					plugins.Close(context.Background())
 				}
 			}()
+			if tokenTTL < 0 {
+				return errcode.Input("token-ttl", "--token-ttl is a duration of 0 or more")
+			}
+			g.dbOpts = append(g.dbOpts, store.WithMaxConns(dbMaxConns))
 			st, err := g.openStore(ctx)
 			if err != nil {
 				return err
@@ -129,7 +136,8 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
-					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng}),
+					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng,
+					TokenTTL: cmp.Or(tokenTTL, -1)}), // 0 on the command line: read tokens every time
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -167,6 +175,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the demo workspace (once) and print an admin token for it")
 	cmd.Flags().BoolVar(&workers, "workers", true, "also run automation and import workers (see rapport worker) (env RAPPORT_WORKERS)")
 	cmd.Flags().IntVar(&importMaxMB, "import-max-size", 32, "the largest file importRecords takes over GraphQL, in MiB (rapport import reads larger ones)")
+	cmd.Flags().IntVar(&dbMaxConns, "db-max-conns", store.DefaultPostgresConns, "PostgreSQL connections the server keeps, open and idle (env RAPPORT_DB_MAX_CONNS)")
+	cmd.Flags().DurationVar(&tokenTTL, "token-ttl", access.DefaultTokenTTL, "how long a verified API token is trusted before the database is asked again; a token revoked on another server stops working here within it (0: ask every request) (env RAPPORT_TOKEN_TTL)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr (env RAPPORT_METRICS_ADDR)")
 	cmd.Flags().StringVar(&metricsToken, "metrics-token", "", "bearer token /metrics requires (env RAPPORT_METRICS_TOKEN)")
 	pf.register(cmd)

@@ -97,23 +97,31 @@ func CreateToken(ctx context.Context, client *ent.Client, ws *ent.Workspace, opt
 
 // Authenticate returns the viewer a token acts as. A token of a deleted
 // workspace does not authenticate, even if it was somehow left unrevoked.
+// It reads the token from the database on every call; Tokens remembers
+// verified tokens for a short while.
 func Authenticate(ctx context.Context, client *ent.Client, secret string) (*tenancy.Viewer, error) {
+	v, _, err := authenticate(ctx, client, secret, time.Now())
+	return v, err
+}
+
+// authenticate is Authenticate at the time now, also returning when the
+// token expires (nil if never).
+func authenticate(ctx context.Context, client *ent.Client, secret string, now time.Time) (*tenancy.Viewer, *time.Time, error) {
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	sys := operator(ctx)
 	tok, err := client.APIToken.Query().
 		Where(apitoken.TokenHash(hashToken(secret)), apitoken.HasWorkspaceWith(workspace.DeletedAtIsNil())).
 		Only(sys)
 	if ent.IsNotFound(err) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	if err != nil {
-		return nil, fmt.Errorf("look up token: %w", err)
+		return nil, nil, fmt.Errorf("look up token: %w", err)
 	}
-	now := time.Now()
-	if tok.RevokedAt != nil || (tok.ExpiresAt != nil && now.After(*tok.ExpiresAt)) {
-		return nil, ErrInvalidToken
+	if tok.RevokedAt != nil || (tok.ExpiresAt != nil && !now.Before(*tok.ExpiresAt)) {
+		return nil, nil, ErrInvalidToken
 	}
 	if tok.LastUsedAt == nil || now.Sub(*tok.LastUsedAt) > time.Minute {
 		// Best effort: a failed bookkeeping write must not fail the request.
@@ -123,7 +131,7 @@ func Authenticate(ctx context.Context, client *ent.Client, secret string) (*tena
 	if tok.MemberID != nil {
 		v.MemberID = *tok.MemberID
 	}
-	return v, nil
+	return v, tok.ExpiresAt, nil
 }
 
 // RevokeToken revokes a token of the workspace by ID.
@@ -138,6 +146,7 @@ func RevokeToken(ctx context.Context, client *ent.Client, ws *ent.Workspace, id 
 	if n == 0 {
 		return errcode.New(errcode.NotFound, "no active token %q in workspace %q", id, ws.Slug)
 	}
+	tokensChanged(ctx)
 	return nil
 }
 
@@ -177,6 +186,9 @@ func DeleteWorkspace(ctx context.Context, client *ent.Client, ws *ent.Workspace)
 		}
 		return nil
 	})
+	if err == nil {
+		tokensChanged(ctx)
+	}
 	return revoked, err
 }
 

@@ -92,6 +92,9 @@ func SetMemberRole(ctx context.Context, client *ent.Client, wsID, id pulid.ID, r
 			SetRole(apitoken.Role(role)).
 			Exec(ctx)
 	})
+	if err == nil {
+		tokensChanged(ctx)
+	}
 	return out, err
 }
 
@@ -100,7 +103,7 @@ func SetMemberRole(ctx context.Context, client *ent.Client, wsID, id pulid.ID, r
 // are left without an owner. Removing the workspace's last admin is refused
 // (BAD_USER_INPUT on id).
 func RemoveMember(ctx context.Context, client *ent.Client, wsID, id pulid.ID) error {
-	return inTx(ctx, client, func(c *ent.Client) error {
+	err := inTx(ctx, client, func(c *ent.Client) error {
 		m, err := lockMember(ctx, c, wsID, id)
 		if err != nil {
 			return err
@@ -118,6 +121,10 @@ func RemoveMember(ctx context.Context, client *ent.Client, wsID, id pulid.ID) er
 		}
 		return c.Member.DeleteOne(m).Exec(ctx)
 	})
+	if err == nil {
+		tokensChanged(ctx)
+	}
+	return err
 }
 
 // lockMember reads a member of the workspace, locking its row on

@@ -49,7 +49,8 @@ type Store struct {
 type Option func(*options)
 
 type options struct {
-	wrap func(dialect.Driver) dialect.Driver
+	wrap     func(dialect.Driver) dialect.Driver
+	maxConns int
 }
 
 // WithDriver wraps the ent driver, e.g. to count or log queries.
@@ -57,8 +58,17 @@ func WithDriver(wrap func(dialect.Driver) dialect.Driver) Option {
 	return func(o *options) { o.wrap = wrap }
 }
 
-// pgMaxConns bounds a PostgreSQL store's connections, open and idle.
-const pgMaxConns = 20
+// WithMaxConns bounds a PostgreSQL store's pool to n connections, all of
+// which it keeps open while idle (for up to five minutes); n <= 0 keeps
+// DefaultPostgresConns. Mind the server's max_connections: every replica,
+// worker and CLI run opens its own pool. SQLite stores ignore it.
+func WithMaxConns(n int) Option {
+	return func(o *options) { o.maxConns = n }
+}
+
+// DefaultPostgresConns bounds a PostgreSQL store's connections, open and
+// idle, unless WithMaxConns says otherwise.
+const DefaultPostgresConns = 20
 
 // Open connects to the database at rawURL. It does not migrate.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
@@ -85,8 +95,12 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		// default of 2, a server under concurrent load closes and reopens
 		// PostgreSQL sessions many times a second. Idle ones close after
 		// five minutes.
-		db.SetMaxOpenConns(pgMaxConns)
-		db.SetMaxIdleConns(pgMaxConns)
+		n := DefaultPostgresConns
+		if o.maxConns > 0 {
+			n = o.maxConns
+		}
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -134,3 +134,47 @@ func TestPoolKeepsConnections(t *testing.T) {
 		t.Errorf("%d connections closed for want of idle room, %d open; want 0 and at least 16", s.MaxIdleClosed, s.OpenConnections)
 	}
 }
+
+// TestPoolSize: a PostgreSQL store's pool holds DefaultPostgresConns
+// connections unless WithMaxConns says otherwise; 6 queries at once on a
+// pool of 3 never have more than 3 connections open, and the 3 stay idle
+// afterwards.
+func TestPoolSize(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		opts []store.Option
+		want int
+	}{
+		{nil, store.DefaultPostgresConns},
+		{[]store.Option{store.WithMaxConns(0)}, store.DefaultPostgresConns},
+		{[]store.Option{store.WithMaxConns(3)}, 3},
+	} {
+		st, err := store.Open(ctx, url, tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 6; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := st.DB.ExecContext(ctx, "SELECT pg_sleep(0.02)"); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		s := st.DB.Stats()
+		st.Close()
+		if s.MaxOpenConnections != tc.want {
+			t.Errorf("%d options: pool of %d, want %d", len(tc.opts), s.MaxOpenConnections, tc.want)
+		}
+		if want := min(tc.want, 6); s.OpenConnections > want || s.Idle != s.OpenConnections || s.MaxIdleClosed != 0 {
+			t.Errorf("pool of %d after 6 queries at once: %d open, %d idle, %d closed for want of idle room", tc.want, s.OpenConnections, s.Idle, s.MaxIdleClosed)
+		}
+		if tc.want == 3 && s.WaitCount == 0 {
+			t.Errorf("6 queries at once on a pool of 3 never waited for a connection")
+		}
+	}
+}

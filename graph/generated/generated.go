@@ -83538,7 +83538,7 @@ func (ec *executionContext) marshalOActivityEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOActivityEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐActivityEdge(ctx, sel, v[i])
@@ -83677,7 +83677,7 @@ func (ec *executionContext) marshalOAssessmentAnswerEdge2ᚕᚖgithubᚗcomᚋra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssessmentAnswerEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerEdge(ctx, sel, v[i])
@@ -83746,7 +83746,7 @@ func (ec *executionContext) marshalOAutomationEdge2ᚕᚖgithubᚗcomᚋrapportc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAutomationEdge(ctx, sel, v[i])
@@ -83781,7 +83781,7 @@ func (ec *executionContext) marshalOAutomationRunEdge2ᚕᚖgithubᚗcomᚋrappo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAutomationRunEdge(ctx, sel, v[i])
@@ -84013,7 +84013,7 @@ func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOContactEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactEdge(ctx, sel, v[i])
@@ -84254,7 +84254,7 @@ func (ec *executionContext) marshalODealEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODealEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealEdge(ctx, sel, v[i])
@@ -84394,7 +84394,7 @@ func (ec *executionContext) marshalODeliveryEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODeliveryEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDeliveryEdge(ctx, sel, v[i])
@@ -84833,7 +84833,7 @@ func (ec *executionContext) marshalOImportJobEdge2ᚕᚖgithubᚗcomᚋrapportcr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOImportJobEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportJobEdge(ctx, sel, v[i])
@@ -85078,7 +85078,7 @@ func (ec *executionContext) marshalOLeadEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadEdge(ctx, sel, v[i])
@@ -85472,7 +85472,7 @@ func (ec *executionContext) marshalOOrderEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrderEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrderEdge(ctx, sel, v[i])
@@ -85560,7 +85560,7 @@ func (ec *executionContext) marshalOOrganizationEdge2ᚕᚖgithubᚗcomᚋrappor
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganizationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationEdge(ctx, sel, v[i])
@@ -85629,7 +85629,7 @@ func (ec *executionContext) marshalOPipelineEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPipelineEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐPipelineEdge(ctx, sel, v[i])
@@ -85698,7 +85698,7 @@ func (ec *executionContext) marshalOProductEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProductEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐProductEdge(ctx, sel, v[i])
@@ -85767,7 +85767,7 @@ func (ec *executionContext) marshalOScoreEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOScoreEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreEdge(ctx, sel, v[i])
@@ -85895,7 +85895,7 @@ func (ec *executionContext) marshalOSegmentEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentEdge(ctx, sel, v[i])
@@ -85922,7 +85922,7 @@ func (ec *executionContext) marshalOSegmentMembershipEdge2ᚕᚖgithubᚗcomᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentMembershipEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipEdge(ctx, sel, v[i])
@@ -86060,7 +86060,7 @@ func (ec *executionContext) marshalOSegmentRunEdge2ᚕᚖgithubᚗcomᚋrapportc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunEdge(ctx, sel, v[i])
@@ -86294,7 +86294,7 @@ func (ec *executionContext) marshalOStageChangeEdge2ᚕᚖgithubᚗcomᚋrapport
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOStageChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStageChangeEdge(ctx, sel, v[i])
@@ -86339,7 +86339,7 @@ func (ec *executionContext) marshalOStageEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOStageEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStageEdge(ctx, sel, v[i])
@@ -86674,7 +86674,7 @@ func (ec *executionContext) marshalOTimelineEventEdge2ᚕᚖgithubᚗcomᚋrappo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTimelineEventEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐTimelineEventEdge(ctx, sel, v[i])
