@@ -213,11 +213,11 @@ type liveConn struct {
 	cancel context.CancelFunc // ends the connection's context
 	active map[string]bool    // subscription IDs
 
-	closeOnce  sync.Once
-	done       chan struct{} // closed once the connection closes
-	closing    bool          // a close frame is queued or sent
-	sent       chan struct{} // closed once a close handshake ended
-	sentOnce   sync.Once
+	closeOnce sync.Once
+	done      chan struct{} // closed once the connection closes
+	closing   bool          // a close frame is queued or sent
+	sent      chan struct{} // closed once a close handshake ended
+	sentOnce  sync.Once
 }
 
 type outgoing struct {
