@@ -133,7 +133,7 @@ func (g *operationGuard) MutateOperationParameters(ctx context.Context, p *graph
 	if op == nil {
 		return nil
 	}
-	if readOnly && op.Operation != ast.Query {
+	if readOnly && op.Operation == ast.Mutation {
 		return codedError(errcode.Forbidden, "", "role %s may not run a %s", v.Role, op.Operation)
 	}
 	if notAdmin && (op.Operation == ast.Mutation || op.Operation == ast.Query) {

@@ -27,6 +27,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/live"
+	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 	"github.com/rapportcrm/rapport/graph/generated"
@@ -71,6 +73,12 @@ type Config struct {
 	// engine, whose workers run them; see core/transfer/job). Without
 	// it importRecords only checks files (dryRun).
 	Imports importjob.Inserter
+	// Live feeds the GraphQL subscriptions served over WebSocket on
+	// /graphql (see live.go); nil serves none.
+	Live *live.Feed
+	// LiveLimits bound the live connections; zero values take the
+	// defaults.
+	LiveLimits LiveLimits
 }
 
 // MetricsHandler serves reg's metrics in Prometheus' format, to the bearer
@@ -97,7 +105,8 @@ func Schema(client *ent.Client, ext *extension.Registry) graphql.ExecutableSchem
 
 func schemaOf(cfg Config) graphql.ExecutableSchema {
 	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: cfg.Client, Extensions: cfg.Extensions,
-		Imports: cfg.Imports, MaxUpload: cfg.MaxUpload, MaxImport: cfg.MaxImport}})
+		Imports: cfg.Imports, MaxUpload: cfg.MaxUpload, MaxImport: cfg.MaxImport,
+		Live: cfg.Live, LiveBuffer: cfg.LiveLimits.withDefaults().SendBuffer}})
 }
 
 // NewHandler returns the server's routes: GraphiQL at /, the API at
@@ -120,6 +129,11 @@ func NewHandler(cfg Config) http.Handler {
 
 	heavy := newGate(limits.MaxHeavyConcurrent, limits.MaxHeavyPerWorkspace, limits.HeavyWait)
 	srv := handler.New(newPagedSchema(schemaOf(cfg), limits.MaxPage, limits.HeavyCost))
+	var ls *liveServer
+	if cfg.Live != nil {
+		ls = &liveServer{client: cfg.Client, limits: cfg.LiveLimits.withDefaults(), inputs: limits, conns: map[pulid.ID]int{}}
+		srv.AddTransport(ls.transport())
+	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -154,9 +168,23 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	tokens := access.NewTokens(cfg.Client, ttl)
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", routeUploads(cfg.MaxUpload,
+	api := routeUploads(cfg.MaxUpload,
 		capBody(limits.MaxBody, authenticate(tokens, checkRequest(limits, srv))),
-		authenticate(tokens, writerUploads(srv))))
+		authenticate(tokens, writerUploads(srv)))
+	if ls != nil {
+		// A WebSocket authenticates in its connection_init (browsers
+		// cannot set headers on one), so it skips authenticate.
+		upgrades := ls.handler(srv)
+		next := api
+		api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isUpgrade(r) {
+				upgrades.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	mux.Handle("/graphql", api)
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
 		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(tokens, heavy.handler(cfg.Charts))))

@@ -16,7 +16,9 @@ import (
 // stage move, lead conversion and score of a record writes one, in the
 // same transaction as the change, so an event exists if and only if its
 // change committed. Automations are fired from events; dispatched_at is
-// set once an event has been matched against them.
+// set once an event has been matched against them. seq is set after the
+// event committed, in the order events became visible, for the live
+// subscriptions' cursors.
 type Event struct{ ent.Schema }
 
 // Mixin of the Event.
@@ -38,12 +40,14 @@ func (Event) Fields() []ent.Field {
 		field.Time("occurred_at").Default(time.Now).Immutable(),
 		field.Time("created_at").Default(time.Now).Immutable(),
 		field.Time("dispatched_at").Optional().Nillable(),
+		field.Int64("seq").Optional().Nillable().
+			Comment("the event's place in commit order, assigned once it committed (see core/live); live subscriptions read the outbox by it"),
 	}
 }
 
 // Indexes of the Event.
 func (Event) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("dispatched_at", "occurred_at")}
+	return []ent.Index{index.Fields("dispatched_at", "occurred_at"), index.Fields("seq"), index.Fields("workspace_id", "seq")}
 }
 
 // Annotations of the Event: events reach GraphQL through automation runs.

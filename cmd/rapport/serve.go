@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/demo"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/live"
 	"github.com/rapportcrm/rapport/core/metrics"
 	"github.com/rapportcrm/rapport/core/metrics/chart"
 	"github.com/rapportcrm/rapport/core/store"
@@ -40,6 +41,8 @@ func newServeCmd(g *globals) *cobra.Command {
 		pf                        pluginFlags
 		ef                        engineFlags
 		wf                        workspacePluginFlags
+		liveOn                    bool
+		liveLimits                graph.LiveLimits
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -130,6 +133,14 @@ func newServeCmd(g *globals) *cobra.Command {
 				return err
 			}
 			defer stopWorkers()
+			// Live subscriptions: this server numbers committed events
+			// (one server at a time on PostgreSQL) and wakes its
+			// subscribers, and those of the others through NOTIFY.
+			var feed *live.Feed
+			if liveOn {
+				feed = live.New(st.Client, st.DB, st.Dialect, live.Options{Logger: quiet})
+				go feed.Run(ctx)
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return err
@@ -137,7 +148,8 @@ func newServeCmd(g *globals) *cobra.Command {
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
 					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng,
-					TokenTTL: cmp.Or(tokenTTL, -1)}), // 0 on the command line: read tokens every time
+					TokenTTL: cmp.Or(tokenTTL, -1), // 0 on the command line: read tokens every time
+					Live: feed, LiveLimits: liveLimits}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -179,6 +191,11 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&tokenTTL, "token-ttl", access.DefaultTokenTTL, "how long a verified API token is trusted before the database is asked again; a token revoked on another server stops working here within it (0: ask every request) (env RAPPORT_TOKEN_TTL)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr (env RAPPORT_METRICS_ADDR)")
 	cmd.Flags().StringVar(&metricsToken, "metrics-token", "", "bearer token /metrics requires (env RAPPORT_METRICS_TOKEN)")
+	cmd.Flags().BoolVar(&liveOn, "live", true, "serve GraphQL subscriptions over WebSocket on /graphql (env RAPPORT_LIVE)")
+	cmd.Flags().IntVar(&liveLimits.MaxSubscriptions, "live-max-subscriptions", 16, "subscriptions one WebSocket connection holds at once")
+	cmd.Flags().IntVar(&liveLimits.MaxConnections, "live-max-connections", 64, "WebSocket connections one workspace holds at once on this server")
+	cmd.Flags().Int64Var(&liveLimits.MaxMessage, "live-max-message", 64<<10, "largest message a WebSocket client sends, in bytes")
+	cmd.Flags().DurationVar(&liveLimits.SlowTimeout, "live-slow-timeout", 10*time.Second, "how long a WebSocket client may leave its send buffer full before it is disconnected")
 	pf.register(cmd)
 	ef.register(cmd)
 	wf.register(cmd)

@@ -306,6 +306,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldOccurredAt:   {Type: field.TypeTime, Column: event.FieldOccurredAt},
 			event.FieldCreatedAt:    {Type: field.TypeTime, Column: event.FieldCreatedAt},
 			event.FieldDispatchedAt: {Type: field.TypeTime, Column: event.FieldDispatchedAt},
+			event.FieldSeq:          {Type: field.TypeInt64, Column: event.FieldSeq},
 		},
 	}
 	graph.Nodes[10] = &sqlgraph.Node{
@@ -3468,6 +3469,11 @@ func (f *EventFilter) WhereCreatedAt(p entql.TimeP) {
 // WhereDispatchedAt applies the entql time.Time predicate on the dispatched_at field.
 func (f *EventFilter) WhereDispatchedAt(p entql.TimeP) {
 	f.Where(p.Field(event.FieldDispatchedAt))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *EventFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(event.FieldSeq))
 }
 
 // WhereHasWorkspace applies a predicate to check if query has an edge workspace.

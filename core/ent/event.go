@@ -41,6 +41,8 @@ type Event struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// DispatchedAt holds the value of the "dispatched_at" field.
 	DispatchedAt *time.Time `json:"dispatched_at,omitempty"`
+	// the event's place in commit order, assigned once it committed (see core/live); live subscriptions read the outbox by it
+	Seq *int64 `json:"seq,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the EventQuery when eager-loading is set.
 	Edges        EventEdges `json:"edges"`
@@ -76,7 +78,7 @@ func (*Event) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case event.FieldID, event.FieldWorkspaceID, event.FieldSubjectID:
 			values[i] = new(pulid.ID)
-		case event.FieldDepth:
+		case event.FieldDepth, event.FieldSeq:
 			values[i] = new(sql.NullInt64)
 		case event.FieldType, event.FieldSubjectType, event.FieldActor:
 			values[i] = new(sql.NullString)
@@ -166,6 +168,13 @@ func (e *Event) assignValues(columns []string, values []any) error {
 				e.DispatchedAt = new(time.Time)
 				*e.DispatchedAt = value.Time
 			}
+		case event.FieldSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field seq", values[i])
+			} else if value.Valid {
+				e.Seq = new(int64)
+				*e.Seq = value.Int64
+			}
 		default:
 			e.selectValues.Set(columns[i], values[i])
 		}
@@ -237,6 +246,11 @@ func (e *Event) String() string {
 	if v := e.DispatchedAt; v != nil {
 		builder.WriteString("dispatched_at=")
 		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := e.Seq; v != nil {
+		builder.WriteString("seq=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
 	}
 	builder.WriteByte(')')
 	return builder.String()

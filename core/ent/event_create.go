@@ -126,6 +126,20 @@ func (ec *EventCreate) SetNillableDispatchedAt(t *time.Time) *EventCreate {
 	return ec
 }
 
+// SetSeq sets the "seq" field.
+func (ec *EventCreate) SetSeq(i int64) *EventCreate {
+	ec.mutation.SetSeq(i)
+	return ec
+}
+
+// SetNillableSeq sets the "seq" field if the given value is not nil.
+func (ec *EventCreate) SetNillableSeq(i *int64) *EventCreate {
+	if i != nil {
+		ec.SetSeq(*i)
+	}
+	return ec
+}
+
 // SetID sets the "id" field.
 func (ec *EventCreate) SetID(pu pulid.ID) *EventCreate {
 	ec.mutation.SetID(pu)
@@ -330,6 +344,10 @@ func (ec *EventCreate) createSpec() (*Event, *sqlgraph.CreateSpec) {
 		_spec.SetField(event.FieldDispatchedAt, field.TypeTime, value)
 		_node.DispatchedAt = &value
 	}
+	if value, ok := ec.mutation.Seq(); ok {
+		_spec.SetField(event.FieldSeq, field.TypeInt64, value)
+		_node.Seq = &value
+	}
 	if nodes := ec.mutation.WorkspaceIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -414,6 +432,30 @@ func (u *EventUpsert) UpdateDispatchedAt() *EventUpsert {
 // ClearDispatchedAt clears the value of the "dispatched_at" field.
 func (u *EventUpsert) ClearDispatchedAt() *EventUpsert {
 	u.SetNull(event.FieldDispatchedAt)
+	return u
+}
+
+// SetSeq sets the "seq" field.
+func (u *EventUpsert) SetSeq(v int64) *EventUpsert {
+	u.Set(event.FieldSeq, v)
+	return u
+}
+
+// UpdateSeq sets the "seq" field to the value that was provided on create.
+func (u *EventUpsert) UpdateSeq() *EventUpsert {
+	u.SetExcluded(event.FieldSeq)
+	return u
+}
+
+// AddSeq adds v to the "seq" field.
+func (u *EventUpsert) AddSeq(v int64) *EventUpsert {
+	u.Add(event.FieldSeq, v)
+	return u
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (u *EventUpsert) ClearSeq() *EventUpsert {
+	u.SetNull(event.FieldSeq)
 	return u
 }
 
@@ -510,6 +552,34 @@ func (u *EventUpsertOne) UpdateDispatchedAt() *EventUpsertOne {
 func (u *EventUpsertOne) ClearDispatchedAt() *EventUpsertOne {
 	return u.Update(func(s *EventUpsert) {
 		s.ClearDispatchedAt()
+	})
+}
+
+// SetSeq sets the "seq" field.
+func (u *EventUpsertOne) SetSeq(v int64) *EventUpsertOne {
+	return u.Update(func(s *EventUpsert) {
+		s.SetSeq(v)
+	})
+}
+
+// AddSeq adds v to the "seq" field.
+func (u *EventUpsertOne) AddSeq(v int64) *EventUpsertOne {
+	return u.Update(func(s *EventUpsert) {
+		s.AddSeq(v)
+	})
+}
+
+// UpdateSeq sets the "seq" field to the value that was provided on create.
+func (u *EventUpsertOne) UpdateSeq() *EventUpsertOne {
+	return u.Update(func(s *EventUpsert) {
+		s.UpdateSeq()
+	})
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (u *EventUpsertOne) ClearSeq() *EventUpsertOne {
+	return u.Update(func(s *EventUpsert) {
+		s.ClearSeq()
 	})
 }
 
@@ -773,6 +843,34 @@ func (u *EventUpsertBulk) UpdateDispatchedAt() *EventUpsertBulk {
 func (u *EventUpsertBulk) ClearDispatchedAt() *EventUpsertBulk {
 	return u.Update(func(s *EventUpsert) {
 		s.ClearDispatchedAt()
+	})
+}
+
+// SetSeq sets the "seq" field.
+func (u *EventUpsertBulk) SetSeq(v int64) *EventUpsertBulk {
+	return u.Update(func(s *EventUpsert) {
+		s.SetSeq(v)
+	})
+}
+
+// AddSeq adds v to the "seq" field.
+func (u *EventUpsertBulk) AddSeq(v int64) *EventUpsertBulk {
+	return u.Update(func(s *EventUpsert) {
+		s.AddSeq(v)
+	})
+}
+
+// UpdateSeq sets the "seq" field to the value that was provided on create.
+func (u *EventUpsertBulk) UpdateSeq() *EventUpsertBulk {
+	return u.Update(func(s *EventUpsert) {
+		s.UpdateSeq()
+	})
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (u *EventUpsertBulk) ClearSeq() *EventUpsertBulk {
+	return u.Update(func(s *EventUpsert) {
+		s.ClearSeq()
 	})
 }
 

@@ -49,6 +49,33 @@ func (eu *EventUpdate) ClearDispatchedAt() *EventUpdate {
 	return eu
 }
 
+// SetSeq sets the "seq" field.
+func (eu *EventUpdate) SetSeq(i int64) *EventUpdate {
+	eu.mutation.ResetSeq()
+	eu.mutation.SetSeq(i)
+	return eu
+}
+
+// SetNillableSeq sets the "seq" field if the given value is not nil.
+func (eu *EventUpdate) SetNillableSeq(i *int64) *EventUpdate {
+	if i != nil {
+		eu.SetSeq(*i)
+	}
+	return eu
+}
+
+// AddSeq adds i to the "seq" field.
+func (eu *EventUpdate) AddSeq(i int64) *EventUpdate {
+	eu.mutation.AddSeq(i)
+	return eu
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (eu *EventUpdate) ClearSeq() *EventUpdate {
+	eu.mutation.ClearSeq()
+	return eu
+}
+
 // Mutation returns the EventMutation object of the builder.
 func (eu *EventUpdate) Mutation() *EventMutation {
 	return eu.mutation
@@ -116,6 +143,15 @@ func (eu *EventUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	if eu.mutation.DispatchedAtCleared() {
 		_spec.ClearField(event.FieldDispatchedAt, field.TypeTime)
 	}
+	if value, ok := eu.mutation.Seq(); ok {
+		_spec.SetField(event.FieldSeq, field.TypeInt64, value)
+	}
+	if value, ok := eu.mutation.AddedSeq(); ok {
+		_spec.AddField(event.FieldSeq, field.TypeInt64, value)
+	}
+	if eu.mutation.SeqCleared() {
+		_spec.ClearField(event.FieldSeq, field.TypeInt64)
+	}
 	_spec.AddModifiers(eu.modifiers...)
 	if n, err = sqlgraph.UpdateNodes(ctx, eu.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -155,6 +191,33 @@ func (euo *EventUpdateOne) SetNillableDispatchedAt(t *time.Time) *EventUpdateOne
 // ClearDispatchedAt clears the value of the "dispatched_at" field.
 func (euo *EventUpdateOne) ClearDispatchedAt() *EventUpdateOne {
 	euo.mutation.ClearDispatchedAt()
+	return euo
+}
+
+// SetSeq sets the "seq" field.
+func (euo *EventUpdateOne) SetSeq(i int64) *EventUpdateOne {
+	euo.mutation.ResetSeq()
+	euo.mutation.SetSeq(i)
+	return euo
+}
+
+// SetNillableSeq sets the "seq" field if the given value is not nil.
+func (euo *EventUpdateOne) SetNillableSeq(i *int64) *EventUpdateOne {
+	if i != nil {
+		euo.SetSeq(*i)
+	}
+	return euo
+}
+
+// AddSeq adds i to the "seq" field.
+func (euo *EventUpdateOne) AddSeq(i int64) *EventUpdateOne {
+	euo.mutation.AddSeq(i)
+	return euo
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (euo *EventUpdateOne) ClearSeq() *EventUpdateOne {
+	euo.mutation.ClearSeq()
 	return euo
 }
 
@@ -254,6 +317,15 @@ func (euo *EventUpdateOne) sqlSave(ctx context.Context) (_node *Event, err error
 	}
 	if euo.mutation.DispatchedAtCleared() {
 		_spec.ClearField(event.FieldDispatchedAt, field.TypeTime)
+	}
+	if value, ok := euo.mutation.Seq(); ok {
+		_spec.SetField(event.FieldSeq, field.TypeInt64, value)
+	}
+	if value, ok := euo.mutation.AddedSeq(); ok {
+		_spec.AddField(event.FieldSeq, field.TypeInt64, value)
+	}
+	if euo.mutation.SeqCleared() {
+		_spec.ClearField(event.FieldSeq, field.TypeInt64)
 	}
 	_spec.AddModifiers(euo.modifiers...)
 	_node = &Event{config: euo.config}

@@ -12898,6 +12898,8 @@ type EventMutation struct {
 	occurred_at      *time.Time
 	created_at       *time.Time
 	dispatched_at    *time.Time
+	seq              *int64
+	addseq           *int64
 	clearedFields    map[string]struct{}
 	workspace        *pulid.ID
 	clearedworkspace bool
@@ -13432,6 +13434,76 @@ func (m *EventMutation) ResetDispatchedAt() {
 	delete(m.clearedFields, event.FieldDispatchedAt)
 }
 
+// SetSeq sets the "seq" field.
+func (m *EventMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *EventMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the Event entity.
+// If the Event object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *EventMutation) OldSeq(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *EventMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *EventMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (m *EventMutation) ClearSeq() {
+	m.seq = nil
+	m.addseq = nil
+	m.clearedFields[event.FieldSeq] = struct{}{}
+}
+
+// SeqCleared returns if the "seq" field was cleared in this mutation.
+func (m *EventMutation) SeqCleared() bool {
+	_, ok := m.clearedFields[event.FieldSeq]
+	return ok
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *EventMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+	delete(m.clearedFields, event.FieldSeq)
+}
+
 // ClearWorkspace clears the "workspace" edge to the Workspace entity.
 func (m *EventMutation) ClearWorkspace() {
 	m.clearedworkspace = true
@@ -13493,7 +13565,7 @@ func (m *EventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *EventMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 11)
 	if m.workspace != nil {
 		fields = append(fields, event.FieldWorkspaceID)
 	}
@@ -13524,6 +13596,9 @@ func (m *EventMutation) Fields() []string {
 	if m.dispatched_at != nil {
 		fields = append(fields, event.FieldDispatchedAt)
 	}
+	if m.seq != nil {
+		fields = append(fields, event.FieldSeq)
+	}
 	return fields
 }
 
@@ -13552,6 +13627,8 @@ func (m *EventMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case event.FieldDispatchedAt:
 		return m.DispatchedAt()
+	case event.FieldSeq:
+		return m.Seq()
 	}
 	return nil, false
 }
@@ -13581,6 +13658,8 @@ func (m *EventMutation) OldField(ctx context.Context, name string) (ent.Value, e
 		return m.OldCreatedAt(ctx)
 	case event.FieldDispatchedAt:
 		return m.OldDispatchedAt(ctx)
+	case event.FieldSeq:
+		return m.OldSeq(ctx)
 	}
 	return nil, fmt.Errorf("unknown Event field %s", name)
 }
@@ -13660,6 +13739,13 @@ func (m *EventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDispatchedAt(v)
 		return nil
+	case event.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Event field %s", name)
 }
@@ -13671,6 +13757,9 @@ func (m *EventMutation) AddedFields() []string {
 	if m.adddepth != nil {
 		fields = append(fields, event.FieldDepth)
 	}
+	if m.addseq != nil {
+		fields = append(fields, event.FieldSeq)
+	}
 	return fields
 }
 
@@ -13681,6 +13770,8 @@ func (m *EventMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
 	case event.FieldDepth:
 		return m.AddedDepth()
+	case event.FieldSeq:
+		return m.AddedSeq()
 	}
 	return nil, false
 }
@@ -13697,6 +13788,13 @@ func (m *EventMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddDepth(v)
 		return nil
+	case event.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Event numeric field %s", name)
 }
@@ -13710,6 +13808,9 @@ func (m *EventMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(event.FieldDispatchedAt) {
 		fields = append(fields, event.FieldDispatchedAt)
+	}
+	if m.FieldCleared(event.FieldSeq) {
+		fields = append(fields, event.FieldSeq)
 	}
 	return fields
 }
@@ -13730,6 +13831,9 @@ func (m *EventMutation) ClearField(name string) error {
 		return nil
 	case event.FieldDispatchedAt:
 		m.ClearDispatchedAt()
+		return nil
+	case event.FieldSeq:
+		m.ClearSeq()
 		return nil
 	}
 	return fmt.Errorf("unknown Event nullable field %s", name)
@@ -13768,6 +13872,9 @@ func (m *EventMutation) ResetField(name string) error {
 		return nil
 	case event.FieldDispatchedAt:
 		m.ResetDispatchedAt()
+		return nil
+	case event.FieldSeq:
+		m.ResetSeq()
 		return nil
 	}
 	return fmt.Errorf("unknown Event field %s", name)

@@ -60,9 +60,12 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
 	Query() QueryResolver
+	RecordChange() RecordChangeResolver
 	Score() ScoreResolver
 	Segment() SegmentResolver
 	SegmentMembership() SegmentMembershipResolver
+	Subscription() SubscriptionResolver
+	WorkspaceEvent() WorkspaceEventResolver
 	ContactWhereInput() ContactWhereInputResolver
 	DealWhereInput() DealWhereInputResolver
 	LeadWhereInput() LeadWhereInputResolver
@@ -930,6 +933,17 @@ type ComplexityRoot struct {
 		Text   func(childComplexity int) int
 	}
 
+	RecordChange struct {
+		Actor       func(childComplexity int) int
+		Changes     func(childComplexity int) int
+		Cursor      func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		OccurredAt  func(childComplexity int) int
+		Record      func(childComplexity int) int
+		SubjectID   func(childComplexity int) int
+		SubjectType func(childComplexity int) int
+	}
+
 	Report struct {
 		Plugin   func(childComplexity int) int
 		Sections func(childComplexity int) int
@@ -1172,6 +1186,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Subscription struct {
+		Events        func(childComplexity int, types []string, after *string) int
+		RecordChanged func(childComplexity int, types []string, where *model.RecordChangeFilter, after *string) int
+	}
+
 	Tag struct {
 		Color         func(childComplexity int) int
 		Contacts      func(childComplexity int) int
@@ -1222,6 +1241,16 @@ type ComplexityRoot struct {
 		Name      func(childComplexity int) int
 		Slug      func(childComplexity int) int
 		UpdatedAt func(childComplexity int) int
+	}
+
+	WorkspaceEvent struct {
+		Actor       func(childComplexity int) int
+		Changes     func(childComplexity int) int
+		Cursor      func(childComplexity int) int
+		OccurredAt  func(childComplexity int) int
+		SubjectID   func(childComplexity int) int
+		SubjectType func(childComplexity int) int
+		Type        func(childComplexity int) int
 	}
 }
 
@@ -1367,6 +1396,12 @@ type QueryResolver interface {
 	PrivacyExport(ctx context.Context, contactID pulid.ID) (map[string]any, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 }
+type RecordChangeResolver interface {
+	Cursor(ctx context.Context, obj *ent.Event) (string, error)
+	Kind(ctx context.Context, obj *ent.Event) (model.RecordChangeKind, error)
+
+	Record(ctx context.Context, obj *ent.Event) (ent.Noder, error)
+}
 type ScoreResolver interface {
 	Value(ctx context.Context, obj *ent.Score) (float64, error)
 }
@@ -1382,6 +1417,13 @@ type SegmentResolver interface {
 }
 type SegmentMembershipResolver interface {
 	Subject(ctx context.Context, obj *ent.SegmentMembership) (ent.Noder, error)
+}
+type SubscriptionResolver interface {
+	RecordChanged(ctx context.Context, types []string, where *model.RecordChangeFilter, after *string) (<-chan *ent.Event, error)
+	Events(ctx context.Context, types []string, after *string) (<-chan *ent.Event, error)
+}
+type WorkspaceEventResolver interface {
+	Cursor(ctx context.Context, obj *ent.Event) (string, error)
 }
 
 type ContactWhereInputResolver interface {
@@ -5781,6 +5823,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QuestionnaireQuestion.Text(childComplexity), true
 
+	case "RecordChange.actor":
+		if e.ComplexityRoot.RecordChange.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Actor(childComplexity), true
+	case "RecordChange.changes":
+		if e.ComplexityRoot.RecordChange.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Changes(childComplexity), true
+	case "RecordChange.cursor":
+		if e.ComplexityRoot.RecordChange.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Cursor(childComplexity), true
+	case "RecordChange.kind":
+		if e.ComplexityRoot.RecordChange.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Kind(childComplexity), true
+	case "RecordChange.occurredAt":
+		if e.ComplexityRoot.RecordChange.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.OccurredAt(childComplexity), true
+	case "RecordChange.record":
+		if e.ComplexityRoot.RecordChange.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.Record(childComplexity), true
+	case "RecordChange.subjectID":
+		if e.ComplexityRoot.RecordChange.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.SubjectID(childComplexity), true
+	case "RecordChange.subjectType":
+		if e.ComplexityRoot.RecordChange.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordChange.SubjectType(childComplexity), true
+
 	case "Report.plugin":
 		if e.ComplexityRoot.Report.Plugin == nil {
 			break
@@ -6814,6 +6905,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StageEdge.Node(childComplexity), true
 
+	case "Subscription.events":
+		if e.ComplexityRoot.Subscription.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Events(childComplexity, args["types"].([]string), args["after"].(*string)), true
+	case "Subscription.recordChanged":
+		if e.ComplexityRoot.Subscription.RecordChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_recordChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RecordChanged(childComplexity, args["types"].([]string), args["where"].(*model.RecordChangeFilter), args["after"].(*string)), true
+
 	case "Tag.color":
 		if e.ComplexityRoot.Tag.Color == nil {
 			break
@@ -7007,6 +7121,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Workspace.UpdatedAt(childComplexity), true
 
+	case "WorkspaceEvent.actor":
+		if e.ComplexityRoot.WorkspaceEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceEvent.Actor(childComplexity), true
+	case "WorkspaceEvent.changes":
+		if e.ComplexityRoot.WorkspaceEvent.Changes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceEvent.Changes(childComplexity), true
+	case "WorkspaceEvent.cursor":
+		if e.ComplexityRoot.WorkspaceEvent.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceEvent.Cursor(childComplexity), true
+	case "WorkspaceEvent.occurredAt":
+		if e.ComplexityRoot.WorkspaceEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceEvent.OccurredAt(childComplexity), true
+	case "WorkspaceEvent.subjectID":
+		if e.ComplexityRoot.WorkspaceEvent.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceEvent.SubjectID(childComplexity), true
+	case "WorkspaceEvent.subjectType":
+		if e.ComplexityRoot.WorkspaceEvent.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceEvent.SubjectType(childComplexity), true
+	case "WorkspaceEvent.type":
+		if e.ComplexityRoot.WorkspaceEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkspaceEvent.Type(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -7071,6 +7228,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PipelineWhereInput", ec.unmarshalInputPipelineWhereInput),
 			graphql.NewInputUnmarshaler("ProductOrder", ec.unmarshalInputProductOrder),
 			graphql.NewInputUnmarshaler("ProductWhereInput", ec.unmarshalInputProductWhereInput),
+			graphql.NewInputUnmarshaler("RecordChangeFilter", ec.unmarshalInputRecordChangeFilter),
 			graphql.NewInputUnmarshaler("ScoreOrder", ec.unmarshalInputScoreOrder),
 			graphql.NewInputUnmarshaler("ScoreWhereInput", ec.unmarshalInputScoreWhereInput),
 			graphql.NewInputUnmarshaler("SegmentMembershipOrder", ec.unmarshalInputSegmentMembershipOrder),
@@ -7145,6 +7303,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -15283,6 +15458,91 @@ extend type Mutation {
   importRecords(file: Upload!, type: String!, options: ImportOptionsInput): ImportRecordsResult!
 }
 `, BuiltIn: false},
+	{Name: "../schema/live.graphql", Input: `"""
+Live updates over WebSocket (the graphql-transport-ws protocol) on
+/graphql. Authenticate with the bearer token in connection_init's payload,
+{"authorization": "Bearer rpt_…"}, or in the upgrade request's
+Authorization header; a connection without a valid token is closed with
+4403 (4401 when it subscribes before connection_init).
+
+Both subscriptions read the workspace's transactional event outbox: they
+carry exactly the committed changes (a rolled-back write is never seen), in
+the order they became visible, which is commit order for the changes of one
+record, whichever server made them. Every message has a cursor: subscribe
+again with after: <the last cursor> to receive, once each, everything
+committed since, then live changes.
+
+A connection holds at most a bounded number of subscriptions and a
+workspace a bounded number of connections (rapport serve
+--live-max-subscriptions, --live-max-connections). A client that does not
+read its messages fast enough is disconnected with close code 1008 and the
+reason "slow reader: …"; a malformed message closes the connection with
+4400, one over the size limit with 1009.
+"""
+type Subscription {
+  """
+  Changes to the workspace's records: created, updated, deleted. types
+  names the record types to follow in snake case (contact, deal,
+  line_item…; all when absent); after is a cursor from an earlier
+  message.
+  """
+  recordChanged(types: [String!], where: RecordChangeFilter, after: String): RecordChange!
+  """
+  The workspace's events (those automations react to: contact.created,
+  deal.stage_changed, lead.converted, segment.entered, score.updated…),
+  of the given types (all when absent), after the cursor after.
+  """
+  events(types: [String!], after: String): WorkspaceEvent!
+}
+
+"""Narrows recordChanged."""
+input RecordChangeFilter {
+  "Only these kinds of change."
+  kinds: [RecordChangeKind!]
+  "Only changes of these records."
+  ids: [ID!]
+  "Only changes that touch one of these fields (snake case, e.g. stage_id)."
+  fields: [String!]
+}
+
+"""What happened to a record."""
+enum RecordChangeKind {
+  CREATED
+  UPDATED
+  DELETED
+}
+
+"""One committed change of a record."""
+type RecordChange {
+  "Resume after this message with recordChanged(after: cursor)."
+  cursor: String!
+  kind: RecordChangeKind!
+  "The record's type in snake case, e.g. contact or line_item."
+  subjectType: String!
+  "The record's ID."
+  subjectID: ID!
+  "The record as it is now, as the subscriber may read it; null once deleted."
+  record: Node
+  "The fields the change set, with their values before and after."
+  changes: [Change!]!
+  "Who made the change: a member, token or automation."
+  actor: String!
+  occurredAt: Time!
+}
+
+"""One event of the workspace."""
+type WorkspaceEvent {
+  "Resume after this message with events(after: cursor)."
+  cursor: String!
+  "What happened, e.g. deal.stage_changed."
+  type: String!
+  subjectType: String!
+  subjectID: ID!
+  changes: [Change!]!
+  actor: String!
+  occurredAt: Time!
+}
+`, BuiltIn: false},
 	{Name: "../schema/metrics.graphql", Input: `# Built-in metrics (core/metrics): churn, retention, revenue retention,
 # cohorts, lifetime value, conversion, win rate, velocity, forecast and
 # engagement. The formulas are documented in the core/metrics package.
@@ -17508,6 +17768,28 @@ func (ec *executionContext) childFields_QuestionnaireQuestion(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type QuestionnaireQuestion", field.Name)
 }
 
+func (ec *executionContext) childFields_RecordChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RecordChange_cursor(ctx, field)
+	case "kind":
+		return ec.fieldContext_RecordChange_kind(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_RecordChange_subjectType(ctx, field)
+	case "subjectID":
+		return ec.fieldContext_RecordChange_subjectID(ctx, field)
+	case "record":
+		return ec.fieldContext_RecordChange_record(ctx, field)
+	case "changes":
+		return ec.fieldContext_RecordChange_changes(ctx, field)
+	case "actor":
+		return ec.fieldContext_RecordChange_actor(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_RecordChange_occurredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordChange", field.Name)
+}
+
 func (ec *executionContext) childFields_Report(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "plugin":
@@ -18082,6 +18364,26 @@ func (ec *executionContext) childFields_Workspace(ctx context.Context, field gra
 		return ec.fieldContext_Workspace_slug(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Workspace", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkspaceEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_WorkspaceEvent_cursor(ctx, field)
+	case "type":
+		return ec.fieldContext_WorkspaceEvent_type(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_WorkspaceEvent_subjectType(ctx, field)
+	case "subjectID":
+		return ec.fieldContext_WorkspaceEvent_subjectID(ctx, field)
+	case "changes":
+		return ec.fieldContext_WorkspaceEvent_changes(ctx, field)
+	case "actor":
+		return ec.fieldContext_WorkspaceEvent_actor(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_WorkspaceEvent_occurredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkspaceEvent", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -21705,6 +22007,58 @@ func (ec *executionContext) field_Stage_deals_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_recordChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "types",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["types"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*model.RecordChangeFilter, error) {
+			return ec.unmarshalORecordChangeFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -39475,6 +39829,208 @@ func (ec *executionContext) fieldContext_QuestionnaireQuestion_answer(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _RecordChange_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordChange().Cursor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordChange", field, true, true, "String")
+}
+
+func (ec *executionContext) _RecordChange_kind(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordChange().Kind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RecordChangeKind) graphql.Marshaler {
+			return ec.marshalNRecordChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordChange", field, true, true, "RecordChangeKind")
+}
+
+func (ec *executionContext) _RecordChange_subjectType(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_subjectType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordChange_subjectID(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_subjectID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_subjectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "ID")
+}
+
+func (ec *executionContext) _RecordChange_record(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_record(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RecordChange().Record(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v ent.Noder) graphql.Marshaler {
+			return ec.marshalONode2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐNoder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_record(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("FieldContext.Child cannot be called on type INTERFACE")
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordChange_changes(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []crm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordChange",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordChange_actor(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "String")
+}
+
+func (ec *executionContext) _RecordChange_occurredAt(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordChange_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordChange_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecordChange", field, false, false, "Time")
+}
+
 func (ec *executionContext) _Report_plugin(ctx context.Context, field graphql.CollectedField, obj *model.Report) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -43652,6 +44208,94 @@ func (ec *executionContext) fieldContext_StageEdge_cursor(_ context.Context, fie
 	return graphql.NewScalarFieldContext("StageEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _Subscription_recordChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_recordChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RecordChanged(ctx, fc.Args["types"].([]string), fc.Args["where"].(*model.RecordChangeFilter), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Event) graphql.Marshaler {
+			return ec.marshalNRecordChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_recordChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordChange(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_recordChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_events(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().Events(ctx, fc.Args["types"].([]string), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Event) graphql.Marshaler {
+			return ec.marshalNWorkspaceEvent2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkspaceEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tag_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tag) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -44435,6 +45079,176 @@ func (ec *executionContext) _Workspace_slug(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Workspace_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Workspace", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkspaceEvent_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceEvent_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkspaceEvent().Cursor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceEvent_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _WorkspaceEvent_type(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkspaceEvent_subjectType(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceEvent_subjectType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceEvent_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkspaceEvent_subjectID(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceEvent_subjectID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceEvent_subjectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WorkspaceEvent_changes(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceEvent_changes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []crm.Change) graphql.Marshaler {
+			return ec.marshalNChange2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceEvent_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkspaceEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Change(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkspaceEvent_actor(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkspaceEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *ent.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkspaceEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkspaceEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkspaceEvent", field, false, false, "Time")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -64746,6 +65560,62 @@ func UnmarshalProductWhereInput(ctx context.Context, raw any) (ent.ProductWhereI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordChangeFilter(ctx context.Context, obj any) (model.RecordChangeFilter, error) {
+	var it model.RecordChangeFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kinds", "ids", "fields"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kinds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kinds"))
+			data, err := ec.unmarshalORecordChangeKind2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kinds = data
+		case "ids":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ids"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Ids = data
+		case "fields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fields"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Fields = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordChangeFilter unmarshals raw into the RecordChangeFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordChangeFilter(ctx context.Context, raw any) (model.RecordChangeFilter, error) {
+	var out model.RecordChangeFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordChangeFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputScoreOrder(ctx context.Context, obj any) (ent.ScoreOrder, error) {
 	var it ent.ScoreOrder
 	if obj == nil {
@@ -78495,6 +79365,77 @@ func (ec *executionContext) _QuestionnaireQuestion(ctx context.Context, sel ast.
 	return out
 }
 
+var recordChangeImplementors = []string{"RecordChange"}
+
+func (ec *executionContext) _RecordChange(ctx context.Context, sel ast.SelectionSet, obj *ent.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordChange")
+		case "cursor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordChange_cursor(ctx, field, obj)
+				})
+		case "kind":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordChange_kind(ctx, field, obj)
+				})
+		case "subjectType":
+			out.Values[i] = ec._RecordChange_subjectType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectID":
+			out.Values[i] = ec._RecordChange_subjectID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "record":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._RecordChange_record(ctx, field, obj)
+				})
+		case "changes":
+			out.Values[i] = ec._RecordChange_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._RecordChange_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._RecordChange_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var reportImplementors = []string{"Report"}
 
 func (ec *executionContext) _Report(ctx context.Context, sel ast.SelectionSet, obj *model.Report) graphql.Marshaler {
@@ -80073,6 +81014,28 @@ func (ec *executionContext) _StageEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "recordChanged":
+		return ec._Subscription_recordChanged(ctx, fields[0])
+	case "events":
+		return ec._Subscription_events(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var tagImplementors = []string{"Tag", "Node"}
 
 func (ec *executionContext) _Tag(ctx context.Context, sel ast.SelectionSet, obj *ent.Tag) graphql.Marshaler {
@@ -80409,6 +81372,70 @@ func (ec *executionContext) _Workspace(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._Workspace_slug(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workspaceEventImplementors = []string{"WorkspaceEvent"}
+
+func (ec *executionContext) _WorkspaceEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workspaceEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkspaceEvent")
+		case "cursor":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkspaceEvent_cursor(ctx, field, obj)
+				})
+		case "type":
+			out.Values[i] = ec._WorkspaceEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectType":
+			out.Values[i] = ec._WorkspaceEvent_subjectType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectID":
+			out.Values[i] = ec._WorkspaceEvent_subjectID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "changes":
+			out.Values[i] = ec._WorkspaceEvent_changes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._WorkspaceEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._WorkspaceEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -81062,6 +82089,22 @@ func (ec *executionContext) marshalNCLV2ᚖgithubᚗcomᚋrapportcrmᚋrapport�
 
 func (ec *executionContext) marshalNChange2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐChange(ctx context.Context, sel ast.SelectionSet, v crm.Change) graphql.Marshaler {
 	return ec._Change(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNChange2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []crm.Change) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNChange2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋcrmᚐChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNCohort2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋmetricsᚐCohort(ctx context.Context, sel ast.SelectionSet, v metrics.Cohort) graphql.Marshaler {
@@ -82563,6 +83606,24 @@ func (ec *executionContext) marshalNQuestionnaireQuestion2ᚖgithubᚗcomᚋrapp
 	return ec._QuestionnaireQuestion(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNRecordChange2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐEvent(ctx context.Context, sel ast.SelectionSet, v *ent.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordChange!")
+		return graphql.Null
+	}
+	return ec._RecordChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKind(ctx context.Context, v any) (model.RecordChangeKind, error) {
+	var res model.RecordChangeKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKind(ctx context.Context, sel ast.SelectionSet, v model.RecordChangeKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNReport2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐReport(ctx context.Context, sel ast.SelectionSet, v *model.Report) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Report!")
@@ -83298,6 +84359,14 @@ func (ec *executionContext) marshalNWorkspace2ᚖgithubᚗcomᚋrapportcrmᚋrap
 		return graphql.Null
 	}
 	return ec._Workspace(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkspaceEvent2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐEvent(ctx context.Context, sel ast.SelectionSet, v *ent.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkspaceEvent!")
+		return graphql.Null
+	}
+	return ec._WorkspaceEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNWorkspaceOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkspaceOrderField(ctx context.Context, v any) (*ent.WorkspaceOrderField, error) {
@@ -85754,6 +86823,50 @@ func (ec *executionContext) unmarshalOProductWhereInput2ᚖgithubᚗcomᚋrappor
 	}
 	res, err := ec.unmarshalInputProductWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORecordChangeFilter2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeFilter(ctx context.Context, v any) (*model.RecordChangeFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputRecordChangeFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORecordChangeKind2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKindᚄ(ctx context.Context, v any) ([]model.RecordChangeKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.RecordChangeKind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRecordChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORecordChangeKind2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKindᚄ(ctx context.Context, sel ast.SelectionSet, v []model.RecordChangeKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRecordChangeKind2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐRecordChangeKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOScore2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScore(ctx context.Context, sel ast.SelectionSet, v *ent.Score) graphql.Marshaler {

@@ -214,6 +214,16 @@ type QuestionnaireQuestion struct {
 	Answer *ent.AssessmentAnswer `json:"answer,omitempty"`
 }
 
+// Narrows recordChanged.
+type RecordChangeFilter struct {
+	// Only these kinds of change.
+	Kinds []RecordChangeKind `json:"kinds,omitempty"`
+	// Only changes of these records.
+	Ids []pulid.ID `json:"ids,omitempty"`
+	// Only changes that touch one of these fields (snake case, e.g. stage_id).
+	Fields []string `json:"fields,omitempty"`
+}
+
 // A report made by a report plugin: sections of headline figures, tables and
 // series that a client renders without knowing the plugin.
 type Report struct {
@@ -340,6 +350,28 @@ type ShadowComparison struct {
 	Segments *SegmentComparison `json:"segments,omitempty"`
 }
 
+// Live updates over WebSocket (the graphql-transport-ws protocol) on
+// /graphql. Authenticate with the bearer token in connection_init's payload,
+// {"authorization": "Bearer rpt_…"}, or in the upgrade request's
+// Authorization header; a connection without a valid token is closed with
+// 4403 (4401 when it subscribes before connection_init).
+//
+// Both subscriptions read the workspace's transactional event outbox: they
+// carry exactly the committed changes (a rolled-back write is never seen), in
+// the order they became visible, which is commit order for the changes of one
+// record, whichever server made them. Every message has a cursor: subscribe
+// again with after: <the last cursor> to receive, once each, everything
+// committed since, then live changes.
+//
+// A connection holds at most a bounded number of subscriptions and a
+// workspace a bounded number of connections (rapport serve
+// --live-max-subscriptions, --live-max-connections). A client that does not
+// read its messages fast enough is disconnected with close code 1008 and the
+// reason "slow reader: …"; a malformed message closes the connection with
+// 4400, one over the size limit with 1009.
+type Subscription struct {
+}
+
 // The identity a request acts as.
 type Viewer struct {
 	Workspace *ent.Workspace `json:"workspace"`
@@ -403,6 +435,64 @@ func (e *PluginOrigin) UnmarshalJSON(b []byte) error {
 }
 
 func (e PluginOrigin) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What happened to a record.
+type RecordChangeKind string
+
+const (
+	RecordChangeKindCreated RecordChangeKind = "CREATED"
+	RecordChangeKindUpdated RecordChangeKind = "UPDATED"
+	RecordChangeKindDeleted RecordChangeKind = "DELETED"
+)
+
+var AllRecordChangeKind = []RecordChangeKind{
+	RecordChangeKindCreated,
+	RecordChangeKindUpdated,
+	RecordChangeKindDeleted,
+}
+
+func (e RecordChangeKind) IsValid() bool {
+	switch e {
+	case RecordChangeKindCreated, RecordChangeKindUpdated, RecordChangeKindDeleted:
+		return true
+	}
+	return false
+}
+
+func (e RecordChangeKind) String() string {
+	return string(e)
+}
+
+func (e *RecordChangeKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RecordChangeKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RecordChangeKind", str)
+	}
+	return nil
+}
+
+func (e RecordChangeKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RecordChangeKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RecordChangeKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -6,6 +6,7 @@ package resolvers
 import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/live"
 	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 )
 
@@ -24,4 +25,9 @@ type Resolver struct {
 	// MaxImport is the largest file importRecords takes, in bytes;
 	// MaxUpload when 0.
 	MaxImport int64
+	// Live feeds the subscriptions; nil refuses them.
+	Live *live.Feed
+	// LiveBuffer is how many messages one subscription holds ahead of its
+	// connection's writer.
+	LiveBuffer int
 }

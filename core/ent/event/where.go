@@ -101,6 +101,11 @@ func DispatchedAt(v time.Time) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldDispatchedAt, v))
 }
 
+// Seq applies equality check predicate on the "seq" field. It's identical to SeqEQ.
+func Seq(v int64) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldSeq, v))
+}
+
 // WorkspaceIDEQ applies the EQ predicate on the "workspace_id" field.
 func WorkspaceIDEQ(v pulid.ID) predicate.Event {
 	return predicate.Event(sql.FieldEQ(FieldWorkspaceID, v))
@@ -614,6 +619,56 @@ func DispatchedAtIsNil() predicate.Event {
 // DispatchedAtNotNil applies the NotNil predicate on the "dispatched_at" field.
 func DispatchedAtNotNil() predicate.Event {
 	return predicate.Event(sql.FieldNotNull(FieldDispatchedAt))
+}
+
+// SeqEQ applies the EQ predicate on the "seq" field.
+func SeqEQ(v int64) predicate.Event {
+	return predicate.Event(sql.FieldEQ(FieldSeq, v))
+}
+
+// SeqNEQ applies the NEQ predicate on the "seq" field.
+func SeqNEQ(v int64) predicate.Event {
+	return predicate.Event(sql.FieldNEQ(FieldSeq, v))
+}
+
+// SeqIn applies the In predicate on the "seq" field.
+func SeqIn(vs ...int64) predicate.Event {
+	return predicate.Event(sql.FieldIn(FieldSeq, vs...))
+}
+
+// SeqNotIn applies the NotIn predicate on the "seq" field.
+func SeqNotIn(vs ...int64) predicate.Event {
+	return predicate.Event(sql.FieldNotIn(FieldSeq, vs...))
+}
+
+// SeqGT applies the GT predicate on the "seq" field.
+func SeqGT(v int64) predicate.Event {
+	return predicate.Event(sql.FieldGT(FieldSeq, v))
+}
+
+// SeqGTE applies the GTE predicate on the "seq" field.
+func SeqGTE(v int64) predicate.Event {
+	return predicate.Event(sql.FieldGTE(FieldSeq, v))
+}
+
+// SeqLT applies the LT predicate on the "seq" field.
+func SeqLT(v int64) predicate.Event {
+	return predicate.Event(sql.FieldLT(FieldSeq, v))
+}
+
+// SeqLTE applies the LTE predicate on the "seq" field.
+func SeqLTE(v int64) predicate.Event {
+	return predicate.Event(sql.FieldLTE(FieldSeq, v))
+}
+
+// SeqIsNil applies the IsNil predicate on the "seq" field.
+func SeqIsNil() predicate.Event {
+	return predicate.Event(sql.FieldIsNull(FieldSeq))
+}
+
+// SeqNotNil applies the NotNil predicate on the "seq" field.
+func SeqNotNil() predicate.Event {
+	return predicate.Event(sql.FieldNotNull(FieldSeq))
 }
 
 // HasWorkspace applies the HasEdge predicate on the "workspace" edge.

@@ -574,6 +574,7 @@ var (
 		{Name: "occurred_at", Type: field.TypeTime},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "dispatched_at", Type: field.TypeTime, Nullable: true},
+		{Name: "seq", Type: field.TypeInt64, Nullable: true},
 		{Name: "workspace_id", Type: field.TypeString, Size: 40},
 	}
 	// EventsTable holds the schema information for the "events" table.
@@ -584,7 +585,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "events_workspaces_workspace",
-				Columns:    []*schema.Column{EventsColumns[10]},
+				Columns:    []*schema.Column{EventsColumns[11]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -593,12 +594,22 @@ var (
 			{
 				Name:    "event_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{EventsColumns[10], EventsColumns[8]},
+				Columns: []*schema.Column{EventsColumns[11], EventsColumns[8]},
 			},
 			{
 				Name:    "event_dispatched_at_occurred_at",
 				Unique:  false,
 				Columns: []*schema.Column{EventsColumns[9], EventsColumns[7]},
+			},
+			{
+				Name:    "event_seq",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[10]},
+			},
+			{
+				Name:    "event_workspace_id_seq",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[11], EventsColumns[10]},
 			},
 		},
 	}
