@@ -43,6 +43,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Limits bound each request; zero values take the defaults.
 	Limits Limits
+	// Quotas bound each token's and workspace's requests and query cost
+	// over time; zero values leave them off.
+	Quotas Quotas
 	// Registry receives the server's metrics; a new registry when nil.
 	Registry *prometheus.Registry
 	// Extensions runs plugins; nil serves no plugins.
@@ -113,7 +116,9 @@ func NewHandler(cfg Config) http.Handler {
 	m := newMetrics(reg)
 
 	heavy := newGate(limits.MaxHeavyConcurrent, limits.MaxHeavyPerWorkspace, limits.HeavyWait)
-	srv := handler.New(newPagedSchema(schemaOf(cfg), limits.MaxPage, limits.HeavyCost))
+	quota := newQuotas(cfg.Quotas, limits.MaxComplexity)
+	paged := newPagedSchema(schemaOf(cfg), limits.MaxPage, limits.HeavyCost)
+	srv := handler.New(paged)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -123,7 +128,8 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(gqlext.Introspection{})
 	srv.Use(&operationGuard{limits: limits})
 	srv.Use(depthLimit{max: limits.MaxDepth})
-	srv.Use(gqlext.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(pageEdges{page: min(resolvers.DefaultPage, limits.MaxPage), connections: paged.connections})
+	srv.Use(&complexityLimit{max: limits.MaxComplexity, quotas: quota})
 	srv.Use(entgql.Transactioner{
 		TxOpener: cfg.Client,
 		// Every mutation operation runs in one transaction, except one of
@@ -144,11 +150,11 @@ func NewHandler(cfg Config) http.Handler {
 
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", routeUploads(cfg.MaxUpload,
-		capBody(limits.MaxBody, authenticate(cfg.Client, checkRequest(limits, srv))),
-		authenticate(cfg.Client, writerUploads(srv))))
+		capBody(limits.MaxBody, authenticate(cfg.Client, quota.requests(checkRequest(limits, srv)))),
+		authenticate(cfg.Client, quota.requests(writerUploads(srv)))))
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
-		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, heavy.handler(cfg.Charts))))
+		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(cfg.Client, quota.requests(heavy.handler(cfg.Charts)))))
 	}
 	if !cfg.MetricsOff {
 		mux.Handle("/metrics", MetricsHandler(reg, cfg.MetricsToken))

@@ -37,6 +37,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		pf                        pluginFlags
 		ef                        engineFlags
 		wf                        workspacePluginFlags
+		lf                        limitFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -94,6 +95,10 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			limits, quotas, err := lf.apply(plugins)
+			if err != nil {
+				return err
+			}
 			if importMaxMB <= 0 || int64(importMaxMB)<<20 > transfer.MaxFileSize {
 				return errcode.Input("import-max-size", "--import-max-size is 1 to %d MiB", transfer.MaxFileSize>>20)
 			}
@@ -129,7 +134,8 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
-					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng}),
+					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng,
+					Limits: limits, Quotas: quotas}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -172,6 +178,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	pf.register(cmd)
 	ef.register(cmd)
 	wf.register(cmd)
+	lf.register(cmd)
 	return cmd
 }
 
