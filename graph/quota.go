@@ -16,6 +16,7 @@ import (
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/internal/ratelimit"
+	"github.com/rapportcrm/rapport/internal/telemetry"
 )
 
 // Quotas bound what one API token and one workspace ask of the server over
@@ -406,6 +407,9 @@ func (p pageEdges) set(set ast.SelectionSet, vars map[string]any, seen map[strin
 // writeErrorExt answers with one GraphQL-shaped error of the given
 // extensions.
 func writeErrorExt(w http.ResponseWriter, ctx context.Context, status int, msg string, ext map[string]any) {
+	if id := telemetry.TraceID(ctx); id != "" {
+		ext["traceId"] = id
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": msg, "extensions": ext}}})

@@ -31,6 +31,7 @@ import (
 	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/resolvers"
+	"github.com/rapportcrm/rapport/internal/telemetry"
 )
 
 // Config configures the HTTP handler.
@@ -64,6 +65,10 @@ type Config struct {
 	// MaxImport is the largest file importRecords takes, in bytes (at
 	// most MaxUpload); MaxUpload when 0.
 	MaxImport int64
+	// PprofToken, when set, serves Go's profiles at /debug/pprof/ to
+	// the bearer of this operator token (and to nobody else); when empty
+	// /debug/pprof/ is not served.
+	PprofToken string
 	// Imports queues the jobs importRecords starts (the automation
 	// engine, whose workers run them; see core/transfer/job). Without
 	// it importRecords only checks files (dryRun).
@@ -141,8 +146,9 @@ func NewHandler(cfg Config) http.Handler {
 	})
 	srv.AroundRootFields(heavy.rootFields)
 	srv.AroundFields(pageLimit(limits.MaxPage))
+	srv.AroundFields(resolverSpans)
 	srv.AroundResponses(m.observe)
-	srv.SetErrorPresenter(presentErrors(log))
+	srv.SetErrorPresenter(withTraceID(presentErrors(log)))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "graphql panic", "panic", p)
 		return errcode.New(errcode.Internal, "internal error")
@@ -164,6 +170,9 @@ func NewHandler(cfg Config) http.Handler {
 	// background; calls to one still loading wait for it).
 	mux.HandleFunc("/healthz", health(cfg, false))
 	mux.HandleFunc("/readyz", health(cfg, true))
+	if cfg.PprofToken != "" {
+		mux.Handle("/debug/pprof/", pprofHandler(cfg.PprofToken))
+	}
 	page := playground.Handler("Rapport", "/graphql")
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
@@ -172,7 +181,7 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		page.ServeHTTP(w, r)
 	})
-	return mux
+	return telemetry.Handler(mux)
 }
 
 // authenticate resolves the bearer token into the request's viewer, or

@@ -25,6 +25,7 @@ import (
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/core/transfer"
 	"github.com/rapportcrm/rapport/graph"
+	"github.com/rapportcrm/rapport/internal/telemetry"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -38,6 +39,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		ef                        engineFlags
 		wf                        workspacePluginFlags
 		lf                        limitFlags
+		tf                        traceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,7 +47,23 @@ func newServeCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			log := slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, nil)))
+			pprofToken, err := tf.token()
+			if err != nil {
+				return err
+			}
+			stopTracing, tracing, err := telemetry.Setup(ctx, telemetry.Options{Endpoint: tf.otlpEndpoint})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = stopTracing(sctx)
+			}()
+			if tracing {
+				log.Info("exporting traces over OTLP")
+			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			// Plugins load in the background, while the store opens and
@@ -68,7 +86,7 @@ func newServeCmd(g *globals) *cobra.Command {
 					plugins.Close(context.Background())
 				}
 			}()
-			st, err := g.openStore(ctx)
+			st, err := g.openStore(ctx, store.WithDriver(telemetry.Driver))
 			if err != nil {
 				return err
 			}
@@ -135,7 +153,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
 					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng,
-					Limits: limits, Quotas: quotas}),
+					Limits: limits, Quotas: quotas, PprofToken: pprofToken}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -179,6 +197,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	ef.register(cmd)
 	wf.register(cmd)
 	lf.register(cmd)
+	tf.register(cmd)
 	return cmd
 }
 

@@ -65,3 +65,28 @@ func (f *limitFlags) apply(reg *extension.Registry) (graph.Limits, graph.Quotas,
 		graph.Quotas{TokenRate: f.tokenRate, TokenBurst: f.tokenBurst, WorkspaceRate: f.workspaceRate, WorkspaceBurst: f.workspaceBurst,
 			CostRate: f.costRate, CostBurst: f.costBurst, MaxKeys: f.maxKeys}, nil
 }
+
+// traceFlags turn on serve's traces and profiles, both off by default.
+type traceFlags struct {
+	otlpEndpoint string
+	pprof        bool
+	pprofToken   string
+}
+
+func (f *traceFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.otlpEndpoint, "otlp-endpoint", "", "export OpenTelemetry traces over OTLP/HTTP (JSON) to this collector URL, e.g. http://127.0.0.1:4318 (default OTEL_EXPORTER_OTLP_ENDPOINT; off when neither is set)")
+	fl.BoolVar(&f.pprof, "pprof", false, "serve Go's profiles at /debug/pprof/ to the bearer of --pprof-token")
+	fl.StringVar(&f.pprofToken, "pprof-token", "", "the operator token /debug/pprof/ requires (env RAPPORT_PPROF_TOKEN; required with --pprof)")
+}
+
+// pprofToken is the token the handler serves profiles to, "" when off.
+func (f *traceFlags) token() (string, error) {
+	if !f.pprof {
+		return "", nil
+	}
+	if len(f.pprofToken) < 16 {
+		return "", errcode.Input("pprof-token", "--pprof needs --pprof-token of at least 16 characters")
+	}
+	return f.pprofToken, nil
+}
