@@ -37,7 +37,7 @@ func (f *limitFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxBodyMB, "max-body", 8, "the largest GraphQL request body, in MiB (uploads: --import-max-size, --workspace-plugin-max-size)")
 	fl.IntVar(&f.maxComplexity, "max-complexity", 50_000, "the largest complexity of one operation (a connection costs its page size times its fields)")
 	fl.IntVar(&f.pluginCalls, "plugin-calls-per-workspace", 2, "plugin calls one workspace runs at once; more wait (0: no limit)")
-	fl.DurationVar(&f.pluginCallWait, "plugin-call-wait", 30*time.Second, "how long a plugin call waits for its workspace's slot before failing UNAVAILABLE")
+	fl.DurationVar(&f.pluginCallWait, "plugin-call-wait", 2*time.Minute, "how long a plugin call waits for its workspace's slot before failing UNAVAILABLE")
 }
 
 // apply checks the flags, bounds reg's plugin calls per workspace and
