@@ -3,6 +3,7 @@ package telemetry
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -154,3 +155,60 @@ func (h logHandler) WithAttrs(as []slog.Attr) slog.Handler {
 	return logHandler{h.Handler.WithAttrs(as)}
 }
 func (h logHandler) WithGroup(name string) slog.Handler { return logHandler{h.Handler.WithGroup(name)} }
+
+// queryContexter and execContexter are what ent's SQL driver and
+// transactions offer besides dialect.Driver, for raw statements (ent's
+// sql/execquery feature): the wrappers pass them on, traced.
+type queryContexter interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+type execContexter interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func queryContext(ctx context.Context, below any, dia, query string, args []any) (*sql.Rows, error) {
+	q, ok := below.(queryContexter)
+	if !ok {
+		return nil, fmt.Errorf("QueryContext is not supported by %T", below)
+	}
+	var rows *sql.Rows
+	err := statement(ctx, dia, query, func(ctx context.Context) (err error) {
+		rows, err = q.QueryContext(ctx, query, args...)
+		return err
+	})
+	return rows, err
+}
+
+func execContext(ctx context.Context, below any, dia, query string, args []any) (sql.Result, error) {
+	x, ok := below.(execContexter)
+	if !ok {
+		return nil, fmt.Errorf("ExecContext is not supported by %T", below)
+	}
+	var res sql.Result
+	err := statement(ctx, dia, query, func(ctx context.Context) (err error) {
+		res, err = x.ExecContext(ctx, query, args...)
+		return err
+	})
+	return res, err
+}
+
+// QueryContext runs a raw query through the driver below, traced.
+func (d *tracedDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return queryContext(ctx, d.Driver, d.Dialect(), query, args)
+}
+
+// ExecContext runs a raw statement through the driver below, traced.
+func (d *tracedDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return execContext(ctx, d.Driver, d.Dialect(), query, args)
+}
+
+// QueryContext runs a raw query in the transaction, traced.
+func (t *tracedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return queryContext(ctx, t.Tx, t.dialect, query, args)
+}
+
+// ExecContext runs a raw statement in the transaction, traced.
+func (t *tracedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return execContext(ctx, t.Tx, t.dialect, query, args)
+}
