@@ -60,7 +60,7 @@ func presentErrors(log *slog.Logger) graphql.ErrorPresenterFunc {
 
 func isOurCode(c string) bool {
 	switch errcode.Code(c) {
-	case errcode.Unauthenticated, errcode.Forbidden, errcode.BadUserInput, errcode.NotFound, errcode.PluginFailed, errcode.Conflict, errcode.Unavailable, errcode.Internal:
+	case errcode.Unauthenticated, errcode.Forbidden, errcode.BadUserInput, errcode.NotFound, errcode.PluginFailed, errcode.Conflict, errcode.Unavailable, errcode.RateLimited, errcode.Internal:
 		return true
 	}
 	return false

@@ -33,6 +33,7 @@ import (
 	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/resolvers"
+	"github.com/rapportcrm/rapport/internal/telemetry"
 )
 
 // Config configures the HTTP handler.
@@ -45,6 +46,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Limits bound each request; zero values take the defaults.
 	Limits Limits
+	// Quotas bound each token's and workspace's requests and query cost
+	// over time; zero values leave them off.
+	Quotas Quotas
 	// Registry receives the server's metrics; a new registry when nil.
 	Registry *prometheus.Registry
 	// Extensions runs plugins; nil serves no plugins.
@@ -69,6 +73,10 @@ type Config struct {
 	// server at once. Zero means access.DefaultTokenTTL; a negative value
 	// reads the token on every request.
 	TokenTTL time.Duration
+	// PprofToken, when set, serves Go's profiles at /debug/pprof/ to
+	// the bearer of this operator token (and to nobody else); when empty
+	// /debug/pprof/ is not served.
+	PprofToken string
 	// Imports queues the jobs importRecords starts (the automation
 	// engine, whose workers run them; see core/transfer/job). Without
 	// it importRecords only checks files (dryRun).
@@ -128,7 +136,9 @@ func NewHandler(cfg Config) http.Handler {
 	m := newMetrics(reg)
 
 	heavy := newGate(limits.MaxHeavyConcurrent, limits.MaxHeavyPerWorkspace, limits.HeavyWait)
-	srv := handler.New(newPagedSchema(schemaOf(cfg), limits.MaxPage, limits.HeavyCost))
+	quota := newQuotas(cfg.Quotas, limits.MaxComplexity)
+	paged := newPagedSchema(schemaOf(cfg), limits.MaxPage, limits.HeavyCost)
+	srv := handler.New(paged)
 	var ls *liveServer
 	if cfg.Live != nil {
 		ls = &liveServer{client: cfg.Client, limits: cfg.LiveLimits.withDefaults(), inputs: limits, conns: map[pulid.ID]int{}}
@@ -143,7 +153,8 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(gqlext.Introspection{})
 	srv.Use(&operationGuard{limits: limits})
 	srv.Use(depthLimit{max: limits.MaxDepth})
-	srv.Use(gqlext.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(pageEdges{page: min(resolvers.DefaultPage, limits.MaxPage), connections: paged.connections})
+	srv.Use(&complexityLimit{max: limits.MaxComplexity, quotas: quota})
 	srv.Use(entgql.Transactioner{
 		TxOpener: cfg.Client,
 		// Every mutation operation runs in one transaction, except one of
@@ -155,8 +166,9 @@ func NewHandler(cfg Config) http.Handler {
 	})
 	srv.AroundRootFields(heavy.rootFields)
 	srv.AroundFields(pageLimit(limits.MaxPage))
+	srv.AroundFields(resolverSpans)
 	srv.AroundResponses(m.observe)
-	srv.SetErrorPresenter(presentErrors(log))
+	srv.SetErrorPresenter(withTraceID(presentErrors(log)))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "graphql panic", "panic", p)
 		return errcode.New(errcode.Internal, "internal error")
@@ -169,8 +181,8 @@ func NewHandler(cfg Config) http.Handler {
 	tokens := access.NewTokens(cfg.Client, ttl)
 	mux := http.NewServeMux()
 	api := routeUploads(cfg.MaxUpload,
-		capBody(limits.MaxBody, authenticate(tokens, checkRequest(limits, srv))),
-		authenticate(tokens, writerUploads(srv)))
+		capBody(limits.MaxBody, authenticate(tokens, quota.requests(checkRequest(limits, srv)))),
+		authenticate(tokens, quota.requests(writerUploads(srv))))
 	if ls != nil {
 		// A WebSocket authenticates in its connection_init (browsers
 		// cannot set headers on one), so it skips authenticate.
@@ -187,7 +199,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.Handle("/graphql", api)
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
-		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(tokens, heavy.handler(cfg.Charts))))
+		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(tokens, quota.requests(heavy.handler(cfg.Charts)))))
 	}
 	if !cfg.MetricsOff {
 		mux.Handle("/metrics", MetricsHandler(reg, cfg.MetricsToken))
@@ -197,6 +209,9 @@ func NewHandler(cfg Config) http.Handler {
 	// background; calls to one still loading wait for it).
 	mux.HandleFunc("/healthz", health(cfg, false))
 	mux.HandleFunc("/readyz", health(cfg, true))
+	if cfg.PprofToken != "" {
+		mux.Handle("/debug/pprof/", pprofHandler(cfg.PprofToken))
+	}
 	page := playground.Handler("Rapport", "/graphql")
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
@@ -205,7 +220,7 @@ func NewHandler(cfg Config) http.Handler {
 		}
 		page.ServeHTTP(w, r)
 	})
-	return mux
+	return telemetry.Handler(mux)
 }
 
 // authenticate resolves the bearer token into the request's viewer, or

@@ -74,8 +74,8 @@ func flagsFromEnv(cmd *cobra.Command) error {
 
 // openStore opens and migrates the database named by --db: the store's
 // migrations, then the job queue's.
-func (g *globals) openStore(ctx context.Context) (*store.Store, error) {
-	st, err := store.Open(ctx, g.db, g.dbOpts...)
+func (g *globals) openStore(ctx context.Context, opts ...store.Option) (*store.Store, error) {
+	st, err := store.Open(ctx, g.db, append(append([]store.Option(nil), g.dbOpts...), opts...)...)
 	if err != nil {
 		return nil, err
 	}

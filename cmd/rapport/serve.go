@@ -27,6 +27,7 @@ import (
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/core/transfer"
 	"github.com/rapportcrm/rapport/graph"
+	"github.com/rapportcrm/rapport/internal/telemetry"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -43,6 +44,8 @@ func newServeCmd(g *globals) *cobra.Command {
 		wf                        workspacePluginFlags
 		liveOn                    bool
 		liveLimits                graph.LiveLimits
+		lf                        limitFlags
+		tf                        traceFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -50,7 +53,23 @@ func newServeCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			log := slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, nil)))
+			pprofToken, err := tf.token()
+			if err != nil {
+				return err
+			}
+			stopTracing, tracing, err := telemetry.Setup(ctx, telemetry.Options{Endpoint: tf.otlpEndpoint})
+			if err != nil {
+				return err
+			}
+			defer func() {
+				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = stopTracing(sctx)
+			}()
+			if tracing {
+				log.Info("exporting traces over OTLP")
+			}
 			reg := prometheus.NewRegistry()
 			reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 			// Plugins load in the background, while the store opens and
@@ -77,7 +96,7 @@ func newServeCmd(g *globals) *cobra.Command {
 				return errcode.Input("token-ttl", "--token-ttl is a duration of 0 or more")
 			}
 			g.dbOpts = append(g.dbOpts, store.WithMaxConns(dbMaxConns))
-			st, err := g.openStore(ctx)
+			st, err := g.openStore(ctx, store.WithDriver(telemetry.Driver))
 			if err != nil {
 				return err
 			}
@@ -101,6 +120,10 @@ func newServeCmd(g *globals) *cobra.Command {
 				return pluginErr
 			}
 			maxUpload, err := wf.apply(plugins)
+			if err != nil {
+				return err
+			}
+			limits, quotas, err := lf.apply(plugins)
 			if err != nil {
 				return err
 			}
@@ -149,7 +172,8 @@ func newServeCmd(g *globals) *cobra.Command {
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
 					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng,
 					TokenTTL: cmp.Or(tokenTTL, -1), // 0 on the command line: read tokens every time
-					Live: feed, LiveLimits: liveLimits}),
+					Live: feed, LiveLimits: liveLimits,
+					Limits: limits, Quotas: quotas, PprofToken: pprofToken}),
 				ReadHeaderTimeout: 10 * time.Second,
 			}
 			if metricsAddr != "" {
@@ -199,6 +223,8 @@ func newServeCmd(g *globals) *cobra.Command {
 	pf.register(cmd)
 	ef.register(cmd)
 	wf.register(cmd)
+	lf.register(cmd)
+	tf.register(cmd)
 	return cmd
 }
 

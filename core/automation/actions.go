@@ -161,7 +161,7 @@ func (e *Engine) postWebhook(ctx context.Context, rs *runState, i int, a compile
 	}
 	pctx, cancel := context.WithTimeout(ctx, e.cfg.WebhookTimeout)
 	defer cancel()
-	res, err := webhook.Post(pctx, e.cfg.HTTPClient, webhook.Request{
+	res, err := postWebhook(pctx, e.cfg.HTTPClient, webhook.Request{
 		URL: a.URL, Secret: []byte(a.Secret), DeliveryID: string(d.ID), Event: rs.run.Trigger, Body: body, Now: time.Now(),
 	})
 	if rerr := e.attempted(ctx, d, res.Status, err); rerr != nil && err == nil {

@@ -47,6 +47,7 @@ import (
 	"github.com/rapportcrm/rapport/core/outbound"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
+	"github.com/rapportcrm/rapport/internal/telemetry"
 )
 
 // Defaults of Config.
@@ -259,6 +260,7 @@ func New(ctx context.Context, cfg Config) (*Engine, error) {
 		RescueStuckJobsAfter: cfg.RescueAfter,
 		FetchPollInterval:    min(time.Second, max(cfg.PollInterval, 100*time.Millisecond)),
 		Logger:               cfg.Logger,
+		Middleware:           []rivertype.Middleware{telemetry.JobMiddleware()},
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(cfg.ScanInterval),
 				func() (river.JobArgs, *river.InsertOpts) { return scanArgs{}, nil },

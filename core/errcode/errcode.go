@@ -23,6 +23,9 @@ const (
 	// Unavailable means the server is at capacity for the work asked
 	// (reports, metrics, plugin runs): retry later.
 	Unavailable Code = "UNAVAILABLE"
+	// RateLimited means the caller's token or workspace spent its budget
+	// of requests or query cost: retry after the time the error says.
+	RateLimited Code = "RATE_LIMITED"
 	Internal    Code = "INTERNAL"
 )
 

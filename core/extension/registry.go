@@ -129,6 +129,9 @@ type Registry struct {
 	// wsPlugins, when set, lets workspaces install plugins of their own
 	// (see workspaceplugins.go).
 	wsPlugins atomic.Pointer[workspacePlugins]
+	// callSlots, when set, bounds the calls one workspace runs at once
+	// (see callcap.go).
+	callSlots atomic.Pointer[workspaceSlots]
 }
 
 // NewRegistry loads every plugin in cfg.Dirs. A plugin that fails to load
@@ -615,53 +618,32 @@ func (p *Plugin) release() { p.inflight.Done() }
 
 // Score runs the plugin's score point on one batch.
 func (r *Registry) Score(ctx context.Context, p *Plugin, req *sdk.ScoreRequest) (*sdk.ScoreResponse, error) {
-	p, err := r.ready(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := p.acquire(sdk.PointScore)
-	if err != nil {
-		return nil, err
-	}
-	defer p.release()
-	start := time.Now()
-	resp, err := mod.Score(ctx, req)
-	r.metrics.observe(p, sdk.PointScore, req.Batch.Count, start, err)
-	return resp, pluginError(p, sdk.PointScore, err)
+	var resp *sdk.ScoreResponse
+	err := r.invoke(ctx, p, sdk.PointScore, req.Batch.Count, func(ctx context.Context, mod runner) (err error) {
+		resp, err = mod.Score(ctx, req)
+		return err
+	})
+	return resp, err
 }
 
 // Segment runs the plugin's segment point on one batch.
 func (r *Registry) Segment(ctx context.Context, p *Plugin, req *sdk.SegmentRequest) (*sdk.SegmentResponse, error) {
-	p, err := r.ready(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := p.acquire(sdk.PointSegment)
-	if err != nil {
-		return nil, err
-	}
-	defer p.release()
-	start := time.Now()
-	resp, err := mod.Segment(ctx, req)
-	r.metrics.observe(p, sdk.PointSegment, req.Batch.Count, start, err)
-	return resp, pluginError(p, sdk.PointSegment, err)
+	var resp *sdk.SegmentResponse
+	err := r.invoke(ctx, p, sdk.PointSegment, req.Batch.Count, func(ctx context.Context, mod runner) (err error) {
+		resp, err = mod.Segment(ctx, req)
+		return err
+	})
+	return resp, err
 }
 
 // Report runs the plugin's report point.
 func (r *Registry) Report(ctx context.Context, p *Plugin, req *sdk.ReportRequest) (*sdk.Report, error) {
-	p, err := r.ready(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := p.acquire(sdk.PointReport)
-	if err != nil {
-		return nil, err
-	}
-	defer p.release()
-	start := time.Now()
-	resp, err := mod.Report(ctx, req)
-	r.metrics.observe(p, sdk.PointReport, 0, start, err)
-	return resp, pluginError(p, sdk.PointReport, err)
+	var resp *sdk.Report
+	err := r.invoke(ctx, p, sdk.PointReport, 0, func(ctx context.Context, mod runner) (err error) {
+		resp, err = mod.Report(ctx, req)
+		return err
+	})
+	return resp, err
 }
 
 // pluginError turns a runtime fault into a PLUGIN_FAILED error that names
