@@ -40,6 +40,7 @@ func (Deal) Hooks() []ent.Hook {
 			})
 		}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne),
 		dealRollups,
+		dealMetricRollups,
 	}
 }
 

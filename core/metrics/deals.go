@@ -81,29 +81,83 @@ func (s *Service) Deals(ctx context.Context, q Query) ([]DealPeriod, error) {
 	return out, err
 }
 
-func (s *Service) deals(ctx context.Context, p *plan) ([]DealPeriod, error) {
+// dealsFromRollups tells whether the deal series is read from the deal
+// rollups (rollup_deal_months): unless s computes from the raw rows, for
+// the whole workspace or one pipeline. A segment or owner filter needs
+// the deals' rows.
+func (s *Service) dealsFromRollups(p *plan) bool {
+	f := p.Filter
+	f.PipelineID = ""
+	return !s.raw && f == (Filter{})
+}
+
+// conversionFromRollups tells whether the funnels are read from the
+// funnel rollups: unless s computes from the raw rows, only without a
+// filter (the funnel rollups are not kept by owner, segment or the
+// deal's own pipeline).
+func (s *Service) conversionFromRollups(p *plan) bool {
+	return !s.raw && p.Filter == (Filter{})
+}
+
+// cycleMicros returns closed_at − created_at in whole microseconds as a
+// 64-bit integer, as core/metrics/rollup measures it: SQLite reads the
+// times to the second, PostgreSQL to the microsecond. Summed as integers
+// the series is the same however the sum is taken.
+func cycleMicros(d sqlDialect) string {
+	if d.sqlite() {
+		return "((CAST(strftime('%s', " + d.utc("closed_at") + ") AS INTEGER) - CAST(strftime('%s', " + d.utc("created_at") + ") AS INTEGER)) * 1000000)"
+	}
+	return "CAST(EXTRACT(EPOCH FROM (closed_at - created_at)) * 1000000 AS BIGINT)"
+}
+
+// dealQuery returns the statement the deal series is summed from: rows
+// of (kind, period, count, won, won amount, amount, 0, won cycle µs),
+// kind 0 for deals created in the period and 1 for deals closed in it.
+func (s *Service) dealQuery(p *plan) (string, args) {
 	var a args
 	ws := a.add(string(p.ws))
 	d := p.d
 	last := a.add(p.last)
+	if s.dealsFromRollups(p) {
+		pipeline := ""
+		if p.Filter.PipelineID != "" {
+			pipeline = " AND pipeline_id = " + a.add(string(p.Filter.PipelineID))
+		}
+		// Months are numbered from year 0, so never negative: a
+		// quarter or year is the month divided by its length.
+		k := fmt.Sprintf("(month / %d)", p.Period.months())
+		return `SELECT 0, ` + k + ` AS p, ` + d.sum("created") + `, 0, 0, 0, 0, 0
+FROM rollup_deal_months
+WHERE workspace_id = ` + ws + pipeline + `
+GROUP BY ` + k + ` HAVING ` + k + ` <= ` + last + ` AND ` + d.sum("created") + ` <> 0
+UNION ALL
+SELECT 1, ` + k + ` AS p, ` + d.sum("won + lost") + `, ` + d.sum("won") + `, ` + d.sum("won_amount") + `, ` + d.sum("won_amount + lost_amount") + `, 0, ` + d.sum("won_cycle_micros") + `
+FROM rollup_deal_months
+WHERE workspace_id = ` + ws + pipeline + `
+GROUP BY ` + k + ` HAVING ` + k + ` <= ` + last + ` AND ` + d.sum("won + lost") + ` <> 0`, a
+	}
 	filter := dealFilter(&a, p, ws, "")
 	created := d.period("created_at", p.Period)
 	closed := d.period("closed_at", p.Period)
 	won := "CASE WHEN status = 'won' THEN 1 ELSE 0 END"
-	query := `SELECT 0, ` + created + ` AS p, COUNT(*), 0, 0, 0, 0, 0.0
+	return `SELECT 0, ` + created + ` AS p, COUNT(*), 0, 0, 0, 0, 0
 FROM ` + d.scan("deals", "") + `
 WHERE workspace_id = ` + ws + ` AND deleted_at IS NULL` + filter + `
 GROUP BY ` + created + ` HAVING ` + created + ` <= ` + last + `
 UNION ALL
 SELECT 1, ` + closed + ` AS p, COUNT(*), ` + d.sum(won) + `, ` + d.sum("CASE WHEN status = 'won' THEN amount ELSE 0 END") + `, ` + d.sum("amount") + `, 0,
-  SUM(CASE WHEN status = 'won' THEN ` + d.days(d.utc("created_at"), d.utc("closed_at")) + ` ELSE 0 END)
+  ` + d.sum("CASE WHEN status = 'won' THEN "+cycleMicros(d)+" ELSE 0 END") + `
 FROM ` + d.scan("deals", "") + `
 WHERE workspace_id = ` + ws + ` AND deleted_at IS NULL AND status IN ('won', 'lost') AND closed_at IS NOT NULL` + filter + `
-GROUP BY ` + closed + ` HAVING ` + closed + ` <= ` + last
+GROUP BY ` + closed + ` HAVING ` + closed + ` <= ` + last, a
+}
+
+func (s *Service) deals(ctx context.Context, p *plan) ([]DealPeriod, error) {
+	query, a := s.dealQuery(p)
 	type agg struct {
 		created, closed, won    int64
 		wonAmount, closedAmount int64
-		cycleDays               float64
+		cycleMicros             int64
 	}
 	lo := p.first
 	byPeriod := map[int]*agg{}
@@ -115,11 +169,10 @@ GROUP BY ` + closed + ` HAVING ` + closed + ` <= ` + last
 	}
 	err := p.each(ctx, query, a, func(r *sql.Rows) error {
 		var (
-			kind, k               int
-			n, nwon, wamt, amt, x int64
-			days                  float64
+			kind, k                      int
+			n, nwon, wamt, amt, x, micro int64
 		)
-		if err := r.Scan(&kind, &k, &n, &nwon, &wamt, &amt, &x, &days); err != nil {
+		if err := r.Scan(&kind, &k, &n, &nwon, &wamt, &amt, &x, &micro); err != nil {
 			return err
 		}
 		g := get(k)
@@ -130,7 +183,7 @@ GROUP BY ` + closed + ` HAVING ` + closed + ` <= ` + last
 			g.won += nwon
 			g.wonAmount += wamt
 			g.closedAmount += amt
-			g.cycleDays += days
+			g.cycleMicros += micro
 		}
 		lo = min(lo, k)
 		return nil
@@ -159,7 +212,7 @@ GROUP BY ` + closed + ` HAVING ` + closed + ` <= ` + last
 		dp.WinRate = ratio(float64(g.won), float64(g.closed))
 		dp.WinRateByAmount = ratio(float64(g.wonAmount), float64(g.closedAmount))
 		dp.AverageWonAmount = moneyRatio(float64(g.wonAmount), float64(g.won))
-		dp.AverageCycleDays = ratio(g.cycleDays, float64(g.won))
+		dp.AverageCycleDays = ratio(float64(g.cycleMicros)/microsPerDay, float64(g.won))
 		if dp.AverageWonAmount != nil && dp.WinRate != nil && dp.AverageCycleDays != nil && *dp.AverageCycleDays > 0 {
 			v := cents(float64(open) * float64(g.wonAmount) / float64(g.won) * *dp.WinRate / *dp.AverageCycleDays)
 			dp.SalesVelocity = &v
@@ -169,6 +222,9 @@ GROUP BY ` + closed + ` HAVING ` + closed + ` <= ` + last
 	}
 	return out, nil
 }
+
+// microsPerDay converts the cycle's microseconds to days.
+const microsPerDay = 86400e6
 
 // Funnel is stage-to-stage conversion in one pipeline, over the deals
 // created in the range.
@@ -269,12 +325,14 @@ SELECT 1, s.pipeline_id, s.id, s.name, s.kind, s.position, s.probability FROM st
 	return pipelines, out, wrap("stages", err)
 }
 
-func (s *Service) conversion(ctx context.Context, p *plan) ([]Funnel, error) {
-	pipelines, stages, err := s.stages(ctx, p)
-	if err != nil {
-		return nil, err
-	}
+// conversionQuery returns the statement the funnels are counted from:
+// rows (0, stage, 0, deals that entered it) and (1, pipeline, rank,
+// deals whose furthest rank in the pipeline it is).
+func (s *Service) conversionQuery(p *plan) (string, args) {
 	var a args
+	if s.conversionFromRollups(p) {
+		return s.funnelRollupQuery(p)
+	}
 	ws := a.add(string(p.ws))
 	d := p.d
 	from, to := a.add(d.at(p.From)), a.add(d.at(p.To))
@@ -300,6 +358,33 @@ UNION ALL
 SELECT 1, pipeline_id, rnk, COUNT(*) FROM (
   SELECT deal_id, pipeline_id, MAX(rnk) AS rnk FROM e GROUP BY deal_id, pipeline_id
 ) AS f GROUP BY pipeline_id, rnk`
+	return query, a
+}
+
+// funnelRollupQuery is conversionQuery from the funnel rollups: the
+// entries and reach of the deals created in the range's months, over the
+// months before its end (a month boundary; see Query.Normalized).
+func (s *Service) funnelRollupQuery(p *plan) (string, args) {
+	var a args
+	d := p.d
+	from, to := p.Period.months()*p.first, p.Period.months()*(p.last+1)
+	ws1, f1, t1, e1 := a.add(string(p.ws)), a.add(from), a.add(to), a.add(to)
+	ws2, f2, t2, e2 := a.add(string(p.ws)), a.add(from), a.add(to), a.add(to)
+	return `SELECT 0, stage_id, 0, ` + d.sum("deals") + ` FROM rollup_funnel_entries
+WHERE workspace_id = ` + ws1 + ` AND created_month >= ` + f1 + ` AND created_month < ` + t1 + ` AND month < ` + e1 + `
+GROUP BY stage_id
+UNION ALL
+SELECT 1, pipeline_id, stage_rank, ` + d.sum("deals") + ` FROM rollup_funnel_reach
+WHERE workspace_id = ` + ws2 + ` AND created_month >= ` + f2 + ` AND created_month < ` + t2 + ` AND month < ` + e2 + `
+GROUP BY pipeline_id, stage_rank`, a
+}
+
+func (s *Service) conversion(ctx context.Context, p *plan) ([]Funnel, error) {
+	pipelines, stages, err := s.stages(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	query, a := s.conversionQuery(p)
 	entered := map[pulid.ID]int{}
 	furthest := map[pulid.ID]map[int]int{} // pipeline → furthest rank → deals
 	err = p.each(ctx, query, a, func(r *sql.Rows) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/metrics"
+	"github.com/rapportcrm/rapport/core/metrics/rollup"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
@@ -203,6 +204,18 @@ func newFixture(t *testing.T, st *store.Store) *fixture {
 		t.Fatal(err)
 	}
 	deal("p1", 700, nil, nil, step{fx.p1, day(2025, 1, 15)}, step{fx.pwon, day(2025, 2, 1)})
+	// deal set the deals' final stages past the hooks that keep the deal
+	// rollups: rebuild them, as `rapport metrics rebuild` would.
+	tx, err := st.DB.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rollup.Rebuild(ctx, tx, st.Dialect, ws.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
 	must[*ent.SegmentMembership](t)(c.SegmentMembership.Create().SetSegmentID(fx.segment).
 		SetSubjectType(segmentmembership.SubjectTypeDeal).SetSubjectID(fx.deals["d1"]).Save(ctx))
 

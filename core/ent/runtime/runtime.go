@@ -684,6 +684,8 @@ func init() {
 	deal.Hooks[6] = dealHooks[0]
 
 	deal.Hooks[7] = dealHooks[1]
+
+	deal.Hooks[8] = dealHooks[2]
 	dealMixinInters4 := dealMixin[4].Interceptors()
 	deal.Interceptors[0] = dealMixinInters4[0]
 	dealMixinFields0 := dealMixin[0].Fields()
@@ -2150,12 +2152,15 @@ func init() {
 		})
 	}
 	stageMixinHooks2 := stageMixin[2].Hooks()
+	stageHooks := schema.Stage{}.Hooks()
 
 	stage.Hooks[1] = stageMixinHooks2[0]
 
 	stage.Hooks[2] = stageMixinHooks2[1]
 
 	stage.Hooks[3] = stageMixinHooks2[2]
+
+	stage.Hooks[4] = stageHooks[0]
 	stageMixinFields0 := stageMixin[0].Fields()
 	_ = stageMixinFields0
 	stageMixinFields1 := stageMixin[1].Fields()
@@ -2231,12 +2236,15 @@ func init() {
 		})
 	}
 	stagechangeMixinHooks2 := stagechangeMixin[2].Hooks()
+	stagechangeHooks := schema.StageChange{}.Hooks()
 
 	stagechange.Hooks[1] = stagechangeMixinHooks2[0]
 
 	stagechange.Hooks[2] = stagechangeMixinHooks2[1]
 
 	stagechange.Hooks[3] = stagechangeMixinHooks2[2]
+
+	stagechange.Hooks[4] = stagechangeHooks[0]
 	stagechangeMixinFields0 := stagechangeMixin[0].Fields()
 	_ = stagechangeMixinFields0
 	stagechangeMixinFields1 := stagechangeMixin[1].Fields()
