@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rapportcrm/rapport/core/metrics/rollup"
 )
 
 // ActivityKinds are the kinds of activity engagement counts, in order.
@@ -122,10 +124,6 @@ func (s *Service) Engagement(ctx context.Context, q Query) (*Engagement, error) 
 
 func (s *Service) engagement(ctx context.Context, p *plan) (*Engagement, error) {
 	out := &Engagement{Periods: make([]EngagementPeriod, 0, p.periods())}
-	kindIndex := map[string]int{}
-	for i, k := range ActivityKinds {
-		kindIndex[k] = i
-	}
 	for k := p.first; k <= p.last; k++ {
 		ep := EngagementPeriod{Span: p.span(k), ByKind: make([]KindCount, len(ActivityKinds))}
 		for i, kind := range ActivityKinds {
@@ -133,8 +131,130 @@ func (s *Service) engagement(ctx context.Context, p *plan) (*Engagement, error) 
 		}
 		out.Periods = append(out.Periods, ep)
 	}
-	d := p.d
+	var err error
+	switch {
+	case s.raw:
+		if err = s.rawActivities(ctx, p, out); err == nil {
+			err = s.rawReplies(ctx, p, out)
+		}
+		if err == nil {
+			out.LastTouch, err = s.lastTouch(ctx, p)
+		}
+	default:
+		// The rollups count replies within their window; another window
+		// is computed from the activities.
+		replies := p.replyIn == rollup.ReplyWithin
+		if err = s.rollupActivities(ctx, p, out, replies); err == nil && !replies {
+			err = s.rawReplies(ctx, p, out)
+		}
+		if err == nil {
+			out.LastTouch, err = s.rollupLastTouch(ctx, p)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
 
+// countActivity adds n activities of a kind to period k of out.
+func countActivity(p *plan, out *Engagement, k int, kind string, n int) {
+	for i, kd := range ActivityKinds {
+		if kd == kind {
+			ep := &out.Periods[k-p.first]
+			ep.ByKind[i].Count += n
+			ep.Activities += n
+			return
+		}
+	}
+}
+
+// setContacts sets each period's contacts, from the contacts created by
+// period (periods up to the range's last), and the rates over them.
+func setContacts(p *plan, out *Engagement, created map[int]int) {
+	ks := make([]int, 0, len(created))
+	for k := range created {
+		ks = append(ks, k)
+	}
+	sort.Ints(ks)
+	total, j := 0, 0
+	for i := range out.Periods {
+		k := p.first + i
+		for ; j < len(ks) && ks[j] <= k; j++ {
+			total += created[ks[j]]
+		}
+		ep := &out.Periods[i]
+		ep.Contacts = total
+		for c := range ep.ByKind {
+			ep.ByKind[c].PerContact = ratio(float64(ep.ByKind[c].Count), float64(total))
+		}
+	}
+}
+
+// rollupActivities counts contacts, activities and (with replies) the
+// outbound emails and their replies from the engagement rollups: without
+// a filter from the monthly sums over all contacts, with one from the
+// filtered contacts' monthly rows (and contacts from the contacts table).
+func (s *Service) rollupActivities(ctx context.Context, p *plan, out *Engagement, replies bool) error {
+	d := p.d
+	pm := p.Period.months()
+	var a args
+	ws := a.add(string(p.ws))
+	firstM, lastM := a.add(p.first*pm), a.add((p.last+1)*pm-1)
+	per := fmt.Sprintf("month / %d", pm)
+	var query string
+	if p.Filter == (Filter{}) {
+		query = `SELECT 0, ` + per + `, '', ` + d.sum("contacts") + `, 0, 0 FROM rollup_engagement_created
+WHERE workspace_id = ` + ws + ` AND month <= ` + lastM + `
+GROUP BY ` + per + `
+UNION ALL
+SELECT 1, ` + per + `, kind, ` + d.sum("activities") + `, ` + d.sum("outbound") + `, ` + d.sum("replied") + ` FROM rollup_engagement_months
+WHERE workspace_id = ` + ws + ` AND month >= ` + firstM + ` AND month <= ` + lastM + `
+GROUP BY ` + per + `, kind`
+	} else {
+		last := a.add(p.last)
+		cp := d.period("created_at", p.Period)
+		query = `SELECT 0, ` + cp + `, '', COUNT(*), 0, 0 FROM ` + d.scan("contacts", "") + `
+WHERE workspace_id = ` + ws + ` AND deleted_at IS NULL` + contactFilter(&a, p, ws, "") + `
+GROUP BY ` + cp + ` HAVING ` + cp + ` <= ` + last + `
+UNION ALL
+SELECT 1, ` + per + `, kind, ` + d.sum("activities") + `, ` + d.sum("outbound") + `, ` + d.sum("replied") + ` FROM rollup_contact_months
+WHERE workspace_id = ` + ws + ` AND month >= ` + firstM + ` AND month <= ` + lastM + ` AND contact_id IN (` + contactSet(&a, p, ws) + `)
+GROUP BY ` + per + `, kind`
+	}
+	created := map[int]int{}
+	err := p.each(ctx, query, a, func(r *sql.Rows) error {
+		var (
+			what, k, n, outbound, replied int
+			kind                          string
+		)
+		if err := r.Scan(&what, &k, &kind, &n, &outbound, &replied); err != nil {
+			return err
+		}
+		if what == 0 {
+			created[k] += n
+			return nil
+		}
+		countActivity(p, out, k, kind, n)
+		if replies && kind == "email" {
+			ep := &out.Periods[k-p.first]
+			ep.OutboundEmails += outbound
+			ep.Replied += replied
+			ep.ReplyRate = ratio(float64(ep.Replied), float64(ep.OutboundEmails))
+		}
+		return nil
+	})
+	if err != nil {
+		return wrap("activities", err)
+	}
+	setContacts(p, out, created)
+	return nil
+}
+
+// rawActivities counts contacts and activities from the contacts and
+// activities tables.
+func (s *Service) rawActivities(ctx context.Context, p *plan, out *Engagement) error {
+	d := p.d
 	// Contacts by creation period, and activities by period and kind.
 	var a args
 	ws := a.add(string(p.ws))
@@ -163,42 +283,27 @@ GROUP BY ` + ap + `, kind HAVING ` + ap + ` >= ` + first + ` AND ` + ap + ` <= `
 			created[k] += n
 			return nil
 		}
-		if i, ok := kindIndex[kind]; ok {
-			ep := &out.Periods[k-p.first]
-			ep.ByKind[i].Count += n
-			ep.Activities += n
-		}
+		countActivity(p, out, k, kind, n)
 		return nil
 	})
 	if err != nil {
-		return nil, wrap("activities", err)
+		return wrap("activities", err)
 	}
-	ks := make([]int, 0, len(created))
-	for k := range created {
-		ks = append(ks, k)
-	}
-	sort.Ints(ks)
-	total, j := 0, 0
-	for i := range out.Periods {
-		k := p.first + i
-		for ; j < len(ks) && ks[j] <= k; j++ {
-			total += created[ks[j]]
-		}
-		ep := &out.Periods[i]
-		ep.Contacts = total
-		for c := range ep.ByKind {
-			ep.ByKind[c].PerContact = ratio(float64(ep.ByKind[c].Count), float64(total))
-		}
-	}
+	setContacts(p, out, created)
+	return nil
+}
 
-	// Replies to outbound emails.
-	a = nil
-	ws = a.add(string(p.ws))
-	first, last = a.add(p.first), a.add(p.last)
-	before = a.add(d.roughlyBefore(p.To))
-	contacts = contactSet(&a, p, ws)
+// rawReplies counts the outbound emails and their replies, within the
+// plan's reply window, from the activities table.
+func (s *Service) rawReplies(ctx context.Context, p *plan, out *Engagement) error {
+	d := p.d
+	var a args
+	ws := a.add(string(p.ws))
+	first, last := a.add(p.first), a.add(p.last)
+	before := a.add(d.roughlyBefore(p.To))
+	contacts := contactSet(&a, p, ws)
 	op := d.period("o.occurred_at", p.Period)
-	query = `WITH ib AS MATERIALIZED (
+	query := `WITH ib AS MATERIALIZED (
   SELECT contact_id AS c, ` + d.utc("occurred_at") + ` AS t FROM ` + d.scan("activities", "") + `
   WHERE workspace_id = ` + ws + ` AND kind = 'email' AND direction = 'inbound' AND deleted_at IS NULL AND contact_id IS NOT NULL
 )
@@ -213,7 +318,7 @@ FROM (
 ) AS r
 WHERE r.p >= ` + first + ` AND r.p <= ` + last + `
 GROUP BY r.p`
-	err = p.each(ctx, query, a, func(r *sql.Rows) error {
+	err := p.each(ctx, query, a, func(r *sql.Rows) error {
 		var k, n, replied int
 		if err := r.Scan(&k, &n, &replied); err != nil {
 			return err
@@ -223,14 +328,7 @@ GROUP BY r.p`
 		ep.ReplyRate = ratio(float64(replied), float64(n))
 		return nil
 	})
-	if err != nil {
-		return nil, wrap("email replies", err)
-	}
-
-	if out.LastTouch, err = s.lastTouch(ctx, p); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return wrap("email replies", err)
 }
 
 func (s *Service) lastTouch(ctx context.Context, p *plan) (LastTouch, error) {
@@ -256,6 +354,52 @@ FROM (
   WHERE c.workspace_id = ` + ws + ` AND c.deleted_at IS NULL` + contactFilter(&a, p, ws, "c") + ` AND ` + d.utc("c.created_at") + ` < ` + asOfT + `
 ) AS t
 GROUP BY 1`
+	return touches(ctx, p, query, a)
+}
+
+// rollupLastTouch is lastTouch from the engagement rollups: a contact's
+// latest activity at or before the as-of time is its latest activity
+// when that is not after it; otherwise the latest of its monthly rows up
+// to the as-of month that ended by then, and for a month row that
+// straddles the as-of time (as-of is now, and the contact has activities
+// later this month), the latest of its activities up to then.
+func (s *Service) rollupLastTouch(ctx context.Context, p *plan) (LastTouch, error) {
+	d := p.d
+	var a args
+	ws := a.add(string(p.ws))
+	asOf := a.add(d.at(p.asOf))
+	asOfT := asOf
+	if !d.sqlite() {
+		asOfT = "CAST(" + asOf + " AS TIMESTAMPTZ)"
+	}
+	month := a.add(rollup.MonthIndex(p.asOf))
+	filter := ""
+	if p.Filter != (Filter{}) {
+		filter = " AND r.contact_id IN (" + contactSet(&a, p, ws) + ")"
+	}
+	query := `SELECT ` + d.floorInt("t.days") + `, COUNT(*), SUM(t.days)
+FROM (
+  SELECT ` + d.days("x.last_at", asOfT) + ` AS days
+  FROM (
+    SELECT CASE WHEN r.last_at IS NULL OR r.last_at <= ` + asOfT + ` THEN r.last_at ELSE (
+      SELECT MAX(CASE WHEN m.last_at <= ` + asOfT + ` THEN m.last_at WHEN m.first_at <= ` + asOfT + ` THEN (
+        SELECT MAX(` + d.utc("a.occurred_at") + `) FROM activities AS a
+        WHERE a.workspace_id = ` + ws + ` AND a.contact_id = r.contact_id AND a.deleted_at IS NULL AND ` + d.utc("a.occurred_at") + ` <= ` + asOfT + `
+      ) END)
+      FROM rollup_contact_months AS m
+      WHERE m.workspace_id = ` + ws + ` AND m.contact_id = r.contact_id AND m.month <= ` + month + `
+    ) END AS last_at
+    FROM rollup_contacts AS r
+    WHERE r.workspace_id = ` + ws + ` AND r.created_at < ` + asOfT + filter + `
+  ) AS x
+) AS t
+GROUP BY 1`
+	return touches(ctx, p, query, a)
+}
+
+// touches reads the last touch statements' rows: by whole days since the
+// last touch (NULL for never), the contacts and the sum of their days.
+func touches(ctx context.Context, p *plan, query string, a args) (LastTouch, error) {
 	lt := LastTouch{AsOf: p.asOf}
 	counts := make([]int, len(touchBuckets))
 	never := 0

@@ -152,7 +152,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/rapportcrm/rapport/core/ent/runtime"
 var (
-	Hooks        [5]ent.Hook
+	Hooks        [6]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.

@@ -159,7 +159,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/rapportcrm/rapport/core/ent/runtime"
 var (
-	Hooks        [6]ent.Hook
+	Hooks        [7]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.

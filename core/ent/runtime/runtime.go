@@ -115,6 +115,7 @@ func init() {
 	}
 	activityMixinHooks2 := activityMixin[2].Hooks()
 	activityMixinHooks4 := activityMixin[4].Hooks()
+	activityHooks := schema.Activity{}.Hooks()
 
 	activity.Hooks[1] = activityMixinHooks2[0]
 
@@ -123,6 +124,8 @@ func init() {
 	activity.Hooks[3] = activityMixinHooks2[2]
 
 	activity.Hooks[4] = activityMixinHooks4[0]
+
+	activity.Hooks[5] = activityHooks[0]
 	activityMixinInters4 := activityMixin[4].Interceptors()
 	activity.Interceptors[0] = activityMixinInters4[0]
 	activityMixinFields0 := activityMixin[0].Fields()
@@ -468,6 +471,7 @@ func init() {
 	contactMixinHooks2 := contactMixin[2].Hooks()
 	contactMixinHooks4 := contactMixin[4].Hooks()
 	contactMixinHooks5 := contactMixin[5].Hooks()
+	contactHooks := schema.Contact{}.Hooks()
 
 	contact.Hooks[1] = contactMixinHooks2[0]
 
@@ -478,6 +482,8 @@ func init() {
 	contact.Hooks[4] = contactMixinHooks4[0]
 
 	contact.Hooks[5] = contactMixinHooks5[0]
+
+	contact.Hooks[6] = contactHooks[0]
 	contactMixinInters4 := contactMixin[4].Interceptors()
 	contact.Interceptors[0] = contactMixinInters4[0]
 	contactMixinFields0 := contactMixin[0].Fields()
