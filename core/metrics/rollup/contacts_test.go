@@ -19,7 +19,6 @@ import (
 	"github.com/rapportcrm/rapport/schema"
 )
 
-
 func at(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, time.UTC) }
 
 // engagementCase is one query the rollups must answer as the raw rows do,

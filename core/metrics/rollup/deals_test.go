@@ -20,7 +20,6 @@ import (
 	"github.com/rapportcrm/rapport/schema"
 )
 
-
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 10, 30, 15, 0, time.UTC) }
 
 // dealWorld is a workspace whose deals a test writes through ent.
