@@ -345,14 +345,7 @@ func (r *refresher) contactRows(c *engContact) (contact []any, months [][]any) {
 
 // contacts refreshes the engagement rollups of the contacts ids (sorted).
 func (r *refresher) contacts(ctx context.Context, ids []string) error {
-	for len(ids) > 0 {
-		n := min(len(ids), chunk)
-		if err := r.contactChunk(ctx, ids[:n]); err != nil {
-			return err
-		}
-		ids = ids[n:]
-	}
-	return nil
+	return inChunks(ids, chunk, func(ids []string) error { return r.contactChunk(ctx, ids) })
 }
 
 func (r *refresher) contactChunk(ctx context.Context, ids []string) error {
@@ -395,11 +388,7 @@ func (r *refresher) contactChunk(ctx context.Context, ids []string) error {
 		contacts = append(contacts, row)
 		months = append(months, ms...)
 	}
-	args := make([]any, 0, len(ids)+1)
-	args = append(args, r.ws)
-	for _, id := range ids {
-		args = append(args, id)
-	}
+	args := r.wsAnd(ids)
 	for _, table := range []string{"rollup_contacts", "rollup_contact_months"} {
 		if _, err := r.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE workspace_id = `+r.ph(1)+` AND contact_id IN (`+r.phs(2, len(ids))+`)`, args...); err != nil {
 			return err

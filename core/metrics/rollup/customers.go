@@ -222,25 +222,14 @@ WHERE o.workspace_id = ` + r.ph(1) + ` AND (o.organization_id IN (` + list + `) 
 
 // customers refreshes the rollups of the customers ids (sorted).
 func (r *refresher) customers(ctx context.Context, ids []string) error {
-	for len(ids) > 0 {
-		n := min(len(ids), chunk/2)
-		if err := r.customerChunk(ctx, ids[:n]); err != nil {
-			return err
-		}
-		ids = ids[n:]
-	}
-	return nil
+	return inChunks(ids, chunk/2, func(ids []string) error { return r.customerChunk(ctx, ids) })
 }
 
 func (r *refresher) customerChunk(ctx context.Context, ids []string) error {
 	if err := r.lockAll(ctx, "customer", ids); err != nil {
 		return err
 	}
-	idArgs := make([]any, 0, len(ids)+1)
-	idArgs = append(idArgs, r.ws)
-	for _, id := range ids {
-		idArgs = append(idArgs, id)
-	}
+	idArgs := r.wsAnd(ids)
 	old, err := r.storedMonths(ctx, ` AND customer_id IN (`+r.phs(2, len(ids))+`)`, idArgs)
 	if err != nil {
 		return err

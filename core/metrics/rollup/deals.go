@@ -337,14 +337,7 @@ func (r *refresher) shareRows(d *dealShare) (deal []any, stages [][]any) {
 
 // deals refreshes the deal rollups of the deals ids (sorted).
 func (r *refresher) deals(ctx context.Context, ids []string) error {
-	for len(ids) > 0 {
-		n := min(len(ids), chunk/2)
-		if err := r.dealChunk(ctx, ids[:n]); err != nil {
-			return err
-		}
-		ids = ids[n:]
-	}
-	return nil
+	return inChunks(ids, chunk/2, func(ids []string) error { return r.dealChunk(ctx, ids) })
 }
 
 func (r *refresher) dealChunk(ctx context.Context, ids []string) error {
@@ -374,11 +367,7 @@ func (r *refresher) dealChunk(ctx context.Context, ids []string) error {
 		deals = append(deals, row)
 		stages = append(stages, st...)
 	}
-	idArgs := make([]any, 0, len(ids)+1)
-	idArgs = append(idArgs, r.ws)
-	for _, id := range ids {
-		idArgs = append(idArgs, id)
-	}
+	idArgs := r.wsAnd(ids)
 	for _, table := range []string{"rollup_deals", "rollup_deal_stages"} {
 		if _, err := r.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE workspace_id = `+r.ph(1)+` AND deal_id IN (`+r.phs(2, len(ids))+`)`, idArgs...); err != nil {
 			return err

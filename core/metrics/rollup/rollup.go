@@ -219,6 +219,29 @@ func (r *refresher) phs(from, n int) string {
 	return b.String()
 }
 
+// wsAnd returns the statement arguments of the workspace followed by
+// ids: placeholder 1 is the workspace, 2 on the IDs.
+func (r *refresher) wsAnd(ids []string) []any {
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, r.ws)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	return args
+}
+
+// inChunks calls f with ids in slices of at most n, in order.
+func inChunks(ids []string, n int, f func([]string) error) error {
+	for len(ids) > 0 {
+		k := min(len(ids), n)
+		if err := f(ids[:k]); err != nil {
+			return err
+		}
+		ids = ids[k:]
+	}
+	return nil
+}
+
 // each runs a query and calls f for every row.
 func (r *refresher) each(ctx context.Context, query string, args []any, f func(*sql.Rows) error) error {
 	rows, err := r.db.QueryContext(ctx, query, args...)
