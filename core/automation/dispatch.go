@@ -91,8 +91,10 @@ func (e *Engine) dispatchEvents(sys context.Context, evs []*ent.Event) error {
 		var fired []*ent.Automation
 		for _, a := range autos {
 			// The workspace check is what keeps one workspace's
-			// automations blind to another's events.
-			if a.WorkspaceID == ev.WorkspaceID && a.Event == ev.Type {
+			// automations blind to another's events. An automation
+			// answers events recorded from its creation on, never a
+			// backlog that was waiting in the outbox when it was saved.
+			if a.WorkspaceID == ev.WorkspaceID && a.Event == ev.Type && !ev.CreatedAt.Before(a.CreatedAt) {
 				fired = append(fired, a)
 			}
 		}

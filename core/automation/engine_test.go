@@ -578,6 +578,41 @@ func TestConditionSeesTheRecordAsOfTheEvent(t *testing.T) {
 	})
 }
 
+// TestNewAutomationIgnoresEarlierEvents: events waiting in the outbox when
+// an automation is saved do not fire it; the next one does.
+func TestNewAutomationIgnoresEarlierEvents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		f := newFixture(t, st)
+		e, err := New(context.Background(), Config{Store: f.st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = e.Stop(context.Background()) })
+		d := f.a.deal(t, f.client, "Early", "Qualified", 1)
+		if _, err := sales.MoveDeal(f.a.ctx, f.client, d.ID, f.a.stages["Proposal"]); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Millisecond) // both stores keep microseconds
+		a := f.a.automation(t, f.client, Input{Name: "any move", Event: "deal.stage_changed",
+			Actions: []map[string]any{{"type": "webhook", "url": "http://127.0.0.1:1/h", "secret": secret}}})
+		count := func() int {
+			if _, err := e.Dispatch(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			return len(runs(t, f.client, func(q *ent.AutomationRunQuery) { q.Where(automationrun.AutomationID(a.ID)) }))
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("a move made before the automation fired it %d times", n)
+		}
+		if _, err := sales.MoveDeal(f.a.ctx, f.client, d.ID, f.a.stages["Won"]); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("the move after the automation fired it %d times, want 1", n)
+		}
+	})
+}
+
 func TestMoveToSameStageIsNoStageChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := newFixture(t, st)
