@@ -36,6 +36,7 @@ type Postgres struct {
 	bin    string
 	runAs  string
 	port   int
+	opts   string
 	stopMu sync.Mutex
 	stoped bool
 }
@@ -126,6 +127,7 @@ func StartPostgres(ctx context.Context) (*Postgres, error) {
 		var out []byte
 		out, err = p.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(dir, "server.log"), "-o", opts, "-w", "-t", "60", "start")
 		if err == nil {
+			p.opts = opts
 			break
 		}
 		logText, _ := os.ReadFile(filepath.Join(dir, "server.log"))
@@ -165,6 +167,24 @@ func (p *Postgres) CreateDatabase(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("create database: %w", err)
 	}
 	return strings.Replace(p.URL, "/postgres?", "/"+name+"?", 1), nil
+}
+
+// Crash stops the server at once, as a crash would (pg_ctl -m immediate:
+// open sessions are cut, and the next start recovers from the WAL).
+func (p *Postgres) Crash(ctx context.Context) error {
+	if out, err := p.run(ctx, "pg_ctl", "-D", filepath.Join(p.dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// Start starts the server again after Crash, on the same port and data.
+func (p *Postgres) Start(ctx context.Context) error {
+	data := filepath.Join(p.dir, "data")
+	if out, err := p.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(p.dir, "server.log"), "-o", p.opts, "-w", "-t", "60", "start"); err != nil {
+		return fmt.Errorf("pg_ctl start: %w\n%s", err, out)
+	}
+	return nil
 }
 
 // Stop stops the server and removes its files.
