@@ -689,5 +689,3 @@ var scaleClient = &http.Client{Timeout: 15 * time.Second, Transport: &http.Trans
 	DialContext:         (&net.Dialer{Timeout: 2 * time.Second}).DialContext,
 	MaxIdleConnsPerHost: scaleClients,
 }}
-
-
