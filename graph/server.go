@@ -17,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	gqlext "github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -34,6 +33,7 @@ import (
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/resolvers"
 	"github.com/rapportcrm/rapport/internal/telemetry"
+	"github.com/rapportcrm/rapport/web"
 )
 
 // Config configures the HTTP handler.
@@ -117,7 +117,8 @@ func schemaOf(cfg Config) graphql.ExecutableSchema {
 		Live: cfg.Live, LiveBuffer: cfg.LiveLimits.withDefaults().SendBuffer}})
 }
 
-// NewHandler returns the server's routes: GraphiQL at /, the API at
+// NewHandler returns the server's routes: the web app at / (GraphiQL at
+// /graphiql; see package web), the API at
 // /graphql, charts of the built-in metrics at /charts/{kind}.{svg|png},
 // health at /healthz (the server runs and its store answers), readiness at
 // /readyz (and no plugin is still loading) and Prometheus metrics at
@@ -212,14 +213,8 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.PprofToken != "" {
 		mux.Handle("/debug/pprof/", pprofHandler(cfg.PprofToken))
 	}
-	page := playground.Handler("Rapport", "/graphql")
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		page.ServeHTTP(w, r)
-	})
+	// The web app (and GraphiQL at /graphiql), from files in the binary.
+	mux.Handle("/", web.Handler())
 	return telemetry.Handler(mux)
 }
 
