@@ -57,7 +57,7 @@ export function signInPage(root: HTMLElement, next: string | null): void {
 interface Link {
   purpose: "invite" | "reset";
   email: string;
-  workspace: string;
+  workspace: string | null;
 }
 
 async function readLink(root: HTMLElement, token: string, title: string, want: Link["purpose"]): Promise<Link | null> {
@@ -80,7 +80,7 @@ async function readLink(root: HTMLElement, token: string, title: string, want: L
 }
 
 function passwordForm(id: string, token: string, fields: { name?: HTMLInputElement }, endpoint: string, label: string): HTMLFormElement {
-  const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "new-password", required: true, minlength: 8 });
+  const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "new-password", required: true });
   const rows: Record<string, { row: HTMLElement; error: HTMLElement }> = {};
   if (fields.name) rows.name = field("Your name", fields.name);
   rows.password = field("Password", password);
@@ -115,7 +115,7 @@ export async function signUpPage(root: HTMLElement, token: string): Promise<void
   const link = await readLink(root, token, "Join Rapport", "invite");
   if (!link) return;
   const name = h("input", { id: "name", name: "name", type: "text", autocomplete: "name", required: true });
-  mount(root, card("Join " + link.workspace,
+  mount(root, card("Join " + (link.workspace ?? "Rapport"),
     h("p", { class: "muted" }, "You were invited as ", h("strong", { id: "invite-email" }, link.email), "."),
     passwordForm("signup", token, { name }, "signup", "Create account")));
   name.focus();

@@ -280,4 +280,5 @@ export async function boardPage(main: HTMLElement, s: Session, pipelineID: strin
   } catch (e) {
     status.textContent = deals.size + " deals (scores unavailable: " + (e as Error).message + ")";
   }
+  columns.dataset.loaded = "true";
 }

@@ -16,7 +16,28 @@ async function loadSession(): Promise<void> {
   }
 }
 
-async function fetcher(params: unknown, opts?: { headers?: Record<string, string> }): Promise<unknown> {
+// The server refuses operations nested more than 12 fields deep; GraphiQL's
+// introspection query unwraps types 8 levels deep (fragment TypeRef), which
+// makes it 15. Six levels ([[T!]!]! has five wrappers) keep it within 12.
+function typeRef(levels: number): string {
+  let s = "kind name";
+  for (let i = 0; i < levels; i++) s = "kind name ofType { " + s + " }";
+  return "fragment TypeRef on __Type { " + s + " }";
+}
+
+function shallowIntrospection(query: string): string {
+  const start = query.indexOf("fragment TypeRef on __Type");
+  if (start < 0) return query;
+  let depth = 0;
+  for (let i = query.indexOf("{", start); i < query.length; i++) {
+    if (query[i] === "{") depth++;
+    else if (query[i] === "}" && --depth === 0) return query.slice(0, start) + typeRef(6) + query.slice(i + 1);
+  }
+  return query;
+}
+
+async function fetcher(params: { query?: string }, opts?: { headers?: Record<string, string> }): Promise<unknown> {
+  if (typeof params.query === "string") params = { ...params, query: shallowIntrospection(params.query) };
   const res = await fetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
