@@ -93,13 +93,27 @@ func New(cfg Config) *Handler {
 		h.log = slog.Default()
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /auth/session", h.session)
-	mux.HandleFunc("GET /auth/link", h.link)
-	mux.HandleFunc("POST /auth/signin", h.signin)
-	mux.HandleFunc("POST /auth/signout", h.signout)
-	mux.HandleFunc("POST /auth/signup", h.signup)
-	mux.HandleFunc("POST /auth/reset", h.reset)
-	mux.HandleFunc("POST /auth/workspace", h.workspace)
+	for path, e := range map[string]struct {
+		method string
+		f      http.HandlerFunc
+	}{
+		"/auth/session":   {http.MethodGet, h.session},
+		"/auth/link":      {http.MethodGet, h.link},
+		"/auth/signin":    {http.MethodPost, h.signin},
+		"/auth/signout":   {http.MethodPost, h.signout},
+		"/auth/signup":    {http.MethodPost, h.signup},
+		"/auth/reset":     {http.MethodPost, h.reset},
+		"/auth/workspace": {http.MethodPost, h.workspace},
+	} {
+		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != e.method && !(e.method == http.MethodGet && r.Method == http.MethodHead) {
+				w.Header().Set("Allow", e.method)
+				writeError(w, http.StatusMethodNotAllowed, errcode.New(errcode.BadUserInput, "use %s", e.method))
+				return
+			}
+			e.f(w, r)
+		})
+	}
 	mux.HandleFunc("/auth/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, &errcode.Error{Code: errcode.NotFound, Msg: "no such endpoint"})
 	})
