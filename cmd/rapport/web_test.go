@@ -291,6 +291,15 @@ func testWebApp(t *testing.T, s *server, db string) {
 	b.do(t, "wrong password", typeIn("#email", "nobody@example.com"), typeIn("#password", "wrong password"),
 		click(`#signin button[type=submit]`), until(`document.querySelector('#signin-error').textContent.length > 0`))
 	b.screenshot(t, "signin-error")
+	// Failures are throttled: the page says how long to wait.
+	for i := 0; i < 6 && !strings.Contains(text(t, b, "#signin-error"), "Try again in"); i++ {
+		b.do(t, "wrong password again", js(`document.querySelector('#signin-error').textContent = ''`),
+			click(`#signin button[type=submit]`), until(`document.querySelector('#signin-error').textContent.length > 0`))
+	}
+	if got := text(t, b, "#signin-error"); !strings.Contains(got, "Too many attempts. Try again in") {
+		t.Errorf("throttled sign-in shows %q", got)
+	}
+	b.screenshot(t, "signin-throttled")
 
 	// Sign up from an invitation: a field error shows next to its field.
 	link := invite("dana@example.com", "member")
@@ -368,6 +377,20 @@ func testWebApp(t *testing.T, s *server, db string) {
 	_, out = s.query(t, s.token, fmt.Sprintf(`{ node(id: %q) { ... on Deal { stageID } } }`, moved))
 	if got := dig(out, "data", "node", "stageID"); got != second.ID {
 		t.Errorf("a viewer moved the deal to %v", got)
+	}
+
+	// A reset link sets a new password and signs in.
+	b.do(t, "viewer signs out", click("#signout"), atPath("/signin"))
+	reset, err := run(t, "member", "reset-link", "--db", db, "--email", "dana@example.com", "--base-url", base)
+	if err != nil || !strings.Contains(reset, "/reset?token=") {
+		t.Fatalf("reset-link: %q %v", reset, err)
+	}
+	b.do(t, "reset page", chromedp.Navigate(strings.TrimSpace(reset)), visible("#password"))
+	b.screenshot(t, "reset")
+	b.do(t, "reset", typeIn("#password", "another long password"), click(`#reset button[type=submit]`),
+		atPath("/board"), until(boardReady))
+	if got := text(t, b, "#account-name"); got != "Dana Scully" {
+		t.Errorf("after the reset the shell shows %q", got)
 	}
 
 	// The other sections and GraphiQL, whose fetcher loads the schema.
