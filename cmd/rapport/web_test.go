@@ -69,11 +69,12 @@ func newBrowser(t *testing.T) *browser {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
-	b := &browser{ctx: ctx, shots: os.Getenv("RAPPORT_SCREENSHOTS")}
-	if b.shots == "" {
-		b.shots = t.TempDir()
-	} else if err := os.MkdirAll(b.shots, 0o755); err != nil {
-		t.Fatal(err)
+	b := &browser{ctx: ctx, shots: t.TempDir()}
+	if dir := os.Getenv("RAPPORT_SCREENSHOTS"); dir != "" {
+		b.shots = filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "-"))
+		if err := os.MkdirAll(b.shots, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	err := chromedp.Listen(ctx, func(ev any) {
 		b.mu.Lock()
@@ -394,8 +395,16 @@ func testWebApp(t *testing.T, s *server, db string) {
 	}
 
 	// The other sections and GraphiQL, whose fetcher loads the schema.
-	b.do(t, "contacts", click(`nav a[href="/contacts"]`), atPath("/contacts"), visible("main h1"))
+	b.do(t, "contacts", click(`nav a[href="/contacts"]`), atPath("/contacts"), until(`document.querySelector('#list')?.dataset.loaded === 'true'`))
+	if got := text(t, b, "#list-count"); !strings.HasPrefix(got, "100 of ") {
+		t.Errorf("contacts list shows %q", got)
+	}
 	b.screenshot(t, "contacts")
+	b.do(t, "deals", click(`nav a[href="/deals"]`), atPath("/deals"), until(`document.querySelector('#list')?.dataset.loaded === 'true'`))
+	if !eval[bool](t, b, fmt.Sprintf(`[...document.querySelectorAll('#list td')].some(td => td.textContent === %q) && window.__xss === undefined`, evil)) {
+		t.Error("the deals list does not show the deal whose name is markup as text")
+	}
+	b.screenshot(t, "deals")
 	b.do(t, "graphiql", chromedp.Navigate(base+"/graphiql"), visible(".graphiql-container"),
 		until(`!!document.querySelector('.graphiql-query-editor')`),
 		// The schema loaded: the documentation explorer lists the root types.

@@ -5,6 +5,7 @@ import { ApiError, Session, auth, handleUnauthenticated, session, setCSRF, signI
 import { h, mount } from "./dom";
 import { resetPage, signInPage, signUpPage } from "./auth";
 import { boardPage } from "./board";
+import { listPage, lists } from "./lists";
 
 const root = document.getElementById("app")!;
 let current: Session | null = null;
@@ -139,6 +140,7 @@ async function render(): Promise<void> {
   if (path === "/board" || path.startsWith("/board/")) {
     return boardPage(main, current, decodeURIComponent(path.slice("/board/".length)));
   }
+  if (lists[path]) return listPage(main, lists[path]);
   const s = sections.find(([href]) => path.startsWith(href));
   if (s) return comingSoon(main, s[1]);
   mount(main, h("h1", null, "Not found"), h("p", null, "No page here. ", link("/board", "Go to the board")));
