@@ -394,6 +394,24 @@ func testWebApp(t *testing.T, s *server, db string) {
 		t.Errorf("after the reset the shell shows %q", got)
 	}
 
+	// A second workspace: the switcher moves the session there.
+	for _, args := range [][]string{
+		{"workspace", "create", "second", "--name", "Second Workspace"},
+		{"member", "add", "--workspace", "second", "--email", "dana@example.com", "--name", "Dana Scully", "--role", "admin"},
+	} {
+		if _, err := run(t, append([]string{"--db", db}, args...)...); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	b.do(t, "switch workspace", chromedp.Reload(), until(boardReady), visible("#workspace-switcher"),
+		js(`(() => { const s = document.querySelector('#workspace-switcher'); s.value = 'second'; s.dispatchEvent(new Event('change')); return true })()`),
+		until(`document.querySelector('#workspace-switcher')?.value === 'second' && /admin/.test(document.querySelector('.role')?.textContent ?? '')`),
+		until(`!!document.querySelector('main h1')`))
+	b.screenshot(t, "second-workspace")
+	b.do(t, "back to demo",
+		js(`(() => { const s = document.querySelector('#workspace-switcher'); s.value = 'demo'; s.dispatchEvent(new Event('change')); return true })()`),
+		until(`document.querySelector('#workspace-switcher')?.value === 'demo'`), until(boardReady))
+
 	// The other sections and GraphiQL, whose fetcher loads the schema.
 	b.do(t, "contacts", click(`nav a[href="/contacts"]`), atPath("/contacts"), until(`document.querySelector('#list')?.dataset.loaded === 'true'`))
 	if got := text(t, b, "#list-count"); !strings.HasPrefix(got, "100 of ") {

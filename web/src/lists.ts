@@ -11,7 +11,7 @@ interface List {
   field: string; // root connection
   order: string; // orderBy
   node: string; // selection of a node
-  columns: [string, (r: Row) => string][];
+  columns: [string, (r: Row) => string, string?][];
 }
 
 const person = (r: Row | null | undefined): string =>
@@ -33,14 +33,14 @@ export const lists: Record<string, List> = {
     field: "organizations",
     order: "{field: NAME, direction: ASC}",
     node: "id name domain industry employees owner { name }",
-    columns: [["Name", (r) => str(r.name)], ["Domain", (r) => str(r.domain)], ["Industry", (r) => str(r.industry)], ["Employees", (r) => str(r.employees)], ["Owner", (r) => name(r.owner)]],
+    columns: [["Name", (r) => str(r.name)], ["Domain", (r) => str(r.domain)], ["Industry", (r) => str(r.industry)], ["Employees", (r) => str(r.employees), "num"], ["Owner", (r) => name(r.owner)]],
   },
   "/deals": {
     title: "Deals",
     field: "deals",
     order: "{field: UPDATED_AT, direction: DESC}",
     node: "id name amount currency status stage { name } pipeline { name } organization { name } owner { name }",
-    columns: [["Name", (r) => str(r.name)], ["Amount", (r) => fmtMoney(Number(r.amount), str(r.currency) || "USD")], ["Status", (r) => str(r.status)],
+    columns: [["Name", (r) => str(r.name)], ["Amount", (r) => fmtMoney(Number(r.amount), str(r.currency) || "USD"), "num"], ["Status", (r) => str(r.status)],
       ["Stage", (r) => name(r.pipeline) + " · " + name(r.stage)], ["Organization", (r) => name(r.organization)], ["Owner", (r) => name(r.owner)]],
   },
   "/leads": {
@@ -68,7 +68,7 @@ export async function listPage(main: HTMLElement, l: List): Promise<void> {
   const more = h("button", { type: "button", class: "more", hidden: true }, "Show more");
   mount(main,
     h("div", { class: "board-head" }, h("h1", null, l.title), count),
-    h("table", { class: "list", id: "list" }, h("thead", null, h("tr", null, l.columns.map(([c]) => h("th", null, c)))), body),
+    h("table", { class: "list", id: "list" }, h("thead", null, h("tr", null, l.columns.map(([c, , cls]) => h("th", { class: cls }, c)))), body),
     error, more);
   let after: string | null = null;
   let shown = 0;
@@ -78,7 +78,7 @@ export async function listPage(main: HTMLElement, l: List): Promise<void> {
       const data = await gql<Record<string, { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: Row }[] }>>(query, { after, first: PAGE });
       const conn = data[l.field];
       const frag = document.createDocumentFragment();
-      for (const { node } of conn.edges) frag.appendChild(h("tr", null, l.columns.map(([, f]) => h("td", null, f(node)))));
+      for (const { node } of conn.edges) frag.appendChild(h("tr", null, l.columns.map(([, f, cls]) => h("td", { class: cls }, f(node)))));
       body.appendChild(frag);
       shown += conn.edges.length;
       count.textContent = shown + " of " + conn.totalCount;
