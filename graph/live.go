@@ -95,6 +95,10 @@ type liveServer struct {
 
 type liveConnKey struct{}
 
+// liveSessionKey holds the viewer of the session cookie an upgrade
+// request came with.
+type liveSessionKey struct{}
+
 // handler serves a WebSocket upgrade on /graphql: it makes the
 // connection's state, which the transport finds in the request's context,
 // and gives back the workspace's connection slot when it ends.
@@ -102,6 +106,7 @@ func (l *liveServer) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &liveConn{l: l, header: r.Header.Get("Authorization"), active: map[string]bool{},
 			done: make(chan struct{})}
+		c.session, _ = r.Context().Value(liveSessionKey{}).(*tenancy.Viewer)
 		defer c.leave()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), liveConnKey{}, c)))
 	})
@@ -138,11 +143,14 @@ func (l *liveServer) init(ctx context.Context, p transport.InitPayload) (context
 	if auth == "" {
 		auth = c.header
 	}
-	scheme, token, ok := strings.Cut(auth, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-		return refuse(ctx, closeForbidden, "Forbidden: missing bearer token: send {\"authorization\": \"Bearer <token>\"} in connection_init")
+	v, err := c.session, error(nil)
+	if auth != "" || v == nil {
+		scheme, token, ok := strings.Cut(auth, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return refuse(ctx, closeForbidden, "Forbidden: missing bearer token: send {\"authorization\": \"Bearer <token>\"} in connection_init")
+		}
+		v, err = access.Authenticate(ctx, l.client, strings.TrimSpace(token))
 	}
-	v, err := access.Authenticate(ctx, l.client, strings.TrimSpace(token))
 	if err != nil {
 		if errcode.Of(err) == errcode.Unauthenticated {
 			return refuse(ctx, closeForbidden, "Forbidden: "+err.Error())
@@ -203,8 +211,11 @@ func (liveAccepter) Accept(w http.ResponseWriter, r *http.Request, opts transpor
 type liveConn struct {
 	l      *liveServer
 	header string // the upgrade request's Authorization
-	conn   *coderws.Conn
-	out    chan outgoing
+	// session is the viewer of the upgrade request's session cookie,
+	// which acts when connection_init carries no token.
+	session *tenancy.Viewer
+	conn    *coderws.Conn
+	out     chan outgoing
 
 	mu     sync.Mutex
 	ws     pulid.ID

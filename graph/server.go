@@ -17,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler"
 	gqlext "github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -34,6 +33,8 @@ import (
 	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/resolvers"
 	"github.com/rapportcrm/rapport/internal/telemetry"
+	"github.com/rapportcrm/rapport/internal/webauth"
+	"github.com/rapportcrm/rapport/web"
 )
 
 // Config configures the HTTP handler.
@@ -87,6 +88,10 @@ type Config struct {
 	// LiveLimits bound the live connections; zero values take the
 	// defaults.
 	LiveLimits LiveLimits
+	// Auth, when set, serves the sign-in endpoints at /auth/ and lets a
+	// request without an Authorization header act as the session of its
+	// cookie (see internal/webauth); nil serves API tokens only.
+	Auth *webauth.Handler
 }
 
 // MetricsHandler serves reg's metrics in Prometheus' format, to the bearer
@@ -117,7 +122,8 @@ func schemaOf(cfg Config) graphql.ExecutableSchema {
 		Live: cfg.Live, LiveBuffer: cfg.LiveLimits.withDefaults().SendBuffer}})
 }
 
-// NewHandler returns the server's routes: GraphiQL at /, the API at
+// NewHandler returns the server's routes: the web app at / (GraphiQL at
+// /graphiql; see package web), the API at
 // /graphql, charts of the built-in metrics at /charts/{kind}.{svg|png},
 // health at /healthz (the server runs and its store answers), readiness at
 // /readyz (and no plugin is still loading) and Prometheus metrics at
@@ -181,8 +187,8 @@ func NewHandler(cfg Config) http.Handler {
 	tokens := access.NewTokens(cfg.Client, ttl)
 	mux := http.NewServeMux()
 	api := routeUploads(cfg.MaxUpload,
-		capBody(limits.MaxBody, authenticate(tokens, quota.requests(checkRequest(limits, srv)))),
-		authenticate(tokens, quota.requests(writerUploads(srv))))
+		capBody(limits.MaxBody, authenticate(tokens, cfg.Auth, quota.requests(checkRequest(limits, srv)))),
+		authenticate(tokens, cfg.Auth, quota.requests(writerUploads(srv))))
 	if ls != nil {
 		// A WebSocket authenticates in its connection_init (browsers
 		// cannot set headers on one), so it skips authenticate.
@@ -190,6 +196,15 @@ func NewHandler(cfg Config) http.Handler {
 		next := api
 		api = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if isUpgrade(r) {
+				if cfg.Auth != nil && r.Header.Get("Authorization") == "" {
+					// A browser's WebSocket acts as its session.
+					if v, ok := sessionViewer(w, r, cfg.Auth); ok {
+						if v == nil {
+							return
+						}
+						r = r.WithContext(context.WithValue(r.Context(), liveSessionKey{}, v))
+					}
+				}
 				upgrades.ServeHTTP(w, r)
 				return
 			}
@@ -199,7 +214,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.Handle("/graphql", api)
 	if cfg.Charts != nil {
 		// Charts of the built-in metrics, for dashboards: /charts/churn.svg?from=2025-01&to=2025-12 …
-		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(tokens, quota.requests(heavy.handler(cfg.Charts)))))
+		mux.Handle("/charts/", capBody(limits.MaxBody, authenticate(tokens, cfg.Auth, quota.requests(heavy.handler(cfg.Charts)))))
 	}
 	if !cfg.MetricsOff {
 		mux.Handle("/metrics", MetricsHandler(reg, cfg.MetricsToken))
@@ -209,29 +224,35 @@ func NewHandler(cfg Config) http.Handler {
 	// background; calls to one still loading wait for it).
 	mux.HandleFunc("/healthz", health(cfg, false))
 	mux.HandleFunc("/readyz", health(cfg, true))
+	if cfg.Auth != nil {
+		mux.Handle("/auth/", cfg.Auth)
+	}
 	if cfg.PprofToken != "" {
 		mux.Handle("/debug/pprof/", pprofHandler(cfg.PprofToken))
 	}
-	page := playground.Handler("Rapport", "/graphql")
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			http.NotFound(w, r)
-			return
-		}
-		page.ServeHTTP(w, r)
-	})
+	// The web app (and GraphiQL at /graphiql), from files in the binary.
+	mux.Handle("/", web.Handler())
 	return telemetry.Handler(mux)
 }
 
 // authenticate resolves the bearer token into the request's viewer, or
-// answers 401 with an UNAUTHENTICATED error.
-func authenticate(tokens *access.Tokens, next http.Handler) http.Handler {
+// answers 401 with an UNAUTHENTICATED error. Without an Authorization
+// header, the session cookie does (when web is set): see sessionViewer.
+func authenticate(tokens *access.Tokens, web *webauth.Handler, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodOptions {
 			next.ServeHTTP(w, r)
 			return
 		}
 		auth := r.Header.Get("Authorization")
+		if auth == "" && web != nil {
+			if v, ok := sessionViewer(w, r, web); ok {
+				if v != nil {
+					next.ServeHTTP(w, r.WithContext(tenancy.NewContext(r.Context(), v)))
+				}
+				return
+			}
+		}
 		scheme, token, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			unauthenticated(w, "missing bearer token: send Authorization: Bearer <token>")
@@ -247,6 +268,56 @@ func authenticate(tokens *access.Tokens, next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(tenancy.NewContext(r.Context(), v)))
+	})
+}
+
+// sessionViewer authenticates r by its session cookie. It returns ok false
+// when r has no session cookie; otherwise either the viewer, or nil when
+// it answered r itself: 401 for an ended session, 403 for a request that
+// changes something (any method but GET, HEAD and OPTIONS, and WebSocket
+// upgrades) without the session's CSRF token or from another origin.
+func sessionViewer(w http.ResponseWriter, r *http.Request, web *webauth.Handler) (*tenancy.Viewer, bool) {
+	view, err := web.Authenticate(r)
+	if view == nil && err == nil {
+		return nil, false
+	}
+	if err != nil {
+		if errcode.Of(err) == errcode.Unauthenticated {
+			unauthenticated(w, err.Error())
+		} else {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+		return nil, true
+	}
+	if !webauth.SameOrigin(r) {
+		forbidden(w, "cross-origin request refused")
+		return nil, true
+	}
+	switch {
+	case isUpgrade(r):
+		// Browsers set no headers of their own on a WebSocket, but
+		// always send its page's Origin.
+		if r.Header.Get("Origin") == "" {
+			forbidden(w, "a WebSocket opened with the session cookie needs an Origin header")
+			return nil, true
+		}
+	case r.Method != http.MethodGet && r.Method != http.MethodHead && !webauth.CheckCSRF(r, view):
+		forbidden(w, "requests made with the session cookie need the "+webauth.CSRFHeader+" header of the session")
+		return nil, true
+	}
+	v := view.Viewer
+	return &v, true
+}
+
+// forbidden answers 403 with a FORBIDDEN GraphQL error.
+func forbidden(w http.ResponseWriter, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusForbidden)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{
+			"message":    msg,
+			"extensions": map[string]any{"code": errcode.Forbidden},
+		}},
 	})
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/rapportcrm/rapport/core/transfer"
 	"github.com/rapportcrm/rapport/graph"
 	"github.com/rapportcrm/rapport/internal/telemetry"
+	"github.com/rapportcrm/rapport/internal/webauth"
 )
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -46,6 +47,9 @@ func newServeCmd(g *globals) *cobra.Command {
 		liveLimits                graph.LiveLimits
 		lf                        limitFlags
 		tf                        traceFlags
+		signIn, secureCookies     bool
+		trustProxy                bool
+		sessionIdle, sessionMax   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -168,8 +172,13 @@ func newServeCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			var web *webauth.Handler
+			if signIn {
+				web = webauth.New(webauth.Config{Client: st.Client, Logger: log, SecureCookies: secureCookies, TrustProxy: trustProxy,
+					Sessions: access.NewSessions(st.Client, access.SessionOptions{Idle: sessionIdle, Max: sessionMax, CacheTTL: cmp.Or(tokenTTL, -1)})})
+			}
 			srv := &http.Server{
-				Handler: graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
+				Handler: graph.NewHandler(graph.Config{Client: st.Client, Auth: web, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
 					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng,
 					TokenTTL: cmp.Or(tokenTTL, -1), // 0 on the command line: read tokens every time
 					Live:     feed, LiveLimits: liveLimits,
@@ -213,6 +222,11 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&importMaxMB, "import-max-size", 32, "the largest file importRecords takes over GraphQL, in MiB (rapport import reads larger ones)")
 	cmd.Flags().IntVar(&dbMaxConns, "db-max-conns", store.DefaultPostgresConns, "PostgreSQL connections the server keeps, open and idle (env RAPPORT_DB_MAX_CONNS)")
 	cmd.Flags().DurationVar(&tokenTTL, "token-ttl", access.DefaultTokenTTL, "how long a verified API token is trusted before the database is asked again; a token revoked on another server stops working here within it (0: ask every request) (env RAPPORT_TOKEN_TTL)")
+	cmd.Flags().BoolVar(&signIn, "sign-in", true, "serve the sign-in endpoints at /auth/ and accept session cookies on the API (env RAPPORT_SIGN_IN)")
+	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "always mark the session cookie Secure (it is on requests over TLS): for a server behind a proxy that ends TLS (env RAPPORT_SECURE_COOKIES)")
+	cmd.Flags().BoolVar(&trustProxy, "trust-proxy", false, "a trusted reverse proxy stands in front: take the client address from X-Forwarded-For and TLS from X-Forwarded-Proto (env RAPPORT_TRUST_PROXY)")
+	cmd.Flags().DurationVar(&sessionIdle, "session-idle", access.DefaultSessionIdle, "sign a person out after this long without a request (env RAPPORT_SESSION_IDLE)")
+	cmd.Flags().DurationVar(&sessionMax, "session-max", access.DefaultSessionMax, "sign a person out this long after they signed in (env RAPPORT_SESSION_MAX)")
 	cmd.Flags().StringVar(&metricsAddr, "metrics-addr", "", "serve /metrics on this address only, not on --addr (env RAPPORT_METRICS_ADDR)")
 	cmd.Flags().StringVar(&metricsToken, "metrics-token", "", "bearer token /metrics requires (env RAPPORT_METRICS_TOKEN)")
 	cmd.Flags().BoolVar(&liveOn, "live", true, "serve GraphQL subscriptions over WebSocket on /graphql (env RAPPORT_LIVE)")

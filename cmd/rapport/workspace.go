@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -213,12 +214,77 @@ func newMemberCmd(g *globals) *cobra.Command {
 	add.Flags().StringVar(&name, "name", "", "the member's name (default: the email)")
 	add.Flags().StringVar(&newRole, "role", "member", "admin, member or viewer")
 	_ = add.MarkFlagRequired("email")
-	for _, c := range []*cobra.Command{add, list, role, remove} {
+	var (
+		baseURL string
+		ttl     time.Duration
+	)
+	invite := &cobra.Command{
+		Use:   "invite --workspace SLUG --email EMAIL [--role ROLE] [--name NAME] [--base-url URL] [--ttl 72h]",
+		Short: "Add a member (unless there is one with the email) and print a one-time sign-up link for them",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withWorkspace(cmd, func(ctx context.Context, c *ent.Client, ws *ent.Workspace) error {
+				secret, m, err := access.Invite(ctx, c, ws, email, name, tenancy.Role(newRole), ttl)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "invited %s (%s) to %s as %s; the link works once, for %s:\n", m.Email, m.ID, ws.Slug, newRole, ttlOr(ttl, access.DefaultInviteTTL))
+				fmt.Fprintln(cmd.OutOrStdout(), linkURL(baseURL, "signup", secret))
+				return nil
+			})
+		},
+	}
+	invite.Flags().StringVar(&email, "email", "", "the person's email (required)")
+	invite.Flags().StringVar(&name, "name", "", "the member's name, if they are added (default: the email)")
+	invite.Flags().StringVar(&newRole, "role", "member", "admin, member or viewer")
+	invite.Flags().DurationVar(&ttl, "ttl", access.DefaultInviteTTL, "how long the link works")
+	_ = invite.MarkFlagRequired("email")
+	resetLink := &cobra.Command{
+		Use:   "reset-link --email EMAIL [--base-url URL] [--ttl 1h]",
+		Short: "Print a one-time link to set a new password for the account of an email",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := g.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			secret, err := access.ResetLink(cmd.Context(), st.Client, email, ttl)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "password reset link for %s; it works once, for %s:\n", access.NormalizeEmail(email), ttlOr(ttl, access.DefaultResetTTL))
+			fmt.Fprintln(cmd.OutOrStdout(), linkURL(baseURL, "reset", secret))
+			return nil
+		},
+	}
+	resetLink.Flags().StringVar(&email, "email", "", "the account's email (required)")
+	resetLink.Flags().DurationVar(&ttl, "ttl", access.DefaultResetTTL, "how long the link works")
+	_ = resetLink.MarkFlagRequired("email")
+	for _, c := range []*cobra.Command{invite, resetLink} {
+		c.Flags().StringVar(&baseURL, "base-url", defaultBaseURL, "the web app's address the link points to (env RAPPORT_BASE_URL)")
+	}
+	for _, c := range []*cobra.Command{add, list, role, remove, invite} {
 		c.Flags().StringVarP(&slug, "workspace", "w", "", "workspace slug (required)")
 		_ = c.MarkFlagRequired("workspace")
 	}
-	cmd.AddCommand(add, list, role, remove)
+	cmd.AddCommand(add, list, role, remove, invite, resetLink)
 	return cmd
+}
+
+// defaultBaseURL is where links point unless --base-url says otherwise.
+const defaultBaseURL = "http://localhost:8080"
+
+// linkURL is the web app's page for a one-time link: base/page?token=secret.
+func linkURL(base, page, secret string) string {
+	return strings.TrimRight(base, "/") + "/" + page + "?token=" + url.QueryEscape(secret)
+}
+
+func ttlOr(ttl, def time.Duration) time.Duration {
+	if ttl <= 0 {
+		return def
+	}
+	return ttl
 }
 
 func newTokenCmd(g *globals) *cobra.Command {

@@ -16,6 +16,8 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/rapportcrm/rapport/core/ent/account"
+	"github.com/rapportcrm/rapport/core/ent/accountlink"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
@@ -31,6 +33,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
+	"github.com/rapportcrm/rapport/core/ent/loginfailure"
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/order"
 	"github.com/rapportcrm/rapport/core/ent/organization"
@@ -40,6 +43,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
+	"github.com/rapportcrm/rapport/core/ent/session"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -57,6 +61,10 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Account is the client for interacting with the Account builders.
+	Account *AccountClient
+	// AccountLink is the client for interacting with the AccountLink builders.
+	AccountLink *AccountLinkClient
 	// Activity is the client for interacting with the Activity builders.
 	Activity *ActivityClient
 	// AssessmentAnswer is the client for interacting with the AssessmentAnswer builders.
@@ -85,6 +93,8 @@ type Client struct {
 	Lead *LeadClient
 	// LineItem is the client for interacting with the LineItem builders.
 	LineItem *LineItemClient
+	// LoginFailure is the client for interacting with the LoginFailure builders.
+	LoginFailure *LoginFailureClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
 	// Order is the client for interacting with the Order builders.
@@ -103,6 +113,8 @@ type Client struct {
 	SegmentMembership *SegmentMembershipClient
 	// SegmentRun is the client for interacting with the SegmentRun builders.
 	SegmentRun *SegmentRunClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// Stage is the client for interacting with the Stage builders.
 	Stage *StageClient
 	// StageChange is the client for interacting with the StageChange builders.
@@ -127,6 +139,8 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
+	c.Account = NewAccountClient(c.config)
+	c.AccountLink = NewAccountLinkClient(c.config)
 	c.Activity = NewActivityClient(c.config)
 	c.AssessmentAnswer = NewAssessmentAnswerClient(c.config)
 	c.Automation = NewAutomationClient(c.config)
@@ -141,6 +155,7 @@ func (c *Client) init() {
 	c.ImportReject = NewImportRejectClient(c.config)
 	c.Lead = NewLeadClient(c.config)
 	c.LineItem = NewLineItemClient(c.config)
+	c.LoginFailure = NewLoginFailureClient(c.config)
 	c.Member = NewMemberClient(c.config)
 	c.Order = NewOrderClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
@@ -150,6 +165,7 @@ func (c *Client) init() {
 	c.Segment = NewSegmentClient(c.config)
 	c.SegmentMembership = NewSegmentMembershipClient(c.config)
 	c.SegmentRun = NewSegmentRunClient(c.config)
+	c.Session = NewSessionClient(c.config)
 	c.Stage = NewStageClient(c.config)
 	c.StageChange = NewStageChangeClient(c.config)
 	c.Tag = NewTagClient(c.config)
@@ -249,6 +265,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:               ctx,
 		config:            cfg,
 		APIToken:          NewAPITokenClient(cfg),
+		Account:           NewAccountClient(cfg),
+		AccountLink:       NewAccountLinkClient(cfg),
 		Activity:          NewActivityClient(cfg),
 		AssessmentAnswer:  NewAssessmentAnswerClient(cfg),
 		Automation:        NewAutomationClient(cfg),
@@ -263,6 +281,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ImportReject:      NewImportRejectClient(cfg),
 		Lead:              NewLeadClient(cfg),
 		LineItem:          NewLineItemClient(cfg),
+		LoginFailure:      NewLoginFailureClient(cfg),
 		Member:            NewMemberClient(cfg),
 		Order:             NewOrderClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
@@ -272,6 +291,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Segment:           NewSegmentClient(cfg),
 		SegmentMembership: NewSegmentMembershipClient(cfg),
 		SegmentRun:        NewSegmentRunClient(cfg),
+		Session:           NewSessionClient(cfg),
 		Stage:             NewStageClient(cfg),
 		StageChange:       NewStageChangeClient(cfg),
 		Tag:               NewTagClient(cfg),
@@ -298,6 +318,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:               ctx,
 		config:            cfg,
 		APIToken:          NewAPITokenClient(cfg),
+		Account:           NewAccountClient(cfg),
+		AccountLink:       NewAccountLinkClient(cfg),
 		Activity:          NewActivityClient(cfg),
 		AssessmentAnswer:  NewAssessmentAnswerClient(cfg),
 		Automation:        NewAutomationClient(cfg),
@@ -312,6 +334,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ImportReject:      NewImportRejectClient(cfg),
 		Lead:              NewLeadClient(cfg),
 		LineItem:          NewLineItemClient(cfg),
+		LoginFailure:      NewLoginFailureClient(cfg),
 		Member:            NewMemberClient(cfg),
 		Order:             NewOrderClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
@@ -321,6 +344,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Segment:           NewSegmentClient(cfg),
 		SegmentMembership: NewSegmentMembershipClient(cfg),
 		SegmentRun:        NewSegmentRunClient(cfg),
+		Session:           NewSessionClient(cfg),
 		Stage:             NewStageClient(cfg),
 		StageChange:       NewStageChangeClient(cfg),
 		Tag:               NewTagClient(cfg),
@@ -356,12 +380,12 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Activity, c.AssessmentAnswer, c.Automation, c.AutomationRun,
-		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
-		c.ImportJob, c.ImportReject, c.Lead, c.LineItem, c.Member, c.Order,
-		c.Organization, c.Pipeline, c.Product, c.Score, c.Segment, c.SegmentMembership,
-		c.SegmentRun, c.Stage, c.StageChange, c.Tag, c.TimelineEvent, c.Workspace,
-		c.WorkspacePlugin,
+		c.APIToken, c.Account, c.AccountLink, c.Activity, c.AssessmentAnswer,
+		c.Automation, c.AutomationRun, c.Contact, c.CustomField, c.Deal, c.Delivery,
+		c.Event, c.ExtensionBinding, c.ImportJob, c.ImportReject, c.Lead, c.LineItem,
+		c.LoginFailure, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
+		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Session, c.Stage,
+		c.StageChange, c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
 	} {
 		n.Use(hooks...)
 	}
@@ -371,12 +395,12 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Activity, c.AssessmentAnswer, c.Automation, c.AutomationRun,
-		c.Contact, c.CustomField, c.Deal, c.Delivery, c.Event, c.ExtensionBinding,
-		c.ImportJob, c.ImportReject, c.Lead, c.LineItem, c.Member, c.Order,
-		c.Organization, c.Pipeline, c.Product, c.Score, c.Segment, c.SegmentMembership,
-		c.SegmentRun, c.Stage, c.StageChange, c.Tag, c.TimelineEvent, c.Workspace,
-		c.WorkspacePlugin,
+		c.APIToken, c.Account, c.AccountLink, c.Activity, c.AssessmentAnswer,
+		c.Automation, c.AutomationRun, c.Contact, c.CustomField, c.Deal, c.Delivery,
+		c.Event, c.ExtensionBinding, c.ImportJob, c.ImportReject, c.Lead, c.LineItem,
+		c.LoginFailure, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
+		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Session, c.Stage,
+		c.StageChange, c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -387,6 +411,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APITokenMutation:
 		return c.APIToken.mutate(ctx, m)
+	case *AccountMutation:
+		return c.Account.mutate(ctx, m)
+	case *AccountLinkMutation:
+		return c.AccountLink.mutate(ctx, m)
 	case *ActivityMutation:
 		return c.Activity.mutate(ctx, m)
 	case *AssessmentAnswerMutation:
@@ -415,6 +443,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Lead.mutate(ctx, m)
 	case *LineItemMutation:
 		return c.LineItem.mutate(ctx, m)
+	case *LoginFailureMutation:
+		return c.LoginFailure.mutate(ctx, m)
 	case *MemberMutation:
 		return c.Member.mutate(ctx, m)
 	case *OrderMutation:
@@ -433,6 +463,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.SegmentMembership.mutate(ctx, m)
 	case *SegmentRunMutation:
 		return c.SegmentRun.mutate(ctx, m)
+	case *SessionMutation:
+		return c.Session.mutate(ctx, m)
 	case *StageMutation:
 		return c.Stage.mutate(ctx, m)
 	case *StageChangeMutation:
@@ -613,6 +645,290 @@ func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value
 		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// AccountClient is a client for the Account schema.
+type AccountClient struct {
+	config
+}
+
+// NewAccountClient returns a client for the Account from the given config.
+func NewAccountClient(c config) *AccountClient {
+	return &AccountClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `account.Hooks(f(g(h())))`.
+func (c *AccountClient) Use(hooks ...Hook) {
+	c.hooks.Account = append(c.hooks.Account, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `account.Intercept(f(g(h())))`.
+func (c *AccountClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Account = append(c.inters.Account, interceptors...)
+}
+
+// Create returns a builder for creating a Account entity.
+func (c *AccountClient) Create() *AccountCreate {
+	mutation := newAccountMutation(c.config, OpCreate)
+	return &AccountCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Account entities.
+func (c *AccountClient) CreateBulk(builders ...*AccountCreate) *AccountCreateBulk {
+	return &AccountCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AccountClient) MapCreateBulk(slice any, setFunc func(*AccountCreate, int)) *AccountCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AccountCreateBulk{err: fmt.Errorf("calling to AccountClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AccountCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AccountCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Account.
+func (c *AccountClient) Update() *AccountUpdate {
+	mutation := newAccountMutation(c.config, OpUpdate)
+	return &AccountUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AccountClient) UpdateOne(a *Account) *AccountUpdateOne {
+	mutation := newAccountMutation(c.config, OpUpdateOne, withAccount(a))
+	return &AccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AccountClient) UpdateOneID(id pulid.ID) *AccountUpdateOne {
+	mutation := newAccountMutation(c.config, OpUpdateOne, withAccountID(id))
+	return &AccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Account.
+func (c *AccountClient) Delete() *AccountDelete {
+	mutation := newAccountMutation(c.config, OpDelete)
+	return &AccountDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AccountClient) DeleteOne(a *Account) *AccountDeleteOne {
+	return c.DeleteOneID(a.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AccountClient) DeleteOneID(id pulid.ID) *AccountDeleteOne {
+	builder := c.Delete().Where(account.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AccountDeleteOne{builder}
+}
+
+// Query returns a query builder for Account.
+func (c *AccountClient) Query() *AccountQuery {
+	return &AccountQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAccount},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Account entity by its id.
+func (c *AccountClient) Get(ctx context.Context, id pulid.ID) (*Account, error) {
+	return c.Query().Where(account.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AccountClient) GetX(ctx context.Context, id pulid.ID) *Account {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QuerySessions queries the sessions edge of a Account.
+func (c *AccountClient) QuerySessions(a *Account) *SessionQuery {
+	query := (&SessionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := a.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(account.Table, account.FieldID, id),
+			sqlgraph.To(session.Table, session.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, account.SessionsTable, account.SessionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(a.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AccountClient) Hooks() []Hook {
+	hooks := c.hooks.Account
+	return append(hooks[:len(hooks):len(hooks)], account.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AccountClient) Interceptors() []Interceptor {
+	return c.inters.Account
+}
+
+func (c *AccountClient) mutate(ctx context.Context, m *AccountMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AccountCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AccountUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AccountUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AccountDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Account mutation op: %q", m.Op())
+	}
+}
+
+// AccountLinkClient is a client for the AccountLink schema.
+type AccountLinkClient struct {
+	config
+}
+
+// NewAccountLinkClient returns a client for the AccountLink from the given config.
+func NewAccountLinkClient(c config) *AccountLinkClient {
+	return &AccountLinkClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `accountlink.Hooks(f(g(h())))`.
+func (c *AccountLinkClient) Use(hooks ...Hook) {
+	c.hooks.AccountLink = append(c.hooks.AccountLink, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `accountlink.Intercept(f(g(h())))`.
+func (c *AccountLinkClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AccountLink = append(c.inters.AccountLink, interceptors...)
+}
+
+// Create returns a builder for creating a AccountLink entity.
+func (c *AccountLinkClient) Create() *AccountLinkCreate {
+	mutation := newAccountLinkMutation(c.config, OpCreate)
+	return &AccountLinkCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AccountLink entities.
+func (c *AccountLinkClient) CreateBulk(builders ...*AccountLinkCreate) *AccountLinkCreateBulk {
+	return &AccountLinkCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AccountLinkClient) MapCreateBulk(slice any, setFunc func(*AccountLinkCreate, int)) *AccountLinkCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AccountLinkCreateBulk{err: fmt.Errorf("calling to AccountLinkClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AccountLinkCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AccountLinkCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AccountLink.
+func (c *AccountLinkClient) Update() *AccountLinkUpdate {
+	mutation := newAccountLinkMutation(c.config, OpUpdate)
+	return &AccountLinkUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AccountLinkClient) UpdateOne(al *AccountLink) *AccountLinkUpdateOne {
+	mutation := newAccountLinkMutation(c.config, OpUpdateOne, withAccountLink(al))
+	return &AccountLinkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AccountLinkClient) UpdateOneID(id pulid.ID) *AccountLinkUpdateOne {
+	mutation := newAccountLinkMutation(c.config, OpUpdateOne, withAccountLinkID(id))
+	return &AccountLinkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AccountLink.
+func (c *AccountLinkClient) Delete() *AccountLinkDelete {
+	mutation := newAccountLinkMutation(c.config, OpDelete)
+	return &AccountLinkDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AccountLinkClient) DeleteOne(al *AccountLink) *AccountLinkDeleteOne {
+	return c.DeleteOneID(al.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AccountLinkClient) DeleteOneID(id pulid.ID) *AccountLinkDeleteOne {
+	builder := c.Delete().Where(accountlink.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AccountLinkDeleteOne{builder}
+}
+
+// Query returns a query builder for AccountLink.
+func (c *AccountLinkClient) Query() *AccountLinkQuery {
+	return &AccountLinkQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAccountLink},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AccountLink entity by its id.
+func (c *AccountLinkClient) Get(ctx context.Context, id pulid.ID) (*AccountLink, error) {
+	return c.Query().Where(accountlink.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AccountLinkClient) GetX(ctx context.Context, id pulid.ID) *AccountLink {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AccountLinkClient) Hooks() []Hook {
+	hooks := c.hooks.AccountLink
+	return append(hooks[:len(hooks):len(hooks)], accountlink.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AccountLinkClient) Interceptors() []Interceptor {
+	return c.inters.AccountLink
+}
+
+func (c *AccountLinkClient) mutate(ctx context.Context, m *AccountLinkMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AccountLinkCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AccountLinkUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AccountLinkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AccountLinkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AccountLink mutation op: %q", m.Op())
 	}
 }
 
@@ -3313,6 +3629,140 @@ func (c *LineItemClient) mutate(ctx context.Context, m *LineItemMutation) (Value
 	}
 }
 
+// LoginFailureClient is a client for the LoginFailure schema.
+type LoginFailureClient struct {
+	config
+}
+
+// NewLoginFailureClient returns a client for the LoginFailure from the given config.
+func NewLoginFailureClient(c config) *LoginFailureClient {
+	return &LoginFailureClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `loginfailure.Hooks(f(g(h())))`.
+func (c *LoginFailureClient) Use(hooks ...Hook) {
+	c.hooks.LoginFailure = append(c.hooks.LoginFailure, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `loginfailure.Intercept(f(g(h())))`.
+func (c *LoginFailureClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginFailure = append(c.inters.LoginFailure, interceptors...)
+}
+
+// Create returns a builder for creating a LoginFailure entity.
+func (c *LoginFailureClient) Create() *LoginFailureCreate {
+	mutation := newLoginFailureMutation(c.config, OpCreate)
+	return &LoginFailureCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginFailure entities.
+func (c *LoginFailureClient) CreateBulk(builders ...*LoginFailureCreate) *LoginFailureCreateBulk {
+	return &LoginFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginFailureClient) MapCreateBulk(slice any, setFunc func(*LoginFailureCreate, int)) *LoginFailureCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginFailureCreateBulk{err: fmt.Errorf("calling to LoginFailureClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginFailureCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginFailureCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginFailure.
+func (c *LoginFailureClient) Update() *LoginFailureUpdate {
+	mutation := newLoginFailureMutation(c.config, OpUpdate)
+	return &LoginFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginFailureClient) UpdateOne(lf *LoginFailure) *LoginFailureUpdateOne {
+	mutation := newLoginFailureMutation(c.config, OpUpdateOne, withLoginFailure(lf))
+	return &LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginFailureClient) UpdateOneID(id pulid.ID) *LoginFailureUpdateOne {
+	mutation := newLoginFailureMutation(c.config, OpUpdateOne, withLoginFailureID(id))
+	return &LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginFailure.
+func (c *LoginFailureClient) Delete() *LoginFailureDelete {
+	mutation := newLoginFailureMutation(c.config, OpDelete)
+	return &LoginFailureDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginFailureClient) DeleteOne(lf *LoginFailure) *LoginFailureDeleteOne {
+	return c.DeleteOneID(lf.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginFailureClient) DeleteOneID(id pulid.ID) *LoginFailureDeleteOne {
+	builder := c.Delete().Where(loginfailure.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginFailureDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginFailure.
+func (c *LoginFailureClient) Query() *LoginFailureQuery {
+	return &LoginFailureQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginFailure},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginFailure entity by its id.
+func (c *LoginFailureClient) Get(ctx context.Context, id pulid.ID) (*LoginFailure, error) {
+	return c.Query().Where(loginfailure.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginFailureClient) GetX(ctx context.Context, id pulid.ID) *LoginFailure {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LoginFailureClient) Hooks() []Hook {
+	hooks := c.hooks.LoginFailure
+	return append(hooks[:len(hooks):len(hooks)], loginfailure.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginFailureClient) Interceptors() []Interceptor {
+	return c.inters.LoginFailure
+}
+
+func (c *LoginFailureClient) mutate(ctx context.Context, m *LoginFailureMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginFailureCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginFailureUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginFailureUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginFailureDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginFailure mutation op: %q", m.Op())
+	}
+}
+
 // MemberClient is a client for the Member schema.
 type MemberClient struct {
 	config
@@ -4921,6 +5371,156 @@ func (c *SegmentRunClient) mutate(ctx context.Context, m *SegmentRunMutation) (V
 	}
 }
 
+// SessionClient is a client for the Session schema.
+type SessionClient struct {
+	config
+}
+
+// NewSessionClient returns a client for the Session from the given config.
+func NewSessionClient(c config) *SessionClient {
+	return &SessionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `session.Hooks(f(g(h())))`.
+func (c *SessionClient) Use(hooks ...Hook) {
+	c.hooks.Session = append(c.hooks.Session, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `session.Intercept(f(g(h())))`.
+func (c *SessionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Session = append(c.inters.Session, interceptors...)
+}
+
+// Create returns a builder for creating a Session entity.
+func (c *SessionClient) Create() *SessionCreate {
+	mutation := newSessionMutation(c.config, OpCreate)
+	return &SessionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Session entities.
+func (c *SessionClient) CreateBulk(builders ...*SessionCreate) *SessionCreateBulk {
+	return &SessionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SessionClient) MapCreateBulk(slice any, setFunc func(*SessionCreate, int)) *SessionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SessionCreateBulk{err: fmt.Errorf("calling to SessionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SessionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SessionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Session.
+func (c *SessionClient) Update() *SessionUpdate {
+	mutation := newSessionMutation(c.config, OpUpdate)
+	return &SessionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SessionClient) UpdateOne(s *Session) *SessionUpdateOne {
+	mutation := newSessionMutation(c.config, OpUpdateOne, withSession(s))
+	return &SessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SessionClient) UpdateOneID(id pulid.ID) *SessionUpdateOne {
+	mutation := newSessionMutation(c.config, OpUpdateOne, withSessionID(id))
+	return &SessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Session.
+func (c *SessionClient) Delete() *SessionDelete {
+	mutation := newSessionMutation(c.config, OpDelete)
+	return &SessionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SessionClient) DeleteOne(s *Session) *SessionDeleteOne {
+	return c.DeleteOneID(s.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SessionClient) DeleteOneID(id pulid.ID) *SessionDeleteOne {
+	builder := c.Delete().Where(session.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SessionDeleteOne{builder}
+}
+
+// Query returns a query builder for Session.
+func (c *SessionClient) Query() *SessionQuery {
+	return &SessionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSession},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Session entity by its id.
+func (c *SessionClient) Get(ctx context.Context, id pulid.ID) (*Session, error) {
+	return c.Query().Where(session.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SessionClient) GetX(ctx context.Context, id pulid.ID) *Session {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryAccount queries the account edge of a Session.
+func (c *SessionClient) QueryAccount(s *Session) *AccountQuery {
+	query := (&AccountClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := s.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(session.Table, session.FieldID, id),
+			sqlgraph.To(account.Table, account.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, session.AccountTable, session.AccountColumn),
+		)
+		fromV = sqlgraph.Neighbors(s.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SessionClient) Hooks() []Hook {
+	hooks := c.hooks.Session
+	return append(hooks[:len(hooks):len(hooks)], session.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SessionClient) Interceptors() []Interceptor {
+	return c.inters.Session
+}
+
+func (c *SessionClient) mutate(ctx context.Context, m *SessionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SessionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SessionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SessionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SessionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Session mutation op: %q", m.Op())
+	}
+}
+
 // StageClient is a client for the Stage schema.
 type StageClient struct {
 	config
@@ -5936,18 +6536,20 @@ func (c *WorkspacePluginClient) mutate(ctx context.Context, m *WorkspacePluginMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
-		CustomField, Deal, Delivery, Event, ExtensionBinding, ImportJob, ImportReject,
-		Lead, LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
-		SegmentMembership, SegmentRun, Stage, StageChange, Tag, TimelineEvent,
-		Workspace, WorkspacePlugin []ent.Hook
+		APIToken, Account, AccountLink, Activity, AssessmentAnswer, Automation,
+		AutomationRun, Contact, CustomField, Deal, Delivery, Event, ExtensionBinding,
+		ImportJob, ImportReject, Lead, LineItem, LoginFailure, Member, Order,
+		Organization, Pipeline, Product, Score, Segment, SegmentMembership, SegmentRun,
+		Session, Stage, StageChange, Tag, TimelineEvent, Workspace,
+		WorkspacePlugin []ent.Hook
 	}
 	inters struct {
-		APIToken, Activity, AssessmentAnswer, Automation, AutomationRun, Contact,
-		CustomField, Deal, Delivery, Event, ExtensionBinding, ImportJob, ImportReject,
-		Lead, LineItem, Member, Order, Organization, Pipeline, Product, Score, Segment,
-		SegmentMembership, SegmentRun, Stage, StageChange, Tag, TimelineEvent,
-		Workspace, WorkspacePlugin []ent.Interceptor
+		APIToken, Account, AccountLink, Activity, AssessmentAnswer, Automation,
+		AutomationRun, Contact, CustomField, Deal, Delivery, Event, ExtensionBinding,
+		ImportJob, ImportReject, Lead, LineItem, LoginFailure, Member, Order,
+		Organization, Pipeline, Product, Score, Segment, SegmentMembership, SegmentRun,
+		Session, Stage, StageChange, Tag, TimelineEvent, Workspace,
+		WorkspacePlugin []ent.Interceptor
 	}
 )
 

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/rapportcrm/rapport/core/ent/account"
+	"github.com/rapportcrm/rapport/core/ent/accountlink"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
@@ -27,6 +29,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
+	"github.com/rapportcrm/rapport/core/ent/loginfailure"
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/order"
 	"github.com/rapportcrm/rapport/core/ent/organization"
@@ -36,6 +39,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
+	"github.com/rapportcrm/rapport/core/ent/session"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -103,6 +107,8 @@ func checkColumn(table, column string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:          apitoken.ValidColumn,
+			account.Table:           account.ValidColumn,
+			accountlink.Table:       accountlink.ValidColumn,
 			activity.Table:          activity.ValidColumn,
 			assessmentanswer.Table:  assessmentanswer.ValidColumn,
 			automation.Table:        automation.ValidColumn,
@@ -117,6 +123,7 @@ func checkColumn(table, column string) error {
 			importreject.Table:      importreject.ValidColumn,
 			lead.Table:              lead.ValidColumn,
 			lineitem.Table:          lineitem.ValidColumn,
+			loginfailure.Table:      loginfailure.ValidColumn,
 			member.Table:            member.ValidColumn,
 			order.Table:             order.ValidColumn,
 			organization.Table:      organization.ValidColumn,
@@ -126,6 +133,7 @@ func checkColumn(table, column string) error {
 			segment.Table:           segment.ValidColumn,
 			segmentmembership.Table: segmentmembership.ValidColumn,
 			segmentrun.Table:        segmentrun.ValidColumn,
+			session.Table:           session.ValidColumn,
 			stage.Table:             stage.ValidColumn,
 			stagechange.Table:       stagechange.ValidColumn,
 			tag.Table:               tag.ValidColumn,

@@ -3,6 +3,8 @@
 package ent
 
 import (
+	"github.com/rapportcrm/rapport/core/ent/account"
+	"github.com/rapportcrm/rapport/core/ent/accountlink"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
@@ -18,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
+	"github.com/rapportcrm/rapport/core/ent/loginfailure"
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/order"
 	"github.com/rapportcrm/rapport/core/ent/organization"
@@ -28,6 +31,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
+	"github.com/rapportcrm/rapport/core/ent/session"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -43,7 +47,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 34)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -69,6 +73,47 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   account.Table,
+			Columns: account.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: account.FieldID,
+			},
+		},
+		Type: "Account",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			account.FieldCreatedAt:    {Type: field.TypeTime, Column: account.FieldCreatedAt},
+			account.FieldUpdatedAt:    {Type: field.TypeTime, Column: account.FieldUpdatedAt},
+			account.FieldEmail:        {Type: field.TypeString, Column: account.FieldEmail},
+			account.FieldName:         {Type: field.TypeString, Column: account.FieldName},
+			account.FieldPasswordHash: {Type: field.TypeString, Column: account.FieldPasswordHash},
+			account.FieldDisabled:     {Type: field.TypeBool, Column: account.FieldDisabled},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   accountlink.Table,
+			Columns: accountlink.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: accountlink.FieldID,
+			},
+		},
+		Type: "AccountLink",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			accountlink.FieldCreatedAt:   {Type: field.TypeTime, Column: accountlink.FieldCreatedAt},
+			accountlink.FieldUpdatedAt:   {Type: field.TypeTime, Column: accountlink.FieldUpdatedAt},
+			accountlink.FieldTokenHash:   {Type: field.TypeString, Column: accountlink.FieldTokenHash},
+			accountlink.FieldPurpose:     {Type: field.TypeEnum, Column: accountlink.FieldPurpose},
+			accountlink.FieldEmail:       {Type: field.TypeString, Column: accountlink.FieldEmail},
+			accountlink.FieldWorkspaceID: {Type: field.TypeString, Column: accountlink.FieldWorkspaceID},
+			accountlink.FieldRole:        {Type: field.TypeEnum, Column: accountlink.FieldRole},
+			accountlink.FieldExpiresAt:   {Type: field.TypeTime, Column: accountlink.FieldExpiresAt},
+			accountlink.FieldUsedAt:      {Type: field.TypeTime, Column: accountlink.FieldUsedAt},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   activity.Table,
 			Columns: activity.Columns,
@@ -99,7 +144,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			activity.FieldOwnerID:        {Type: field.TypeString, Column: activity.FieldOwnerID},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   assessmentanswer.Table,
 			Columns: assessmentanswer.Columns,
@@ -120,7 +165,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			assessmentanswer.FieldAnsweredBy:  {Type: field.TypeString, Column: assessmentanswer.FieldAnsweredBy},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   automation.Table,
 			Columns: automation.Columns,
@@ -145,7 +190,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			automation.FieldAssignCursor:    {Type: field.TypeInt64, Column: automation.FieldAssignCursor},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   automationrun.Table,
 			Columns: automationrun.Columns,
@@ -176,7 +221,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			automationrun.FieldFinishedAt:   {Type: field.TypeTime, Column: automationrun.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -203,7 +248,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldOwnerID:        {Type: field.TypeString, Column: contact.FieldOwnerID},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customfield.Table,
 			Columns: customfield.Columns,
@@ -225,7 +270,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customfield.FieldRequired:    {Type: field.TypeBool, Column: customfield.FieldRequired},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   deal.Table,
 			Columns: deal.Columns,
@@ -258,7 +303,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			deal.FieldOwnerID:           {Type: field.TypeString, Column: deal.FieldOwnerID},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   delivery.Table,
 			Columns: delivery.Columns,
@@ -285,7 +330,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			delivery.FieldDeliveredAt:    {Type: field.TypeTime, Column: delivery.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   event.Table,
 			Columns: event.Columns,
@@ -309,7 +354,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			event.FieldSeq:          {Type: field.TypeInt64, Column: event.FieldSeq},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   extensionbinding.Table,
 			Columns: extensionbinding.Columns,
@@ -330,7 +375,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			extensionbinding.FieldConfig:      {Type: field.TypeJSON, Column: extensionbinding.FieldConfig},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   importjob.Table,
 			Columns: importjob.Columns,
@@ -364,7 +409,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			importjob.FieldFinishedAt:     {Type: field.TypeTime, Column: importjob.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   importreject.Table,
 			Columns: importreject.Columns,
@@ -384,7 +429,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			importreject.FieldCreatedAt:   {Type: field.TypeTime, Column: importreject.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lead.Table,
 			Columns: lead.Columns,
@@ -419,7 +464,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lead.FieldOwnerID:        {Type: field.TypeString, Column: lead.FieldOwnerID},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   lineitem.Table,
 			Columns: lineitem.Columns,
@@ -442,7 +487,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 			lineitem.FieldOrderID:     {Type: field.TypeString, Column: lineitem.FieldOrderID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   loginfailure.Table,
+			Columns: loginfailure.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: loginfailure.FieldID,
+			},
+		},
+		Type: "LoginFailure",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			loginfailure.FieldEmail: {Type: field.TypeString, Column: loginfailure.FieldEmail},
+			loginfailure.FieldIP:    {Type: field.TypeString, Column: loginfailure.FieldIP},
+			loginfailure.FieldAt:    {Type: field.TypeTime, Column: loginfailure.FieldAt},
+		},
+	}
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   member.Table,
 			Columns: member.Columns,
@@ -461,7 +522,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			member.FieldRole:        {Type: field.TypeEnum, Column: member.FieldRole},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   order.Table,
 			Columns: order.Columns,
@@ -487,7 +548,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			order.FieldDealID:         {Type: field.TypeString, Column: order.FieldDealID},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   organization.Table,
 			Columns: organization.Columns,
@@ -512,7 +573,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			organization.FieldOwnerID:        {Type: field.TypeString, Column: organization.FieldOwnerID},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   pipeline.Table,
 			Columns: pipeline.Columns,
@@ -530,7 +591,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			pipeline.FieldIsDefault:   {Type: field.TypeBool, Column: pipeline.FieldIsDefault},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   product.Table,
 			Columns: product.Columns,
@@ -556,7 +617,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			product.FieldActive:         {Type: field.TypeBool, Column: product.FieldActive},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   score.Table,
 			Columns: score.Columns,
@@ -580,7 +641,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			score.FieldCreatedAt:     {Type: field.TypeTime, Column: score.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segment.Table,
 			Columns: segment.Columns,
@@ -601,7 +662,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segment.FieldBindingID:   {Type: field.TypeString, Column: segment.FieldBindingID},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segmentmembership.Table,
 			Columns: segmentmembership.Columns,
@@ -625,7 +686,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentmembership.FieldEndedRunID:  {Type: field.TypeString, Column: segmentmembership.FieldEndedRunID},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   segmentrun.Table,
 			Columns: segmentrun.Columns,
@@ -659,7 +720,29 @@ var schemaGraph = func() *sqlgraph.Schema {
 			segmentrun.FieldFinishedAt:    {Type: field.TypeTime, Column: segmentrun.FieldFinishedAt},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   session.Table,
+			Columns: session.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: session.FieldID,
+			},
+		},
+		Type: "Session",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			session.FieldCreatedAt:   {Type: field.TypeTime, Column: session.FieldCreatedAt},
+			session.FieldUpdatedAt:   {Type: field.TypeTime, Column: session.FieldUpdatedAt},
+			session.FieldTokenHash:   {Type: field.TypeString, Column: session.FieldTokenHash},
+			session.FieldAccountID:   {Type: field.TypeString, Column: session.FieldAccountID},
+			session.FieldWorkspaceID: {Type: field.TypeString, Column: session.FieldWorkspaceID},
+			session.FieldCsrf:        {Type: field.TypeString, Column: session.FieldCsrf},
+			session.FieldLastSeenAt:  {Type: field.TypeTime, Column: session.FieldLastSeenAt},
+			session.FieldExpiresAt:   {Type: field.TypeTime, Column: session.FieldExpiresAt},
+			session.FieldRevokedAt:   {Type: field.TypeTime, Column: session.FieldRevokedAt},
+		},
+	}
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stage.Table,
 			Columns: stage.Columns,
@@ -680,7 +763,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stage.FieldPipelineID:  {Type: field.TypeString, Column: stage.FieldPipelineID},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   stagechange.Table,
 			Columns: stagechange.Columns,
@@ -701,7 +784,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			stagechange.FieldActor:       {Type: field.TypeString, Column: stagechange.FieldActor},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tag.Table,
 			Columns: tag.Columns,
@@ -719,7 +802,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tag.FieldColor:       {Type: field.TypeString, Column: tag.FieldColor},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   timelineevent.Table,
 			Columns: timelineevent.Columns,
@@ -740,7 +823,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			timelineevent.FieldCreatedAt:   {Type: field.TypeTime, Column: timelineevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
@@ -758,7 +841,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workspace.FieldDeletedAt: {Type: field.TypeTime, Column: workspace.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspaceplugin.Table,
 			Columns: workspaceplugin.Columns,
@@ -805,6 +888,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"APIToken",
 		"Member",
+	)
+	graph.MustAddE(
+		"sessions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   account.SessionsTable,
+			Columns: []string{account.SessionsColumn},
+			Bidi:    false,
+		},
+		"Account",
+		"Session",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -1719,6 +1814,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Workspace",
 	)
 	graph.MustAddE(
+		"account",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   session.AccountTable,
+			Columns: []string{session.AccountColumn},
+			Bidi:    false,
+		},
+		"Session",
+		"Account",
+	)
+	graph.MustAddE(
 		"workspace",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -2007,6 +2114,175 @@ func (f *APITokenFilter) WhereHasMemberWith(preds ...predicate.Member) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (aq *AccountQuery) addPredicate(pred func(s *sql.Selector)) {
+	aq.predicates = append(aq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AccountQuery builder.
+func (aq *AccountQuery) Filter() *AccountFilter {
+	return &AccountFilter{config: aq.config, predicateAdder: aq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AccountMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AccountMutation builder.
+func (m *AccountMutation) Filter() *AccountFilter {
+	return &AccountFilter{config: m.config, predicateAdder: m}
+}
+
+// AccountFilter provides a generic filtering capability at runtime for AccountQuery.
+type AccountFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AccountFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AccountFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(account.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AccountFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(account.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AccountFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(account.FieldUpdatedAt))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *AccountFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(account.FieldEmail))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *AccountFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(account.FieldName))
+}
+
+// WherePasswordHash applies the entql string predicate on the password_hash field.
+func (f *AccountFilter) WherePasswordHash(p entql.StringP) {
+	f.Where(p.Field(account.FieldPasswordHash))
+}
+
+// WhereDisabled applies the entql bool predicate on the disabled field.
+func (f *AccountFilter) WhereDisabled(p entql.BoolP) {
+	f.Where(p.Field(account.FieldDisabled))
+}
+
+// WhereHasSessions applies a predicate to check if query has an edge sessions.
+func (f *AccountFilter) WhereHasSessions() {
+	f.Where(entql.HasEdge("sessions"))
+}
+
+// WhereHasSessionsWith applies a predicate to check if query has an edge sessions with a given conditions (other predicates).
+func (f *AccountFilter) WhereHasSessionsWith(preds ...predicate.Session) {
+	f.Where(entql.HasEdgeWith("sessions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (alq *AccountLinkQuery) addPredicate(pred func(s *sql.Selector)) {
+	alq.predicates = append(alq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AccountLinkQuery builder.
+func (alq *AccountLinkQuery) Filter() *AccountLinkFilter {
+	return &AccountLinkFilter{config: alq.config, predicateAdder: alq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AccountLinkMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AccountLinkMutation builder.
+func (m *AccountLinkMutation) Filter() *AccountLinkFilter {
+	return &AccountLinkFilter{config: m.config, predicateAdder: m}
+}
+
+// AccountLinkFilter provides a generic filtering capability at runtime for AccountLinkQuery.
+type AccountLinkFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AccountLinkFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AccountLinkFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(accountlink.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AccountLinkFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(accountlink.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AccountLinkFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(accountlink.FieldUpdatedAt))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *AccountLinkFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(accountlink.FieldTokenHash))
+}
+
+// WherePurpose applies the entql string predicate on the purpose field.
+func (f *AccountLinkFilter) WherePurpose(p entql.StringP) {
+	f.Where(p.Field(accountlink.FieldPurpose))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *AccountLinkFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(accountlink.FieldEmail))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *AccountLinkFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(accountlink.FieldWorkspaceID))
+}
+
+// WhereRole applies the entql string predicate on the role field.
+func (f *AccountLinkFilter) WhereRole(p entql.StringP) {
+	f.Where(p.Field(accountlink.FieldRole))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *AccountLinkFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(accountlink.FieldExpiresAt))
+}
+
+// WhereUsedAt applies the entql time.Time predicate on the used_at field.
+func (f *AccountLinkFilter) WhereUsedAt(p entql.TimeP) {
+	f.Where(p.Field(accountlink.FieldUsedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (aq *ActivityQuery) addPredicate(pred func(s *sql.Selector)) {
 	aq.predicates = append(aq.predicates, pred)
 }
@@ -2035,7 +2311,7 @@ type ActivityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ActivityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2249,7 +2525,7 @@ type AssessmentAnswerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AssessmentAnswerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2343,7 +2619,7 @@ type AutomationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AutomationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2471,7 +2747,7 @@ type AutomationRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AutomationRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2643,7 +2919,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2865,7 +3141,7 @@ type CustomFieldFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomFieldFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2964,7 +3240,7 @@ type DealFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DealFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3272,7 +3548,7 @@ type DeliveryFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DeliveryFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3410,7 +3686,7 @@ type EventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *EventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3519,7 +3795,7 @@ type ExtensionBindingFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ExtensionBindingFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3613,7 +3889,7 @@ type ImportJobFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ImportJobFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3786,7 +4062,7 @@ type ImportRejectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ImportRejectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3889,7 +4165,7 @@ type LeadFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LeadFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4123,7 +4399,7 @@ type LineItemFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LineItemFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4241,6 +4517,61 @@ func (f *LineItemFilter) WhereHasOrderWith(preds ...predicate.Order) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (lfq *LoginFailureQuery) addPredicate(pred func(s *sql.Selector)) {
+	lfq.predicates = append(lfq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LoginFailureQuery builder.
+func (lfq *LoginFailureQuery) Filter() *LoginFailureFilter {
+	return &LoginFailureFilter{config: lfq.config, predicateAdder: lfq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LoginFailureMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LoginFailureMutation builder.
+func (m *LoginFailureMutation) Filter() *LoginFailureFilter {
+	return &LoginFailureFilter{config: m.config, predicateAdder: m}
+}
+
+// LoginFailureFilter provides a generic filtering capability at runtime for LoginFailureQuery.
+type LoginFailureFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LoginFailureFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *LoginFailureFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(loginfailure.FieldID))
+}
+
+// WhereEmail applies the entql string predicate on the email field.
+func (f *LoginFailureFilter) WhereEmail(p entql.StringP) {
+	f.Where(p.Field(loginfailure.FieldEmail))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *LoginFailureFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(loginfailure.FieldIP))
+}
+
+// WhereAt applies the entql time.Time predicate on the at field.
+func (f *LoginFailureFilter) WhereAt(p entql.TimeP) {
+	f.Where(p.Field(loginfailure.FieldAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (mq *MemberQuery) addPredicate(pred func(s *sql.Selector)) {
 	mq.predicates = append(mq.predicates, pred)
 }
@@ -4269,7 +4600,7 @@ type MemberFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *MemberFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4353,7 +4684,7 @@ type OrderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4528,7 +4859,7 @@ type OrganizationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OrganizationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4740,7 +5071,7 @@ type PipelineFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PipelineFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4847,7 +5178,7 @@ type ProductFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProductFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4980,7 +5311,7 @@ type ScoreFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ScoreFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5089,7 +5420,7 @@ type SegmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5197,7 +5528,7 @@ type SegmentMembershipFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentMembershipFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5320,7 +5651,7 @@ type SegmentRunFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SegmentRunFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5451,6 +5782,105 @@ func (f *SegmentRunFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (sq *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
+	sq.predicates = append(sq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SessionQuery builder.
+func (sq *SessionQuery) Filter() *SessionFilter {
+	return &SessionFilter{config: sq.config, predicateAdder: sq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SessionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SessionMutation builder.
+func (m *SessionMutation) Filter() *SessionFilter {
+	return &SessionFilter{config: m.config, predicateAdder: m}
+}
+
+// SessionFilter provides a generic filtering capability at runtime for SessionQuery.
+type SessionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SessionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SessionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(session.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SessionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SessionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldUpdatedAt))
+}
+
+// WhereTokenHash applies the entql string predicate on the token_hash field.
+func (f *SessionFilter) WhereTokenHash(p entql.StringP) {
+	f.Where(p.Field(session.FieldTokenHash))
+}
+
+// WhereAccountID applies the entql string predicate on the account_id field.
+func (f *SessionFilter) WhereAccountID(p entql.StringP) {
+	f.Where(p.Field(session.FieldAccountID))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *SessionFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(session.FieldWorkspaceID))
+}
+
+// WhereCsrf applies the entql string predicate on the csrf field.
+func (f *SessionFilter) WhereCsrf(p entql.StringP) {
+	f.Where(p.Field(session.FieldCsrf))
+}
+
+// WhereLastSeenAt applies the entql time.Time predicate on the last_seen_at field.
+func (f *SessionFilter) WhereLastSeenAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldLastSeenAt))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *SessionFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldExpiresAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *SessionFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldRevokedAt))
+}
+
+// WhereHasAccount applies a predicate to check if query has an edge account.
+func (f *SessionFilter) WhereHasAccount() {
+	f.Where(entql.HasEdge("account"))
+}
+
+// WhereHasAccountWith applies a predicate to check if query has an edge account with a given conditions (other predicates).
+func (f *SessionFilter) WhereHasAccountWith(preds ...predicate.Account) {
+	f.Where(entql.HasEdgeWith("account", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (sq *StageQuery) addPredicate(pred func(s *sql.Selector)) {
 	sq.predicates = append(sq.predicates, pred)
 }
@@ -5479,7 +5909,7 @@ type StageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5601,7 +6031,7 @@ type StageChangeFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *StageChangeFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5737,7 +6167,7 @@ type TagFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TagFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5858,7 +6288,7 @@ type TimelineEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TimelineEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5952,7 +6382,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6017,7 +6447,7 @@ type WorkspacePluginFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspacePluginFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

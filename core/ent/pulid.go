@@ -5,6 +5,8 @@ package ent
 import (
 	"context"
 
+	"github.com/rapportcrm/rapport/core/ent/account"
+	"github.com/rapportcrm/rapport/core/ent/accountlink"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
@@ -20,6 +22,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
+	"github.com/rapportcrm/rapport/core/ent/loginfailure"
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/order"
 	"github.com/rapportcrm/rapport/core/ent/organization"
@@ -29,6 +32,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
+	"github.com/rapportcrm/rapport/core/ent/session"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -51,6 +55,8 @@ type TableInfo struct {
 // PrefixTables maps ID prefixes to their tables.
 var PrefixTables = map[string]TableInfo{
 	"tok": {Table: "api_tokens", SoftDelete: false, Workspaced: true},
+	"acc": {Table: "accounts", SoftDelete: false, Workspaced: false},
+	"aln": {Table: "account_links", SoftDelete: false, Workspaced: true},
 	"act": {Table: "activities", SoftDelete: true, Workspaced: true},
 	"asa": {Table: "assessment_answers", SoftDelete: false, Workspaced: true},
 	"aut": {Table: "automations", SoftDelete: true, Workspaced: true},
@@ -65,6 +71,7 @@ var PrefixTables = map[string]TableInfo{
 	"imr": {Table: "import_rejects", SoftDelete: false, Workspaced: true},
 	"led": {Table: "leads", SoftDelete: true, Workspaced: true},
 	"lit": {Table: "line_items", SoftDelete: false, Workspaced: true},
+	"lgf": {Table: "login_failures", SoftDelete: false, Workspaced: false},
 	"mem": {Table: "members", SoftDelete: false, Workspaced: true},
 	"ord": {Table: "orders", SoftDelete: false, Workspaced: true},
 	"org": {Table: "organizations", SoftDelete: true, Workspaced: true},
@@ -74,6 +81,7 @@ var PrefixTables = map[string]TableInfo{
 	"seg": {Table: "segments", SoftDelete: false, Workspaced: true},
 	"sgm": {Table: "segment_memberships", SoftDelete: false, Workspaced: true},
 	"sgr": {Table: "segment_runs", SoftDelete: false, Workspaced: true},
+	"ses": {Table: "sessions", SoftDelete: false, Workspaced: true},
 	"stg": {Table: "stages", SoftDelete: false, Workspaced: true},
 	"stc": {Table: "stage_changes", SoftDelete: false, Workspaced: true},
 	"tag": {Table: "tags", SoftDelete: false, Workspaced: true},
@@ -89,6 +97,10 @@ var EdgeTargets = map[string]map[string]string{
 		"workspace": "wsp",
 		"member":    "mem",
 	},
+	"Account": {
+		"sessions": "ses",
+	},
+	"AccountLink": {},
 	"Activity": {
 		"workspace":    "wsp",
 		"contact":      "con",
@@ -168,6 +180,7 @@ var EdgeTargets = map[string]map[string]string{
 		"deal":      "del",
 		"order":     "ord",
 	},
+	"LoginFailure": {},
 	"Member": {
 		"workspace": "wsp",
 	},
@@ -211,6 +224,9 @@ var EdgeTargets = map[string]map[string]string{
 	"SegmentRun": {
 		"workspace": "wsp",
 	},
+	"Session": {
+		"account": "acc",
+	},
 	"Stage": {
 		"workspace": "wsp",
 		"pipeline":  "pip",
@@ -253,6 +269,10 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 	switch prefix {
 	case "tok":
 		return c.APIToken.Query().Where(apitoken.IDIn(ids...)).Count(ctx)
+	case "acc":
+		return c.Account.Query().Where(account.IDIn(ids...)).Count(ctx)
+	case "aln":
+		return c.AccountLink.Query().Where(accountlink.IDIn(ids...)).Count(ctx)
 	case "act":
 		return c.Activity.Query().Where(activity.IDIn(ids...)).Count(ctx)
 	case "asa":
@@ -281,6 +301,8 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.Lead.Query().Where(lead.IDIn(ids...)).Count(ctx)
 	case "lit":
 		return c.LineItem.Query().Where(lineitem.IDIn(ids...)).Count(ctx)
+	case "lgf":
+		return c.LoginFailure.Query().Where(loginfailure.IDIn(ids...)).Count(ctx)
 	case "mem":
 		return c.Member.Query().Where(member.IDIn(ids...)).Count(ctx)
 	case "ord":
@@ -299,6 +321,8 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.SegmentMembership.Query().Where(segmentmembership.IDIn(ids...)).Count(ctx)
 	case "sgr":
 		return c.SegmentRun.Query().Where(segmentrun.IDIn(ids...)).Count(ctx)
+	case "ses":
+		return c.Session.Query().Where(session.IDIn(ids...)).Count(ctx)
 	case "stg":
 		return c.Stage.Query().Where(stage.IDIn(ids...)).Count(ctx)
 	case "stc":

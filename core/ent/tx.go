@@ -16,6 +16,10 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// Account is the client for interacting with the Account builders.
+	Account *AccountClient
+	// AccountLink is the client for interacting with the AccountLink builders.
+	AccountLink *AccountLinkClient
 	// Activity is the client for interacting with the Activity builders.
 	Activity *ActivityClient
 	// AssessmentAnswer is the client for interacting with the AssessmentAnswer builders.
@@ -44,6 +48,8 @@ type Tx struct {
 	Lead *LeadClient
 	// LineItem is the client for interacting with the LineItem builders.
 	LineItem *LineItemClient
+	// LoginFailure is the client for interacting with the LoginFailure builders.
+	LoginFailure *LoginFailureClient
 	// Member is the client for interacting with the Member builders.
 	Member *MemberClient
 	// Order is the client for interacting with the Order builders.
@@ -62,6 +68,8 @@ type Tx struct {
 	SegmentMembership *SegmentMembershipClient
 	// SegmentRun is the client for interacting with the SegmentRun builders.
 	SegmentRun *SegmentRunClient
+	// Session is the client for interacting with the Session builders.
+	Session *SessionClient
 	// Stage is the client for interacting with the Stage builders.
 	Stage *StageClient
 	// StageChange is the client for interacting with the StageChange builders.
@@ -206,6 +214,8 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.Account = NewAccountClient(tx.config)
+	tx.AccountLink = NewAccountLinkClient(tx.config)
 	tx.Activity = NewActivityClient(tx.config)
 	tx.AssessmentAnswer = NewAssessmentAnswerClient(tx.config)
 	tx.Automation = NewAutomationClient(tx.config)
@@ -220,6 +230,7 @@ func (tx *Tx) init() {
 	tx.ImportReject = NewImportRejectClient(tx.config)
 	tx.Lead = NewLeadClient(tx.config)
 	tx.LineItem = NewLineItemClient(tx.config)
+	tx.LoginFailure = NewLoginFailureClient(tx.config)
 	tx.Member = NewMemberClient(tx.config)
 	tx.Order = NewOrderClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
@@ -229,6 +240,7 @@ func (tx *Tx) init() {
 	tx.Segment = NewSegmentClient(tx.config)
 	tx.SegmentMembership = NewSegmentMembershipClient(tx.config)
 	tx.SegmentRun = NewSegmentRunClient(tx.config)
+	tx.Session = NewSessionClient(tx.config)
 	tx.Stage = NewStageClient(tx.config)
 	tx.StageChange = NewStageChangeClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)

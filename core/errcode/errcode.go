@@ -26,6 +26,9 @@ const (
 	// RateLimited means the caller's token or workspace spent its budget
 	// of requests or query cost: retry after the time the error says.
 	RateLimited Code = "RATE_LIMITED"
+	// LinkExpired: a one-time link (invite, password reset) is unknown,
+	// used or expired; ask for a new one.
+	LinkExpired Code = "LINK_EXPIRED"
 	Internal    Code = "INTERNAL"
 )
 

@@ -50,6 +50,48 @@ var (
 			},
 		},
 	}
+	// AccountsColumns holds the columns for the "accounts" table.
+	AccountsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "email", Type: field.TypeString, Unique: true, Size: 320},
+		{Name: "name", Type: field.TypeString, Size: 200, Default: ""},
+		{Name: "password_hash", Type: field.TypeString},
+		{Name: "disabled", Type: field.TypeBool, Default: false},
+	}
+	// AccountsTable holds the schema information for the "accounts" table.
+	AccountsTable = &schema.Table{
+		Name:       "accounts",
+		Columns:    AccountsColumns,
+		PrimaryKey: []*schema.Column{AccountsColumns[0]},
+	}
+	// AccountLinksColumns holds the columns for the "account_links" table.
+	AccountLinksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "purpose", Type: field.TypeEnum, Enums: []string{"invite", "reset"}},
+		{Name: "email", Type: field.TypeString, Size: 320},
+		{Name: "workspace_id", Type: field.TypeString, Nullable: true},
+		{Name: "role", Type: field.TypeEnum, Nullable: true, Enums: []string{"admin", "member", "viewer"}},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "used_at", Type: field.TypeTime, Nullable: true},
+	}
+	// AccountLinksTable holds the schema information for the "account_links" table.
+	AccountLinksTable = &schema.Table{
+		Name:       "account_links",
+		Columns:    AccountLinksColumns,
+		PrimaryKey: []*schema.Column{AccountLinksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "accountlink_email",
+				Unique:  false,
+				Columns: []*schema.Column{AccountLinksColumns[5]},
+			},
+		},
+	}
 	// ActivitiesColumns holds the columns for the "activities" table.
 	ActivitiesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -894,6 +936,36 @@ var (
 			},
 		},
 	}
+	// LoginFailuresColumns holds the columns for the "login_failures" table.
+	LoginFailuresColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "email", Type: field.TypeString, Size: 320},
+		{Name: "ip", Type: field.TypeString, Size: 64},
+		{Name: "at", Type: field.TypeTime},
+	}
+	// LoginFailuresTable holds the schema information for the "login_failures" table.
+	LoginFailuresTable = &schema.Table{
+		Name:       "login_failures",
+		Columns:    LoginFailuresColumns,
+		PrimaryKey: []*schema.Column{LoginFailuresColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "loginfailure_email_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginFailuresColumns[1], LoginFailuresColumns[3]},
+			},
+			{
+				Name:    "loginfailure_ip_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginFailuresColumns[2], LoginFailuresColumns[3]},
+			},
+			{
+				Name:    "loginfailure_at",
+				Unique:  false,
+				Columns: []*schema.Column{LoginFailuresColumns[3]},
+			},
+		},
+	}
 	// MembersColumns holds the columns for the "members" table.
 	MembersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -1339,6 +1411,33 @@ var (
 			},
 		},
 	}
+	// SessionsColumns holds the columns for the "sessions" table.
+	SessionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "token_hash", Type: field.TypeString, Unique: true},
+		{Name: "workspace_id", Type: field.TypeString},
+		{Name: "csrf", Type: field.TypeString},
+		{Name: "last_seen_at", Type: field.TypeTime},
+		{Name: "expires_at", Type: field.TypeTime},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "account_id", Type: field.TypeString, Size: 40},
+	}
+	// SessionsTable holds the schema information for the "sessions" table.
+	SessionsTable = &schema.Table{
+		Name:       "sessions",
+		Columns:    SessionsColumns,
+		PrimaryKey: []*schema.Column{SessionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sessions_accounts_account",
+				Columns:    []*schema.Column{SessionsColumns[9]},
+				RefColumns: []*schema.Column{AccountsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+	}
 	// StagesColumns holds the columns for the "stages" table.
 	StagesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -1656,6 +1755,8 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		AccountsTable,
+		AccountLinksTable,
 		ActivitiesTable,
 		AssessmentAnswersTable,
 		AutomationsTable,
@@ -1670,6 +1771,7 @@ var (
 		ImportRejectsTable,
 		LeadsTable,
 		LineItemsTable,
+		LoginFailuresTable,
 		MembersTable,
 		OrdersTable,
 		OrganizationsTable,
@@ -1679,6 +1781,7 @@ var (
 		SegmentsTable,
 		SegmentMembershipsTable,
 		SegmentRunsTable,
+		SessionsTable,
 		StagesTable,
 		StageChangesTable,
 		TagsTable,
@@ -1744,6 +1847,7 @@ func init() {
 	SegmentMembershipsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	SegmentMembershipsTable.ForeignKeys[1].RefTable = SegmentsTable
 	SegmentRunsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	SessionsTable.ForeignKeys[0].RefTable = AccountsTable
 	StagesTable.ForeignKeys[0].RefTable = WorkspacesTable
 	StagesTable.ForeignKeys[1].RefTable = PipelinesTable
 	StageChangesTable.ForeignKeys[0].RefTable = WorkspacesTable

@@ -9,6 +9,12 @@ import (
 // APIToken is the predicate function for apitoken builders.
 type APIToken func(*sql.Selector)
 
+// Account is the predicate function for account builders.
+type Account func(*sql.Selector)
+
+// AccountLink is the predicate function for accountlink builders.
+type AccountLink func(*sql.Selector)
+
 // Activity is the predicate function for activity builders.
 type Activity func(*sql.Selector)
 
@@ -51,6 +57,9 @@ type Lead func(*sql.Selector)
 // LineItem is the predicate function for lineitem builders.
 type LineItem func(*sql.Selector)
 
+// LoginFailure is the predicate function for loginfailure builders.
+type LoginFailure func(*sql.Selector)
+
 // Member is the predicate function for member builders.
 type Member func(*sql.Selector)
 
@@ -77,6 +86,9 @@ type SegmentMembership func(*sql.Selector)
 
 // SegmentRun is the predicate function for segmentrun builders.
 type SegmentRun func(*sql.Selector)
+
+// Session is the predicate function for session builders.
+type Session func(*sql.Selector)
 
 // Stage is the predicate function for stage builders.
 type Stage func(*sql.Selector)

@@ -135,6 +135,54 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The AccountQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AccountQueryRuleFunc func(context.Context, *ent.AccountQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AccountQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AccountQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AccountQuery", q)
+}
+
+// The AccountMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AccountMutationRuleFunc func(context.Context, *ent.AccountMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AccountMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AccountMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AccountMutation", m)
+}
+
+// The AccountLinkQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AccountLinkQueryRuleFunc func(context.Context, *ent.AccountLinkQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AccountLinkQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AccountLinkQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AccountLinkQuery", q)
+}
+
+// The AccountLinkMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AccountLinkMutationRuleFunc func(context.Context, *ent.AccountLinkMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AccountLinkMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AccountLinkMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AccountLinkMutation", m)
+}
+
 // The ActivityQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ActivityQueryRuleFunc func(context.Context, *ent.ActivityQuery) error
@@ -471,6 +519,30 @@ func (f LineItemMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LineItemMutation", m)
 }
 
+// The LoginFailureQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LoginFailureQueryRuleFunc func(context.Context, *ent.LoginFailureQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LoginFailureQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginFailureQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LoginFailureQuery", q)
+}
+
+// The LoginFailureMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LoginFailureMutationRuleFunc func(context.Context, *ent.LoginFailureMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LoginFailureMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LoginFailureMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginFailureMutation", m)
+}
+
 // The MemberQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type MemberQueryRuleFunc func(context.Context, *ent.MemberQuery) error
@@ -687,6 +759,30 @@ func (f SegmentRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SegmentRunMutation", m)
 }
 
+// The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SessionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SessionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SessionQuery", q)
+}
+
+// The SessionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SessionMutationRuleFunc func(context.Context, *ent.SessionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SessionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SessionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SessionMutation", m)
+}
+
 // The StageQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type StageQueryRuleFunc func(context.Context, *ent.StageQuery) error
@@ -868,6 +964,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.AccountQuery:
+		return q.Filter(), nil
+	case *ent.AccountLinkQuery:
+		return q.Filter(), nil
 	case *ent.ActivityQuery:
 		return q.Filter(), nil
 	case *ent.AssessmentAnswerQuery:
@@ -896,6 +996,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.LineItemQuery:
 		return q.Filter(), nil
+	case *ent.LoginFailureQuery:
+		return q.Filter(), nil
 	case *ent.MemberQuery:
 		return q.Filter(), nil
 	case *ent.OrderQuery:
@@ -913,6 +1015,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 	case *ent.SegmentMembershipQuery:
 		return q.Filter(), nil
 	case *ent.SegmentRunQuery:
+		return q.Filter(), nil
+	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.StageQuery:
 		return q.Filter(), nil
@@ -934,6 +1038,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
+		return m.Filter(), nil
+	case *ent.AccountMutation:
+		return m.Filter(), nil
+	case *ent.AccountLinkMutation:
 		return m.Filter(), nil
 	case *ent.ActivityMutation:
 		return m.Filter(), nil
@@ -963,6 +1071,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.LineItemMutation:
 		return m.Filter(), nil
+	case *ent.LoginFailureMutation:
+		return m.Filter(), nil
 	case *ent.MemberMutation:
 		return m.Filter(), nil
 	case *ent.OrderMutation:
@@ -980,6 +1090,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.SegmentMembershipMutation:
 		return m.Filter(), nil
 	case *ent.SegmentRunMutation:
+		return m.Filter(), nil
+	case *ent.SessionMutation:
 		return m.Filter(), nil
 	case *ent.StageMutation:
 		return m.Filter(), nil

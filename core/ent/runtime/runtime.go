@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/rapportcrm/rapport/core/crm"
+	"github.com/rapportcrm/rapport/core/ent/account"
+	"github.com/rapportcrm/rapport/core/ent/accountlink"
 	"github.com/rapportcrm/rapport/core/ent/activity"
 	"github.com/rapportcrm/rapport/core/ent/apitoken"
 	"github.com/rapportcrm/rapport/core/ent/assessmentanswer"
@@ -22,6 +24,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/importreject"
 	"github.com/rapportcrm/rapport/core/ent/lead"
 	"github.com/rapportcrm/rapport/core/ent/lineitem"
+	"github.com/rapportcrm/rapport/core/ent/loginfailure"
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/order"
 	"github.com/rapportcrm/rapport/core/ent/organization"
@@ -31,6 +34,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
+	"github.com/rapportcrm/rapport/core/ent/session"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
@@ -103,6 +107,125 @@ func init() {
 	apitoken.DefaultID = apitokenDescID.Default.(func() pulid.ID)
 	// apitoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	apitoken.IDValidator = apitokenDescID.Validators[0].(func(string) error)
+	accountMixin := schema.Account{}.Mixin()
+	account.Policy = privacy.NewPolicies(schema.Account{})
+	account.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := account.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	accountMixinFields0 := accountMixin[0].Fields()
+	_ = accountMixinFields0
+	accountMixinFields1 := accountMixin[1].Fields()
+	_ = accountMixinFields1
+	accountFields := schema.Account{}.Fields()
+	_ = accountFields
+	// accountDescCreatedAt is the schema descriptor for created_at field.
+	accountDescCreatedAt := accountMixinFields1[0].Descriptor()
+	// account.DefaultCreatedAt holds the default value on creation for the created_at field.
+	account.DefaultCreatedAt = accountDescCreatedAt.Default.(func() time.Time)
+	// accountDescUpdatedAt is the schema descriptor for updated_at field.
+	accountDescUpdatedAt := accountMixinFields1[1].Descriptor()
+	// account.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	account.DefaultUpdatedAt = accountDescUpdatedAt.Default.(func() time.Time)
+	// account.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	account.UpdateDefaultUpdatedAt = accountDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// accountDescEmail is the schema descriptor for email field.
+	accountDescEmail := accountFields[0].Descriptor()
+	// account.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	account.EmailValidator = func() func(string) error {
+		validators := accountDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+			validators[2].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// accountDescName is the schema descriptor for name field.
+	accountDescName := accountFields[1].Descriptor()
+	// account.DefaultName holds the default value on creation for the name field.
+	account.DefaultName = accountDescName.Default.(string)
+	// account.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	account.NameValidator = accountDescName.Validators[0].(func(string) error)
+	// accountDescPasswordHash is the schema descriptor for password_hash field.
+	accountDescPasswordHash := accountFields[2].Descriptor()
+	// account.PasswordHashValidator is a validator for the "password_hash" field. It is called by the builders before save.
+	account.PasswordHashValidator = accountDescPasswordHash.Validators[0].(func(string) error)
+	// accountDescDisabled is the schema descriptor for disabled field.
+	accountDescDisabled := accountFields[3].Descriptor()
+	// account.DefaultDisabled holds the default value on creation for the disabled field.
+	account.DefaultDisabled = accountDescDisabled.Default.(bool)
+	// accountDescID is the schema descriptor for id field.
+	accountDescID := accountMixinFields0[0].Descriptor()
+	// account.DefaultID holds the default value on creation for the id field.
+	account.DefaultID = accountDescID.Default.(func() pulid.ID)
+	// account.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	account.IDValidator = accountDescID.Validators[0].(func(string) error)
+	accountlinkMixin := schema.AccountLink{}.Mixin()
+	accountlink.Policy = privacy.NewPolicies(schema.AccountLink{})
+	accountlink.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := accountlink.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	accountlinkMixinFields0 := accountlinkMixin[0].Fields()
+	_ = accountlinkMixinFields0
+	accountlinkMixinFields1 := accountlinkMixin[1].Fields()
+	_ = accountlinkMixinFields1
+	accountlinkFields := schema.AccountLink{}.Fields()
+	_ = accountlinkFields
+	// accountlinkDescCreatedAt is the schema descriptor for created_at field.
+	accountlinkDescCreatedAt := accountlinkMixinFields1[0].Descriptor()
+	// accountlink.DefaultCreatedAt holds the default value on creation for the created_at field.
+	accountlink.DefaultCreatedAt = accountlinkDescCreatedAt.Default.(func() time.Time)
+	// accountlinkDescUpdatedAt is the schema descriptor for updated_at field.
+	accountlinkDescUpdatedAt := accountlinkMixinFields1[1].Descriptor()
+	// accountlink.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	accountlink.DefaultUpdatedAt = accountlinkDescUpdatedAt.Default.(func() time.Time)
+	// accountlink.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	accountlink.UpdateDefaultUpdatedAt = accountlinkDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// accountlinkDescTokenHash is the schema descriptor for token_hash field.
+	accountlinkDescTokenHash := accountlinkFields[0].Descriptor()
+	// accountlink.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	accountlink.TokenHashValidator = accountlinkDescTokenHash.Validators[0].(func(string) error)
+	// accountlinkDescEmail is the schema descriptor for email field.
+	accountlinkDescEmail := accountlinkFields[2].Descriptor()
+	// accountlink.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	accountlink.EmailValidator = func() func(string) error {
+		validators := accountlinkDescEmail.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(email string) error {
+			for _, fn := range fns {
+				if err := fn(email); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// accountlinkDescID is the schema descriptor for id field.
+	accountlinkDescID := accountlinkMixinFields0[0].Descriptor()
+	// accountlink.DefaultID holds the default value on creation for the id field.
+	accountlink.DefaultID = accountlinkDescID.Default.(func() pulid.ID)
+	// accountlink.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	accountlink.IDValidator = accountlinkDescID.Validators[0].(func(string) error)
 	activityMixin := schema.Activity{}.Mixin()
 	activity.Policy = privacy.NewPolicies(activityMixin[2], schema.Activity{})
 	activity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1408,6 +1531,38 @@ func init() {
 	lineitem.DefaultID = lineitemDescID.Default.(func() pulid.ID)
 	// lineitem.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	lineitem.IDValidator = lineitemDescID.Validators[0].(func(string) error)
+	loginfailureMixin := schema.LoginFailure{}.Mixin()
+	loginfailure.Policy = privacy.NewPolicies(schema.LoginFailure{})
+	loginfailure.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := loginfailure.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	loginfailureMixinFields0 := loginfailureMixin[0].Fields()
+	_ = loginfailureMixinFields0
+	loginfailureFields := schema.LoginFailure{}.Fields()
+	_ = loginfailureFields
+	// loginfailureDescEmail is the schema descriptor for email field.
+	loginfailureDescEmail := loginfailureFields[0].Descriptor()
+	// loginfailure.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	loginfailure.EmailValidator = loginfailureDescEmail.Validators[0].(func(string) error)
+	// loginfailureDescIP is the schema descriptor for ip field.
+	loginfailureDescIP := loginfailureFields[1].Descriptor()
+	// loginfailure.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	loginfailure.IPValidator = loginfailureDescIP.Validators[0].(func(string) error)
+	// loginfailureDescAt is the schema descriptor for at field.
+	loginfailureDescAt := loginfailureFields[2].Descriptor()
+	// loginfailure.DefaultAt holds the default value on creation for the at field.
+	loginfailure.DefaultAt = loginfailureDescAt.Default.(func() time.Time)
+	// loginfailureDescID is the schema descriptor for id field.
+	loginfailureDescID := loginfailureMixinFields0[0].Descriptor()
+	// loginfailure.DefaultID holds the default value on creation for the id field.
+	loginfailure.DefaultID = loginfailureDescID.Default.(func() pulid.ID)
+	// loginfailure.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	loginfailure.IDValidator = loginfailureDescID.Validators[0].(func(string) error)
 	memberMixin := schema.Member{}.Mixin()
 	member.Policy = privacy.NewPolicies(memberMixin[2], schema.Member{})
 	member.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -2147,6 +2302,50 @@ func init() {
 	segmentrun.DefaultID = segmentrunDescID.Default.(func() pulid.ID)
 	// segmentrun.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	segmentrun.IDValidator = segmentrunDescID.Validators[0].(func(string) error)
+	sessionMixin := schema.Session{}.Mixin()
+	session.Policy = privacy.NewPolicies(schema.Session{})
+	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := session.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	sessionMixinFields0 := sessionMixin[0].Fields()
+	_ = sessionMixinFields0
+	sessionMixinFields1 := sessionMixin[1].Fields()
+	_ = sessionMixinFields1
+	sessionFields := schema.Session{}.Fields()
+	_ = sessionFields
+	// sessionDescCreatedAt is the schema descriptor for created_at field.
+	sessionDescCreatedAt := sessionMixinFields1[0].Descriptor()
+	// session.DefaultCreatedAt holds the default value on creation for the created_at field.
+	session.DefaultCreatedAt = sessionDescCreatedAt.Default.(func() time.Time)
+	// sessionDescUpdatedAt is the schema descriptor for updated_at field.
+	sessionDescUpdatedAt := sessionMixinFields1[1].Descriptor()
+	// session.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	session.DefaultUpdatedAt = sessionDescUpdatedAt.Default.(func() time.Time)
+	// session.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	session.UpdateDefaultUpdatedAt = sessionDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// sessionDescTokenHash is the schema descriptor for token_hash field.
+	sessionDescTokenHash := sessionFields[0].Descriptor()
+	// session.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	session.TokenHashValidator = sessionDescTokenHash.Validators[0].(func(string) error)
+	// sessionDescCsrf is the schema descriptor for csrf field.
+	sessionDescCsrf := sessionFields[3].Descriptor()
+	// session.CsrfValidator is a validator for the "csrf" field. It is called by the builders before save.
+	session.CsrfValidator = sessionDescCsrf.Validators[0].(func(string) error)
+	// sessionDescLastSeenAt is the schema descriptor for last_seen_at field.
+	sessionDescLastSeenAt := sessionFields[4].Descriptor()
+	// session.DefaultLastSeenAt holds the default value on creation for the last_seen_at field.
+	session.DefaultLastSeenAt = sessionDescLastSeenAt.Default.(func() time.Time)
+	// sessionDescID is the schema descriptor for id field.
+	sessionDescID := sessionMixinFields0[0].Descriptor()
+	// session.DefaultID holds the default value on creation for the id field.
+	session.DefaultID = sessionDescID.Default.(func() pulid.ID)
+	// session.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	session.IDValidator = sessionDescID.Validators[0].(func(string) error)
 	stageMixin := schema.Stage{}.Mixin()
 	stage.Policy = privacy.NewPolicies(stageMixin[2], schema.Stage{})
 	stage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
