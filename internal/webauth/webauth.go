@@ -533,12 +533,17 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// The session starts in the workspace of the invite.
+	var slug string
+	if info, err := access.Link(r.Context(), h.client, b.Token); err == nil && info.Workspace != nil {
+		slug = info.Workspace.Slug
+	}
 	acc, err := access.SignUp(r.Context(), h.client, b.Token, b.Name, b.Password)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.startSession(w, r, acc, "")
+	h.startSession(w, r, acc, slug)
 }
 
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {

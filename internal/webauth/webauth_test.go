@@ -427,6 +427,21 @@ func TestAuthRequests(t *testing.T) {
 		if r := e.req(http.MethodPost, "/auth/workspace", map[string]any{"slug": "acme"}, cookie, webauth.CSRFHeader, csrf); r.status != 200 {
 			t.Errorf("switch to the same workspace: %d %s", r.status, r.raw)
 		}
+		// Signing up from an invite to other, while a member of acme
+		// too, starts the session in other.
+		if _, err := access.AddMember(tenancy.System(context.Background()), st.Client, e.acme.ID, "", "eve@example.com", tenancy.RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := e.signup(e.other, "eve@example.com", tenancy.RoleMember); body["workspace"].(map[string]any)["slug"] != "other" || body["role"] != "member" {
+			t.Errorf("sign-up session: %v", body)
+		}
+		// Signing in names a workspace of theirs, or gets the first.
+		for _, tc := range []struct{ ask, want string }{{"other", "other"}, {"acme", "acme"}, {"nowhere", "acme"}, {"", "acme"}} {
+			r := e.req(http.MethodPost, "/auth/signin", map[string]any{"email": "eve@example.com", "password": "a long password", "workspace": tc.ask}, nil)
+			if r.status != 200 || r.body["workspace"].(map[string]any)["slug"] != tc.want {
+				t.Errorf("sign in asking for %q: %d %s", tc.ask, r.status, r.raw)
+			}
+		}
 	})
 }
 
