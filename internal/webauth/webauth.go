@@ -129,6 +129,7 @@ func New(cfg Config) *Handler {
 		writeError(w, http.StatusNotFound, &errcode.Error{Code: errcode.NotFound, Msg: "no such endpoint"})
 	})
 	h.mux = mux
+	go access.PrepareSignIn()
 	return h
 }
 
