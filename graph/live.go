@@ -192,8 +192,9 @@ func (liveAccepter) Accept(w http.ResponseWriter, r *http.Request, opts transpor
 			w.Header().Add(k, v)
 		}
 	}
-	// Browsers send the page's Origin; the API is called with tokens,
-	// not cookies, so any origin may connect.
+	// Browsers send the page's Origin. A token connection may come from
+	// any origin; one acting as a session cookie was checked to come
+	// from the server's own before the upgrade (see sessionViewer).
 	conn, err := coderws.Accept(w, r, &coderws.AcceptOptions{Subprotocols: []string{subprotocol}, InsecureSkipVerify: true})
 	if err != nil {
 		return nil, err

@@ -122,6 +122,12 @@ func (Session) Edges() []ent.Edge {
 	}
 }
 
+// Indexes of the Session: an account's sessions are revoked together, and
+// ended ones purged by expiry.
+func (Session) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("account_id"), index.Fields("expires_at")}
+}
+
 // Annotations of the Session: not in GraphQL.
 func (Session) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Skip(entgql.SkipAll)}

@@ -222,6 +222,21 @@ func TestAccountLifecycle(t *testing.T) {
 		if _, err := access.SignIn(ctx, c, "ann@example.com", "a new long password"); err != nil {
 			t.Errorf("new password after reset: %v", err)
 		}
+
+		// Purging keeps what has not ended: a session begun after the
+		// reset and the unused invite to other.
+		if _, _, err := sessions.Start(ctx, acc.ID, other.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := access.PurgeEnded(ctx, c, time.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for table, want := range map[string]int{"sessions": 1, "account_links": 1} {
+			var n int
+			if err := st.DB.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil || n != want {
+				t.Errorf("%s after purge: %d rows, want %d (%v)", table, n, want, err)
+			}
+		}
 	})
 }
 

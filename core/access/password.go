@@ -96,14 +96,21 @@ var dummy struct {
 	hash string
 }
 
-// verifyDummy spends the time a password check takes, for an email with no
-// account: the answer for it comes as late as for a wrong password.
-func verifyDummy(password string) {
+// PrepareSignIn computes ahead the hash SignIn checks passwords of unknown
+// emails against, so that the first such sign-in takes no longer than the
+// others. Servers call it once at start; it is safe to call many times.
+func PrepareSignIn() {
 	dummy.once.Do(func() {
 		var raw [16]byte
 		_, _ = rand.Read(raw[:])
 		dummy.hash, _ = HashPassword(b64.EncodeToString(raw[:]))
 	})
+}
+
+// verifyDummy spends the time a password check takes, for an email with no
+// account: the answer for it comes as late as for a wrong password.
+func verifyDummy(password string) {
+	PrepareSignIn()
 	_, _ = VerifyPassword(dummy.hash, password)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/account"
+	"github.com/rapportcrm/rapport/core/ent/accountlink"
 	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/session"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
@@ -248,10 +249,19 @@ func (s *Sessions) Account(ctx context.Context, id pulid.ID) (*ent.Account, erro
 	return s.client.Account.Query().Where(account.ID(id)).Only(operator(ctx))
 }
 
-// PurgeSessions deletes the sessions that ended before cutoff, to keep the
-// table small; it returns how many.
-func PurgeSessions(ctx context.Context, client *ent.Client, cutoff time.Time) (int, error) {
-	return client.Session.Delete().
+// PurgeEnded deletes the sessions and one-time links that ended (expired
+// or revoked, expired or used) before cutoff, to keep their tables small;
+// it returns how many rows it deleted.
+func PurgeEnded(ctx context.Context, client *ent.Client, cutoff time.Time) (int, error) {
+	sys := operator(ctx)
+	n, err := client.Session.Delete().
 		Where(session.Or(session.ExpiresAtLT(cutoff), session.RevokedAtLT(cutoff))).
-		Exec(operator(ctx))
+		Exec(sys)
+	if err != nil {
+		return n, err
+	}
+	m, err := client.AccountLink.Delete().
+		Where(accountlink.Or(accountlink.ExpiresAtLT(cutoff), accountlink.UsedAtLT(cutoff))).
+		Exec(sys)
+	return n + m, err
 }

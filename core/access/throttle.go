@@ -26,9 +26,14 @@ type Throttle struct {
 
 // Default throttling limits.
 const (
+	// DefaultFailuresPerEmail is how many failed sign-ins an email may
+	// have in DefaultFailureWindow.
 	DefaultFailuresPerEmail = 5
-	DefaultFailuresPerIP    = 30
-	DefaultFailureWindow    = 15 * time.Minute
+	// DefaultFailuresPerIP is how many failed sign-ins a client address
+	// may have in DefaultFailureWindow.
+	DefaultFailuresPerIP = 30
+	// DefaultFailureWindow is the span failures are counted over.
+	DefaultFailureWindow = 15 * time.Minute
 )
 
 // NewThrottle returns a Throttle over client with the default limits.

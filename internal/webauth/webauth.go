@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rapportcrm/rapport/core/access"
@@ -78,7 +79,17 @@ type Handler struct {
 	throttle *access.Throttle
 	log      *slog.Logger
 	mux      *http.ServeMux
+	// purged is when this handler last purged ended sessions and links
+	// (Unix seconds).
+	purged atomic.Int64
 }
+
+// purgeEvery is how often a handler purges ended sessions and links, and
+// purgeAfter how long after they ended.
+const (
+	purgeEvery = time.Hour
+	purgeAfter = 24 * time.Hour
+)
 
 // New returns a Handler.
 func New(cfg Config) *Handler {
@@ -118,6 +129,7 @@ func New(cfg Config) *Handler {
 		writeError(w, http.StatusNotFound, &errcode.Error{Code: errcode.NotFound, Msg: "no such endpoint"})
 	})
 	h.mux = mux
+	go access.PrepareSignIn()
 	return h
 }
 
@@ -429,6 +441,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, acc *ent.
 		h.fail(w, r, err)
 		return
 	}
+	h.purge(ctx)
 	view := &access.SessionView{ID: ses.ID, AccountID: acc.ID, Email: acc.Email, CSRF: ses.Csrf,
 		Viewer: tenancy.Viewer{WorkspaceID: pick.Workspace.ID, Role: tenancy.Role(pick.Member.Role), MemberID: pick.Member.ID}}
 	out, err := h.sessionJSON(ctx, view)
@@ -533,12 +546,17 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// The session starts in the workspace of the invite.
+	var slug string
+	if info, err := access.Link(r.Context(), h.client, b.Token); err == nil && info.Workspace != nil {
+		slug = info.Workspace.Slug
+	}
 	acc, err := access.SignUp(r.Context(), h.client, b.Token, b.Name, b.Password)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.startSession(w, r, acc, "")
+	h.startSession(w, r, acc, slug)
 }
 
 func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
@@ -560,6 +578,19 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request) {
 		h.log.ErrorContext(r.Context(), "forget sign-in failures", "err", err)
 	}
 	h.startSession(w, r, acc, "")
+}
+
+// purge deletes the sessions and links that ended a day ago, at most once
+// an hour per handler; best effort.
+func (h *Handler) purge(ctx context.Context) {
+	now := time.Now()
+	last := h.purged.Load()
+	if now.Unix()-last < int64(purgeEvery/time.Second) || !h.purged.CompareAndSwap(last, now.Unix()) {
+		return
+	}
+	if _, err := access.PurgeEnded(ctx, h.client, now.Add(-purgeAfter)); err != nil {
+		h.log.ErrorContext(ctx, "purge ended sessions", "err", err)
+	}
 }
 
 // secure reports whether the cookie set in answer to r is Secure.

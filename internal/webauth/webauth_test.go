@@ -10,10 +10,14 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/coder/websocket"
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/tag"
+	"github.com/rapportcrm/rapport/core/live"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -53,8 +57,17 @@ func newEnv(t *testing.T, st *store.Store) *env {
 		t.Fatal(err)
 	}
 	web := webauth.New(webauth.Config{Client: st.Client})
-	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Auth: web}))
-	t.Cleanup(e.srv.Close)
+	lctx, cancel := context.WithCancel(context.Background())
+	feed := live.New(st.Client, st.DB, st.Dialect, live.Options{SequenceInterval: 20 * time.Millisecond})
+	done := make(chan struct{})
+	go func() { defer close(done); feed.Run(lctx) }()
+	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Auth: web, Live: feed}))
+	t.Cleanup(func() {
+		e.srv.CloseClientConnections()
+		e.srv.Close()
+		cancel()
+		<-done
+	})
 	return e
 }
 
@@ -413,6 +426,91 @@ func TestAuthRequests(t *testing.T) {
 		}
 		if r := e.req(http.MethodPost, "/auth/workspace", map[string]any{"slug": "acme"}, cookie, webauth.CSRFHeader, csrf); r.status != 200 {
 			t.Errorf("switch to the same workspace: %d %s", r.status, r.raw)
+		}
+		// Signing up from an invite to other, while a member of acme
+		// too, starts the session in other.
+		if _, err := access.AddMember(tenancy.System(context.Background()), st.Client, e.acme.ID, "", "eve@example.com", tenancy.RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+		if _, body := e.signup(e.other, "eve@example.com", tenancy.RoleMember); body["workspace"].(map[string]any)["slug"] != "other" || body["role"] != "member" {
+			t.Errorf("sign-up session: %v", body)
+		}
+		// Signing in names a workspace of theirs, or gets the first.
+		for _, tc := range []struct{ ask, want string }{{"other", "other"}, {"acme", "acme"}, {"nowhere", "acme"}, {"", "acme"}} {
+			r := e.req(http.MethodPost, "/auth/signin", map[string]any{"email": "eve@example.com", "password": "a long password", "workspace": tc.ask}, nil)
+			if r.status != 200 || r.body["workspace"].(map[string]any)["slug"] != tc.want {
+				t.Errorf("sign in asking for %q: %d %s", tc.ask, r.status, r.raw)
+			}
+		}
+	})
+}
+
+// TestSessionWebSocket opens live connections with the session cookie:
+// only from the server's own origin, acting as the session.
+func TestSessionWebSocket(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		cookie, _ := e.signup(e.acme, "dee@example.com", tenancy.RoleMember)
+		dial := func(origin string, withCookie bool) (*websocket.Conn, int) {
+			t.Helper()
+			h := http.Header{}
+			if origin != "" {
+				h.Set("Origin", origin)
+			}
+			if withCookie {
+				h.Set("Cookie", cookie.Name+"="+cookie.Value)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/graphql",
+				&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: h})
+			if err != nil {
+				if resp == nil {
+					t.Fatal(err)
+				}
+				return nil, resp.StatusCode
+			}
+			t.Cleanup(func() { _ = c.CloseNow() })
+			return c, http.StatusSwitchingProtocols
+		}
+		// init sends an empty connection_init and returns the answer's type.
+		initType := func(c *websocket.Conn) string {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"connection_init","payload":{}}`)); err != nil {
+				t.Fatal(err)
+			}
+			_, data, err := c.Read(ctx)
+			if err != nil {
+				return "closed"
+			}
+			var m map[string]any
+			_ = json.Unmarshal(data, &m)
+			typ, _ := m["type"].(string)
+			return typ
+		}
+		for _, tc := range []struct {
+			name   string
+			origin string
+			status int
+		}{
+			{"no origin", "", http.StatusForbidden},
+			{"another origin", "https://evil.example", http.StatusForbidden},
+		} {
+			if _, status := dial(tc.origin, true); status != tc.status {
+				t.Errorf("%s: status %d, want %d", tc.name, status, tc.status)
+			}
+		}
+		if c, _ := dial(e.srv.URL, false); c == nil || initType(c) == "connection_ack" {
+			t.Errorf("a WebSocket without cookie or token was acknowledged")
+		}
+		c, status := dial(e.srv.URL, true)
+		if c == nil {
+			t.Fatalf("same origin with cookie: status %d", status)
+		}
+		if typ := initType(c); typ != "connection_ack" {
+			t.Errorf("same origin with cookie: %s, want connection_ack", typ)
 		}
 	})
 }
