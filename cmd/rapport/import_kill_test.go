@@ -28,6 +28,9 @@ const killRows = 20_000
 // the same command again: it resumes the job and ends as an uninterrupted
 // import into another workspace does, record by record.
 func TestImportKill(t *testing.T) {
+	// Runs beside the package's other process-driving tests: they
+	// mostly wait on the processes they start.
+	t.Parallel()
 	var file bytes.Buffer
 	file.WriteString("ID,Name,Website,Industry,Employees,Created\n")
 	for i := range killRows {

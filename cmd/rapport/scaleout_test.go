@@ -53,6 +53,9 @@ const (
 // was down and ready again after, and that no plugin process outlived
 // its server.
 func TestScaleOut(t *testing.T) {
+	// Runs beside the package's other process-driving tests: they
+	// mostly wait on the processes they start.
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and five Rapport processes")
 	}

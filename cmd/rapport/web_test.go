@@ -219,6 +219,9 @@ func drag(deal, stage string) step {
 // record values shown as text, GraphiQL; all without a request to another
 // origin and without a console error.
 func TestWebApp(t *testing.T) {
+	// Runs beside the package's other process-driving tests: they
+	// mostly wait on the processes they start.
+	t.Parallel()
 	chromium(t)
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
