@@ -58,6 +58,9 @@ func workspace(t *testing.T, st *store.Store, r *extension.Registry, slug string
 // w) on st, stopped when the test ends.
 func engine(t *testing.T, st *store.Store, w *runjob.Worker) *automation.Engine {
 	t.Helper()
+	if err := automation.Migrate(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
 	e, err := automation.New(context.Background(), automation.Config{
 		Store: st, PollInterval: 50 * time.Millisecond, ScanInterval: time.Hour,
 		Jobs: func(ws *river.Workers) error { return river.AddWorkerSafely(ws, w) },
