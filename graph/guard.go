@@ -24,6 +24,8 @@ import (
 var BatchMutations = map[string]bool{
 	"scoreSubjects":   true,
 	"segmentSubjects": true,
+	// startScoring commits its run and ranges before it queues them.
+	"startScoring": true,
 	// importRecords stores its job (committed before it is queued) or
 	// checks its file in a transaction of its own.
 	"importRecords": true,
@@ -63,6 +65,7 @@ var HeavyFields = map[string]bool{
 	"Mutation.scoreSubjects":   true,
 	"Query.privacyExport":      true,
 	"Mutation.importRecords":   true,
+	"Mutation.startScoring":    true,
 }
 
 // reasons given in extensions.reason beside code BAD_USER_INPUT.
