@@ -334,3 +334,42 @@ type nopQueue struct{}
 func (nopQueue) Insert(context.Context, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return &rivertype.JobInsertResult{}, nil
 }
+
+// TestFilterKeptInRanges starts a run over the leads from one source: the
+// filter is stored with the run and applied again when a range is worked,
+// so a lead that no longer matches by then is not scored, and one of
+// another source never is.
+func TestFilterKeptInRanges(t *testing.T) {
+	r := extensiontest.Registry(t, extensiontest.Plugins(t))
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := workspace(t, st, r, "alpha", 10)
+		other := st.Client.Lead.Create().SetTitle("Other").SetSource("event").SaveX(ctx)
+		run, err := runjob.Start(ctx, nopQueue{}, st.Client, r, runjob.StartOptions{SubjectType: "lead", Where: &ent.LeadWhereInput{Source: ptr("web")}, RangeSize: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.Total != 10 {
+			t.Fatalf("total %d", run.Total)
+		}
+		leads := st.Client.Lead.Query().Order(ent.Asc("id")).AllX(ctx)
+		moved := leads[0]
+		st.Client.Lead.UpdateOne(moved).SetSource("referral").ExecX(ctx)
+		for _, id := range st.Client.WorkRange.Query().Where(workrange.RunID(run.ID)).IDsX(ctx) {
+			if err := runjob.RunRange(context.Background(), st.Client, r, id, runjob.RangeOptions{Attempt: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		run = st.Client.WorkRun.GetX(ctx, run.ID)
+		if run.Status != workrun.StatusSucceeded || run.Done != 9 {
+			t.Fatalf("run %+v", run)
+		}
+		for _, id := range []pulid.ID{moved.ID, other.ID} {
+			if n := st.Client.Score.Query().Where(score.SubjectID(id)).CountX(ctx); n != 0 {
+				t.Errorf("lead %s scored %d times", id, n)
+			}
+		}
+		if n := st.Client.Score.Query().CountX(ctx); n != 9 {
+			t.Errorf("%d scores", n)
+		}
+	})
+}
