@@ -12,7 +12,7 @@ import (
 )
 
 // WorkRun is one background run of a plugin over a workspace's subjects
-// (scoring, see core/extension/runjob): what it runs and over which
+// (scoring or segmentation, see core/extension/runjob): what it runs and over which
 // subjects, and how far it got. The matching subjects are split, when the
 // run is started, into WorkRanges of consecutive IDs, each worked by a
 // queue job of its own on whichever worker takes it.
@@ -26,11 +26,13 @@ func (WorkRun) Mixin() []ent.Mixin {
 // Fields of the WorkRun.
 func (WorkRun) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").Values("score").Immutable().Annotations(entgql.OrderField("KIND")).
+		field.Enum("kind").Values("score", "segment").Immutable().Annotations(entgql.OrderField("KIND")).
 			Comment("what the run does to each subject"),
 		field.String("plugin").NotEmpty().MaxLen(200).Immutable().
 			Comment("plugin@version bound when the run started: a range finding another bound fails"),
 		field.Enum("subject_type").Values(subjectTypes...).Immutable(),
+		field.String("segment_run_id").GoType(pulidID).Optional().Nillable().Immutable().Annotations(entgql.Type("ID")).
+			Comment("a segmentation run's SegmentRun, which holds the binding's lock while the run goes on and counts what it changed"),
 		field.JSON("match", json.RawMessage{}).Optional().Immutable().Annotations(entgql.Skip(entgql.SkipAll)).
 			Comment("the where filter, as the API's where input in JSON; a range works the subjects of its IDs that still match it"),
 		field.Enum("status").Values("queued", "running", "succeeded", "failed", "canceled").Default("queued").

@@ -783,6 +783,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workrun.FieldKind:          {Type: field.TypeEnum, Column: workrun.FieldKind},
 			workrun.FieldPlugin:        {Type: field.TypeString, Column: workrun.FieldPlugin},
 			workrun.FieldSubjectType:   {Type: field.TypeEnum, Column: workrun.FieldSubjectType},
+			workrun.FieldSegmentRunID:  {Type: field.TypeString, Column: workrun.FieldSegmentRunID},
 			workrun.FieldMatch:         {Type: field.TypeJSON, Column: workrun.FieldMatch},
 			workrun.FieldStatus:        {Type: field.TypeEnum, Column: workrun.FieldStatus},
 			workrun.FieldTotal:         {Type: field.TypeInt, Column: workrun.FieldTotal},
@@ -6215,6 +6216,11 @@ func (f *WorkRunFilter) WherePlugin(p entql.StringP) {
 // WhereSubjectType applies the entql string predicate on the subject_type field.
 func (f *WorkRunFilter) WhereSubjectType(p entql.StringP) {
 	f.Where(p.Field(workrun.FieldSubjectType))
+}
+
+// WhereSegmentRunID applies the entql string predicate on the segment_run_id field.
+func (f *WorkRunFilter) WhereSegmentRunID(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldSegmentRunID))
 }
 
 // WhereMatch applies the entql json.RawMessage predicate on the match field.

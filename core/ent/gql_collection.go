@@ -5277,6 +5277,11 @@ func (wr *WorkRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, workrun.FieldSubjectType)
 				fieldSeen[workrun.FieldSubjectType] = struct{}{}
 			}
+		case "segmentRunID":
+			if _, ok := fieldSeen[workrun.FieldSegmentRunID]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldSegmentRunID)
+				fieldSeen[workrun.FieldSegmentRunID] = struct{}{}
+			}
 		case "status":
 			if _, ok := fieldSeen[workrun.FieldStatus]; !ok {
 				selectedFields = append(selectedFields, workrun.FieldStatus)

@@ -15368,6 +15368,23 @@ type WorkRunWhereInput struct {
 	SubjectTypeIn    []workrun.SubjectType `json:"subjectTypeIn,omitempty"`
 	SubjectTypeNotIn []workrun.SubjectType `json:"subjectTypeNotIn,omitempty"`
 
+	// "segment_run_id" field predicates.
+	SegmentRunID             *pulid.ID  `json:"segmentRunID,omitempty"`
+	SegmentRunIDNEQ          *pulid.ID  `json:"segmentRunIDNEQ,omitempty"`
+	SegmentRunIDIn           []pulid.ID `json:"segmentRunIDIn,omitempty"`
+	SegmentRunIDNotIn        []pulid.ID `json:"segmentRunIDNotIn,omitempty"`
+	SegmentRunIDGT           *pulid.ID  `json:"segmentRunIDGT,omitempty"`
+	SegmentRunIDGTE          *pulid.ID  `json:"segmentRunIDGTE,omitempty"`
+	SegmentRunIDLT           *pulid.ID  `json:"segmentRunIDLT,omitempty"`
+	SegmentRunIDLTE          *pulid.ID  `json:"segmentRunIDLTE,omitempty"`
+	SegmentRunIDContains     *pulid.ID  `json:"segmentRunIDContains,omitempty"`
+	SegmentRunIDHasPrefix    *pulid.ID  `json:"segmentRunIDHasPrefix,omitempty"`
+	SegmentRunIDHasSuffix    *pulid.ID  `json:"segmentRunIDHasSuffix,omitempty"`
+	SegmentRunIDIsNil        bool       `json:"segmentRunIDIsNil,omitempty"`
+	SegmentRunIDNotNil       bool       `json:"segmentRunIDNotNil,omitempty"`
+	SegmentRunIDEqualFold    *pulid.ID  `json:"segmentRunIDEqualFold,omitempty"`
+	SegmentRunIDContainsFold *pulid.ID  `json:"segmentRunIDContainsFold,omitempty"`
+
 	// "status" field predicates.
 	Status      *workrun.Status  `json:"status,omitempty"`
 	StatusNEQ   *workrun.Status  `json:"statusNEQ,omitempty"`
@@ -15649,6 +15666,51 @@ func (i *WorkRunWhereInput) P() (predicate.WorkRun, error) {
 	}
 	if len(i.SubjectTypeNotIn) > 0 {
 		predicates = append(predicates, workrun.SubjectTypeNotIn(i.SubjectTypeNotIn...))
+	}
+	if i.SegmentRunID != nil {
+		predicates = append(predicates, workrun.SegmentRunIDEQ(*i.SegmentRunID))
+	}
+	if i.SegmentRunIDNEQ != nil {
+		predicates = append(predicates, workrun.SegmentRunIDNEQ(*i.SegmentRunIDNEQ))
+	}
+	if len(i.SegmentRunIDIn) > 0 {
+		predicates = append(predicates, workrun.SegmentRunIDIn(i.SegmentRunIDIn...))
+	}
+	if len(i.SegmentRunIDNotIn) > 0 {
+		predicates = append(predicates, workrun.SegmentRunIDNotIn(i.SegmentRunIDNotIn...))
+	}
+	if i.SegmentRunIDGT != nil {
+		predicates = append(predicates, workrun.SegmentRunIDGT(*i.SegmentRunIDGT))
+	}
+	if i.SegmentRunIDGTE != nil {
+		predicates = append(predicates, workrun.SegmentRunIDGTE(*i.SegmentRunIDGTE))
+	}
+	if i.SegmentRunIDLT != nil {
+		predicates = append(predicates, workrun.SegmentRunIDLT(*i.SegmentRunIDLT))
+	}
+	if i.SegmentRunIDLTE != nil {
+		predicates = append(predicates, workrun.SegmentRunIDLTE(*i.SegmentRunIDLTE))
+	}
+	if i.SegmentRunIDContains != nil {
+		predicates = append(predicates, workrun.SegmentRunIDContains(*i.SegmentRunIDContains))
+	}
+	if i.SegmentRunIDHasPrefix != nil {
+		predicates = append(predicates, workrun.SegmentRunIDHasPrefix(*i.SegmentRunIDHasPrefix))
+	}
+	if i.SegmentRunIDHasSuffix != nil {
+		predicates = append(predicates, workrun.SegmentRunIDHasSuffix(*i.SegmentRunIDHasSuffix))
+	}
+	if i.SegmentRunIDIsNil {
+		predicates = append(predicates, workrun.SegmentRunIDIsNil())
+	}
+	if i.SegmentRunIDNotNil {
+		predicates = append(predicates, workrun.SegmentRunIDNotNil())
+	}
+	if i.SegmentRunIDEqualFold != nil {
+		predicates = append(predicates, workrun.SegmentRunIDEqualFold(*i.SegmentRunIDEqualFold))
+	}
+	if i.SegmentRunIDContainsFold != nil {
+		predicates = append(predicates, workrun.SegmentRunIDContainsFold(*i.SegmentRunIDContainsFold))
 	}
 	if i.Status != nil {
 		predicates = append(predicates, workrun.StatusEQ(*i.Status))

@@ -36025,6 +36025,7 @@ type WorkRunMutation struct {
 	kind              *workrun.Kind
 	plugin            *string
 	subject_type      *workrun.SubjectType
+	segment_run_id    *pulid.ID
 	match             *json.RawMessage
 	appendmatch       json.RawMessage
 	status            *workrun.Status
@@ -36366,6 +36367,55 @@ func (m *WorkRunMutation) OldSubjectType(ctx context.Context) (v workrun.Subject
 // ResetSubjectType resets all changes to the "subject_type" field.
 func (m *WorkRunMutation) ResetSubjectType() {
 	m.subject_type = nil
+}
+
+// SetSegmentRunID sets the "segment_run_id" field.
+func (m *WorkRunMutation) SetSegmentRunID(pu pulid.ID) {
+	m.segment_run_id = &pu
+}
+
+// SegmentRunID returns the value of the "segment_run_id" field in the mutation.
+func (m *WorkRunMutation) SegmentRunID() (r pulid.ID, exists bool) {
+	v := m.segment_run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSegmentRunID returns the old "segment_run_id" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldSegmentRunID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSegmentRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSegmentRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSegmentRunID: %w", err)
+	}
+	return oldValue.SegmentRunID, nil
+}
+
+// ClearSegmentRunID clears the value of the "segment_run_id" field.
+func (m *WorkRunMutation) ClearSegmentRunID() {
+	m.segment_run_id = nil
+	m.clearedFields[workrun.FieldSegmentRunID] = struct{}{}
+}
+
+// SegmentRunIDCleared returns if the "segment_run_id" field was cleared in this mutation.
+func (m *WorkRunMutation) SegmentRunIDCleared() bool {
+	_, ok := m.clearedFields[workrun.FieldSegmentRunID]
+	return ok
+}
+
+// ResetSegmentRunID resets all changes to the "segment_run_id" field.
+func (m *WorkRunMutation) ResetSegmentRunID() {
+	m.segment_run_id = nil
+	delete(m.clearedFields, workrun.FieldSegmentRunID)
 }
 
 // SetMatch sets the "match" field.
@@ -36886,7 +36936,7 @@ func (m *WorkRunMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *WorkRunMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 15)
 	if m.created_at != nil {
 		fields = append(fields, workrun.FieldCreatedAt)
 	}
@@ -36904,6 +36954,9 @@ func (m *WorkRunMutation) Fields() []string {
 	}
 	if m.subject_type != nil {
 		fields = append(fields, workrun.FieldSubjectType)
+	}
+	if m.segment_run_id != nil {
+		fields = append(fields, workrun.FieldSegmentRunID)
 	}
 	if m.match != nil {
 		fields = append(fields, workrun.FieldMatch)
@@ -36949,6 +37002,8 @@ func (m *WorkRunMutation) Field(name string) (ent.Value, bool) {
 		return m.Plugin()
 	case workrun.FieldSubjectType:
 		return m.SubjectType()
+	case workrun.FieldSegmentRunID:
+		return m.SegmentRunID()
 	case workrun.FieldMatch:
 		return m.Match()
 	case workrun.FieldStatus:
@@ -36986,6 +37041,8 @@ func (m *WorkRunMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldPlugin(ctx)
 	case workrun.FieldSubjectType:
 		return m.OldSubjectType(ctx)
+	case workrun.FieldSegmentRunID:
+		return m.OldSegmentRunID(ctx)
 	case workrun.FieldMatch:
 		return m.OldMatch(ctx)
 	case workrun.FieldStatus:
@@ -37052,6 +37109,13 @@ func (m *WorkRunMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetSubjectType(v)
+		return nil
+	case workrun.FieldSegmentRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSegmentRunID(v)
 		return nil
 	case workrun.FieldMatch:
 		v, ok := value.(json.RawMessage)
@@ -37178,6 +37242,9 @@ func (m *WorkRunMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *WorkRunMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(workrun.FieldSegmentRunID) {
+		fields = append(fields, workrun.FieldSegmentRunID)
+	}
 	if m.FieldCleared(workrun.FieldMatch) {
 		fields = append(fields, workrun.FieldMatch)
 	}
@@ -37201,6 +37268,9 @@ func (m *WorkRunMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *WorkRunMutation) ClearField(name string) error {
 	switch name {
+	case workrun.FieldSegmentRunID:
+		m.ClearSegmentRunID()
+		return nil
 	case workrun.FieldMatch:
 		m.ClearMatch()
 		return nil
@@ -37235,6 +37305,9 @@ func (m *WorkRunMutation) ResetField(name string) error {
 		return nil
 	case workrun.FieldSubjectType:
 		m.ResetSubjectType()
+		return nil
+	case workrun.FieldSegmentRunID:
+		m.ResetSegmentRunID()
 		return nil
 	case workrun.FieldMatch:
 		m.ResetMatch()

@@ -32,6 +32,8 @@ type WorkRun struct {
 	Plugin string `json:"plugin,omitempty"`
 	// SubjectType holds the value of the "subject_type" field.
 	SubjectType workrun.SubjectType `json:"subject_type,omitempty"`
+	// a segmentation run's SegmentRun, which holds the binding's lock while the run goes on and counts what it changed
+	SegmentRunID *pulid.ID `json:"segment_run_id,omitempty"`
 	// the where filter, as the API's where input in JSON; a range works the subjects of its IDs that still match it
 	Match json.RawMessage `json:"match,omitempty"`
 	// Status holds the value of the "status" field.
@@ -92,6 +94,8 @@ func (*WorkRun) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case workrun.FieldSegmentRunID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case workrun.FieldMatch:
 			values[i] = new([]byte)
 		case workrun.FieldID, workrun.FieldWorkspaceID:
@@ -158,6 +162,13 @@ func (wr *WorkRun) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field subject_type", values[i])
 			} else if value.Valid {
 				wr.SubjectType = workrun.SubjectType(value.String)
+			}
+		case workrun.FieldSegmentRunID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field segment_run_id", values[i])
+			} else if value.Valid {
+				wr.SegmentRunID = new(pulid.ID)
+				*wr.SegmentRunID = *value.S.(*pulid.ID)
 			}
 		case workrun.FieldMatch:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -274,6 +285,11 @@ func (wr *WorkRun) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("subject_type=")
 	builder.WriteString(fmt.Sprintf("%v", wr.SubjectType))
+	builder.WriteString(", ")
+	if v := wr.SegmentRunID; v != nil {
+		builder.WriteString("segment_run_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("match=")
 	builder.WriteString(fmt.Sprintf("%v", wr.Match))

@@ -79,6 +79,20 @@ func (wrc *WorkRunCreate) SetSubjectType(wt workrun.SubjectType) *WorkRunCreate 
 	return wrc
 }
 
+// SetSegmentRunID sets the "segment_run_id" field.
+func (wrc *WorkRunCreate) SetSegmentRunID(pu pulid.ID) *WorkRunCreate {
+	wrc.mutation.SetSegmentRunID(pu)
+	return wrc
+}
+
+// SetNillableSegmentRunID sets the "segment_run_id" field if the given value is not nil.
+func (wrc *WorkRunCreate) SetNillableSegmentRunID(pu *pulid.ID) *WorkRunCreate {
+	if pu != nil {
+		wrc.SetSegmentRunID(*pu)
+	}
+	return wrc
+}
+
 // SetMatch sets the "match" field.
 func (wrc *WorkRunCreate) SetMatch(jm json.RawMessage) *WorkRunCreate {
 	wrc.mutation.SetMatch(jm)
@@ -432,6 +446,10 @@ func (wrc *WorkRunCreate) createSpec() (*WorkRun, *sqlgraph.CreateSpec) {
 		_spec.SetField(workrun.FieldSubjectType, field.TypeEnum, value)
 		_node.SubjectType = value
 	}
+	if value, ok := wrc.mutation.SegmentRunID(); ok {
+		_spec.SetField(workrun.FieldSegmentRunID, field.TypeString, value)
+		_node.SegmentRunID = &value
+	}
 	if value, ok := wrc.mutation.Match(); ok {
 		_spec.SetField(workrun.FieldMatch, field.TypeJSON, value)
 		_node.Match = value
@@ -694,6 +712,9 @@ func (u *WorkRunUpsertOne) UpdateNewValues() *WorkRunUpsertOne {
 		}
 		if _, exists := u.create.mutation.SubjectType(); exists {
 			s.SetIgnore(workrun.FieldSubjectType)
+		}
+		if _, exists := u.create.mutation.SegmentRunID(); exists {
+			s.SetIgnore(workrun.FieldSegmentRunID)
 		}
 		if _, exists := u.create.mutation.Match(); exists {
 			s.SetIgnore(workrun.FieldMatch)
@@ -1062,6 +1083,9 @@ func (u *WorkRunUpsertBulk) UpdateNewValues() *WorkRunUpsertBulk {
 			}
 			if _, exists := b.mutation.SubjectType(); exists {
 				s.SetIgnore(workrun.FieldSubjectType)
+			}
+			if _, exists := b.mutation.SegmentRunID(); exists {
+				s.SetIgnore(workrun.FieldSegmentRunID)
 			}
 			if _, exists := b.mutation.Match(); exists {
 				s.SetIgnore(workrun.FieldMatch)

@@ -286,6 +286,9 @@ func (wru *WorkRunUpdate) sqlSave(ctx context.Context) (n int, err error) {
 	if value, ok := wru.mutation.UpdatedAt(); ok {
 		_spec.SetField(workrun.FieldUpdatedAt, field.TypeTime, value)
 	}
+	if wru.mutation.SegmentRunIDCleared() {
+		_spec.ClearField(workrun.FieldSegmentRunID, field.TypeString)
+	}
 	if wru.mutation.MatchCleared() {
 		_spec.ClearField(workrun.FieldMatch, field.TypeJSON)
 	}
@@ -673,6 +676,9 @@ func (wruo *WorkRunUpdateOne) sqlSave(ctx context.Context) (_node *WorkRun, err 
 	}
 	if value, ok := wruo.mutation.UpdatedAt(); ok {
 		_spec.SetField(workrun.FieldUpdatedAt, field.TypeTime, value)
+	}
+	if wruo.mutation.SegmentRunIDCleared() {
+		_spec.ClearField(workrun.FieldSegmentRunID, field.TypeString)
 	}
 	if wruo.mutation.MatchCleared() {
 		_spec.ClearField(workrun.FieldMatch, field.TypeJSON)

@@ -1574,9 +1574,10 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 40},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"score"}},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"score", "segment"}},
 		{Name: "plugin", Type: field.TypeString, Size: 200},
 		{Name: "subject_type", Type: field.TypeEnum, Enums: []string{"contact", "organization", "lead", "deal"}},
+		{Name: "segment_run_id", Type: field.TypeString, Nullable: true},
 		{Name: "match", Type: field.TypeJSON, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"queued", "running", "succeeded", "failed", "canceled"}, Default: "queued"},
 		{Name: "total", Type: field.TypeInt, Default: 0},
@@ -1595,7 +1596,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "work_runs_workspaces_workspace",
-				Columns:    []*schema.Column{WorkRunsColumns[14]},
+				Columns:    []*schema.Column{WorkRunsColumns[15]},
 				RefColumns: []*schema.Column{WorkspacesColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -1604,7 +1605,7 @@ var (
 			{
 				Name:    "workrun_workspace_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{WorkRunsColumns[14], WorkRunsColumns[1]},
+				Columns: []*schema.Column{WorkRunsColumns[15], WorkRunsColumns[1]},
 			},
 		},
 	}

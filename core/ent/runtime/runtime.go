@@ -2492,25 +2492,25 @@ func init() {
 		}
 	}()
 	// workrunDescTotal is the schema descriptor for total field.
-	workrunDescTotal := workrunFields[5].Descriptor()
+	workrunDescTotal := workrunFields[6].Descriptor()
 	// workrun.DefaultTotal holds the default value on creation for the total field.
 	workrun.DefaultTotal = workrunDescTotal.Default.(int)
 	// workrun.TotalValidator is a validator for the "total" field. It is called by the builders before save.
 	workrun.TotalValidator = workrunDescTotal.Validators[0].(func(int) error)
 	// workrunDescDone is the schema descriptor for done field.
-	workrunDescDone := workrunFields[6].Descriptor()
+	workrunDescDone := workrunFields[7].Descriptor()
 	// workrun.DefaultDone holds the default value on creation for the done field.
 	workrun.DefaultDone = workrunDescDone.Default.(int)
 	// workrun.DoneValidator is a validator for the "done" field. It is called by the builders before save.
 	workrun.DoneValidator = workrunDescDone.Validators[0].(func(int) error)
 	// workrunDescFailedBatches is the schema descriptor for failed_batches field.
-	workrunDescFailedBatches := workrunFields[7].Descriptor()
+	workrunDescFailedBatches := workrunFields[8].Descriptor()
 	// workrun.DefaultFailedBatches holds the default value on creation for the failed_batches field.
 	workrun.DefaultFailedBatches = workrunDescFailedBatches.Default.(int)
 	// workrun.FailedBatchesValidator is a validator for the "failed_batches" field. It is called by the builders before save.
 	workrun.FailedBatchesValidator = workrunDescFailedBatches.Validators[0].(func(int) error)
 	// workrunDescActor is the schema descriptor for actor field.
-	workrunDescActor := workrunFields[8].Descriptor()
+	workrunDescActor := workrunFields[9].Descriptor()
 	// workrun.DefaultActor holds the default value on creation for the actor field.
 	workrun.DefaultActor = workrunDescActor.Default.(string)
 	// workrunDescID is the schema descriptor for id field.

@@ -76,6 +76,11 @@ func Plugin(v string) predicate.WorkRun {
 	return predicate.WorkRun(sql.FieldEQ(FieldPlugin, v))
 }
 
+// SegmentRunID applies equality check predicate on the "segment_run_id" field. It's identical to SegmentRunIDEQ.
+func SegmentRunID(v pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldEQ(FieldSegmentRunID, v))
+}
+
 // Total applies equality check predicate on the "total" field. It's identical to TotalEQ.
 func Total(v int) predicate.WorkRun {
 	return predicate.WorkRun(sql.FieldEQ(FieldTotal, v))
@@ -359,6 +364,86 @@ func SubjectTypeIn(vs ...SubjectType) predicate.WorkRun {
 // SubjectTypeNotIn applies the NotIn predicate on the "subject_type" field.
 func SubjectTypeNotIn(vs ...SubjectType) predicate.WorkRun {
 	return predicate.WorkRun(sql.FieldNotIn(FieldSubjectType, vs...))
+}
+
+// SegmentRunIDEQ applies the EQ predicate on the "segment_run_id" field.
+func SegmentRunIDEQ(v pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldEQ(FieldSegmentRunID, v))
+}
+
+// SegmentRunIDNEQ applies the NEQ predicate on the "segment_run_id" field.
+func SegmentRunIDNEQ(v pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldNEQ(FieldSegmentRunID, v))
+}
+
+// SegmentRunIDIn applies the In predicate on the "segment_run_id" field.
+func SegmentRunIDIn(vs ...pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldIn(FieldSegmentRunID, vs...))
+}
+
+// SegmentRunIDNotIn applies the NotIn predicate on the "segment_run_id" field.
+func SegmentRunIDNotIn(vs ...pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldNotIn(FieldSegmentRunID, vs...))
+}
+
+// SegmentRunIDGT applies the GT predicate on the "segment_run_id" field.
+func SegmentRunIDGT(v pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldGT(FieldSegmentRunID, v))
+}
+
+// SegmentRunIDGTE applies the GTE predicate on the "segment_run_id" field.
+func SegmentRunIDGTE(v pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldGTE(FieldSegmentRunID, v))
+}
+
+// SegmentRunIDLT applies the LT predicate on the "segment_run_id" field.
+func SegmentRunIDLT(v pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldLT(FieldSegmentRunID, v))
+}
+
+// SegmentRunIDLTE applies the LTE predicate on the "segment_run_id" field.
+func SegmentRunIDLTE(v pulid.ID) predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldLTE(FieldSegmentRunID, v))
+}
+
+// SegmentRunIDContains applies the Contains predicate on the "segment_run_id" field.
+func SegmentRunIDContains(v pulid.ID) predicate.WorkRun {
+	vc := string(v)
+	return predicate.WorkRun(sql.FieldContains(FieldSegmentRunID, vc))
+}
+
+// SegmentRunIDHasPrefix applies the HasPrefix predicate on the "segment_run_id" field.
+func SegmentRunIDHasPrefix(v pulid.ID) predicate.WorkRun {
+	vc := string(v)
+	return predicate.WorkRun(sql.FieldHasPrefix(FieldSegmentRunID, vc))
+}
+
+// SegmentRunIDHasSuffix applies the HasSuffix predicate on the "segment_run_id" field.
+func SegmentRunIDHasSuffix(v pulid.ID) predicate.WorkRun {
+	vc := string(v)
+	return predicate.WorkRun(sql.FieldHasSuffix(FieldSegmentRunID, vc))
+}
+
+// SegmentRunIDIsNil applies the IsNil predicate on the "segment_run_id" field.
+func SegmentRunIDIsNil() predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldIsNull(FieldSegmentRunID))
+}
+
+// SegmentRunIDNotNil applies the NotNil predicate on the "segment_run_id" field.
+func SegmentRunIDNotNil() predicate.WorkRun {
+	return predicate.WorkRun(sql.FieldNotNull(FieldSegmentRunID))
+}
+
+// SegmentRunIDEqualFold applies the EqualFold predicate on the "segment_run_id" field.
+func SegmentRunIDEqualFold(v pulid.ID) predicate.WorkRun {
+	vc := string(v)
+	return predicate.WorkRun(sql.FieldEqualFold(FieldSegmentRunID, vc))
+}
+
+// SegmentRunIDContainsFold applies the ContainsFold predicate on the "segment_run_id" field.
+func SegmentRunIDContainsFold(v pulid.ID) predicate.WorkRun {
+	vc := string(v)
+	return predicate.WorkRun(sql.FieldContainsFold(FieldSegmentRunID, vc))
 }
 
 // MatchIsNil applies the IsNil predicate on the "match" field.

@@ -31,6 +31,8 @@ const (
 	FieldPlugin = "plugin"
 	// FieldSubjectType holds the string denoting the subject_type field in the database.
 	FieldSubjectType = "subject_type"
+	// FieldSegmentRunID holds the string denoting the segment_run_id field in the database.
+	FieldSegmentRunID = "segment_run_id"
 	// FieldMatch holds the string denoting the match field in the database.
 	FieldMatch = "match"
 	// FieldStatus holds the string denoting the status field in the database.
@@ -78,6 +80,7 @@ var Columns = []string{
 	FieldKind,
 	FieldPlugin,
 	FieldSubjectType,
+	FieldSegmentRunID,
 	FieldMatch,
 	FieldStatus,
 	FieldTotal,
@@ -139,7 +142,8 @@ type Kind string
 
 // Kind values.
 const (
-	KindScore Kind = "score"
+	KindScore   Kind = "score"
+	KindSegment Kind = "segment"
 )
 
 func (k Kind) String() string {
@@ -149,7 +153,7 @@ func (k Kind) String() string {
 // KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
 func KindValidator(k Kind) error {
 	switch k {
-	case KindScore:
+	case KindScore, KindSegment:
 		return nil
 	default:
 		return fmt.Errorf("workrun: invalid enum value for kind field: %q", k)
@@ -246,6 +250,11 @@ func ByPlugin(opts ...sql.OrderTermOption) OrderOption {
 // BySubjectType orders the results by the subject_type field.
 func BySubjectType(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldSubjectType, opts...).ToFunc()
+}
+
+// BySegmentRunID orders the results by the segment_run_id field.
+func BySegmentRunID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSegmentRunID, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.
