@@ -1,6 +1,7 @@
-// Package runjob runs long plugin work (scoring a workspace's subjects)
-// in the background, on the job queue the automations and imports use
-// (core/automation), spread over every process that runs workers.
+// Package runjob runs long plugin work (scoring or segmenting a
+// workspace's subjects) in the background, on the job queue the
+// automations and imports use (core/automation), spread over every
+// process that runs workers.
 //
 // Start checks the caller may write, records a WorkRun, splits the
 // matching subjects into WorkRanges of consecutive IDs (RangeSize each, in
@@ -107,6 +108,11 @@ func Register(client *ent.Client, plugins *extension.Registry) func(*river.Worke
 
 // StartOptions choose what Start runs.
 type StartOptions struct {
+	// Kind is score (the default) or segment.
+	Kind workrun.Kind
+	// Plugin names the segmenter when several are bound for the
+	// subject type (segment only).
+	Plugin string
 	// SubjectType is "contact", "organization", "lead" or "deal".
 	SubjectType string
 	// Where filters the subjects: a *ent.LeadWhereInput,
@@ -118,12 +124,15 @@ type StartOptions struct {
 	RangeSize int
 }
 
-// Start starts a background scoring run in the caller's workspace: it
-// checks the caller is an admin or a member (FORBIDDEN otherwise, before
-// anything else is looked at), that a plugin is bound to score the subject
-// type, records the run and its ranges, and queues a job per range on q.
-// A run over no subject is succeeded at once. client must not be a
-// transaction: the run is committed before its jobs are queued.
+// Start starts a background scoring or segmentation run in the caller's
+// workspace: it checks the caller is an admin or a member (FORBIDDEN
+// otherwise, before anything else is looked at), that a plugin is bound
+// for the kind and subject type, records the run and its ranges, and
+// queues a job per range on q. A segmentation run holds its binding's lock
+// (a SegmentRun, see extension.BeginSegmentation) from here to its end:
+// CONFLICT while another run of the binding goes on. A run over no
+// subject is succeeded at once. client must not be a transaction: the run
+// is committed before its jobs are queued.
 func Start(ctx context.Context, q Inserter, client *ent.Client, plugins *extension.Registry, opts StartOptions) (*ent.WorkRun, error) {
 	v := tenancy.FromContext(ctx)
 	if v == nil || v.WorkspaceID == "" {
@@ -138,14 +147,27 @@ func Start(ctx context.Context, q Inserter, client *ent.Client, plugins *extensi
 	if opts.RangeSize <= 0 {
 		opts.RangeSize = DefaultRangeSize
 	}
+	if opts.Kind == "" {
+		opts.Kind = workrun.KindScore
+	}
+	if err := workrun.KindValidator(opts.Kind); err != nil {
+		return nil, errcode.Input("kind", "unknown kind %q: want score or segment", opts.Kind)
+	}
 	if _, err := extension.ParseWhere(opts.SubjectType, nil); err != nil {
 		return nil, err
 	}
-	_, p, err := plugins.Binding(ctx, client, sdk.PointScore, opts.SubjectType)
-	if err != nil {
-		return nil, err
+	var ref string
+	if opts.Kind == workrun.KindScore {
+		_, p, err := plugins.Binding(ctx, client, sdk.PointScore, opts.SubjectType)
+		if err != nil {
+			return nil, err
+		}
+		ref = p.Ref()
 	}
-	var match json.RawMessage
+	var (
+		match json.RawMessage
+		err   error
+	)
 	if opts.Where != nil {
 		if match, err = json.Marshal(opts.Where); err != nil {
 			return nil, fmt.Errorf("storing the filter: %w", err)
@@ -155,14 +177,31 @@ func Start(ctx context.Context, q Inserter, client *ent.Client, plugins *extensi
 	if err != nil {
 		return nil, err
 	}
-	tx, err := client.Tx(ctx)
-	if err != nil {
+	var seg *ent.SegmentRun
+	if opts.Kind == workrun.KindSegment {
+		if seg, err = plugins.BeginSegmentation(ctx, client, opts.SubjectType, opts.Plugin, total); err != nil {
+			return nil, err
+		}
+		ref = seg.Plugin
+	}
+	// abort releases the segmentation lock of a run that did not start.
+	abort := func(err error) (*ent.WorkRun, error) {
+		if seg != nil {
+			err = errors.Join(err, extension.EndSegmentation(context.WithoutCancel(ctx), client, seg.ID, true, false))
+		}
 		return nil, err
 	}
-	c := tx.WorkRun.Create().SetKind(workrun.KindScore).SetPlugin(p.Ref()).
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return abort(err)
+	}
+	c := tx.WorkRun.Create().SetKind(opts.Kind).SetPlugin(ref).
 		SetSubjectType(workrun.SubjectType(opts.SubjectType)).SetTotal(total).SetActor(actorOf(v))
 	if match != nil {
 		c.SetMatch(match)
+	}
+	if seg != nil {
+		c.SetSegmentRunID(seg.ID)
 	}
 	if len(ranges) == 0 {
 		now := time.Now()
@@ -170,7 +209,7 @@ func Start(ctx context.Context, q Inserter, client *ent.Client, plugins *extensi
 	}
 	run, err := c.Save(ctx)
 	if err != nil {
-		return nil, errors.Join(err, tx.Rollback())
+		return abort(errors.Join(err, tx.Rollback()))
 	}
 	var ids []pulid.ID
 	for part := range slices.Chunk(ranges, 500) {
@@ -180,14 +219,19 @@ func Start(ctx context.Context, q Inserter, client *ent.Client, plugins *extensi
 		}
 		made, err := tx.WorkRange.CreateBulk(bs...).Save(ctx)
 		if err != nil {
-			return nil, errors.Join(err, tx.Rollback())
+			return abort(errors.Join(err, tx.Rollback()))
 		}
 		for _, m := range made {
 			ids = append(ids, m.ID)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, err
+		return abort(err)
+	}
+	if seg != nil && len(ranges) == 0 {
+		if err := extension.EndSegmentation(ctx, client, seg.ID, false, match == nil); err != nil {
+			return nil, err
+		}
 	}
 	if err := Enqueue(ctx, q, client, run.ID, ids); err != nil {
 		return nil, err
@@ -292,7 +336,7 @@ func work(ctx context.Context, client *ent.Client, plugins *extension.Registry, 
 	if err != nil {
 		return err
 	}
-	return plugins.ScoreBatch(ctx, client, extension.ScoreOptions{SubjectType: st}, run.Plugin, ids, func(ctx context.Context, tx *ent.Tx) error {
+	within := func(ctx context.Context, tx *ent.Tx) error {
 		sys := tenancy.System(ctx)
 		n, err := tx.WorkRange.Update().Where(workrange.ID(rg.ID), workrange.StatusEQ(workrange.StatusPending)).
 			SetStatus(workrange.StatusDone).SetDone(len(ids)).Save(sys)
@@ -309,7 +353,14 @@ func work(ctx context.Context, client *ent.Client, plugins *extension.Registry, 
 			return o.Fault(rg.ID, o.Attempt)
 		}
 		return nil
-	})
+	}
+	if run.Kind == workrun.KindSegment {
+		if run.SegmentRunID == nil {
+			return errcode.New(errcode.Conflict, "segmentation run %s has no SegmentRun", run.ID)
+		}
+		return plugins.SegmentBatch(ctx, client, *run.SegmentRunID, ids, within)
+	}
+	return plugins.ScoreBatch(ctx, client, extension.ScoreOptions{SubjectType: st}, run.Plugin, ids, within)
 }
 
 // permanent tells the failures another attempt would not change: the
@@ -357,8 +408,24 @@ func Finish(ctx context.Context, client *ent.Client, run pulid.ID) error {
 	if !done {
 		status = workrun.StatusFailed
 	}
-	return client.WorkRun.Update().Where(workrun.ID(run), workrun.StatusIn(workrun.StatusQueued, workrun.StatusRunning)).
-		SetStatus(status).SetFinishedAt(time.Now()).Exec(ctx)
+	n, err := client.WorkRun.Update().Where(workrun.ID(run), workrun.StatusIn(workrun.StatusQueued, workrun.StatusRunning)).
+		SetStatus(status).SetFinishedAt(time.Now()).Save(ctx)
+	if err != nil || n == 0 {
+		return err
+	}
+	return endSegmentation(ctx, client, run, false)
+}
+
+// endSegmentation ends the SegmentRun of run, when it is a segmentation
+// run, releasing its binding's lock; a run over every subject first ends
+// the memberships of subjects deleted since.
+func endSegmentation(ctx context.Context, client *ent.Client, id pulid.ID, canceled bool) error {
+	run, err := client.WorkRun.Get(tenancy.System(ctx), id)
+	if err != nil || run.Kind != workrun.KindSegment || run.SegmentRunID == nil {
+		return err
+	}
+	full := len(run.Match) == 0 || string(run.Match) == "null"
+	return extension.EndSegmentation(tenancy.NewContext(ctx, Viewer(run)), client, *run.SegmentRunID, canceled, full)
 }
 
 // Cancel cancels the run id of the caller's workspace: its ranges not yet
@@ -373,9 +440,15 @@ func Cancel(ctx context.Context, client *ent.Client, id pulid.ID) (*ent.WorkRun,
 	if _, err := client.WorkRun.Get(ctx, id); err != nil {
 		return nil, err
 	}
-	if err := client.WorkRun.Update().Where(workrun.ID(id), workrun.StatusIn(workrun.StatusQueued, workrun.StatusRunning)).
-		SetStatus(workrun.StatusCanceled).SetFinishedAt(time.Now()).Exec(ctx); err != nil {
+	n, err := client.WorkRun.Update().Where(workrun.ID(id), workrun.StatusIn(workrun.StatusQueued, workrun.StatusRunning)).
+		SetStatus(workrun.StatusCanceled).SetFinishedAt(time.Now()).Save(ctx)
+	if err != nil {
 		return nil, err
+	}
+	if n > 0 {
+		if err := endSegmentation(ctx, client, id, true); err != nil {
+			return nil, err
+		}
 	}
 	return client.WorkRun.Get(ctx, id)
 }

@@ -13,8 +13,12 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/automation"
+	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/event"
 	"github.com/rapportcrm/rapport/core/ent/score"
+	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/workrange"
 	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/errcode"
@@ -370,6 +374,93 @@ func TestFilterKeptInRanges(t *testing.T) {
 		}
 		if n := st.Client.Score.Query().CountX(ctx); n != 9 {
 			t.Errorf("%d scores", n)
+		}
+	})
+}
+
+// TestSegmentation runs a background segmentation of 60 leads in ranges
+// of 10, worked by two racing workers: while it goes on, no other run of
+// the binding may start (CONFLICT); each lead ends in its two segments
+// with a segment.entered event per membership, and the SegmentRun ends
+// succeeded with its lock released. A second run moves one lead from
+// small to big: one left and one entered event more.
+func TestSegmentation(t *testing.T) {
+	r := extensiontest.Registry(t, extensiontest.Plugins(t))
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := workspace(t, st, r, "alpha", 60)
+		admin := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: tenancy.FromContext(ctx).WorkspaceID, Role: tenancy.RoleAdmin})
+		for i, id := range st.Client.Lead.Query().Order(ent.Asc("id")).IDsX(ctx) {
+			st.Client.Lead.UpdateOneID(id).SetEstimatedValue(crm.Money(i * 1000 * 100)).ExecX(ctx)
+		}
+		if _, err := r.Bind(admin, st.Client, extension.BindInput{Point: sdk.PointSegment, SubjectType: "lead", Plugin: "faulty", Version: "0.1.0"}); err != nil {
+			t.Fatal(err)
+		}
+		segment := func() *ent.WorkRun {
+			t.Helper()
+			run, err := runjob.Start(ctx, nopQueue{}, st.Client, r, runjob.StartOptions{Kind: workrun.KindSegment, SubjectType: "lead", RangeSize: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := runjob.Start(ctx, nopQueue{}, st.Client, r, runjob.StartOptions{Kind: workrun.KindSegment, SubjectType: "lead"}); errcode.Of(err) != errcode.Conflict {
+				t.Fatalf("a second background run: %v", err)
+			}
+			if _, err := r.SegmentSubjects(ctx, st.Client, extension.SegmentOptions{SubjectType: "lead"}); errcode.Of(err) != errcode.Conflict {
+				t.Fatalf("a run within a request: %v", err)
+			}
+			ids := st.Client.WorkRange.Query().Where(workrange.RunID(run.ID)).Order(ent.Asc(workrange.FieldFirstID)).IDsX(ctx)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for w := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range ids {
+						id := ids[i]
+						if w == 1 {
+							id = ids[len(ids)-1-i]
+						}
+						if err := runjob.RunRange(context.Background(), st.Client, r, id, runjob.RangeOptions{Attempt: 1}); err != nil {
+							// A range the other worker is storing may
+							// fail here: the queue would retry it.
+							if err := runjob.RunRange(context.Background(), st.Client, r, id, runjob.RangeOptions{Attempt: 2}); err != nil {
+								errs[w] = err
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if err := errors.Join(errs...); err != nil {
+				t.Fatal(err)
+			}
+			return st.Client.WorkRun.GetX(ctx, run.ID)
+		}
+		run := segment()
+		if run.Status != workrun.StatusSucceeded || run.Done != 60 || run.Plugin != "faulty@0.1.0" || run.SegmentRunID == nil {
+			t.Fatalf("run %+v", run)
+		}
+		sr := st.Client.SegmentRun.GetX(ctx, *run.SegmentRunID)
+		if sr.Status != segmentrun.StatusSucceeded || sr.Lock != nil || sr.Segmented != 60 || sr.Entered != 120 || sr.Left != 0 {
+			t.Fatalf("segment run %+v", sr)
+		}
+		count := func(typ string) int {
+			return st.Client.Event.Query().Where(event.Type(typ)).CountX(ctx)
+		}
+		open := func() int {
+			return st.Client.SegmentMembership.Query().Where(segmentmembership.EndedAtIsNil()).CountX(ctx)
+		}
+		if n, e := open(), count(extension.EventSegmentEntered); n != 120 || e != 120 {
+			t.Fatalf("%d open memberships, %d entered events", n, e)
+		}
+		first := st.Client.Lead.Query().Order(ent.Asc("id")).FirstX(ctx)
+		st.Client.Lead.UpdateOne(first).SetEstimatedValue(crm.Money(50_000 * 100)).ExecX(ctx)
+		run = segment()
+		sr = st.Client.SegmentRun.GetX(ctx, *run.SegmentRunID)
+		if run.Status != workrun.StatusSucceeded || sr.Status != segmentrun.StatusSucceeded || sr.Entered != 1 || sr.Left != 1 || sr.Stayed != 119 {
+			t.Fatalf("second run %+v, segment run %+v", run, sr)
+		}
+		if n, e, l := open(), count(extension.EventSegmentEntered), count(extension.EventSegmentLeft); n != 120 || e != 121 || l != 1 {
+			t.Fatalf("%d open memberships, %d entered and %d left events", n, e, l)
 		}
 	})
 }
