@@ -55,16 +55,7 @@ func TestStartScoring(t *testing.T) {
 				t.Fatalf("started %v", d) // L1, L10, L11
 			}
 			const q = `query($id: ID!) { node(id: $id) { ... on WorkRun { status total done failedBatches errors ranges { total pending done failed } } } }`
-			var run any
-			for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-				run = get(e.ok("a", q, map[string]any{"id": id}), "node")
-				if s := str(run, "status"); s != "queued" && s != "running" {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("run not ended: %v", run)
-				}
-			}
+			run := waitRun(t, e, q, id)
 			if str(run, "status") != "succeeded" || num(run, "done") != 3 || num(run, "failedBatches") != 0 ||
 				num(run, "ranges", "total") != 1 || num(run, "ranges", "done") != 1 || len(get(run, "errors").([]any)) != 0 {
 				t.Fatalf("run %v", run)
@@ -85,6 +76,37 @@ func TestStartScoring(t *testing.T) {
 			if d := e.ok("a", `mutation($id: ID!) { cancelRun(id: $id) { status } }`, map[string]any{"id": id}); str(d, "cancelRun", "status") != "succeeded" {
 				t.Errorf("canceling an ended run: %v", d)
 			}
+
+			// Background segmentation, with the lead segmenter bound.
+			e.fail("aViewer", `mutation { startSegmentation(subjectType: widget) { id } }`, nil, "FORBIDDEN")
+			e.ok("a", `mutation { bindExtension(input: {point: segment, subjectType: lead, plugin: "faulty", version: "0.1.0"}) { id } }`, nil)
+			d = e.ok("a", `mutation { startSegmentation(subjectType: lead) { id kind total segmentRunID } }`, nil)
+			if str(d, "startSegmentation", "kind") != "segment" || num(d, "startSegmentation", "total") != 12 || str(d, "startSegmentation", "segmentRunID") == "" {
+				t.Fatalf("started %v", d)
+			}
+			run = waitRun(t, e, q, str(d, "startSegmentation", "id"))
+			if str(run, "status") != "succeeded" || num(run, "done") != 12 {
+				t.Fatalf("segmentation run %v", run)
+			}
+			sr := e.ok("a", `query($id: ID!) { node(id: $id) { ... on SegmentRun { status segmented entered } } }`,
+				map[string]any{"id": str(d, "startSegmentation", "segmentRunID")})
+			if str(sr, "node", "status") != "succeeded" || num(sr, "node", "segmented") != 12 || num(sr, "node", "entered") == 0 {
+				t.Fatalf("segment run %v", sr)
+			}
 		})
+	}
+}
+
+// waitRun polls the run with q until it has ended, and returns it.
+func waitRun(t *testing.T, e *env, q, id string) any {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		run := get(e.ok("a", q, map[string]any{"id": id}), "node")
+		if s := str(run, "status"); s != "queued" && s != "running" {
+			return run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run not ended: %v", run)
+		}
 	}
 }

@@ -723,6 +723,7 @@ type ComplexityRoot struct {
 		SegmentSubjects         func(childComplexity int, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SetAutomationEnabled    func(childComplexity int, id pulid.ID, enabled bool) int
 		StartScoring            func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
+		StartSegmentation       func(childComplexity int, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		UninstallPlugin         func(childComplexity int, name string, version string, force *bool) int
 		UpdateActivity          func(childComplexity int, id pulid.ID, input ent.UpdateActivityInput) int
 		UpdateAutomation        func(childComplexity int, id pulid.ID, input model.AutomationInput) int
@@ -1258,6 +1259,7 @@ type ComplexityRoot struct {
 		Kind          func(childComplexity int) int
 		Plugin        func(childComplexity int) int
 		Ranges        func(childComplexity int) int
+		SegmentRunID  func(childComplexity int) int
 		StartedAt     func(childComplexity int) int
 		Status        func(childComplexity int) int
 		SubjectType   func(childComplexity int) int
@@ -1394,6 +1396,7 @@ type MutationResolver interface {
 	UninstallPlugin(ctx context.Context, name string, version string, force *bool) (bool, error)
 	EraseContact(ctx context.Context, contactID pulid.ID) (*privacy.Result, error)
 	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) ([]*ent.SegmentRun, error)
+	StartSegmentation(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.WorkRun, error)
 	UpdateMemberRole(ctx context.Context, id pulid.ID, role member.Role) (*ent.Member, error)
 	RemoveMember(ctx context.Context, id pulid.ID) (pulid.ID, error)
 	DeleteWorkspace(ctx context.Context, confirm string) (pulid.ID, error)
@@ -4687,6 +4690,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartScoring(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
+	case "Mutation.startSegmentation":
+		if e.ComplexityRoot.Mutation.StartSegmentation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startSegmentation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartSegmentation(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["plugin"].(*string), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
 	case "Mutation.uninstallPlugin":
 		if e.ComplexityRoot.Mutation.UninstallPlugin == nil {
 			break
@@ -7256,6 +7270,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WorkRun.Ranges(childComplexity), true
+	case "WorkRun.segmentRunID":
+		if e.ComplexityRoot.WorkRun.SegmentRunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.SegmentRunID(childComplexity), true
 	case "WorkRun.startedAt":
 		if e.ComplexityRoot.WorkRun.StartedAt == nil {
 			break
@@ -15296,6 +15316,10 @@ type WorkRun implements Node {
   """
   plugin: String!
   subjectType: WorkRunSubjectType!
+  """
+  a segmentation run's SegmentRun, which holds the binding's lock while the run goes on and counts what it changed
+  """
+  segmentRunID: ID
   status: WorkRunStatus!
   """
   subjects that matched when the run started
@@ -15351,6 +15375,7 @@ WorkRunKind is enum for the field kind
 """
 enum WorkRunKind @goModel(model: "github.com/rapportcrm/rapport/core/ent/workrun.Kind") {
   score
+  segment
 }
 """
 Ordering options for WorkRun connections
@@ -15464,6 +15489,24 @@ input WorkRunWhereInput {
   subjectTypeNEQ: WorkRunSubjectType
   subjectTypeIn: [WorkRunSubjectType!]
   subjectTypeNotIn: [WorkRunSubjectType!]
+  """
+  segment_run_id field predicates
+  """
+  segmentRunID: ID
+  segmentRunIDNEQ: ID
+  segmentRunIDIn: [ID!]
+  segmentRunIDNotIn: [ID!]
+  segmentRunIDGT: ID
+  segmentRunIDGTE: ID
+  segmentRunIDLT: ID
+  segmentRunIDLTE: ID
+  segmentRunIDContains: ID
+  segmentRunIDHasPrefix: ID
+  segmentRunIDHasSuffix: ID
+  segmentRunIDIsNil: Boolean
+  segmentRunIDNotNil: Boolean
+  segmentRunIDEqualFold: ID
+  segmentRunIDContainsFold: ID
   """
   status field predicates
   """
@@ -16708,6 +16751,28 @@ type Mutation {
     organizationWhere: OrganizationWhereInput
     dealWhere: DealWhereInput
   ): [SegmentRun!]!
+  """
+  Starts a background segmentation run with the segmenter bound for the
+  subject type (plugin names it when several are): the matching subjects
+  are split, in ID order, into ranges of 1,000, each queued as a job for
+  the server's workers. A range's subjects that still match when it is
+  worked get their memberships replaced by the plugin's answer, with a
+  segment.entered or segment.left event per change, in one transaction
+  with the range's progress. The run holds its binding's lock (its
+  segmentRunID, a SegmentRun, counts what it changed) from now to its end:
+  it is refused with CONFLICT while another run of the binding goes on,
+  and refuses others meanwhile. A run over every subject (no where) also
+  ends, when its last range is stored, the memberships of subjects deleted
+  since. Admins and members only; poll the returned run.
+  """
+  startSegmentation(
+    subjectType: ExtensionBindingSubjectType!
+    plugin: String
+    leadWhere: LeadWhereInput
+    contactWhere: ContactWhereInput
+    organizationWhere: OrganizationWhereInput
+    dealWhere: DealWhereInput
+  ): WorkRun!
 }
 
 extend type Segment {
@@ -18951,6 +19016,8 @@ func (ec *executionContext) childFields_WorkRun(ctx context.Context, field graph
 		return ec.fieldContext_WorkRun_plugin(ctx, field)
 	case "subjectType":
 		return ec.fieldContext_WorkRun_subjectType(ctx, field)
+	case "segmentRunID":
+		return ec.fieldContext_WorkRun_segmentRunID(ctx, field)
 	case "status":
 		return ec.fieldContext_WorkRun_status(ctx, field)
 	case "total":
@@ -20352,6 +20419,60 @@ func (ec *executionContext) field_Mutation_startScoring_args(ctx context.Context
 		return nil, err
 	}
 	args["dealWhere"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startSegmentation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+			return ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "plugin",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["plugin"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leadWhere"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactWhere"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationWhere"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dealWhere"] = arg5
 	return args, nil
 }
 
@@ -36266,6 +36387,50 @@ func (ec *executionContext) fieldContext_Mutation_segmentSubjects(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startSegmentation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSegmentation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSegmentation(ctx, fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["plugin"].(*string), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkRun) graphql.Marshaler {
+			return ec.marshalNWorkRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSegmentation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSegmentation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateMemberRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -46085,6 +46250,29 @@ func (ec *executionContext) _WorkRun_subjectType(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_WorkRun_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "WorkRunSubjectType")
+}
+
+func (ec *executionContext) _WorkRun_segmentRunID(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_segmentRunID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SegmentRunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_segmentRunID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "ID")
 }
 
 func (ec *executionContext) _WorkRun_status(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
@@ -75150,7 +75338,7 @@ func (ec *executionContext) unmarshalInputWorkRunWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "plugin", "pluginNEQ", "pluginIn", "pluginNotIn", "pluginGT", "pluginGTE", "pluginLT", "pluginLTE", "pluginContains", "pluginHasPrefix", "pluginHasSuffix", "pluginEqualFold", "pluginContainsFold", "subjectType", "subjectTypeNEQ", "subjectTypeIn", "subjectTypeNotIn", "status", "statusNEQ", "statusIn", "statusNotIn", "total", "totalNEQ", "totalIn", "totalNotIn", "totalGT", "totalGTE", "totalLT", "totalLTE", "done", "doneNEQ", "doneIn", "doneNotIn", "doneGT", "doneGTE", "doneLT", "doneLTE", "failedBatches", "failedBatchesNEQ", "failedBatchesIn", "failedBatchesNotIn", "failedBatchesGT", "failedBatchesGTE", "failedBatchesLT", "failedBatchesLTE", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "startedAtIsNil", "startedAtNotNil", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "plugin", "pluginNEQ", "pluginIn", "pluginNotIn", "pluginGT", "pluginGTE", "pluginLT", "pluginLTE", "pluginContains", "pluginHasPrefix", "pluginHasSuffix", "pluginEqualFold", "pluginContainsFold", "subjectType", "subjectTypeNEQ", "subjectTypeIn", "subjectTypeNotIn", "segmentRunID", "segmentRunIDNEQ", "segmentRunIDIn", "segmentRunIDNotIn", "segmentRunIDGT", "segmentRunIDGTE", "segmentRunIDLT", "segmentRunIDLTE", "segmentRunIDContains", "segmentRunIDHasPrefix", "segmentRunIDHasSuffix", "segmentRunIDIsNil", "segmentRunIDNotNil", "segmentRunIDEqualFold", "segmentRunIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "total", "totalNEQ", "totalIn", "totalNotIn", "totalGT", "totalGTE", "totalLT", "totalLTE", "done", "doneNEQ", "doneIn", "doneNotIn", "doneGT", "doneGTE", "doneLT", "doneLTE", "failedBatches", "failedBatchesNEQ", "failedBatchesIn", "failedBatchesNotIn", "failedBatchesGT", "failedBatchesGTE", "failedBatchesLT", "failedBatchesLTE", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "startedAtIsNil", "startedAtNotNil", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -75493,6 +75681,111 @@ func (ec *executionContext) unmarshalInputWorkRunWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.SubjectTypeNotIn = data
+		case "segmentRunID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunID = data
+		case "segmentRunIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDNEQ = data
+		case "segmentRunIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDIn = data
+		case "segmentRunIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDNotIn = data
+		case "segmentRunIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDGT = data
+		case "segmentRunIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDGTE = data
+		case "segmentRunIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDLT = data
+		case "segmentRunIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDLTE = data
+		case "segmentRunIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDContains = data
+		case "segmentRunIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDHasPrefix = data
+		case "segmentRunIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDHasSuffix = data
+		case "segmentRunIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDIsNil = data
+		case "segmentRunIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDNotNil = data
+		case "segmentRunIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDEqualFold = data
+		case "segmentRunIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDContainsFold = data
 		case "status":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
 			data, err := ec.unmarshalOWorkRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx, v)
@@ -80376,6 +80669,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startSegmentation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSegmentation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateMemberRole":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateMemberRole(ctx, field)
@@ -83779,6 +84079,11 @@ func (ec *executionContext) _WorkRun(ctx context.Context, sel ast.SelectionSet, 
 		case "subjectType":
 			out.Values[i] = ec._WorkRun_subjectType(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "segmentRunID":
+			out.Values[i] = ec._WorkRun_segmentRunID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
