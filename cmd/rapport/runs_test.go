@@ -84,4 +84,31 @@ func TestScoreBackground(t *testing.T) {
 	if n := st.Client.Score.Query().CountX(wctx); n != 12 {
 		t.Errorf("%d scores", n)
 	}
+
+	// The same for segmentation, watched to its end by rapport runs show.
+	out, err = run(t, "--db", db, "segment", "-w", "acme", "--subject", "lead", "--plugins", dir, "--bundled=false", "--plugin", "faulty", "--version", "0.1.0",
+		"--background", "--range-size", "5", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	started = read(out)
+	if started["kind"] != "segment" || started["status"] != "queued" || started["total"] != 12.0 {
+		t.Fatalf("started %v", started)
+	}
+	id, _ = started["id"].(string)
+	for _, rg := range st.Client.WorkRange.Query().Where(workrange.RunID(pulid.ID(id))).IDsX(wctx) {
+		if err := runjob.RunRange(ctx, st.Client, reg, rg, runjob.RangeOptions{Attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err = run(t, "--db", db, "runs", "show", id, "-w", "acme", "--watch", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done := read(out); done["status"] != "succeeded" || done["done"] != 12.0 {
+		t.Fatalf("done %v", done)
+	}
+	if n := st.Client.SegmentMembership.Query().CountX(wctx); n != 24 {
+		t.Errorf("%d memberships", n)
+	}
 }
