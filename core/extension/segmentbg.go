@@ -164,7 +164,7 @@ func (r *Registry) SegmentBatch(ctx context.Context, client *ent.Client, id puli
 		return err
 	}
 	err = s.store(ctx, ids, resp)
-	if ent.IsConstraintError(err) {
+	for try := 0; try < 3 && ent.IsConstraintError(err); try++ {
 		// Another range created a segment this one names: take it up.
 		if s, err = backgroundStore(ctx, client, id); err != nil {
 			return err

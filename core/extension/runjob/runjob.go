@@ -366,6 +366,11 @@ func work(ctx context.Context, client *ent.Client, plugins *extension.Registry, 
 // permanent tells the failures another attempt would not change: the
 // plugin's, a binding changed or removed, a filter that no longer reads.
 func permanent(err error) bool {
+	if ent.IsConstraintError(err) {
+		// A race with another range (a segment both create): the
+		// next attempt sees what the other committed.
+		return false
+	}
 	switch errcode.Of(err) {
 	case errcode.PluginFailed, errcode.Conflict, errcode.NotFound, errcode.BadUserInput:
 		return true
