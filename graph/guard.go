@@ -24,6 +24,9 @@ import (
 var BatchMutations = map[string]bool{
 	"scoreSubjects":   true,
 	"segmentSubjects": true,
+	// startScoring commits its run and ranges before it queues them.
+	"startScoring":      true,
+	"startSegmentation": true,
 	// importRecords stores its job (committed before it is queued) or
 	// checks its file in a transaction of its own.
 	"importRecords": true,
@@ -53,16 +56,18 @@ var AdminQueries = map[string]bool{
 // Limits.MaxHeavy of them, and at most Limits.MaxHeavyConcurrent run at
 // once on a server (Limits.MaxHeavyPerWorkspace for one workspace).
 var HeavyFields = map[string]bool{
-	"Query.runReport":          true,
-	"Query.metrics":            true,
-	"Query.cohortRetention":    true,
-	"Query.forecast":           true,
-	"Query.shadowScore":        true,
-	"Mutation.segmentSubjects": true,
-	"Query.questionnaire":      true,
-	"Mutation.scoreSubjects":   true,
-	"Query.privacyExport":      true,
-	"Mutation.importRecords":   true,
+	"Query.runReport":            true,
+	"Query.metrics":              true,
+	"Query.cohortRetention":      true,
+	"Query.forecast":             true,
+	"Query.shadowScore":          true,
+	"Mutation.segmentSubjects":   true,
+	"Query.questionnaire":        true,
+	"Mutation.scoreSubjects":     true,
+	"Query.privacyExport":        true,
+	"Mutation.importRecords":     true,
+	"Mutation.startScoring":      true,
+	"Mutation.startSegmentation": true,
 }
 
 // reasons given in extensions.reason beside code BAD_USER_INPUT.

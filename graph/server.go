@@ -26,6 +26,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/extension/runjob"
 	"github.com/rapportcrm/rapport/core/live"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -82,6 +83,10 @@ type Config struct {
 	// engine, whose workers run them; see core/transfer/job). Without
 	// it importRecords only checks files (dryRun).
 	Imports importjob.Inserter
+	// Runs queues the ranges of the background runs startScoring starts
+	// (the automation engine, see core/extension/runjob); without it
+	// startScoring is UNAVAILABLE.
+	Runs runjob.Inserter
 	// Live feeds the GraphQL subscriptions served over WebSocket on
 	// /graphql (see live.go); nil serves none.
 	Live *live.Feed
@@ -118,7 +123,7 @@ func Schema(client *ent.Client, ext *extension.Registry) graphql.ExecutableSchem
 
 func schemaOf(cfg Config) graphql.ExecutableSchema {
 	return generated.NewExecutableSchema(generated.Config{Resolvers: &resolvers.Resolver{Client: cfg.Client, Extensions: cfg.Extensions,
-		Imports: cfg.Imports, MaxUpload: cfg.MaxUpload, MaxImport: cfg.MaxImport,
+		Imports: cfg.Imports, Runs: cfg.Runs, MaxUpload: cfg.MaxUpload, MaxImport: cfg.MaxImport,
 		Live: cfg.Live, LiveBuffer: cfg.LiveLimits.withDefaults().SendBuffer}})
 }
 

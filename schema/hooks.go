@@ -56,6 +56,8 @@ var untracked = map[string]bool{
 	gen.TypeDelivery:          true,
 	gen.TypeImportJob:         true,
 	gen.TypeImportReject:      true,
+	gen.TypeWorkRun:           true,
+	gen.TypeWorkRange:         true,
 }
 
 // silent are the tracked entities whose writes are audited in the timeline

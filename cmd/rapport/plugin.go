@@ -18,10 +18,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rapportcrm/rapport/core/access"
+	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/extension/build"
 	"github.com/rapportcrm/rapport/core/extension/process"
+	"github.com/rapportcrm/rapport/core/extension/runjob"
 	"github.com/rapportcrm/rapport/core/extension/wasm"
 	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/sdk/manifest"
@@ -274,11 +276,20 @@ func newScoreCmd(g *globals) *cobra.Command {
 		slug, subject, plugin, ver string
 		where                      string
 		output                     string
+		background, watch          bool
+		rangeSize                  int
 	)
 	cmd := &cobra.Command{
-		Use:   "score --workspace SLUG [--subject lead] [--plugin NAME --version V] [--where JSON]",
+		Use:   "score --workspace SLUG [--subject lead] [--plugin NAME --version V] [--where JSON] [--background [--watch]]",
 		Short: "Score a workspace's subjects with its bound plugin (or bind one first)",
-		Args:  cobra.NoArgs,
+		Long: `Scores a workspace's subjects with its bound plugin (or binds one first).
+
+With --background the subjects are not scored here: a background run is
+recorded, split into ranges of --range-size subjects, and queued for the
+workers of rapport worker and rapport serve, which share the queue. The
+command prints the run's ID (watch it with rapport runs show ID, or
+here with --watch).`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			st, err := g.openStore(ctx)
@@ -304,6 +315,20 @@ func newScoreCmd(g *globals) *cobra.Command {
 			w, err := whereFor(subject, where)
 			if err != nil {
 				return err
+			}
+			if background {
+				eng, err := automation.New(ctx, automation.Config{Store: st, Jobs: runjob.Register(st.Client, reg)})
+				if err != nil {
+					return err
+				}
+				run, err := runjob.Start(ctx, eng, st.Client, reg, runjob.StartOptions{SubjectType: subject, Where: w, RangeSize: rangeSize})
+				if err != nil {
+					return err
+				}
+				if !watch {
+					return writeRun(ctx, cmd.OutOrStdout(), st.Client, run, output)
+				}
+				return watchRun(ctx, cmd, st.Client, run.ID, output)
 			}
 			var bar *progressbar.ProgressBar
 			run, err := reg.ScoreSubjects(ctx, st.Client, extension.ScoreOptions{SubjectType: subject, Where: w, Progress: func(done, total int) {
@@ -336,6 +361,9 @@ func newScoreCmd(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&ver, "version", "", "the plugin version to bind")
 	cmd.Flags().StringVar(&where, "where", "", `filter as JSON, the GraphQL where input, e.g. {"status":"new"}`)
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
+	cmd.Flags().BoolVar(&background, "background", false, "queue a background run for the workers instead of scoring here")
+	cmd.Flags().BoolVar(&watch, "watch", false, "with --background, show the run's progress until it ends")
+	cmd.Flags().IntVar(&rangeSize, "range-size", runjob.DefaultRangeSize, "with --background, subjects per range (one queued job, one transaction)")
 	_ = cmd.MarkFlagRequired("workspace")
 	return cmd
 }

@@ -41,6 +41,7 @@ func newRootCmd() *cobra.Command {
 		newSchemaCmd(),
 		newPluginCmd(g),
 		newScoreCmd(g),
+		newRunsCmd(g),
 		newSegmentCmd(g),
 		newReportCmd(g),
 		newExportCmd(g),

@@ -10,10 +10,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rapportcrm/rapport/core/access"
+	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/extension/runjob"
 	"github.com/rapportcrm/rapport/core/tenancy"
 )
 
@@ -23,17 +26,24 @@ func newSegmentCmd(g *globals) *cobra.Command {
 		slug, subject, plugin, ver string
 		where                      string
 		output                     string
-		wait                       bool
+		wait, background, watch    bool
+		rangeSize                  int
 	)
 	cmd := &cobra.Command{
-		Use:   "segment --workspace SLUG --subject TYPE [--plugin NAME --version V] [--where JSON]",
+		Use:   "segment --workspace SLUG --subject TYPE [--plugin NAME --version V] [--where JSON] [--background [--watch]]",
 		Short: "Segment a workspace's subjects with its bound segmenters (or bind one first), storing memberships",
 		Long: `Runs the segmenters bound to the workspace's segment point for the subject
 type (or the one --plugin names) over the matching subjects, and replaces the memberships of the
 segments the binding keeps with the plugin's answer, one transaction per
 batch: subjects enter and leave segments (each with a segment.entered or
 segment.left event); a batch the plugin fails on changes nothing. The run
-is recorded: see rapport segment runs.`,
+is recorded: see rapport segment runs.
+
+With --background the subjects are not segmented here: a background run
+is recorded (holding the binding's lock until it ends), split into ranges
+of --range-size subjects, and queued for the workers of rapport worker and
+rapport serve. The command prints the run (watch it with rapport runs
+show ID, or here with --watch).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -60,6 +70,21 @@ is recorded: see rapport segment runs.`,
 				if _, err := reg.Bind(ctx, st.Client, extension.BindInput{Point: "segment", SubjectType: subject, Plugin: plugin, Version: ver}); err != nil {
 					return err
 				}
+			}
+			if background {
+				eng, err := automation.New(ctx, automation.Config{Store: st, Jobs: runjob.Register(st.Client, reg)})
+				if err != nil {
+					return err
+				}
+				run, err := runjob.Start(ctx, eng, st.Client, reg, runjob.StartOptions{Kind: workrun.KindSegment, Plugin: plugin,
+					SubjectType: subject, Where: w, RangeSize: rangeSize})
+				if err != nil {
+					return err
+				}
+				if !watch {
+					return writeRun(ctx, cmd.OutOrStdout(), st.Client, run, output)
+				}
+				return watchRun(ctx, cmd, st.Client, run.ID, output)
 			}
 			var bar *progressbar.ProgressBar
 			runs, err := reg.SegmentAll(ctx, st.Client, extension.SegmentOptions{SubjectType: subject, Plugin: plugin, Where: w, Trigger: "cli", Wait: wait,
@@ -94,6 +119,9 @@ is recorded: see rapport segment runs.`,
 	cmd.Flags().StringVar(&where, "where", "", `filter as JSON, the GraphQL where input, e.g. {"industry":"Retail"}`)
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "table, json or csv")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for a run of the same binding in progress to end, instead of failing")
+	cmd.Flags().BoolVar(&background, "background", false, "queue a background run for the workers instead of segmenting here")
+	cmd.Flags().BoolVar(&watch, "watch", false, "with --background, show the run's progress until it ends")
+	cmd.Flags().IntVar(&rangeSize, "range-size", runjob.DefaultRangeSize, "with --background, subjects per range (one queued job, one transaction)")
 	_ = cmd.MarkFlagRequired("workspace")
 	cmd.AddCommand(newSegmentRunsCmd(g))
 	return cmd

@@ -179,7 +179,7 @@ func newServeCmd(g *globals) *cobra.Command {
 			}
 			srv := &http.Server{
 				Handler: graph.NewHandler(graph.Config{Client: st.Client, Auth: web, Ping: st.Ping, Logger: log, Registry: reg, Extensions: plugins,
-					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng,
+					Charts: chart.Handler(metrics.New(st)), MetricsOff: metricsAddr != "", MetricsToken: metricsToken, MaxUpload: maxUpload, MaxImport: maxImport, Imports: eng, Runs: eng,
 					TokenTTL: cmp.Or(tokenTTL, -1), // 0 on the command line: read tokens every time
 					Live:     feed, LiveLimits: liveLimits,
 					Limits: limits, Quotas: quotas, PprofToken: pprofToken}),

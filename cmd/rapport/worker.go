@@ -12,11 +12,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/riverqueue/river"
 	"github.com/spf13/cobra"
 
 	"github.com/rapportcrm/rapport/core/automation"
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/extension/runjob"
 	"github.com/rapportcrm/rapport/core/outbound"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/store"
@@ -60,8 +62,9 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 }
 
 // start makes the automation engine over st, which also works queued
-// imports, and runs it until ctx ends when run is true (else it only
-// queues jobs); stop it with the returned function.
+// imports and the ranges of background runs (see core/extension/runjob),
+// and runs it until ctx ends when run is true (else it only queues jobs);
+// stop it with the returned function.
 func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logger, reg prometheus.Registerer, plugins *extension.Registry, run bool) (*automation.Engine, func(), error) {
 	allow, err := outbound.ParseAllow(f.outboundAllow)
 	if err != nil {
@@ -74,7 +77,12 @@ func (f *engineFlags) start(ctx context.Context, st *store.Store, log *slog.Logg
 		RetryBase: f.retryBase, RetryMax: f.retryMax, RetryFor: f.retryFor,
 		WebhookTimeout: f.webhookTimeout, JobTimeout: f.jobTimeout, RescueAfter: f.rescueAfter,
 		MaxDepth: f.maxDepth, SMTPAddr: f.smtpAddr, SMTPFrom: f.smtpFrom,
-		Jobs: importjob.Register(st.Client),
+		Jobs: func(ws *river.Workers) error {
+			if err := importjob.Register(st.Client)(ws); err != nil {
+				return err
+			}
+			return runjob.Register(st.Client, plugins)(ws)
+		},
 	}
 	if plugins != nil {
 		cfg.Scorer = pluginScorer{plugins}

@@ -48,6 +48,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrange"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 
@@ -123,6 +125,10 @@ type Client struct {
 	Tag *TagClient
 	// TimelineEvent is the client for interacting with the TimelineEvent builders.
 	TimelineEvent *TimelineEventClient
+	// WorkRange is the client for interacting with the WorkRange builders.
+	WorkRange *WorkRangeClient
+	// WorkRun is the client for interacting with the WorkRun builders.
+	WorkRun *WorkRunClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
 	// WorkspacePlugin is the client for interacting with the WorkspacePlugin builders.
@@ -170,6 +176,8 @@ func (c *Client) init() {
 	c.StageChange = NewStageChangeClient(c.config)
 	c.Tag = NewTagClient(c.config)
 	c.TimelineEvent = NewTimelineEventClient(c.config)
+	c.WorkRange = NewWorkRangeClient(c.config)
+	c.WorkRun = NewWorkRunClient(c.config)
 	c.Workspace = NewWorkspaceClient(c.config)
 	c.WorkspacePlugin = NewWorkspacePluginClient(c.config)
 }
@@ -296,6 +304,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		StageChange:       NewStageChangeClient(cfg),
 		Tag:               NewTagClient(cfg),
 		TimelineEvent:     NewTimelineEventClient(cfg),
+		WorkRange:         NewWorkRangeClient(cfg),
+		WorkRun:           NewWorkRunClient(cfg),
 		Workspace:         NewWorkspaceClient(cfg),
 		WorkspacePlugin:   NewWorkspacePluginClient(cfg),
 	}, nil
@@ -349,6 +359,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		StageChange:       NewStageChangeClient(cfg),
 		Tag:               NewTagClient(cfg),
 		TimelineEvent:     NewTimelineEventClient(cfg),
+		WorkRange:         NewWorkRangeClient(cfg),
+		WorkRun:           NewWorkRunClient(cfg),
 		Workspace:         NewWorkspaceClient(cfg),
 		WorkspacePlugin:   NewWorkspacePluginClient(cfg),
 	}, nil
@@ -385,7 +397,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.Event, c.ExtensionBinding, c.ImportJob, c.ImportReject, c.Lead, c.LineItem,
 		c.LoginFailure, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
 		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Session, c.Stage,
-		c.StageChange, c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
+		c.StageChange, c.Tag, c.TimelineEvent, c.WorkRange, c.WorkRun, c.Workspace,
+		c.WorkspacePlugin,
 	} {
 		n.Use(hooks...)
 	}
@@ -400,7 +413,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.Event, c.ExtensionBinding, c.ImportJob, c.ImportReject, c.Lead, c.LineItem,
 		c.LoginFailure, c.Member, c.Order, c.Organization, c.Pipeline, c.Product,
 		c.Score, c.Segment, c.SegmentMembership, c.SegmentRun, c.Session, c.Stage,
-		c.StageChange, c.Tag, c.TimelineEvent, c.Workspace, c.WorkspacePlugin,
+		c.StageChange, c.Tag, c.TimelineEvent, c.WorkRange, c.WorkRun, c.Workspace,
+		c.WorkspacePlugin,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -473,6 +487,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Tag.mutate(ctx, m)
 	case *TimelineEventMutation:
 		return c.TimelineEvent.mutate(ctx, m)
+	case *WorkRangeMutation:
+		return c.WorkRange.mutate(ctx, m)
+	case *WorkRunMutation:
+		return c.WorkRun.mutate(ctx, m)
 	case *WorkspaceMutation:
 		return c.Workspace.mutate(ctx, m)
 	case *WorkspacePluginMutation:
@@ -6249,6 +6267,338 @@ func (c *TimelineEventClient) mutate(ctx context.Context, m *TimelineEventMutati
 	}
 }
 
+// WorkRangeClient is a client for the WorkRange schema.
+type WorkRangeClient struct {
+	config
+}
+
+// NewWorkRangeClient returns a client for the WorkRange from the given config.
+func NewWorkRangeClient(c config) *WorkRangeClient {
+	return &WorkRangeClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `workrange.Hooks(f(g(h())))`.
+func (c *WorkRangeClient) Use(hooks ...Hook) {
+	c.hooks.WorkRange = append(c.hooks.WorkRange, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `workrange.Intercept(f(g(h())))`.
+func (c *WorkRangeClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WorkRange = append(c.inters.WorkRange, interceptors...)
+}
+
+// Create returns a builder for creating a WorkRange entity.
+func (c *WorkRangeClient) Create() *WorkRangeCreate {
+	mutation := newWorkRangeMutation(c.config, OpCreate)
+	return &WorkRangeCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WorkRange entities.
+func (c *WorkRangeClient) CreateBulk(builders ...*WorkRangeCreate) *WorkRangeCreateBulk {
+	return &WorkRangeCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WorkRangeClient) MapCreateBulk(slice any, setFunc func(*WorkRangeCreate, int)) *WorkRangeCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WorkRangeCreateBulk{err: fmt.Errorf("calling to WorkRangeClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WorkRangeCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WorkRangeCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WorkRange.
+func (c *WorkRangeClient) Update() *WorkRangeUpdate {
+	mutation := newWorkRangeMutation(c.config, OpUpdate)
+	return &WorkRangeUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WorkRangeClient) UpdateOne(wr *WorkRange) *WorkRangeUpdateOne {
+	mutation := newWorkRangeMutation(c.config, OpUpdateOne, withWorkRange(wr))
+	return &WorkRangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WorkRangeClient) UpdateOneID(id pulid.ID) *WorkRangeUpdateOne {
+	mutation := newWorkRangeMutation(c.config, OpUpdateOne, withWorkRangeID(id))
+	return &WorkRangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WorkRange.
+func (c *WorkRangeClient) Delete() *WorkRangeDelete {
+	mutation := newWorkRangeMutation(c.config, OpDelete)
+	return &WorkRangeDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WorkRangeClient) DeleteOne(wr *WorkRange) *WorkRangeDeleteOne {
+	return c.DeleteOneID(wr.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WorkRangeClient) DeleteOneID(id pulid.ID) *WorkRangeDeleteOne {
+	builder := c.Delete().Where(workrange.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WorkRangeDeleteOne{builder}
+}
+
+// Query returns a query builder for WorkRange.
+func (c *WorkRangeClient) Query() *WorkRangeQuery {
+	return &WorkRangeQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWorkRange},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WorkRange entity by its id.
+func (c *WorkRangeClient) Get(ctx context.Context, id pulid.ID) (*WorkRange, error) {
+	return c.Query().Where(workrange.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WorkRangeClient) GetX(ctx context.Context, id pulid.ID) *WorkRange {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a WorkRange.
+func (c *WorkRangeClient) QueryWorkspace(wr *WorkRange) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := wr.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workrange.Table, workrange.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workrange.WorkspaceTable, workrange.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(wr.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRun queries the run edge of a WorkRange.
+func (c *WorkRangeClient) QueryRun(wr *WorkRange) *WorkRunQuery {
+	query := (&WorkRunClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := wr.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workrange.Table, workrange.FieldID, id),
+			sqlgraph.To(workrun.Table, workrun.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workrange.RunTable, workrange.RunColumn),
+		)
+		fromV = sqlgraph.Neighbors(wr.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WorkRangeClient) Hooks() []Hook {
+	hooks := c.hooks.WorkRange
+	return append(hooks[:len(hooks):len(hooks)], workrange.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WorkRangeClient) Interceptors() []Interceptor {
+	return c.inters.WorkRange
+}
+
+func (c *WorkRangeClient) mutate(ctx context.Context, m *WorkRangeMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WorkRangeCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WorkRangeUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WorkRangeUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WorkRangeDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WorkRange mutation op: %q", m.Op())
+	}
+}
+
+// WorkRunClient is a client for the WorkRun schema.
+type WorkRunClient struct {
+	config
+}
+
+// NewWorkRunClient returns a client for the WorkRun from the given config.
+func NewWorkRunClient(c config) *WorkRunClient {
+	return &WorkRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `workrun.Hooks(f(g(h())))`.
+func (c *WorkRunClient) Use(hooks ...Hook) {
+	c.hooks.WorkRun = append(c.hooks.WorkRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `workrun.Intercept(f(g(h())))`.
+func (c *WorkRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WorkRun = append(c.inters.WorkRun, interceptors...)
+}
+
+// Create returns a builder for creating a WorkRun entity.
+func (c *WorkRunClient) Create() *WorkRunCreate {
+	mutation := newWorkRunMutation(c.config, OpCreate)
+	return &WorkRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WorkRun entities.
+func (c *WorkRunClient) CreateBulk(builders ...*WorkRunCreate) *WorkRunCreateBulk {
+	return &WorkRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WorkRunClient) MapCreateBulk(slice any, setFunc func(*WorkRunCreate, int)) *WorkRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WorkRunCreateBulk{err: fmt.Errorf("calling to WorkRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WorkRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WorkRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WorkRun.
+func (c *WorkRunClient) Update() *WorkRunUpdate {
+	mutation := newWorkRunMutation(c.config, OpUpdate)
+	return &WorkRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WorkRunClient) UpdateOne(wr *WorkRun) *WorkRunUpdateOne {
+	mutation := newWorkRunMutation(c.config, OpUpdateOne, withWorkRun(wr))
+	return &WorkRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WorkRunClient) UpdateOneID(id pulid.ID) *WorkRunUpdateOne {
+	mutation := newWorkRunMutation(c.config, OpUpdateOne, withWorkRunID(id))
+	return &WorkRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WorkRun.
+func (c *WorkRunClient) Delete() *WorkRunDelete {
+	mutation := newWorkRunMutation(c.config, OpDelete)
+	return &WorkRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WorkRunClient) DeleteOne(wr *WorkRun) *WorkRunDeleteOne {
+	return c.DeleteOneID(wr.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WorkRunClient) DeleteOneID(id pulid.ID) *WorkRunDeleteOne {
+	builder := c.Delete().Where(workrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WorkRunDeleteOne{builder}
+}
+
+// Query returns a query builder for WorkRun.
+func (c *WorkRunClient) Query() *WorkRunQuery {
+	return &WorkRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWorkRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WorkRun entity by its id.
+func (c *WorkRunClient) Get(ctx context.Context, id pulid.ID) (*WorkRun, error) {
+	return c.Query().Where(workrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WorkRunClient) GetX(ctx context.Context, id pulid.ID) *WorkRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryWorkspace queries the workspace edge of a WorkRun.
+func (c *WorkRunClient) QueryWorkspace(wr *WorkRun) *WorkspaceQuery {
+	query := (&WorkspaceClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := wr.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workrun.Table, workrun.FieldID, id),
+			sqlgraph.To(workspace.Table, workspace.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workrun.WorkspaceTable, workrun.WorkspaceColumn),
+		)
+		fromV = sqlgraph.Neighbors(wr.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryRanges queries the ranges edge of a WorkRun.
+func (c *WorkRunClient) QueryRanges(wr *WorkRun) *WorkRangeQuery {
+	query := (&WorkRangeClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := wr.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workrun.Table, workrun.FieldID, id),
+			sqlgraph.To(workrange.Table, workrange.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, workrun.RangesTable, workrun.RangesColumn),
+		)
+		fromV = sqlgraph.Neighbors(wr.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WorkRunClient) Hooks() []Hook {
+	hooks := c.hooks.WorkRun
+	return append(hooks[:len(hooks):len(hooks)], workrun.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WorkRunClient) Interceptors() []Interceptor {
+	return c.inters.WorkRun
+}
+
+func (c *WorkRunClient) mutate(ctx context.Context, m *WorkRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WorkRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WorkRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WorkRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WorkRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WorkRun mutation op: %q", m.Op())
+	}
+}
+
 // WorkspaceClient is a client for the Workspace schema.
 type WorkspaceClient struct {
 	config
@@ -6540,7 +6890,7 @@ type (
 		AutomationRun, Contact, CustomField, Deal, Delivery, Event, ExtensionBinding,
 		ImportJob, ImportReject, Lead, LineItem, LoginFailure, Member, Order,
 		Organization, Pipeline, Product, Score, Segment, SegmentMembership, SegmentRun,
-		Session, Stage, StageChange, Tag, TimelineEvent, Workspace,
+		Session, Stage, StageChange, Tag, TimelineEvent, WorkRange, WorkRun, Workspace,
 		WorkspacePlugin []ent.Hook
 	}
 	inters struct {
@@ -6548,7 +6898,7 @@ type (
 		AutomationRun, Contact, CustomField, Deal, Delivery, Event, ExtensionBinding,
 		ImportJob, ImportReject, Lead, LineItem, LoginFailure, Member, Order,
 		Organization, Pipeline, Product, Score, Segment, SegmentMembership, SegmentRun,
-		Session, Stage, StageChange, Tag, TimelineEvent, Workspace,
+		Session, Stage, StageChange, Tag, TimelineEvent, WorkRange, WorkRun, Workspace,
 		WorkspacePlugin []ent.Interceptor
 	}
 )

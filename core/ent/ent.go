@@ -44,6 +44,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrange"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 )
@@ -138,6 +140,8 @@ func checkColumn(table, column string) error {
 			stagechange.Table:       stagechange.ValidColumn,
 			tag.Table:               tag.ValidColumn,
 			timelineevent.Table:     timelineevent.ValidColumn,
+			workrange.Table:         workrange.ValidColumn,
+			workrun.Table:           workrun.ValidColumn,
 			workspace.Table:         workspace.ValidColumn,
 			workspaceplugin.Table:   workspaceplugin.ValidColumn,
 		})

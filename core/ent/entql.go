@@ -36,6 +36,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrange"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 
@@ -47,7 +49,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 34)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 36)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -825,6 +827,58 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   workrange.Table,
+			Columns: workrange.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: workrange.FieldID,
+			},
+		},
+		Type: "WorkRange",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			workrange.FieldCreatedAt:   {Type: field.TypeTime, Column: workrange.FieldCreatedAt},
+			workrange.FieldUpdatedAt:   {Type: field.TypeTime, Column: workrange.FieldUpdatedAt},
+			workrange.FieldWorkspaceID: {Type: field.TypeString, Column: workrange.FieldWorkspaceID},
+			workrange.FieldRunID:       {Type: field.TypeString, Column: workrange.FieldRunID},
+			workrange.FieldFirstID:     {Type: field.TypeString, Column: workrange.FieldFirstID},
+			workrange.FieldLastID:      {Type: field.TypeString, Column: workrange.FieldLastID},
+			workrange.FieldCount:       {Type: field.TypeInt, Column: workrange.FieldCount},
+			workrange.FieldStatus:      {Type: field.TypeEnum, Column: workrange.FieldStatus},
+			workrange.FieldAttempts:    {Type: field.TypeInt, Column: workrange.FieldAttempts},
+			workrange.FieldDone:        {Type: field.TypeInt, Column: workrange.FieldDone},
+			workrange.FieldError:       {Type: field.TypeString, Column: workrange.FieldError},
+		},
+	}
+	graph.Nodes[33] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   workrun.Table,
+			Columns: workrun.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: workrun.FieldID,
+			},
+		},
+		Type: "WorkRun",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			workrun.FieldCreatedAt:     {Type: field.TypeTime, Column: workrun.FieldCreatedAt},
+			workrun.FieldUpdatedAt:     {Type: field.TypeTime, Column: workrun.FieldUpdatedAt},
+			workrun.FieldWorkspaceID:   {Type: field.TypeString, Column: workrun.FieldWorkspaceID},
+			workrun.FieldKind:          {Type: field.TypeEnum, Column: workrun.FieldKind},
+			workrun.FieldPlugin:        {Type: field.TypeString, Column: workrun.FieldPlugin},
+			workrun.FieldSubjectType:   {Type: field.TypeEnum, Column: workrun.FieldSubjectType},
+			workrun.FieldSegmentRunID:  {Type: field.TypeString, Column: workrun.FieldSegmentRunID},
+			workrun.FieldMatch:         {Type: field.TypeJSON, Column: workrun.FieldMatch},
+			workrun.FieldStatus:        {Type: field.TypeEnum, Column: workrun.FieldStatus},
+			workrun.FieldTotal:         {Type: field.TypeInt, Column: workrun.FieldTotal},
+			workrun.FieldDone:          {Type: field.TypeInt, Column: workrun.FieldDone},
+			workrun.FieldFailedBatches: {Type: field.TypeInt, Column: workrun.FieldFailedBatches},
+			workrun.FieldActor:         {Type: field.TypeString, Column: workrun.FieldActor},
+			workrun.FieldStartedAt:     {Type: field.TypeTime, Column: workrun.FieldStartedAt},
+			workrun.FieldFinishedAt:    {Type: field.TypeTime, Column: workrun.FieldFinishedAt},
+		},
+	}
+	graph.Nodes[34] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspace.Table,
 			Columns: workspace.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -841,7 +895,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workspace.FieldDeletedAt: {Type: field.TypeTime, Column: workspace.FieldDeletedAt},
 		},
 	}
-	graph.Nodes[33] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workspaceplugin.Table,
 			Columns: workspaceplugin.Columns,
@@ -1968,6 +2022,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"TimelineEvent",
 		"Workspace",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workrange.WorkspaceTable,
+			Columns: []string{workrange.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"WorkRange",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"run",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workrange.RunTable,
+			Columns: []string{workrange.RunColumn},
+			Bidi:    false,
+		},
+		"WorkRange",
+		"WorkRun",
+	)
+	graph.MustAddE(
+		"workspace",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workrun.WorkspaceTable,
+			Columns: []string{workrun.WorkspaceColumn},
+			Bidi:    false,
+		},
+		"WorkRun",
+		"Workspace",
+	)
+	graph.MustAddE(
+		"ranges",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   workrun.RangesTable,
+			Columns: []string{workrun.RangesColumn},
+			Bidi:    false,
+		},
+		"WorkRun",
+		"WorkRange",
 	)
 	graph.MustAddE(
 		"workspace",
@@ -6354,6 +6456,272 @@ func (f *TimelineEventFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace
 }
 
 // addPredicate implements the predicateAdder interface.
+func (wrq *WorkRangeQuery) addPredicate(pred func(s *sql.Selector)) {
+	wrq.predicates = append(wrq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WorkRangeQuery builder.
+func (wrq *WorkRangeQuery) Filter() *WorkRangeFilter {
+	return &WorkRangeFilter{config: wrq.config, predicateAdder: wrq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WorkRangeMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WorkRangeMutation builder.
+func (m *WorkRangeMutation) Filter() *WorkRangeFilter {
+	return &WorkRangeFilter{config: m.config, predicateAdder: m}
+}
+
+// WorkRangeFilter provides a generic filtering capability at runtime for WorkRangeQuery.
+type WorkRangeFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WorkRangeFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *WorkRangeFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(workrange.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WorkRangeFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(workrange.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WorkRangeFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(workrange.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *WorkRangeFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(workrange.FieldWorkspaceID))
+}
+
+// WhereRunID applies the entql string predicate on the run_id field.
+func (f *WorkRangeFilter) WhereRunID(p entql.StringP) {
+	f.Where(p.Field(workrange.FieldRunID))
+}
+
+// WhereFirstID applies the entql string predicate on the first_id field.
+func (f *WorkRangeFilter) WhereFirstID(p entql.StringP) {
+	f.Where(p.Field(workrange.FieldFirstID))
+}
+
+// WhereLastID applies the entql string predicate on the last_id field.
+func (f *WorkRangeFilter) WhereLastID(p entql.StringP) {
+	f.Where(p.Field(workrange.FieldLastID))
+}
+
+// WhereCount applies the entql int predicate on the count field.
+func (f *WorkRangeFilter) WhereCount(p entql.IntP) {
+	f.Where(p.Field(workrange.FieldCount))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *WorkRangeFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(workrange.FieldStatus))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *WorkRangeFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(workrange.FieldAttempts))
+}
+
+// WhereDone applies the entql int predicate on the done field.
+func (f *WorkRangeFilter) WhereDone(p entql.IntP) {
+	f.Where(p.Field(workrange.FieldDone))
+}
+
+// WhereError applies the entql string predicate on the error field.
+func (f *WorkRangeFilter) WhereError(p entql.StringP) {
+	f.Where(p.Field(workrange.FieldError))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *WorkRangeFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *WorkRangeFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRun applies a predicate to check if query has an edge run.
+func (f *WorkRangeFilter) WhereHasRun() {
+	f.Where(entql.HasEdge("run"))
+}
+
+// WhereHasRunWith applies a predicate to check if query has an edge run with a given conditions (other predicates).
+func (f *WorkRangeFilter) WhereHasRunWith(preds ...predicate.WorkRun) {
+	f.Where(entql.HasEdgeWith("run", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (wrq *WorkRunQuery) addPredicate(pred func(s *sql.Selector)) {
+	wrq.predicates = append(wrq.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WorkRunQuery builder.
+func (wrq *WorkRunQuery) Filter() *WorkRunFilter {
+	return &WorkRunFilter{config: wrq.config, predicateAdder: wrq}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WorkRunMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WorkRunMutation builder.
+func (m *WorkRunMutation) Filter() *WorkRunFilter {
+	return &WorkRunFilter{config: m.config, predicateAdder: m}
+}
+
+// WorkRunFilter provides a generic filtering capability at runtime for WorkRunQuery.
+type WorkRunFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WorkRunFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *WorkRunFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WorkRunFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(workrun.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WorkRunFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(workrun.FieldUpdatedAt))
+}
+
+// WhereWorkspaceID applies the entql string predicate on the workspace_id field.
+func (f *WorkRunFilter) WhereWorkspaceID(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldWorkspaceID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *WorkRunFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldKind))
+}
+
+// WherePlugin applies the entql string predicate on the plugin field.
+func (f *WorkRunFilter) WherePlugin(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldPlugin))
+}
+
+// WhereSubjectType applies the entql string predicate on the subject_type field.
+func (f *WorkRunFilter) WhereSubjectType(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldSubjectType))
+}
+
+// WhereSegmentRunID applies the entql string predicate on the segment_run_id field.
+func (f *WorkRunFilter) WhereSegmentRunID(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldSegmentRunID))
+}
+
+// WhereMatch applies the entql json.RawMessage predicate on the match field.
+func (f *WorkRunFilter) WhereMatch(p entql.BytesP) {
+	f.Where(p.Field(workrun.FieldMatch))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *WorkRunFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldStatus))
+}
+
+// WhereTotal applies the entql int predicate on the total field.
+func (f *WorkRunFilter) WhereTotal(p entql.IntP) {
+	f.Where(p.Field(workrun.FieldTotal))
+}
+
+// WhereDone applies the entql int predicate on the done field.
+func (f *WorkRunFilter) WhereDone(p entql.IntP) {
+	f.Where(p.Field(workrun.FieldDone))
+}
+
+// WhereFailedBatches applies the entql int predicate on the failed_batches field.
+func (f *WorkRunFilter) WhereFailedBatches(p entql.IntP) {
+	f.Where(p.Field(workrun.FieldFailedBatches))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *WorkRunFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(workrun.FieldActor))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *WorkRunFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(workrun.FieldStartedAt))
+}
+
+// WhereFinishedAt applies the entql time.Time predicate on the finished_at field.
+func (f *WorkRunFilter) WhereFinishedAt(p entql.TimeP) {
+	f.Where(p.Field(workrun.FieldFinishedAt))
+}
+
+// WhereHasWorkspace applies a predicate to check if query has an edge workspace.
+func (f *WorkRunFilter) WhereHasWorkspace() {
+	f.Where(entql.HasEdge("workspace"))
+}
+
+// WhereHasWorkspaceWith applies a predicate to check if query has an edge workspace with a given conditions (other predicates).
+func (f *WorkRunFilter) WhereHasWorkspaceWith(preds ...predicate.Workspace) {
+	f.Where(entql.HasEdgeWith("workspace", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasRanges applies a predicate to check if query has an edge ranges.
+func (f *WorkRunFilter) WhereHasRanges() {
+	f.Where(entql.HasEdge("ranges"))
+}
+
+// WhereHasRangesWith applies a predicate to check if query has an edge ranges with a given conditions (other predicates).
+func (f *WorkRunFilter) WhereHasRangesWith(preds ...predicate.WorkRange) {
+	f.Where(entql.HasEdgeWith("ranges", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (wq *WorkspaceQuery) addPredicate(pred func(s *sql.Selector)) {
 	wq.predicates = append(wq.predicates, pred)
 }
@@ -6382,7 +6750,7 @@ type WorkspaceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspaceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -6447,7 +6815,7 @@ type WorkspacePluginFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkspacePluginFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -35,6 +35,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/pulid"
 )
@@ -5226,6 +5227,155 @@ func newTimelineEventPaginateArgs(rv map[string]any) *timelineeventPaginateArgs 
 	}
 	if v, ok := rv[whereField].(*TimelineEventWhereInput); ok {
 		args.opts = append(args.opts, WithTimelineEventFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (wr *WorkRunQuery) CollectFields(ctx context.Context, satisfies ...string) (*WorkRunQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return wr, nil
+	}
+	if err := wr.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return wr, nil
+}
+
+func (wr *WorkRunQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(workrun.Columns))
+		selectedFields = []string{workrun.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[workrun.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldCreatedAt)
+				fieldSeen[workrun.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[workrun.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldUpdatedAt)
+				fieldSeen[workrun.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[workrun.FieldKind]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldKind)
+				fieldSeen[workrun.FieldKind] = struct{}{}
+			}
+		case "plugin":
+			if _, ok := fieldSeen[workrun.FieldPlugin]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldPlugin)
+				fieldSeen[workrun.FieldPlugin] = struct{}{}
+			}
+		case "subjectType":
+			if _, ok := fieldSeen[workrun.FieldSubjectType]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldSubjectType)
+				fieldSeen[workrun.FieldSubjectType] = struct{}{}
+			}
+		case "segmentRunID":
+			if _, ok := fieldSeen[workrun.FieldSegmentRunID]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldSegmentRunID)
+				fieldSeen[workrun.FieldSegmentRunID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[workrun.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldStatus)
+				fieldSeen[workrun.FieldStatus] = struct{}{}
+			}
+		case "total":
+			if _, ok := fieldSeen[workrun.FieldTotal]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldTotal)
+				fieldSeen[workrun.FieldTotal] = struct{}{}
+			}
+		case "done":
+			if _, ok := fieldSeen[workrun.FieldDone]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldDone)
+				fieldSeen[workrun.FieldDone] = struct{}{}
+			}
+		case "failedBatches":
+			if _, ok := fieldSeen[workrun.FieldFailedBatches]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldFailedBatches)
+				fieldSeen[workrun.FieldFailedBatches] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[workrun.FieldActor]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldActor)
+				fieldSeen[workrun.FieldActor] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[workrun.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldStartedAt)
+				fieldSeen[workrun.FieldStartedAt] = struct{}{}
+			}
+		case "finishedAt":
+			if _, ok := fieldSeen[workrun.FieldFinishedAt]; !ok {
+				selectedFields = append(selectedFields, workrun.FieldFinishedAt)
+				fieldSeen[workrun.FieldFinishedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		wr.Select(selectedFields...)
+	}
+	return nil
+}
+
+type workrunPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WorkRunPaginateOption
+}
+
+func newWorkRunPaginateArgs(rv map[string]any) *workrunPaginateArgs {
+	args := &workrunPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WorkRunOrder{Field: &WorkRunOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWorkRunOrder(order))
+			}
+		case *WorkRunOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWorkRunOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*WorkRunWhereInput); ok {
+		args.opts = append(args.opts, WithWorkRunFilter(v.Filter))
 	}
 	return args
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/pulid"
 )
@@ -167,6 +168,11 @@ var timelineeventImplementors = []string{"TimelineEvent", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*TimelineEvent) IsNode() {}
+
+var workrunImplementors = []string{"WorkRun", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*WorkRun) IsNode() {}
 
 var workspaceImplementors = []string{"Workspace", "Node"}
 
@@ -552,6 +558,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(timelineevent.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, timelineeventImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case workrun.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.WorkRun.Query().
+			Where(workrun.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, workrunImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -1030,6 +1049,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.TimelineEvent.Query().
 			Where(timelineevent.IDIn(ids...))
 		query, err := query.CollectFields(ctx, timelineeventImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case workrun.Table:
+		query := c.WorkRun.Query().
+			Where(workrun.IDIn(ids...))
+		query, err := query.CollectFields(ctx, workrunImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -39,6 +39,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -9231,6 +9232,356 @@ func (te *TimelineEvent) ToEdge(order *TimelineEventOrder) *TimelineEventEdge {
 	return &TimelineEventEdge{
 		Node:   te,
 		Cursor: order.Field.toCursor(te),
+	}
+}
+
+// WorkRunEdge is the edge representation of WorkRun.
+type WorkRunEdge struct {
+	Node   *WorkRun `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// WorkRunConnection is the connection containing edges to WorkRun.
+type WorkRunConnection struct {
+	Edges      []*WorkRunEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *WorkRunConnection) build(nodes []*WorkRun, pager *workrunPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *WorkRun
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *WorkRun {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *WorkRun {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*WorkRunEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &WorkRunEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// WorkRunPaginateOption enables pagination customization.
+type WorkRunPaginateOption func(*workrunPager) error
+
+// WithWorkRunOrder configures pagination ordering.
+func WithWorkRunOrder(order *WorkRunOrder) WorkRunPaginateOption {
+	if order == nil {
+		order = DefaultWorkRunOrder
+	}
+	o := *order
+	return func(pager *workrunPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultWorkRunOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithWorkRunFilter configures pagination filter.
+func WithWorkRunFilter(filter func(*WorkRunQuery) (*WorkRunQuery, error)) WorkRunPaginateOption {
+	return func(pager *workrunPager) error {
+		if filter == nil {
+			return errors.New("WorkRunQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type workrunPager struct {
+	reverse bool
+	order   *WorkRunOrder
+	filter  func(*WorkRunQuery) (*WorkRunQuery, error)
+}
+
+func newWorkRunPager(opts []WorkRunPaginateOption, reverse bool) (*workrunPager, error) {
+	pager := &workrunPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultWorkRunOrder
+	}
+	return pager, nil
+}
+
+func (p *workrunPager) applyFilter(query *WorkRunQuery) (*WorkRunQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *workrunPager) toCursor(wr *WorkRun) Cursor {
+	return p.order.Field.toCursor(wr)
+}
+
+func (p *workrunPager) applyCursors(query *WorkRunQuery, after, before *Cursor) (*WorkRunQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWorkRunOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *workrunPager) applyOrder(query *WorkRunQuery) *WorkRunQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultWorkRunOrder.Field {
+		query = query.Order(DefaultWorkRunOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *workrunPager) orderExpr(query *WorkRunQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultWorkRunOrder.Field {
+			b.Comma().Ident(DefaultWorkRunOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to WorkRun.
+func (wr *WorkRunQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...WorkRunPaginateOption,
+) (*WorkRunConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newWorkRunPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if wr, err = pager.applyFilter(wr); err != nil {
+		return nil, err
+	}
+	conn := &WorkRunConnection{Edges: []*WorkRunEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := wr.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if wr, err = pager.applyCursors(wr, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		wr.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := wr.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	wr = pager.applyOrder(wr)
+	nodes, err := wr.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// WorkRunOrderFieldCreatedAt orders WorkRun by created_at.
+	WorkRunOrderFieldCreatedAt = &WorkRunOrderField{
+		Value: func(wr *WorkRun) (ent.Value, error) {
+			return wr.CreatedAt, nil
+		},
+		column: workrun.FieldCreatedAt,
+		toTerm: workrun.ByCreatedAt,
+		toCursor: func(wr *WorkRun) Cursor {
+			return Cursor{
+				ID:    wr.ID,
+				Value: wr.CreatedAt,
+			}
+		},
+	}
+	// WorkRunOrderFieldUpdatedAt orders WorkRun by updated_at.
+	WorkRunOrderFieldUpdatedAt = &WorkRunOrderField{
+		Value: func(wr *WorkRun) (ent.Value, error) {
+			return wr.UpdatedAt, nil
+		},
+		column: workrun.FieldUpdatedAt,
+		toTerm: workrun.ByUpdatedAt,
+		toCursor: func(wr *WorkRun) Cursor {
+			return Cursor{
+				ID:    wr.ID,
+				Value: wr.UpdatedAt,
+			}
+		},
+	}
+	// WorkRunOrderFieldKind orders WorkRun by kind.
+	WorkRunOrderFieldKind = &WorkRunOrderField{
+		Value: func(wr *WorkRun) (ent.Value, error) {
+			return wr.Kind, nil
+		},
+		column: workrun.FieldKind,
+		toTerm: workrun.ByKind,
+		toCursor: func(wr *WorkRun) Cursor {
+			return Cursor{
+				ID:    wr.ID,
+				Value: wr.Kind,
+			}
+		},
+	}
+	// WorkRunOrderFieldStatus orders WorkRun by status.
+	WorkRunOrderFieldStatus = &WorkRunOrderField{
+		Value: func(wr *WorkRun) (ent.Value, error) {
+			return wr.Status, nil
+		},
+		column: workrun.FieldStatus,
+		toTerm: workrun.ByStatus,
+		toCursor: func(wr *WorkRun) Cursor {
+			return Cursor{
+				ID:    wr.ID,
+				Value: wr.Status,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f WorkRunOrderField) String() string {
+	var str string
+	switch f.column {
+	case WorkRunOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case WorkRunOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case WorkRunOrderFieldKind.column:
+		str = "KIND"
+	case WorkRunOrderFieldStatus.column:
+		str = "STATUS"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f WorkRunOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *WorkRunOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("WorkRunOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *WorkRunOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *WorkRunOrderFieldUpdatedAt
+	case "KIND":
+		*f = *WorkRunOrderFieldKind
+	case "STATUS":
+		*f = *WorkRunOrderFieldStatus
+	default:
+		return fmt.Errorf("%s is not a valid WorkRunOrderField", str)
+	}
+	return nil
+}
+
+// WorkRunOrderField defines the ordering field of WorkRun.
+type WorkRunOrderField struct {
+	// Value extracts the ordering value from the given WorkRun.
+	Value    func(*WorkRun) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) workrun.OrderOption
+	toCursor func(*WorkRun) Cursor
+}
+
+// WorkRunOrder defines the ordering of WorkRun.
+type WorkRunOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *WorkRunOrderField `json:"field"`
+}
+
+// DefaultWorkRunOrder is the default ordering of WorkRun.
+var DefaultWorkRunOrder = &WorkRunOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &WorkRunOrderField{
+		Value: func(wr *WorkRun) (ent.Value, error) {
+			return wr.ID, nil
+		},
+		column: workrun.FieldID,
+		toTerm: workrun.ByID,
+		toCursor: func(wr *WorkRun) Cursor {
+			return Cursor{ID: wr.ID}
+		},
+	},
+}
+
+// ToEdge converts WorkRun into WorkRunEdge.
+func (wr *WorkRun) ToEdge(order *WorkRunOrder) *WorkRunEdge {
+	if order == nil {
+		order = DefaultWorkRunOrder
+	}
+	return &WorkRunEdge{
+		Node:   wr,
+		Cursor: order.Field.toCursor(wr),
 	}
 }
 

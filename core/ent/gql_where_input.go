@@ -34,6 +34,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/pulid"
 )
 
@@ -15300,5 +15301,607 @@ func (i *TimelineEventWhereInput) P() (predicate.TimelineEvent, error) {
 		return predicates[0], nil
 	default:
 		return timelineevent.And(predicates...), nil
+	}
+}
+
+// WorkRunWhereInput represents a where input for filtering WorkRun queries.
+type WorkRunWhereInput struct {
+	Predicates []predicate.WorkRun  `json:"-"`
+	Not        *WorkRunWhereInput   `json:"not,omitempty"`
+	Or         []*WorkRunWhereInput `json:"or,omitempty"`
+	And        []*WorkRunWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *workrun.Kind  `json:"kind,omitempty"`
+	KindNEQ   *workrun.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []workrun.Kind `json:"kindIn,omitempty"`
+	KindNotIn []workrun.Kind `json:"kindNotIn,omitempty"`
+
+	// "plugin" field predicates.
+	Plugin             *string  `json:"plugin,omitempty"`
+	PluginNEQ          *string  `json:"pluginNEQ,omitempty"`
+	PluginIn           []string `json:"pluginIn,omitempty"`
+	PluginNotIn        []string `json:"pluginNotIn,omitempty"`
+	PluginGT           *string  `json:"pluginGT,omitempty"`
+	PluginGTE          *string  `json:"pluginGTE,omitempty"`
+	PluginLT           *string  `json:"pluginLT,omitempty"`
+	PluginLTE          *string  `json:"pluginLTE,omitempty"`
+	PluginContains     *string  `json:"pluginContains,omitempty"`
+	PluginHasPrefix    *string  `json:"pluginHasPrefix,omitempty"`
+	PluginHasSuffix    *string  `json:"pluginHasSuffix,omitempty"`
+	PluginEqualFold    *string  `json:"pluginEqualFold,omitempty"`
+	PluginContainsFold *string  `json:"pluginContainsFold,omitempty"`
+
+	// "subject_type" field predicates.
+	SubjectType      *workrun.SubjectType  `json:"subjectType,omitempty"`
+	SubjectTypeNEQ   *workrun.SubjectType  `json:"subjectTypeNEQ,omitempty"`
+	SubjectTypeIn    []workrun.SubjectType `json:"subjectTypeIn,omitempty"`
+	SubjectTypeNotIn []workrun.SubjectType `json:"subjectTypeNotIn,omitempty"`
+
+	// "segment_run_id" field predicates.
+	SegmentRunID             *pulid.ID  `json:"segmentRunID,omitempty"`
+	SegmentRunIDNEQ          *pulid.ID  `json:"segmentRunIDNEQ,omitempty"`
+	SegmentRunIDIn           []pulid.ID `json:"segmentRunIDIn,omitempty"`
+	SegmentRunIDNotIn        []pulid.ID `json:"segmentRunIDNotIn,omitempty"`
+	SegmentRunIDGT           *pulid.ID  `json:"segmentRunIDGT,omitempty"`
+	SegmentRunIDGTE          *pulid.ID  `json:"segmentRunIDGTE,omitempty"`
+	SegmentRunIDLT           *pulid.ID  `json:"segmentRunIDLT,omitempty"`
+	SegmentRunIDLTE          *pulid.ID  `json:"segmentRunIDLTE,omitempty"`
+	SegmentRunIDContains     *pulid.ID  `json:"segmentRunIDContains,omitempty"`
+	SegmentRunIDHasPrefix    *pulid.ID  `json:"segmentRunIDHasPrefix,omitempty"`
+	SegmentRunIDHasSuffix    *pulid.ID  `json:"segmentRunIDHasSuffix,omitempty"`
+	SegmentRunIDIsNil        bool       `json:"segmentRunIDIsNil,omitempty"`
+	SegmentRunIDNotNil       bool       `json:"segmentRunIDNotNil,omitempty"`
+	SegmentRunIDEqualFold    *pulid.ID  `json:"segmentRunIDEqualFold,omitempty"`
+	SegmentRunIDContainsFold *pulid.ID  `json:"segmentRunIDContainsFold,omitempty"`
+
+	// "status" field predicates.
+	Status      *workrun.Status  `json:"status,omitempty"`
+	StatusNEQ   *workrun.Status  `json:"statusNEQ,omitempty"`
+	StatusIn    []workrun.Status `json:"statusIn,omitempty"`
+	StatusNotIn []workrun.Status `json:"statusNotIn,omitempty"`
+
+	// "total" field predicates.
+	Total      *int  `json:"total,omitempty"`
+	TotalNEQ   *int  `json:"totalNEQ,omitempty"`
+	TotalIn    []int `json:"totalIn,omitempty"`
+	TotalNotIn []int `json:"totalNotIn,omitempty"`
+	TotalGT    *int  `json:"totalGT,omitempty"`
+	TotalGTE   *int  `json:"totalGTE,omitempty"`
+	TotalLT    *int  `json:"totalLT,omitempty"`
+	TotalLTE   *int  `json:"totalLTE,omitempty"`
+
+	// "done" field predicates.
+	Done      *int  `json:"done,omitempty"`
+	DoneNEQ   *int  `json:"doneNEQ,omitempty"`
+	DoneIn    []int `json:"doneIn,omitempty"`
+	DoneNotIn []int `json:"doneNotIn,omitempty"`
+	DoneGT    *int  `json:"doneGT,omitempty"`
+	DoneGTE   *int  `json:"doneGTE,omitempty"`
+	DoneLT    *int  `json:"doneLT,omitempty"`
+	DoneLTE   *int  `json:"doneLTE,omitempty"`
+
+	// "failed_batches" field predicates.
+	FailedBatches      *int  `json:"failedBatches,omitempty"`
+	FailedBatchesNEQ   *int  `json:"failedBatchesNEQ,omitempty"`
+	FailedBatchesIn    []int `json:"failedBatchesIn,omitempty"`
+	FailedBatchesNotIn []int `json:"failedBatchesNotIn,omitempty"`
+	FailedBatchesGT    *int  `json:"failedBatchesGT,omitempty"`
+	FailedBatchesGTE   *int  `json:"failedBatchesGTE,omitempty"`
+	FailedBatchesLT    *int  `json:"failedBatchesLT,omitempty"`
+	FailedBatchesLTE   *int  `json:"failedBatchesLTE,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "started_at" field predicates.
+	StartedAt       *time.Time  `json:"startedAt,omitempty"`
+	StartedAtNEQ    *time.Time  `json:"startedAtNEQ,omitempty"`
+	StartedAtIn     []time.Time `json:"startedAtIn,omitempty"`
+	StartedAtNotIn  []time.Time `json:"startedAtNotIn,omitempty"`
+	StartedAtGT     *time.Time  `json:"startedAtGT,omitempty"`
+	StartedAtGTE    *time.Time  `json:"startedAtGTE,omitempty"`
+	StartedAtLT     *time.Time  `json:"startedAtLT,omitempty"`
+	StartedAtLTE    *time.Time  `json:"startedAtLTE,omitempty"`
+	StartedAtIsNil  bool        `json:"startedAtIsNil,omitempty"`
+	StartedAtNotNil bool        `json:"startedAtNotNil,omitempty"`
+
+	// "finished_at" field predicates.
+	FinishedAt       *time.Time  `json:"finishedAt,omitempty"`
+	FinishedAtNEQ    *time.Time  `json:"finishedAtNEQ,omitempty"`
+	FinishedAtIn     []time.Time `json:"finishedAtIn,omitempty"`
+	FinishedAtNotIn  []time.Time `json:"finishedAtNotIn,omitempty"`
+	FinishedAtGT     *time.Time  `json:"finishedAtGT,omitempty"`
+	FinishedAtGTE    *time.Time  `json:"finishedAtGTE,omitempty"`
+	FinishedAtLT     *time.Time  `json:"finishedAtLT,omitempty"`
+	FinishedAtLTE    *time.Time  `json:"finishedAtLTE,omitempty"`
+	FinishedAtIsNil  bool        `json:"finishedAtIsNil,omitempty"`
+	FinishedAtNotNil bool        `json:"finishedAtNotNil,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *WorkRunWhereInput) AddPredicates(predicates ...predicate.WorkRun) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the WorkRunWhereInput filter on the WorkRunQuery builder.
+func (i *WorkRunWhereInput) Filter(q *WorkRunQuery) (*WorkRunQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyWorkRunWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyWorkRunWhereInput is returned in case the WorkRunWhereInput is empty.
+var ErrEmptyWorkRunWhereInput = errors.New("ent: empty predicate WorkRunWhereInput")
+
+// P returns a predicate for filtering workruns.
+// An error is returned if the input is empty or invalid.
+func (i *WorkRunWhereInput) P() (predicate.WorkRun, error) {
+	var predicates []predicate.WorkRun
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, workrun.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.WorkRun, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, workrun.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.WorkRun, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, workrun.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, workrun.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, workrun.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, workrun.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, workrun.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, workrun.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, workrun.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, workrun.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, workrun.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, workrun.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, workrun.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, workrun.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, workrun.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, workrun.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, workrun.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, workrun.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, workrun.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, workrun.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, workrun.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, workrun.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, workrun.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, workrun.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, workrun.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, workrun.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, workrun.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, workrun.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, workrun.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, workrun.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, workrun.KindNotIn(i.KindNotIn...))
+	}
+	if i.Plugin != nil {
+		predicates = append(predicates, workrun.PluginEQ(*i.Plugin))
+	}
+	if i.PluginNEQ != nil {
+		predicates = append(predicates, workrun.PluginNEQ(*i.PluginNEQ))
+	}
+	if len(i.PluginIn) > 0 {
+		predicates = append(predicates, workrun.PluginIn(i.PluginIn...))
+	}
+	if len(i.PluginNotIn) > 0 {
+		predicates = append(predicates, workrun.PluginNotIn(i.PluginNotIn...))
+	}
+	if i.PluginGT != nil {
+		predicates = append(predicates, workrun.PluginGT(*i.PluginGT))
+	}
+	if i.PluginGTE != nil {
+		predicates = append(predicates, workrun.PluginGTE(*i.PluginGTE))
+	}
+	if i.PluginLT != nil {
+		predicates = append(predicates, workrun.PluginLT(*i.PluginLT))
+	}
+	if i.PluginLTE != nil {
+		predicates = append(predicates, workrun.PluginLTE(*i.PluginLTE))
+	}
+	if i.PluginContains != nil {
+		predicates = append(predicates, workrun.PluginContains(*i.PluginContains))
+	}
+	if i.PluginHasPrefix != nil {
+		predicates = append(predicates, workrun.PluginHasPrefix(*i.PluginHasPrefix))
+	}
+	if i.PluginHasSuffix != nil {
+		predicates = append(predicates, workrun.PluginHasSuffix(*i.PluginHasSuffix))
+	}
+	if i.PluginEqualFold != nil {
+		predicates = append(predicates, workrun.PluginEqualFold(*i.PluginEqualFold))
+	}
+	if i.PluginContainsFold != nil {
+		predicates = append(predicates, workrun.PluginContainsFold(*i.PluginContainsFold))
+	}
+	if i.SubjectType != nil {
+		predicates = append(predicates, workrun.SubjectTypeEQ(*i.SubjectType))
+	}
+	if i.SubjectTypeNEQ != nil {
+		predicates = append(predicates, workrun.SubjectTypeNEQ(*i.SubjectTypeNEQ))
+	}
+	if len(i.SubjectTypeIn) > 0 {
+		predicates = append(predicates, workrun.SubjectTypeIn(i.SubjectTypeIn...))
+	}
+	if len(i.SubjectTypeNotIn) > 0 {
+		predicates = append(predicates, workrun.SubjectTypeNotIn(i.SubjectTypeNotIn...))
+	}
+	if i.SegmentRunID != nil {
+		predicates = append(predicates, workrun.SegmentRunIDEQ(*i.SegmentRunID))
+	}
+	if i.SegmentRunIDNEQ != nil {
+		predicates = append(predicates, workrun.SegmentRunIDNEQ(*i.SegmentRunIDNEQ))
+	}
+	if len(i.SegmentRunIDIn) > 0 {
+		predicates = append(predicates, workrun.SegmentRunIDIn(i.SegmentRunIDIn...))
+	}
+	if len(i.SegmentRunIDNotIn) > 0 {
+		predicates = append(predicates, workrun.SegmentRunIDNotIn(i.SegmentRunIDNotIn...))
+	}
+	if i.SegmentRunIDGT != nil {
+		predicates = append(predicates, workrun.SegmentRunIDGT(*i.SegmentRunIDGT))
+	}
+	if i.SegmentRunIDGTE != nil {
+		predicates = append(predicates, workrun.SegmentRunIDGTE(*i.SegmentRunIDGTE))
+	}
+	if i.SegmentRunIDLT != nil {
+		predicates = append(predicates, workrun.SegmentRunIDLT(*i.SegmentRunIDLT))
+	}
+	if i.SegmentRunIDLTE != nil {
+		predicates = append(predicates, workrun.SegmentRunIDLTE(*i.SegmentRunIDLTE))
+	}
+	if i.SegmentRunIDContains != nil {
+		predicates = append(predicates, workrun.SegmentRunIDContains(*i.SegmentRunIDContains))
+	}
+	if i.SegmentRunIDHasPrefix != nil {
+		predicates = append(predicates, workrun.SegmentRunIDHasPrefix(*i.SegmentRunIDHasPrefix))
+	}
+	if i.SegmentRunIDHasSuffix != nil {
+		predicates = append(predicates, workrun.SegmentRunIDHasSuffix(*i.SegmentRunIDHasSuffix))
+	}
+	if i.SegmentRunIDIsNil {
+		predicates = append(predicates, workrun.SegmentRunIDIsNil())
+	}
+	if i.SegmentRunIDNotNil {
+		predicates = append(predicates, workrun.SegmentRunIDNotNil())
+	}
+	if i.SegmentRunIDEqualFold != nil {
+		predicates = append(predicates, workrun.SegmentRunIDEqualFold(*i.SegmentRunIDEqualFold))
+	}
+	if i.SegmentRunIDContainsFold != nil {
+		predicates = append(predicates, workrun.SegmentRunIDContainsFold(*i.SegmentRunIDContainsFold))
+	}
+	if i.Status != nil {
+		predicates = append(predicates, workrun.StatusEQ(*i.Status))
+	}
+	if i.StatusNEQ != nil {
+		predicates = append(predicates, workrun.StatusNEQ(*i.StatusNEQ))
+	}
+	if len(i.StatusIn) > 0 {
+		predicates = append(predicates, workrun.StatusIn(i.StatusIn...))
+	}
+	if len(i.StatusNotIn) > 0 {
+		predicates = append(predicates, workrun.StatusNotIn(i.StatusNotIn...))
+	}
+	if i.Total != nil {
+		predicates = append(predicates, workrun.TotalEQ(*i.Total))
+	}
+	if i.TotalNEQ != nil {
+		predicates = append(predicates, workrun.TotalNEQ(*i.TotalNEQ))
+	}
+	if len(i.TotalIn) > 0 {
+		predicates = append(predicates, workrun.TotalIn(i.TotalIn...))
+	}
+	if len(i.TotalNotIn) > 0 {
+		predicates = append(predicates, workrun.TotalNotIn(i.TotalNotIn...))
+	}
+	if i.TotalGT != nil {
+		predicates = append(predicates, workrun.TotalGT(*i.TotalGT))
+	}
+	if i.TotalGTE != nil {
+		predicates = append(predicates, workrun.TotalGTE(*i.TotalGTE))
+	}
+	if i.TotalLT != nil {
+		predicates = append(predicates, workrun.TotalLT(*i.TotalLT))
+	}
+	if i.TotalLTE != nil {
+		predicates = append(predicates, workrun.TotalLTE(*i.TotalLTE))
+	}
+	if i.Done != nil {
+		predicates = append(predicates, workrun.DoneEQ(*i.Done))
+	}
+	if i.DoneNEQ != nil {
+		predicates = append(predicates, workrun.DoneNEQ(*i.DoneNEQ))
+	}
+	if len(i.DoneIn) > 0 {
+		predicates = append(predicates, workrun.DoneIn(i.DoneIn...))
+	}
+	if len(i.DoneNotIn) > 0 {
+		predicates = append(predicates, workrun.DoneNotIn(i.DoneNotIn...))
+	}
+	if i.DoneGT != nil {
+		predicates = append(predicates, workrun.DoneGT(*i.DoneGT))
+	}
+	if i.DoneGTE != nil {
+		predicates = append(predicates, workrun.DoneGTE(*i.DoneGTE))
+	}
+	if i.DoneLT != nil {
+		predicates = append(predicates, workrun.DoneLT(*i.DoneLT))
+	}
+	if i.DoneLTE != nil {
+		predicates = append(predicates, workrun.DoneLTE(*i.DoneLTE))
+	}
+	if i.FailedBatches != nil {
+		predicates = append(predicates, workrun.FailedBatchesEQ(*i.FailedBatches))
+	}
+	if i.FailedBatchesNEQ != nil {
+		predicates = append(predicates, workrun.FailedBatchesNEQ(*i.FailedBatchesNEQ))
+	}
+	if len(i.FailedBatchesIn) > 0 {
+		predicates = append(predicates, workrun.FailedBatchesIn(i.FailedBatchesIn...))
+	}
+	if len(i.FailedBatchesNotIn) > 0 {
+		predicates = append(predicates, workrun.FailedBatchesNotIn(i.FailedBatchesNotIn...))
+	}
+	if i.FailedBatchesGT != nil {
+		predicates = append(predicates, workrun.FailedBatchesGT(*i.FailedBatchesGT))
+	}
+	if i.FailedBatchesGTE != nil {
+		predicates = append(predicates, workrun.FailedBatchesGTE(*i.FailedBatchesGTE))
+	}
+	if i.FailedBatchesLT != nil {
+		predicates = append(predicates, workrun.FailedBatchesLT(*i.FailedBatchesLT))
+	}
+	if i.FailedBatchesLTE != nil {
+		predicates = append(predicates, workrun.FailedBatchesLTE(*i.FailedBatchesLTE))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, workrun.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, workrun.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, workrun.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, workrun.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, workrun.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, workrun.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, workrun.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, workrun.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, workrun.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, workrun.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, workrun.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, workrun.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, workrun.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.StartedAt != nil {
+		predicates = append(predicates, workrun.StartedAtEQ(*i.StartedAt))
+	}
+	if i.StartedAtNEQ != nil {
+		predicates = append(predicates, workrun.StartedAtNEQ(*i.StartedAtNEQ))
+	}
+	if len(i.StartedAtIn) > 0 {
+		predicates = append(predicates, workrun.StartedAtIn(i.StartedAtIn...))
+	}
+	if len(i.StartedAtNotIn) > 0 {
+		predicates = append(predicates, workrun.StartedAtNotIn(i.StartedAtNotIn...))
+	}
+	if i.StartedAtGT != nil {
+		predicates = append(predicates, workrun.StartedAtGT(*i.StartedAtGT))
+	}
+	if i.StartedAtGTE != nil {
+		predicates = append(predicates, workrun.StartedAtGTE(*i.StartedAtGTE))
+	}
+	if i.StartedAtLT != nil {
+		predicates = append(predicates, workrun.StartedAtLT(*i.StartedAtLT))
+	}
+	if i.StartedAtLTE != nil {
+		predicates = append(predicates, workrun.StartedAtLTE(*i.StartedAtLTE))
+	}
+	if i.StartedAtIsNil {
+		predicates = append(predicates, workrun.StartedAtIsNil())
+	}
+	if i.StartedAtNotNil {
+		predicates = append(predicates, workrun.StartedAtNotNil())
+	}
+	if i.FinishedAt != nil {
+		predicates = append(predicates, workrun.FinishedAtEQ(*i.FinishedAt))
+	}
+	if i.FinishedAtNEQ != nil {
+		predicates = append(predicates, workrun.FinishedAtNEQ(*i.FinishedAtNEQ))
+	}
+	if len(i.FinishedAtIn) > 0 {
+		predicates = append(predicates, workrun.FinishedAtIn(i.FinishedAtIn...))
+	}
+	if len(i.FinishedAtNotIn) > 0 {
+		predicates = append(predicates, workrun.FinishedAtNotIn(i.FinishedAtNotIn...))
+	}
+	if i.FinishedAtGT != nil {
+		predicates = append(predicates, workrun.FinishedAtGT(*i.FinishedAtGT))
+	}
+	if i.FinishedAtGTE != nil {
+		predicates = append(predicates, workrun.FinishedAtGTE(*i.FinishedAtGTE))
+	}
+	if i.FinishedAtLT != nil {
+		predicates = append(predicates, workrun.FinishedAtLT(*i.FinishedAtLT))
+	}
+	if i.FinishedAtLTE != nil {
+		predicates = append(predicates, workrun.FinishedAtLTE(*i.FinishedAtLTE))
+	}
+	if i.FinishedAtIsNil {
+		predicates = append(predicates, workrun.FinishedAtIsNil())
+	}
+	if i.FinishedAtNotNil {
+		predicates = append(predicates, workrun.FinishedAtNotNil())
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyWorkRunWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return workrun.And(predicates...), nil
 	}
 }

@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -45,6 +46,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrange"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 	"github.com/rapportcrm/rapport/core/pulid"
@@ -91,6 +94,8 @@ const (
 	TypeStageChange       = "StageChange"
 	TypeTag               = "Tag"
 	TypeTimelineEvent     = "TimelineEvent"
+	TypeWorkRange         = "WorkRange"
+	TypeWorkRun           = "WorkRun"
 	TypeWorkspace         = "Workspace"
 	TypeWorkspacePlugin   = "WorkspacePlugin"
 )
@@ -37740,6 +37745,2505 @@ func (m *TimelineEventMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown TimelineEvent edge %s", name)
+}
+
+// WorkRangeMutation represents an operation that mutates the WorkRange nodes in the graph.
+type WorkRangeMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	first_id         *pulid.ID
+	last_id          *pulid.ID
+	count            *int
+	addcount         *int
+	status           *workrange.Status
+	attempts         *int
+	addattempts      *int
+	_done            *int
+	add_done         *int
+	error            *string
+	clearedFields    map[string]struct{}
+	workspace        *pulid.ID
+	clearedworkspace bool
+	run              *pulid.ID
+	clearedrun       bool
+	done             bool
+	oldValue         func(context.Context) (*WorkRange, error)
+	predicates       []predicate.WorkRange
+}
+
+var _ ent.Mutation = (*WorkRangeMutation)(nil)
+
+// workrangeOption allows management of the mutation configuration using functional options.
+type workrangeOption func(*WorkRangeMutation)
+
+// newWorkRangeMutation creates new mutation for the WorkRange entity.
+func newWorkRangeMutation(c config, op Op, opts ...workrangeOption) *WorkRangeMutation {
+	m := &WorkRangeMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWorkRange,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWorkRangeID sets the ID field of the mutation.
+func withWorkRangeID(id pulid.ID) workrangeOption {
+	return func(m *WorkRangeMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WorkRange
+		)
+		m.oldValue = func(ctx context.Context) (*WorkRange, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WorkRange.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWorkRange sets the old WorkRange of the mutation.
+func withWorkRange(node *WorkRange) workrangeOption {
+	return func(m *WorkRangeMutation) {
+		m.oldValue = func(context.Context) (*WorkRange, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WorkRangeMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WorkRangeMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of WorkRange entities.
+func (m *WorkRangeMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WorkRangeMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WorkRangeMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WorkRange.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WorkRangeMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WorkRangeMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WorkRangeMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WorkRangeMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WorkRangeMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WorkRangeMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *WorkRangeMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *WorkRangeMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *WorkRangeMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetRunID sets the "run_id" field.
+func (m *WorkRangeMutation) SetRunID(pu pulid.ID) {
+	m.run = &pu
+}
+
+// RunID returns the value of the "run_id" field in the mutation.
+func (m *WorkRangeMutation) RunID() (r pulid.ID, exists bool) {
+	v := m.run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRunID returns the old "run_id" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldRunID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRunID: %w", err)
+	}
+	return oldValue.RunID, nil
+}
+
+// ResetRunID resets all changes to the "run_id" field.
+func (m *WorkRangeMutation) ResetRunID() {
+	m.run = nil
+}
+
+// SetFirstID sets the "first_id" field.
+func (m *WorkRangeMutation) SetFirstID(pu pulid.ID) {
+	m.first_id = &pu
+}
+
+// FirstID returns the value of the "first_id" field in the mutation.
+func (m *WorkRangeMutation) FirstID() (r pulid.ID, exists bool) {
+	v := m.first_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstID returns the old "first_id" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldFirstID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstID: %w", err)
+	}
+	return oldValue.FirstID, nil
+}
+
+// ResetFirstID resets all changes to the "first_id" field.
+func (m *WorkRangeMutation) ResetFirstID() {
+	m.first_id = nil
+}
+
+// SetLastID sets the "last_id" field.
+func (m *WorkRangeMutation) SetLastID(pu pulid.ID) {
+	m.last_id = &pu
+}
+
+// LastID returns the value of the "last_id" field in the mutation.
+func (m *WorkRangeMutation) LastID() (r pulid.ID, exists bool) {
+	v := m.last_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastID returns the old "last_id" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldLastID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastID: %w", err)
+	}
+	return oldValue.LastID, nil
+}
+
+// ResetLastID resets all changes to the "last_id" field.
+func (m *WorkRangeMutation) ResetLastID() {
+	m.last_id = nil
+}
+
+// SetCount sets the "count" field.
+func (m *WorkRangeMutation) SetCount(i int) {
+	m.count = &i
+	m.addcount = nil
+}
+
+// Count returns the value of the "count" field in the mutation.
+func (m *WorkRangeMutation) Count() (r int, exists bool) {
+	v := m.count
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCount returns the old "count" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldCount(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCount is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCount requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCount: %w", err)
+	}
+	return oldValue.Count, nil
+}
+
+// AddCount adds i to the "count" field.
+func (m *WorkRangeMutation) AddCount(i int) {
+	if m.addcount != nil {
+		*m.addcount += i
+	} else {
+		m.addcount = &i
+	}
+}
+
+// AddedCount returns the value that was added to the "count" field in this mutation.
+func (m *WorkRangeMutation) AddedCount() (r int, exists bool) {
+	v := m.addcount
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetCount resets all changes to the "count" field.
+func (m *WorkRangeMutation) ResetCount() {
+	m.count = nil
+	m.addcount = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *WorkRangeMutation) SetStatus(w workrange.Status) {
+	m.status = &w
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *WorkRangeMutation) Status() (r workrange.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldStatus(ctx context.Context) (v workrange.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *WorkRangeMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetAttempts sets the "attempts" field.
+func (m *WorkRangeMutation) SetAttempts(i int) {
+	m.attempts = &i
+	m.addattempts = nil
+}
+
+// Attempts returns the value of the "attempts" field in the mutation.
+func (m *WorkRangeMutation) Attempts() (r int, exists bool) {
+	v := m.attempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttempts returns the old "attempts" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldAttempts(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttempts is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttempts requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttempts: %w", err)
+	}
+	return oldValue.Attempts, nil
+}
+
+// AddAttempts adds i to the "attempts" field.
+func (m *WorkRangeMutation) AddAttempts(i int) {
+	if m.addattempts != nil {
+		*m.addattempts += i
+	} else {
+		m.addattempts = &i
+	}
+}
+
+// AddedAttempts returns the value that was added to the "attempts" field in this mutation.
+func (m *WorkRangeMutation) AddedAttempts() (r int, exists bool) {
+	v := m.addattempts
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetAttempts resets all changes to the "attempts" field.
+func (m *WorkRangeMutation) ResetAttempts() {
+	m.attempts = nil
+	m.addattempts = nil
+}
+
+// SetDone sets the "done" field.
+func (m *WorkRangeMutation) SetDone(i int) {
+	m._done = &i
+	m.add_done = nil
+}
+
+// Done returns the value of the "done" field in the mutation.
+func (m *WorkRangeMutation) Done() (r int, exists bool) {
+	v := m._done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDone returns the old "done" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldDone(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDone: %w", err)
+	}
+	return oldValue.Done, nil
+}
+
+// AddDone adds i to the "done" field.
+func (m *WorkRangeMutation) AddDone(i int) {
+	if m.add_done != nil {
+		*m.add_done += i
+	} else {
+		m.add_done = &i
+	}
+}
+
+// AddedDone returns the value that was added to the "done" field in this mutation.
+func (m *WorkRangeMutation) AddedDone() (r int, exists bool) {
+	v := m.add_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDone resets all changes to the "done" field.
+func (m *WorkRangeMutation) ResetDone() {
+	m._done = nil
+	m.add_done = nil
+}
+
+// SetError sets the "error" field.
+func (m *WorkRangeMutation) SetError(s string) {
+	m.error = &s
+}
+
+// Error returns the value of the "error" field in the mutation.
+func (m *WorkRangeMutation) Error() (r string, exists bool) {
+	v := m.error
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldError returns the old "error" field's value of the WorkRange entity.
+// If the WorkRange object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRangeMutation) OldError(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldError is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldError requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldError: %w", err)
+	}
+	return oldValue.Error, nil
+}
+
+// ResetError resets all changes to the "error" field.
+func (m *WorkRangeMutation) ResetError() {
+	m.error = nil
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *WorkRangeMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[workrange.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *WorkRangeMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *WorkRangeMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *WorkRangeMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// ClearRun clears the "run" edge to the WorkRun entity.
+func (m *WorkRangeMutation) ClearRun() {
+	m.clearedrun = true
+	m.clearedFields[workrange.FieldRunID] = struct{}{}
+}
+
+// RunCleared reports if the "run" edge to the WorkRun entity was cleared.
+func (m *WorkRangeMutation) RunCleared() bool {
+	return m.clearedrun
+}
+
+// RunIDs returns the "run" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// RunID instead. It exists only for internal usage by the builders.
+func (m *WorkRangeMutation) RunIDs() (ids []pulid.ID) {
+	if id := m.run; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetRun resets all changes to the "run" edge.
+func (m *WorkRangeMutation) ResetRun() {
+	m.run = nil
+	m.clearedrun = false
+}
+
+// Where appends a list predicates to the WorkRangeMutation builder.
+func (m *WorkRangeMutation) Where(ps ...predicate.WorkRange) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WorkRangeMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WorkRangeMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WorkRange, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WorkRangeMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WorkRangeMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WorkRange).
+func (m *WorkRangeMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WorkRangeMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.created_at != nil {
+		fields = append(fields, workrange.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, workrange.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, workrange.FieldWorkspaceID)
+	}
+	if m.run != nil {
+		fields = append(fields, workrange.FieldRunID)
+	}
+	if m.first_id != nil {
+		fields = append(fields, workrange.FieldFirstID)
+	}
+	if m.last_id != nil {
+		fields = append(fields, workrange.FieldLastID)
+	}
+	if m.count != nil {
+		fields = append(fields, workrange.FieldCount)
+	}
+	if m.status != nil {
+		fields = append(fields, workrange.FieldStatus)
+	}
+	if m.attempts != nil {
+		fields = append(fields, workrange.FieldAttempts)
+	}
+	if m._done != nil {
+		fields = append(fields, workrange.FieldDone)
+	}
+	if m.error != nil {
+		fields = append(fields, workrange.FieldError)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WorkRangeMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case workrange.FieldCreatedAt:
+		return m.CreatedAt()
+	case workrange.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case workrange.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case workrange.FieldRunID:
+		return m.RunID()
+	case workrange.FieldFirstID:
+		return m.FirstID()
+	case workrange.FieldLastID:
+		return m.LastID()
+	case workrange.FieldCount:
+		return m.Count()
+	case workrange.FieldStatus:
+		return m.Status()
+	case workrange.FieldAttempts:
+		return m.Attempts()
+	case workrange.FieldDone:
+		return m.Done()
+	case workrange.FieldError:
+		return m.Error()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WorkRangeMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case workrange.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case workrange.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case workrange.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case workrange.FieldRunID:
+		return m.OldRunID(ctx)
+	case workrange.FieldFirstID:
+		return m.OldFirstID(ctx)
+	case workrange.FieldLastID:
+		return m.OldLastID(ctx)
+	case workrange.FieldCount:
+		return m.OldCount(ctx)
+	case workrange.FieldStatus:
+		return m.OldStatus(ctx)
+	case workrange.FieldAttempts:
+		return m.OldAttempts(ctx)
+	case workrange.FieldDone:
+		return m.OldDone(ctx)
+	case workrange.FieldError:
+		return m.OldError(ctx)
+	}
+	return nil, fmt.Errorf("unknown WorkRange field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkRangeMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case workrange.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case workrange.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case workrange.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case workrange.FieldRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRunID(v)
+		return nil
+	case workrange.FieldFirstID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstID(v)
+		return nil
+	case workrange.FieldLastID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastID(v)
+		return nil
+	case workrange.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCount(v)
+		return nil
+	case workrange.FieldStatus:
+		v, ok := value.(workrange.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case workrange.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttempts(v)
+		return nil
+	case workrange.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDone(v)
+		return nil
+	case workrange.FieldError:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetError(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRange field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WorkRangeMutation) AddedFields() []string {
+	var fields []string
+	if m.addcount != nil {
+		fields = append(fields, workrange.FieldCount)
+	}
+	if m.addattempts != nil {
+		fields = append(fields, workrange.FieldAttempts)
+	}
+	if m.add_done != nil {
+		fields = append(fields, workrange.FieldDone)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WorkRangeMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case workrange.FieldCount:
+		return m.AddedCount()
+	case workrange.FieldAttempts:
+		return m.AddedAttempts()
+	case workrange.FieldDone:
+		return m.AddedDone()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkRangeMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case workrange.FieldCount:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCount(v)
+		return nil
+	case workrange.FieldAttempts:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddAttempts(v)
+		return nil
+	case workrange.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDone(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRange numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WorkRangeMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WorkRangeMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WorkRangeMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown WorkRange nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WorkRangeMutation) ResetField(name string) error {
+	switch name {
+	case workrange.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case workrange.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case workrange.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case workrange.FieldRunID:
+		m.ResetRunID()
+		return nil
+	case workrange.FieldFirstID:
+		m.ResetFirstID()
+		return nil
+	case workrange.FieldLastID:
+		m.ResetLastID()
+		return nil
+	case workrange.FieldCount:
+		m.ResetCount()
+		return nil
+	case workrange.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case workrange.FieldAttempts:
+		m.ResetAttempts()
+		return nil
+	case workrange.FieldDone:
+		m.ResetDone()
+		return nil
+	case workrange.FieldError:
+		m.ResetError()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRange field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WorkRangeMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, workrange.EdgeWorkspace)
+	}
+	if m.run != nil {
+		edges = append(edges, workrange.EdgeRun)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WorkRangeMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case workrange.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case workrange.EdgeRun:
+		if id := m.run; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WorkRangeMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WorkRangeMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WorkRangeMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, workrange.EdgeWorkspace)
+	}
+	if m.clearedrun {
+		edges = append(edges, workrange.EdgeRun)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WorkRangeMutation) EdgeCleared(name string) bool {
+	switch name {
+	case workrange.EdgeWorkspace:
+		return m.clearedworkspace
+	case workrange.EdgeRun:
+		return m.clearedrun
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WorkRangeMutation) ClearEdge(name string) error {
+	switch name {
+	case workrange.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	case workrange.EdgeRun:
+		m.ClearRun()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRange unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WorkRangeMutation) ResetEdge(name string) error {
+	switch name {
+	case workrange.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case workrange.EdgeRun:
+		m.ResetRun()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRange edge %s", name)
+}
+
+// WorkRunMutation represents an operation that mutates the WorkRun nodes in the graph.
+type WorkRunMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	kind              *workrun.Kind
+	plugin            *string
+	subject_type      *workrun.SubjectType
+	segment_run_id    *pulid.ID
+	match             *json.RawMessage
+	appendmatch       json.RawMessage
+	status            *workrun.Status
+	total             *int
+	addtotal          *int
+	_done             *int
+	add_done          *int
+	failed_batches    *int
+	addfailed_batches *int
+	actor             *string
+	started_at        *time.Time
+	finished_at       *time.Time
+	clearedFields     map[string]struct{}
+	workspace         *pulid.ID
+	clearedworkspace  bool
+	ranges            map[pulid.ID]struct{}
+	removedranges     map[pulid.ID]struct{}
+	clearedranges     bool
+	done              bool
+	oldValue          func(context.Context) (*WorkRun, error)
+	predicates        []predicate.WorkRun
+}
+
+var _ ent.Mutation = (*WorkRunMutation)(nil)
+
+// workrunOption allows management of the mutation configuration using functional options.
+type workrunOption func(*WorkRunMutation)
+
+// newWorkRunMutation creates new mutation for the WorkRun entity.
+func newWorkRunMutation(c config, op Op, opts ...workrunOption) *WorkRunMutation {
+	m := &WorkRunMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeWorkRun,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withWorkRunID sets the ID field of the mutation.
+func withWorkRunID(id pulid.ID) workrunOption {
+	return func(m *WorkRunMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *WorkRun
+		)
+		m.oldValue = func(ctx context.Context) (*WorkRun, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().WorkRun.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withWorkRun sets the old WorkRun of the mutation.
+func withWorkRun(node *WorkRun) workrunOption {
+	return func(m *WorkRunMutation) {
+		m.oldValue = func(context.Context) (*WorkRun, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m WorkRunMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m WorkRunMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of WorkRun entities.
+func (m *WorkRunMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *WorkRunMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *WorkRunMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().WorkRun.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *WorkRunMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *WorkRunMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *WorkRunMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *WorkRunMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *WorkRunMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *WorkRunMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetWorkspaceID sets the "workspace_id" field.
+func (m *WorkRunMutation) SetWorkspaceID(pu pulid.ID) {
+	m.workspace = &pu
+}
+
+// WorkspaceID returns the value of the "workspace_id" field in the mutation.
+func (m *WorkRunMutation) WorkspaceID() (r pulid.ID, exists bool) {
+	v := m.workspace
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkspaceID returns the old "workspace_id" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldWorkspaceID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkspaceID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkspaceID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkspaceID: %w", err)
+	}
+	return oldValue.WorkspaceID, nil
+}
+
+// ResetWorkspaceID resets all changes to the "workspace_id" field.
+func (m *WorkRunMutation) ResetWorkspaceID() {
+	m.workspace = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *WorkRunMutation) SetKind(w workrun.Kind) {
+	m.kind = &w
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *WorkRunMutation) Kind() (r workrun.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldKind(ctx context.Context) (v workrun.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *WorkRunMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetPlugin sets the "plugin" field.
+func (m *WorkRunMutation) SetPlugin(s string) {
+	m.plugin = &s
+}
+
+// Plugin returns the value of the "plugin" field in the mutation.
+func (m *WorkRunMutation) Plugin() (r string, exists bool) {
+	v := m.plugin
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPlugin returns the old "plugin" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldPlugin(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPlugin is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPlugin requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPlugin: %w", err)
+	}
+	return oldValue.Plugin, nil
+}
+
+// ResetPlugin resets all changes to the "plugin" field.
+func (m *WorkRunMutation) ResetPlugin() {
+	m.plugin = nil
+}
+
+// SetSubjectType sets the "subject_type" field.
+func (m *WorkRunMutation) SetSubjectType(wt workrun.SubjectType) {
+	m.subject_type = &wt
+}
+
+// SubjectType returns the value of the "subject_type" field in the mutation.
+func (m *WorkRunMutation) SubjectType() (r workrun.SubjectType, exists bool) {
+	v := m.subject_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubjectType returns the old "subject_type" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldSubjectType(ctx context.Context) (v workrun.SubjectType, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubjectType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubjectType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubjectType: %w", err)
+	}
+	return oldValue.SubjectType, nil
+}
+
+// ResetSubjectType resets all changes to the "subject_type" field.
+func (m *WorkRunMutation) ResetSubjectType() {
+	m.subject_type = nil
+}
+
+// SetSegmentRunID sets the "segment_run_id" field.
+func (m *WorkRunMutation) SetSegmentRunID(pu pulid.ID) {
+	m.segment_run_id = &pu
+}
+
+// SegmentRunID returns the value of the "segment_run_id" field in the mutation.
+func (m *WorkRunMutation) SegmentRunID() (r pulid.ID, exists bool) {
+	v := m.segment_run_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSegmentRunID returns the old "segment_run_id" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldSegmentRunID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSegmentRunID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSegmentRunID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSegmentRunID: %w", err)
+	}
+	return oldValue.SegmentRunID, nil
+}
+
+// ClearSegmentRunID clears the value of the "segment_run_id" field.
+func (m *WorkRunMutation) ClearSegmentRunID() {
+	m.segment_run_id = nil
+	m.clearedFields[workrun.FieldSegmentRunID] = struct{}{}
+}
+
+// SegmentRunIDCleared returns if the "segment_run_id" field was cleared in this mutation.
+func (m *WorkRunMutation) SegmentRunIDCleared() bool {
+	_, ok := m.clearedFields[workrun.FieldSegmentRunID]
+	return ok
+}
+
+// ResetSegmentRunID resets all changes to the "segment_run_id" field.
+func (m *WorkRunMutation) ResetSegmentRunID() {
+	m.segment_run_id = nil
+	delete(m.clearedFields, workrun.FieldSegmentRunID)
+}
+
+// SetMatch sets the "match" field.
+func (m *WorkRunMutation) SetMatch(jm json.RawMessage) {
+	m.match = &jm
+	m.appendmatch = nil
+}
+
+// Match returns the value of the "match" field in the mutation.
+func (m *WorkRunMutation) Match() (r json.RawMessage, exists bool) {
+	v := m.match
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMatch returns the old "match" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldMatch(ctx context.Context) (v json.RawMessage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMatch is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMatch requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMatch: %w", err)
+	}
+	return oldValue.Match, nil
+}
+
+// AppendMatch adds jm to the "match" field.
+func (m *WorkRunMutation) AppendMatch(jm json.RawMessage) {
+	m.appendmatch = append(m.appendmatch, jm...)
+}
+
+// AppendedMatch returns the list of values that were appended to the "match" field in this mutation.
+func (m *WorkRunMutation) AppendedMatch() (json.RawMessage, bool) {
+	if len(m.appendmatch) == 0 {
+		return nil, false
+	}
+	return m.appendmatch, true
+}
+
+// ClearMatch clears the value of the "match" field.
+func (m *WorkRunMutation) ClearMatch() {
+	m.match = nil
+	m.appendmatch = nil
+	m.clearedFields[workrun.FieldMatch] = struct{}{}
+}
+
+// MatchCleared returns if the "match" field was cleared in this mutation.
+func (m *WorkRunMutation) MatchCleared() bool {
+	_, ok := m.clearedFields[workrun.FieldMatch]
+	return ok
+}
+
+// ResetMatch resets all changes to the "match" field.
+func (m *WorkRunMutation) ResetMatch() {
+	m.match = nil
+	m.appendmatch = nil
+	delete(m.clearedFields, workrun.FieldMatch)
+}
+
+// SetStatus sets the "status" field.
+func (m *WorkRunMutation) SetStatus(w workrun.Status) {
+	m.status = &w
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *WorkRunMutation) Status() (r workrun.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldStatus(ctx context.Context) (v workrun.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *WorkRunMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetTotal sets the "total" field.
+func (m *WorkRunMutation) SetTotal(i int) {
+	m.total = &i
+	m.addtotal = nil
+}
+
+// Total returns the value of the "total" field in the mutation.
+func (m *WorkRunMutation) Total() (r int, exists bool) {
+	v := m.total
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTotal returns the old "total" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldTotal(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTotal is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTotal requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTotal: %w", err)
+	}
+	return oldValue.Total, nil
+}
+
+// AddTotal adds i to the "total" field.
+func (m *WorkRunMutation) AddTotal(i int) {
+	if m.addtotal != nil {
+		*m.addtotal += i
+	} else {
+		m.addtotal = &i
+	}
+}
+
+// AddedTotal returns the value that was added to the "total" field in this mutation.
+func (m *WorkRunMutation) AddedTotal() (r int, exists bool) {
+	v := m.addtotal
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTotal resets all changes to the "total" field.
+func (m *WorkRunMutation) ResetTotal() {
+	m.total = nil
+	m.addtotal = nil
+}
+
+// SetDone sets the "done" field.
+func (m *WorkRunMutation) SetDone(i int) {
+	m._done = &i
+	m.add_done = nil
+}
+
+// Done returns the value of the "done" field in the mutation.
+func (m *WorkRunMutation) Done() (r int, exists bool) {
+	v := m._done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDone returns the old "done" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldDone(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDone: %w", err)
+	}
+	return oldValue.Done, nil
+}
+
+// AddDone adds i to the "done" field.
+func (m *WorkRunMutation) AddDone(i int) {
+	if m.add_done != nil {
+		*m.add_done += i
+	} else {
+		m.add_done = &i
+	}
+}
+
+// AddedDone returns the value that was added to the "done" field in this mutation.
+func (m *WorkRunMutation) AddedDone() (r int, exists bool) {
+	v := m.add_done
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDone resets all changes to the "done" field.
+func (m *WorkRunMutation) ResetDone() {
+	m._done = nil
+	m.add_done = nil
+}
+
+// SetFailedBatches sets the "failed_batches" field.
+func (m *WorkRunMutation) SetFailedBatches(i int) {
+	m.failed_batches = &i
+	m.addfailed_batches = nil
+}
+
+// FailedBatches returns the value of the "failed_batches" field in the mutation.
+func (m *WorkRunMutation) FailedBatches() (r int, exists bool) {
+	v := m.failed_batches
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFailedBatches returns the old "failed_batches" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldFailedBatches(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFailedBatches is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFailedBatches requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFailedBatches: %w", err)
+	}
+	return oldValue.FailedBatches, nil
+}
+
+// AddFailedBatches adds i to the "failed_batches" field.
+func (m *WorkRunMutation) AddFailedBatches(i int) {
+	if m.addfailed_batches != nil {
+		*m.addfailed_batches += i
+	} else {
+		m.addfailed_batches = &i
+	}
+}
+
+// AddedFailedBatches returns the value that was added to the "failed_batches" field in this mutation.
+func (m *WorkRunMutation) AddedFailedBatches() (r int, exists bool) {
+	v := m.addfailed_batches
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFailedBatches resets all changes to the "failed_batches" field.
+func (m *WorkRunMutation) ResetFailedBatches() {
+	m.failed_batches = nil
+	m.addfailed_batches = nil
+}
+
+// SetActor sets the "actor" field.
+func (m *WorkRunMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *WorkRunMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *WorkRunMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *WorkRunMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *WorkRunMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldStartedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ClearStartedAt clears the value of the "started_at" field.
+func (m *WorkRunMutation) ClearStartedAt() {
+	m.started_at = nil
+	m.clearedFields[workrun.FieldStartedAt] = struct{}{}
+}
+
+// StartedAtCleared returns if the "started_at" field was cleared in this mutation.
+func (m *WorkRunMutation) StartedAtCleared() bool {
+	_, ok := m.clearedFields[workrun.FieldStartedAt]
+	return ok
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *WorkRunMutation) ResetStartedAt() {
+	m.started_at = nil
+	delete(m.clearedFields, workrun.FieldStartedAt)
+}
+
+// SetFinishedAt sets the "finished_at" field.
+func (m *WorkRunMutation) SetFinishedAt(t time.Time) {
+	m.finished_at = &t
+}
+
+// FinishedAt returns the value of the "finished_at" field in the mutation.
+func (m *WorkRunMutation) FinishedAt() (r time.Time, exists bool) {
+	v := m.finished_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFinishedAt returns the old "finished_at" field's value of the WorkRun entity.
+// If the WorkRun object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *WorkRunMutation) OldFinishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFinishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFinishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFinishedAt: %w", err)
+	}
+	return oldValue.FinishedAt, nil
+}
+
+// ClearFinishedAt clears the value of the "finished_at" field.
+func (m *WorkRunMutation) ClearFinishedAt() {
+	m.finished_at = nil
+	m.clearedFields[workrun.FieldFinishedAt] = struct{}{}
+}
+
+// FinishedAtCleared returns if the "finished_at" field was cleared in this mutation.
+func (m *WorkRunMutation) FinishedAtCleared() bool {
+	_, ok := m.clearedFields[workrun.FieldFinishedAt]
+	return ok
+}
+
+// ResetFinishedAt resets all changes to the "finished_at" field.
+func (m *WorkRunMutation) ResetFinishedAt() {
+	m.finished_at = nil
+	delete(m.clearedFields, workrun.FieldFinishedAt)
+}
+
+// ClearWorkspace clears the "workspace" edge to the Workspace entity.
+func (m *WorkRunMutation) ClearWorkspace() {
+	m.clearedworkspace = true
+	m.clearedFields[workrun.FieldWorkspaceID] = struct{}{}
+}
+
+// WorkspaceCleared reports if the "workspace" edge to the Workspace entity was cleared.
+func (m *WorkRunMutation) WorkspaceCleared() bool {
+	return m.clearedworkspace
+}
+
+// WorkspaceIDs returns the "workspace" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// WorkspaceID instead. It exists only for internal usage by the builders.
+func (m *WorkRunMutation) WorkspaceIDs() (ids []pulid.ID) {
+	if id := m.workspace; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetWorkspace resets all changes to the "workspace" edge.
+func (m *WorkRunMutation) ResetWorkspace() {
+	m.workspace = nil
+	m.clearedworkspace = false
+}
+
+// AddRangeIDs adds the "ranges" edge to the WorkRange entity by ids.
+func (m *WorkRunMutation) AddRangeIDs(ids ...pulid.ID) {
+	if m.ranges == nil {
+		m.ranges = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.ranges[ids[i]] = struct{}{}
+	}
+}
+
+// ClearRanges clears the "ranges" edge to the WorkRange entity.
+func (m *WorkRunMutation) ClearRanges() {
+	m.clearedranges = true
+}
+
+// RangesCleared reports if the "ranges" edge to the WorkRange entity was cleared.
+func (m *WorkRunMutation) RangesCleared() bool {
+	return m.clearedranges
+}
+
+// RemoveRangeIDs removes the "ranges" edge to the WorkRange entity by IDs.
+func (m *WorkRunMutation) RemoveRangeIDs(ids ...pulid.ID) {
+	if m.removedranges == nil {
+		m.removedranges = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.ranges, ids[i])
+		m.removedranges[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedRanges returns the removed IDs of the "ranges" edge to the WorkRange entity.
+func (m *WorkRunMutation) RemovedRangesIDs() (ids []pulid.ID) {
+	for id := range m.removedranges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// RangesIDs returns the "ranges" edge IDs in the mutation.
+func (m *WorkRunMutation) RangesIDs() (ids []pulid.ID) {
+	for id := range m.ranges {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetRanges resets all changes to the "ranges" edge.
+func (m *WorkRunMutation) ResetRanges() {
+	m.ranges = nil
+	m.clearedranges = false
+	m.removedranges = nil
+}
+
+// Where appends a list predicates to the WorkRunMutation builder.
+func (m *WorkRunMutation) Where(ps ...predicate.WorkRun) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the WorkRunMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *WorkRunMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.WorkRun, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *WorkRunMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *WorkRunMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (WorkRun).
+func (m *WorkRunMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *WorkRunMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.created_at != nil {
+		fields = append(fields, workrun.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, workrun.FieldUpdatedAt)
+	}
+	if m.workspace != nil {
+		fields = append(fields, workrun.FieldWorkspaceID)
+	}
+	if m.kind != nil {
+		fields = append(fields, workrun.FieldKind)
+	}
+	if m.plugin != nil {
+		fields = append(fields, workrun.FieldPlugin)
+	}
+	if m.subject_type != nil {
+		fields = append(fields, workrun.FieldSubjectType)
+	}
+	if m.segment_run_id != nil {
+		fields = append(fields, workrun.FieldSegmentRunID)
+	}
+	if m.match != nil {
+		fields = append(fields, workrun.FieldMatch)
+	}
+	if m.status != nil {
+		fields = append(fields, workrun.FieldStatus)
+	}
+	if m.total != nil {
+		fields = append(fields, workrun.FieldTotal)
+	}
+	if m._done != nil {
+		fields = append(fields, workrun.FieldDone)
+	}
+	if m.failed_batches != nil {
+		fields = append(fields, workrun.FieldFailedBatches)
+	}
+	if m.actor != nil {
+		fields = append(fields, workrun.FieldActor)
+	}
+	if m.started_at != nil {
+		fields = append(fields, workrun.FieldStartedAt)
+	}
+	if m.finished_at != nil {
+		fields = append(fields, workrun.FieldFinishedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *WorkRunMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case workrun.FieldCreatedAt:
+		return m.CreatedAt()
+	case workrun.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case workrun.FieldWorkspaceID:
+		return m.WorkspaceID()
+	case workrun.FieldKind:
+		return m.Kind()
+	case workrun.FieldPlugin:
+		return m.Plugin()
+	case workrun.FieldSubjectType:
+		return m.SubjectType()
+	case workrun.FieldSegmentRunID:
+		return m.SegmentRunID()
+	case workrun.FieldMatch:
+		return m.Match()
+	case workrun.FieldStatus:
+		return m.Status()
+	case workrun.FieldTotal:
+		return m.Total()
+	case workrun.FieldDone:
+		return m.Done()
+	case workrun.FieldFailedBatches:
+		return m.FailedBatches()
+	case workrun.FieldActor:
+		return m.Actor()
+	case workrun.FieldStartedAt:
+		return m.StartedAt()
+	case workrun.FieldFinishedAt:
+		return m.FinishedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *WorkRunMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case workrun.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case workrun.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case workrun.FieldWorkspaceID:
+		return m.OldWorkspaceID(ctx)
+	case workrun.FieldKind:
+		return m.OldKind(ctx)
+	case workrun.FieldPlugin:
+		return m.OldPlugin(ctx)
+	case workrun.FieldSubjectType:
+		return m.OldSubjectType(ctx)
+	case workrun.FieldSegmentRunID:
+		return m.OldSegmentRunID(ctx)
+	case workrun.FieldMatch:
+		return m.OldMatch(ctx)
+	case workrun.FieldStatus:
+		return m.OldStatus(ctx)
+	case workrun.FieldTotal:
+		return m.OldTotal(ctx)
+	case workrun.FieldDone:
+		return m.OldDone(ctx)
+	case workrun.FieldFailedBatches:
+		return m.OldFailedBatches(ctx)
+	case workrun.FieldActor:
+		return m.OldActor(ctx)
+	case workrun.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case workrun.FieldFinishedAt:
+		return m.OldFinishedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown WorkRun field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkRunMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case workrun.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case workrun.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case workrun.FieldWorkspaceID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkspaceID(v)
+		return nil
+	case workrun.FieldKind:
+		v, ok := value.(workrun.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case workrun.FieldPlugin:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPlugin(v)
+		return nil
+	case workrun.FieldSubjectType:
+		v, ok := value.(workrun.SubjectType)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubjectType(v)
+		return nil
+	case workrun.FieldSegmentRunID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSegmentRunID(v)
+		return nil
+	case workrun.FieldMatch:
+		v, ok := value.(json.RawMessage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMatch(v)
+		return nil
+	case workrun.FieldStatus:
+		v, ok := value.(workrun.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case workrun.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTotal(v)
+		return nil
+	case workrun.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDone(v)
+		return nil
+	case workrun.FieldFailedBatches:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFailedBatches(v)
+		return nil
+	case workrun.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case workrun.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case workrun.FieldFinishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFinishedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRun field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *WorkRunMutation) AddedFields() []string {
+	var fields []string
+	if m.addtotal != nil {
+		fields = append(fields, workrun.FieldTotal)
+	}
+	if m.add_done != nil {
+		fields = append(fields, workrun.FieldDone)
+	}
+	if m.addfailed_batches != nil {
+		fields = append(fields, workrun.FieldFailedBatches)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *WorkRunMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case workrun.FieldTotal:
+		return m.AddedTotal()
+	case workrun.FieldDone:
+		return m.AddedDone()
+	case workrun.FieldFailedBatches:
+		return m.AddedFailedBatches()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *WorkRunMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case workrun.FieldTotal:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTotal(v)
+		return nil
+	case workrun.FieldDone:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDone(v)
+		return nil
+	case workrun.FieldFailedBatches:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFailedBatches(v)
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRun numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *WorkRunMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(workrun.FieldSegmentRunID) {
+		fields = append(fields, workrun.FieldSegmentRunID)
+	}
+	if m.FieldCleared(workrun.FieldMatch) {
+		fields = append(fields, workrun.FieldMatch)
+	}
+	if m.FieldCleared(workrun.FieldStartedAt) {
+		fields = append(fields, workrun.FieldStartedAt)
+	}
+	if m.FieldCleared(workrun.FieldFinishedAt) {
+		fields = append(fields, workrun.FieldFinishedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *WorkRunMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *WorkRunMutation) ClearField(name string) error {
+	switch name {
+	case workrun.FieldSegmentRunID:
+		m.ClearSegmentRunID()
+		return nil
+	case workrun.FieldMatch:
+		m.ClearMatch()
+		return nil
+	case workrun.FieldStartedAt:
+		m.ClearStartedAt()
+		return nil
+	case workrun.FieldFinishedAt:
+		m.ClearFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRun nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *WorkRunMutation) ResetField(name string) error {
+	switch name {
+	case workrun.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case workrun.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case workrun.FieldWorkspaceID:
+		m.ResetWorkspaceID()
+		return nil
+	case workrun.FieldKind:
+		m.ResetKind()
+		return nil
+	case workrun.FieldPlugin:
+		m.ResetPlugin()
+		return nil
+	case workrun.FieldSubjectType:
+		m.ResetSubjectType()
+		return nil
+	case workrun.FieldSegmentRunID:
+		m.ResetSegmentRunID()
+		return nil
+	case workrun.FieldMatch:
+		m.ResetMatch()
+		return nil
+	case workrun.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case workrun.FieldTotal:
+		m.ResetTotal()
+		return nil
+	case workrun.FieldDone:
+		m.ResetDone()
+		return nil
+	case workrun.FieldFailedBatches:
+		m.ResetFailedBatches()
+		return nil
+	case workrun.FieldActor:
+		m.ResetActor()
+		return nil
+	case workrun.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case workrun.FieldFinishedAt:
+		m.ResetFinishedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRun field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *WorkRunMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.workspace != nil {
+		edges = append(edges, workrun.EdgeWorkspace)
+	}
+	if m.ranges != nil {
+		edges = append(edges, workrun.EdgeRanges)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *WorkRunMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case workrun.EdgeWorkspace:
+		if id := m.workspace; id != nil {
+			return []ent.Value{*id}
+		}
+	case workrun.EdgeRanges:
+		ids := make([]ent.Value, 0, len(m.ranges))
+		for id := range m.ranges {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *WorkRunMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedranges != nil {
+		edges = append(edges, workrun.EdgeRanges)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *WorkRunMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case workrun.EdgeRanges:
+		ids := make([]ent.Value, 0, len(m.removedranges))
+		for id := range m.removedranges {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *WorkRunMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedworkspace {
+		edges = append(edges, workrun.EdgeWorkspace)
+	}
+	if m.clearedranges {
+		edges = append(edges, workrun.EdgeRanges)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *WorkRunMutation) EdgeCleared(name string) bool {
+	switch name {
+	case workrun.EdgeWorkspace:
+		return m.clearedworkspace
+	case workrun.EdgeRanges:
+		return m.clearedranges
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *WorkRunMutation) ClearEdge(name string) error {
+	switch name {
+	case workrun.EdgeWorkspace:
+		m.ClearWorkspace()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRun unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *WorkRunMutation) ResetEdge(name string) error {
+	switch name {
+	case workrun.EdgeWorkspace:
+		m.ResetWorkspace()
+		return nil
+	case workrun.EdgeRanges:
+		m.ResetRanges()
+		return nil
+	}
+	return fmt.Errorf("unknown WorkRun edge %s", name)
 }
 
 // WorkspaceMutation represents an operation that mutates the Workspace nodes in the graph.

@@ -37,6 +37,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrange"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 	"github.com/rapportcrm/rapport/core/pulid"
@@ -86,6 +88,8 @@ var PrefixTables = map[string]TableInfo{
 	"stc": {Table: "stage_changes", SoftDelete: false, Workspaced: true},
 	"tag": {Table: "tags", SoftDelete: false, Workspaced: true},
 	"tle": {Table: "timeline_events", SoftDelete: false, Workspaced: true},
+	"wrg": {Table: "work_ranges", SoftDelete: false, Workspaced: true},
+	"wrn": {Table: "work_runs", SoftDelete: false, Workspaced: true},
 	"wsp": {Table: "workspaces", SoftDelete: false, Workspaced: false},
 	"wpl": {Table: "workspace_plugins", SoftDelete: false, Workspaced: true},
 }
@@ -247,6 +251,14 @@ var EdgeTargets = map[string]map[string]string{
 	"TimelineEvent": {
 		"workspace": "wsp",
 	},
+	"WorkRange": {
+		"workspace": "wsp",
+		"run":       "wrn",
+	},
+	"WorkRun": {
+		"workspace": "wsp",
+		"ranges":    "wrg",
+	},
 	"Workspace": {},
 	"WorkspacePlugin": {
 		"workspace": "wsp",
@@ -331,6 +343,10 @@ func (c *Client) CountIDs(ctx context.Context, prefix string, ids []pulid.ID) (i
 		return c.Tag.Query().Where(tag.IDIn(ids...)).Count(ctx)
 	case "tle":
 		return c.TimelineEvent.Query().Where(timelineevent.IDIn(ids...)).Count(ctx)
+	case "wrg":
+		return c.WorkRange.Query().Where(workrange.IDIn(ids...)).Count(ctx)
+	case "wrn":
+		return c.WorkRun.Query().Where(workrun.IDIn(ids...)).Count(ctx)
 	case "wsp":
 		return c.Workspace.Query().Where(workspace.IDIn(ids...)).Count(ctx)
 	case "wpl":

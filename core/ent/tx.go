@@ -78,6 +78,10 @@ type Tx struct {
 	Tag *TagClient
 	// TimelineEvent is the client for interacting with the TimelineEvent builders.
 	TimelineEvent *TimelineEventClient
+	// WorkRange is the client for interacting with the WorkRange builders.
+	WorkRange *WorkRangeClient
+	// WorkRun is the client for interacting with the WorkRun builders.
+	WorkRun *WorkRunClient
 	// Workspace is the client for interacting with the Workspace builders.
 	Workspace *WorkspaceClient
 	// WorkspacePlugin is the client for interacting with the WorkspacePlugin builders.
@@ -245,6 +249,8 @@ func (tx *Tx) init() {
 	tx.StageChange = NewStageChangeClient(tx.config)
 	tx.Tag = NewTagClient(tx.config)
 	tx.TimelineEvent = NewTimelineEventClient(tx.config)
+	tx.WorkRange = NewWorkRangeClient(tx.config)
+	tx.WorkRun = NewWorkRunClient(tx.config)
 	tx.Workspace = NewWorkspaceClient(tx.config)
 	tx.WorkspacePlugin = NewWorkspacePluginClient(tx.config)
 }

@@ -285,6 +285,14 @@ func (r *Registry) storeScores(ctx context.Context, client *ent.Client, p *Plugi
 	if err != nil {
 		return err
 	}
+	if err := tx.Score.CreateBulk(scoreBuilders(tx, p, opts, ids, resp)...).Exec(schema.SubjectsVerified(ctx)); err != nil {
+		return errors.Join(fmt.Errorf("storing scores: %w", err), tx.Rollback())
+	}
+	return tx.Commit()
+}
+
+// scoreBuilders are the Score creates of a batch's scores.
+func scoreBuilders(tx *ent.Tx, p *Plugin, opts ScoreOptions, ids []pulid.ID, resp *sdk.ScoreResponse) []*ent.ScoreCreate {
 	builders := make([]*ent.ScoreCreate, len(ids))
 	for i, id := range ids {
 		var factors []crm.Factor
@@ -305,10 +313,7 @@ func (r *Registry) storeScores(ctx context.Context, client *ent.Client, p *Plugi
 		}
 		builders[i] = b
 	}
-	if err := tx.Score.CreateBulk(builders...).Exec(schema.SubjectsVerified(ctx)); err != nil {
-		return errors.Join(fmt.Errorf("storing scores: %w", err), tx.Rollback())
-	}
-	return tx.Commit()
+	return builders
 }
 
 // subjectPages returns an iterator over the IDs of the matching subjects,

@@ -387,6 +387,10 @@ type segmentStore struct {
 	segments map[string]*ent.Segment
 	// done counts the subjects of the batches gone through.
 	done int
+	// within, when set, runs in each batch's transaction before it
+	// commits, and the batch is stored only while the run holds its lock
+	// (a background run, see SegmentBatch).
+	within func(context.Context, *ent.Tx) error
 }
 
 // adopt loads the binding's segments and marks them as kept by the
@@ -416,9 +420,13 @@ func (s *segmentStore) store(ctx context.Context, ids []pulid.ID, resp *sdk.Segm
 	if err != nil {
 		return err
 	}
+	committed := false
 	defer func() {
-		if err != nil {
+		switch {
+		case err != nil:
 			err = errors.Join(err, tx.Rollback())
+		case !committed:
+			_ = tx.Rollback() // a panic of within
 		}
 	}()
 	// The segments this answer names, created on first use.
@@ -541,17 +549,30 @@ func (s *segmentStore) store(ctx context.Context, ids []pulid.ID, resp *sdk.Segm
 			return fmt.Errorf("recording segment events: %w", err)
 		}
 	}
-	run, err := tx.SegmentRun.UpdateOneID(s.run.ID).
+	u := tx.SegmentRun.UpdateOneID(s.run.ID)
+	if s.within != nil {
+		u.Where(segmentrun.LockNotNil())
+	}
+	run, err := u.
 		AddBatches(1).AddSegmented(len(ids)).
 		AddEntered(len(enter)).AddLeft(len(leave)).AddStayed(stayed).
 		SetHeartbeatAt(time.Now()).
 		Save(ctx)
+	if ent.IsNotFound(err) {
+		return errcode.New(errcode.Conflict, "segmentation run %s no longer holds its lock (it was ended or taken over)", s.run.ID)
+	}
 	if err != nil {
 		return err
+	}
+	if s.within != nil {
+		if err := s.within(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	committed = true
 	for k, sg := range created {
 		s.segments[k] = sg
 	}

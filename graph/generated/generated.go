@@ -31,6 +31,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/stage"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/metrics"
 	"github.com/rapportcrm/rapport/core/privacy"
 	"github.com/rapportcrm/rapport/core/pulid"
@@ -65,6 +66,7 @@ type ResolverRoot interface {
 	Segment() SegmentResolver
 	SegmentMembership() SegmentMembershipResolver
 	Subscription() SubscriptionResolver
+	WorkRun() WorkRunResolver
 	WorkspaceEvent() WorkspaceEventResolver
 	ContactWhereInput() ContactWhereInputResolver
 	DealWhereInput() DealWhereInputResolver
@@ -680,6 +682,7 @@ type ComplexityRoot struct {
 		BulkCreateDeals         func(childComplexity int, input []*ent.CreateDealInput) int
 		BulkCreateOrders        func(childComplexity int, input []*ent.CreateOrderInput) int
 		BulkCreateOrganizations func(childComplexity int, input []*ent.CreateOrganizationInput) int
+		CancelRun               func(childComplexity int, id pulid.ID) int
 		ConvertLead             func(childComplexity int, id pulid.ID, input *model.ConvertLeadInput) int
 		CreateActivity          func(childComplexity int, input ent.CreateActivityInput) int
 		CreateAutomation        func(childComplexity int, input model.AutomationInput) int
@@ -719,6 +722,8 @@ type ComplexityRoot struct {
 		ScoreSubjects           func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SegmentSubjects         func(childComplexity int, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		SetAutomationEnabled    func(childComplexity int, id pulid.ID, enabled bool) int
+		StartScoring            func(childComplexity int, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
+		StartSegmentation       func(childComplexity int, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		UninstallPlugin         func(childComplexity int, name string, version string, force *bool) int
 		UpdateActivity          func(childComplexity int, id pulid.ID, input ent.UpdateActivityInput) int
 		UpdateAutomation        func(childComplexity int, id pulid.ID, input model.AutomationInput) int
@@ -912,6 +917,7 @@ type ComplexityRoot struct {
 		Tags                 func(childComplexity int) int
 		TimelineEvents       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) int
 		Viewer               func(childComplexity int) int
+		WorkRuns             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkRunOrder, where *ent.WorkRunWhereInput) int
 	}
 
 	Questionnaire struct {
@@ -1235,6 +1241,43 @@ type ComplexityRoot struct {
 		Workspace func(childComplexity int) int
 	}
 
+	WorkRangeCounts struct {
+		Done    func(childComplexity int) int
+		Failed  func(childComplexity int) int
+		Pending func(childComplexity int) int
+		Total   func(childComplexity int) int
+	}
+
+	WorkRun struct {
+		Actor         func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Done          func(childComplexity int) int
+		Errors        func(childComplexity int) int
+		FailedBatches func(childComplexity int) int
+		FinishedAt    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Plugin        func(childComplexity int) int
+		Ranges        func(childComplexity int) int
+		SegmentRunID  func(childComplexity int) int
+		StartedAt     func(childComplexity int) int
+		Status        func(childComplexity int) int
+		SubjectType   func(childComplexity int) int
+		Total         func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+	}
+
+	WorkRunConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	WorkRunEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Workspace struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -1346,11 +1389,14 @@ type MutationResolver interface {
 	BindExtension(ctx context.Context, input model.BindExtensionInput) (*ent.ExtensionBinding, error)
 	ScoreSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ScoreRun, error)
 	RecordAssessmentAnswers(ctx context.Context, plugin string, answers []*model.AssessmentAnswerInput) ([]*ent.AssessmentAnswer, error)
+	StartScoring(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.WorkRun, error)
+	CancelRun(ctx context.Context, id pulid.ID) (*ent.WorkRun, error)
 	ImportRecords(ctx context.Context, file graphql.Upload, typeArg string, options *model.ImportOptionsInput) (*model.ImportRecordsResult, error)
 	InstallPlugin(ctx context.Context, packageArg graphql.Upload) (*model.Plugin, error)
 	UninstallPlugin(ctx context.Context, name string, version string, force *bool) (bool, error)
 	EraseContact(ctx context.Context, contactID pulid.ID) (*privacy.Result, error)
 	SegmentSubjects(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) ([]*ent.SegmentRun, error)
+	StartSegmentation(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.WorkRun, error)
 	UpdateMemberRole(ctx context.Context, id pulid.ID, role member.Role) (*ent.Member, error)
 	RemoveMember(ctx context.Context, id pulid.ID) (pulid.ID, error)
 	DeleteWorkspace(ctx context.Context, confirm string) (pulid.ID, error)
@@ -1384,6 +1430,7 @@ type QueryResolver interface {
 	Stages(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) (*ent.StageConnection, error)
 	Tags(ctx context.Context) ([]*ent.Tag, error)
 	TimelineEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TimelineEventOrder, where *ent.TimelineEventWhereInput) (*ent.TimelineEventConnection, error)
+	WorkRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkRunOrder, where *ent.WorkRunWhereInput) (*ent.WorkRunConnection, error)
 	AutomationEventTypes(ctx context.Context) ([]string, error)
 	PluginInputs(ctx context.Context, subjectType string) ([]*model.PluginInput, error)
 	Plugins(ctx context.Context) ([]*model.Plugin, error)
@@ -1421,6 +1468,10 @@ type SegmentMembershipResolver interface {
 type SubscriptionResolver interface {
 	RecordChanged(ctx context.Context, types []string, where *model.RecordChangeFilter, after *string) (<-chan *ent.Event, error)
 	Events(ctx context.Context, types []string, after *string) (<-chan *ent.Event, error)
+}
+type WorkRunResolver interface {
+	Errors(ctx context.Context, obj *ent.WorkRun) ([]string, error)
+	Ranges(ctx context.Context, obj *ent.WorkRun) (*model.WorkRangeCounts, error)
 }
 type WorkspaceEventResolver interface {
 	Cursor(ctx context.Context, obj *ent.Event) (string, error)
@@ -4188,6 +4239,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BulkCreateOrganizations(childComplexity, args["input"].([]*ent.CreateOrganizationInput)), true
+	case "Mutation.cancelRun":
+		if e.ComplexityRoot.Mutation.CancelRun == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelRun_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelRun(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.convertLead":
 		if e.ComplexityRoot.Mutation.ConvertLead == nil {
 			break
@@ -4617,6 +4679,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetAutomationEnabled(childComplexity, args["id"].(pulid.ID), args["enabled"].(bool)), true
+	case "Mutation.startScoring":
+		if e.ComplexityRoot.Mutation.StartScoring == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startScoring_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartScoring(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
+	case "Mutation.startSegmentation":
+		if e.ComplexityRoot.Mutation.StartSegmentation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startSegmentation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartSegmentation(childComplexity, args["subjectType"].(extensionbinding.SubjectType), args["plugin"].(*string), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
 	case "Mutation.uninstallPlugin":
 		if e.ComplexityRoot.Mutation.UninstallPlugin == nil {
 			break
@@ -5759,6 +5843,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.workRuns":
+		if e.ComplexityRoot.Query.WorkRuns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workRuns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkRuns(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.WorkRunOrder), args["where"].(*ent.WorkRunWhereInput)), true
 
 	case "Questionnaire.areas":
 		if e.ComplexityRoot.Questionnaire.Areas == nil {
@@ -7090,6 +7185,160 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Workspace(childComplexity), true
 
+	case "WorkRangeCounts.done":
+		if e.ComplexityRoot.WorkRangeCounts.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRangeCounts.Done(childComplexity), true
+	case "WorkRangeCounts.failed":
+		if e.ComplexityRoot.WorkRangeCounts.Failed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRangeCounts.Failed(childComplexity), true
+	case "WorkRangeCounts.pending":
+		if e.ComplexityRoot.WorkRangeCounts.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRangeCounts.Pending(childComplexity), true
+	case "WorkRangeCounts.total":
+		if e.ComplexityRoot.WorkRangeCounts.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRangeCounts.Total(childComplexity), true
+
+	case "WorkRun.actor":
+		if e.ComplexityRoot.WorkRun.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Actor(childComplexity), true
+	case "WorkRun.createdAt":
+		if e.ComplexityRoot.WorkRun.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.CreatedAt(childComplexity), true
+	case "WorkRun.done":
+		if e.ComplexityRoot.WorkRun.Done == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Done(childComplexity), true
+	case "WorkRun.errors":
+		if e.ComplexityRoot.WorkRun.Errors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Errors(childComplexity), true
+	case "WorkRun.failedBatches":
+		if e.ComplexityRoot.WorkRun.FailedBatches == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.FailedBatches(childComplexity), true
+	case "WorkRun.finishedAt":
+		if e.ComplexityRoot.WorkRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.FinishedAt(childComplexity), true
+	case "WorkRun.id":
+		if e.ComplexityRoot.WorkRun.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.ID(childComplexity), true
+	case "WorkRun.kind":
+		if e.ComplexityRoot.WorkRun.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Kind(childComplexity), true
+	case "WorkRun.plugin":
+		if e.ComplexityRoot.WorkRun.Plugin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Plugin(childComplexity), true
+	case "WorkRun.ranges":
+		if e.ComplexityRoot.WorkRun.Ranges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Ranges(childComplexity), true
+	case "WorkRun.segmentRunID":
+		if e.ComplexityRoot.WorkRun.SegmentRunID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.SegmentRunID(childComplexity), true
+	case "WorkRun.startedAt":
+		if e.ComplexityRoot.WorkRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.StartedAt(childComplexity), true
+	case "WorkRun.status":
+		if e.ComplexityRoot.WorkRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Status(childComplexity), true
+	case "WorkRun.subjectType":
+		if e.ComplexityRoot.WorkRun.SubjectType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.SubjectType(childComplexity), true
+	case "WorkRun.total":
+		if e.ComplexityRoot.WorkRun.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.Total(childComplexity), true
+	case "WorkRun.updatedAt":
+		if e.ComplexityRoot.WorkRun.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRun.UpdatedAt(childComplexity), true
+
+	case "WorkRunConnection.edges":
+		if e.ComplexityRoot.WorkRunConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRunConnection.Edges(childComplexity), true
+	case "WorkRunConnection.pageInfo":
+		if e.ComplexityRoot.WorkRunConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRunConnection.PageInfo(childComplexity), true
+	case "WorkRunConnection.totalCount":
+		if e.ComplexityRoot.WorkRunConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRunConnection.TotalCount(childComplexity), true
+
+	case "WorkRunEdge.cursor":
+		if e.ComplexityRoot.WorkRunEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRunEdge.Cursor(childComplexity), true
+	case "WorkRunEdge.node":
+		if e.ComplexityRoot.WorkRunEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkRunEdge.Node(childComplexity), true
+
 	case "Workspace.createdAt":
 		if e.ComplexityRoot.Workspace.CreatedAt == nil {
 			break
@@ -7258,6 +7507,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateSegmentInput", ec.unmarshalInputUpdateSegmentInput),
 			graphql.NewInputUnmarshaler("UpdateStageInput", ec.unmarshalInputUpdateStageInput),
 			graphql.NewInputUnmarshaler("UpdateTagInput", ec.unmarshalInputUpdateTagInput),
+			graphql.NewInputUnmarshaler("WorkRunOrder", ec.unmarshalInputWorkRunOrder),
+			graphql.NewInputUnmarshaler("WorkRunWhereInput", ec.unmarshalInputWorkRunWhereInput),
 			graphql.NewInputUnmarshaler("WorkspaceOrder", ec.unmarshalInputWorkspaceOrder),
 		)
 	}
@@ -12969,6 +13220,37 @@ type Query {
     """
     where: TimelineEventWhereInput
   ): TimelineEventConnection!
+  workRuns(
+    """
+    Returns the elements in the list that come after the specified cursor.
+    """
+    after: Cursor
+
+    """
+    Returns the first _n_ elements from the list.
+    """
+    first: Int
+
+    """
+    Returns the elements in the list that come before the specified cursor.
+    """
+    before: Cursor
+
+    """
+    Returns the last _n_ elements from the list.
+    """
+    last: Int
+
+    """
+    Ordering options for WorkRuns returned from the connection.
+    """
+    orderBy: WorkRunOrder
+
+    """
+    Filtering options for WorkRuns returned from the connection.
+    """
+    where: WorkRunWhereInput
+  ): WorkRunConnection!
 }
 type Score implements Node {
   id: ID!
@@ -15021,6 +15303,293 @@ input UpdateTagInput {
   removeDealIDs: [ID!]
   clearDeals: Boolean
 }
+type WorkRun implements Node {
+  id: ID!
+  createdAt: Time!
+  updatedAt: Time!
+  """
+  what the run does to each subject
+  """
+  kind: WorkRunKind!
+  """
+  plugin@version bound when the run started: a range finding another bound fails
+  """
+  plugin: String!
+  subjectType: WorkRunSubjectType!
+  """
+  a segmentation run's SegmentRun, which holds the binding's lock while the run goes on and counts what it changed
+  """
+  segmentRunID: ID
+  status: WorkRunStatus!
+  """
+  subjects that matched when the run started
+  """
+  total: Int!
+  """
+  subjects worked and stored, added in each range's own transaction
+  """
+  done: Int!
+  """
+  ranges that failed
+  """
+  failedBatches: Int!
+  """
+  member:ID or token:ID that started the run
+  """
+  actor: String!
+  startedAt: Time
+  finishedAt: Time
+}
+"""
+A connection to a list of items.
+"""
+type WorkRunConnection {
+  """
+  A list of edges.
+  """
+  edges: [WorkRunEdge]
+  """
+  Information to aid in pagination.
+  """
+  pageInfo: PageInfo!
+  """
+  Identifies the total count of items in the connection.
+  """
+  totalCount: Int!
+}
+"""
+An edge in a connection.
+"""
+type WorkRunEdge {
+  """
+  The item at the end of the edge.
+  """
+  node: WorkRun
+  """
+  A cursor for use in pagination.
+  """
+  cursor: Cursor!
+}
+"""
+WorkRunKind is enum for the field kind
+"""
+enum WorkRunKind @goModel(model: "github.com/rapportcrm/rapport/core/ent/workrun.Kind") {
+  score
+  segment
+}
+"""
+Ordering options for WorkRun connections
+"""
+input WorkRunOrder {
+  """
+  The ordering direction.
+  """
+  direction: OrderDirection! = ASC
+  """
+  The field by which to order WorkRuns.
+  """
+  field: WorkRunOrderField!
+}
+"""
+Properties by which WorkRun connections can be ordered.
+"""
+enum WorkRunOrderField {
+  CREATED_AT
+  UPDATED_AT
+  KIND
+  STATUS
+}
+"""
+WorkRunStatus is enum for the field status
+"""
+enum WorkRunStatus @goModel(model: "github.com/rapportcrm/rapport/core/ent/workrun.Status") {
+  queued
+  running
+  succeeded
+  failed
+  canceled
+}
+"""
+WorkRunSubjectType is enum for the field subject_type
+"""
+enum WorkRunSubjectType @goModel(model: "github.com/rapportcrm/rapport/core/ent/workrun.SubjectType") {
+  contact
+  organization
+  lead
+  deal
+}
+"""
+WorkRunWhereInput is used for filtering WorkRun objects.
+Input was generated by ent.
+"""
+input WorkRunWhereInput {
+  not: WorkRunWhereInput
+  and: [WorkRunWhereInput!]
+  or: [WorkRunWhereInput!]
+  """
+  id field predicates
+  """
+  id: ID
+  idNEQ: ID
+  idIn: [ID!]
+  idNotIn: [ID!]
+  idGT: ID
+  idGTE: ID
+  idLT: ID
+  idLTE: ID
+  """
+  created_at field predicates
+  """
+  createdAt: Time
+  createdAtNEQ: Time
+  createdAtIn: [Time!]
+  createdAtNotIn: [Time!]
+  createdAtGT: Time
+  createdAtGTE: Time
+  createdAtLT: Time
+  createdAtLTE: Time
+  """
+  updated_at field predicates
+  """
+  updatedAt: Time
+  updatedAtNEQ: Time
+  updatedAtIn: [Time!]
+  updatedAtNotIn: [Time!]
+  updatedAtGT: Time
+  updatedAtGTE: Time
+  updatedAtLT: Time
+  updatedAtLTE: Time
+  """
+  kind field predicates
+  """
+  kind: WorkRunKind
+  kindNEQ: WorkRunKind
+  kindIn: [WorkRunKind!]
+  kindNotIn: [WorkRunKind!]
+  """
+  plugin field predicates
+  """
+  plugin: String
+  pluginNEQ: String
+  pluginIn: [String!]
+  pluginNotIn: [String!]
+  pluginGT: String
+  pluginGTE: String
+  pluginLT: String
+  pluginLTE: String
+  pluginContains: String
+  pluginHasPrefix: String
+  pluginHasSuffix: String
+  pluginEqualFold: String
+  pluginContainsFold: String
+  """
+  subject_type field predicates
+  """
+  subjectType: WorkRunSubjectType
+  subjectTypeNEQ: WorkRunSubjectType
+  subjectTypeIn: [WorkRunSubjectType!]
+  subjectTypeNotIn: [WorkRunSubjectType!]
+  """
+  segment_run_id field predicates
+  """
+  segmentRunID: ID
+  segmentRunIDNEQ: ID
+  segmentRunIDIn: [ID!]
+  segmentRunIDNotIn: [ID!]
+  segmentRunIDGT: ID
+  segmentRunIDGTE: ID
+  segmentRunIDLT: ID
+  segmentRunIDLTE: ID
+  segmentRunIDContains: ID
+  segmentRunIDHasPrefix: ID
+  segmentRunIDHasSuffix: ID
+  segmentRunIDIsNil: Boolean
+  segmentRunIDNotNil: Boolean
+  segmentRunIDEqualFold: ID
+  segmentRunIDContainsFold: ID
+  """
+  status field predicates
+  """
+  status: WorkRunStatus
+  statusNEQ: WorkRunStatus
+  statusIn: [WorkRunStatus!]
+  statusNotIn: [WorkRunStatus!]
+  """
+  total field predicates
+  """
+  total: Int
+  totalNEQ: Int
+  totalIn: [Int!]
+  totalNotIn: [Int!]
+  totalGT: Int
+  totalGTE: Int
+  totalLT: Int
+  totalLTE: Int
+  """
+  done field predicates
+  """
+  done: Int
+  doneNEQ: Int
+  doneIn: [Int!]
+  doneNotIn: [Int!]
+  doneGT: Int
+  doneGTE: Int
+  doneLT: Int
+  doneLTE: Int
+  """
+  failed_batches field predicates
+  """
+  failedBatches: Int
+  failedBatchesNEQ: Int
+  failedBatchesIn: [Int!]
+  failedBatchesNotIn: [Int!]
+  failedBatchesGT: Int
+  failedBatchesGTE: Int
+  failedBatchesLT: Int
+  failedBatchesLTE: Int
+  """
+  actor field predicates
+  """
+  actor: String
+  actorNEQ: String
+  actorIn: [String!]
+  actorNotIn: [String!]
+  actorGT: String
+  actorGTE: String
+  actorLT: String
+  actorLTE: String
+  actorContains: String
+  actorHasPrefix: String
+  actorHasSuffix: String
+  actorEqualFold: String
+  actorContainsFold: String
+  """
+  started_at field predicates
+  """
+  startedAt: Time
+  startedAtNEQ: Time
+  startedAtIn: [Time!]
+  startedAtNotIn: [Time!]
+  startedAtGT: Time
+  startedAtGTE: Time
+  startedAtLT: Time
+  startedAtLTE: Time
+  startedAtIsNil: Boolean
+  startedAtNotNil: Boolean
+  """
+  finished_at field predicates
+  """
+  finishedAt: Time
+  finishedAtNEQ: Time
+  finishedAtIn: [Time!]
+  finishedAtNotIn: [Time!]
+  finishedAtGT: Time
+  finishedAtGTE: Time
+  finishedAtLT: Time
+  finishedAtLTE: Time
+  finishedAtIsNil: Boolean
+  finishedAtNotNil: Boolean
+}
 type Workspace implements Node {
   id: ID!
   createdAt: Time!
@@ -15359,6 +15928,53 @@ extend type Mutation {
   again replaces the earlier one. Audited in the timeline.
   """
   recordAssessmentAnswers(plugin: String!, answers: [AssessmentAnswerInput!]!): [AssessmentAnswer!]!
+}
+
+"""How many of a background run's ranges are in each state."""
+type WorkRangeCounts {
+  total: Int!
+  "Not yet stored: queued, or being worked."
+  pending: Int!
+  "Stored: their subjects' results are written."
+  done: Int!
+  "Failed for good (the plugin failed on them, or every attempt did); nothing of them was stored."
+  failed: Int!
+}
+
+extend type WorkRun {
+  "What went wrong with the failed ranges (the first 10)."
+  errors: [String!]!
+  "Its ranges, counted by state."
+  ranges: WorkRangeCounts!
+}
+
+extend type Mutation {
+  """
+  Starts a background scoring run: the subjects matching the where filter
+  of the subject type are split, in ID order, into ranges of 1,000, and
+  each range is queued as a job for the server's workers (those of
+  rapport serve and rapport worker, which share the queue). A range's
+  subjects that still match when it is worked are scored with the plugin
+  bound to (score, subjectType) when the run started, and stored with the
+  range's progress in one transaction; a range whose worker dies is
+  redone whole by another. Poll the returned run (node or workRuns) for
+  its status and progress. Admins and members only. Unlike scoreSubjects,
+  which scores within the request and answers with what it did, the call
+  answers at once.
+  """
+  startScoring(
+    subjectType: ExtensionBindingSubjectType!
+    leadWhere: LeadWhereInput
+    contactWhere: ContactWhereInput
+    organizationWhere: OrganizationWhereInput
+    dealWhere: DealWhereInput
+  ): WorkRun!
+  """
+  Cancels a background run: its ranges not yet stored are left undone (one
+  being stored as it is canceled may still complete). A run that ended is
+  returned as it is. Admins and members only.
+  """
+  cancelRun(id: ID!): WorkRun!
 }
 `, BuiltIn: false},
 	{Name: "../schema/import.graphql", Input: `"""
@@ -16135,6 +16751,28 @@ type Mutation {
     organizationWhere: OrganizationWhereInput
     dealWhere: DealWhereInput
   ): [SegmentRun!]!
+  """
+  Starts a background segmentation run with the segmenter bound for the
+  subject type (plugin names it when several are): the matching subjects
+  are split, in ID order, into ranges of 1,000, each queued as a job for
+  the server's workers. A range's subjects that still match when it is
+  worked get their memberships replaced by the plugin's answer, with a
+  segment.entered or segment.left event per change, in one transaction
+  with the range's progress. The run holds its binding's lock (its
+  segmentRunID, a SegmentRun, counts what it changed) from now to its end:
+  it is refused with CONFLICT while another run of the binding goes on,
+  and refuses others meanwhile. A run over every subject (no where) also
+  ends, when its last range is stored, the memberships of subjects deleted
+  since. Admins and members only; poll the returned run.
+  """
+  startSegmentation(
+    subjectType: ExtensionBindingSubjectType!
+    plugin: String
+    leadWhere: LeadWhereInput
+    contactWhere: ContactWhereInput
+    organizationWhere: OrganizationWhereInput
+    dealWhere: DealWhereInput
+  ): WorkRun!
 }
 
 extend type Segment {
@@ -18350,6 +18988,80 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
+func (ec *executionContext) childFields_WorkRangeCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_WorkRangeCounts_total(ctx, field)
+	case "pending":
+		return ec.fieldContext_WorkRangeCounts_pending(ctx, field)
+	case "done":
+		return ec.fieldContext_WorkRangeCounts_done(ctx, field)
+	case "failed":
+		return ec.fieldContext_WorkRangeCounts_failed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkRangeCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WorkRun_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WorkRun_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WorkRun_updatedAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_WorkRun_kind(ctx, field)
+	case "plugin":
+		return ec.fieldContext_WorkRun_plugin(ctx, field)
+	case "subjectType":
+		return ec.fieldContext_WorkRun_subjectType(ctx, field)
+	case "segmentRunID":
+		return ec.fieldContext_WorkRun_segmentRunID(ctx, field)
+	case "status":
+		return ec.fieldContext_WorkRun_status(ctx, field)
+	case "total":
+		return ec.fieldContext_WorkRun_total(ctx, field)
+	case "done":
+		return ec.fieldContext_WorkRun_done(ctx, field)
+	case "failedBatches":
+		return ec.fieldContext_WorkRun_failedBatches(ctx, field)
+	case "actor":
+		return ec.fieldContext_WorkRun_actor(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_WorkRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_WorkRun_finishedAt(ctx, field)
+	case "errors":
+		return ec.fieldContext_WorkRun_errors(ctx, field)
+	case "ranges":
+		return ec.fieldContext_WorkRun_ranges(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkRun", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkRunConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_WorkRunConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_WorkRunConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_WorkRunConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkRunConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkRunEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_WorkRunEdge_node(ctx, field)
+	case "cursor":
+		return ec.fieldContext_WorkRunEdge_cursor(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkRunEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Workspace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -18981,6 +19693,20 @@ func (ec *executionContext) field_Mutation_bulkCreateOrganizations_args(ctx cont
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelRun_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -19647,6 +20373,106 @@ func (ec *executionContext) field_Mutation_setAutomationEnabled_args(ctx context
 		return nil, err
 	}
 	args["enabled"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startScoring_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+			return ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leadWhere"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactWhere"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationWhere"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dealWhere"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startSegmentation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+			return ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "plugin",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["plugin"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leadWhere"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactWhere"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationWhere"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dealWhere"] = arg5
 	return args, nil
 }
 
@@ -21554,6 +22380,60 @@ func (ec *executionContext) field_Query_timelineEvents_args(ctx context.Context,
 	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
 		func(ctx context.Context, v any) (*ent.TimelineEventWhereInput, error) {
 			return ec.unmarshalOTimelineEventWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐTimelineEventWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_workRuns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "before",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["before"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "last",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["last"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*ent.WorkRunOrder, error) {
+			return ec.unmarshalOWorkRunOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.WorkRunWhereInput, error) {
+			return ec.unmarshalOWorkRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -35199,6 +36079,94 @@ func (ec *executionContext) fieldContext_Mutation_recordAssessmentAnswers(ctx co
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_startScoring(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startScoring(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartScoring(ctx, fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkRun) graphql.Marshaler {
+			return ec.marshalNWorkRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startScoring(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startScoring_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelRun(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelRun(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkRun) graphql.Marshaler {
+			return ec.marshalNWorkRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelRun(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelRun_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_importRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35413,6 +36381,50 @@ func (ec *executionContext) fieldContext_Mutation_segmentSubjects(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_segmentSubjects_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startSegmentation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startSegmentation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartSegmentation(ctx, fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["plugin"].(*string), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkRun) graphql.Marshaler {
+			return ec.marshalNWorkRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRun(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startSegmentation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRun(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startSegmentation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -39051,6 +40063,50 @@ func (ec *executionContext) fieldContext_Query_timelineEvents(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_timelineEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_workRuns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_workRuns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WorkRuns(ctx, fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int), fc.Args["before"].(*entgql.Cursor[pulid.ID]), fc.Args["last"].(*int), fc.Args["orderBy"].(*ent.WorkRunOrder), fc.Args["where"].(*ent.WorkRunWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkRunConnection) graphql.Marshaler {
+			return ec.marshalNWorkRunConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_workRuns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRunConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_workRuns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -44964,6 +46020,617 @@ func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.Coll
 }
 func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkRangeCounts_total(ctx context.Context, field graphql.CollectedField, obj *model.WorkRangeCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRangeCounts_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRangeCounts_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRangeCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRangeCounts_pending(ctx context.Context, field graphql.CollectedField, obj *model.WorkRangeCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRangeCounts_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRangeCounts_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRangeCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRangeCounts_done(ctx context.Context, field graphql.CollectedField, obj *model.WorkRangeCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRangeCounts_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRangeCounts_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRangeCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRangeCounts_failed(ctx context.Context, field graphql.CollectedField, obj *model.WorkRangeCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRangeCounts_failed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Failed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRangeCounts_failed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRangeCounts", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRun_id(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WorkRun_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkRun_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkRun_kind(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workrun.Kind) graphql.Marshaler {
+			return ec.marshalNWorkRunKind2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "WorkRunKind")
+}
+
+func (ec *executionContext) _WorkRun_plugin(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_plugin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Plugin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_plugin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkRun_subjectType(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_subjectType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workrun.SubjectType) graphql.Marshaler {
+			return ec.marshalNWorkRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "WorkRunSubjectType")
+}
+
+func (ec *executionContext) _WorkRun_segmentRunID(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_segmentRunID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SegmentRunID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_segmentRunID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WorkRun_status(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workrun.Status) graphql.Marshaler {
+			return ec.marshalNWorkRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "WorkRunStatus")
+}
+
+func (ec *executionContext) _WorkRun_total(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRun_done(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_done(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Done, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_done(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRun_failedBatches(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_failedBatches(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailedBatches, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_failedBatches(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRun_actor(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkRun_errors(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_errors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkRun().Errors(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_errors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRun", field, true, true, "String")
+}
+
+func (ec *executionContext) _WorkRun_ranges(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRun_ranges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkRun().Ranges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkRangeCounts) graphql.Marshaler {
+			return ec.marshalNWorkRangeCounts2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWorkRangeCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRun_ranges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkRun",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRangeCounts(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkRunConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRunConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WorkRunEdge) graphql.Marshaler {
+			return ec.marshalOWorkRunEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunEdge(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRunConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRunEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkRunConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRunConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.PageInfo[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRunConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkRunConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkRunConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRunConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRunConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRunConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRunConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkRunEdge_node(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRunEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkRun) graphql.Marshaler {
+			return ec.marshalOWorkRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRunEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkRunEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkRun(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkRunEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *ent.WorkRunEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkRunEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
+			return ec.marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkRunEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkRunEdge", field, false, false, "Cursor")
 }
 
 func (ec *executionContext) _Workspace_id(ctx context.Context, field graphql.CollectedField, obj *ent.Workspace) (ret graphql.Marshaler) {
@@ -73607,6 +75274,962 @@ func UnmarshalUpdateTagInput(ctx context.Context, raw any) (ent.UpdateTagInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWorkRunOrder(ctx context.Context, obj any) (ent.WorkRunOrder, error) {
+	var it ent.WorkRunOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNWorkRunOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkRunOrder unmarshals raw into the WorkRunOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkRunOrder(ctx context.Context, raw any) (ent.WorkRunOrder, error) {
+	var out ent.WorkRunOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkRunOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWorkRunWhereInput(ctx context.Context, obj any) (ent.WorkRunWhereInput, error) {
+	var it ent.WorkRunWhereInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "plugin", "pluginNEQ", "pluginIn", "pluginNotIn", "pluginGT", "pluginGTE", "pluginLT", "pluginLTE", "pluginContains", "pluginHasPrefix", "pluginHasSuffix", "pluginEqualFold", "pluginContainsFold", "subjectType", "subjectTypeNEQ", "subjectTypeIn", "subjectTypeNotIn", "segmentRunID", "segmentRunIDNEQ", "segmentRunIDIn", "segmentRunIDNotIn", "segmentRunIDGT", "segmentRunIDGTE", "segmentRunIDLT", "segmentRunIDLTE", "segmentRunIDContains", "segmentRunIDHasPrefix", "segmentRunIDHasSuffix", "segmentRunIDIsNil", "segmentRunIDNotNil", "segmentRunIDEqualFold", "segmentRunIDContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "total", "totalNEQ", "totalIn", "totalNotIn", "totalGT", "totalGTE", "totalLT", "totalLTE", "done", "doneNEQ", "doneIn", "doneNotIn", "doneGT", "doneGTE", "doneLT", "doneLTE", "failedBatches", "failedBatchesNEQ", "failedBatchesIn", "failedBatchesNotIn", "failedBatchesGT", "failedBatchesGTE", "failedBatchesLT", "failedBatchesLTE", "actor", "actorNEQ", "actorIn", "actorNotIn", "actorGT", "actorGTE", "actorLT", "actorLTE", "actorContains", "actorHasPrefix", "actorHasSuffix", "actorEqualFold", "actorContainsFold", "startedAt", "startedAtNEQ", "startedAtIn", "startedAtNotIn", "startedAtGT", "startedAtGTE", "startedAtLT", "startedAtLTE", "startedAtIsNil", "startedAtNotNil", "finishedAt", "finishedAtNEQ", "finishedAtIn", "finishedAtNotIn", "finishedAtGT", "finishedAtGTE", "finishedAtLT", "finishedAtLTE", "finishedAtIsNil", "finishedAtNotNil"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "not":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("not"))
+			data, err := ec.unmarshalOWorkRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Not = data
+		case "and":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("and"))
+			data, err := ec.unmarshalOWorkRunWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.And = data
+		case "or":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("or"))
+			data, err := ec.unmarshalOWorkRunWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Or = data
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "idNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNEQ = data
+		case "idIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDIn = data
+		case "idNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDNotIn = data
+		case "idGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGT = data
+		case "idGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDGTE = data
+		case "idLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLT = data
+		case "idLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDLTE = data
+		case "createdAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAt = data
+		case "createdAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNEQ = data
+		case "createdAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtIn = data
+		case "createdAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtNotIn = data
+		case "createdAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGT = data
+		case "createdAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtGTE = data
+		case "createdAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLT = data
+		case "createdAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("createdAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreatedAtLTE = data
+		case "updatedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAt = data
+		case "updatedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNEQ = data
+		case "updatedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtIn = data
+		case "updatedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtNotIn = data
+		case "updatedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGT = data
+		case "updatedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtGTE = data
+		case "updatedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLT = data
+		case "updatedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("updatedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UpdatedAtLTE = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalOWorkRunKind2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "kindNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNEQ"))
+			data, err := ec.unmarshalOWorkRunKind2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNEQ = data
+		case "kindIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindIn"))
+			data, err := ec.unmarshalOWorkRunKind2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindIn = data
+		case "kindNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindNotIn"))
+			data, err := ec.unmarshalOWorkRunKind2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKindᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindNotIn = data
+		case "plugin":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("plugin"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Plugin = data
+		case "pluginNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNEQ = data
+		case "pluginIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginIn = data
+		case "pluginNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginNotIn = data
+		case "pluginGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGT = data
+		case "pluginGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginGTE = data
+		case "pluginLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLT = data
+		case "pluginLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginLTE = data
+		case "pluginContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContains = data
+		case "pluginHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasPrefix = data
+		case "pluginHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginHasSuffix = data
+		case "pluginEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginEqualFold = data
+		case "pluginContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pluginContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PluginContainsFold = data
+		case "subjectType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectType"))
+			data, err := ec.unmarshalOWorkRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectType = data
+		case "subjectTypeNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeNEQ"))
+			data, err := ec.unmarshalOWorkRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeNEQ = data
+		case "subjectTypeIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeIn"))
+			data, err := ec.unmarshalOWorkRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeIn = data
+		case "subjectTypeNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subjectTypeNotIn"))
+			data, err := ec.unmarshalOWorkRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectTypeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubjectTypeNotIn = data
+		case "segmentRunID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunID = data
+		case "segmentRunIDNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDNEQ"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDNEQ = data
+		case "segmentRunIDIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDIn = data
+		case "segmentRunIDNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDNotIn"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDNotIn = data
+		case "segmentRunIDGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDGT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDGT = data
+		case "segmentRunIDGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDGTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDGTE = data
+		case "segmentRunIDLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDLT"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDLT = data
+		case "segmentRunIDLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDLTE"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDLTE = data
+		case "segmentRunIDContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDContains"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDContains = data
+		case "segmentRunIDHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDHasPrefix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDHasPrefix = data
+		case "segmentRunIDHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDHasSuffix"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDHasSuffix = data
+		case "segmentRunIDIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDIsNil = data
+		case "segmentRunIDNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDNotNil = data
+		case "segmentRunIDEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDEqualFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDEqualFold = data
+		case "segmentRunIDContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentRunIDContainsFold"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentRunIDContainsFold = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOWorkRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "statusNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNEQ"))
+			data, err := ec.unmarshalOWorkRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNEQ = data
+		case "statusIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusIn"))
+			data, err := ec.unmarshalOWorkRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusIn = data
+		case "statusNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statusNotIn"))
+			data, err := ec.unmarshalOWorkRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StatusNotIn = data
+		case "total":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("total"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Total = data
+		case "totalNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalNEQ = data
+		case "totalIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalIn = data
+		case "totalNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalNotIn = data
+		case "totalGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalGT = data
+		case "totalGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalGTE = data
+		case "totalLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalLT = data
+		case "totalLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("totalLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TotalLTE = data
+		case "done":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("done"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Done = data
+		case "doneNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doneNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoneNEQ = data
+		case "doneIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doneIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoneIn = data
+		case "doneNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doneNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoneNotIn = data
+		case "doneGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doneGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoneGT = data
+		case "doneGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doneGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoneGTE = data
+		case "doneLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doneLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoneLT = data
+		case "doneLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("doneLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DoneLTE = data
+		case "failedBatches":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatches"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatches = data
+		case "failedBatchesNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesNEQ"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesNEQ = data
+		case "failedBatchesIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesIn = data
+		case "failedBatchesNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesNotIn"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesNotIn = data
+		case "failedBatchesGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesGT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesGT = data
+		case "failedBatchesGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesGTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesGTE = data
+		case "failedBatchesLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesLT"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesLT = data
+		case "failedBatchesLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("failedBatchesLTE"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FailedBatchesLTE = data
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = data
+		case "actorNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNEQ"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNEQ = data
+		case "actorIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorIn = data
+		case "actorNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorNotIn"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorNotIn = data
+		case "actorGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGT = data
+		case "actorGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorGTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorGTE = data
+		case "actorLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLT"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLT = data
+		case "actorLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorLTE"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorLTE = data
+		case "actorContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContains"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContains = data
+		case "actorHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasPrefix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasPrefix = data
+		case "actorHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorHasSuffix"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorHasSuffix = data
+		case "actorEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorEqualFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorEqualFold = data
+		case "actorContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actorContainsFold"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ActorContainsFold = data
+		case "startedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAt = data
+		case "startedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNEQ = data
+		case "startedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtIn = data
+		case "startedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNotIn = data
+		case "startedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGT = data
+		case "startedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtGTE = data
+		case "startedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLT = data
+		case "startedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtLTE = data
+		case "startedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtIsNil = data
+		case "startedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartedAtNotNil = data
+		case "finishedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAt = data
+		case "finishedAtNEQ":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNEQ"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNEQ = data
+		case "finishedAtIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIn = data
+		case "finishedAtNotIn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotIn"))
+			data, err := ec.unmarshalOTime2ᚕtimeᚐTimeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotIn = data
+		case "finishedAtGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGT = data
+		case "finishedAtGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtGTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtGTE = data
+		case "finishedAtLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLT"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLT = data
+		case "finishedAtLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtLTE"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtLTE = data
+		case "finishedAtIsNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtIsNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtIsNil = data
+		case "finishedAtNotNil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("finishedAtNotNil"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FinishedAtNotNil = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkRunWhereInput unmarshals raw into the WorkRunWhereInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkRunWhereInput(ctx context.Context, raw any) (ent.WorkRunWhereInput, error) {
+	var out ent.WorkRunWhereInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkRunWhereInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWorkspaceOrder(ctx context.Context, obj any) (ent.WorkspaceOrder, error) {
 	var it ent.WorkspaceOrder
 	if obj == nil {
@@ -73673,6 +76296,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Workspace(ctx, sel, obj)
+	case *ent.WorkRun:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WorkRun(ctx, sel, obj)
 	case *ent.TimelineEvent:
 		if obj == nil {
 			return graphql.Null
@@ -77992,6 +80620,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "startScoring":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startScoring(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelRun":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelRun(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "importRecords":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_importRecords(ctx, field)
@@ -78023,6 +80665,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "segmentSubjects":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_segmentSubjects(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startSegmentation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startSegmentation(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -79133,6 +81782,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_timelineEvents(ctx, field)
+				})
+		case "workRuns":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_workRuns(ctx, field)
 				})
 		case "automationEventTypes":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -81317,6 +83972,245 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 			}
 		case "role":
 			out.Values[i] = ec._Viewer_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workRangeCountsImplementors = []string{"WorkRangeCounts"}
+
+func (ec *executionContext) _WorkRangeCounts(ctx context.Context, sel ast.SelectionSet, obj *model.WorkRangeCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workRangeCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkRangeCounts")
+		case "total":
+			out.Values[i] = ec._WorkRangeCounts_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._WorkRangeCounts_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "done":
+			out.Values[i] = ec._WorkRangeCounts_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failed":
+			out.Values[i] = ec._WorkRangeCounts_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workRunImplementors = []string{"WorkRun", "Node"}
+
+func (ec *executionContext) _WorkRun(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkRun")
+		case "id":
+			out.Values[i] = ec._WorkRun_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._WorkRun_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WorkRun_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._WorkRun_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "plugin":
+			out.Values[i] = ec._WorkRun_plugin(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "subjectType":
+			out.Values[i] = ec._WorkRun_subjectType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "segmentRunID":
+			out.Values[i] = ec._WorkRun_segmentRunID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._WorkRun_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "total":
+			out.Values[i] = ec._WorkRun_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "done":
+			out.Values[i] = ec._WorkRun_done(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "failedBatches":
+			out.Values[i] = ec._WorkRun_failedBatches(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			out.Values[i] = ec._WorkRun_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._WorkRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "finishedAt":
+			out.Values[i] = ec._WorkRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "errors":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkRun_errors(ctx, field, obj)
+				})
+		case "ranges":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkRun_ranges(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workRunConnectionImplementors = []string{"WorkRunConnection"}
+
+func (ec *executionContext) _WorkRunConnection(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkRunConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workRunConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkRunConnection")
+		case "edges":
+			out.Values[i] = ec._WorkRunConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._WorkRunConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._WorkRunConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workRunEdgeImplementors = []string{"WorkRunEdge"}
+
+func (ec *executionContext) _WorkRunEdge(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkRunEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workRunEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkRunEdge")
+		case "node":
+			out.Values[i] = ec._WorkRunEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "cursor":
+			out.Values[i] = ec._WorkRunEdge_cursor(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -84351,6 +87245,79 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋrapportcrmᚋrappor
 		return graphql.Null
 	}
 	return ec._Viewer(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkRangeCounts2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐWorkRangeCounts(ctx context.Context, sel ast.SelectionSet, v *model.WorkRangeCounts) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkRangeCounts!")
+		return graphql.Null
+	}
+	return ec._WorkRangeCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRun(ctx context.Context, sel ast.SelectionSet, v *ent.WorkRun) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkRun!")
+		return graphql.Null
+	}
+	return ec._WorkRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkRunConnection2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunConnection(ctx context.Context, sel ast.SelectionSet, v *ent.WorkRunConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkRunConnection!")
+		return graphql.Null
+	}
+	return ec._WorkRunConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWorkRunKind2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx context.Context, v any) (workrun.Kind, error) {
+	var res workrun.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkRunKind2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx context.Context, sel ast.SelectionSet, v workrun.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWorkRunOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunOrderField(ctx context.Context, v any) (*ent.WorkRunOrderField, error) {
+	var res = new(ent.WorkRunOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkRunOrderField2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.WorkRunOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkRunOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNWorkRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx context.Context, v any) (workrun.Status, error) {
+	var res workrun.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v workrun.Status) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWorkRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx context.Context, v any) (workrun.SubjectType, error) {
+	var res workrun.SubjectType
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx context.Context, sel ast.SelectionSet, v workrun.SubjectType) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWorkRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInput(ctx context.Context, v any) (*ent.WorkRunWhereInput, error) {
+	res, err := ec.unmarshalInputWorkRunWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNWorkspace2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkspace(ctx context.Context, sel ast.SelectionSet, v *ent.Workspace) graphql.Marshaler {
@@ -87833,6 +90800,222 @@ func (ec *executionContext) unmarshalOTimelineEventWhereInput2ᚖgithubᚗcomᚋ
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputTimelineEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWorkRun2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRun(ctx context.Context, sel ast.SelectionSet, v *ent.WorkRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WorkRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWorkRunEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.WorkRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalOWorkRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunEdge(ctx, sel, v[i])
+	})
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWorkRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunEdge(ctx context.Context, sel ast.SelectionSet, v *ent.WorkRunEdge) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WorkRunEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWorkRunKind2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKindᚄ(ctx context.Context, v any) ([]workrun.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]workrun.Kind, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkRunKind2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWorkRunKind2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKindᚄ(ctx context.Context, sel ast.SelectionSet, v []workrun.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkRunKind2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOWorkRunKind2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx context.Context, v any) (*workrun.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(workrun.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWorkRunKind2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐKind(ctx context.Context, sel ast.SelectionSet, v *workrun.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOWorkRunOrder2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunOrder(ctx context.Context, v any) (*ent.WorkRunOrder, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWorkRunOrder(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOWorkRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatusᚄ(ctx context.Context, v any) ([]workrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]workrun.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWorkRunStatus2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []workrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkRunStatus2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOWorkRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx context.Context, v any) (*workrun.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(workrun.Status)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWorkRunStatus2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐStatus(ctx context.Context, sel ast.SelectionSet, v *workrun.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOWorkRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectTypeᚄ(ctx context.Context, v any) ([]workrun.SubjectType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]workrun.SubjectType, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOWorkRunSubjectType2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []workrun.SubjectType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkRunSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOWorkRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx context.Context, v any) (*workrun.SubjectType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(workrun.SubjectType)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWorkRunSubjectType2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋworkrunᚐSubjectType(ctx context.Context, sel ast.SelectionSet, v *workrun.SubjectType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOWorkRunWhereInput2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInputᚄ(ctx context.Context, v any) ([]*ent.WorkRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*ent.WorkRunWhereInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNWorkRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOWorkRunWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunWhereInput(ctx context.Context, v any) (*ent.WorkRunWhereInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWorkRunWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

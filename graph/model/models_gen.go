@@ -379,6 +379,17 @@ type Viewer struct {
 	Role string `json:"role"`
 }
 
+// How many of a background run's ranges are in each state.
+type WorkRangeCounts struct {
+	Total int `json:"total"`
+	// Not yet stored: queued, or being worked.
+	Pending int `json:"pending"`
+	// Stored: their subjects' results are written.
+	Done int `json:"done"`
+	// Failed for good (the plugin failed on them, or every attempt did); nothing of them was stored.
+	Failed int `json:"failed"`
+}
+
 // Where a plugin comes from.
 type PluginOrigin string
 

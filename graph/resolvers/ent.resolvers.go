@@ -193,6 +193,14 @@ func (r *queryResolver) TimelineEvents(ctx context.Context, after *entgql.Cursor
 	)
 }
 
+// WorkRuns is the resolver for the workRuns field.
+func (r *queryResolver) WorkRuns(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.WorkRunOrder, where *ent.WorkRunWhereInput) (*ent.WorkRunConnection, error) {
+	return r.Client.WorkRun.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithWorkRunOrder(orderBy),
+		ent.WithWorkRunFilter(where.Filter),
+	)
+}
+
 // Value is the resolver for the value field.
 func (r *scoreResolver) Value(ctx context.Context, obj *ent.Score) (float64, error) {
 	// Shown rounded; the stored value, which sorting and filters use, is
@@ -235,6 +243,9 @@ func (r *Resolver) SegmentMembership() generated.SegmentMembershipResolver {
 	return &segmentMembershipResolver{r}
 }
 
+// WorkRun returns generated.WorkRunResolver implementation.
+func (r *Resolver) WorkRun() generated.WorkRunResolver { return &workRunResolver{r} }
+
 // ContactWhereInput returns generated.ContactWhereInputResolver implementation.
 func (r *Resolver) ContactWhereInput() generated.ContactWhereInputResolver {
 	return &contactWhereInputResolver{r}
@@ -267,6 +278,7 @@ type (
 	scoreResolver                  struct{ *Resolver }
 	segmentResolver                struct{ *Resolver }
 	segmentMembershipResolver      struct{ *Resolver }
+	workRunResolver                struct{ *Resolver }
 	contactWhereInputResolver      struct{ *Resolver }
 	dealWhereInputResolver         struct{ *Resolver }
 	leadWhereInputResolver         struct{ *Resolver }

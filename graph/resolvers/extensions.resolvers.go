@@ -15,6 +15,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/score"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/extension/runjob"
+	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/graph/model"
 	"github.com/rapportcrm/rapport/internal/round"
 	"github.com/rapportcrm/rapport/sdk"
@@ -74,6 +76,20 @@ func (r *mutationResolver) RecordAssessmentAnswers(ctx context.Context, plugin s
 		}
 	}
 	return r.Extensions.RecordAnswers(ctx, r.tx(ctx), plugin, in)
+}
+
+// StartScoring is the resolver for the startScoring field.
+func (r *mutationResolver) StartScoring(ctx context.Context, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.WorkRun, error) {
+	// startScoring is a batch mutation: it runs outside the request's
+	// transaction, so its run and ranges are committed before they are
+	// queued. runjob.Start checks the caller's role first.
+	where := whereOf(subjectType, leadWhere, contactWhere, organizationWhere, dealWhere)
+	return runjob.Start(ctx, r.Runs, r.Client, r.Extensions, runjob.StartOptions{SubjectType: string(subjectType), Where: where})
+}
+
+// CancelRun is the resolver for the cancelRun field.
+func (r *mutationResolver) CancelRun(ctx context.Context, id pulid.ID) (*ent.WorkRun, error) {
+	return runjob.Cancel(ctx, r.tx(ctx), id)
 }
 
 // Scores is the resolver for the scores field.
@@ -182,4 +198,19 @@ func (r *queryResolver) ShadowScore(ctx context.Context, point extensionbinding.
 	}
 	out.Segments = segmentComparison(c.Segments)
 	return out, nil
+}
+
+// Errors is the resolver for the errors field.
+func (r *workRunResolver) Errors(ctx context.Context, obj *ent.WorkRun) ([]string, error) {
+	p, err := runjob.ProgressOf(ctx, r.Client, obj.ID)
+	return p.Errors, err
+}
+
+// Ranges is the resolver for the ranges field.
+func (r *workRunResolver) Ranges(ctx context.Context, obj *ent.WorkRun) (*model.WorkRangeCounts, error) {
+	p, err := runjob.ProgressOf(ctx, r.Client, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &model.WorkRangeCounts{Total: p.Total, Pending: p.Pending, Done: p.Done, Failed: p.Failed}, nil
 }

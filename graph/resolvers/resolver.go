@@ -6,6 +6,7 @@ package resolvers
 import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/extension/runjob"
 	"github.com/rapportcrm/rapport/core/live"
 	importjob "github.com/rapportcrm/rapport/core/transfer/job"
 )
@@ -20,6 +21,9 @@ type Resolver struct {
 	// Imports queues import jobs; nil when the server has no job queue
 	// (importRecords then only checks files).
 	Imports importjob.Inserter
+	// Runs queues the ranges of background runs; nil when the server has
+	// no job queue (startScoring is then UNAVAILABLE).
+	Runs runjob.Inserter
 	// MaxUpload is the largest uploaded file, in bytes.
 	MaxUpload int64
 	// MaxImport is the largest file importRecords takes, in bytes;

@@ -15,7 +15,9 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/extensionbinding"
 	"github.com/rapportcrm/rapport/core/ent/predicate"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/extension"
+	"github.com/rapportcrm/rapport/core/extension/runjob"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/segments"
 )
@@ -48,6 +50,15 @@ func (r *mutationResolver) SegmentSubjects(ctx context.Context, subjectType exte
 		return runs, nil
 	}
 	return runs, err
+}
+
+// StartSegmentation is the resolver for the startSegmentation field.
+func (r *mutationResolver) StartSegmentation(ctx context.Context, subjectType extensionbinding.SubjectType, plugin *string, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*ent.WorkRun, error) {
+	// A batch mutation, as startScoring: the run and its ranges are
+	// committed before they are queued; runjob.Start checks the role first.
+	where := whereOf(subjectType, leadWhere, contactWhere, organizationWhere, dealWhere)
+	return runjob.Start(ctx, r.Runs, r.Client, r.Extensions, runjob.StartOptions{Kind: workrun.KindSegment, Plugin: deref(plugin),
+		SubjectType: string(subjectType), Where: where})
 }
 
 // Segments is the resolver for the segments field.

@@ -393,6 +393,30 @@ func (f TimelineEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Valu
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TimelineEventMutation", m)
 }
 
+// The WorkRangeFunc type is an adapter to allow the use of ordinary
+// function as WorkRange mutator.
+type WorkRangeFunc func(context.Context, *ent.WorkRangeMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WorkRangeFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WorkRangeMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WorkRangeMutation", m)
+}
+
+// The WorkRunFunc type is an adapter to allow the use of ordinary
+// function as WorkRun mutator.
+type WorkRunFunc func(context.Context, *ent.WorkRunMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f WorkRunFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.WorkRunMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.WorkRunMutation", m)
+}
+
 // The WorkspaceFunc type is an adapter to allow the use of ordinary
 // function as Workspace mutator.
 type WorkspaceFunc func(context.Context, *ent.WorkspaceMutation) (ent.Value, error)

@@ -41,6 +41,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrange"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 )
@@ -965,6 +967,60 @@ func (f TraverseTimelineEvent) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.TimelineEventQuery", q)
 }
 
+// The WorkRangeFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WorkRangeFunc func(context.Context, *ent.WorkRangeQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WorkRangeFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WorkRangeQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WorkRangeQuery", q)
+}
+
+// The TraverseWorkRange type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWorkRange func(context.Context, *ent.WorkRangeQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWorkRange) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWorkRange) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkRangeQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WorkRangeQuery", q)
+}
+
+// The WorkRunFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WorkRunFunc func(context.Context, *ent.WorkRunQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WorkRunFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WorkRunQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WorkRunQuery", q)
+}
+
+// The TraverseWorkRun type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWorkRun func(context.Context, *ent.WorkRunQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWorkRun) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWorkRun) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkRunQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WorkRunQuery", q)
+}
+
 // The WorkspaceFunc type is an adapter to allow the use of ordinary function as a Querier.
 type WorkspaceFunc func(context.Context, *ent.WorkspaceQuery) (ent.Value, error)
 
@@ -1086,6 +1142,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.TagQuery, predicate.Tag, tag.OrderOption]{typ: ent.TypeTag, tq: q}, nil
 	case *ent.TimelineEventQuery:
 		return &query[*ent.TimelineEventQuery, predicate.TimelineEvent, timelineevent.OrderOption]{typ: ent.TypeTimelineEvent, tq: q}, nil
+	case *ent.WorkRangeQuery:
+		return &query[*ent.WorkRangeQuery, predicate.WorkRange, workrange.OrderOption]{typ: ent.TypeWorkRange, tq: q}, nil
+	case *ent.WorkRunQuery:
+		return &query[*ent.WorkRunQuery, predicate.WorkRun, workrun.OrderOption]{typ: ent.TypeWorkRun, tq: q}, nil
 	case *ent.WorkspaceQuery:
 		return &query[*ent.WorkspaceQuery, predicate.Workspace, workspace.OrderOption]{typ: ent.TypeWorkspace, tq: q}, nil
 	case *ent.WorkspacePluginQuery:

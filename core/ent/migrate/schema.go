@@ -1633,6 +1633,93 @@ var (
 			},
 		},
 	}
+	// WorkRangesColumns holds the columns for the "work_ranges" table.
+	WorkRangesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "first_id", Type: field.TypeString},
+		{Name: "last_id", Type: field.TypeString},
+		{Name: "count", Type: field.TypeInt},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "done", "failed"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "done", Type: field.TypeInt, Default: 0},
+		{Name: "error", Type: field.TypeString, Size: 2000, Default: ""},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+		{Name: "run_id", Type: field.TypeString, Size: 40},
+	}
+	// WorkRangesTable holds the schema information for the "work_ranges" table.
+	WorkRangesTable = &schema.Table{
+		Name:       "work_ranges",
+		Columns:    WorkRangesColumns,
+		PrimaryKey: []*schema.Column{WorkRangesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "work_ranges_workspaces_workspace",
+				Columns:    []*schema.Column{WorkRangesColumns[10]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "work_ranges_work_runs_run",
+				Columns:    []*schema.Column{WorkRangesColumns[11]},
+				RefColumns: []*schema.Column{WorkRunsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "workrange_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WorkRangesColumns[10], WorkRangesColumns[1]},
+			},
+			{
+				Name:    "workrange_run_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{WorkRangesColumns[11], WorkRangesColumns[6]},
+			},
+		},
+	}
+	// WorkRunsColumns holds the columns for the "work_runs" table.
+	WorkRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 40},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"score", "segment"}},
+		{Name: "plugin", Type: field.TypeString, Size: 200},
+		{Name: "subject_type", Type: field.TypeEnum, Enums: []string{"contact", "organization", "lead", "deal"}},
+		{Name: "segment_run_id", Type: field.TypeString, Nullable: true},
+		{Name: "match", Type: field.TypeJSON, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"queued", "running", "succeeded", "failed", "canceled"}, Default: "queued"},
+		{Name: "total", Type: field.TypeInt, Default: 0},
+		{Name: "done", Type: field.TypeInt, Default: 0},
+		{Name: "failed_batches", Type: field.TypeInt, Default: 0},
+		{Name: "actor", Type: field.TypeString, Default: ""},
+		{Name: "started_at", Type: field.TypeTime, Nullable: true},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true},
+		{Name: "workspace_id", Type: field.TypeString, Size: 40},
+	}
+	// WorkRunsTable holds the schema information for the "work_runs" table.
+	WorkRunsTable = &schema.Table{
+		Name:       "work_runs",
+		Columns:    WorkRunsColumns,
+		PrimaryKey: []*schema.Column{WorkRunsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "work_runs_workspaces_workspace",
+				Columns:    []*schema.Column{WorkRunsColumns[15]},
+				RefColumns: []*schema.Column{WorkspacesColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "workrun_workspace_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{WorkRunsColumns[15], WorkRunsColumns[1]},
+			},
+		},
+	}
 	// WorkspacesColumns holds the columns for the "workspaces" table.
 	WorkspacesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 40},
@@ -1798,6 +1885,8 @@ var (
 		StageChangesTable,
 		TagsTable,
 		TimelineEventsTable,
+		WorkRangesTable,
+		WorkRunsTable,
 		WorkspacesTable,
 		WorkspacePluginsTable,
 		ContactTagsTable,
@@ -1868,6 +1957,9 @@ func init() {
 	StageChangesTable.ForeignKeys[3].RefTable = StagesTable
 	TagsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	TimelineEventsTable.ForeignKeys[0].RefTable = WorkspacesTable
+	WorkRangesTable.ForeignKeys[0].RefTable = WorkspacesTable
+	WorkRangesTable.ForeignKeys[1].RefTable = WorkRunsTable
+	WorkRunsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	WorkspacePluginsTable.ForeignKeys[0].RefTable = WorkspacesTable
 	ContactTagsTable.ForeignKeys[0].RefTable = ContactsTable
 	ContactTagsTable.ForeignKeys[1].RefTable = TagsTable

@@ -102,6 +102,12 @@ type Tag func(*sql.Selector)
 // TimelineEvent is the predicate function for timelineevent builders.
 type TimelineEvent func(*sql.Selector)
 
+// WorkRange is the predicate function for workrange builders.
+type WorkRange func(*sql.Selector)
+
+// WorkRun is the predicate function for workrun builders.
+type WorkRun func(*sql.Selector)
+
 // Workspace is the predicate function for workspace builders.
 type Workspace func(*sql.Selector)
 

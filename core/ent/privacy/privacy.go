@@ -879,6 +879,54 @@ func (f TimelineEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.M
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TimelineEventMutation", m)
 }
 
+// The WorkRangeQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WorkRangeQueryRuleFunc func(context.Context, *ent.WorkRangeQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WorkRangeQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkRangeQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WorkRangeQuery", q)
+}
+
+// The WorkRangeMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WorkRangeMutationRuleFunc func(context.Context, *ent.WorkRangeMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WorkRangeMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WorkRangeMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkRangeMutation", m)
+}
+
+// The WorkRunQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WorkRunQueryRuleFunc func(context.Context, *ent.WorkRunQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WorkRunQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkRunQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WorkRunQuery", q)
+}
+
+// The WorkRunMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WorkRunMutationRuleFunc func(context.Context, *ent.WorkRunMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WorkRunMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WorkRunMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkRunMutation", m)
+}
+
 // The WorkspaceQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type WorkspaceQueryRuleFunc func(context.Context, *ent.WorkspaceQuery) error
@@ -1026,6 +1074,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.TimelineEventQuery:
 		return q.Filter(), nil
+	case *ent.WorkRangeQuery:
+		return q.Filter(), nil
+	case *ent.WorkRunQuery:
+		return q.Filter(), nil
 	case *ent.WorkspaceQuery:
 		return q.Filter(), nil
 	case *ent.WorkspacePluginQuery:
@@ -1100,6 +1152,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.TagMutation:
 		return m.Filter(), nil
 	case *ent.TimelineEventMutation:
+		return m.Filter(), nil
+	case *ent.WorkRangeMutation:
+		return m.Filter(), nil
+	case *ent.WorkRunMutation:
 		return m.Filter(), nil
 	case *ent.WorkspaceMutation:
 		return m.Filter(), nil

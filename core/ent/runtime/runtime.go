@@ -39,6 +39,8 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/stagechange"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/ent/timelineevent"
+	"github.com/rapportcrm/rapport/core/ent/workrange"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/ent/workspaceplugin"
 	"github.com/rapportcrm/rapport/core/pulid"
@@ -2576,6 +2578,146 @@ func init() {
 	timelineevent.DefaultID = timelineeventDescID.Default.(func() pulid.ID)
 	// timelineevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	timelineevent.IDValidator = timelineeventDescID.Validators[0].(func(string) error)
+	workrangeMixin := schema.WorkRange{}.Mixin()
+	workrange.Policy = privacy.NewPolicies(workrangeMixin[2], schema.WorkRange{})
+	workrange.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := workrange.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	workrangeMixinHooks2 := workrangeMixin[2].Hooks()
+
+	workrange.Hooks[1] = workrangeMixinHooks2[0]
+
+	workrange.Hooks[2] = workrangeMixinHooks2[1]
+
+	workrange.Hooks[3] = workrangeMixinHooks2[2]
+	workrangeMixinFields0 := workrangeMixin[0].Fields()
+	_ = workrangeMixinFields0
+	workrangeMixinFields1 := workrangeMixin[1].Fields()
+	_ = workrangeMixinFields1
+	workrangeFields := schema.WorkRange{}.Fields()
+	_ = workrangeFields
+	// workrangeDescCreatedAt is the schema descriptor for created_at field.
+	workrangeDescCreatedAt := workrangeMixinFields1[0].Descriptor()
+	// workrange.DefaultCreatedAt holds the default value on creation for the created_at field.
+	workrange.DefaultCreatedAt = workrangeDescCreatedAt.Default.(func() time.Time)
+	// workrangeDescUpdatedAt is the schema descriptor for updated_at field.
+	workrangeDescUpdatedAt := workrangeMixinFields1[1].Descriptor()
+	// workrange.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	workrange.DefaultUpdatedAt = workrangeDescUpdatedAt.Default.(func() time.Time)
+	// workrange.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	workrange.UpdateDefaultUpdatedAt = workrangeDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// workrangeDescCount is the schema descriptor for count field.
+	workrangeDescCount := workrangeFields[3].Descriptor()
+	// workrange.CountValidator is a validator for the "count" field. It is called by the builders before save.
+	workrange.CountValidator = workrangeDescCount.Validators[0].(func(int) error)
+	// workrangeDescAttempts is the schema descriptor for attempts field.
+	workrangeDescAttempts := workrangeFields[5].Descriptor()
+	// workrange.DefaultAttempts holds the default value on creation for the attempts field.
+	workrange.DefaultAttempts = workrangeDescAttempts.Default.(int)
+	// workrange.AttemptsValidator is a validator for the "attempts" field. It is called by the builders before save.
+	workrange.AttemptsValidator = workrangeDescAttempts.Validators[0].(func(int) error)
+	// workrangeDescDone is the schema descriptor for done field.
+	workrangeDescDone := workrangeFields[6].Descriptor()
+	// workrange.DefaultDone holds the default value on creation for the done field.
+	workrange.DefaultDone = workrangeDescDone.Default.(int)
+	// workrange.DoneValidator is a validator for the "done" field. It is called by the builders before save.
+	workrange.DoneValidator = workrangeDescDone.Validators[0].(func(int) error)
+	// workrangeDescError is the schema descriptor for error field.
+	workrangeDescError := workrangeFields[7].Descriptor()
+	// workrange.DefaultError holds the default value on creation for the error field.
+	workrange.DefaultError = workrangeDescError.Default.(string)
+	// workrange.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	workrange.ErrorValidator = workrangeDescError.Validators[0].(func(string) error)
+	// workrangeDescID is the schema descriptor for id field.
+	workrangeDescID := workrangeMixinFields0[0].Descriptor()
+	// workrange.DefaultID holds the default value on creation for the id field.
+	workrange.DefaultID = workrangeDescID.Default.(func() pulid.ID)
+	// workrange.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	workrange.IDValidator = workrangeDescID.Validators[0].(func(string) error)
+	workrunMixin := schema.WorkRun{}.Mixin()
+	workrun.Policy = privacy.NewPolicies(workrunMixin[2], schema.WorkRun{})
+	workrun.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := workrun.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	workrunMixinHooks2 := workrunMixin[2].Hooks()
+
+	workrun.Hooks[1] = workrunMixinHooks2[0]
+
+	workrun.Hooks[2] = workrunMixinHooks2[1]
+
+	workrun.Hooks[3] = workrunMixinHooks2[2]
+	workrunMixinFields0 := workrunMixin[0].Fields()
+	_ = workrunMixinFields0
+	workrunMixinFields1 := workrunMixin[1].Fields()
+	_ = workrunMixinFields1
+	workrunFields := schema.WorkRun{}.Fields()
+	_ = workrunFields
+	// workrunDescCreatedAt is the schema descriptor for created_at field.
+	workrunDescCreatedAt := workrunMixinFields1[0].Descriptor()
+	// workrun.DefaultCreatedAt holds the default value on creation for the created_at field.
+	workrun.DefaultCreatedAt = workrunDescCreatedAt.Default.(func() time.Time)
+	// workrunDescUpdatedAt is the schema descriptor for updated_at field.
+	workrunDescUpdatedAt := workrunMixinFields1[1].Descriptor()
+	// workrun.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	workrun.DefaultUpdatedAt = workrunDescUpdatedAt.Default.(func() time.Time)
+	// workrun.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	workrun.UpdateDefaultUpdatedAt = workrunDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// workrunDescPlugin is the schema descriptor for plugin field.
+	workrunDescPlugin := workrunFields[1].Descriptor()
+	// workrun.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	workrun.PluginValidator = func() func(string) error {
+		validators := workrunDescPlugin.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plugin string) error {
+			for _, fn := range fns {
+				if err := fn(plugin); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workrunDescTotal is the schema descriptor for total field.
+	workrunDescTotal := workrunFields[6].Descriptor()
+	// workrun.DefaultTotal holds the default value on creation for the total field.
+	workrun.DefaultTotal = workrunDescTotal.Default.(int)
+	// workrun.TotalValidator is a validator for the "total" field. It is called by the builders before save.
+	workrun.TotalValidator = workrunDescTotal.Validators[0].(func(int) error)
+	// workrunDescDone is the schema descriptor for done field.
+	workrunDescDone := workrunFields[7].Descriptor()
+	// workrun.DefaultDone holds the default value on creation for the done field.
+	workrun.DefaultDone = workrunDescDone.Default.(int)
+	// workrun.DoneValidator is a validator for the "done" field. It is called by the builders before save.
+	workrun.DoneValidator = workrunDescDone.Validators[0].(func(int) error)
+	// workrunDescFailedBatches is the schema descriptor for failed_batches field.
+	workrunDescFailedBatches := workrunFields[8].Descriptor()
+	// workrun.DefaultFailedBatches holds the default value on creation for the failed_batches field.
+	workrun.DefaultFailedBatches = workrunDescFailedBatches.Default.(int)
+	// workrun.FailedBatchesValidator is a validator for the "failed_batches" field. It is called by the builders before save.
+	workrun.FailedBatchesValidator = workrunDescFailedBatches.Validators[0].(func(int) error)
+	// workrunDescActor is the schema descriptor for actor field.
+	workrunDescActor := workrunFields[9].Descriptor()
+	// workrun.DefaultActor holds the default value on creation for the actor field.
+	workrun.DefaultActor = workrunDescActor.Default.(string)
+	// workrunDescID is the schema descriptor for id field.
+	workrunDescID := workrunMixinFields0[0].Descriptor()
+	// workrun.DefaultID holds the default value on creation for the id field.
+	workrun.DefaultID = workrunDescID.Default.(func() pulid.ID)
+	// workrun.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	workrun.IDValidator = workrunDescID.Validators[0].(func(string) error)
 	workspaceMixin := schema.Workspace{}.Mixin()
 	workspace.Policy = privacy.NewPolicies(schema.Workspace{})
 	workspace.Hooks[0] = func(next ent.Mutator) ent.Mutator {
