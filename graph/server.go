@@ -269,7 +269,7 @@ func authenticate(tokens *access.Tokens, web *webauth.Handler, next http.Handler
 				unauthenticated(w, err.Error())
 				return
 			}
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			unavailable(w)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(tenancy.NewContext(r.Context(), v)))
@@ -290,7 +290,7 @@ func sessionViewer(w http.ResponseWriter, r *http.Request, web *webauth.Handler)
 		if errcode.Of(err) == errcode.Unauthenticated {
 			unauthenticated(w, err.Error())
 		} else {
-			http.Error(w, "internal error", http.StatusInternalServerError)
+			unavailable(w)
 		}
 		return nil, true
 	}
@@ -322,6 +322,21 @@ func forbidden(w http.ResponseWriter, msg string) {
 		"errors": []map[string]any{{
 			"message":    msg,
 			"extensions": map[string]any{"code": errcode.Forbidden},
+		}},
+	})
+}
+
+// unavailable answers a request whose credentials could not be checked
+// (the database did not answer) with 503 and a GraphQL-shaped UNAVAILABLE
+// error, so that a client retries rather than giving up.
+func unavailable(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []map[string]any{{
+			"message":    "credentials could not be checked: the database is unavailable; retry",
+			"extensions": map[string]any{"code": errcode.Unavailable},
 		}},
 	})
 }

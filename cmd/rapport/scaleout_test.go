@@ -32,7 +32,10 @@ import (
 )
 
 // The scale-out harness's sizes. RAPPORT_SCALEOUT_SECONDS sets how long
-// the clients write (25 s by default).
+// the clients write (25 s by default), RAPPORT_SCALEOUT_CONTACTS how many
+// contacts the background scoring run scores (20,000 by default, so that
+// the test command stays well within CI's time; 100,000 is the figure the
+// README reports).
 const (
 	scaleClients  = 4
 	scaleReplicas = 3
@@ -59,9 +62,12 @@ func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and five Rapport processes")
 	}
-	seconds := 25
+	seconds, scored := 25, 20_000
 	if s := os.Getenv("RAPPORT_SCALEOUT_SECONDS"); s != "" {
 		seconds, _ = strconv.Atoi(s)
+	}
+	if s := os.Getenv("RAPPORT_SCALEOUT_CONTACTS"); s != "" {
+		scored, _ = strconv.Atoi(s)
 	}
 	ctx := context.Background()
 	pg, err := storetest.StartPostgres(ctx)
@@ -74,13 +80,26 @@ func TestScaleOut(t *testing.T) {
 	t.Cleanup(pg.Stop)
 	// The test server commits without waiting for its WAL to be written
 	// (synchronous_commit=off), which a crash may lose; a production
-	// server waits, and so does this one.
-	if err := execSQL(ctx, pg.URL, "ALTER SYSTEM SET synchronous_commit = on", "SELECT pg_reload_conf()"); err != nil {
-		t.Fatal(err)
-	}
+	// server waits, and so does this database (below).
 	db, err := pg.CreateDatabase(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A per-database setting outranks the server's command line, where
+	// the test server turns synchronous_commit off.
+	name := db[strings.LastIndex(db, "/")+1 : strings.Index(db, "?")]
+	if err := execSQL(ctx, pg.URL, "ALTER DATABASE "+name+" SET synchronous_commit = on"); err != nil {
+		t.Fatal(err)
+	}
+	var syncCommit string
+	if conn, err := sql.Open("pgx", db); err != nil {
+		t.Fatal(err)
+	} else {
+		err = conn.QueryRowContext(ctx, "SHOW synchronous_commit").Scan(&syncCommit)
+		conn.Close()
+		if err != nil || syncCommit != "on" {
+			t.Fatalf("synchronous_commit is %q (%v), want on", syncCommit, err)
+		}
 	}
 	if _, err := run(t, "--db", db, "workspace", "create", "acme"); err != nil {
 		t.Fatal(err)
@@ -94,7 +113,7 @@ func TestScaleOut(t *testing.T) {
 
 	hooks := newFlakyReceiver(t)
 
-	// The fleet. Workers pick up a run whose worker died after 15 s.
+	// The fleet. Workers pick up a job whose worker died after 40 s.
 	fleet := &fleet{t: t, db: db, plugins: plugins}
 	for range scaleWorkers {
 		fleet.startWorker()
@@ -114,6 +133,25 @@ func TestScaleOut(t *testing.T) {
 	auto := api.must(t, token, fmt.Sprintf(`mutation { createAutomation(input: {name: "Tell the receiver", event: "deal.stage_changed",
 		actions: [{type: "webhook", url: %q, secret: "scale-out-secret-0123456789"}]}) { id } }`, hooks.URL), "createAutomation", "id")
 
+	// Contacts for a background scoring run by the bundled IDIC model,
+	// which starts with the clients and goes on through the faults.
+	seedStart := time.Now()
+	var csv strings.Builder
+	csv.WriteString("First Name,Last Name,Email\n")
+	for i := range scored {
+		fmt.Fprintf(&csv, "S%d,Scored,s%d@scored.example\n", i, i)
+	}
+	csvPath := filepath.Join(t.TempDir(), "contacts.csv")
+	if err := os.WriteFile(csvPath, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "--db", db, "import", "contacts", csvPath, "--workspace", "acme", "-o", "json"); err != nil {
+		t.Fatal(err)
+	}
+	api.must(t, token, `mutation { bindExtension(input: {point: score, subjectType: contact, plugin: "idic", version: "1.1.0"}) { id } }`, "bindExtension", "id")
+	t.Logf("%d contacts to score made in %v", scored, time.Since(seedStart).Round(time.Millisecond))
+	scoring := api.must(t, token, `mutation { startScoring(subjectType: contact, contactWhere: {lastName: "Scored"}) { id } }`, "startScoring", "id")
+
 	// Clients: each writes a contact, a deal for it and a move of the deal,
 	// and reads a page, at the replicas in turn. What a replica answered
 	// without error is acknowledged.
@@ -128,7 +166,17 @@ func TestScaleOut(t *testing.T) {
 		faultsDone                = make(chan struct{})
 		faultErr                  error
 		crashAt, backAt, readyAll time.Duration
+		errSamples                = map[string]int{}
 	)
+	sample := func(what string, err error) {
+		msg := err.Error()
+		if len(msg) > 160 {
+			msg = msg[:160]
+		}
+		mu.Lock()
+		errSamples[what+": "+msg]++
+		mu.Unlock()
+	}
 	for c := range scaleClients {
 		clients.Add(1)
 		go func() {
@@ -144,6 +192,7 @@ func TestScaleOut(t *testing.T) {
 				cid, err := r.try(token, fmt.Sprintf(`mutation { createContact(input: {firstName: "C%d", lastName: "N%d"}) { id } }`, c, i), "createContact", "id")
 				if err != nil {
 					failed.Add(1)
+					sample("contact", err)
 					time.Sleep(50 * time.Millisecond)
 					continue
 				}
@@ -154,6 +203,7 @@ func TestScaleOut(t *testing.T) {
 					c, i, pipe, stages["New"], cid), "createDeal", "id")
 				if err != nil {
 					failed.Add(1)
+					sample("deal", err)
 					continue
 				}
 				mu.Lock()
@@ -162,6 +212,7 @@ func TestScaleOut(t *testing.T) {
 				r = fleet.replica(c + i + 1) // the move goes to another replica
 				if _, err := r.try(token, fmt.Sprintf(`mutation { moveDeal(id: %q, stageID: %q) { id } }`, did, stages["Next"]), "moveDeal", "id"); err != nil {
 					failed.Add(1)
+					sample("move", err)
 					continue
 				}
 				mu.Lock()
@@ -211,6 +262,15 @@ func TestScaleOut(t *testing.T) {
 	clients.Wait()
 	if faultErr != nil {
 		t.Fatal(faultErr)
+	}
+	for msg, n := range errSamples {
+		if n > 2 {
+			t.Logf("%d× %s", n, msg)
+		}
+		if strings.Contains(msg, "invalid character") {
+			// Every answer, even while the database is down, is JSON.
+			t.Errorf("%d answers were not JSON: %s", n, msg)
+		}
 	}
 	if !notReadySeen.Load() {
 		t.Error("a replica still said ready 30 s after PostgreSQL went down")
@@ -315,6 +375,29 @@ func TestScaleOut(t *testing.T) {
 	}
 	t.Logf("%d contacts, %d deals, %d moves acknowledged; %d stage changes, %d automation runs, %d deliveries (%d received more than once)",
 		len(ackContacts), len(ackDeals), len(ackMoves), moves, runs, len(dels), retried)
+
+	// The scoring run ends, every contact scored once.
+	var status string
+	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+		status = api.must(t, token, fmt.Sprintf(`{ node(id: %q) { ... on WorkRun { status } } }`, scoring), "node", "status")
+		if status != "queued" && status != "running" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the scoring run is still %s after 5 minutes", status)
+		}
+	}
+	run := st.Client.WorkRun.GetX(sys, pulid.ID(scoring))
+	var scores, subjects int
+	if err := st.DB.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT s.subject_id) FROM scores s JOIN contacts c ON c.id = s.subject_id
+		WHERE s.subject_type = 'contact' AND s.plugin = 'idic' AND c.last_name = 'Scored'`).Scan(&scores, &subjects); err != nil {
+		t.Fatal(err)
+	}
+	if status != "succeeded" || run.Total != scored || run.Done != scored || run.FailedBatches != 0 || scores != scored || subjects != scored {
+		t.Errorf("scoring run %s: total %d, done %d, failed ranges %d; %d scores of %d contacts, want %d each once",
+			status, run.Total, run.Done, run.FailedBatches, scores, subjects, scored)
+	}
+	t.Logf("scoring run: %d contacts scored once each, in %v", subjects, run.FinishedAt.Sub(*run.StartedAt).Round(time.Millisecond))
 
 	// No plugin process outlives its server: stop the fleet and look.
 	fleet.stopAll(t)
@@ -470,7 +553,7 @@ type replica struct {
 }
 
 func (f *fleet) args() []string {
-	return []string{"--plugins", f.plugins, "--plugin-start", "boot", "--bundled=false"}
+	return []string{"--plugins", f.plugins, "--plugin-start", "boot"}
 }
 
 func (f *fleet) startReplica() {
@@ -479,14 +562,14 @@ func (f *fleet) startReplica() {
 	f.mu.Lock()
 	f.replicas = append(f.replicas, &replica{server: s})
 	f.mu.Unlock()
-	f.notePlugins()
+	f.awaitPlugin(s.cmd.Process.Pid)
 }
 
 func (f *fleet) startWorker() {
 	t := f.t
 	cmd := exec.Command(binary, append([]string{"worker", "--outbound-allow", "127.0.0.0/8",
 		"--automation-poll", "100ms", "--retry-base", "200ms", "--retry-max", "1s",
-		"--job-timeout", "10s", "--job-rescue-after", "15s"}, f.args()...)...)
+		"--job-timeout", "30s", "--job-rescue-after", "40s"}, f.args()...)...)
 	cmd.Env = append(os.Environ(), "RAPPORT_DB="+f.db)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -535,19 +618,34 @@ func (f *fleet) startWorker() {
 	f.mu.Lock()
 	f.workers = append(f.workers, cmd)
 	f.mu.Unlock()
-	f.notePlugins()
+	f.awaitPlugin(cmd.Process.Pid)
 }
 
-// notePlugins records the plugin processes now running.
-func (f *fleet) notePlugins() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.seen == nil {
-		f.seen = map[int]bool{}
+// awaitPlugin waits for the plugin process that the Rapport process
+// parent starts at boot, and records it.
+func (f *fleet) awaitPlugin(parent int) {
+	program := filepath.Join(f.plugins, "leadscore-process", "plugin-process")
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for _, pid := range processesOf(program) {
+			stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+			if err != nil {
+				continue
+			}
+			// The parent's PID is the second field after the name, which
+			// ends with the last ')'.
+			fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+			if len(fields) > 1 && fields[1] == strconv.Itoa(parent) {
+				f.mu.Lock()
+				if f.seen == nil {
+					f.seen = map[int]bool{}
+				}
+				f.seen[pid] = true
+				f.mu.Unlock()
+				return
+			}
+		}
 	}
-	for _, pid := range processesOf(filepath.Join(f.plugins, "leadscore-process", "plugin-process")) {
-		f.seen[pid] = true
-	}
+	f.t.Errorf("process %d started no plugin process within 30 s", parent)
 }
 
 func (f *fleet) pluginPIDs() int {
@@ -673,15 +771,23 @@ func (r *replica) must(t *testing.T, token, q string, path ...string) string {
 	t.Helper()
 	v, err := r.try(token, q, path...)
 	if err != nil {
+		if len(q) > 200 {
+			q = q[:200] + "…"
+		}
 		t.Fatalf("%s: %v", q, err)
 	}
 	return v
 }
 
+// toAny turns a path into get's: a number is a list index.
 func toAny(path []string) []any {
 	out := make([]any, len(path))
 	for i, p := range path {
-		out[i] = p
+		if n, err := strconv.Atoi(p); err == nil {
+			out[i] = n
+		} else {
+			out[i] = p
+		}
 	}
 	return out
 }
