@@ -227,7 +227,11 @@ func (b *bench) run(ctx context.Context, rapportBin, cache string, serveArgs []s
 	if err != nil {
 		return err
 	}
-	rcmd := exec.CommandContext(ctx, rapportBin, append([]string{"serve", "--db", dbURL, "--addr", "127.0.0.1:" + strconv.Itoa(rp), "--workers=false"}, serveArgs...)...)
+	// The per-tenant request and cost budgets are off: the benchmark is
+	// one tenant measuring throughput, which the budgets would cap by
+	// design (authentication and tenancy filtering stay on).
+	rcmd := exec.CommandContext(ctx, rapportBin, append([]string{"serve", "--db", dbURL, "--addr", "127.0.0.1:" + strconv.Itoa(rp), "--workers=false",
+		"--rate-token", "0", "--rate-workspace", "0", "--cost-rate", "0"}, serveArgs...)...)
 	rcmd.Dir = b.tmp // no ./plugins.d
 	rcmd.Stdout, rcmd.Stderr = io.Discard, logFile(b.tmp, "rapport.log")
 	if err := b.start(rcmd); err != nil {
