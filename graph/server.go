@@ -6,7 +6,6 @@ package graph
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -316,41 +315,20 @@ func sessionViewer(w http.ResponseWriter, r *http.Request, web *webauth.Handler)
 
 // forbidden answers 403 with a FORBIDDEN GraphQL error.
 func forbidden(w http.ResponseWriter, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusForbidden)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{
-			"message":    msg,
-			"extensions": map[string]any{"code": errcode.Forbidden},
-		}},
-	})
+	writeError(w, http.StatusForbidden, errcode.Forbidden, "", msg)
 }
 
 // unavailable answers a request whose credentials could not be checked
 // (the database did not answer) with 503 and a GraphQL-shaped UNAVAILABLE
 // error, so that a client retries rather than giving up.
 func unavailable(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Retry-After", "1")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{
-			"message":    "credentials could not be checked: the database is unavailable; retry",
-			"extensions": map[string]any{"code": errcode.Unavailable},
-		}},
-	})
+	writeError(w, http.StatusServiceUnavailable, errcode.Unavailable, "", "credentials could not be checked: the database is unavailable; retry")
 }
 
 func unauthenticated(w http.ResponseWriter, msg string) {
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("WWW-Authenticate", `Bearer realm="rapport"`)
-	w.WriteHeader(http.StatusUnauthorized)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []map[string]any{{
-			"message":    msg,
-			"extensions": map[string]any{"code": errcode.Unauthenticated},
-		}},
-	})
+	writeError(w, http.StatusUnauthorized, errcode.Unauthenticated, "", msg)
 }
 
 // health answers 200 when the store answers and, for readiness, no plugin
