@@ -6,16 +6,15 @@ import { h, mount } from "./dom";
 import { resetPage, signInPage, signUpPage } from "./auth";
 import { boardPage } from "./board";
 import { listPage, lists } from "./lists";
+import { Page, link, navigate, setRenderer } from "./nav";
+import { recordPage } from "./records";
+import { dashboardsPage } from "./dashboards";
+import { reportsPage } from "./reports";
+import { pluginsPage } from "./plugins";
+import { automationsPage } from "./automations";
 
 const root = document.getElementById("app")!;
 let current: Session | null = null;
-
-/** Goes to an app path without reloading the page. */
-export function navigate(path: string, replace = false): void {
-  if (replace) history.replaceState(null, "", path);
-  else history.pushState(null, "", path);
-  void render();
-}
 
 const sections: [string, string][] = [
   ["/board", "Board"],
@@ -29,17 +28,15 @@ const sections: [string, string][] = [
   ["/automations", "Automations"],
 ];
 
-function link(href: string, label: string, cls = ""): HTMLAnchorElement {
-  return h("a", {
-    href,
-    class: cls,
-    onclick: (e: MouseEvent) => {
-      if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
-      e.preventDefault();
-      navigate(href);
-    },
-  }, label);
-}
+// The sections' pages by their first path segment. A record section's
+// list is at /contacts; /contacts/ID, /contacts/new and the like go to
+// recordPage with rest = ["contacts", "ID", ...].
+const pages: Record<string, Page> = {
+  dashboards: dashboardsPage,
+  reports: reportsPage,
+  plugins: pluginsPage,
+  automations: automationsPage,
+};
 
 /** Called by the sign-in pages once signed in. */
 export function signedIn(s: Session, next: string): void {
@@ -105,10 +102,6 @@ function shell(s: Session, path: string): { main: HTMLElement } {
   return { main };
 }
 
-function comingSoon(main: HTMLElement, title: string): void {
-  mount(main, h("h1", null, title), h("p", { class: "muted" }, "This screen is coming soon. Its data is available in GraphiQL."));
-}
-
 let seq = 0;
 
 async function render(): Promise<void> {
@@ -141,8 +134,16 @@ async function render(): Promise<void> {
     return boardPage(main, current, decodeURIComponent(path.slice("/board/".length)));
   }
   if (lists[path]) return listPage(main, lists[path]);
-  const s = sections.find(([href]) => path.startsWith(href));
-  if (s) return comingSoon(main, s[1]);
+  const segs = path.split("/").slice(1).filter((x) => x !== "").map((x) => {
+    try {
+      return decodeURIComponent(x);
+    } catch {
+      return x;
+    }
+  });
+  if (segs.length > 1 && lists["/" + segs[0]]) return recordPage(main, current, segs, params);
+  const page = pages[segs[0]];
+  if (page) return page(main, current, segs.slice(1), params);
   mount(main, h("h1", null, "Not found"), h("p", null, "No page here. ", link("/board", "Go to the board")));
 }
 
@@ -150,5 +151,6 @@ handleUnauthenticated(() => {
   current = null;
   location.assign(signInURL());
 });
+setRenderer(render);
 window.addEventListener("popstate", () => void render());
 void render();

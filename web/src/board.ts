@@ -3,7 +3,7 @@
 
 import { ApiError, Session, gql } from "./api";
 import { fmtMoney, h, mount } from "./dom";
-import { navigate } from "./app";
+import { navigate } from "./nav";
 
 interface Stage {
   id: string;
