@@ -61,6 +61,7 @@ var HeavyFields = map[string]bool{
 	"Query.cohortRetention":      true,
 	"Query.forecast":             true,
 	"Query.shadowScore":          true,
+	"Query.shadowSample":         true,
 	"Mutation.segmentSubjects":   true,
 	"Query.questionnaire":        true,
 	"Mutation.scoreSubjects":     true,

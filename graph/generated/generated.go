@@ -60,6 +60,7 @@ type ResolverRoot interface {
 	Metrics() MetricsResolver
 	Mutation() MutationResolver
 	Organization() OrganizationResolver
+	Plugin() PluginResolver
 	Query() QueryResolver
 	RecordChange() RecordChangeResolver
 	Score() ScoreResolver
@@ -836,15 +837,16 @@ type ComplexityRoot struct {
 	}
 
 	Plugin struct {
-		Description func(childComplexity int) int
-		Model       func(childComplexity int) int
-		Name        func(childComplexity int) int
-		Origin      func(childComplexity int) int
-		Points      func(childComplexity int) int
-		Runtime     func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Subjects    func(childComplexity int) int
-		Version     func(childComplexity int) int
+		ConfigSchema func(childComplexity int) int
+		Description  func(childComplexity int) int
+		Model        func(childComplexity int) int
+		Name         func(childComplexity int) int
+		Origin       func(childComplexity int) int
+		Points       func(childComplexity int) int
+		Runtime      func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Subjects     func(childComplexity int) int
+		Version      func(childComplexity int) int
 	}
 
 	PluginInput struct {
@@ -912,6 +914,7 @@ type ComplexityRoot struct {
 		Scores               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.ScoreOrder, where *ent.ScoreWhereInput) int
 		SegmentRuns          func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.SegmentRunOrder, where *ent.SegmentRunWhereInput) int
 		Segments             func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.SegmentOrder, where *ent.SegmentWhereInput) int
+		ShadowSample         func(childComplexity int, point extensionbinding.Point, baseline string, candidate string, subjectType extensionbinding.SubjectType, sample int, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		ShadowScore          func(childComplexity int, point extensionbinding.Point, baseline string, candidate string, subjectType extensionbinding.SubjectType, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) int
 		Stages               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy []*ent.StageOrder, where *ent.StageWhereInput) int
 		Tags                 func(childComplexity int) int
@@ -1141,6 +1144,19 @@ type ComplexityRoot struct {
 		Subjects         func(childComplexity int) int
 		TopK             func(childComplexity int) int
 		TopKOverlap      func(childComplexity int) int
+	}
+
+	ShadowSample struct {
+		Answers    func(childComplexity int) int
+		Comparison func(childComplexity int) int
+	}
+
+	ShadowSampleAnswer struct {
+		BaselineLabel  func(childComplexity int) int
+		BaselineValue  func(childComplexity int) int
+		CandidateLabel func(childComplexity int) int
+		CandidateValue func(childComplexity int) int
+		SubjectID      func(childComplexity int) int
 	}
 
 	Stage struct {
@@ -1405,6 +1421,9 @@ type OrganizationResolver interface {
 	Scores(ctx context.Context, obj *ent.Organization, first *int) ([]*ent.Score, error)
 	Segments(ctx context.Context, obj *ent.Organization, asOf *time.Time) ([]*ent.Segment, error)
 }
+type PluginResolver interface {
+	ConfigSchema(ctx context.Context, obj *model.Plugin) (map[string]any, error)
+}
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder, error)
@@ -1440,6 +1459,7 @@ type QueryResolver interface {
 	Metrics(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.Query, error)
 	CohortRetention(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter, activeWindow *int) (*metrics.CohortMatrix, error)
 	Forecast(ctx context.Context, rangeArg model.MetricRange, period *metrics.Period, filter *metrics.Filter) (*metrics.Forecast, error)
+	ShadowSample(ctx context.Context, point extensionbinding.Point, baseline string, candidate string, subjectType extensionbinding.SubjectType, sample int, leadWhere *ent.LeadWhereInput, contactWhere *ent.ContactWhereInput, organizationWhere *ent.OrganizationWhereInput, dealWhere *ent.DealWhereInput) (*model.ShadowSample, error)
 	PrivacyExport(ctx context.Context, contactID pulid.ID) (map[string]any, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 }
@@ -5301,6 +5321,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PipelineEdge.Node(childComplexity), true
 
+	case "Plugin.configSchema":
+		if e.ComplexityRoot.Plugin.ConfigSchema == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plugin.ConfigSchema(childComplexity), true
 	case "Plugin.description":
 		if e.ComplexityRoot.Plugin.Description == nil {
 			break
@@ -5798,6 +5824,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Segments(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].([]*ent.SegmentOrder), args["where"].(*ent.SegmentWhereInput)), true
+	case "Query.shadowSample":
+		if e.ComplexityRoot.Query.ShadowSample == nil {
+			break
+		}
+
+		args, err := ec.field_Query_shadowSample_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ShadowSample(childComplexity, args["point"].(extensionbinding.Point), args["baseline"].(string), args["candidate"].(string), args["subjectType"].(extensionbinding.SubjectType), args["sample"].(int), args["leadWhere"].(*ent.LeadWhereInput), args["contactWhere"].(*ent.ContactWhereInput), args["organizationWhere"].(*ent.OrganizationWhereInput), args["dealWhere"].(*ent.DealWhereInput)), true
 	case "Query.shadowScore":
 		if e.ComplexityRoot.Query.ShadowScore == nil {
 			break
@@ -6802,6 +6839,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ShadowComparison.TopKOverlap(childComplexity), true
+
+	case "ShadowSample.answers":
+		if e.ComplexityRoot.ShadowSample.Answers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowSample.Answers(childComplexity), true
+	case "ShadowSample.comparison":
+		if e.ComplexityRoot.ShadowSample.Comparison == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowSample.Comparison(childComplexity), true
+
+	case "ShadowSampleAnswer.baselineLabel":
+		if e.ComplexityRoot.ShadowSampleAnswer.BaselineLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowSampleAnswer.BaselineLabel(childComplexity), true
+	case "ShadowSampleAnswer.baselineValue":
+		if e.ComplexityRoot.ShadowSampleAnswer.BaselineValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowSampleAnswer.BaselineValue(childComplexity), true
+	case "ShadowSampleAnswer.candidateLabel":
+		if e.ComplexityRoot.ShadowSampleAnswer.CandidateLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowSampleAnswer.CandidateLabel(childComplexity), true
+	case "ShadowSampleAnswer.candidateValue":
+		if e.ComplexityRoot.ShadowSampleAnswer.CandidateValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowSampleAnswer.CandidateValue(childComplexity), true
+	case "ShadowSampleAnswer.subjectID":
+		if e.ComplexityRoot.ShadowSampleAnswer.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ShadowSampleAnswer.SubjectID(childComplexity), true
 
 	case "Stage.createdAt":
 		if e.ComplexityRoot.Stage.CreatedAt == nil {
@@ -16529,6 +16610,52 @@ extend type Mutation {
   uninstallPlugin(name: String!, version: String!, force: Boolean = false): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/pluginsample.graphql", Input: `extend type Plugin {
+  """
+  The JSON Schema of the plugin's binding configuration, as its manifest
+  declares it (null when it takes none), for a client to build a form.
+  """
+  configSchema: Map @goField(forceResolver: true)
+}
+
+"""One subject's answers from the two plugins of a shadowSample."""
+type ShadowSampleAnswer {
+  subjectID: ID!
+  baselineValue: Float!
+  "The baseline's label; for segment plugins its segment keys joined with \"+\" or \"(none)\"."
+  baselineLabel: String!
+  candidateValue: Float!
+  candidateLabel: String!
+}
+
+"""Two plugins compared on a bounded sample, with every subject's answers."""
+type ShadowSample {
+  "The comparison of the sample (its subjects field is the sample's size)."
+  comparison: ShadowComparison!
+  "Each subject of the sample, in ID order."
+  answers: [ShadowSampleAnswer!]!
+}
+
+extend type Query {
+  """
+  Runs two score or segment plugins (name or name@version each) over the
+  first sample subjects, in ID order, of those matching the where filter,
+  without storing anything, and answers the comparison with each
+  subject's values and labels. sample is 1 to 1,000.
+  """
+  shadowSample(
+    point: ExtensionBindingPoint! = score
+    baseline: String!
+    candidate: String!
+    subjectType: ExtensionBindingSubjectType!
+    sample: Int! = 200
+    leadWhere: LeadWhereInput
+    contactWhere: ContactWhereInput
+    organizationWhere: OrganizationWhereInput
+    dealWhere: DealWhereInput
+  ): ShadowSample!
+}
+`, BuiltIn: false},
 	{Name: "../schema/privacy.graphql", Input: `"""
 What an erasure did: see eraseContact.
 """
@@ -18296,6 +18423,8 @@ func (ec *executionContext) childFields_Plugin(ctx context.Context, field graphq
 		return ec.fieldContext_Plugin_status(ctx, field)
 	case "origin":
 		return ec.fieldContext_Plugin_origin(ctx, field)
+	case "configSchema":
+		return ec.fieldContext_Plugin_configSchema(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plugin", field.Name)
 }
@@ -18812,6 +18941,32 @@ func (ec *executionContext) childFields_ShadowComparison(ctx context.Context, fi
 		return ec.fieldContext_ShadowComparison_segments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ShadowComparison", field.Name)
+}
+
+func (ec *executionContext) childFields_ShadowSample(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "comparison":
+		return ec.fieldContext_ShadowSample_comparison(ctx, field)
+	case "answers":
+		return ec.fieldContext_ShadowSample_answers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShadowSample", field.Name)
+}
+
+func (ec *executionContext) childFields_ShadowSampleAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subjectID":
+		return ec.fieldContext_ShadowSampleAnswer_subjectID(ctx, field)
+	case "baselineValue":
+		return ec.fieldContext_ShadowSampleAnswer_baselineValue(ctx, field)
+	case "baselineLabel":
+		return ec.fieldContext_ShadowSampleAnswer_baselineLabel(ctx, field)
+	case "candidateValue":
+		return ec.fieldContext_ShadowSampleAnswer_candidateValue(ctx, field)
+	case "candidateLabel":
+		return ec.fieldContext_ShadowSampleAnswer_candidateLabel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ShadowSampleAnswer", field.Name)
 }
 
 func (ec *executionContext) childFields_Stage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -22207,6 +22362,84 @@ func (ec *executionContext) field_Query_segments_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_shadowSample_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "point",
+		func(ctx context.Context, v any) (extensionbinding.Point, error) {
+			return ec.unmarshalNExtensionBindingPoint2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐPoint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["point"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "baseline",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["baseline"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "candidate",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["candidate"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "subjectType",
+		func(ctx context.Context, v any) (extensionbinding.SubjectType, error) {
+			return ec.unmarshalNExtensionBindingSubjectType2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋextensionbindingᚐSubjectType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["subjectType"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "sample",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["sample"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "leadWhere",
+		func(ctx context.Context, v any) (*ent.LeadWhereInput, error) {
+			return ec.unmarshalOLeadWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["leadWhere"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "contactWhere",
+		func(ctx context.Context, v any) (*ent.ContactWhereInput, error) {
+			return ec.unmarshalOContactWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactWhere"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "organizationWhere",
+		func(ctx context.Context, v any) (*ent.OrganizationWhereInput, error) {
+			return ec.unmarshalOOrganizationWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["organizationWhere"] = arg7
+	arg8, err := graphql.ProcessArgField(ctx, rawArgs, "dealWhere",
+		func(ctx context.Context, v any) (*ent.DealWhereInput, error) {
+			return ec.unmarshalODealWhereInput2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["dealWhere"] = arg8
 	return args, nil
 }
 
@@ -38519,6 +38752,29 @@ func (ec *executionContext) fieldContext_Plugin_origin(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Plugin", field, false, false, "PluginOrigin")
 }
 
+func (ec *executionContext) _Plugin_configSchema(ctx context.Context, field graphql.CollectedField, obj *model.Plugin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plugin_configSchema(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Plugin().ConfigSchema(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Plugin_configSchema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plugin", field, true, true, "Map")
+}
+
 func (ec *executionContext) _PluginInput_input(ctx context.Context, field graphql.CollectedField, obj *model.PluginInput) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -40470,6 +40726,50 @@ func (ec *executionContext) fieldContext_Query_forecast(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_forecast_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_shadowSample(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_shadowSample(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ShadowSample(ctx, fc.Args["point"].(extensionbinding.Point), fc.Args["baseline"].(string), fc.Args["candidate"].(string), fc.Args["subjectType"].(extensionbinding.SubjectType), fc.Args["sample"].(int), fc.Args["leadWhere"].(*ent.LeadWhereInput), fc.Args["contactWhere"].(*ent.ContactWhereInput), fc.Args["organizationWhere"].(*ent.OrganizationWhereInput), fc.Args["dealWhere"].(*ent.DealWhereInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShadowSample) graphql.Marshaler {
+			return ec.marshalNShadowSample2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowSample(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_shadowSample(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShadowSample(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_shadowSample_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -44438,6 +44738,185 @@ func (ec *executionContext) fieldContext_ShadowComparison_segments(_ context.Con
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ShadowSample_comparison(ctx context.Context, field graphql.CollectedField, obj *model.ShadowSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowSample_comparison(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Comparison, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ShadowComparison) graphql.Marshaler {
+			return ec.marshalNShadowComparison2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowComparison(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowSample_comparison(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShadowSample",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShadowComparison(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShadowSample_answers(ctx context.Context, field graphql.CollectedField, obj *model.ShadowSample) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowSample_answers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ShadowSampleAnswer) graphql.Marshaler {
+			return ec.marshalNShadowSampleAnswer2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowSampleAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowSample_answers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ShadowSample",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ShadowSampleAnswer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ShadowSampleAnswer_subjectID(ctx context.Context, field graphql.CollectedField, obj *model.ShadowSampleAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowSampleAnswer_subjectID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubjectID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowSampleAnswer_subjectID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowSampleAnswer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ShadowSampleAnswer_baselineValue(ctx context.Context, field graphql.CollectedField, obj *model.ShadowSampleAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowSampleAnswer_baselineValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowSampleAnswer_baselineValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowSampleAnswer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ShadowSampleAnswer_baselineLabel(ctx context.Context, field graphql.CollectedField, obj *model.ShadowSampleAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowSampleAnswer_baselineLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaselineLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowSampleAnswer_baselineLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowSampleAnswer", field, false, false, "String")
+}
+
+func (ec *executionContext) _ShadowSampleAnswer_candidateValue(ctx context.Context, field graphql.CollectedField, obj *model.ShadowSampleAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowSampleAnswer_candidateValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CandidateValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowSampleAnswer_candidateValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowSampleAnswer", field, false, false, "Float")
+}
+
+func (ec *executionContext) _ShadowSampleAnswer_candidateLabel(ctx context.Context, field graphql.CollectedField, obj *model.ShadowSampleAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ShadowSampleAnswer_candidateLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CandidateLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ShadowSampleAnswer_candidateLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ShadowSampleAnswer", field, false, false, "String")
 }
 
 func (ec *executionContext) _Stage_id(ctx context.Context, field graphql.CollectedField, obj *ent.Stage) (ret graphql.Marshaler) {
@@ -81338,48 +81817,54 @@ func (ec *executionContext) _Plugin(ctx context.Context, sel ast.SelectionSet, o
 		case "name":
 			out.Values[i] = ec._Plugin_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "version":
 			out.Values[i] = ec._Plugin_version(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "runtime":
 			out.Values[i] = ec._Plugin_runtime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "points":
 			out.Values[i] = ec._Plugin_points(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subjects":
 			out.Values[i] = ec._Plugin_subjects(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "model":
 			out.Values[i] = ec._Plugin_model(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._Plugin_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Plugin_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "origin":
 			out.Values[i] = ec._Plugin_origin(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "configSchema":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Plugin_configSchema(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -81842,6 +82327,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_forecast(ctx, field)
+				})
+		case "shadowSample":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_shadowSample(ctx, field)
 				})
 		case "privacyExport":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -83322,6 +83813,97 @@ func (ec *executionContext) _ShadowComparison(ctx context.Context, sel ast.Selec
 		case "segments":
 			out.Values[i] = ec._ShadowComparison_segments(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var shadowSampleImplementors = []string{"ShadowSample"}
+
+func (ec *executionContext) _ShadowSample(ctx context.Context, sel ast.SelectionSet, obj *model.ShadowSample) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shadowSampleImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShadowSample")
+		case "comparison":
+			out.Values[i] = ec._ShadowSample_comparison(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answers":
+			out.Values[i] = ec._ShadowSample_answers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var shadowSampleAnswerImplementors = []string{"ShadowSampleAnswer"}
+
+func (ec *executionContext) _ShadowSampleAnswer(ctx context.Context, sel ast.SelectionSet, obj *model.ShadowSampleAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, shadowSampleAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ShadowSampleAnswer")
+		case "subjectID":
+			out.Values[i] = ec._ShadowSampleAnswer_subjectID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baselineValue":
+			out.Values[i] = ec._ShadowSampleAnswer_baselineValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baselineLabel":
+			out.Values[i] = ec._ShadowSampleAnswer_baselineLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidateValue":
+			out.Values[i] = ec._ShadowSampleAnswer_candidateValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "candidateLabel":
+			out.Values[i] = ec._ShadowSampleAnswer_candidateLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -86897,6 +87479,38 @@ func (ec *executionContext) marshalNShadowComparison2ᚖgithubᚗcomᚋrapportcr
 	return ec._ShadowComparison(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNShadowSample2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowSample(ctx context.Context, sel ast.SelectionSet, v *model.ShadowSample) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ShadowSample!")
+		return graphql.Null
+	}
+	return ec._ShadowSample(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNShadowSampleAnswer2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowSampleAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ShadowSampleAnswer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNShadowSampleAnswer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowSampleAnswer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNShadowSampleAnswer2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐShadowSampleAnswer(ctx context.Context, sel ast.SelectionSet, v *model.ShadowSampleAnswer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ShadowSampleAnswer!")
+		return graphql.Null
+	}
+	return ec._ShadowSampleAnswer(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNStage2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStage(ctx context.Context, sel ast.SelectionSet, v *ent.Stage) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Stage!")
@@ -87574,7 +88188,7 @@ func (ec *executionContext) marshalOActivityEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOActivityEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐActivityEdge(ctx, sel, v[i])
@@ -87713,7 +88327,7 @@ func (ec *executionContext) marshalOAssessmentAnswerEdge2ᚕᚖgithubᚗcomᚋra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssessmentAnswerEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerEdge(ctx, sel, v[i])
@@ -87782,7 +88396,7 @@ func (ec *executionContext) marshalOAutomationEdge2ᚕᚖgithubᚗcomᚋrapportc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAutomationEdge(ctx, sel, v[i])
@@ -87817,7 +88431,7 @@ func (ec *executionContext) marshalOAutomationRunEdge2ᚕᚖgithubᚗcomᚋrappo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAutomationRunEdge(ctx, sel, v[i])
@@ -88049,7 +88663,7 @@ func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOContactEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactEdge(ctx, sel, v[i])
@@ -88290,7 +88904,7 @@ func (ec *executionContext) marshalODealEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODealEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealEdge(ctx, sel, v[i])
@@ -88430,7 +89044,7 @@ func (ec *executionContext) marshalODeliveryEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODeliveryEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDeliveryEdge(ctx, sel, v[i])
@@ -88869,7 +89483,7 @@ func (ec *executionContext) marshalOImportJobEdge2ᚕᚖgithubᚗcomᚋrapportcr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOImportJobEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportJobEdge(ctx, sel, v[i])
@@ -89114,7 +89728,7 @@ func (ec *executionContext) marshalOLeadEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadEdge(ctx, sel, v[i])
@@ -89508,7 +90122,7 @@ func (ec *executionContext) marshalOOrderEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrderEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrderEdge(ctx, sel, v[i])
@@ -89596,7 +90210,7 @@ func (ec *executionContext) marshalOOrganizationEdge2ᚕᚖgithubᚗcomᚋrappor
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganizationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationEdge(ctx, sel, v[i])
@@ -89665,7 +90279,7 @@ func (ec *executionContext) marshalOPipelineEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPipelineEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐPipelineEdge(ctx, sel, v[i])
@@ -89734,7 +90348,7 @@ func (ec *executionContext) marshalOProductEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProductEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐProductEdge(ctx, sel, v[i])
@@ -89847,7 +90461,7 @@ func (ec *executionContext) marshalOScoreEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOScoreEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreEdge(ctx, sel, v[i])
@@ -89975,7 +90589,7 @@ func (ec *executionContext) marshalOSegmentEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentEdge(ctx, sel, v[i])
@@ -90002,7 +90616,7 @@ func (ec *executionContext) marshalOSegmentMembershipEdge2ᚕᚖgithubᚗcomᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentMembershipEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipEdge(ctx, sel, v[i])
@@ -90140,7 +90754,7 @@ func (ec *executionContext) marshalOSegmentRunEdge2ᚕᚖgithubᚗcomᚋrapportc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunEdge(ctx, sel, v[i])
@@ -90374,7 +90988,7 @@ func (ec *executionContext) marshalOStageChangeEdge2ᚕᚖgithubᚗcomᚋrapport
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOStageChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStageChangeEdge(ctx, sel, v[i])
@@ -90419,7 +91033,7 @@ func (ec *executionContext) marshalOStageEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOStageEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStageEdge(ctx, sel, v[i])
@@ -90754,7 +91368,7 @@ func (ec *executionContext) marshalOTimelineEventEdge2ᚕᚖgithubᚗcomᚋrappo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTimelineEventEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐTimelineEventEdge(ctx, sel, v[i])
@@ -90814,7 +91428,7 @@ func (ec *executionContext) marshalOWorkRunEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWorkRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunEdge(ctx, sel, v[i])

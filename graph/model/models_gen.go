@@ -177,6 +177,9 @@ type Plugin struct {
 	Status string `json:"status"`
 	// Where the plugin comes from.
 	Origin PluginOrigin `json:"origin"`
+	// The JSON Schema of the plugin's binding configuration, as its manifest
+	// declares it (null when it takes none), for a client to build a form.
+	ConfigSchema map[string]any `json:"configSchema,omitempty"`
 }
 
 // An input a plugin may declare in its manifest (see sdk/INPUTS.md).
@@ -348,6 +351,24 @@ type ShadowComparison struct {
 	LabelChangeCount int `json:"labelChangeCount"`
 	// The segments compared, for point segment; null for score.
 	Segments *SegmentComparison `json:"segments,omitempty"`
+}
+
+// Two plugins compared on a bounded sample, with every subject's answers.
+type ShadowSample struct {
+	// The comparison of the sample (its subjects field is the sample's size).
+	Comparison *ShadowComparison `json:"comparison"`
+	// Each subject of the sample, in ID order.
+	Answers []*ShadowSampleAnswer `json:"answers"`
+}
+
+// One subject's answers from the two plugins of a shadowSample.
+type ShadowSampleAnswer struct {
+	SubjectID     pulid.ID `json:"subjectID"`
+	BaselineValue float64  `json:"baselineValue"`
+	// The baseline's label; for segment plugins its segment keys joined with "+" or "(none)".
+	BaselineLabel  string  `json:"baselineLabel"`
+	CandidateValue float64 `json:"candidateValue"`
+	CandidateLabel string  `json:"candidateLabel"`
 }
 
 // Live updates over WebSocket (the graphql-transport-ws protocol) on

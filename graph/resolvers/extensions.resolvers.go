@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/extension"
 	"github.com/rapportcrm/rapport/core/extension/runjob"
 	"github.com/rapportcrm/rapport/core/pulid"
+	"github.com/rapportcrm/rapport/graph/generated"
 	"github.com/rapportcrm/rapport/graph/model"
 	"github.com/rapportcrm/rapport/internal/round"
 	"github.com/rapportcrm/rapport/sdk"
@@ -214,3 +215,8 @@ func (r *workRunResolver) Ranges(ctx context.Context, obj *ent.WorkRun) (*model.
 	}
 	return &model.WorkRangeCounts{Total: p.Total, Pending: p.Pending, Done: p.Done, Failed: p.Failed}, nil
 }
+
+// Plugin returns generated.PluginResolver implementation.
+func (r *Resolver) Plugin() generated.PluginResolver { return &pluginResolver{r} }
+
+type pluginResolver struct{ *Resolver }
