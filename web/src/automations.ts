@@ -47,14 +47,14 @@ interface Delivery {
 }
 
 const listQuery = `query Automations {
-  automations(first: 200, orderBy: {field: NAME, direction: ASC}) {
+  automations(first: 100, orderBy: {field: NAME, direction: ASC}) {
     totalCount
-    edges { node { id name enabled event schedule condition actions nextRunAt updatedAt runs { totalCount } } }
+    edges { node { id name enabled event schedule condition actions nextRunAt updatedAt runs(first: 1) { totalCount } } }
   }
 }`;
 
 const oneQuery = `query Automation($id: ID!) {
-  node(id: $id) { ... on Automation { id name enabled event schedule condition actions nextRunAt updatedAt runs { totalCount } } }
+  node(id: $id) { ... on Automation { id name enabled event schedule condition actions nextRunAt updatedAt runs(first: 1) { totalCount } } }
   automationRuns(first: 50, where: {automationID: $id}, orderBy: {field: FIRED_AT, direction: DESC}) {
     totalCount edges { node { id trigger subjectType subjectID status attempts error firedAt finishedAt } }
   }

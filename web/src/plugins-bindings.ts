@@ -116,7 +116,8 @@ export async function bindingFormPage(main: HTMLElement, s: Session, point: stri
       saved.hidden = false;
     } catch (err) {
       const field = err instanceof ApiError ? err.field : "";
-      if (field.startsWith("config.") && form.showError(field.slice("config.".length), err instanceof Error ? err.message : String(err))) {
+      const msg = err instanceof Error ? err.message.replace(field + ": ", "") : String(err);
+      if (field.startsWith("config.") && form.showError(field.slice("config.".length), msg)) {
         general.textContent = "Not saved: a value is not accepted.";
       } else {
         general.textContent = "Not saved: " + errorText(err);

@@ -38,12 +38,14 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
 }
 
 function fmt(n: number): string {
-  return Math.abs(n) >= 1000 || Number.isInteger(n) ? String(Math.round(n)) : n.toFixed(2);
+  if (Math.abs(n) >= 1e6) return (n / 1e6).toFixed(1) + "M";
+  if (Math.abs(n) >= 1e4) return Math.round(n / 1e3) + "k";
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
 }
 
 /** The scatter plot of a's value (x) against b's (y), one circle per subject. */
 export function scatter(answers: Answer[], a: string, b: string): SVGSVGElement {
-  const W = 460, H = 360, L = 56, R = 16, T = 16, B = 44;
+  const W = 460, H = 360, L = 56, R = 24, T = 16, B = 44;
   const xs = answers.map((p) => p.baselineValue), ys = answers.map((p) => p.candidateValue);
   const lo = Math.min(0, ...xs, ...ys), hi0 = Math.max(1, ...xs, ...ys);
   const hi = hi0 === lo ? lo + 1 : hi0;
