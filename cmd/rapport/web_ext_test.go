@@ -98,6 +98,9 @@ func TestWebExtensions(t *testing.T) {
 			t.Errorf("plugin list lacks %q:\n%s", want, joined)
 		}
 	}
+	if bad := eval[[]string](t, b, `[...document.querySelectorAll('#plugins .badge.bad')].map(e => e.closest('tr').dataset.plugin + ': ' + e.textContent)`); len(bad) > 0 {
+		t.Errorf("plugins shown as failing: %v", bad)
+	}
 	b.screenshot(t, "plugins")
 	b.do(t, "plugin page", click(`[data-plugin="idic@1.1.0"] a`), atPath("/plugins/idic%401.1.0"), until(`!!document.querySelector('#plugin-bindings')`))
 	if got := eval[int](t, b, `document.querySelectorAll('#plugin-bindings tbody tr').length`); got < 3 {

@@ -32,17 +32,19 @@ export async function bindingsPage(main: HTMLElement, s: Session): Promise<void>
   }
   const sections = POINTS.map((point) => {
     const subjects: (string | null)[] = point === "report" ? [null] : [...SUBJECTS];
-    const rows = subjects.map((subject) => {
-      const b = data.bindings.find((x) => x.point === point && (x.subjectType ?? null) === subject);
+    const rows = subjects.flatMap((subject) => {
+      // Several segmenters may serve one subject type; one scorer or report does.
+      const bs = data.bindings.filter((x) => x.point === point && (x.subjectType ?? null) === subject);
       const all = subject ? data.bindings.find((x) => x.point === point && x.subjectType === null) : undefined;
       const can = data.plugins.some((p) => serves(p, point, subject ?? ""));
-      if (!b && !all && !can) return null;
-      return h("tr", { "data-binding": point + "/" + (subject ?? "all") },
+      if (bs.length === 0 && !all && !can) return [];
+      const row = (b: Binding | undefined) => h("tr", { "data-binding": point + "/" + (subject ?? "all") + (b && point === "segment" ? "/" + b.plugin : "") },
         h("td", null, subject ?? "every type"),
         h("td", null, b ? link(pluginPath(ref(b)), ref(b)) : all ? h("span", { class: "muted" }, ref(all) + " (bound for every type)") : h("span", { class: "muted" }, "not bound")),
         h("td", { class: "config" }, b ? configSummary(b.config) : ""),
-        h("td", null, link(bindingPath(point, subject), b ? (s.role === "viewer" ? "View" : "Edit") : s.role === "viewer" ? "" : "Bind")));
-    }).filter((r) => r !== null);
+        h("td", null, link(bindingPath(point, subject, b && point === "segment" ? b.plugin : ""), b ? (s.role === "viewer" ? "View" : "Edit") : s.role === "viewer" ? "" : "Bind")));
+      return bs.length ? bs.map(row) : [row(undefined)];
+    });
     return h("section", { class: "panel", "data-point": point },
       h("h2", null, point === "score" ? "Scorers" : point === "segment" ? "Segmenters" : "Reports"),
       rows.length === 0 ? h("p", { class: "muted" }, "No plugin implements " + point + ".")
@@ -54,7 +56,7 @@ export async function bindingsPage(main: HTMLElement, s: Session): Promise<void>
 }
 
 /** The form that binds point for subject ("all": every type). */
-export async function bindingFormPage(main: HTMLElement, s: Session, point: string, subject: string): Promise<void> {
+export async function bindingFormPage(main: HTMLElement, s: Session, point: string, subject: string, plugin = ""): Promise<void> {
   const title = (point === "score" ? "Scorer" : point === "segment" ? "Segmenter" : "Report") + (point === "report" ? "" : " for " + (subject === "all" ? "every type" : subject + "s"));
   document.title = title + " · Plugins · Rapport";
   mount(main, h("h1", null, title), tabs("/plugins/bindings"), h("p", { class: "muted" }, "Loading…"));
@@ -70,11 +72,12 @@ export async function bindingFormPage(main: HTMLElement, s: Session, point: stri
     return;
   }
   const subjectType = subject === "all" ? null : subject;
-  let binding = data.bindings.find((b) => b.point === point && (b.subjectType ?? null) === subjectType) ?? null;
+  const here = data.bindings.filter((b) => b.point === point && (b.subjectType ?? null) === subjectType);
+  let binding = here.find((b) => b.plugin === plugin) ?? (plugin ? null : here[0] ?? null);
   const candidates = data.plugins.filter((p) => serves(p, point, subject));
   const readonly = s.role === "viewer";
   const picker = h("select", { id: "binding-plugin", "aria-label": "Plugin", disabled: readonly },
-    candidates.map((p) => h("option", { value: ref(p), selected: binding ? ref(binding) === ref(p) : false }, ref(p))));
+    candidates.map((p) => h("option", { value: ref(p), selected: binding ? ref(binding) === ref(p) : p.name === plugin }, ref(p))));
   const formBox = h("div", { id: "binding-config" });
   const general = h("div", { class: "error banner", id: "binding-error", role: "alert", hidden: true });
   const saved = h("p", { class: "ok-note", id: "binding-saved", role: "status", hidden: true });

@@ -50,21 +50,24 @@ export const ref = (p: { name?: string; plugin?: string; version: string }): str
 /** The path of a plugin's page. */
 export const pluginPath = (r: string): string => "/plugins/" + encodeURIComponent(r);
 
-/** The path of the binding form of (point, subject); subject "" is every type. */
-export const bindingPath = (point: string, subject: string | null): string =>
-  "/plugins/bindings/" + point + "/" + (subject || "all");
+/** The path of the binding form of (point, subject); subject "" is every type; plugin picks one of several segmenters. */
+export const bindingPath = (point: string, subject: string | null, plugin = ""): string =>
+  "/plugins/bindings/" + point + "/" + (subject || "all") + (plugin ? "?plugin=" + encodeURIComponent(plugin) : "");
 
 /** Whether a plugin's status says it works; its error otherwise. */
 export function health(status: string): { ok: boolean; text: string; error: string } {
   if (status === "ready") return { ok: true, text: "healthy", error: "" };
   if (status === "loading") return { ok: true, text: "loading", error: "" };
+  if (status === "installed") return { ok: true, text: "installed", error: "" }; // a workspace plugin loads on first use
   const [state, ...rest] = status.split(":");
   return { ok: false, text: state.trim() || "failed", error: rest.join(":").trim() };
 }
 
 export function healthBadge(status: string): HTMLElement {
   const s = health(status);
-  return h("span", { class: "badge " + (s.ok ? "ok" : "bad"), title: s.error || undefined }, s.text);
+  const cls = !s.ok ? "bad" : s.text === "healthy" ? "ok" : "idle";
+  const title = s.error || (s.text === "installed" ? "Loads on first use" : undefined);
+  return h("span", { class: "badge " + cls, title }, s.text);
 }
 
 /** The sub-navigation of the plugin pages. */

@@ -11,7 +11,7 @@ import { configForm } from "./configform";
 
 /** Renders the plugin pages: /plugins, /plugins/NAME@VERSION, /plugins/bindings…, /plugins/runs, /plugins/compare. */
 export const pluginsPage: Page = async (main, s, rest, params) => {
-  if (rest[0] === "bindings" && rest.length === 3) return bindingFormPage(main, s, rest[1], rest[2]);
+  if (rest[0] === "bindings" && rest.length === 3) return bindingFormPage(main, s, rest[1], rest[2], params.get("plugin") ?? "");
   if (rest[0] === "bindings") return bindingsPage(main, s);
   if (rest[0] === "runs") return runsPage(main, s, params);
   if (rest[0] === "compare") return comparePage(main, s, params);
@@ -87,7 +87,7 @@ async function pluginPage(main: HTMLElement, r: string): Promise<void> {
           h("thead", null, h("tr", null, ["Point", "Subjects", "Config", ""].map((c) => h("th", null, c)))),
           h("tbody", null, bindings.map((b) => h("tr", null,
             h("td", null, b.point), h("td", null, b.subjectType ?? "every type"), h("td", { class: "config" }, configSummary(b.config)),
-            h("td", null, link(bindingPath(b.point, b.subjectType), "Open"))))))),
+            h("td", null, link(bindingPath(b.point, b.subjectType, b.point === "segment" ? b.plugin : ""), "Open"))))))),
     h("section", { class: "panel" },
       h("h2", null, "Configuration and its defaults"),
       configForm(p.configSchema, null, true, "manifest").el));
