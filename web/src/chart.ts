@@ -95,7 +95,7 @@ export function short(v: number | null | undefined, unit: Unit, currency = "USD"
   if (a >= 1e9) s = nf.format(v / 1e9) + "B";
   else if (a >= 1e6) s = nf.format(v / 1e6) + "M";
   else if (a >= 1e4) s = nf.format(v / 1e3) + "k";
-  else s = unit === "count" && Number.isInteger(v) ? String(v) : nf.format(v);
+  else s = (unit === "count" && Number.isInteger(v)) || unit === "money" ? Math.round(v).toLocaleString("en-US") : nf.format(v);
   if (unit === "money") {
     const sym = currency === "USD" ? "$" : currency === "EUR" ? "€" : currency === "GBP" ? "£" : "";
     return (v < 0 ? "-" : "") + sym + s.replace(/^-/, "") + (sym ? "" : " " + currency);
@@ -393,9 +393,11 @@ function hbar(spec: ChartSpec): SVGSVGElement {
   const top = 14;
   const H = top + n * rowH + 16;
   const svg = root(spec, W, H);
-  const plotW = W - labelW - 90;
   let max = 0;
   for (const v of s.values) if (v !== null) max = Math.max(max, v);
+  // Room right of the longest bar for its value and note.
+  const reserve = 16 + Math.max(40, ...s.values.map((v, i) => textWidth(short(v, spec.unit, spec.currency) + "  " + (spec.notes?.[0]?.[i] ?? ""), 11)));
+  const plotW = Math.max(120, W - labelW - reserve);
   const marks = el("g", { class: "marks" });
   spec.labels.forEach((l, i) => {
     const v = s.values[i];

@@ -35,13 +35,13 @@ interface Dash {
   overview: (m: M, f: Filters) => ChartSpec | null;
 }
 
-const customerFields = `customers { label partial customersAtStart customersAtEnd newCustomers reactivated churned retained churnRate retentionRate orders buyers revenue startingRevenue retainedRevenue lostRevenue revenueChurnRate netRevenueRetention }`;
-const dealFields = `deals { label partial created openAtStart won lost wonAmount lostAmount winRate winRateByAmount averageWonAmount averageCycleDays salesVelocity }`;
+const customerFields = `customers { label start partial customersAtStart customersAtEnd newCustomers reactivated churned retained churnRate retentionRate orders buyers revenue startingRevenue retainedRevenue lostRevenue revenueChurnRate netRevenueRetention }`;
+const dealFields = `deals { label start partial created openAtStart won lost wonAmount lostAmount winRate winRateByAmount averageWonAmount averageCycleDays salesVelocity }`;
 const cohortFields = `cohorts { period activeWindow cohorts { label partial size cells { offset active rate revenue } } } ${customerFields}`;
 const clvFields = `clv(top: 15) { customers historicalRevenue historicalMargin historicalAverage margin retention discountRate acquisitionCost predictive marginMeasured retentionMeasured top { id kind name orders revenue margin } }`;
 const conversionFields = `conversion { pipelineID pipeline deals winRate steps { stageID stage position kind entered reached skipped conversion fromFirst } }`;
-const forecastFields = `forecast { period periods { label partial deals amount weighted } overdue { deals amount weighted } later { deals amount weighted } unscheduled { deals amount weighted } total { deals amount weighted } }`;
-const engagementFields = `engagement { periods { label partial contacts activities byKind { kind count perContact } outboundEmails replied replyRate } lastTouch { asOf contacts touched averageDays buckets { label minDays maxDays contacts } } }`;
+const forecastFields = `forecast { period periods { label start partial deals amount weighted } overdue { deals amount weighted } later { deals amount weighted } unscheduled { deals amount weighted } total { deals amount weighted } }`;
+const engagementFields = `engagement { periods { label start partial contacts activities byKind { kind count perContact } outboundEmails replied replyRate } lastTouch { asOf contacts touched averageDays buckets { label minDays maxDays contacts } } }`;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : typeof v === "number" ? v : parseFloat(String(v)));
 
@@ -55,13 +55,22 @@ function periodChart(id: string, title: string, kind: ChartSpec["kind"], unit: U
     id, title, kind, unit, yTitle,
     xTitle: periodName(f),
     labels: rows.map((r) => r.label),
-    partial: rows.map((r) => !!r.partial),
+    partial: rows.map(partialNow),
     series: series.map(([name, key]) => ({ name, values: rows.map((r) => num(r[key])) })),
   };
 }
 
+/**
+ * Whether a period is in progress: the API marks every period that had
+ * not ended partial, which for a forecast includes those to come; only the
+ * current one holds figures "so far".
+ */
+function partialNow(r: M): boolean {
+  return !!r.partial && (!r.start || Date.parse(r.start) <= Date.now());
+}
+
 function partialNote(rows: M[]): string | undefined {
-  const p = rows.filter((r) => r.partial).map((r) => r.label);
+  const p = rows.filter(partialNow).map((r) => r.label);
   if (!p.length) return undefined;
   return `* Partial: ${p.join(", ")} had not ended when the figures were computed; they are so far, not final (hatched bars, dashed lines, hollow points).`;
 }
@@ -278,7 +287,7 @@ function engagementSpec(e: M, f: Filters, id: string, compact: boolean): ChartSp
     kind: "stacked", unit: "count",
     xTitle: periodName(f),
     labels: e.periods.map((p: M) => p.label),
-    partial: e.periods.map((p: M) => !!p.partial),
+    partial: e.periods.map(partialNow),
     series: kinds.map((k) => ({ name: k, values: e.periods.map((p: M) => p.byKind.find((x: M) => x.kind === k)?.count ?? 0) })),
   };
 }
