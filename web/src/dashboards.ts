@@ -351,8 +351,13 @@ interface Lookups {
 }
 
 let lookups: Promise<Lookups> | null = null;
+let lookupsOf = ""; // the workspace whose lookups are cached
 
-function loadLookups(): Promise<Lookups> {
+function loadLookups(workspace: string): Promise<Lookups> {
+  if (lookupsOf !== workspace) {
+    lookups = null;
+    lookupsOf = workspace;
+  }
   if (!lookups) {
     lookups = gql<M>(`query DashboardFilters {
       pipelines(first: 100) { edges { node { id name } } }
@@ -401,7 +406,7 @@ function tabs(current: string): HTMLElement {
 let seq = 0;
 
 /** Renders /dashboards (the overview) and /dashboards/<metric>. */
-export const dashboardsPage: Page = async (main, _s, rest, params) => {
+export const dashboardsPage: Page = async (main, s, rest, params) => {
   const my = ++seq;
   const slug = rest[0] ?? "";
   const dash = dashboards.find((d) => d.slug === slug);
@@ -434,7 +439,7 @@ export const dashboardsPage: Page = async (main, _s, rest, params) => {
   body.dataset.period = f.period;
   let data: M;
   try {
-    const [lk, d] = await Promise.all([loadLookups().catch(() => ({ pipelines: [], members: [], segments: [] })), gql<M>(query, vars)]);
+    const [lk, d] = await Promise.all([loadLookups(s.workspace.id).catch(() => ({ pipelines: [], members: [], segments: [] })), gql<M>(query, vars)]);
     if (my !== seq) return;
     mount(filterSlot, filterBar(path, f, def, lk));
     data = d;
