@@ -70,7 +70,10 @@ func TestWebDashboards(t *testing.T) {
 		return eval[[]point](t, b, `[...document.querySelectorAll('#chart-churn-rate .mark[data-series="Customer churn"]')].map(e => ({label: e.dataset.label, value: +e.dataset.value, partial: e.dataset.partial === 'true'}))`)
 	}
 	apiChurn := func(filter string) []period {
-		out := gq(fmt.Sprintf(`{ metrics(range: {from: %q, to: %q}, period: MONTH%s) { customers { label partial churnRate } } }`, from.Format(time.RFC3339), to.Format(time.RFC3339), filter))
+		if !strings.Contains(filter, "period:") {
+			filter += ", period: MONTH"
+		}
+		out := gq(fmt.Sprintf(`{ metrics(range: {from: %q, to: %q}%s) { customers { label partial churnRate } } }`, from.Format(time.RFC3339), to.Format(time.RFC3339), filter))
 		var ps []period
 		decode(t, out, &ps, "data", "metrics", "customers")
 		return ps
@@ -129,6 +132,16 @@ func TestWebDashboards(t *testing.T) {
 		t.Error("the owner filter did not change the chart")
 	}
 	b.screenshot(t, "dashboard-churn-owner")
+
+	// Quarters: the same range and owner, cut into quarters.
+	b.do(t, "by quarter",
+		js(`(() => { const s = document.querySelector('#filter-period'); s.value = 'QUARTER'; s.dispatchEvent(new Event('change')); return true })()`),
+		until(`new URLSearchParams(location.search).get('period') === 'quarter'`),
+		until(`document.querySelector('#dashboard')?.dataset.period === 'QUARTER' && `+loaded))
+	same("churn of one owner by quarter", marks(), apiChurn(fmt.Sprintf(`, period: QUARTER, filter: {ownerID: %q}`, owner)))
+	b.do(t, "back to months", js(`history.back(); true`), until(`!new URLSearchParams(location.search).has('period')`),
+		until(`document.querySelector('#dashboard')?.dataset.period === 'MONTH' && `+loaded))
+	same("churn of one owner, back by months", marks(), apiChurn(fmt.Sprintf(`, filter: {ownerID: %q}`, owner)))
 
 	// Exports: the downloads' Blobs are kept by a hook on createObjectURL.
 	b.do(t, "hook downloads", js(`(() => { window.__blobs = []; const o = URL.createObjectURL.bind(URL);
