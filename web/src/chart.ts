@@ -414,7 +414,7 @@ function hbar(spec: ChartSpec): SVGSVGElement {
     const note = spec.notes?.[0]?.[i];
     r.appendChild(tip(`${l}: ${fmt(v, spec.unit, spec.currency)}${note ? " · " + note : ""}`));
     marks.appendChild(r);
-    marks.appendChild(el("text", { x: labelW + w + 6, y: yy + rowH / 2 + 4, "font-size": 11, fill: "#1d2330", class: "value-label" }, short(v, spec.unit, spec.currency) + (note ? "  " + note : "")));
+    marks.appendChild(el("text", { x: labelW + w + 6, y: yy + rowH / 2 + 4, "font-size": 11, fill: "#1d2330", class: "value-label" }, short(v, spec.unit, spec.currency) + (note ? " · " + note : "")));
   });
   svg.appendChild(marks);
   if (n === 0) svg.appendChild(el("text", { x: W / 2, y: top + 20, "text-anchor": "middle", fill: "#677085" }, "No data"));
