@@ -5,7 +5,8 @@
 //
 // The whole pipeline loads with as few requests as the server allows: the
 // pipelines, the members and the first page of deals (the server's
-// largest, 1,000) in one, the deals' latest scores in one more.
+// largest, 1,000) in one, the deals' latest scores in one more, sent
+// while the board draws the deals.
 
 import { ApiError, Session, gql } from "./api";
 import { fmtMoney, h, mount } from "./dom";
@@ -53,7 +54,7 @@ interface DealPage {
 const PAGE = 1000; // deals per request: the server's largest page (Limits.MaxPage)
 const SCORE_IDS = 250; // deal IDs per scores field, each answering up to 1,000 scores
 const SCORE_FIELDS = 4; // scores fields per request, within the complexity budget
-const SHOWN = 60; // cards a column shows before "Show more"
+const SHOWN = 30; // cards a column shows before "Show more", more than it has room for
 const DRAG_START = 4; // pixels a pressed pointer moves before it drags
 
 const dealFields = `pageInfo { hasNextPage endCursor }
@@ -147,7 +148,11 @@ export async function boardPage(main: HTMLElement, s: Session, pipelineID: strin
   const deals = new Map<string, Deal>();
   const recent: string[] = []; // deals moved here, latest first: they head their column
   const shown = new Map<string, number>(); // stage ID → cards shown
-  const cols = new Map<string, { head: HTMLElement; list: HTMLElement }>();
+  const cols = new Map<string, { head: HTMLElement; list: HTMLElement; more?: HTMLElement }>();
+  // A column scrolled down to its "Show more" button shows more by itself.
+  const reveal = new IntersectionObserver((entries) => {
+    for (const e of entries) if (e.isIntersecting) (e.target as HTMLButtonElement).click();
+  });
 
   function showError(text: string): void {
     error.textContent = text;
@@ -212,8 +217,10 @@ export async function boardPage(main: HTMLElement, s: Session, pipelineID: strin
     const frag = document.createDocumentFragment();
     const end = Math.min(n, list.length);
     for (let i = 0; i < end; i++) frag.appendChild(card(list[i]));
+    if (c.more) reveal.unobserve(c.more);
+    c.more = undefined;
     if (list.length > n) {
-      frag.appendChild(h("button", {
+      frag.appendChild(c.more = h("button", {
         type: "button",
         class: "more",
         onclick: () => {
@@ -223,6 +230,7 @@ export async function boardPage(main: HTMLElement, s: Session, pipelineID: strin
       }, "Show " + Math.min(SHOWN * 2, list.length - n) + " more of " + (list.length - n)));
     }
     c.list.replaceChildren(frag);
+    if (c.more) reveal.observe(c.more);
   }
 
   // render redraws the columns of the given stages (all without any).
@@ -380,56 +388,62 @@ export async function boardPage(main: HTMLElement, s: Session, pipelineID: strin
   ownerFilter.addEventListener("change", () => render());
   labelFilter.addEventListener("change", () => render());
 
+  // The latest score label of each deal: SCORE_FIELDS batches of deal IDs
+  // a request, each page's asked for as soon as it comes, while the board
+  // draws it.
+  type Scores = Record<string, { edges: { node: { subjectID: string; label: string | null } }[] }>;
+  const scoreRequests: Promise<{ data?: Scores; error?: Error }>[] = [];
+  function askScores(ids: string[]): void {
+    for (let i = 0; i < ids.length; i += SCORE_IDS * SCORE_FIELDS) {
+      const vars: Record<string, string[]> = {};
+      let n = 0;
+      for (let j = i; j < Math.min(i + SCORE_IDS * SCORE_FIELDS, ids.length); j += SCORE_IDS) vars["i" + n++] = ids.slice(j, j + SCORE_IDS);
+      scoreRequests.push(gql<Scores>(scoresQuery(n), vars).then((data) => ({ data }), (error: Error) => ({ error })));
+    }
+  }
+
   // Deals, the first page already here unless the path named a pipeline
   // that is not there; then page by page, each shown as it comes.
   try {
     if (!asked) page = (await gql<{ deals: DealPage }>(dealsQuery, { where, first: PAGE })).deals;
     for (;;) {
       if (!main.isConnected) return;
+      askScores(page.edges.map((e) => e.node.id));
+      const next = page.pageInfo.hasNextPage && page.pageInfo.endCursor
+        ? gql<{ deals: DealPage }>(dealsQuery, { where, after: page.pageInfo.endCursor, first: PAGE })
+        : null;
+      next?.catch(() => undefined); // handled below, once awaited
       for (const e of page.edges) deals.set(e.node.id, e.node);
       render();
       status.textContent = deals.size + " deals";
-      if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) break;
-      page = (await gql<{ deals: DealPage }>(dealsQuery, { where, after: page.pageInfo.endCursor, first: PAGE })).deals;
+      if (!next) break;
+      page = (await next).deals;
     }
   } catch (e) {
     showError("Deals could not be loaded: " + (e as Error).message);
     return;
   }
 
-  // The latest score label of each deal: SCORE_FIELDS batches of deal IDs
-  // a request, the requests at once.
-  try {
-    const ids = [...deals.keys()];
-    const batches: string[][] = [];
-    for (let i = 0; i < ids.length; i += SCORE_IDS) batches.push(ids.slice(i, i + SCORE_IDS));
-    const requests: Promise<Record<string, { edges: { node: { subjectID: string; label: string | null } }[] }>>[] = [];
-    for (let i = 0; i < batches.length; i += SCORE_FIELDS) {
-      const group = batches.slice(i, i + SCORE_FIELDS);
-      const vars: Record<string, string[]> = {};
-      group.forEach((b, j) => (vars["i" + j] = b));
-      requests.push(gql(scoresQuery(group.length), vars));
-    }
-    const labels = new Set<string>();
-    const seen = new Set<string>();
-    for (const data of await Promise.all(requests)) {
-      for (const conn of Object.values(data)) {
-        for (const { node } of conn.edges) {
-          if (seen.has(node.subjectID)) continue; // newest first: the first is the latest
-          seen.add(node.subjectID);
-          const d = deals.get(node.subjectID);
-          if (d && node.label) {
-            d.label = node.label;
-            labels.add(node.label);
-          }
+  const labels = new Set<string>();
+  const seen = new Set<string>();
+  let failed: Error | undefined;
+  for (const { data, error } of await Promise.all(scoreRequests)) {
+    if (error) failed = error;
+    for (const conn of Object.values(data ?? {})) {
+      for (const { node } of conn.edges) {
+        if (seen.has(node.subjectID)) continue; // newest first: the first is the latest
+        seen.add(node.subjectID);
+        const d = deals.get(node.subjectID);
+        if (d && node.label) {
+          d.label = node.label;
+          labels.add(node.label);
         }
       }
     }
-    if (!main.isConnected) return;
-    for (const l of [...labels].sort()) labelFilter.appendChild(h("option", { value: l }, l));
-    if (labels.size) render();
-  } catch (e) {
-    status.textContent = deals.size + " deals (scores unavailable: " + (e as Error).message + ")";
   }
+  if (!main.isConnected) return;
+  for (const l of [...labels].sort()) labelFilter.appendChild(h("option", { value: l }, l));
+  if (labels.size) render();
+  if (failed) status.textContent = deals.size + " deals (scores unavailable: " + failed.message + ")";
   columns.dataset.loaded = "true";
 }
