@@ -132,6 +132,7 @@ func BenchmarkWebApp(b *testing.B) {
 	load(board)
 	phases, err := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({
 		dom: Math.round(performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd ?? 0),
+		marks: performance.getEntriesByType('mark').map(e => [e.name, Math.round(e.startTime)]),
 		requests: performance.getEntriesByType('resource').map(e => [new URL(e.name).pathname, Math.round(e.startTime), Math.round(e.responseEnd)]),
 		loaded: Math.round(window.__loadedAt), interactive: Math.round(window.__interactiveAt)})`))
 	if err != nil {

@@ -109,6 +109,7 @@ export async function boardPage(main: HTMLElement, s: Session, pipelineID: strin
     pipelines = data.pipelines.edges.map((e) => e.node);
     members = data.members;
     page = data.deals;
+    performance.mark("board-data");
   } catch (e) {
     mount(main, h("p", { class: "error" }, (e as Error).message));
     return;
@@ -415,6 +416,7 @@ export async function boardPage(main: HTMLElement, s: Session, pipelineID: strin
       next?.catch(() => undefined); // handled below, once awaited
       for (const e of page.edges) deals.set(e.node.id, e.node);
       render();
+      performance.mark("board-drawn");
       status.textContent = deals.size + " deals";
       if (!next) break;
       page = (await next).deals;
