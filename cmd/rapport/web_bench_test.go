@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/rapportcrm/rapport/core/crm"
 	"github.com/rapportcrm/rapport/core/ent"
@@ -380,4 +381,49 @@ func seedWebBenchTx(ctx context.Context, c *ent.Client) (pulid.ID, error) {
 		}
 	}
 	return p.ID, nil
+}
+
+// TestWebBoardKeyboard moves a deal with the keyboard: the right arrow
+// on a focused card moves it to the next stage, where it keeps the focus,
+// and the left arrow moves it back; the API sees both moves.
+func TestWebBoardKeyboard(t *testing.T) {
+	t.Parallel()
+	chromium(t)
+	db := storetest.URL(t, "sqlite")
+	s := startServer(t, db, "--demo")
+	b := signedIn(t, s, db, "kim@example.com", "Kim Keys", "member")
+	type pick struct {
+		Deal string `json:"deal"`
+		From string `json:"from"`
+		To   string `json:"to"`
+	}
+	p := eval[pick](t, b, `(() => {
+		const cols = [...document.querySelectorAll('#board .column')];
+		const card = cols[0].querySelector('.card[data-deal]');
+		return {deal: card?.dataset.deal ?? '', from: cols[0].dataset.stage, to: cols[1].dataset.stage};
+	})()`)
+	if p.Deal == "" {
+		t.Fatal("the board's first column has no card")
+	}
+	in := func(stage string) string {
+		return fmt.Sprintf(`document.activeElement?.dataset.deal === %q && !!document.querySelector('[data-stage=%q] [data-deal=%q]')`, p.Deal, stage, p.Deal)
+	}
+	stageOf := func() any {
+		_, out := s.query(t, s.token, fmt.Sprintf(`{ node(id: %q) { ... on Deal { stageID } } }`, p.Deal))
+		return dig(out, "data", "node", "stageID")
+	}
+	b.do(t, "focus and press right", js(fmt.Sprintf(`document.querySelector('[data-deal=%q]').focus()`, p.Deal)),
+		chromedp.KeyEvent(kb.ArrowRight), until(in(p.To)), until(`/Moved/.test(document.querySelector('#board-announce').textContent)`))
+	if got := stageOf(); got != p.To {
+		t.Errorf("after the right arrow the deal is in %v, want %s", got, p.To)
+	}
+	b.do(t, "press left", chromedp.KeyEvent(kb.ArrowLeft), until(in(p.From)),
+		until(fmt.Sprintf(`!document.querySelector('[data-stage=%q] [data-deal=%q]')`, p.To, p.Deal)))
+	for deadline := time.Now().Add(10 * time.Second); stageOf() != p.From; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the left arrow the deal is in %v, want %s", stageOf(), p.From)
+		}
+	}
+	b.screenshot(t, "board-keyboard")
+	b.assertClean(t, s.url)
 }
