@@ -200,17 +200,45 @@ func visible(sel string) step   { return chromedp.WaitVisible(chromedp.CSS(sel))
 func click(sel string) step     { return chromedp.Click(chromedp.CSS(sel)) }
 func typeIn(sel, v string) step { return chromedp.SendKeys(chromedp.CSS(sel), v) }
 
-// drag drags the card of deal to the column of stage with HTML5 drag and
-// drop events, as a mouse drag dispatches them.
+// drag drags the card of deal to the column of stage with the mouse, as
+// a person does: the browser's own input events (a press on the card,
+// moves in steps to the column's list, a release there), which it turns
+// into the pointer and mouse events the page sees. Both are scrolled into
+// view first, and each must be what is under the pointer.
 func drag(deal, stage string) step {
-	return js(fmt.Sprintf(`(() => {
-		const card = document.querySelector('[data-deal=%[1]q]');
-		const target = document.querySelector('[data-stage=%[2]q] .col-list');
-		const dt = new DataTransfer();
-		const ev = (type, el) => el.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: dt}));
-		ev('dragstart', card); ev('dragenter', target); ev('dragover', target); ev('drop', target); ev('dragend', card);
-		return true;
-	})()`, deal, stage))
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		at, err := chromedp.Evaluate[[]float64](fmt.Sprintf(`(() => {
+			const card = document.querySelector('[data-deal=%[1]q]');
+			const col = document.querySelector('[data-stage=%[2]q]');
+			if (!card || !col) return [];
+			col.scrollIntoView({block: 'nearest', inline: 'nearest'});
+			card.scrollIntoView({block: 'nearest', inline: 'nearest'});
+			const a = card.getBoundingClientRect(), b = col.querySelector('.col-list').getBoundingClientRect();
+			const from = [a.left + a.width / 2, a.top + Math.min(a.height / 2, 12)];
+			const to = [b.left + b.width / 2, b.top + Math.min(b.height / 2, 30)];
+			if (document.elementFromPoint(...from)?.closest('[data-deal]') !== card) return [];
+			if (document.elementFromPoint(...to)?.closest('[data-stage]') !== col) return [];
+			return [...from, ...to];
+		})()`, deal, stage))(ctx, t)
+		if err != nil {
+			return err
+		}
+		if len(at) != 4 {
+			return fmt.Errorf("drag: card %s or column %s missing or covered", deal, stage)
+		}
+		x0, y0, x1, y1 := at[0], at[1], at[2], at[3]
+		steps := []step{
+			chromedp.MouseEvent(chromedp.MouseMoved, x0, y0),
+			chromedp.MouseEvent(chromedp.MousePressed, x0, y0, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		}
+		for i := 1; i <= 10; i++ {
+			f := float64(i) / 10
+			steps = append(steps, chromedp.MouseEvent(chromedp.MouseMoved, x0+(x1-x0)*f, y0+(y1-y0)*f, chromedp.ButtonLeft))
+		}
+		steps = append(steps, chromedp.MouseEvent(chromedp.MouseReleased, x1, y1, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+		_, err = chromedp.Steps(steps...)(ctx, t)
+		return err
+	})
 }
 
 // TestWebApp drives the web app in Chromium against `rapport serve --demo`:
