@@ -203,6 +203,13 @@ func testWebRecords(t *testing.T, s *server, db string) {
 		t.Error("the edited title does not show")
 	}
 
+	// An organization links its contacts and deals.
+	b.do(t, "organizations", chromedp.Navigate(base+"/organizations"), until(listReady), click("#list a.row-link"),
+		until(`location.pathname.startsWith('/organizations/org')`), until(recordReady))
+	if !eval[bool](t, b, `!!document.querySelector('#related-contacts') && !!document.querySelector('#related-deals') && document.querySelector('#record-title').textContent.length > 0`) {
+		t.Error("the organization page has no related contacts and deals")
+	}
+
 	// Converting a lead goes to its new deal.
 	b.do(t, "lead", chromedp.Navigate(base+"/leads/"+lead), until(recordReady), click("#convert-lead"),
 		until(`location.pathname.startsWith('/deals/')`), until(recordReady))
