@@ -22,7 +22,7 @@ func (Contact) Fields() []ent.Field {
 	return []ent.Field{
 		field.String("first_name").Default("").MaxLen(100).Annotations(entgql.OrderField("FIRST_NAME")),
 		field.String("last_name").NotEmpty().MaxLen(100).Annotations(entgql.OrderField("LAST_NAME")),
-		field.String("email").Optional().MaxLen(320).Match(emailPattern).Annotations(entgql.OrderField("EMAIL")),
+		field.String("email").Optional().MaxLen(320).Validate(validEmail).Annotations(entgql.OrderField("EMAIL")),
 		field.String("phone").Optional().MaxLen(40),
 		field.String("title").Optional().MaxLen(200),
 		field.String("organization_id").GoType(pulidID).Optional().Nillable(),

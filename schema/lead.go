@@ -24,7 +24,7 @@ func (Lead) Fields() []ent.Field {
 		field.String("title").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("TITLE")),
 		field.String("first_name").Optional().MaxLen(100),
 		field.String("last_name").Optional().MaxLen(100),
-		field.String("email").Optional().MaxLen(320).Match(emailPattern),
+		field.String("email").Optional().MaxLen(320).Validate(validEmail),
 		field.String("phone").Optional().MaxLen(40),
 		field.String("company").Optional().MaxLen(200),
 		field.String("source").Optional().MaxLen(100).Annotations(entgql.OrderField("SOURCE")),

@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"errors"
 	"regexp"
 
 	"github.com/rapportcrm/rapport/core/crm"
@@ -24,3 +25,15 @@ var (
 
 // crmMoney converts a count to Money for multiplication.
 func crmMoney(n int) crm.Money { return crm.Money(n) }
+
+// errEmail is what a malformed email address is refused with: the API
+// shows it as the message of a BAD_USER_INPUT error about the field.
+var errEmail = errors.New("is not a valid email address (like name@example.com)")
+
+// validEmail checks an email field of a record a person types in.
+func validEmail(s string) error {
+	if !emailPattern.MatchString(s) {
+		return errEmail
+	}
+	return nil
+}

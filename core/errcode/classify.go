@@ -45,11 +45,16 @@ func FieldOf(err error) string {
 	return ""
 }
 
-// MessageOf returns err's message without the generated layer's prefix.
+// MessageOf returns err's message without the generated layer's prefix:
+// a validator's own words ("is not a valid email address") rather than
+// `ent: validator failed for field "Contact.email": …`.
 func MessageOf(err error) string {
 	var ve *ent.ValidationError
 	if errors.As(err, &ve) {
 		if u := ve.Unwrap(); u != nil {
+			if inner := errors.Unwrap(u); inner != nil {
+				return inner.Error()
+			}
 			return u.Error()
 		}
 	}

@@ -1498,18 +1498,22 @@ type WorkspaceEventResolver interface {
 }
 
 type ContactWhereInputResolver interface {
+	CustomFields(ctx context.Context, obj *ent.ContactWhereInput, data []*model.CustomFieldCondition) error
 	InSegment(ctx context.Context, obj *ent.ContactWhereInput, data *string) error
 	InSegmentIn(ctx context.Context, obj *ent.ContactWhereInput, data []string) error
 }
 type DealWhereInputResolver interface {
+	CustomFields(ctx context.Context, obj *ent.DealWhereInput, data []*model.CustomFieldCondition) error
 	InSegment(ctx context.Context, obj *ent.DealWhereInput, data *string) error
 	InSegmentIn(ctx context.Context, obj *ent.DealWhereInput, data []string) error
 }
 type LeadWhereInputResolver interface {
+	CustomFields(ctx context.Context, obj *ent.LeadWhereInput, data []*model.CustomFieldCondition) error
 	InSegment(ctx context.Context, obj *ent.LeadWhereInput, data *string) error
 	InSegmentIn(ctx context.Context, obj *ent.LeadWhereInput, data []string) error
 }
 type OrganizationWhereInputResolver interface {
+	CustomFields(ctx context.Context, obj *ent.OrganizationWhereInput, data []*model.CustomFieldCondition) error
 	InSegment(ctx context.Context, obj *ent.OrganizationWhereInput, data *string) error
 	InSegmentIn(ctx context.Context, obj *ent.OrganizationWhereInput, data []string) error
 }
@@ -7531,6 +7535,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateSegmentInput", ec.unmarshalInputCreateSegmentInput),
 			graphql.NewInputUnmarshaler("CreateStageInput", ec.unmarshalInputCreateStageInput),
 			graphql.NewInputUnmarshaler("CreateTagInput", ec.unmarshalInputCreateTagInput),
+			graphql.NewInputUnmarshaler("CustomFieldCondition", ec.unmarshalInputCustomFieldCondition),
 			graphql.NewInputUnmarshaler("CustomFieldOrder", ec.unmarshalInputCustomFieldOrder),
 			graphql.NewInputUnmarshaler("CustomFieldWhereInput", ec.unmarshalInputCustomFieldWhereInput),
 			graphql.NewInputUnmarshaler("DealOrder", ec.unmarshalInputDealOrder),
@@ -7756,6 +7761,51 @@ extend type Mutation {
   setAutomationEnabled(id: ID!, enabled: Boolean!): Automation!
   "Deletes an automation; its runs and deliveries stay as history."
   deleteAutomation(id: ID!): ID!
+}
+`, BuiltIn: false},
+	{Name: "../schema/customfields.graphql", Input: `"""How a CustomFieldCondition compares a record's custom field value."""
+enum CustomFieldOp {
+  "Equal to the value (any field type)."
+  EQ
+  "Text or select value containing the value, case-sensitively."
+  CONTAINS
+  "Number or date greater than (later than) the value."
+  GT
+  "Number or date less than (earlier than) the value."
+  LT
+}
+
+"""
+A condition on one custom field of a record: the field defined for the
+record's entity with this key, compared with op to value. The value has the
+field's type: a number for a number field, true or false for a boolean, a
+date YYYY-MM-DD for a date, text for text and select fields. Records without
+a value for the field never match.
+"""
+input CustomFieldCondition {
+  key: String!
+  op: CustomFieldOp! = EQ
+  value: Any!
+}
+
+extend input ContactWhereInput {
+  "Contacts whose custom fields meet every condition (at most 10)."
+  customFields: [CustomFieldCondition!]
+}
+
+extend input OrganizationWhereInput {
+  "Organizations whose custom fields meet every condition (at most 10)."
+  customFields: [CustomFieldCondition!]
+}
+
+extend input LeadWhereInput {
+  "Leads whose custom fields meet every condition (at most 10)."
+  customFields: [CustomFieldCondition!]
+}
+
+extend input DealWhereInput {
+  "Deals whose custom fields meet every condition (at most 10)."
+  customFields: [CustomFieldCondition!]
 }
 `, BuiltIn: false},
 	{Name: "../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
@@ -52701,7 +52751,7 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleIsNil", "titleNotNil", "titleEqualFold", "titleContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith", "inSegment", "inSegmentIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleIsNil", "titleNotNil", "titleEqualFold", "titleContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith", "customFields", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -53912,6 +53962,15 @@ func (ec *executionContext) unmarshalInputContactWhereInput(ctx context.Context,
 				return it, err
 			}
 			it.HasTagsWith = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOCustomFieldCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.ContactWhereInput().CustomFields(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "inSegment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -55368,6 +55427,66 @@ func UnmarshalCreateTagInput(ctx context.Context, raw any) (ent.CreateTagInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCustomFieldCondition(ctx context.Context, obj any) (model.CustomFieldCondition, error) {
+	var it model.CustomFieldCondition
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["op"]; !present {
+		asMap["op"] = "EQ"
+	}
+
+	fieldsInOrder := [...]string{"key", "op", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "op":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("op"))
+			data, err := ec.unmarshalNCustomFieldOp2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldOp(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Op = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNAny2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomFieldCondition unmarshals raw into the CustomFieldCondition input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomFieldCondition(ctx context.Context, raw any) (model.CustomFieldCondition, error) {
+	var out model.CustomFieldCondition
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomFieldCondition", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomFieldOrder(ctx context.Context, obj any) (ent.CustomFieldOrder, error) {
 	var it ent.CustomFieldOrder
 	if obj == nil {
@@ -55961,7 +56080,7 @@ func (ec *executionContext) unmarshalInputDealWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "amount", "amountNEQ", "amountIn", "amountNotIn", "amountGT", "amountGTE", "amountLT", "amountLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "probability", "probabilityNEQ", "probabilityIn", "probabilityNotIn", "probabilityGT", "probabilityGTE", "probabilityLT", "probabilityLTE", "probabilityIsNil", "probabilityNotNil", "expectedCloseDate", "expectedCloseDateNEQ", "expectedCloseDateIn", "expectedCloseDateNotIn", "expectedCloseDateGT", "expectedCloseDateGTE", "expectedCloseDateLT", "expectedCloseDateLTE", "expectedCloseDateIsNil", "expectedCloseDateNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "lostReason", "lostReasonNEQ", "lostReasonIn", "lostReasonNotIn", "lostReasonGT", "lostReasonGTE", "lostReasonLT", "lostReasonLTE", "lostReasonContains", "lostReasonHasPrefix", "lostReasonHasSuffix", "lostReasonIsNil", "lostReasonNotNil", "lostReasonEqualFold", "lostReasonContainsFold", "pipelineID", "pipelineIDNEQ", "pipelineIDIn", "pipelineIDNotIn", "pipelineIDGT", "pipelineIDGTE", "pipelineIDLT", "pipelineIDLTE", "pipelineIDContains", "pipelineIDHasPrefix", "pipelineIDHasSuffix", "pipelineIDEqualFold", "pipelineIDContainsFold", "stageID", "stageIDNEQ", "stageIDIn", "stageIDNotIn", "stageIDGT", "stageIDGTE", "stageIDLT", "stageIDLTE", "stageIDContains", "stageIDHasPrefix", "stageIDHasSuffix", "stageIDEqualFold", "stageIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasPipeline", "hasPipelineWith", "hasStage", "hasStageWith", "hasContact", "hasContactWith", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasLineItems", "hasLineItemsWith", "hasStageChanges", "hasStageChangesWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLead", "hasLeadWith", "hasTags", "hasTagsWith", "inSegment", "inSegmentIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "amount", "amountNEQ", "amountIn", "amountNotIn", "amountGT", "amountGTE", "amountLT", "amountLTE", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "probability", "probabilityNEQ", "probabilityIn", "probabilityNotIn", "probabilityGT", "probabilityGTE", "probabilityLT", "probabilityLTE", "probabilityIsNil", "probabilityNotNil", "expectedCloseDate", "expectedCloseDateNEQ", "expectedCloseDateIn", "expectedCloseDateNotIn", "expectedCloseDateGT", "expectedCloseDateGTE", "expectedCloseDateLT", "expectedCloseDateLTE", "expectedCloseDateIsNil", "expectedCloseDateNotNil", "closedAt", "closedAtNEQ", "closedAtIn", "closedAtNotIn", "closedAtGT", "closedAtGTE", "closedAtLT", "closedAtLTE", "closedAtIsNil", "closedAtNotNil", "lostReason", "lostReasonNEQ", "lostReasonIn", "lostReasonNotIn", "lostReasonGT", "lostReasonGTE", "lostReasonLT", "lostReasonLTE", "lostReasonContains", "lostReasonHasPrefix", "lostReasonHasSuffix", "lostReasonIsNil", "lostReasonNotNil", "lostReasonEqualFold", "lostReasonContainsFold", "pipelineID", "pipelineIDNEQ", "pipelineIDIn", "pipelineIDNotIn", "pipelineIDGT", "pipelineIDGTE", "pipelineIDLT", "pipelineIDLTE", "pipelineIDContains", "pipelineIDHasPrefix", "pipelineIDHasSuffix", "pipelineIDEqualFold", "pipelineIDContainsFold", "stageID", "stageIDNEQ", "stageIDIn", "stageIDNotIn", "stageIDGT", "stageIDGTE", "stageIDLT", "stageIDLTE", "stageIDContains", "stageIDHasPrefix", "stageIDHasSuffix", "stageIDEqualFold", "stageIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasPipeline", "hasPipelineWith", "hasStage", "hasStageWith", "hasContact", "hasContactWith", "hasOrganization", "hasOrganizationWith", "hasOwner", "hasOwnerWith", "hasLineItems", "hasLineItemsWith", "hasStageChanges", "hasStageChangesWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLead", "hasLeadWith", "hasTags", "hasTagsWith", "customFields", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -57599,6 +57718,15 @@ func (ec *executionContext) unmarshalInputDealWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasTagsWith = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOCustomFieldCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.DealWhereInput().CustomFields(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "inSegment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -60573,7 +60701,7 @@ func (ec *executionContext) unmarshalInputLeadWhereInput(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameIsNil", "firstNameNotNil", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameIsNil", "lastNameNotNil", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "company", "companyNEQ", "companyIn", "companyNotIn", "companyGT", "companyGTE", "companyLT", "companyLTE", "companyContains", "companyHasPrefix", "companyHasSuffix", "companyIsNil", "companyNotNil", "companyEqualFold", "companyContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "estimatedValue", "estimatedValueNEQ", "estimatedValueIn", "estimatedValueNotIn", "estimatedValueGT", "estimatedValueGTE", "estimatedValueLT", "estimatedValueLTE", "estimatedValueIsNil", "estimatedValueNotNil", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "convertedAt", "convertedAtNEQ", "convertedAtIn", "convertedAtNotIn", "convertedAtGT", "convertedAtGTE", "convertedAtLT", "convertedAtLTE", "convertedAtIsNil", "convertedAtNotNil", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "dealID", "dealIDNEQ", "dealIDIn", "dealIDNotIn", "dealIDGT", "dealIDGTE", "dealIDLT", "dealIDLTE", "dealIDContains", "dealIDHasPrefix", "dealIDHasSuffix", "dealIDIsNil", "dealIDNotNil", "dealIDEqualFold", "dealIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasContact", "hasContactWith", "hasDeal", "hasDealWith", "hasOwner", "hasOwnerWith", "hasActivities", "hasActivitiesWith", "inSegment", "inSegmentIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "title", "titleNEQ", "titleIn", "titleNotIn", "titleGT", "titleGTE", "titleLT", "titleLTE", "titleContains", "titleHasPrefix", "titleHasSuffix", "titleEqualFold", "titleContainsFold", "firstName", "firstNameNEQ", "firstNameIn", "firstNameNotIn", "firstNameGT", "firstNameGTE", "firstNameLT", "firstNameLTE", "firstNameContains", "firstNameHasPrefix", "firstNameHasSuffix", "firstNameIsNil", "firstNameNotNil", "firstNameEqualFold", "firstNameContainsFold", "lastName", "lastNameNEQ", "lastNameIn", "lastNameNotIn", "lastNameGT", "lastNameGTE", "lastNameLT", "lastNameLTE", "lastNameContains", "lastNameHasPrefix", "lastNameHasSuffix", "lastNameIsNil", "lastNameNotNil", "lastNameEqualFold", "lastNameContainsFold", "email", "emailNEQ", "emailIn", "emailNotIn", "emailGT", "emailGTE", "emailLT", "emailLTE", "emailContains", "emailHasPrefix", "emailHasSuffix", "emailIsNil", "emailNotNil", "emailEqualFold", "emailContainsFold", "phone", "phoneNEQ", "phoneIn", "phoneNotIn", "phoneGT", "phoneGTE", "phoneLT", "phoneLTE", "phoneContains", "phoneHasPrefix", "phoneHasSuffix", "phoneIsNil", "phoneNotNil", "phoneEqualFold", "phoneContainsFold", "company", "companyNEQ", "companyIn", "companyNotIn", "companyGT", "companyGTE", "companyLT", "companyLTE", "companyContains", "companyHasPrefix", "companyHasSuffix", "companyIsNil", "companyNotNil", "companyEqualFold", "companyContainsFold", "source", "sourceNEQ", "sourceIn", "sourceNotIn", "sourceGT", "sourceGTE", "sourceLT", "sourceLTE", "sourceContains", "sourceHasPrefix", "sourceHasSuffix", "sourceIsNil", "sourceNotNil", "sourceEqualFold", "sourceContainsFold", "status", "statusNEQ", "statusIn", "statusNotIn", "estimatedValue", "estimatedValueNEQ", "estimatedValueIn", "estimatedValueNotIn", "estimatedValueGT", "estimatedValueGTE", "estimatedValueLT", "estimatedValueLTE", "estimatedValueIsNil", "estimatedValueNotNil", "currency", "currencyNEQ", "currencyIn", "currencyNotIn", "currencyGT", "currencyGTE", "currencyLT", "currencyLTE", "currencyContains", "currencyHasPrefix", "currencyHasSuffix", "currencyEqualFold", "currencyContainsFold", "convertedAt", "convertedAtNEQ", "convertedAtIn", "convertedAtNotIn", "convertedAtGT", "convertedAtGTE", "convertedAtLT", "convertedAtLTE", "convertedAtIsNil", "convertedAtNotNil", "organizationID", "organizationIDNEQ", "organizationIDIn", "organizationIDNotIn", "organizationIDGT", "organizationIDGTE", "organizationIDLT", "organizationIDLTE", "organizationIDContains", "organizationIDHasPrefix", "organizationIDHasSuffix", "organizationIDIsNil", "organizationIDNotNil", "organizationIDEqualFold", "organizationIDContainsFold", "contactID", "contactIDNEQ", "contactIDIn", "contactIDNotIn", "contactIDGT", "contactIDGTE", "contactIDLT", "contactIDLTE", "contactIDContains", "contactIDHasPrefix", "contactIDHasSuffix", "contactIDIsNil", "contactIDNotNil", "contactIDEqualFold", "contactIDContainsFold", "dealID", "dealIDNEQ", "dealIDIn", "dealIDNotIn", "dealIDGT", "dealIDGTE", "dealIDLT", "dealIDLTE", "dealIDContains", "dealIDHasPrefix", "dealIDHasSuffix", "dealIDIsNil", "dealIDNotNil", "dealIDEqualFold", "dealIDContainsFold", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOrganization", "hasOrganizationWith", "hasContact", "hasContactWith", "hasDeal", "hasDealWith", "hasOwner", "hasOwnerWith", "hasActivities", "hasActivitiesWith", "customFields", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -62449,6 +62577,15 @@ func (ec *executionContext) unmarshalInputLeadWhereInput(ctx context.Context, ob
 				return it, err
 			}
 			it.HasActivitiesWith = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOCustomFieldCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.LeadWhereInput().CustomFields(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "inSegment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -65262,7 +65399,7 @@ func (ec *executionContext) unmarshalInputOrganizationWhereInput(ctx context.Con
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainGT", "domainGTE", "domainLT", "domainLTE", "domainContains", "domainHasPrefix", "domainHasSuffix", "domainIsNil", "domainNotNil", "domainEqualFold", "domainContainsFold", "industry", "industryNEQ", "industryIn", "industryNotIn", "industryGT", "industryGTE", "industryLT", "industryLTE", "industryContains", "industryHasPrefix", "industryHasSuffix", "industryIsNil", "industryNotNil", "industryEqualFold", "industryContainsFold", "employees", "employeesNEQ", "employeesIn", "employeesNotIn", "employeesGT", "employeesGTE", "employeesLT", "employeesLTE", "employeesIsNil", "employeesNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOwner", "hasOwnerWith", "hasContacts", "hasContactsWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith", "inSegment", "inSegmentIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "externalSource", "externalSourceNEQ", "externalSourceIn", "externalSourceNotIn", "externalSourceGT", "externalSourceGTE", "externalSourceLT", "externalSourceLTE", "externalSourceContains", "externalSourceHasPrefix", "externalSourceHasSuffix", "externalSourceIsNil", "externalSourceNotNil", "externalSourceEqualFold", "externalSourceContainsFold", "externalID", "externalIDNEQ", "externalIDIn", "externalIDNotIn", "externalIDGT", "externalIDGTE", "externalIDLT", "externalIDLTE", "externalIDContains", "externalIDHasPrefix", "externalIDHasSuffix", "externalIDIsNil", "externalIDNotNil", "externalIDEqualFold", "externalIDContainsFold", "name", "nameNEQ", "nameIn", "nameNotIn", "nameGT", "nameGTE", "nameLT", "nameLTE", "nameContains", "nameHasPrefix", "nameHasSuffix", "nameEqualFold", "nameContainsFold", "domain", "domainNEQ", "domainIn", "domainNotIn", "domainGT", "domainGTE", "domainLT", "domainLTE", "domainContains", "domainHasPrefix", "domainHasSuffix", "domainIsNil", "domainNotNil", "domainEqualFold", "domainContainsFold", "industry", "industryNEQ", "industryIn", "industryNotIn", "industryGT", "industryGTE", "industryLT", "industryLTE", "industryContains", "industryHasPrefix", "industryHasSuffix", "industryIsNil", "industryNotNil", "industryEqualFold", "industryContainsFold", "employees", "employeesNEQ", "employeesIn", "employeesNotIn", "employeesGT", "employeesGTE", "employeesLT", "employeesLTE", "employeesIsNil", "employeesNotNil", "ownerID", "ownerIDNEQ", "ownerIDIn", "ownerIDNotIn", "ownerIDGT", "ownerIDGTE", "ownerIDLT", "ownerIDLTE", "ownerIDContains", "ownerIDHasPrefix", "ownerIDHasSuffix", "ownerIDIsNil", "ownerIDNotNil", "ownerIDEqualFold", "ownerIDContainsFold", "hasOwner", "hasOwnerWith", "hasContacts", "hasContactsWith", "hasDeals", "hasDealsWith", "hasActivities", "hasActivitiesWith", "hasOrders", "hasOrdersWith", "hasLeads", "hasLeadsWith", "hasTags", "hasTagsWith", "customFields", "inSegment", "inSegmentIn"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -66242,6 +66379,15 @@ func (ec *executionContext) unmarshalInputOrganizationWhereInput(ctx context.Con
 				return it, err
 			}
 			it.HasTagsWith = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOCustomFieldCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldConditionᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.OrganizationWhereInput().CustomFields(ctx, &it, data); err != nil {
+				return it, err
+			}
 		case "inSegment":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inSegment"))
 			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
@@ -85372,6 +85518,24 @@ func (ec *executionContext) unmarshalNActivityWhereInput2ᚖgithubᚗcomᚋrappo
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNAny2interface(ctx context.Context, v any) (any, error) {
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAny2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Any!")
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalAny(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Any!")
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNAssessmentAnswer2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.AssessmentAnswer) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -85886,6 +86050,11 @@ func (ec *executionContext) marshalNCustomField2ᚖgithubᚗcomᚋrapportcrmᚋr
 	return ec._CustomField(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCustomFieldCondition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldCondition(ctx context.Context, v any) (*model.CustomFieldCondition, error) {
+	res, err := ec.unmarshalInputCustomFieldCondition(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCustomFieldEntity2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋcustomfieldᚐEntity(ctx context.Context, v any) (customfield.Entity, error) {
 	var res customfield.Entity
 	err := res.UnmarshalGQL(v)
@@ -85893,6 +86062,16 @@ func (ec *executionContext) unmarshalNCustomFieldEntity2githubᚗcomᚋrapportcr
 }
 
 func (ec *executionContext) marshalNCustomFieldEntity2githubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋcustomfieldᚐEntity(ctx context.Context, sel ast.SelectionSet, v customfield.Entity) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNCustomFieldOp2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldOp(ctx context.Context, v any) (model.CustomFieldOp, error) {
+	var res model.CustomFieldOp
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomFieldOp2githubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldOp(ctx context.Context, sel ast.SelectionSet, v model.CustomFieldOp) graphql.Marshaler {
 	return v
 }
 
@@ -88743,6 +88922,23 @@ func (ec *executionContext) marshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCu
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) unmarshalOCustomFieldCondition2ᚕᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldConditionᚄ(ctx context.Context, v any) ([]*model.CustomFieldCondition, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CustomFieldCondition, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCustomFieldCondition2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋgraphᚋmodelᚐCustomFieldCondition(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOCustomFieldEntity2ᚕgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚋcustomfieldᚐEntityᚄ(ctx context.Context, v any) ([]customfield.Entity, error) {

@@ -85,6 +85,17 @@ type ConvertLeadInput struct {
 	Amount *crm.Money `json:"amount,omitempty"`
 }
 
+// A condition on one custom field of a record: the field defined for the
+// record's entity with this key, compared with op to value. The value has the
+// field's type: a number for a number field, true or false for a boolean, a
+// date YYYY-MM-DD for a date, text for text and select fields. Records without
+// a value for the field never match.
+type CustomFieldCondition struct {
+	Key   string        `json:"key"`
+	Op    CustomFieldOp `json:"op"`
+	Value any           `json:"value"`
+}
+
 // What a dry run found: what the import would create, update and reject.
 type ImportCheck struct {
 	Rows           int                  `json:"rows"`
@@ -409,6 +420,70 @@ type WorkRangeCounts struct {
 	Done int `json:"done"`
 	// Failed for good (the plugin failed on them, or every attempt did); nothing of them was stored.
 	Failed int `json:"failed"`
+}
+
+// How a CustomFieldCondition compares a record's custom field value.
+type CustomFieldOp string
+
+const (
+	// Equal to the value (any field type).
+	CustomFieldOpEq CustomFieldOp = "EQ"
+	// Text or select value containing the value, case-sensitively.
+	CustomFieldOpContains CustomFieldOp = "CONTAINS"
+	// Number or date greater than (later than) the value.
+	CustomFieldOpGt CustomFieldOp = "GT"
+	// Number or date less than (earlier than) the value.
+	CustomFieldOpLt CustomFieldOp = "LT"
+)
+
+var AllCustomFieldOp = []CustomFieldOp{
+	CustomFieldOpEq,
+	CustomFieldOpContains,
+	CustomFieldOpGt,
+	CustomFieldOpLt,
+}
+
+func (e CustomFieldOp) IsValid() bool {
+	switch e {
+	case CustomFieldOpEq, CustomFieldOpContains, CustomFieldOpGt, CustomFieldOpLt:
+		return true
+	}
+	return false
+}
+
+func (e CustomFieldOp) String() string {
+	return string(e)
+}
+
+func (e *CustomFieldOp) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = CustomFieldOp(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid CustomFieldOp", str)
+	}
+	return nil
+}
+
+func (e CustomFieldOp) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *CustomFieldOp) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e CustomFieldOp) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Where a plugin comes from.
