@@ -88367,7 +88367,7 @@ func (ec *executionContext) marshalOActivityEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOActivityEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐActivityEdge(ctx, sel, v[i])
@@ -88506,7 +88506,7 @@ func (ec *executionContext) marshalOAssessmentAnswerEdge2ᚕᚖgithubᚗcomᚋra
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAssessmentAnswerEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAssessmentAnswerEdge(ctx, sel, v[i])
@@ -88575,7 +88575,7 @@ func (ec *executionContext) marshalOAutomationEdge2ᚕᚖgithubᚗcomᚋrapportc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAutomationEdge(ctx, sel, v[i])
@@ -88610,7 +88610,7 @@ func (ec *executionContext) marshalOAutomationRunEdge2ᚕᚖgithubᚗcomᚋrappo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAutomationRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐAutomationRunEdge(ctx, sel, v[i])
@@ -88842,7 +88842,7 @@ func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOContactEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐContactEdge(ctx, sel, v[i])
@@ -89100,7 +89100,7 @@ func (ec *executionContext) marshalODealEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODealEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDealEdge(ctx, sel, v[i])
@@ -89240,7 +89240,7 @@ func (ec *executionContext) marshalODeliveryEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalODeliveryEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐDeliveryEdge(ctx, sel, v[i])
@@ -89679,7 +89679,7 @@ func (ec *executionContext) marshalOImportJobEdge2ᚕᚖgithubᚗcomᚋrapportcr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOImportJobEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐImportJobEdge(ctx, sel, v[i])
@@ -89924,7 +89924,7 @@ func (ec *executionContext) marshalOLeadEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOLeadEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐLeadEdge(ctx, sel, v[i])
@@ -90318,7 +90318,7 @@ func (ec *executionContext) marshalOOrderEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrderEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrderEdge(ctx, sel, v[i])
@@ -90406,7 +90406,7 @@ func (ec *executionContext) marshalOOrganizationEdge2ᚕᚖgithubᚗcomᚋrappor
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOOrganizationEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐOrganizationEdge(ctx, sel, v[i])
@@ -90475,7 +90475,7 @@ func (ec *executionContext) marshalOPipelineEdge2ᚕᚖgithubᚗcomᚋrapportcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOPipelineEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐPipelineEdge(ctx, sel, v[i])
@@ -90544,7 +90544,7 @@ func (ec *executionContext) marshalOProductEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOProductEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐProductEdge(ctx, sel, v[i])
@@ -90657,7 +90657,7 @@ func (ec *executionContext) marshalOScoreEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOScoreEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐScoreEdge(ctx, sel, v[i])
@@ -90785,7 +90785,7 @@ func (ec *executionContext) marshalOSegmentEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentEdge(ctx, sel, v[i])
@@ -90812,7 +90812,7 @@ func (ec *executionContext) marshalOSegmentMembershipEdge2ᚕᚖgithubᚗcomᚋr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentMembershipEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentMembershipEdge(ctx, sel, v[i])
@@ -90950,7 +90950,7 @@ func (ec *executionContext) marshalOSegmentRunEdge2ᚕᚖgithubᚗcomᚋrapportc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOSegmentRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐSegmentRunEdge(ctx, sel, v[i])
@@ -91184,7 +91184,7 @@ func (ec *executionContext) marshalOStageChangeEdge2ᚕᚖgithubᚗcomᚋrapport
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOStageChangeEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStageChangeEdge(ctx, sel, v[i])
@@ -91229,7 +91229,7 @@ func (ec *executionContext) marshalOStageEdge2ᚕᚖgithubᚗcomᚋrapportcrmᚋ
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOStageEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐStageEdge(ctx, sel, v[i])
@@ -91564,7 +91564,7 @@ func (ec *executionContext) marshalOTimelineEventEdge2ᚕᚖgithubᚗcomᚋrappo
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOTimelineEventEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐTimelineEventEdge(ctx, sel, v[i])
@@ -91624,7 +91624,7 @@ func (ec *executionContext) marshalOWorkRunEdge2ᚕᚖgithubᚗcomᚋrapportcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSerially(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOWorkRunEdge2ᚖgithubᚗcomᚋrapportcrmᚋrapportᚋcoreᚋentᚐWorkRunEdge(ctx, sel, v[i])
