@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 }
 
 // run executes the CLI in-process and returns its standard output.
-func run(t *testing.T, args ...string) (string, error) {
+func run(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	cmd := newRootCmd()
 	var out bytes.Buffer
@@ -53,7 +53,7 @@ type server struct {
 	token string
 }
 
-func startServer(t *testing.T, db string, args ...string) *server {
+func startServer(t testing.TB, db string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "RAPPORT_DB="+db)

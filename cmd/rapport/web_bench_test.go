@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,25 +57,25 @@ const interactiveScript = `new MutationObserver((records, o) => {
 // once, before the measured loop. Without Chromium it is skipped, unless
 // RAPPORT_REQUIRE_BROWSER=1.
 func BenchmarkWebApp(b *testing.B) {
-	exe := benchChromium(b)
+	chromium(b)
 	db := storetest.URL(b, "sqlite")
 	t0 := time.Now()
 	pipeline := seedWebBench(b, db)
 	b.Logf("seeded the workspace with %d contacts, %d organizations and %d deals in %v", benchContacts, benchOrganizations, benchDeals, time.Since(t0).Round(time.Millisecond))
-	s := benchServer(b, db)
+	s := startServer(b, db)
+	untilReady(b, s.url)
 
-	ctx := benchBrowser(b, exe)
-	invite, err := benchCLI("member", "invite", "--db", db, "--workspace", "bench", "--email", "bench@example.com", "--role", "member", "--base-url", s.url)
+	br := newBrowser(b)
+	ctx := br.ctx
+	invite, err := run(b, "member", "invite", "--db", db, "--workspace", "bench", "--email", "bench@example.com", "--role", "member", "--base-url", s.url)
 	if err != nil {
 		b.Fatalf("member invite: %v", err)
 	}
-	if err := benchDo(ctx, "sign up",
+	br.do(b, "sign up",
 		chromedp.Navigate(strings.TrimSpace(invite)), visible("#name"),
 		typeIn("#name", "Bench Mark"), typeIn("#password", "a good long password"),
 		click(`#signup button[type=submit]`), atPath("/board"),
-		until(`document.querySelector('#board')?.dataset.loaded === 'true'`)); err != nil {
-		b.Fatal(err)
-	}
+		until(`document.querySelector('#board')?.dataset.loaded === 'true'`))
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: interactiveScript}); err != nil {
 		b.Fatal(err)
 	}
@@ -90,9 +84,7 @@ func BenchmarkWebApp(b *testing.B) {
 	// navigation started) until the DOM was built and until it was painted.
 	load := func(path string) (loaded, interactive float64) {
 		b.Helper()
-		if err := benchDo(ctx, "load "+path, chromedp.Navigate(s.url+path), atPath(path), until(`window.__interactiveAt !== undefined`)); err != nil {
-			b.Fatal(err)
-		}
+		br.do(b, "load "+path, chromedp.Navigate(s.url+path), atPath(path), until(`window.__interactiveAt !== undefined`))
 		v, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`[window.__loadedAt, window.__interactiveAt]`))
 		if err != nil || len(v) != 2 {
 			b.Fatalf("timings of %s: %v %v", path, v, err)
@@ -158,112 +150,22 @@ func BenchmarkWebApp(b *testing.B) {
 	b.ReportMetric(contactsDOM/float64(n), "contacts-dom-ms")
 }
 
-// benchChromium is chromium for a benchmark.
-func benchChromium(b *testing.B) string {
+// untilReady polls url's /readyz until the server answers ready (its
+// plugins loaded), so that their start does not share the measured time.
+func untilReady(b *testing.B, url string) {
 	b.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("RAPPORT_REQUIRE_BROWSER") == "1" {
-		b.Fatal("RAPPORT_REQUIRE_BROWSER=1 but no chromium found (apt-get install chromium)")
-	}
-	b.Skip("no chromium found; set RAPPORT_REQUIRE_BROWSER=1 to fail instead")
-	return ""
-}
-
-// benchBrowser starts a headless Chromium tab, closed when b ends.
-func benchBrowser(b *testing.B, exe string) context.Context {
-	b.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.WindowSize(1440, 900),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	b.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return ctx
-}
-
-// benchDo runs steps within a minute.
-func benchDo(ctx context.Context, what string, steps ...step) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
-}
-
-// benchCLI runs the CLI in-process and returns its standard output.
-func benchCLI(args ...string) (string, error) {
-	cmd := newRootCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(io.Discard)
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
-// benchServer starts `rapport serve` on db and waits until it is
-// ready (its plugins loaded), so that their start does not share the
-// measured time.
-func benchServer(b *testing.B, db string) *server {
-	b.Helper()
-	cmd := exec.Command(binary, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "RAPPORT_DB="+db)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	s := &server{cmd: cmd}
-	listen := regexp.MustCompile(`listening on (http://\S+)`)
-	lines := bufio.NewScanner(stdout)
-	for s.url == "" && lines.Scan() {
-		if m := listen.FindStringSubmatch(lines.Text()); m != nil {
-			s.url = m[1]
-		}
-	}
-	if s.url == "" {
-		b.Fatalf("the server did not start: %s", stderr.String())
-	}
-	go func() {
-		for lines.Scan() {
-		}
-	}()
 	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		res, err := http.Get(s.url + "/readyz")
+		res, err := http.Get(url + "/readyz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				break
+				return
 			}
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("not ready within two minutes: %v", err)
 		}
 	}
-	return s
 }
 
 // seedWebBench creates the workspace "bench" in the database db with the
@@ -281,7 +183,7 @@ func seedWebBench(b *testing.B, db string) string {
 	if _, err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := benchCLI("--db", db, "workspace", "create", "bench", "--name", "Bench"); err != nil {
+	if _, err := run(b, "--db", db, "workspace", "create", "bench", "--name", "Bench"); err != nil {
 		b.Fatalf("workspace create: %v", err)
 	}
 	ws, err := st.Client.Workspace.Query().Where(workspace.Slug("bench")).Only(tenancy.System(tenancy.NewContext(ctx, nil)))

@@ -26,7 +26,7 @@ import (
 
 // chromium finds a Chromium or Chrome binary; without one the test is
 // skipped, or fails when RAPPORT_REQUIRE_BROWSER=1.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -54,7 +54,7 @@ type browser struct {
 
 type step = chromedp.Action[chromedp.Void]
 
-func newBrowser(t *testing.T) *browser {
+func newBrowser(t testing.TB) *browser {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium(t)),
@@ -121,7 +121,7 @@ func newBrowser(t *testing.T) *browser {
 func callErr[T any](_ T, err error) error { return err }
 
 // do runs steps, failing the test (with a screenshot) when one fails.
-func (b *browser) do(t *testing.T, what string, steps ...step) {
+func (b *browser) do(t testing.TB, what string, steps ...step) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
@@ -149,7 +149,7 @@ func text(t *testing.T, b *browser, sel string) string {
 }
 
 // screenshot saves the page as NN-name.png in the screenshot directory.
-func (b *browser) screenshot(t *testing.T, name string) {
+func (b *browser) screenshot(t testing.TB, name string) {
 	t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 	if err != nil {
