@@ -100,6 +100,9 @@ func codedError(code errcode.Code, reason, format string, args ...any) *gqlerror
 type operationGuard struct {
 	limits Limits
 	schema *ast.Schema
+	// queries holds documents parsed for earlier requests, read (never
+	// written) instead of parsing the query again.
+	queries *queryCache
 }
 
 var _ interface {
@@ -128,9 +131,12 @@ func (g *operationGuard) MutateOperationParameters(ctx context.Context, p *graph
 	if !readOnly && !notAdmin && len(p.Variables) == 0 {
 		return nil
 	}
-	doc, err := parser.ParseQuery(&ast.Source{Input: p.Query})
-	if err != nil {
-		return nil // gqlgen reports the syntax error
+	doc, ok := g.queries.Get(ctx, p.Query)
+	if !ok {
+		var err error
+		if doc, err = parser.ParseQuery(&ast.Source{Input: p.Query}); err != nil {
+			return nil // gqlgen reports the syntax error
+		}
 	}
 	op := doc.Operations.ForName(p.OperationName)
 	if op == nil && p.OperationName == "" && len(doc.Operations) > 0 {

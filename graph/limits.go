@@ -244,18 +244,23 @@ func selectionDepth(set ast.SelectionSet, seen int) int {
 	return deepest
 }
 
-// pageLimit refuses first/last above max on any field.
-func pageLimit(max int) graphql.FieldMiddleware {
+// fieldChecks is the server's one field middleware, as every field of
+// every answer passes through each: it refuses first/last above maxPage on
+// any field, then traces the field (resolverSpans).
+func fieldChecks(maxPage int) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
-		if fc != nil && fc.Args != nil {
+		if fc == nil {
+			return next(ctx)
+		}
+		if fc.Args != nil {
 			for _, name := range []string{"first", "last"} {
-				if n := pageSize(fc.Args[name]); n > max || n < 0 {
-					return nil, badPage(name, n, max)
+				if n := pageSize(fc.Args[name]); n > maxPage || n < 0 {
+					return nil, badPage(name, n, maxPage)
 				}
 			}
 		}
-		return next(ctx)
+		return resolverSpans(ctx, fc, next)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -363,45 +364,132 @@ func (pageEdges) ExtensionName() string                   { return "PageEdges" }
 func (pageEdges) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (p pageEdges) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
-	if oc.Operation != nil {
-		paged := pagedFields{}
-		p.set(oc.Operation.SelectionSet, oc.Variables, map[string]bool{}, paged)
-		oc.Stats.SetExtension(pageEdges{}.ExtensionName(), paged)
+	if oc.Operation != nil && oc.Doc != nil {
+		e := edgePager{page: p.page, connections: p.connections, vars: oc.Variables, frags: map[string]*ast.FragmentDefinition{}, paged: pagedFields{}}
+		if set, changed := e.set(oc.Operation.SelectionSet); changed {
+			// The document may be shared with other requests (the
+			// query cache), so the operation and the fragments that
+			// changed are copies: the request runs those.
+			op := *oc.Operation
+			op.SelectionSet = set
+			doc := *oc.Doc
+			doc.Operations = replaced(oc.Doc.Operations, oc.Operation, &op)
+			doc.Fragments = make(ast.FragmentDefinitionList, len(oc.Doc.Fragments))
+			for i, f := range oc.Doc.Fragments {
+				if c := e.frags[f.Name]; c != nil {
+					f = c
+				}
+				doc.Fragments[i] = f
+			}
+			oc.Doc, oc.Operation = &doc, &op
+		}
+		oc.Stats.SetExtension(pageEdges{}.ExtensionName(), e.paged)
 	}
 	return nil
+}
+
+func replaced[T comparable](list []T, old, new T) []T {
+	out := make([]T, len(list))
+	for i, x := range list {
+		if x == old {
+			x = new
+		}
+		out[i] = x
+	}
+	return out
 }
 
 // pagedFields are the fields pageEdges gave a first.
 type pagedFields map[*ast.Field]bool
 
-func (p pageEdges) set(set ast.SelectionSet, vars map[string]any, seen map[string]bool, paged pagedFields) {
-	for _, sel := range set {
+// edgePager gives one operation's connections their first, never writing
+// to the document it reads: a selection that changes is copied, and so is
+// every selection set and fragment on the way to it.
+type edgePager struct {
+	page        int
+	connections map[string]bool
+	vars        map[string]any
+	// frags holds each fragment once it has been looked at: its copy, or
+	// itself when nothing in it changed. A fragment's result does not
+	// depend on where it is spread, so it is worked out once however many
+	// times it is spread.
+	frags map[string]*ast.FragmentDefinition
+	paged pagedFields
+}
+
+// set returns set with every connection field in it paged, and whether
+// that differs from set (then it is a copy).
+func (e *edgePager) set(set ast.SelectionSet) (ast.SelectionSet, bool) {
+	var out ast.SelectionSet // nil until a selection changes
+	for i, sel := range set {
+		var repl ast.Selection
 		switch s := sel.(type) {
 		case *ast.Field:
-			if s.ObjectDefinition != nil && s.Definition != nil && p.connections[s.ObjectDefinition.Name+"."+s.Name] {
+			sub, changed := e.set(s.SelectionSet)
+			page := s.ObjectDefinition != nil && s.Definition != nil && e.connections[s.ObjectDefinition.Name+"."+s.Name]
+			if page {
 				// first: null, or a variable left null, counts as absent.
-				if args := s.ArgumentMap(vars); args["first"] == nil && args["last"] == nil {
+				args := s.ArgumentMap(e.vars)
+				page = args["first"] == nil && args["last"] == nil
+			}
+			if page || changed {
+				f := *s
+				f.SelectionSet = sub
+				if page {
 					kept := make(ast.ArgumentList, 0, len(s.Arguments)+1)
 					for _, a := range s.Arguments {
 						if a.Name != "first" && a.Name != "last" {
 							kept = append(kept, a)
 						}
 					}
-					s.Arguments = append(kept, &ast.Argument{Name: "first", Position: s.Position,
-						Value: &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(p.page), Position: s.Position}})
-					paged[s] = true
+					f.Arguments = append(kept, &ast.Argument{Name: "first", Position: s.Position,
+						Value: &ast.Value{Kind: ast.IntValue, Raw: strconv.Itoa(e.page), Position: s.Position}})
+					e.paged[&f] = true
+				}
+				repl = &f
+			}
+		case *ast.InlineFragment:
+			if sub, changed := e.set(s.SelectionSet); changed {
+				f := *s
+				f.SelectionSet = sub
+				repl = &f
+			}
+		case *ast.FragmentSpread:
+			if s.Definition != nil {
+				if def := e.fragment(s.Definition); def != s.Definition {
+					f := *s
+					f.Definition = def
+					repl = &f
 				}
 			}
-			p.set(s.SelectionSet, vars, seen, paged)
-		case *ast.InlineFragment:
-			p.set(s.SelectionSet, vars, seen, paged)
-		case *ast.FragmentSpread:
-			if s.Definition != nil && !seen[s.Name] {
-				seen[s.Name] = true
-				p.set(s.Definition.SelectionSet, vars, seen, paged)
+		}
+		if repl != nil {
+			if out == nil {
+				out = slices.Clone(set)
 			}
+			out[i] = repl
 		}
 	}
+	if out == nil {
+		return set, false
+	}
+	return out, true
+}
+
+// fragment returns def paged: def itself if nothing in it changes.
+func (e *edgePager) fragment(def *ast.FragmentDefinition) *ast.FragmentDefinition {
+	if done, ok := e.frags[def.Name]; ok {
+		return done
+	}
+	// Validation refuses cycles of fragments; until def is worked out, a
+	// spread of it inside itself (never valid) sees it unchanged.
+	e.frags[def.Name] = def
+	if sub, changed := e.set(def.SelectionSet); changed {
+		c := *def
+		c.SelectionSet = sub
+		e.frags[def.Name] = &c
+	}
+	return e.frags[def.Name]
 }
 
 // writeErrorExt answers with one GraphQL-shaped error of the given

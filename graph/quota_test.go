@@ -198,6 +198,36 @@ func TestEdgeConnectionsArePaged(t *testing.T) {
 	}
 }
 
+// TestPagingLeavesCachedQueriesAlone runs the same query texts again and
+// again: parsed once, they are shared through the query cache, so the
+// first given to a connection sent without one must not stay in the
+// shared document for the next request, whose variable asks otherwise.
+func TestPagingLeavesCachedQueriesAlone(t *testing.T) {
+	e := newQuotaEnv(t, "sqlite", graph.Quotas{}, graph.Limits{MaxPage: 2})
+	org := str(e.ok("a", createOrg, map[string]any{"in": map[string]any{"name": "Acme"}}), "createOrganization", "id")
+	for _, n := range []string{"Ada", "Bea", "Cy"} {
+		e.ok("a", createContact, map[string]any{"in": map[string]any{"lastName": n, "organizationID": org}})
+	}
+	for _, q := range []string{
+		`query($n: Int) { organizations { edges { node { contacts(first: $n) { edges { node { id } } } } } } }`,
+		// A fragment spread twice, once inside an inline fragment.
+		`query($n: Int) { organizations { edges { node { ...C ... on Organization { again: contacts(first: 1) { edges { node { id } } } ...C } } } } }
+		 fragment C on Organization { contacts(first: $n) { edges { node { id } } } }`,
+	} {
+		// null is absent (the page of 2), then 1, then absent again.
+		for i, tc := range []struct {
+			vars map[string]any
+			want int
+		}{{nil, 2}, {map[string]any{"n": 1}, 1}, {map[string]any{"n": nil}, 2}, {map[string]any{"n": 1}, 1}} {
+			d := e.ok("a", q, tc.vars)
+			edges, _ := get(d, "organizations", "edges", 0, "node", "contacts", "edges").([]any)
+			if len(edges) != tc.want {
+				t.Errorf("%s, request %d (%v): %d contacts, want %d", q, i, tc.vars, len(edges), tc.want)
+			}
+		}
+	}
+}
+
 // BenchmarkNoisyNeighbor measures tenant B's latency alone and while
 // tenant A sends ten times its rate (and is refused), and reports B's p99
 // in both and their ratio (target: at most 1.2).

@@ -156,12 +156,14 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(postJSON{})
 	if cfg.MaxUpload > 0 {
 		srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.MaxUpload + uploadSlack, MaxMemory: cfg.MaxUpload + uploadSlack})
 	}
+	queries := newQueryCache(DefaultQueryCacheSize, DefaultQueryCacheMax)
+	srv.SetQueryCache(queries)
 	srv.Use(gqlext.Introspection{})
-	srv.Use(&operationGuard{limits: limits})
+	srv.Use(&operationGuard{limits: limits, queries: queries})
 	srv.Use(depthLimit{max: limits.MaxDepth})
 	srv.Use(pageEdges{page: min(resolvers.DefaultPage, limits.MaxPage), connections: paged.connections})
 	srv.Use(&complexityLimit{max: limits.MaxComplexity, quotas: quota})
@@ -175,8 +177,7 @@ func NewHandler(cfg Config) http.Handler {
 		},
 	})
 	srv.AroundRootFields(heavy.rootFields)
-	srv.AroundFields(pageLimit(limits.MaxPage))
-	srv.AroundFields(resolverSpans)
+	srv.AroundFields(fieldChecks(limits.MaxPage))
 	srv.AroundResponses(m.observe)
 	srv.SetErrorPresenter(withTraceID(presentErrors(log)))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {

@@ -10,6 +10,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rapportcrm/rapport/internal/telemetry"
 )
@@ -17,10 +18,10 @@ import (
 // resolverSpans traces every field that runs a resolver or a method (the
 // ones that reach the database or a plugin: root fields, edges,
 // computed fields) as a span "graphql Type.field"; plain struct fields
-// make none.
-func resolverSpans(ctx context.Context, next graphql.Resolver) (any, error) {
-	fc := graphql.GetFieldContext(ctx)
-	if fc == nil || !(fc.IsResolver || fc.IsMethod) {
+// make none, and neither does a request that is not traced (before the
+// span's name is even built: this runs for every field of an answer).
+func resolverSpans(ctx context.Context, fc *graphql.FieldContext, next graphql.Resolver) (any, error) {
+	if !(fc.IsResolver || fc.IsMethod) || !trace.SpanFromContext(ctx).IsRecording() {
 		return next(ctx)
 	}
 	ctx, span := telemetry.StartChild(ctx, "graphql "+fc.Object+"."+fc.Field.Name)
