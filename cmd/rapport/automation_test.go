@@ -60,12 +60,15 @@ func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool)
 // SIGKILL while deliveries are in flight delivers every pending event,
 // none twice, after a restart.
 func TestAutomationDeliveryAcrossCrash(t *testing.T) {
+	// Mostly waits: on the receiver's downtime, retries and restarts.
+	t.Parallel()
 	down := 30 * time.Second
 	if testing.Short() {
 		down = 3 * time.Second
 	}
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
 			db := storetest.URL(t, dialect)
 			if _, err := run(t, "--db", db, "workspace", "create", "acme"); err != nil {
 				t.Fatal(err)

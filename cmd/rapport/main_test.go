@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +25,16 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// Most of this package's parallel tests wait on what they start
+	// (servers, workers, a browser, a receiver that is down for a while)
+	// rather than compute, so more of them run at once than the default
+	// of one per CPU, unless -test.parallel says otherwise.
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(runtime.GOMAXPROCS(0), 2)+1))
+	}
 	dir, err := os.MkdirTemp("", "rapport-bin-")
 	if err != nil {
 		panic(err)
@@ -146,8 +159,10 @@ func (s *server) stop(t *testing.T) {
 // working admin token, the API refuses requests without one, and SIGTERM
 // stops the server cleanly.
 func TestServeDemo(t *testing.T) {
+	t.Parallel()
 	for _, dialect := range storetest.Dialects {
 		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
 			db := storetest.URL(t, dialect)
 			counts := func(s *server) string {
 				status, out := s.query(t, s.token, `{ organizations { totalCount } contacts { totalCount } deals { totalCount } pipelines { totalCount } }`)

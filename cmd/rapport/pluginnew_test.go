@@ -157,6 +157,7 @@ func cli(t *testing.T, dir string, args ...string) string {
 // workspace and scoring every lead. Each point, language and runtime is
 // covered once; subject types vary across the cases.
 func TestPluginNewChain(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds plugins")
 	}
