@@ -22,6 +22,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent"
 	"github.com/rapportcrm/rapport/core/ent/workspace"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/schema"
 )
 
 // The demo workspace.
@@ -118,12 +119,16 @@ func Seed(ctx context.Context, client *ent.Client, opts Options) (*Result, error
 		}
 		return nil, fmt.Errorf("seed demo: create workspace: %w", err)
 	}
-	w := &writer{
-		ctx: tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin}),
-		c:   tx.Client(),
-		p:   p,
-	}
+	// The writes gather their timeline entries and events in a batch,
+	// written in a few bulk statements before the commit, and look each
+	// linked record up once.
+	wctx, batch := schema.Batched(tenancy.NewContext(ctx, &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin}))
+	w := &writer{ctx: wctx, c: tx.Client(), p: p}
 	if err := w.write(); err != nil {
+		_ = tx.Rollback()
+		return nil, fmt.Errorf("seed demo: %w", err)
+	}
+	if err := batch.Flush(wctx, tx.Client()); err != nil {
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("seed demo: %w", err)
 	}
