@@ -21,6 +21,7 @@ import (
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/schema"
 )
 
 // checkDemoSegments runs on a server started with --demo over db: the
@@ -247,13 +248,14 @@ func fill(t *testing.T, db, slug string, n int) {
 	}
 	ctx := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
 	for lo := 0; lo < n; lo += 1000 {
-		// A transaction per thousand: the hooks' own writes (events,
-		// rollups) commit with their records, once.
+		// As an import writes: a transaction per thousand, the trail
+		// (timeline, events, rollups) gathered and written in bulk.
 		tx, err := s.st.Client.Tx(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := tx.Client()
+		ctx, trail := schema.Batched(ctx)
 		bs := make([]*ent.ContactCreate, 0, 1000)
 		for i := lo; i < min(lo+1000, n); i++ {
 			bs = append(bs, c.Contact.Create().SetFirstName("C").SetLastName(fmt.Sprint(i)).SetEmail(fmt.Sprintf("c%d@example.test", i)))
@@ -270,6 +272,9 @@ func fill(t *testing.T, db, slug string, n int) {
 			}
 		}
 		if err := c.Order.CreateBulk(os...).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := trail.Flush(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 		if err := tx.Commit(); err != nil {

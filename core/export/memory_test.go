@@ -20,6 +20,7 @@ import (
 	"github.com/rapportcrm/rapport/core/export"
 	"github.com/rapportcrm/rapport/core/store/storetest"
 	"github.com/rapportcrm/rapport/core/tenancy"
+	"github.com/rapportcrm/rapport/schema"
 )
 
 // seedContacts fills a new workspace with n contacts, each with a custom
@@ -30,16 +31,26 @@ func seedContacts(t testing.TB, c *ent.Client, slug string, n int) context.Conte
 	ctx := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleAdmin})
 	must[*ent.CustomField](t)(c.CustomField.Create().SetEntity(customfield.EntityContact).SetKey("score").
 		SetLabel("Score").SetType(customfield.TypeNumber).Save(ctx))
-	const batch = 500
+	// As an import writes: a transaction per batch, the trail gathered
+	// and written in bulk.
+	const batch = 1000
 	for i := 0; i < n; i += batch {
+		tx := must[*ent.Tx](t)(c.Tx(ctx))
+		bctx, trail := schema.Batched(ctx)
 		bs := make([]*ent.ContactCreate, 0, batch)
 		for j := i; j < min(i+batch, n); j++ {
-			bs = append(bs, c.Contact.Create().SetFirstName(fmt.Sprintf("First%d", j)).
+			bs = append(bs, tx.Contact.Create().SetFirstName(fmt.Sprintf("First%d", j)).
 				SetLastName(fmt.Sprintf("Last%d", j)).SetEmail(fmt.Sprintf("c%d@example.com", j)).
 				SetTitle("Head of Something Rather Long").
 				SetCustomFields(map[string]any{"score": float64(j % 100)}))
 		}
-		must[[]*ent.Contact](t)(c.Contact.CreateBulk(bs...).Save(ctx))
+		must[[]*ent.Contact](t)(tx.Contact.CreateBulk(bs...).Save(bctx))
+		if err := trail.Flush(bctx, tx.Client()); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: ws.ID, Role: tenancy.RoleViewer})
 }
