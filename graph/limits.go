@@ -40,6 +40,16 @@ type Limits struct {
 	MaxHeavyPerWorkspace int
 	// HeavyWait is how long a heavy field waits for a slot (default 30s).
 	HeavyWait time.Duration
+	// MaxInFlight is how many GraphQL requests run at once (default 4
+	// per CPU the server may use); later ones wait their turn in arrival
+	// order (see admission).
+	MaxInFlight int
+	// MaxInFlightPerWorkspace is how many of those one workspace runs at
+	// once (default half of MaxInFlight).
+	MaxInFlightPerWorkspace int
+	// InFlightWait is how long a request waits for its turn before it is
+	// answered 503 UNAVAILABLE with Retry-After (default 30s).
+	InFlightWait time.Duration
 	// MaxBody is the largest request body read, in bytes (default 8 MiB);
 	// a larger one is answered 413.
 	MaxBody int64

@@ -190,9 +190,10 @@ func NewHandler(cfg Config) http.Handler {
 		ttl = access.DefaultTokenTTL
 	}
 	tokens := access.NewTokens(cfg.Client, ttl)
+	admitted := newAdmission(limits.MaxInFlight, limits.MaxInFlightPerWorkspace, limits.InFlightWait)
 	mux := http.NewServeMux()
 	api := routeUploads(cfg.MaxUpload,
-		capBody(limits.MaxBody, authenticate(tokens, cfg.Auth, quota.requests(checkRequest(limits, srv)))),
+		capBody(limits.MaxBody, authenticate(tokens, cfg.Auth, quota.requests(admitted.handler(checkRequest(limits, srv))))),
 		authenticate(tokens, cfg.Auth, quota.requests(writerUploads(srv))))
 	if ls != nil {
 		// A WebSocket authenticates in its connection_init (browsers

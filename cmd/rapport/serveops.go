@@ -23,6 +23,8 @@ type limitFlags struct {
 	maxBodyMB, maxComplexity           int
 	pluginCalls                        int
 	pluginCallWait                     time.Duration
+	inFlight, inFlightPerWorkspace     int
+	inFlightWait                       time.Duration
 }
 
 func (f *limitFlags) register(cmd *cobra.Command) {
@@ -38,6 +40,9 @@ func (f *limitFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.maxComplexity, "max-complexity", 50_000, "the largest complexity of one operation (a connection costs its page size times its fields)")
 	fl.IntVar(&f.pluginCalls, "plugin-calls-per-workspace", 2, "plugin calls one workspace runs at once; more wait (0: no limit)")
 	fl.DurationVar(&f.pluginCallWait, "plugin-call-wait", 2*time.Minute, "how long a plugin call waits for its workspace's slot before failing UNAVAILABLE")
+	fl.IntVar(&f.inFlight, "max-in-flight", 0, "GraphQL requests run at once; later ones wait their turn in arrival order (0: 4 per CPU)")
+	fl.IntVar(&f.inFlightPerWorkspace, "max-in-flight-per-workspace", 0, "GraphQL requests one workspace runs at once (0: half of --max-in-flight)")
+	fl.DurationVar(&f.inFlightWait, "in-flight-wait", graph.DefaultInFlightWait, "how long a request waits for its turn before 503 UNAVAILABLE")
 }
 
 // apply checks the flags, bounds reg's plugin calls per workspace and
@@ -52,7 +57,9 @@ func (f *limitFlags) apply(reg *extension.Registry) (graph.Limits, graph.Quotas,
 		{"cost-rate", f.costRate < 0}, {"cost-burst", f.costRate > 0 && f.costBurst < 1},
 		{"rate-max-keys", f.maxKeys < 1}, {"max-body", f.maxBodyMB < 1 || f.maxBodyMB > 1024},
 		{"max-complexity", f.maxComplexity < 1}, {"plugin-calls-per-workspace", f.pluginCalls < 0},
-		{"plugin-call-wait", f.pluginCallWait < 0},
+		{"plugin-call-wait", f.pluginCallWait < 0}, {"max-in-flight", f.inFlight < 0},
+		{"max-in-flight-per-workspace", f.inFlightPerWorkspace < 0 || (f.inFlight > 0 && f.inFlightPerWorkspace > f.inFlight)},
+		{"in-flight-wait", f.inFlightWait < 0},
 	} {
 		if c.bad {
 			return graph.Limits{}, graph.Quotas{}, errcode.Input(c.name, "--%s is out of range", c.name)
@@ -61,7 +68,8 @@ func (f *limitFlags) apply(reg *extension.Registry) (graph.Limits, graph.Quotas,
 	if reg != nil {
 		reg.LimitWorkspaceCalls(f.pluginCalls, f.pluginCallWait)
 	}
-	return graph.Limits{MaxBody: int64(f.maxBodyMB) << 20, MaxComplexity: f.maxComplexity},
+	return graph.Limits{MaxBody: int64(f.maxBodyMB) << 20, MaxComplexity: f.maxComplexity,
+			MaxInFlight: f.inFlight, MaxInFlightPerWorkspace: f.inFlightPerWorkspace, InFlightWait: f.inFlightWait},
 		graph.Quotas{TokenRate: f.tokenRate, TokenBurst: f.tokenBurst, WorkspaceRate: f.workspaceRate, WorkspaceBurst: f.workspaceBurst,
 			CostRate: f.costRate, CostBurst: f.costBurst, MaxKeys: f.maxKeys}, nil
 }
