@@ -211,8 +211,10 @@ func TestWebExtensions(t *testing.T) {
 	if !eval[bool](t, b, `document.querySelector('#automations-error').hidden`) {
 		t.Errorf("the automations page shows %q", text(t, b, "#automations-error"))
 	}
-	// Its page: the run the contact fired and the webhook delivery it made.
-	deadline := time.Now().Add(30 * time.Second)
+	// Its page: the run the contact fired and the webhook delivery it made
+	// (the queue's workers get to it within seconds, or after a retry's
+	// backoff on a busy machine).
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		out = q(fmt.Sprintf(`{ automationRuns(where: {automationID: %q}) { totalCount } deliveries(where: {automationID: %q}) { totalCount } }`, automation, automation))
 		if dig(out, "data", "automationRuns", "totalCount") != 0.0 && dig(out, "data", "deliveries", "totalCount") != 0.0 {
