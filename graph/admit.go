@@ -119,7 +119,9 @@ func (a *admission) acquire(ctx context.Context, ws pulid.ID) (func(), bool) {
 }
 
 // handler runs next once the request has its slots; a request that waited
-// InFlightWait for them is answered 503 UNAVAILABLE with Retry-After.
+// InFlightWait for them is answered 503 UNAVAILABLE with Retry-After. It
+// sits after checkRequest, which reads the body whole: a client that sends
+// its body slowly waits for it without holding a slot.
 func (a *admission) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var ws pulid.ID

@@ -193,7 +193,7 @@ func NewHandler(cfg Config) http.Handler {
 	admitted := newAdmission(limits.MaxInFlight, limits.MaxInFlightPerWorkspace, limits.InFlightWait)
 	mux := http.NewServeMux()
 	api := routeUploads(cfg.MaxUpload,
-		capBody(limits.MaxBody, authenticate(tokens, cfg.Auth, quota.requests(admitted.handler(checkRequest(limits, srv))))),
+		capBody(limits.MaxBody, authenticate(tokens, cfg.Auth, quota.requests(checkRequest(limits, admitted.handler(srv))))),
 		authenticate(tokens, cfg.Auth, quota.requests(writerUploads(srv))))
 	if ls != nil {
 		// A WebSocket authenticates in its connection_init (browsers

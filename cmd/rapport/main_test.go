@@ -5,15 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,16 +22,6 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
-	// Most of this package's parallel tests wait on what they start
-	// (servers, workers, a browser, a receiver that is down for a while)
-	// rather than compute, so more of them run at once than the default
-	// of one per CPU, unless -test.parallel says otherwise.
-	flag.Parse()
-	explicit := false
-	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
-	if !explicit {
-		_ = flag.Set("test.parallel", strconv.Itoa(max(runtime.GOMAXPROCS(0), 2)+1))
-	}
 	dir, err := os.MkdirTemp("", "rapport-bin-")
 	if err != nil {
 		panic(err)
