@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"runtime"
-	"strconv"
 	"sync"
 	"time"
 
@@ -133,7 +132,7 @@ func (a *admission) handler(next http.Handler) http.Handler {
 			if r.Context().Err() != nil {
 				return // the client is gone
 			}
-			w.Header().Set("Retry-After", strconv.Itoa(1))
+			w.Header().Set("Retry-After", "1")
 			writeError(w, http.StatusServiceUnavailable, errcode.Unavailable, "", "the server is busy: try again shortly")
 			return
 		}

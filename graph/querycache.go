@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -31,8 +31,15 @@ const (
 // concurrent requests, so nothing may write to them: pageEdges copies
 // what it changes.
 type queryCache struct {
-	lru      *lru.LRU[*ast.QueryDocument]
+	lru      *lru.Cache[queryKey, *ast.QueryDocument]
 	maxQuery int
+}
+
+// queryKey is a cached query's key: a struct rather than one string, so
+// a lookup builds no string.
+type queryKey struct {
+	workspace string
+	query     string
 }
 
 var _ graphql.Cache[*ast.QueryDocument] = (*queryCache)(nil)
@@ -44,18 +51,22 @@ func newQueryCache(size, maxQuery int) *queryCache {
 	if maxQuery <= 0 {
 		maxQuery = DefaultQueryCacheMax
 	}
-	return &queryCache{lru: lru.New[*ast.QueryDocument](size), maxQuery: maxQuery}
+	cache, err := lru.New[queryKey, *ast.QueryDocument](size)
+	if err != nil {
+		panic(err) // only for a size ≤ 0, replaced above
+	}
+	return &queryCache{lru: cache, maxQuery: maxQuery}
 }
 
-func (c *queryCache) key(ctx context.Context, query string) (string, bool) {
+func (c *queryCache) key(ctx context.Context, query string) (queryKey, bool) {
 	if c == nil || len(query) > c.maxQuery {
-		return "", false
+		return queryKey{}, false
 	}
-	ws := ""
+	k := queryKey{query: query}
 	if v := tenancy.FromContext(ctx); v != nil {
-		ws = string(v.WorkspaceID)
+		k.workspace = string(v.WorkspaceID)
 	}
-	return ws + "\x00" + query, true
+	return k, true
 }
 
 // Get returns the document parsed from query for the request's workspace.
@@ -64,13 +75,13 @@ func (c *queryCache) Get(ctx context.Context, query string) (*ast.QueryDocument,
 	if !ok {
 		return nil, false
 	}
-	return c.lru.Get(ctx, k)
+	return c.lru.Get(k)
 }
 
 // Add keeps doc, parsed and validated from query, for the request's
 // workspace.
 func (c *queryCache) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
 	if k, ok := c.key(ctx, query); ok {
-		c.lru.Add(ctx, k, doc)
+		c.lru.Add(k, doc)
 	}
 }

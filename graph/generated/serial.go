@@ -1,7 +1,7 @@
 package generated
 
 // This file is written by hand; generated.go is written by gqlgen and then
-// rewritten by graph/internal/seriallists (see graph/generate.go).
+// rewritten by graph/internal/gqlpost (see graph/generate.go).
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // list of objects concurrently; for the edges of a connection page, whose
 // nodes and their edges ent loaded beforehand (one query per level), that
 // is a goroutine, its stack growth and a WaitGroup per record for no I/O
-// to overlap. graph/internal/seriallists puts it in place of
+// to overlap. graph/internal/gqlpost puts it in place of
 // MarshalSliceConcurrently in the marshallers of edge lists.
 func marshalSerially(ctx context.Context, length int, _ int64, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {

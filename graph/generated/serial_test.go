@@ -54,7 +54,7 @@ func TestMarshalSerially(t *testing.T) {
 
 // TestEdgeListsMarshalSerially checks generated.go as committed: every
 // marshaller of a list of edges uses marshalSerially (a regeneration that
-// skipped graph/internal/seriallists would bring back a goroutine per
+// skipped graph/internal/gqlpost would bring back a goroutine per
 // edge), and other lists keep gqlgen's concurrency.
 func TestEdgeListsMarshalSerially(t *testing.T) {
 	src, err := os.ReadFile("generated.go")

@@ -53,9 +53,9 @@ var directive = strings.Replace(strings.Replace(plain, "_Contact_firstName", "_C
 
 // TestRewrite: only the plain field changes, to a direct call of its
 // marshaller; a second pass changes nothing and still counts it.
-func TestRewrite(t *testing.T) {
+func TestPlainFields(t *testing.T) {
 	src := plain + method + directive
-	out, n := rewrite([]byte(src))
+	out, n := plainFields([]byte(src))
 	if n != 1 {
 		t.Fatalf("found %d plain fields, want 1", n)
 	}
@@ -66,7 +66,7 @@ func TestRewrite(t *testing.T) {
 	if string(out) != want {
 		t.Fatalf("rewrote to:\n%s\nwant:\n%s", out, want)
 	}
-	again, n := rewrite(out)
+	again, n := plainFields(out)
 	if n != 1 || string(again) != want {
 		t.Errorf("a second pass changed the file (%d found)", n)
 	}

@@ -7,7 +7,7 @@ import (
 
 // TestRewrite: only edge list marshallers change, once; a second pass
 // changes nothing.
-func TestRewrite(t *testing.T) {
+func TestSerialLists(t *testing.T) {
 	const src = `
 func (ec *executionContext) marshalODealEdge2ᚕᚖDealEdge(ctx context.Context, sel ast.SelectionSet, v []*ent.DealEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, f)
@@ -19,7 +19,7 @@ func (ec *executionContext) marshalNLineItem2ᚕᚖLineItemᚄ(ctx context.Conte
 	return ret
 }
 `
-	out, n := rewrite([]byte(src))
+	out, n := serialLists([]byte(src))
 	if n != 1 {
 		t.Fatalf("found %d edge lists, want 1", n)
 	}
@@ -27,7 +27,7 @@ func (ec *executionContext) marshalNLineItem2ᚕᚖLineItemᚄ(ctx context.Conte
 	if string(out) != want {
 		t.Fatalf("rewrote to:\n%s\nwant:\n%s", out, want)
 	}
-	again, n := rewrite(out)
+	again, n := serialLists(out)
 	if n != 1 || string(again) != want {
 		t.Errorf("a second pass changed the file (%d found)", n)
 	}
