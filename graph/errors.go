@@ -50,9 +50,14 @@ func presentErrors(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Message = e.Error()
 			}
 		}
-		if code == errcode.Internal {
+		switch _, coded := errcode.As(cause); {
+		case code == errcode.Internal:
 			log.ErrorContext(ctx, "graphql internal error", "path", gerr.Path.String(), "err", err)
 			gerr.Message = "internal error"
+		case code == errcode.Unavailable && !coded:
+			// The driver's words name the database's address and user.
+			log.WarnContext(ctx, "graphql: database unavailable", "path", gerr.Path.String(), "err", err)
+			gerr.Message = errcode.MsgDatabaseUnavailable
 		}
 		return gerr
 	}

@@ -3,6 +3,7 @@ package graph_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -24,14 +25,63 @@ import (
 
 func TestMain(m *testing.M) { storetest.Main(m) }
 
-// countingDriver counts the SQL queries (reads) sent to the database.
+// countingDriver counts the SQL queries (reads) sent to the database,
+// and fails reads and transactions on demand.
 type countingDriver struct {
 	dialect.Driver
 	queries atomic.Int64
+	// failBegin, when set, is the error of every transaction's start;
+	// failCommit the error of every commit (the transaction is rolled
+	// back instead).
+	failBegin, failCommit atomic.Pointer[error]
+	// failQuery, when set, is the error of every read.
+	failQuery atomic.Pointer[error]
+}
+
+func (d *countingDriver) Tx(ctx context.Context) (dialect.Tx, error) {
+	if err := d.failBegin.Load(); err != nil {
+		return nil, *err
+	}
+	tx, err := d.Driver.Tx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.failCommit.Load(); err != nil {
+		return failingCommit{Tx: tx, err: *err}, nil
+	}
+	return tx, nil
+}
+
+// failingCommit rolls back where it is asked to commit, and says err.
+type failingCommit struct {
+	dialect.Tx
+	err error
+}
+
+// execQuerier is what the store's commit hooks use of a transaction.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func (t failingCommit) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.Tx.(execQuerier).ExecContext(ctx, query, args...)
+}
+
+func (t failingCommit) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.Tx.(execQuerier).QueryContext(ctx, query, args...)
+}
+
+func (t failingCommit) Commit() error {
+	_ = t.Tx.Rollback()
+	return t.err
 }
 
 func (d *countingDriver) Query(ctx context.Context, query string, args, v any) error {
 	d.queries.Add(1)
+	if err := d.failQuery.Load(); err != nil {
+		return *err
+	}
 	return d.Driver.Query(ctx, query, args, v)
 }
 

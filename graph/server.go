@@ -167,7 +167,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.Use(depthLimit{max: limits.MaxDepth})
 	srv.Use(pageEdges{page: min(resolvers.DefaultPage, limits.MaxPage), connections: paged.connections})
 	srv.Use(&complexityLimit{max: limits.MaxComplexity, quotas: quota})
-	srv.Use(entgql.Transactioner{
+	srv.Use(transactions{log: log, Transactioner: entgql.Transactioner{
 		TxOpener: cfg.Client,
 		// Every mutation operation runs in one transaction, except one of
 		// batch mutations only (operationGuard refuses mixing them with
@@ -175,7 +175,7 @@ func NewHandler(cfg Config) http.Handler {
 		SkipTxFunc: func(op *ast.OperationDefinition) bool {
 			return op.Operation != ast.Mutation || onlyBatchMutations(op)
 		},
-	})
+	}})
 	srv.AroundRootFields(heavy.rootFields)
 	srv.AroundFields(fieldChecks(limits.MaxPage))
 	srv.AroundResponses(m.observe)

@@ -33,9 +33,7 @@ import (
 
 // The scale-out harness's sizes. RAPPORT_SCALEOUT_SECONDS sets how long
 // the clients write (25 s by default), RAPPORT_SCALEOUT_CONTACTS how many
-// contacts the background scoring run scores (20,000 by default, so that
-// the test command stays well within CI's time; 100,000 is the figure the
-// README reports).
+// contacts the background scoring run scores (100,000 by default).
 const (
 	scaleClients  = 4
 	scaleReplicas = 3
@@ -62,7 +60,7 @@ func TestScaleOut(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts PostgreSQL and five Rapport processes")
 	}
-	seconds, scored := 25, 20_000
+	seconds, scored := 25, 100_000
 	if s := os.Getenv("RAPPORT_SCALEOUT_SECONDS"); s != "" {
 		seconds, _ = strconv.Atoi(s)
 	}
@@ -270,6 +268,10 @@ func TestScaleOut(t *testing.T) {
 		if strings.Contains(msg, "invalid character") {
 			// Every answer, even while the database is down, is JSON.
 			t.Errorf("%d answers were not JSON: %s", n, msg)
+		}
+		if strings.Contains(msg, uncoded) {
+			// And every error in it has a code a client can act on.
+			t.Errorf("%d answers had an error without a code: %s", n, msg)
 		}
 	}
 	if !notReadySeen.Load() {
@@ -736,6 +738,10 @@ func (f *fleet) stopAll(t *testing.T) {
 	f.workers = nil
 }
 
+// uncoded marks the error of an answer with an error that has no
+// extensions.code.
+const uncoded = "error without a code:"
+
 // try runs a GraphQL operation at the replica and returns the string at
 // path in its data; an error when the replica is unreachable, answers
 // other than 200, or with errors.
@@ -754,6 +760,12 @@ func (r *replica) try(token, q string, path ...string) (string, error) {
 		return "", err
 	}
 	if res.StatusCode != http.StatusOK || out["errors"] != nil {
+		errs, _ := out["errors"].([]any)
+		for _, e := range errs {
+			if code, _ := get(e, "extensions", "code").(string); code == "" {
+				return "", fmt.Errorf("%d: %s %v", res.StatusCode, uncoded, out["errors"])
+			}
+		}
 		return "", fmt.Errorf("%d: %v", res.StatusCode, out["errors"])
 	}
 	v := get(out["data"], toAny(path)...)

@@ -1,7 +1,13 @@
 package errcode
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"strings"
 
 	"entgo.io/ent/privacy"
 
@@ -27,8 +33,38 @@ func Of(err error) Code {
 	case ent.IsValidationError(err), ent.IsConstraintError(err),
 		errors.Is(err, pulid.ErrMalformed), errors.Is(err, crm.ErrMoney):
 		return BadUserInput
+	case DatabaseUnavailable(err):
+		return Unavailable
 	}
 	return Internal
+}
+
+// MsgDatabaseUnavailable is what a client is told of an error that
+// DatabaseUnavailable tells, in place of the driver's words.
+const MsgDatabaseUnavailable = "the database is unavailable; retry"
+
+// DatabaseUnavailable tells the errors of a database that cannot be
+// reached or went away mid-statement (refused or broken connections, a
+// server shutting down or starting up): the request may succeed if
+// retried, unlike an internal error. Such errors' own messages name the
+// database's address and user, so they are shown to no client.
+func DatabaseUnavailable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		// The request's own deadline (which passes for a net.Error), not
+		// the database's.
+		return false
+	}
+	// PostgreSQL's classes 08 (connection exception) and 57P01–57P03
+	// (shutdown, crash shutdown, cannot connect now), from any driver
+	// error that tells its SQLSTATE.
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) {
+		s := state.SQLState()
+		return strings.HasPrefix(s, "08") || s == "57P01" || s == "57P02" || s == "57P03"
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // FieldOf returns the GraphQL name of the field an error is about, if it

@@ -21,7 +21,8 @@ const (
 	// (another segmentation run of the same binding, say); retry later.
 	Conflict Code = "CONFLICT"
 	// Unavailable means the server is at capacity for the work asked
-	// (reports, metrics, plugin runs): retry later.
+	// (reports, metrics, plugin runs), or its database cannot be reached:
+	// retry later.
 	Unavailable Code = "UNAVAILABLE"
 	// RateLimited means the caller's token or workspace spent its budget
 	// of requests or query cost: retry after the time the error says.

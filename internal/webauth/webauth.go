@@ -211,7 +211,12 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 			writeError(w, http.StatusInternalServerError, errcode.New(errcode.Internal, "internal error"))
 			return
 		}
-		e = &errcode.Error{Code: code, Msg: errcode.MessageOf(err)}
+		msg := errcode.MessageOf(err)
+		if code == errcode.Unavailable {
+			h.log.WarnContext(r.Context(), "auth request failed", "path", r.URL.Path, "err", err)
+			msg = errcode.MsgDatabaseUnavailable
+		}
+		e = &errcode.Error{Code: code, Msg: msg}
 	}
 	status := http.StatusInternalServerError
 	switch e.Code {
@@ -227,6 +232,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusGone
 	case errcode.RateLimited:
 		status = http.StatusTooManyRequests
+	case errcode.Unavailable:
+		w.Header().Set("Retry-After", "1")
+		status = http.StatusServiceUnavailable
 	default:
 		h.log.ErrorContext(r.Context(), "auth request failed", "path", r.URL.Path, "err", err)
 		e = errcode.New(errcode.Internal, "internal error")

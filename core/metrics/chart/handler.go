@@ -133,11 +133,16 @@ func writeError(w http.ResponseWriter, err error, status int) {
 			status = http.StatusForbidden
 		case errcode.NotFound:
 			status = http.StatusNotFound
+		case errcode.Unavailable:
+			status = http.StatusServiceUnavailable
 		default:
 			status = http.StatusInternalServerError
 		}
 	}
 	msg := err.Error()
+	if _, coded := errcode.As(err); !coded && code == errcode.Unavailable {
+		msg = errcode.MsgDatabaseUnavailable
+	}
 	if status == http.StatusInternalServerError {
 		msg = "internal error"
 	}
