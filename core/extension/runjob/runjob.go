@@ -30,6 +30,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/segmentrun"
 	"github.com/rapportcrm/rapport/core/ent/workrange"
 	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/errcode"
@@ -179,6 +180,9 @@ func Start(ctx context.Context, q Inserter, client *ent.Client, plugins *extensi
 	}
 	var seg *ent.SegmentRun
 	if opts.Kind == workrun.KindSegment {
+		if err := releaseStaleIn(ctx, client); err != nil {
+			return nil, err
+		}
 		if seg, err = plugins.BeginSegmentation(ctx, client, opts.SubjectType, opts.Plugin, total); err != nil {
 			return nil, err
 		}
@@ -402,8 +406,12 @@ func fail(ctx context.Context, client *ent.Client, run, id pulid.ID, cause error
 func Finish(ctx context.Context, client *ent.Client, run pulid.ID) error {
 	ctx = tenancy.System(ctx)
 	pending, err := client.WorkRange.Query().Where(workrange.RunID(run), workrange.StatusEQ(workrange.StatusPending)).Exist(ctx)
-	if err != nil || pending {
+	if err != nil {
 		return err
+	}
+	if pending {
+		// Still going, or canceled with ranges left undone.
+		return releaseStale(ctx, client, run)
 	}
 	done, err := client.WorkRange.Query().Where(workrange.RunID(run), workrange.StatusEQ(workrange.StatusDone)).Exist(ctx)
 	if err != nil {
@@ -415,10 +423,58 @@ func Finish(ctx context.Context, client *ent.Client, run pulid.ID) error {
 	}
 	n, err := client.WorkRun.Update().Where(workrun.ID(run), workrun.StatusIn(workrun.StatusQueued, workrun.StatusRunning)).
 		SetStatus(status).SetFinishedAt(time.Now()).Save(ctx)
-	if err != nil || n == 0 {
+	if err != nil {
 		return err
 	}
+	if n == 0 {
+		return releaseStale(ctx, client, run)
+	}
 	return endSegmentation(ctx, client, run, false)
+}
+
+// StaleAfter is how long after a segmentation run ended its binding's lock
+// may still be held by the process that ended it, releasing it.
+const StaleAfter = time.Minute
+
+// releaseStaleIn releases the locks of the caller's workspace's
+// segmentation runs that ended and still hold one (see releaseStale), so
+// that a lock left by a process that died as it canceled a run never
+// keeps the binding from running again.
+func releaseStaleIn(ctx context.Context, client *ent.Client) error {
+	held, err := client.SegmentRun.Query().Where(segmentrun.LockNotNil(), segmentrun.Holder(extension.BackgroundHolder)).IDs(ctx)
+	if err != nil || len(held) == 0 {
+		return err
+	}
+	runs, err := client.WorkRun.Query().Where(workrun.SegmentRunIDIn(held...), workrun.FinishedAtNotNil()).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range runs {
+		if err := releaseStale(tenancy.System(ctx), client, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// releaseStale releases the binding's lock of a segmentation run that
+// ended more than StaleAfter ago and still holds it: the process that
+// ended the run (Finish or Cancel) died before it released the lock. The
+// queue hands that process's job on after its RescueAfter, and the job's
+// Finish comes here; so does the next start of a segmentation run. Within StaleAfter the process ending the run may
+// still be releasing the lock (sweeping the memberships of deleted
+// subjects first), and is left to it.
+func releaseStale(ctx context.Context, client *ent.Client, id pulid.ID) error {
+	run, err := client.WorkRun.Get(ctx, id)
+	if err != nil || run.Kind != workrun.KindSegment || run.SegmentRunID == nil ||
+		run.FinishedAt == nil || time.Since(*run.FinishedAt) < StaleAfter {
+		return err
+	}
+	held, err := client.SegmentRun.Query().Where(segmentrun.ID(*run.SegmentRunID), segmentrun.LockNotNil()).Exist(ctx)
+	if err != nil || !held {
+		return err
+	}
+	return endSegmentation(ctx, client, id, run.Status == workrun.StatusCanceled)
 }
 
 // endSegmentation ends the SegmentRun of run, when it is a segmentation

@@ -464,3 +464,84 @@ func TestSegmentation(t *testing.T) {
 		}
 	})
 }
+
+// TestStaleLockReleased: a process that ends a background segmentation
+// run (the last range's Finish, or Cancel) and dies before it releases
+// the binding's lock leaves the lock held. The next Finish of one of the
+// run's jobs (the queue hands the dead worker's job on) releases it once
+// the run ended more than StaleAfter ago, and not before (its ender may
+// still be at work); so does the next start of a segmentation run.
+func TestStaleLockReleased(t *testing.T) {
+	r := extensiontest.Registry(t, extensiontest.Plugins(t))
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := workspace(t, st, r, "alpha", 30)
+		admin := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: tenancy.FromContext(ctx).WorkspaceID, Role: tenancy.RoleAdmin})
+		if _, err := r.Bind(admin, st.Client, extension.BindInput{Point: sdk.PointSegment, SubjectType: "lead", Plugin: "faulty", Version: "0.1.0"}); err != nil {
+			t.Fatal(err)
+		}
+		start := func() *ent.WorkRun {
+			t.Helper()
+			run, err := runjob.Start(ctx, nopQueue{}, st.Client, r, runjob.StartOptions{Kind: workrun.KindSegment, SubjectType: "lead", RangeSize: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return run
+		}
+		// died ends run as its ender did, ended ago, and stops there.
+		died := func(run *ent.WorkRun, status workrun.Status, ago time.Duration) {
+			st.Client.WorkRun.UpdateOneID(run.ID).SetStatus(status).SetFinishedAt(time.Now().Add(-ago)).ExecX(ctx)
+		}
+		held := func(run *ent.WorkRun) bool {
+			return st.Client.SegmentRun.GetX(ctx, *run.SegmentRunID).Lock != nil
+		}
+		ranges := func(run *ent.WorkRun) []pulid.ID {
+			return st.Client.WorkRange.Query().Where(workrange.RunID(run.ID)).IDsX(ctx)
+		}
+
+		// Canceled with ranges left: a job of one of them finds the lock.
+		run := start()
+		died(run, workrun.StatusCanceled, time.Second)
+		if err := runjob.RunRange(context.Background(), st.Client, r, ranges(run)[0], runjob.RangeOptions{Attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if !held(run) {
+			t.Fatal("a lock released a second after its run ended: its ender may still be at work")
+		}
+		died(run, workrun.StatusCanceled, 2*runjob.StaleAfter)
+		if err := runjob.RunRange(context.Background(), st.Client, r, ranges(run)[1], runjob.RangeOptions{Attempt: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if held(run) {
+			t.Fatal("the canceled run's lock is still held")
+		}
+		if sr := st.Client.SegmentRun.GetX(ctx, *run.SegmentRunID); sr.Status != segmentrun.StatusInterrupted {
+			t.Errorf("the canceled run's SegmentRun is %s, want interrupted", sr.Status)
+		}
+
+		// Succeeded, every range stored, and the ender died before the
+		// lock: the rescued job of the last range.
+		run = start()
+		st.Client.WorkRange.Update().Where(workrange.RunID(run.ID)).SetStatus(workrange.StatusDone).ExecX(ctx)
+		died(run, workrun.StatusSucceeded, 2*runjob.StaleAfter)
+		if err := runjob.RunRange(context.Background(), st.Client, r, ranges(run)[2], runjob.RangeOptions{Attempt: 2}); err != nil {
+			t.Fatal(err)
+		}
+		if held(run) {
+			t.Fatal("the succeeded run's lock is still held")
+		}
+		if sr := st.Client.SegmentRun.GetX(ctx, *run.SegmentRunID); sr.Status != segmentrun.StatusSucceeded {
+			t.Errorf("the succeeded run's SegmentRun is %s", sr.Status)
+		}
+
+		// Canceled and no job left: the next start releases the lock.
+		run = start()
+		died(run, workrun.StatusCanceled, 2*runjob.StaleAfter)
+		if !held(run) {
+			t.Fatal("the lock went before the next start")
+		}
+		next := start()
+		if held(run) || !held(next) {
+			t.Fatalf("old run's lock held: %v, new run's: %v", held(run), held(next))
+		}
+	})
+}
