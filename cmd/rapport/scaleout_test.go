@@ -380,13 +380,13 @@ func TestScaleOut(t *testing.T) {
 
 	// The scoring run ends, every contact scored once.
 	var status string
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
 		status = api.must(t, token, fmt.Sprintf(`{ node(id: %q) { ... on WorkRun { status } } }`, scoring), "node", "status")
 		if status != "queued" && status != "running" {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the scoring run is still %s after 5 minutes", status)
+			t.Fatalf("the scoring run is still %s after 10 minutes", status)
 		}
 	}
 	run := st.Client.WorkRun.GetX(sys, pulid.ID(scoring))
