@@ -461,9 +461,10 @@ func releaseStaleIn(ctx context.Context, client *ent.Client) error {
 // ended more than StaleAfter ago and still holds it: the process that
 // ended the run (Finish or Cancel) died before it released the lock. The
 // queue hands that process's job on after its RescueAfter, and the job's
-// Finish comes here; so does the next start of a segmentation run. Within StaleAfter the process ending the run may
-// still be releasing the lock (sweeping the memberships of deleted
-// subjects first), and is left to it.
+// Finish comes here; so does the next start of a segmentation run.
+// Within StaleAfter the process ending the run may still be releasing
+// the lock (sweeping the memberships of deleted subjects first), and is
+// left to it.
 func releaseStale(ctx context.Context, client *ent.Client, id pulid.ID) error {
 	run, err := client.WorkRun.Get(ctx, id)
 	if err != nil || run.Kind != workrun.KindSegment || run.SegmentRunID == nil ||
