@@ -50,14 +50,13 @@ func presentErrors(log *slog.Logger) graphql.ErrorPresenterFunc {
 				gerr.Message = e.Error()
 			}
 		}
-		switch _, coded := errcode.As(cause); {
-		case code == errcode.Internal:
-			log.ErrorContext(ctx, "graphql internal error", "path", gerr.Path.String(), "err", err)
-			gerr.Message = "internal error"
-		case code == errcode.Unavailable && !coded:
-			// The driver's words name the database's address and user.
-			log.WarnContext(ctx, "graphql: database unavailable", "path", gerr.Path.String(), "err", err)
-			gerr.Message = errcode.MsgDatabaseUnavailable
+		if msg, withheld := errcode.Public(code, cause); withheld {
+			level := slog.LevelWarn // an outage, retried by the client
+			if code == errcode.Internal {
+				level = slog.LevelError
+			}
+			log.Log(ctx, level, "graphql error withheld from the client", "code", code, "path", gerr.Path.String(), "err", err)
+			gerr.Message = msg
 		}
 		return gerr
 	}

@@ -182,7 +182,7 @@ func NewHandler(cfg Config) http.Handler {
 	srv.SetErrorPresenter(withTraceID(presentErrors(log)))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		log.ErrorContext(ctx, "graphql panic", "panic", p)
-		return errcode.New(errcode.Internal, "internal error")
+		return errcode.New(errcode.Internal, errcode.MsgInternal)
 	})
 
 	ttl := cfg.TokenTTL

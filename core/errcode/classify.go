@@ -43,6 +43,24 @@ func Of(err error) Code {
 // DatabaseUnavailable tells, in place of the driver's words.
 const MsgDatabaseUnavailable = "the database is unavailable; retry"
 
+// MsgInternal is what a client is told of an internal error.
+const MsgInternal = "internal error"
+
+// Public returns the message a client may be shown for err, answered with
+// code, and whether err's own words were withheld (the caller then logs
+// them): an internal error's detail is never shown, nor the words of an
+// outage that no layer coded, which name the database's address and user.
+// Other errors are shown as MessageOf tells them.
+func Public(code Code, err error) (msg string, withheld bool) {
+	switch _, coded := As(err); {
+	case code == Internal:
+		return MsgInternal, true
+	case code == Unavailable && !coded:
+		return MsgDatabaseUnavailable, true
+	}
+	return MessageOf(err), false
+}
+
 // DatabaseUnavailable tells the errors of a database that cannot be
 // reached or went away mid-statement (refused or broken connections, a
 // server shutting down or starting up): the request may succeed if

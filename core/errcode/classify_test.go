@@ -47,3 +47,30 @@ func TestDatabaseUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// TestPublic: a client is never shown an internal error's detail nor an
+// uncoded outage's driver words (which name the database's host and
+// user); a coded outage and an input error keep their own words.
+func TestPublic(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 5432}, Err: errors.New("connection refused")}
+	for _, tc := range []struct {
+		name     string
+		err      error
+		msg      string
+		withheld bool
+	}{
+		{"uncoded outage", fmt.Errorf("user=rapport host=10.0.0.7: %w", refused), errcode.MsgDatabaseUnavailable, true},
+		{"coded outage", errcode.New(errcode.Unavailable, "the plugin host is restarting"), "the plugin host is restarting", false},
+		{"internal", errors.New("nil map in resolver"), errcode.MsgInternal, true},
+		{"coded internal", errcode.New(errcode.Internal, "secret detail"), errcode.MsgInternal, true},
+		{"input", errcode.Input("email", "is not a valid email address"), "email: is not a valid email address", false},
+		{"not found", errcode.New(errcode.NotFound, "no such deal"), "no such deal", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, withheld := errcode.Public(errcode.Of(tc.err), tc.err)
+			if msg != tc.msg || withheld != tc.withheld {
+				t.Errorf("Public(%v) = %q, %v; want %q, %v", tc.err, msg, withheld, tc.msg, tc.withheld)
+			}
+		})
+	}
+}

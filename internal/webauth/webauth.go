@@ -206,15 +206,9 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := errcode.As(err)
 	if !ok {
 		code := errcode.Of(err)
-		if code == errcode.Internal {
-			h.log.ErrorContext(r.Context(), "auth request failed", "path", r.URL.Path, "err", err)
-			writeError(w, http.StatusInternalServerError, errcode.New(errcode.Internal, "internal error"))
-			return
-		}
-		msg := errcode.MessageOf(err)
-		if code == errcode.Unavailable {
+		msg, withheld := errcode.Public(code, err)
+		if withheld && code != errcode.Internal { // internal errors are logged below
 			h.log.WarnContext(r.Context(), "auth request failed", "path", r.URL.Path, "err", err)
-			msg = errcode.MsgDatabaseUnavailable
 		}
 		e = &errcode.Error{Code: code, Msg: msg}
 	}
@@ -237,7 +231,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusServiceUnavailable
 	default:
 		h.log.ErrorContext(r.Context(), "auth request failed", "path", r.URL.Path, "err", err)
-		e = errcode.New(errcode.Internal, "internal error")
+		e = errcode.New(errcode.Internal, errcode.MsgInternal)
 	}
 	writeError(w, status, e)
 }

@@ -254,7 +254,9 @@ func Enqueue(ctx context.Context, q Inserter, client *ent.Client, run pulid.ID, 
 			_, _ = client.WorkRange.Update().Where(workrange.IDIn(ids[i:]...), workrange.StatusEQ(workrange.StatusPending)).
 				SetStatus(workrange.StatusFailed).SetError(bounded("the range could not be queued: " + err.Error())).Save(sys)
 			_ = client.WorkRun.UpdateOneID(run).AddFailedBatches(len(ids) - i).Exec(sys)
-			_ = Finish(sys, client, run)
+			if r, err := client.WorkRun.Get(sys, run); err == nil {
+				_ = Finish(sys, client, r)
+			}
 			return err
 		}
 	}
@@ -300,7 +302,7 @@ func RunRange(ctx context.Context, client *ent.Client, plugins *extension.Regist
 		return err
 	}
 	if rg.Status != workrange.StatusPending || run.Status == workrun.StatusCanceled {
-		return Finish(sys, client, run.ID)
+		return Finish(sys, client, run)
 	}
 	if plugins == nil {
 		return errors.New("this worker runs no plugins")
@@ -326,7 +328,7 @@ func RunRange(ctx context.Context, client *ent.Client, plugins *extension.Regist
 	default:
 		return err
 	}
-	return Finish(sys, client, run.ID)
+	return Finish(sys, client, run)
 }
 
 // work scores the range's subjects and stores them with its status.
@@ -400,12 +402,13 @@ func fail(ctx context.Context, client *ent.Client, run, id pulid.ID, cause error
 	return tx.Commit()
 }
 
-// Finish ends the run when none of its ranges is pending: succeeded, or
-// failed when every range failed. A run already ended is left as it is,
-// so that any number of workers may call it.
-func Finish(ctx context.Context, client *ent.Client, run pulid.ID) error {
+// Finish ends run when none of its ranges is pending: succeeded, or failed
+// when every range failed. A run already ended is left as it is, so that
+// any number of workers may call it. Of run, as the caller read it, only
+// its ID and kind are relied on.
+func Finish(ctx context.Context, client *ent.Client, run *ent.WorkRun) error {
 	ctx = tenancy.System(ctx)
-	pending, err := client.WorkRange.Query().Where(workrange.RunID(run), workrange.StatusEQ(workrange.StatusPending)).Exist(ctx)
+	pending, err := client.WorkRange.Query().Where(workrange.RunID(run.ID), workrange.StatusEQ(workrange.StatusPending)).Exist(ctx)
 	if err != nil {
 		return err
 	}
@@ -413,7 +416,7 @@ func Finish(ctx context.Context, client *ent.Client, run pulid.ID) error {
 		// Still going, or canceled with ranges left undone.
 		return releaseStale(ctx, client, run)
 	}
-	done, err := client.WorkRange.Query().Where(workrange.RunID(run), workrange.StatusEQ(workrange.StatusDone)).Exist(ctx)
+	done, err := client.WorkRange.Query().Where(workrange.RunID(run.ID), workrange.StatusEQ(workrange.StatusDone)).Exist(ctx)
 	if err != nil {
 		return err
 	}
@@ -421,7 +424,7 @@ func Finish(ctx context.Context, client *ent.Client, run pulid.ID) error {
 	if !done {
 		status = workrun.StatusFailed
 	}
-	n, err := client.WorkRun.Update().Where(workrun.ID(run), workrun.StatusIn(workrun.StatusQueued, workrun.StatusRunning)).
+	n, err := client.WorkRun.Update().Where(workrun.ID(run.ID), workrun.StatusIn(workrun.StatusQueued, workrun.StatusRunning)).
 		SetStatus(status).SetFinishedAt(time.Now()).Save(ctx)
 	if err != nil {
 		return err
@@ -429,7 +432,7 @@ func Finish(ctx context.Context, client *ent.Client, run pulid.ID) error {
 	if n == 0 {
 		return releaseStale(ctx, client, run)
 	}
-	return endSegmentation(ctx, client, run, false)
+	return endSegmentation(ctx, client, run.ID, false)
 }
 
 // StaleAfter is how long after a segmentation run ended its binding's lock
@@ -445,12 +448,12 @@ func releaseStaleIn(ctx context.Context, client *ent.Client) error {
 	if err != nil || len(held) == 0 {
 		return err
 	}
-	runs, err := client.WorkRun.Query().Where(workrun.SegmentRunIDIn(held...), workrun.FinishedAtNotNil()).IDs(ctx)
+	runs, err := client.WorkRun.Query().Where(workrun.SegmentRunIDIn(held...), workrun.FinishedAtNotNil()).All(ctx)
 	if err != nil {
 		return err
 	}
-	for _, id := range runs {
-		if err := releaseStale(tenancy.System(ctx), client, id); err != nil {
+	for _, run := range runs {
+		if err := releaseStale(tenancy.System(ctx), client, run); err != nil {
 			return err
 		}
 	}
@@ -464,18 +467,22 @@ func releaseStaleIn(ctx context.Context, client *ent.Client) error {
 // Finish comes here; so does the next start of a segmentation run.
 // Within StaleAfter the process ending the run may still be releasing
 // the lock (sweeping the memberships of deleted subjects first), and is
-// left to it.
-func releaseStale(ctx context.Context, client *ent.Client, id pulid.ID) error {
-	run, err := client.WorkRun.Get(ctx, id)
-	if err != nil || run.Kind != workrun.KindSegment || run.SegmentRunID == nil ||
-		run.FinishedAt == nil || time.Since(*run.FinishedAt) < StaleAfter {
+// left to it. A scoring run holds no lock and costs no statement; a
+// segmentation run is read afresh, as the caller's copy may predate its
+// end.
+func releaseStale(ctx context.Context, client *ent.Client, run *ent.WorkRun) error {
+	if run.Kind != workrun.KindSegment {
+		return nil
+	}
+	run, err := client.WorkRun.Get(ctx, run.ID)
+	if err != nil || run.SegmentRunID == nil || run.FinishedAt == nil || time.Since(*run.FinishedAt) < StaleAfter {
 		return err
 	}
 	held, err := client.SegmentRun.Query().Where(segmentrun.ID(*run.SegmentRunID), segmentrun.LockNotNil()).Exist(ctx)
 	if err != nil || !held {
 		return err
 	}
-	return endSegmentation(ctx, client, id, run.Status == workrun.StatusCanceled)
+	return endSegmentation(ctx, client, run.ID, run.Status == workrun.StatusCanceled)
 }
 
 // endSegmentation ends the SegmentRun of run, when it is a segmentation

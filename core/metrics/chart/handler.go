@@ -139,12 +139,9 @@ func writeError(w http.ResponseWriter, err error, status int) {
 			status = http.StatusInternalServerError
 		}
 	}
-	msg := err.Error()
-	if _, coded := errcode.As(err); !coded && code == errcode.Unavailable {
-		msg = errcode.MsgDatabaseUnavailable
-	}
+	msg, _ := errcode.Public(code, err)
 	if status == http.StatusInternalServerError {
-		msg = "internal error"
+		msg = errcode.MsgInternal
 	}
 	ext := map[string]any{"code": code}
 	if f := errcode.FieldOf(err); f != "" {
