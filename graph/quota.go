@@ -51,6 +51,16 @@ type Quotas struct {
 	MaxKeys int
 }
 
+// DefaultQuotas are the quotas rapport serve runs with unless told
+// otherwise: an API token may send 20 requests a second (40 at once), a
+// workspace 50 (100 at once), and a workspace may spend 25,000 of query
+// complexity a second (250,000 at once). They keep a tenant sending ten
+// times its budget from slowing another (BenchmarkNoisyNeighbor).
+func DefaultQuotas() Quotas {
+	return Quotas{TokenRate: 20, TokenBurst: 40, WorkspaceRate: 50, WorkspaceBurst: 100,
+		CostRate: 25_000, CostBurst: 250_000, MaxKeys: 100_000}
+}
+
 // Reasons beside code RATE_LIMITED.
 const (
 	reasonRequestRate = "REQUEST_RATE_EXCEEDED"

@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,90 +225,4 @@ func TestPagingLeavesCachedQueriesAlone(t *testing.T) {
 			}
 		}
 	}
-}
-
-// BenchmarkNoisyNeighbor measures tenant B's latency alone and while
-// tenant A sends ten times its rate (and is refused), on each database,
-// and reports B's p99 in both and their ratio (target: at most 1.2). B
-// sends b.N requests in each condition at its budget (20 a second), so
-//
-//	go test ./graph -run '^$' -bench NoisyNeighbor -benchtime 2000x
-//
-// takes 200 s per database. The two conditions alternate in blocks of
-// b.N/10 requests, and each condition's p99 is taken over all its blocks:
-// a machine's hiccups (a VM's stolen time, a collection) then fall on
-// both alike, rather than deciding the ratio by which phase they hit.
-func BenchmarkNoisyNeighbor(b *testing.B) {
-	for _, dia := range storetest.Dialects {
-		b.Run(dia, func(b *testing.B) { noisyNeighbor(b, dia) })
-	}
-}
-
-func noisyNeighbor(b *testing.B, dia string) {
-	const rate = 20.0
-	e := newQuotaEnv(b, dia, graph.Quotas{TokenRate: rate, TokenBurst: 20, WorkspaceRate: 50, WorkspaceBurst: 100}, graph.Limits{})
-	const q = `{ contacts(first: 5) { totalCount } }`
-	const blocks = 10
-	per := max(b.N/blocks, 20)
-	// sample sends per requests as B, at its budget, and adds their
-	// latencies to lat.
-	sample := func(lat *[]time.Duration) {
-		for range per {
-			t0 := time.Now()
-			if status, _, _ := e.post("b", q); status != http.StatusOK {
-				b.Fatalf("B refused: %d", status)
-			}
-			*lat = append(*lat, time.Since(t0))
-			time.Sleep(time.Duration(float64(time.Second)/rate) - time.Since(t0))
-		}
-	}
-	// flood sends A's requests at ten times its budget until stop closes.
-	var refused atomic.Int64
-	flood := func(stop chan struct{}, done *sync.WaitGroup) {
-		defer done.Done()
-		tick := time.NewTicker(time.Duration(float64(time.Second) / (10 * rate)))
-		defer tick.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-				if status, _, _ := e.post("a", q); status == http.StatusTooManyRequests {
-					refused.Add(1)
-				}
-			}
-		}
-	}
-	// Warm up (connections, statement caches) before measuring, within
-	// B's burst, and let its bucket refill.
-	for range 10 {
-		e.post("b", q)
-	}
-	time.Sleep(time.Second)
-	b.ResetTimer()
-	var solo, flooded []time.Duration
-	for i := range blocks {
-		for j := range 2 {
-			if (i+j)%2 == 0 { // alternate which condition comes first
-				sample(&solo)
-				continue
-			}
-			stop := make(chan struct{})
-			var done sync.WaitGroup
-			done.Add(1)
-			go flood(stop, &done)
-			sample(&flooded)
-			close(stop)
-			done.Wait()
-		}
-	}
-	p99 := func(lat []time.Duration) time.Duration {
-		slices.Sort(lat)
-		return lat[len(lat)*99/100]
-	}
-	s, f := p99(solo), p99(flooded)
-	b.ReportMetric(float64(s.Microseconds())/1000, "p99-solo-ms")
-	b.ReportMetric(float64(f.Microseconds())/1000, "p99-flooded-ms")
-	b.ReportMetric(float64(f)/float64(s), "p99-ratio")
-	b.ReportMetric(float64(refused.Load())/float64(len(flooded)), "A-refused/B-req")
 }
