@@ -56,6 +56,7 @@ func newServeCmd(g *globals) *cobra.Command {
 		Short: "Run the API server (GraphiQL at /, API at /graphql, /healthz, /readyz, /metrics) and automation workers",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			ctx := cmd.Context()
 			log := slog.New(telemetry.LogHandler(slog.NewTextHandler(os.Stderr, nil)))
 			pprofToken, err := tf.token()

@@ -167,6 +167,7 @@ job queue kept in the database. rapport serve runs workers too, unless
 --workers=false.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			tuneGC()
 			ctx := cmd.Context()
 			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			st, err := g.openStore(ctx)
