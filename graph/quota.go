@@ -24,15 +24,16 @@ import (
 // time, so a noisy tenant waits for its own budget instead of slowing the
 // others. A request over a quota is answered 429 with a Retry-After header
 // (whole seconds) and an error whose extensions hold code RATE_LIMITED,
-// reason (REQUEST_RATE_EXCEEDED or QUERY_COST_EXCEEDED), scope (token or
-// workspace), limit, remaining and reset (seconds until the budget is whole
+// reason (REQUEST_RATE_EXCEEDED or QUERY_COST_EXCEEDED), scope (token,
+// member for a signed-in session, or workspace), limit, remaining and reset (seconds until the budget is whole
 // again) and retryAfter (seconds).
 //
 // Unlike Limits, a zero value turns its quota off: rapport serve sets the
 // defaults (see its --rate-* flags).
 type Quotas struct {
-	// TokenRate is the requests a second one API token may send on
-	// average, TokenBurst how many it may send at once.
+	// TokenRate is the requests a second one API token, or one member's
+	// signed-in sessions together, may send on average, TokenBurst how
+	// many at once.
 	TokenRate  float64
 	TokenBurst int
 	// WorkspaceRate and WorkspaceBurst are the same for all of one
@@ -135,9 +136,9 @@ func (q *quotas) requests(next http.Handler) http.Handler {
 			return
 		}
 		now := q.now()
-		if q.tokens != nil && v.TokenID != "" {
-			if d := q.tokens.Take(string(v.TokenID), 1, now); !d.Allowed {
-				q.refuse(w, r, &refusal{reasonRequestRate, "token", d})
+		if key, scope := credentialOf(v); q.tokens != nil && key != "" {
+			if d := q.tokens.Take(key, 1, now); !d.Allowed {
+				q.refuse(w, r, &refusal{reasonRequestRate, scope, d})
 				return
 			}
 		}
@@ -154,6 +155,20 @@ func (q *quotas) requests(next http.Handler) http.Handler {
 		note := new(*refusal)
 		next.ServeHTTP(&refusingWriter{ResponseWriter: w, note: note}, r.WithContext(context.WithValue(r.Context(), refusalKey{}, note)))
 	})
+}
+
+// credentialOf returns the key of the token budget v spends and its
+// scope: its API token's, or, signed in, its member's (every session of
+// one member in one workspace shares a budget, so signing in again does
+// not refill it); none for a viewer with neither.
+func credentialOf(v *tenancy.Viewer) (key, scope string) {
+	switch {
+	case v.TokenID != "":
+		return string(v.TokenID), "token"
+	case v.MemberID != "":
+		return "member:" + string(v.MemberID), "member"
+	}
+	return "", ""
 }
 
 func (q *quotas) refuse(w http.ResponseWriter, r *http.Request, ref *refusal) {

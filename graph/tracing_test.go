@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -120,6 +122,28 @@ func TestTraceOfScoreSubjects(t *testing.T) {
 			}
 			if got := strings.Join(chain, " < "); got != "plugin score < graphql Mutation.scoreSubjects < HTTP POST /graphql" {
 				t.Errorf("plugin span's ancestry: %s", got)
+			}
+			// The plugin's share of the request: its span within the
+			// request's, and the guest's own time within the plugin span.
+			var root sdktrace.ReadOnlySpan
+			for _, s := range spans {
+				if !s.Parent().IsValid() {
+					root = s
+				}
+			}
+			span := func(s sdktrace.ReadOnlySpan) time.Duration { return s.EndTime().Sub(s.StartTime()) }
+			guestMS, _ := attr(plugin, "rapport.plugin.guest_time_ms")
+			guest, err := strconv.ParseFloat(guestMS, 64)
+			switch {
+			case err != nil:
+				t.Errorf("guest time %q: %v", guestMS, err)
+			case root == nil:
+				t.Error("no root span")
+			case span(plugin) > span(root) || time.Duration(guest*float64(time.Millisecond)) > span(plugin)+time.Millisecond:
+				t.Errorf("plugin span %v, guest %.3f ms, request %v: a part longer than its whole", span(plugin), guest, span(root))
+			default:
+				t.Logf("request %v; plugin call %v (%.0f%% of it), of which the guest's own %.3f ms",
+					span(root), span(plugin), 100*float64(span(plugin))/float64(span(root)), guest)
 			}
 			verbs := map[string]int{}
 			for _, s := range spans {
