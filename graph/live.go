@@ -46,6 +46,13 @@ type LiveLimits struct {
 	// InitTimeout is how long a client has to send connection_init after
 	// connecting (default 10s).
 	InitTimeout time.Duration
+	// Recheck is how often a connection's token or session is checked
+	// again (default 5s): one revoked, expired or signed out, or whose
+	// member was removed, closes the connection with 4403; one whose role
+	// or workspace changed closes it with 1012, for the client to
+	// reconnect as what it now is and resume from its cursor. A check the
+	// database cannot answer leaves the connection open until the next.
+	Recheck time.Duration
 }
 
 func (l LiveLimits) withDefaults() LiveLimits {
@@ -67,6 +74,9 @@ func (l LiveLimits) withDefaults() LiveLimits {
 	if l.InitTimeout <= 0 {
 		l.InitTimeout = 10 * time.Second
 	}
+	if l.Recheck <= 0 {
+		l.Recheck = 5 * time.Second
+	}
 	return l
 }
 
@@ -78,6 +88,7 @@ const (
 	closeSubscriberTaken = 4409
 	closeTooManyInits    = 4429
 	closePolicy          = 1008 // a slow reader
+	closeServiceRestart  = 1012 // the credentials' role or workspace changed: reconnect
 	closeTryAgainLater   = 1013 // the workspace's connections are all taken
 )
 
@@ -86,6 +97,7 @@ const subprotocol = "graphql-transport-ws"
 // liveServer holds the live connections of one handler.
 type liveServer struct {
 	client *ent.Client
+	tokens *access.Tokens
 	limits LiveLimits
 	inputs Limits
 
@@ -95,9 +107,16 @@ type liveServer struct {
 
 type liveConnKey struct{}
 
-// liveSessionKey holds the viewer of the session cookie an upgrade
+// liveSessionKey holds the liveSession of the session cookie an upgrade
 // request came with.
 type liveSessionKey struct{}
+
+// liveSession is the session cookie an upgrade request came with: the
+// viewer it acts as, and how to check it again.
+type liveSession struct {
+	viewer *tenancy.Viewer
+	verify func(context.Context) (*tenancy.Viewer, error)
+}
 
 // handler serves a WebSocket upgrade on /graphql: it makes the
 // connection's state, which the transport finds in the request's context,
@@ -106,7 +125,7 @@ func (l *liveServer) handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c := &liveConn{l: l, header: r.Header.Get("Authorization"), active: map[string]bool{},
 			done: make(chan struct{})}
-		c.session, _ = r.Context().Value(liveSessionKey{}).(*tenancy.Viewer)
+		c.session, _ = r.Context().Value(liveSessionKey{}).(*liveSession)
 		defer c.leave()
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), liveConnKey{}, c)))
 	})
@@ -143,13 +162,26 @@ func (l *liveServer) init(ctx context.Context, p transport.InitPayload) (context
 	if auth == "" {
 		auth = c.header
 	}
-	v, err := c.session, error(nil)
-	if auth != "" || v == nil {
+	var (
+		v      *tenancy.Viewer
+		err    error
+		verify func(context.Context) (*tenancy.Viewer, error)
+	)
+	if c.session != nil && auth == "" {
+		v, verify = c.session.viewer, c.session.verify
+	} else {
 		scheme, token, ok := strings.Cut(auth, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			return refuse(ctx, closeForbidden, "Forbidden: missing bearer token: send {\"authorization\": \"Bearer <token>\"} in connection_init")
 		}
-		v, err = access.Authenticate(ctx, l.client, strings.TrimSpace(token))
+		token = strings.TrimSpace(token)
+		verify = func(ctx context.Context) (*tenancy.Viewer, error) {
+			if l.tokens != nil {
+				return l.tokens.Authenticate(ctx, token)
+			}
+			return access.Authenticate(ctx, l.client, token)
+		}
+		v, err = verify(ctx)
 	}
 	if err != nil {
 		if errcode.Of(err) == errcode.Unauthenticated {
@@ -170,7 +202,39 @@ func (l *liveServer) init(ctx context.Context, p transport.InitPayload) (context
 	c.mu.Lock()
 	c.ws, c.acked, c.cancel = v.WorkspaceID, true, cancel
 	c.mu.Unlock()
+	go c.recheck(ctx, *v, verify)
 	return ctx, nil, nil
+}
+
+// recheck checks the connection's credentials every Recheck until ctx
+// ends, and closes the connection once they no longer act as v (see
+// LiveLimits.Recheck).
+func (c *liveConn) recheck(ctx context.Context, v tenancy.Viewer, verify func(context.Context) (*tenancy.Viewer, error)) {
+	if verify == nil {
+		return
+	}
+	tick := time.NewTicker(c.l.limits.Recheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.done:
+			return
+		case <-tick.C:
+		}
+		now, err := verify(ctx)
+		switch {
+		case errcode.Of(err) == errcode.Unauthenticated:
+			c.closeWith(closeForbidden, "Forbidden: the credentials were revoked or expired")
+			return
+		case err != nil:
+			// The database did not answer: try again at the next tick.
+		case now.WorkspaceID != v.WorkspaceID || now.Role != v.Role:
+			c.closeWith(closeServiceRestart, fmt.Sprintf("the credentials now act as %s in another workspace or role: reconnect", now.Role))
+			return
+		}
+	}
 }
 
 func refuse(ctx context.Context, code int, reason string) (context.Context, *transport.InitPayload, error) {
@@ -212,9 +276,9 @@ func (liveAccepter) Accept(w http.ResponseWriter, r *http.Request, opts transpor
 type liveConn struct {
 	l      *liveServer
 	header string // the upgrade request's Authorization
-	// session is the viewer of the upgrade request's session cookie,
-	// which acts when connection_init carries no token.
-	session *tenancy.Viewer
+	// session is the upgrade request's session cookie, which acts when
+	// connection_init carries no token.
+	session *liveSession
 	conn    *coderws.Conn
 	out     chan outgoing
 

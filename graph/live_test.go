@@ -13,9 +13,11 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/live"
 	"github.com/rapportcrm/rapport/core/store"
 	"github.com/rapportcrm/rapport/core/store/storetest"
+	"github.com/rapportcrm/rapport/core/tenancy"
 	"github.com/rapportcrm/rapport/graph"
 )
 
@@ -424,5 +426,34 @@ func TestLiveReplicas(t *testing.T) {
 	}
 	if rc := change(t, w.read(), "1"); rc["subjectID"] != out.Data.CreateContact.ID {
 		t.Fatalf("got %v, want %s", rc, out.Data.CreateContact.ID)
+	}
+}
+
+// TestLiveRevoked: a connection's token is checked again every Recheck:
+// once it is revoked, the open connection is closed with 4403 and a
+// reason, while a connection of another token stays open and served.
+func TestLiveRevoked(t *testing.T) {
+	e := newEnv(t, "sqlite")
+	srv := liveServer(t, e.st, graph.LiveLimits{Recheck: 100 * time.Millisecond}, false)
+	ctx := context.Background()
+	secret, tok, err := access.CreateToken(ctx, e.st.Client, e.wsA, access.TokenOptions{Role: tenancy.RoleMember})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doomed := connect(t, srv, secret)
+	doomed.subscribe("1", recordSub, nil)
+	kept := connect(t, srv, e.tokens["a"])
+	kept.subscribe("1", recordSub, nil)
+	time.Sleep(300 * time.Millisecond) // a few checks pass while the token is valid
+	if err := access.RevokeToken(tenancy.System(ctx), e.st.Client, e.wsA, string(tok.ID)); err != nil {
+		t.Fatal(err)
+	}
+	code, reason := doomed.closed()
+	if code != 4403 || !strings.Contains(reason, "revoked") {
+		t.Fatalf("closed with %d (%s), want 4403 and revoked", code, reason)
+	}
+	e.ok("a", `mutation { createContact(input: {lastName: "Still"}) { id } }`, nil)
+	if m := kept.read(); m["type"] != "next" || !strings.Contains(fmt.Sprint(m), "Still") {
+		t.Fatalf("the other token's subscription: %v, want the new contact", m)
 	}
 }

@@ -190,6 +190,9 @@ func NewHandler(cfg Config) http.Handler {
 		ttl = access.DefaultTokenTTL
 	}
 	tokens := access.NewTokens(cfg.Client, ttl)
+	if ls != nil {
+		ls.tokens = tokens // connections check their tokens again through the cache
+	}
 	admitted := newAdmission(limits.MaxInFlight, limits.MaxInFlightPerWorkspace, limits.InFlightWait)
 	mux := http.NewServeMux()
 	api := routeUploads(cfg.MaxUpload,
@@ -208,7 +211,18 @@ func NewHandler(cfg Config) http.Handler {
 						if v == nil {
 							return
 						}
-						r = r.WithContext(context.WithValue(r.Context(), liveSessionKey{}, v))
+						cookies := r.Clone(context.Background())
+						verify := func(ctx context.Context) (*tenancy.Viewer, error) {
+							view, err := cfg.Auth.Authenticate(cookies.WithContext(ctx))
+							if view == nil && err == nil {
+								err = access.ErrNoSession
+							}
+							if err != nil {
+								return nil, err
+							}
+							return &view.Viewer, nil
+						}
+						r = r.WithContext(context.WithValue(r.Context(), liveSessionKey{}, &liveSession{viewer: v, verify: verify}))
 					}
 				}
 				upgrades.ServeHTTP(w, r)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/rapportcrm/rapport/core/access"
 	"github.com/rapportcrm/rapport/core/ent"
+	"github.com/rapportcrm/rapport/core/ent/member"
 	"github.com/rapportcrm/rapport/core/ent/tag"
 	"github.com/rapportcrm/rapport/core/live"
 	"github.com/rapportcrm/rapport/core/store"
@@ -61,7 +63,8 @@ func newEnv(t *testing.T, st *store.Store) *env {
 	feed := live.New(st.Client, st.DB, st.Dialect, live.Options{SequenceInterval: 20 * time.Millisecond})
 	done := make(chan struct{})
 	go func() { defer close(done); feed.Run(lctx) }()
-	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Auth: web, Live: feed}))
+	e.srv = httptest.NewServer(graph.NewHandler(graph.Config{Client: st.Client, Ping: st.Ping, Auth: web, Live: feed,
+		LiveLimits: graph.LiveLimits{Recheck: 100 * time.Millisecond}}))
 	t.Cleanup(func() {
 		e.srv.CloseClientConnections()
 		e.srv.Close()
@@ -511,6 +514,46 @@ func TestSessionWebSocket(t *testing.T) {
 		}
 		if typ := initType(c); typ != "connection_ack" {
 			t.Errorf("same origin with cookie: %s, want connection_ack", typ)
+		}
+
+		// The session is checked again while the connection is open: a
+		// role change closes it with 1012 (reconnect, to act as the new
+		// role), and signing out closes it with 4403.
+		closedWith := func(c *websocket.Conn) (websocket.StatusCode, string) {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			for {
+				if _, _, err := c.Read(ctx); err != nil {
+					var ce websocket.CloseError
+					if !errors.As(err, &ce) {
+						t.Fatalf("want a close frame, got %v", err)
+					}
+					return ce.Code, ce.Reason
+				}
+			}
+		}
+		ctx := context.Background()
+		dee, err := st.Client.Member.Query().Where(member.WorkspaceID(e.acme.ID), member.Email("dee@example.com")).Only(tenancy.System(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := access.SetMemberRole(tenancy.System(ctx), st.Client, e.acme.ID, dee.ID, tenancy.RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+		if code, reason := closedWith(c); code != 1012 || !strings.Contains(reason, "viewer") {
+			t.Errorf("after a role change: closed with %d (%s), want 1012 naming the new role", code, reason)
+		}
+		c, _ = dial(e.srv.URL, true)
+		if typ := initType(c); typ != "connection_ack" {
+			t.Fatalf("reconnected as a viewer: %s, want connection_ack", typ)
+		}
+		csrf, _ := e.req(http.MethodGet, "/auth/session", nil, cookie).body["csrf"].(string)
+		if r := e.req(http.MethodPost, "/auth/signout", nil, cookie, webauth.CSRFHeader, csrf); r.status != http.StatusOK && r.status != http.StatusNoContent {
+			t.Fatalf("sign out: %d %s", r.status, r.raw)
+		}
+		if code, reason := closedWith(c); code != 4403 {
+			t.Errorf("after signing out: closed with %d (%s), want 4403", code, reason)
 		}
 	})
 }
