@@ -17,6 +17,7 @@ import (
 	"github.com/rapportcrm/rapport/core/ent/segment"
 	"github.com/rapportcrm/rapport/core/ent/segmentmembership"
 	"github.com/rapportcrm/rapport/core/ent/segmentrun"
+	"github.com/rapportcrm/rapport/core/ent/workrun"
 	"github.com/rapportcrm/rapport/core/errcode"
 	"github.com/rapportcrm/rapport/core/pulid"
 	"github.com/rapportcrm/rapport/core/tenancy"
@@ -66,6 +67,10 @@ type SegmentOptions struct {
 // storing a batch before another run takes its lock over, deeming the
 // process that ran it dead.
 var staleRunAfter = 2 * time.Minute
+
+// endingWait is how long a new segmentation run waits for the lock of a
+// background run that has ended but not yet released it, before CONFLICT.
+const endingWait = 10 * time.Second
 
 // SegmentSubjects runs the segmenter bound to (segment, subject type)
 // over the matching subjects of the caller's workspace and stores its
@@ -324,6 +329,7 @@ func holderGone(h string) bool {
 func startSegmentRun(ctx context.Context, client *ent.Client, binding *ent.ExtensionBinding, p *Plugin, opts SegmentOptions, total int) (*ent.SegmentRun, error) {
 	lock := lockOf(binding, opts.SubjectType)
 	wait := 50 * time.Millisecond
+	first := time.Now()
 	for {
 		run, err := client.SegmentRun.Create().
 			SetBindingID(binding.ID).
@@ -362,7 +368,17 @@ func startSegmentRun(ctx context.Context, client *ent.Client, binding *ent.Exten
 				continue
 			}
 		}
-		if !opts.Wait {
+		ending := false
+		if !opts.Wait && other.Holder == BackgroundHolder && time.Since(first) < endingWait {
+			// A background run whose work run has ended keeps its lock
+			// while the process that ended it sweeps the memberships of
+			// deleted subjects: wait for it, a while, rather than refuse
+			// a start the caller was right to make.
+			if ending, err = client.WorkRun.Query().Where(workrun.SegmentRunID(other.ID), workrun.FinishedAtNotNil()).Exist(ctx); err != nil {
+				return nil, err
+			}
+		}
+		if !opts.Wait && !ending {
 			return nil, &errcode.Error{Code: errcode.Conflict, Msg: fmt.Sprintf(
 				"a segmentation run of %s for %s subjects is in progress (run %s, started %s): try again when it ends",
 				other.Plugin, opts.SubjectType, other.ID, other.StartedAt.UTC().Format(time.RFC3339))}

@@ -545,3 +545,50 @@ func TestStaleLockReleased(t *testing.T) {
 		}
 	})
 }
+
+// A segmentation run whose work run has ended holds its binding's lock a
+// moment longer (its ender sweeps the memberships of deleted subjects,
+// then releases it): a start in that moment waits for the release rather
+// than answering CONFLICT, while a start beside a run still going is
+// refused at once.
+func TestEndingLockWaitedFor(t *testing.T) {
+	r := extensiontest.Registry(t, extensiontest.Plugins(t))
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := workspace(t, st, r, "alpha", 30)
+		admin := tenancy.NewContext(context.Background(), &tenancy.Viewer{WorkspaceID: tenancy.FromContext(ctx).WorkspaceID, Role: tenancy.RoleAdmin})
+		if _, err := r.Bind(admin, st.Client, extension.BindInput{Point: sdk.PointSegment, SubjectType: "lead", Plugin: "faulty", Version: "0.1.0"}); err != nil {
+			t.Fatal(err)
+		}
+		start := func() (*ent.WorkRun, error) {
+			return runjob.Start(ctx, nopQueue{}, st.Client, r, runjob.StartOptions{Kind: workrun.KindSegment, SubjectType: "lead", RangeSize: 10})
+		}
+		first, err := start()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		if _, err := start(); errcode.Of(err) != errcode.Conflict {
+			t.Fatalf("a start beside a run still going: %v, want CONFLICT", err)
+		}
+		if waited := time.Since(t0); waited > 5*time.Second {
+			t.Errorf("a start beside a run still going waited %v before CONFLICT", waited)
+		}
+
+		st.Client.WorkRun.UpdateOneID(first.ID).SetStatus(workrun.StatusSucceeded).SetFinishedAt(time.Now()).ExecX(ctx)
+		released := make(chan error, 1)
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			released <- extension.EndSegmentation(ctx, st.Client, *first.SegmentRunID, false, false)
+		}()
+		next, err := start()
+		if err != nil {
+			t.Fatalf("a start as the ended run released its lock: %v", err)
+		}
+		if err := <-released; err != nil {
+			t.Fatal(err)
+		}
+		if st.Client.SegmentRun.GetX(ctx, *first.SegmentRunID).Lock != nil || st.Client.SegmentRun.GetX(ctx, *next.SegmentRunID).Lock == nil {
+			t.Error("the lock did not pass from the ended run to the new one")
+		}
+	})
+}
