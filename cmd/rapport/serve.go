@@ -235,6 +235,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	cmd.Flags().IntVar(&liveLimits.MaxConnections, "live-max-connections", 64, "WebSocket connections one workspace holds at once on this server")
 	cmd.Flags().Int64Var(&liveLimits.MaxMessage, "live-max-message", 64<<10, "largest message a WebSocket client sends, in bytes")
 	cmd.Flags().DurationVar(&liveLimits.SlowTimeout, "live-slow-timeout", 10*time.Second, "how long a WebSocket client may leave its send buffer full before it is disconnected")
+	cmd.Flags().DurationVar(&liveLimits.Recheck, "live-recheck", 5*time.Second, "how often an open WebSocket's token or session is checked again (revoked: closed with 4403)")
 	pf.register(cmd)
 	ef.register(cmd)
 	wf.register(cmd)
